@@ -1,0 +1,40 @@
+# Everything a fresh machine needs: `make demo` and `make test` (README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed
+DEMO_DIR ?= demo
+DEMO_ENTITIES ?= 2000
+
+.PHONY: install demo test test-fast lock bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	touch $(STAMP)
+
+# Re-pin every dependency after editing pyproject.toml.
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --no-header -o requirements.lock
+
+demo: install
+	$(BIN)/mdm demo --out $(DEMO_DIR) --entities $(DEMO_ENTITIES)
+
+test: install
+	bash tests/pg.sh start
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not airflow and not postgres" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m pipelines.bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -1,0 +1,1 @@
+"""I/O around the domain core: source adapters, loading, validation, warehouse publishing and the runner."""

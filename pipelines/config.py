@@ -1,0 +1,177 @@
+"""The pipeline configuration: a YAML file validated with pydantic.
+
+Relative paths resolve against the folder of the config file. Unknown keys or formats, missing files
+and bad database URLs fail before any work, with a message naming the key and the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipelines.errors import ConfigError
+
+FILE_FORMATS = ("gleif_lei_xml", "gleif_rr_xml", "companies_house_csv", "cn_registry_csv", "sec_fsds")
+FORMATS = (*FILE_FORMATS, "sql")
+
+# Default survivorship order of formats when a config gives no source priority: registers first.
+DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds", "sql")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")]
+    format: Literal[FORMATS]  # type: ignore[valid-type]
+    path: Path | None = None
+    url: str | None = None
+    queries: dict[str, str] | None = None
+    encoding: str = "utf-8"
+    # Rows per batch handed from the adapter to the loader; bounds memory.
+    chunk_size: Annotated[int, Field(gt=0)] = 50_000
+    # Survivorship rank (lower wins); defaults to the format order above.
+    priority: int | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> "SourceConfig":
+        if self.format == "sql":
+            if not self.url:
+                raise ValueError("format 'sql' needs 'url' (an SQLAlchemy URL)")
+            if not self.queries or "customers" not in self.queries:
+                raise ValueError("format 'sql' needs 'queries' with at least 'customers'")
+            unknown = set(self.queries) - {"customers", "accounts", "balances"}
+            if unknown:
+                raise ValueError(f"unknown queries {sorted(unknown)}; allowed: customers, accounts, balances")
+            if self.path is not None:
+                raise ValueError("format 'sql' takes 'url', not 'path'")
+        else:
+            if self.path is None:
+                raise ValueError(f"format {self.format!r} needs 'path'")
+            if self.url or self.queries:
+                raise ValueError(f"format {self.format!r} takes 'path', not 'url'/'queries'")
+        return self
+
+
+class MatchingConfig(_Strict):
+    match_threshold: Annotated[float, Field(ge=0, le=1)] = 0.85
+    review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.70
+    max_block_size: Annotated[int, Field(gt=1)] = 200
+
+
+class Config(_Strict):
+    warehouse: Path
+    sources: list[SourceConfig]
+    matching: MatchingConfig = MatchingConfig()
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, v: list[SourceConfig]) -> list[SourceConfig]:
+        seen: set[str] = set()
+        for s in v:
+            if s.name in seen:
+                raise ValueError(f"duplicate source name {s.name!r}")
+            seen.add(s.name)
+        if not v:
+            raise ValueError("at least one source is needed")
+        return v
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def priority(self, source: str) -> int:
+        """Survivorship rank of a source (lower wins)."""
+        s = self.source(source)
+        if s.priority is not None:
+            return s.priority
+        return 100 + DEFAULT_FORMAT_PRIORITY.index(s.format) * 10 + self.sources.index(s) / 1000  # type: ignore[return-value]
+
+
+def _resolve(base: Path, p: Path) -> Path:
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _resolve_url(base: Path, url: str) -> str:
+    # sqlite:///relative/path -> absolute against the config folder; sqlite://// is already absolute.
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and not url[len(prefix):].startswith(":memory:"):
+        rest = url[len(prefix):]
+        return prefix + str((base / rest).resolve())
+    return url
+
+
+def _check_url(source: SourceConfig, file: Path) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        u = make_url(source.url or "")
+    except ArgumentError as e:
+        raise ConfigError(f"{file}: sources.{source.name}.url: not an SQLAlchemy URL: {e}") from None
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        if not Path(u.database).exists():
+            raise ConfigError(f"{file}: sources.{source.name}.url: SQLite file not found: {u.database}")
+
+
+def load_config(path: str | Path, *, check_files: bool = True) -> Config:
+    """Read, validate and resolve a config file; raise :class:`ConfigError` naming the key and file."""
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"config file not found: {file}")
+    try:
+        raw: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{file}: not valid YAML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{file}: not UTF-8: {e}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: expected a mapping with 'warehouse' and 'sources'")
+    base = file.resolve().parent
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = list(err["loc"])
+            # Name sources by their name rather than their index where we can.
+            if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
+                try:
+                    loc[1] = raw["sources"][loc[1]].get("name", loc[1])
+                except Exception:  # noqa: BLE001 - best effort for the message only
+                    pass
+            lines.append(f"  {'.'.join(str(x) for x in loc if not str(x).startswith('function-'))}: {err['msg']}")
+        raise ConfigError(f"{file}: invalid configuration:\n" + "\n".join(lines)) from None
+    sources = []
+    for s in cfg.sources:
+        upd: dict[str, Any] = {}
+        if s.path is not None:
+            upd["path"] = _resolve(base, s.path)
+        if s.url is not None:
+            upd["url"] = _resolve_url(base, s.url)
+        sources.append(s.model_copy(update=upd))
+    cfg = cfg.model_copy(update={"sources": sources, "warehouse": _resolve(base, cfg.warehouse), "config_path": file.resolve()})
+    if check_files:
+        for s in cfg.sources:
+            if s.path is not None and not s.path.exists():
+                raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}")
+            if s.format == "sql":
+                _check_url(s, file)
+    return cfg

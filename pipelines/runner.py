@@ -1,17 +1,421 @@
 """The one runner that both ``mdm run`` and the Airflow DAG call.
 
 A run is a sequence of stages (:data:`STAGES`). Each stage reads and writes the run's private staging
-folder ``<warehouse>/.runs/<run_id>/`` (a DuckDB file plus Parquet landings), so stages can run in
-one process (``mdm run``) or as separate Airflow tasks. Only ``publish`` touches the published
-warehouse, atomically; a run that fails anywhere before it leaves the warehouse as it was.
+folder ``<warehouse>/.runs/<run_id>/`` (a copy of the published DuckDB file plus Parquet landings), so
+the stages can run in one process (``mdm run``) or as separate Airflow tasks. Only ``publish`` touches
+the published warehouse, atomically: a run that fails anywhere leaves the warehouse as it was.
 """
 
 from __future__ import annotations
 
-STAGES = ("extract", "standardise", "match", "cluster", "survive", "publish")
+import json
+import logging
+import secrets
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
-# API (implemented below as the work lands):
-#   start_run(config_path) -> run_id
-#   run_stage(config_path, run_id, stage) -> StageResult
-#   abort_run(config_path, run_id) -> None
-#   run(config_path, progress=...) -> RunSummary
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mdm import clustering, golden_ids, matching, survivorship
+from mdm.schema import TABLES, arrow_schema
+from mdm.standardise import ID_SCHEMES, standardise_records
+from pipelines.adapters import ExtractContext, conform, get_adapter
+from pipelines.config import Config, load_config
+from pipelines.errors import MdmError, SourceError, WarningLog
+from pipelines.warehouse import Warehouse, query_sql, run_sql
+
+log = logging.getLogger(__name__)
+
+STAGES = ("extract", "standardise", "match", "cluster", "survive", "publish")
+STATE_FILE = "state.json"
+WORK_DB = "work.duckdb"
+
+Progress = Callable[[str, int, int | None], None]  # (message, done, total)
+
+
+class RunError(MdmError):
+    """A stage failed; the message says which and why."""
+
+
+@dataclass
+class StageResult:
+    stage: str
+    rows_in: int
+    rows_out: int
+    status: str = "success"
+    started_at: str = ""
+    finished_at: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "rows_in": self.rows_in, "rows_out": self.rows_out, "status": self.status,
+                "started_at": self.started_at, "finished_at": self.finished_at, "detail": self.detail}
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    warehouse: Path
+    stages: list[StageResult]
+    records_per_source: dict[str, int]
+    golden_records: int
+    matched_pairs: int
+    warnings: int
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status == "success" for s in self.stages)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+class Run:
+    """A run in progress, bound to its staging folder."""
+
+    def __init__(self, config: Config, run_id: str) -> None:
+        self.config = config
+        self.run_id = run_id
+        self.wh = Warehouse(config.warehouse)
+        self.dir = self.wh.staging(run_id)
+        self.db_path = self.dir / WORK_DB
+
+    # -- state ---------------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        path = self.dir / STATE_FILE
+        if not path.exists():
+            raise RunError(f"run {self.run_id}: no staging folder at {self.dir} (never started, or already ended)")
+        return json.loads(path.read_text())
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        tmp = self.dir / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
+        tmp.replace(self.dir / STATE_FILE)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.db_path))
+
+    # -- stages --------------------------------------------------------------------------------------
+    def extract(self, progress: Progress | None = None) -> StageResult:
+        """Stream every source through its adapter into Parquet landings, then load them into staging."""
+        raw_root = self.dir / "raw"
+        counts: dict[str, int] = {}
+        issues: list[tuple] = []
+        files: dict[str, list[str]] = {t: [] for t in TABLES}
+        for src in self.config.sources:
+            ctx = ExtractContext(src, WarningLog())
+            adapter = get_adapter(src.format)
+            n_org = 0
+            part = 0
+            try:
+                for batch in adapter(ctx):
+                    frame = conform(batch.table, batch.frame, ctx)
+                    if frame.empty:
+                        continue
+                    out = raw_root / src.name / batch.table / f"part-{part:05d}.parquet"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    pq.write_table(pa.Table.from_pandas(frame, schema=arrow_schema(batch.table), preserve_index=False),
+                                   out, compression="zstd")
+                    files[batch.table].append(str(out))
+                    part += 1
+                    if batch.table == "organization":
+                        n_org += len(frame)
+                    if progress:
+                        progress(f"extract {src.name}", n_org, None)
+            except SourceError:
+                raise
+            except MdmError:
+                raise
+            except Exception as e:  # an adapter bug or an unforeseen input: still name the source
+                log.debug("adapter failure", exc_info=True)
+                raise SourceError(f"cannot read: {type(e).__name__}: {e}", source=src.name,
+                                  file=str(src.path or src.url)) from e
+            counts[src.name] = n_org
+            for w in ctx.warnings.items:
+                issues.append((self.run_id, w.source, w.file, w.line, w.key, w.code, w.message))
+            hidden = ctx.warnings.total - len(ctx.warnings.items)
+            if hidden > 0:
+                issues.append((self.run_id, src.name, None, None, None, "more_warnings",
+                               f"{hidden} more warnings not listed ({ctx.warnings.counts})"))
+        con = self.connect()
+        try:
+            for table, cols in TABLES.items():
+                schema_sql = ", ".join(f"{c} {_duck_type(t)}" for c, t in cols.items())
+                con.execute(f"CREATE OR REPLACE TABLE raw_{table} ({schema_sql})")
+                if files[table]:
+                    con.execute(f"INSERT INTO raw_{table} SELECT * FROM read_parquet($files)", {"files": files[table]})
+            run_sql(con, "staging/stg_organization")
+            rejects = query_sql(con, "staging/rejects").fetchall()
+            for source, file, line, key, code, message in rejects:
+                issues.append((self.run_id, source, file, line, key, code, message))
+            con.execute("CREATE OR REPLACE TABLE run_issue AS SELECT * FROM load_issue LIMIT 0")
+            if issues:
+                con.executemany("INSERT INTO run_issue VALUES (?, ?, ?, ?, ?, ?, ?)", issues)
+            rows_in = con.execute("SELECT count(*) FROM raw_organization").fetchone()[0]
+            rows_out = con.execute("SELECT count(*) FROM stg_organization").fetchone()[0]
+            per_source = dict(con.execute("SELECT source, count(*) FROM stg_organization GROUP BY 1 ORDER BY 1").fetchall())
+        finally:
+            con.close()
+        return StageResult("extract", rows_in, rows_out,
+                           detail={"records_per_source": {s.name: per_source.get(s.name, 0) for s in self.config.sources},
+                                   "rows_read": counts, "warnings": len(issues)})
+
+    def standardise(self, progress: Progress | None = None) -> StageResult:
+        con = self.connect()
+        try:
+            df = con.execute("SELECT * FROM stg_organization ORDER BY source, source_id").df()
+            std = standardise_records(df.astype(object).where(df.notna(), None))
+            con.register("std_df", std)
+            con.execute("CREATE OR REPLACE TABLE std_organization AS SELECT * FROM std_df")
+            con.unregister("std_df")
+        finally:
+            con.close()
+        return StageResult("standardise", len(df), len(std))
+
+    def _settings(self) -> matching.MatchSettings:
+        m = self.config.matching
+        return matching.MatchSettings(m.match_threshold, m.review_threshold, m.max_block_size)
+
+    def match(self, progress: Progress | None = None) -> StageResult:
+        con = self.connect()
+        try:
+            std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
+            settings = self._settings()
+            det = matching.deterministic_pairs(std)
+            cand, stats = matching.candidate_pairs(std, settings)
+            scored = matching.score(matching.compare(std, cand), settings)
+            scored["rule"] = "score"
+            det_rows = det.assign(score=1.0, band="match", contributions=None)
+            pairs = pd.concat([det_rows, scored], ignore_index=True, sort=False)
+            pairs["run_id"] = self.run_id
+            cols = ["rid_a", "rid_b", "rule", "score", "band", "name", "country", "city", "postal", "address",
+                    "branch", "contributions", "run_id"]
+            for c in cols:
+                if c not in pairs.columns:
+                    pairs[c] = None
+            pairs = pairs[cols]
+            con.register("pairs_df", pairs)
+            con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM pairs_df ORDER BY rid_a, rid_b, rule")
+            con.unregister("pairs_df")
+        finally:
+            con.close()
+        detail = stats | {"deterministic_pairs": len(det),
+                          "pairs_per_record": round(len(cand) / max(len(std), 1), 3),
+                          "bands": scored["band"].value_counts().to_dict() if len(scored) else {}}
+        return StageResult("match", len(std), int((pairs["band"] == "match").sum()), detail=detail)
+
+    def cluster(self, progress: Progress | None = None) -> StageResult:
+        con = self.connect()
+        try:
+            std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
+            pairs = con.execute("SELECT * FROM new_match_pair").df()
+            idents = {}
+            id_cols = ["id_" + s.replace("-", "_") for s in ID_SCHEMES]
+            for row in std[["rid", *id_cols]].itertuples(index=False):
+                idents[row[0]] = {s: v for s, v in zip(ID_SCHEMES, row[1:]) if isinstance(v, str) and v}
+            det = pairs[pairs["rule"] != "score"]
+            scored = pairs[pairs["rule"] == "score"]
+            clusters, refused = clustering.cluster(std["rid"].tolist(), idents, det, scored)
+            previous, minted, taken = self._previous_ids(con)
+            assigned, redirects = golden_ids.assign(clusters, previous, minted, taken)
+            assigned = assigned.merge(std[["rid", "source", "source_id"]], on="rid")
+            assigned["run_id"] = self.run_id
+            con.register("xref_df", assigned[["source", "source_id", "golden_id", "rid", "match_rule", "id_origin",
+                                              "cluster_key", "run_id"]])
+            con.execute("CREATE OR REPLACE TABLE new_xref AS SELECT * FROM xref_df ORDER BY source, source_id")
+            con.unregister("xref_df")
+            redirects["run_id"] = self.run_id
+            con.register("red_df", redirects[["retired_id", "surviving_id", "run_id", "reason"]])
+            con.execute("CREATE OR REPLACE TABLE new_redirect AS SELECT * FROM red_df")
+            con.unregister("red_df")
+        finally:
+            con.close()
+        n_golden = assigned["golden_id"].nunique()
+        return StageResult("cluster", len(std), int(n_golden),
+                           detail={"refused_merges": refused, "redirects": len(redirects),
+                                   "new_ids": int((assigned.drop_duplicates("golden_id")["id_origin"] == "new").sum())})
+
+    def _previous_ids(self, con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, int], set[str]]:
+        has_xref = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'xref'").fetchone()[0]
+        previous: dict[str, str] = {}
+        if has_xref:
+            previous = dict(con.execute("SELECT rid, golden_id FROM xref").fetchall())
+        reg = con.execute("SELECT golden_id, minted_seq FROM golden_id_registry").fetchall()
+        return previous, {g: s for g, s in reg}, {g for g, _ in reg}
+
+    def survive(self, progress: Progress | None = None) -> StageResult:
+        con = self.connect()
+        try:
+            rec = con.execute(
+                "SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) ORDER BY rid").df()
+            rec = rec.astype(object).where(rec.notna(), None)
+            prio = {s.name: self.config.priority(s.name) for s in self.config.sources}
+            golden, lineage = survivorship.survive(rec, prio)
+            golden["run_id"] = self.run_id
+            lineage["run_id"] = self.run_id
+            for name, frame in (("new_golden_organization", golden), ("new_golden_attribute_lineage", lineage)):
+                con.register("tmp_df", frame)
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM tmp_df")
+                con.unregister("tmp_df")
+            con.execute("CREATE OR REPLACE TABLE new_organization_record AS "
+                        "SELECT s.* EXCLUDE (aliases), x.golden_id FROM std_organization s JOIN new_xref x USING (rid) "
+                        "ORDER BY s.rid")
+        finally:
+            con.close()
+        return StageResult("survive", len(rec), len(golden))
+
+    def publish(self, results: list[dict[str, Any]]) -> StageResult:
+        started = _now()
+        state = self.state()
+        con = self.connect()
+        try:
+            con.execute("BEGIN TRANSACTION")
+            # Registry of golden ids: new ones get the next sequence numbers, in id order.
+            seq0 = con.execute("SELECT coalesce(max(minted_seq), 0) FROM golden_id_registry").fetchone()[0]
+            con.execute(
+                "INSERT INTO golden_id_registry "
+                "SELECT golden_id, $seq0 + row_number() OVER (ORDER BY golden_id), $run, NULL "
+                "FROM (SELECT DISTINCT golden_id FROM new_xref WHERE id_origin = 'new') "
+                "WHERE golden_id NOT IN (SELECT golden_id FROM golden_id_registry)",
+                {"seq0": seq0, "run": self.run_id})
+            con.execute("UPDATE golden_id_registry SET retired_run = $run "
+                        "WHERE golden_id IN (SELECT retired_id FROM new_redirect)", {"run": self.run_id})
+            con.execute("INSERT INTO golden_id_redirect SELECT * FROM new_redirect")
+            con.execute("INSERT INTO load_issue SELECT * FROM run_issue")
+            run_sql(con, "golden/publish")
+            run_sql(con, "marts/views")
+            golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchone()[0]
+            for r in results:
+                con.execute("INSERT INTO run_log VALUES ($run, $stage, $s, $f, $i, $o, $st, $d)",
+                            {"run": self.run_id, "stage": r["stage"], "s": r["started_at"], "f": r["finished_at"],
+                             "i": r["rows_in"], "o": r["rows_out"], "st": r["status"],
+                             "d": json.dumps(r.get("detail", {}), sort_keys=True)})
+            finished = _now()
+            con.execute("INSERT INTO run_log VALUES ($run, 'publish', $s, $f, $i, $o, 'success', NULL)",
+                        {"run": self.run_id, "s": started, "f": finished, "i": golden_n, "o": golden_n})
+            con.execute("DROP TABLE IF EXISTS std_organization")
+            for t in ("stg_organization", "raw_organization", "run_issue", "new_redirect"):
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+            with self.wh.lock():
+                base = state.get("base_run")
+                now_latest = self.wh.latest_run()
+                if now_latest != base:
+                    raise RunError(f"the warehouse was published by run {now_latest} after this run started from "
+                                   f"{base}; rerun to build on the new state")
+                snapshot = self.wh.export_parquet(con, self.run_id)
+                con.close()
+                con = None
+                self.wh.swap_in(self.db_path, snapshot, self.dir / "raw", self.run_id)
+        finally:
+            if con is not None:
+                con.close()
+        return StageResult("publish", golden_n, golden_n, started_at=started, finished_at=_now())
+
+
+def _duck_type(t: pa.DataType) -> str:
+    return {"string": "VARCHAR", "int64": "BIGINT", "double": "DOUBLE"}[str(t)]
+
+
+def _resolve(config: Config | str | Path) -> Config:
+    return config if isinstance(config, Config) else load_config(config)
+
+
+def start_run(config_path: Config | str | Path) -> str:
+    """Validate the config, create the run's staging folder (a copy of the published database) and
+    return the new run id."""
+    cfg = _resolve(config_path)
+    wh = Warehouse(cfg.warehouse)
+    wh.root.mkdir(parents=True, exist_ok=True)
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    run = Run(cfg, run_id)
+    run.dir.mkdir(parents=True)
+    base = wh.latest_run()
+    if wh.exists():
+        shutil.copy2(wh.db_path, run.db_path)
+    con = run.connect()
+    try:
+        run_sql(con, "schema/tables")
+    finally:
+        con.close()
+    run.save_state({"run_id": run_id, "config": str(cfg.config_path), "base_run": base, "started_at": _now(),
+                    "results": []})
+    return run_id
+
+
+def run_stage(config_path: Config | str | Path, run_id: str, stage: str, progress: Progress | None = None) -> dict[str, Any]:
+    """Run one stage of a started run; returns its result as a JSON-serialisable dict."""
+    if stage not in STAGES:
+        raise RunError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    cfg = _resolve(config_path)
+    run = Run(cfg, run_id)
+    state = run.state()
+    done = [r["stage"] for r in state["results"]]
+    expected = STAGES[len(done)] if len(done) < len(STAGES) else None
+    if stage != expected:
+        raise RunError(f"run {run_id}: stage {stage!r} cannot run now; next stage is {expected!r}")
+    started = _now()
+    t0 = time.perf_counter()
+    if stage == "publish":
+        result = run.publish(state["results"])
+        return result.as_dict() | {"seconds": round(time.perf_counter() - t0, 3)}
+    result = getattr(run, stage)(progress)
+    result.started_at, result.finished_at = started, _now()
+    state["results"].append(result.as_dict())
+    run.save_state(state)
+    return result.as_dict() | {"seconds": round(time.perf_counter() - t0, 3)}
+
+
+def abort_run(config_path: Config | str | Path, run_id: str, reason: str | None = None) -> None:
+    """Discard the staging folder of a failed run; the published warehouse is untouched.
+
+    A short failure report is kept at ``<warehouse>/.runs/<run_id>.failed.json``.
+    """
+    cfg = _resolve(config_path)
+    run = Run(cfg, run_id)
+    if run.dir.exists():
+        report = {"run_id": run_id, "failed_at": _now(), "reason": reason}
+        try:
+            report["results"] = run.state().get("results", [])
+        except (MdmError, ValueError):
+            pass
+        (run.wh.runs_dir / f"{run_id}.failed.json").write_text(json.dumps(report, indent=2))
+        shutil.rmtree(run.dir, ignore_errors=True)
+
+
+def run(config_path: Config | str | Path, progress: Progress | None = None,
+        on_stage: Callable[[dict[str, Any]], None] | None = None) -> RunSummary:
+    """Run every stage in one process; on any failure discard the run and re-raise."""
+    cfg = _resolve(config_path)
+    run_id = start_run(cfg)
+    results = []
+    try:
+        for stage in STAGES:
+            res = run_stage(cfg, run_id, stage, progress)
+            results.append(res)
+            if on_stage:
+                on_stage(res)
+    except BaseException as e:
+        abort_run(cfg, run_id, reason=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
+        raise
+    extract = results[0]["detail"]
+    return RunSummary(
+        run_id=run_id, warehouse=cfg.warehouse,
+        stages=[StageResult(r["stage"], r["rows_in"], r["rows_out"], r["status"], r["started_at"], r["finished_at"],
+                            r.get("detail", {})) for r in results],
+        records_per_source=extract["records_per_source"],
+        golden_records=results[STAGES.index("cluster")]["rows_out"],
+        matched_pairs=results[STAGES.index("match")]["rows_out"],
+        warnings=extract["warnings"],
+    )

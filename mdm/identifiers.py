@@ -1,0 +1,82 @@
+"""Identifier normalisation and validity (checksums come from python-stdnum).
+
+An identifier that fails its check is kept on the record but never used for deterministic matching:
+the ``valid_*`` helpers return the compact form of a valid identifier and ``None`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import lei as _lei
+from stdnum.cn import uscc as _uscc
+from stdnum.exceptions import ValidationError
+from stdnum.us import ein as _ein
+
+# GLEIF registration authority codes whose entity ids are national register numbers we match on.
+RA_SCHEMES: dict[str, str] = {
+    "RA000585": "GB-COH",  # UK Companies House
+}
+
+_CH_NUMBER = re.compile(r"^(?:\d{8}|[A-Z]{2}\d{6})$")
+_LEGACY_CN = re.compile(r"^\d{15}$")
+
+
+def valid_lei(value: str | None) -> str | None:
+    """The compact LEI when it passes the ISO 17442 check, else None."""
+    if not value:
+        return None
+    try:
+        return _lei.validate(value)
+    except ValidationError:
+        return None
+
+
+def valid_uscc(value: str | None) -> str | None:
+    """The compact USCC when it passes the GB 32100-2015 check character, else None."""
+    if not value:
+        return None
+    try:
+        return _uscc.validate(value)
+    except ValidationError:
+        return None
+
+
+def legacy_cn_registration(value: str | None) -> str | None:
+    """A 15-digit pre-2015 Chinese business registration number (its own type, not a broken USCC)."""
+    if value and _LEGACY_CN.match(value.strip()):
+        return value.strip()
+    return None
+
+
+def companies_house_number(value: str | None) -> str | None:
+    """A Companies House company number in its 8-character form, else None.
+
+    Numbers that lost their leading zeros (``8209948``) are padded back to 8 digits.
+    """
+    if not value:
+        return None
+    v = re.sub(r"\s+", "", value).upper()
+    if v.isdigit() and len(v) < 8:
+        v = v.zfill(8)
+    return v if _CH_NUMBER.match(v) else None
+
+
+def valid_cik(value: str | None) -> str | None:
+    """A SEC Central Index Key without leading zeros, else None."""
+    if not value:
+        return None
+    v = value.strip()
+    if not v.isdigit() or len(v) > 10 or int(v) == 0:
+        return None
+    return str(int(v))
+
+
+def valid_ein(value: str | None) -> str | None:
+    """A US Employer Identification Number as 9 digits, else None."""
+    if not value:
+        return None
+    try:
+        return _ein.compact(_ein.validate(value))
+    except ValidationError:
+        return None

@@ -1,0 +1,127 @@
+"""The DuckDB/Parquet warehouse: SQL files, staging copies and the atomic publish.
+
+Layout of ``<warehouse>/``:
+    mdm.duckdb                 the published database (replaced atomically by each successful run)
+    parquet -> snapshots/<run_id>/parquet   golden tables as Parquet (a symlink swapped atomically)
+    raw/<source>/load=<run_id>/<table>/part-*.parquet   raw landings of every load, with lineage
+    .runs/<run_id>/            private staging folder of a run in progress (gone after it ends)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+DB_NAME = "mdm.duckdb"
+PARQUET_TABLES = ("golden_organization", "xref", "golden_attribute_lineage", "golden_id_redirect",
+                  "organization_record", "financial_fact", "relationship")
+KEEP_SNAPSHOTS = 3
+
+
+def sql_text(name: str) -> str:
+    """The text of ``sql/<name>.sql``."""
+    path = SQL_DIR / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> None:
+    """Execute every statement of ``sql/<name>.sql`` (values only as bound parameters)."""
+    text = sql_text(name)
+    for stmt in _statements(text):
+        con.execute(stmt, dict(params) if params else None)
+
+
+def query_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None):
+    """Run the single query of ``sql/<name>.sql`` and return a DuckDB relation result."""
+    return con.execute(sql_text(name), dict(params) if params else None)
+
+
+def _statements(text: str) -> list[str]:
+    lines = [ln for ln in text.splitlines() if not ln.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+class Warehouse:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / ".runs"
+
+    def staging(self, run_id: str) -> Path:
+        return self.runs_dir / run_id
+
+    def exists(self) -> bool:
+        return self.db_path.exists()
+
+    def latest_run(self) -> str | None:
+        """The run id of the last published run, or None for an empty warehouse."""
+        if not self.exists():
+            return None
+        con = duckdb.connect(str(self.db_path), read_only=True)
+        try:
+            if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'run_log'").fetchone()[0]:
+                return None
+            row = con.execute("SELECT max(run_id) FROM run_log WHERE status = 'success'").fetchone()
+            return row[0] if row else None
+        finally:
+            con.close()
+
+    def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.db_path), read_only=read_only)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """An exclusive lock on the warehouse for the publish step (one publisher at a time)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def export_parquet(self, con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
+        """Write the golden tables as Parquet into a new, not yet visible snapshot folder."""
+        out = self.root / "snapshots" / run_id / "parquet"
+        out.mkdir(parents=True, exist_ok=True)
+        for table in PARQUET_TABLES:
+            target = out / f"{table}.parquet"
+            # Table names are constants of this module, never user input.
+            con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        return out
+
+    def swap_in(self, staged_db: Path, snapshot: Path, raw_staging: Path, run_id: str) -> None:
+        """Make a run's results the published state: the database by an atomic rename, then the
+        Parquet symlink by an atomic rename, then the raw landings moved under raw/."""
+        os.replace(staged_db, self.db_path)
+        link_tmp = self.root / f".parquet-{run_id}"
+        if link_tmp.is_symlink() or link_tmp.exists():
+            link_tmp.unlink()
+        link_tmp.symlink_to(snapshot.relative_to(self.root))
+        os.replace(link_tmp, self.root / "parquet")
+        if raw_staging.exists():
+            for src_dir in sorted(p for p in raw_staging.iterdir() if p.is_dir()):
+                dest = self.root / "raw" / src_dir.name / f"load={run_id}"
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(src_dir), str(dest))
+        self._prune_snapshots(keep=run_id)
+
+    def _prune_snapshots(self, keep: str) -> None:
+        snaps = sorted(p for p in (self.root / "snapshots").iterdir() if p.is_dir())
+        for old in snaps[:-KEEP_SNAPSHOTS]:
+            if old.name != keep:
+                shutil.rmtree(old, ignore_errors=True)

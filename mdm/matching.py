@@ -54,8 +54,11 @@ def deterministic_pairs(std: pd.DataFrame) -> pd.DataFrame:
 
 
 def _order(pairs: pd.DataFrame) -> pd.DataFrame:
-    a = np.minimum(pairs.rid_a.values.astype(str), pairs.rid_b.values.astype(str))
-    b = np.maximum(pairs.rid_a.values.astype(str), pairs.rid_b.values.astype(str))
+    x = pairs.rid_a.to_numpy(dtype=object)
+    y = pairs.rid_b.to_numpy(dtype=object)
+    swap = x > y
+    a = np.where(swap, y, x)
+    b = np.where(swap, x, y)
     pairs = pairs.copy()
     pairs["rid_a"], pairs["rid_b"] = a, b
     return pairs

@@ -3,8 +3,8 @@
 Every adapter turns its source format into batches of these tables. All columns are strings in the
 raw layer (dates as ISO ``YYYY-MM-DD``), except where a numeric type is given, so that nothing is
 lost or coerced before validation; lineage columns (``src_file``, ``src_line``) say where each row
-came from (``src_line`` is the 1-based line of a CSV/TSV row, or the 1-based record ordinal of an
-XML/JSON record or SQL result row).
+came from (``src_line`` is the 1-based physical line where a CSV/TSV row or an XML record starts, or
+the 1-based ordinal of an SQL result row).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ ORGANIZATION: Final[dict[str, pa.DataType]] = {
     "name": S,                   # legal name as given (original script)
     "name_lang": S,              # language tag of the name when known (GLEIF xml:lang)
     "name_en": S,                # English / transliterated name when the source has one
-    "other_names": S,            # JSON list of {"name", "type", "lang"} (previous, trading, transliterated)
+    "other_names": S,            # JSON list of {"name", "type", "lang"?, "date"?} (previous, trading, transliterated)
     "lei": S,
     "uscc": S,                   # Chinese Unified Social Credit Code (or legacy registration number)
     "registration_number": S,    # national register number (Companies House number, RA entity id, ...)

@@ -253,7 +253,8 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
                 al.append(c)
         aliases.append(al)
     out["aliases"] = aliases
-    out["country_iso"] = [country_code(c) for c in out["country"].tolist()]
+    # The registered address's country; failing that, the country of the jurisdiction of registration.
+    out["country_iso"] = [country_code(c) or country_code(j) for c, j in zip(out["country"], out["jurisdiction"])]
     out["city_norm"] = [normalise_text(c) for c in out["city"].tolist()]
     out["postal_norm"] = [postcode(p) for p in out["postal_code"].tolist()]
     out["address_norm"] = [address(a) for a in out["address"].tolist()]

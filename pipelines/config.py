@@ -19,7 +19,7 @@ FILE_FORMATS = ("gleif_lei_xml", "gleif_rr_xml", "companies_house_csv", "cn_regi
 FORMATS = (*FILE_FORMATS, "sql")
 
 # Default survivorship order of formats when a config gives no source priority: registers first.
-DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds", "sql")
+DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds", "sql", "gleif_rr_xml")
 
 
 class _Strict(BaseModel):
@@ -97,12 +97,13 @@ class Config(_Strict):
                 return s
         raise KeyError(name)
 
-    def priority(self, source: str) -> int:
-        """Survivorship rank of a source (lower wins)."""
+    def priority(self, source: str) -> float:
+        """Survivorship rank of a source (lower wins): its ``priority`` key, else the default order of
+        formats (registers first), then the order of the config."""
         s = self.source(source)
         if s.priority is not None:
-            return s.priority
-        return 100 + DEFAULT_FORMAT_PRIORITY.index(s.format) * 10 + self.sources.index(s) / 1000  # type: ignore[return-value]
+            return float(s.priority)
+        return 100 + DEFAULT_FORMAT_PRIORITY.index(s.format) * 10 + self.sources.index(s) / 1000
 
 
 def _resolve(base: Path, p: Path) -> Path:

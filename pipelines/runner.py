@@ -35,6 +35,9 @@ from pipelines.warehouse import Warehouse, query_sql, run_sql
 
 log = logging.getLogger(__name__)
 
+# Formats whose natural keys identify distinct legal entities (registers), unlike internal systems.
+REGISTER_FORMATS = frozenset({"gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds"})
+
 STAGES = ("extract", "standardise", "match", "cluster", "survive", "publish")
 STATE_FILE = "state.json"
 WORK_DB = "work.duckdb"
@@ -221,8 +224,12 @@ class Run:
             pairs = con.execute("SELECT * FROM new_match_pair").df()
             idents = {}
             id_cols = ["id_" + s.replace("-", "_") for s in ID_SCHEMES]
-            for row in std[["rid", *id_cols]].itertuples(index=False):
-                idents[row[0]] = {s: v for s, v in zip(ID_SCHEMES, row[1:]) if isinstance(v, str) and v}
+            for row in std[["rid", "source", "source_format", "source_id", *id_cols]].itertuples(index=False):
+                ids = {s: v for s, v in zip(ID_SCHEMES, row[4:]) if isinstance(v, str) and v}
+                if row[2] in REGISTER_FORMATS:
+                    # Each key of a register is its own legal entity: two keys of one register never merge.
+                    ids["KEY:" + row[1]] = row[3]
+                idents[row[0]] = ids
             det = pairs[pairs["rule"] != "score"]
             scored = pairs[pairs["rule"] == "score"]
             clusters, refused = clustering.cluster(std["rid"].tolist(), idents, det, scored)

@@ -31,6 +31,7 @@ from mdm.standardise import ID_SCHEMES, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
 from pipelines.errors import MdmError, SourceError, WarningLog
+from pipelines.stages import STAGES
 from pipelines.warehouse import Warehouse, query_sql, run_sql
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 # Formats whose natural keys identify distinct legal entities (registers), unlike internal systems.
 REGISTER_FORMATS = frozenset({"gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds"})
 
-STAGES = ("extract", "standardise", "match", "cluster", "survive", "publish")
 STATE_FILE = "state.json"
 WORK_DB = "work.duckdb"
 
@@ -325,6 +325,7 @@ class Run:
                 con.close()
                 con = None
                 self.wh.swap_in(self.db_path, snapshot, self.dir / "raw", self.run_id)
+            shutil.rmtree(self.dir, ignore_errors=True)  # the run has ended; nothing is left to resume
         finally:
             if con is not None:
                 con.close()

@@ -1,0 +1,223 @@
+"""Tests of the Airflow DAG dags/mdm_pipeline.py.
+
+Airflow runs in subprocesses with a throwaway AIRFLOW_HOME (SQLite metadata DB in tmp), so the
+tests never touch ~/airflow and never configure Airflow inside the pytest process.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.stages import STAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ROOT / "dags"
+DAG_FILE = DAGS / "mdm_pipeline.py"
+AIRFLOW = Path(sys.executable).with_name("airflow")
+
+# Runs in a fresh interpreter: parse the dags folder with Airflow's DagBag and dump what the tests check.
+_DESCRIBE_DAGS = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1])
+out = {
+    "import_errors": {str(k): v for k, v in bag.import_errors.items()},
+    "runner_imported": "pipelines.runner" in sys.modules,
+    "dags": {},
+}
+for dag_id, dag in bag.dags.items():
+    out["dags"][dag_id] = {
+        "schedule": repr(dag.schedule),
+        "catchup": dag.catchup,
+        "order": [t.task_id for t in dag.topological_sort()],
+        "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
+        "trigger_rule": {t.task_id: getattr(t.trigger_rule, "value", t.trigger_rule) for t in dag.tasks},
+        "outlets": {t.task_id: [[a.name, a.uri] for a in t.outlets] for t in dag.tasks},
+    }
+with open(sys.argv[2], "w") as f:
+    json.dump(out, f)
+"""
+
+
+def airflow_env(home: Path) -> dict[str, str]:
+    """Environment for an Airflow subprocess with its own home and SQLite DB; no MDM_CONFIG."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW") and k != "MDM_CONFIG"}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
+    )
+    return env
+
+
+def run_airflow(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run the venv's airflow CLI; the output is kept for assertion messages."""
+    return subprocess.run([str(AIRFLOW), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def _tail(proc: subprocess.CompletedProcess, n: int = 120) -> str:
+    """The end of a process's stdout and stderr (Airflow logs task tracebacks to stdout)."""
+    out = "\n".join(proc.stdout.splitlines()[-n:])
+    err = "\n".join(proc.stderr.splitlines()[-n:])
+    return f"exit code {proc.returncode}\n--- stdout (tail) ---\n{out}\n--- stderr (tail) ---\n{err}"
+
+
+# -- structure (fast) ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def described(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The dags folder as parsed by DagBag in a fresh interpreter, without MDM_CONFIG set."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    out = home / "dags.json"
+    proc = subprocess.run([sys.executable, "-c", _DESCRIBE_DAGS, str(DAGS), str(out)],
+                          env=airflow_env(home), cwd=home, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, _tail(proc)
+    return json.loads(out.read_text())
+
+
+def test_dag_parses_without_config(described: dict) -> None:
+    assert described["import_errors"] == {}
+    assert "mdm_pipeline" in described["dags"]
+    dag = described["dags"]["mdm_pipeline"]
+    assert dag["schedule"] == "None"
+    assert dag["catchup"] is False
+    # The runner (pandas, recordlinkage: seconds to import) loads in task processes, not at every parse.
+    assert described["runner_imported"] is False
+
+
+def test_tasks_run_start_then_stages_then_cleanup(described: dict) -> None:
+    dag = described["dags"]["mdm_pipeline"]
+    expected = ["start", *STAGES, "cleanup"]
+    assert dag["order"] == expected
+    assert dag["upstream"]["start"] == []
+    for before, after in zip(expected[:-2], expected[1:-1]):
+        # Each stage follows the previous one and takes the run id from start's XCom.
+        assert dag["upstream"][after] == sorted({before, "start"}), after
+    # cleanup fires when start or any stage fails (a failed stage leaves publish upstream_failed).
+    assert dag["upstream"]["cleanup"] == ["publish", "start"]
+    assert dag["trigger_rule"]["cleanup"] == "one_failed"
+    assert all(dag["trigger_rule"][t] == "all_success" for t in expected[:-1])
+
+
+def test_only_publish_updates_the_warehouse_asset(described: dict) -> None:
+    outlets = described["dags"]["mdm_pipeline"]["outlets"]
+    assert outlets["publish"] == [["mdm_warehouse", "x-mdm://warehouse"]]
+    assert all(not assets for task_id, assets in outlets.items() if task_id != "publish")
+
+
+def test_dags_import_only_the_task_sdk() -> None:
+    files = sorted(DAGS.glob("*.py"))
+    assert DAG_FILE in files
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            for module in modules:
+                if module == "airflow" or module.startswith("airflow."):
+                    assert module == "airflow.sdk" or module.startswith("airflow.sdk."), (
+                        f"{path.name}:{node.lineno} imports {module}; DAGs may only use airflow.sdk")
+
+
+# -- end to end with `airflow dags test` ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throwaway AIRFLOW_HOME with a migrated SQLite metadata DB."""
+    home = tmp_path_factory.mktemp("airflow_e2e")
+    proc = run_airflow(["db", "migrate"], airflow_env(home), cwd=home)
+    assert proc.returncode == 0, _tail(proc)
+    return home
+
+
+def _sample(out_dir: Path) -> tuple[Path, Path]:
+    """Generate the synthetic sample; return its config path and its warehouse folder."""
+    from pipelines.config import load_config
+    from pipelines.generate import generate
+
+    generate(out_dir, entities=200, seed=1)
+    config = out_dir / "mdm.yaml"
+    return config, load_config(config).warehouse
+
+
+def _dags_test(home: Path, config: Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = airflow_env(home) | {"MDM_CONFIG": str(config)}
+    return run_airflow(["dags", "test", "mdm_pipeline"], env, cwd=cwd)
+
+
+def _asset_events(home: Path) -> list[dict]:
+    """The extra of every mdm_warehouse asset event recorded in the Airflow metadata DB."""
+    con = sqlite3.connect(home / "airflow.db")
+    try:
+        rows = con.execute("SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
+                           "WHERE a.name = 'mdm_warehouse' ORDER BY e.id").fetchall()
+    finally:
+        con.close()
+    return [json.loads(extra) for (extra,) in rows]
+
+
+@pytest.mark.airflow
+def test_dags_test_publishes_the_warehouse(airflow_home: Path, tmp_path: Path) -> None:
+    config, warehouse = _sample(tmp_path / "sample")
+    events_before = len(_asset_events(airflow_home))
+
+    proc = _dags_test(airflow_home, config, cwd=tmp_path)
+    assert proc.returncode == 0, _tail(proc)
+
+    db = warehouse / "mdm.duckdb"
+    assert db.is_file(), _tail(proc)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM xref").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM golden_organization").fetchone()[0] > 0
+        log = con.execute("SELECT run_id, stage, status FROM run_log").fetchall()
+    finally:
+        con.close()
+    run_ids = {run_id for run_id, _, _ in log}
+    assert len(run_ids) == 1
+    assert sorted(stage for _, stage, _ in log) == sorted(STAGES)
+    assert {status for _, _, status in log} == {"success"}
+    # publish emitted one asset event naming the run.
+    events = _asset_events(airflow_home)[events_before:]
+    assert len(events) == 1
+    assert events[0]["mdm_run_id"] in run_ids
+    assert events[0]["stage"] == "publish"
+
+
+@pytest.mark.airflow
+def test_failed_stage_discards_the_run(airflow_home: Path, tmp_path: Path) -> None:
+    from pipelines.config import load_config
+
+    config, warehouse = _sample(tmp_path / "sample")
+    # A directory where the first file source should be: start_run's existence check passes, extract fails.
+    source = next(s for s in load_config(config).sources if s.path is not None)
+    source.path.unlink()
+    source.path.mkdir()
+    events_before = len(_asset_events(airflow_home))
+
+    proc = _dags_test(airflow_home, config, cwd=tmp_path)
+    assert proc.returncode != 0, _tail(proc)
+    assert "DagRun failed" in proc.stdout + proc.stderr, _tail(proc)
+
+    assert not (warehouse / "mdm.duckdb").exists()
+    runs = warehouse / ".runs"
+    reports = sorted(runs.glob("*.failed.json"))
+    assert len(reports) == 1, _tail(proc)
+    report = json.loads(reports[0].read_text())
+    assert "Airflow DAG run" in report["reason"]
+    assert [p for p in runs.iterdir() if p.is_dir()] == []  # cleanup removed the staging folder
+    assert len(_asset_events(airflow_home)) == events_before

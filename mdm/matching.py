@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import recordlinkage as rl
+from recordlinkage.base import BaseCompareFeature
 from rapidfuzz import fuzz
 
 from mdm.standardise import ID_SCHEMES, has_cjk
@@ -78,7 +79,7 @@ def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.Data
     alias["rev"] = alias["core"].str[::-1]
     sizes = alias.groupby("core")["rid"].transform("size")
     common = alias[sizes > settings.max_block_size]
-    usable = alias[sizes <= settings.max_block_size]
+    usable = alias[sizes <= settings.max_block_size].reset_index(drop=True)
     indexer = rl.Index()
     indexer.add(rl.index.Block("core"))
     indexer.add(rl.index.SortedNeighbourhood("core", window=settings.window))
@@ -106,18 +107,30 @@ def _best_alias_similarity(a: list[str], b: list[str]) -> float:
     return best
 
 
+class _TokenSimilarity(BaseCompareFeature):
+    """rapidfuzz token-set similarity in [0, 1]; NaN when either side is unknown (not a disagreement)."""
+
+    def _compute_vectorized(self, s_left: pd.Series, s_right: pd.Series) -> pd.Series:
+        out = np.full(len(s_left), np.nan)
+        for i, (a, b) in enumerate(zip(s_left.to_numpy(), s_right.to_numpy())):
+            if isinstance(a, str) and isinstance(b, str) and a and b:
+                out[i] = fuzz.token_set_ratio(a, b) / 100.0
+        return pd.Series(out, index=s_left.index)
+
+
 def compare(std: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Comparison vectors of candidate pairs: one column per feature, values in [0, 1] or NaN (unknown)."""
     if pairs.empty:
         return pd.DataFrame(columns=["rid_a", "rid_b", "name", "country", "city", "postal", "address", "branch"])
     s = std.set_index("rid")
     idx = pd.MultiIndex.from_arrays([pairs.rid_a.values, pairs.rid_b.values])
-    frame = s[["country_iso", "city_norm", "postal_norm", "address_norm"]].replace("", np.nan)
+    frame = s[["country_iso", "city_norm", "postal_norm", "address_norm"]]
+    frame = frame.mask(frame.isna() | (frame == ""))
     cmp = rl.Compare()
     cmp.exact("country_iso", "country_iso", label="country", missing_value=np.nan)
     cmp.string("city_norm", "city_norm", method="jarowinkler", label="city", missing_value=np.nan)
     cmp.exact("postal_norm", "postal_norm", label="postal", missing_value=np.nan)
-    cmp.string("address_norm", "address_norm", method="qgram", label="address", missing_value=np.nan)
+    cmp.add(_TokenSimilarity("address_norm", "address_norm", label="address"))
     vec = cmp.compute(idx, frame)
     aliases = s["aliases"]
     vec["name"] = [

@@ -100,6 +100,15 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
         return "", None
     if has_cjk(t):
         compact = t.replace(" ", "")
+        marker = next((m for m in BRANCH_MARKERS_CJK if compact.endswith(m) and len(compact) > len(m)), None)
+        if marker:
+            # 华为技术有限公司北京分公司: head office core + the branch's own part, marker kept as a feature.
+            body = compact[: -len(marker)]
+            for form in _CJK_FORMS:
+                pos = body.find(form)
+                if pos > 0:
+                    return body[:pos] + body[pos + len(form):] + marker, form
+            return compact, None
         for form in _CJK_FORMS:
             if compact.endswith(form) and len(compact) > len(form):
                 return compact[: -len(form)], form

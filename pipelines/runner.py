@@ -410,6 +410,8 @@ def run(config_path: Config | str | Path, progress: Progress | None = None,
     results = []
     try:
         for stage in STAGES:
+            if progress:
+                progress(stage, 0, None)
             res = run_stage(cfg, run_id, stage, progress)
             results.append(res)
             if on_stage:

@@ -17,8 +17,8 @@ from pipelines.errors import MdmError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
                   help="Master data for corporate customers: from source files to golden records.")
-console = Console(stderr=False)
-err = Console(stderr=True)
+console = Console(stderr=False, soft_wrap=True)  # paths and queries must survive copy and paste from logs
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _quiet_libraries() -> None:

@@ -111,11 +111,17 @@ def _resolve(base: Path, p: Path) -> Path:
 
 
 def _resolve_url(base: Path, url: str) -> str:
-    # sqlite:///relative/path -> absolute against the config folder; sqlite://// is already absolute.
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and not url[len(prefix):].startswith(":memory:"):
-        rest = url[len(prefix):]
-        return prefix + str((base / rest).resolve())
+    """A SQLite URL's relative database path resolves against the config folder (any sqlite+driver)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return url  # reported by _check_url
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" \
+            and not u.database.startswith("file:") and not Path(u.database).is_absolute():
+        return u.set(database=str((base / u.database).resolve())).render_as_string(hide_password=False)
     return url
 
 
@@ -143,6 +149,8 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
         raise ConfigError(f"{file}: not valid YAML: {e}") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{file}: not UTF-8: {e}") from None
+    except OSError as e:
+        raise ConfigError(f"{file}: cannot read the config file: {e.strerror or e}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping with 'warehouse' and 'sources'")
     base = file.resolve().parent

@@ -346,7 +346,8 @@ def start_run(config_path: Config | str | Path) -> str:
     cfg = _resolve(config_path)
     wh = Warehouse(cfg.warehouse)
     wh.root.mkdir(parents=True, exist_ok=True)
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    # Sorts in start order (microseconds), unique (random suffix).
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
     run = Run(cfg, run_id)
     run.dir.mkdir(parents=True)
     base = wh.latest_run()

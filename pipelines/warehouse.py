@@ -75,7 +75,8 @@ class Warehouse:
         try:
             if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'run_log'").fetchone()[0]:
                 return None
-            row = con.execute("SELECT max(run_id) FROM run_log WHERE status = 'success'").fetchone()
+            row = con.execute("SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
+                              "ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchone()
             return row[0] if row else None
         finally:
             con.close()

@@ -80,3 +80,31 @@ def valid_ein(value: str | None) -> str | None:
         return _ein.compact(_ein.validate(value))
     except ValidationError:
         return None
+
+
+def classify_cn_code(value: str | None) -> str:
+    """Classify a Chinese registration code: ``uscc`` (18 characters, check character right),
+    ``uscc_bad_check`` (18 characters of the USCC alphabet, wrong check character), ``legacy_registration``
+    (15-digit pre-2015 business registration number), ``other_format`` (anything else) or ``missing``."""
+    if not value or not value.strip():
+        return "missing"
+    v = _uscc.compact(value)
+    if valid_uscc(v):
+        return "uscc"
+    if len(v) == 18 and v[:8].isdigit() and all(c in "0123456789ABCDEFGHJKLMNPQRTUWXY" for c in v[8:]):
+        return "uscc_bad_check"
+    if legacy_cn_registration(v):
+        return "legacy_registration"
+    return "other_format"
+
+
+def valid_de_register(value: str | None) -> str | None:
+    """A German commercial register number (court + HRA/HRB/GnR/PR/VR + number), else None."""
+    if not value:
+        return None
+    from stdnum.de import handelsregisternummer as _hr
+
+    try:
+        return _hr.validate(value)
+    except ValidationError:
+        return None

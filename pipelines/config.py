@@ -26,6 +26,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ValidationLimits(_Strict):
+    """Batch-level limits of the validation stage; a load beyond any of them stops the run before publishing."""
+
+    # Largest relative change of a source's row count against its previous load (0.5 = +-50%); null disables.
+    max_row_count_change: Annotated[float, Field(ge=0)] | None = 0.5
+    # Largest share of rows whose natural key repeats another row's key.
+    max_duplicate_rate: Annotated[float, Field(ge=0, le=1)] = 0.001
+    # Largest share of rows without a name.
+    max_name_null_rate: Annotated[float, Field(ge=0, le=1)] = 0.01
+    # Stop when a column the previous load of the source filled is empty in this load.
+    schema_drift: bool = True
+    # Fewest rows a load may have (an empty or header-only file is an error by default).
+    min_rows: Annotated[int, Field(ge=0)] = 1
+
+
 class SourceConfig(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")]
     format: Literal[FORMATS]  # type: ignore[valid-type]
@@ -37,6 +52,8 @@ class SourceConfig(_Strict):
     chunk_size: Annotated[int, Field(gt=0)] = 50_000
     # Survivorship rank (lower wins); defaults to the format order above.
     priority: int | None = None
+    # Validation limits for this source; unset keys fall back to the config's top-level `validation`.
+    validation: dict[str, Any] | None = None
 
     @field_validator("encoding")
     @classmethod
@@ -77,6 +94,7 @@ class Config(_Strict):
     warehouse: Path
     sources: list[SourceConfig]
     matching: MatchingConfig = MatchingConfig()
+    validation: ValidationLimits = ValidationLimits()
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("sources")
@@ -90,6 +108,23 @@ class Config(_Strict):
         if not v:
             raise ValueError("at least one source is needed")
         return v
+
+    @model_validator(mode="after")
+    def _source_limits(self) -> "Config":
+        for s in self.sources:
+            if s.validation is not None:
+                try:
+                    self.limits(s.name)
+                except ValidationError as e:
+                    raise ValueError(f"sources.{s.name}.validation: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") from None
+        return self
+
+    def limits(self, source: str) -> ValidationLimits:
+        """The validation limits of a source: its own `validation` keys over the config-wide ones."""
+        s = self.source(source)
+        if not s.validation:
+            return self.validation
+        return ValidationLimits.model_validate(self.validation.model_dump() | s.validation)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:

@@ -73,6 +73,7 @@ class RunSummary:
     golden_records: int
     matched_pairs: int
     warnings: int
+    quarantined: int = 0
 
     @property
     def ok(self) -> bool:
@@ -157,21 +158,40 @@ class Run:
                 con.execute(f"CREATE OR REPLACE TABLE raw_{table} ({schema_sql})")
                 if files[table]:
                     con.execute(f"INSERT INTO raw_{table} SELECT * FROM read_parquet($files)", {"files": files[table]})
-            run_sql(con, "staging/stg_organization")
-            rejects = query_sql(con, "staging/rejects").fetchall()
-            for source, file, line, key, code, message in rejects:
-                issues.append((self.run_id, source, file, line, key, code, message))
             con.execute("CREATE OR REPLACE TABLE run_issue AS SELECT * FROM load_issue LIMIT 0")
             if issues:
                 con.executemany("INSERT INTO run_issue VALUES (?, ?, ?, ?, ?, ?, ?)", issues)
-            rows_in = con.execute("SELECT count(*) FROM raw_organization").fetchone()[0]
-            rows_out = con.execute("SELECT count(*) FROM stg_organization").fetchone()[0]
-            per_source = dict(con.execute("SELECT source, count(*) FROM stg_organization GROUP BY 1 ORDER BY 1").fetchall())
+            rows = sum(con.execute(f"SELECT count(*) FROM raw_{t}").fetchone()[0] for t in TABLES)
         finally:
             con.close()
-        return StageResult("extract", rows_in, rows_out,
+        return StageResult("extract", rows, rows, detail={"organization_rows_read": counts, "warnings": len(issues)})
+
+    def validate(self, progress: Progress | None = None) -> StageResult:
+        """Great Expectations over every source's landed rows: row-level failures go to quarantine (and
+        are not loaded), batch-level failures stop the run before anything is published. Then the
+        staged records (one per natural key) and the per-source quality metrics."""
+        from pipelines import quality
+
+        docs = self.dir / "docs"
+        self.wh.seed_docs(docs)
+        con = self.connect()
+        try:
+            report = quality.validate_sources(con, self.config, self.run_id, docs)
+            run_sql(con, "staging/stg_organization")
+            rejects = query_sql(con, "staging/rejects").fetchall()
+            if rejects:
+                con.executemany("INSERT INTO run_issue VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(self.run_id, *r) for r in rejects])
+            rows_in = con.execute("SELECT count(*) FROM raw_organization").fetchone()[0] + report.quarantined
+            rows_out = con.execute("SELECT count(*) FROM stg_organization").fetchone()[0]
+            per_source = dict(con.execute("SELECT source, count(*) FROM stg_organization GROUP BY 1").fetchall())
+            warnings = con.execute("SELECT count(*) FROM run_issue").fetchone()[0]
+        finally:
+            con.close()
+        return StageResult("validate", rows_in, rows_out,
                            detail={"records_per_source": {s.name: per_source.get(s.name, 0) for s in self.config.sources},
-                                   "rows_read": counts, "warnings": len(issues)})
+                                   "quarantined": report.quarantined, "warnings": warnings,
+                                   "suites": report.suites})
 
     def standardise(self, progress: Progress | None = None) -> StageResult:
         con = self.connect()
@@ -277,6 +297,9 @@ class Run:
             con.execute("CREATE OR REPLACE TABLE new_organization_record AS "
                         "SELECT s.* EXCLUDE (aliases), x.golden_id FROM std_organization s JOIN new_xref x USING (rid) "
                         "ORDER BY s.rid")
+            from pipelines import quality
+
+            quality.validate_outputs(con, self.run_id, self.dir / "docs")
         finally:
             con.close()
         return StageResult("survive", len(rec), len(golden))
@@ -299,6 +322,11 @@ class Run:
                         "WHERE golden_id IN (SELECT retired_id FROM new_redirect)", {"run": self.run_id})
             con.execute("INSERT INTO golden_id_redirect SELECT * FROM new_redirect")
             con.execute("INSERT INTO load_issue SELECT * FROM run_issue")
+            con.execute("INSERT INTO quarantine SELECT * FROM run_quarantine")
+            con.execute("INSERT INTO quality_metrics SELECT * FROM run_quality")
+            con.execute("INSERT INTO identifier_quality SELECT * FROM run_identifier_quality")
+            con.execute("INSERT INTO source_load SELECT * FROM run_source_load")
+            con.execute("INSERT INTO validation_result SELECT * FROM run_validation")
             run_sql(con, "golden/publish")
             run_sql(con, "marts/views")
             golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchone()[0]
@@ -311,7 +339,8 @@ class Run:
             con.execute("INSERT INTO run_log VALUES ($run, 'publish', $s, $f, $i, $o, 'success', NULL)",
                         {"run": self.run_id, "s": started, "f": finished, "i": golden_n, "o": golden_n})
             con.execute("DROP TABLE IF EXISTS std_organization")
-            for t in ("stg_organization", "raw_organization", "run_issue", "new_redirect"):
+            for t in ("stg_organization", "raw_organization", "run_issue", "new_redirect", "run_quarantine",
+                      "run_quality", "run_identifier_quality", "run_source_load", "run_validation"):
                 con.execute(f"DROP TABLE IF EXISTS {t}")
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
@@ -324,7 +353,7 @@ class Run:
                 snapshot = self.wh.export_parquet(con, self.run_id)
                 con.close()
                 con = None
-                self.wh.swap_in(self.db_path, snapshot, self.dir / "raw", self.run_id)
+                self.wh.swap_in(self.db_path, snapshot, self.dir / "raw", self.run_id, docs=self.dir / "docs")
             shutil.rmtree(self.dir, ignore_errors=True)  # the run has ended; nothing is left to resume
         finally:
             if con is not None:
@@ -400,6 +429,9 @@ def abort_run(config_path: Config | str | Path, run_id: str, reason: str | None 
         except (MdmError, ValueError):
             pass
         (run.wh.runs_dir / f"{run_id}.failed.json").write_text(json.dumps(report, indent=2))
+        docs = run.dir / "docs"
+        if (docs / "index.html").exists():  # Data Docs of the failed validation, for the engineer to read
+            shutil.move(str(docs), str(run.wh.runs_dir / f"{run_id}.docs"))
         shutil.rmtree(run.dir, ignore_errors=True)
 
 
@@ -420,13 +452,14 @@ def run(config_path: Config | str | Path, progress: Progress | None = None,
     except BaseException as e:
         abort_run(cfg, run_id, reason=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
         raise
-    extract = results[0]["detail"]
+    validated = results[STAGES.index("validate")]["detail"]
     return RunSummary(
         run_id=run_id, warehouse=cfg.warehouse,
         stages=[StageResult(r["stage"], r["rows_in"], r["rows_out"], r["status"], r["started_at"], r["finished_at"],
                             r.get("detail", {})) for r in results],
-        records_per_source=extract["records_per_source"],
+        records_per_source=validated["records_per_source"],
         golden_records=results[STAGES.index("cluster")]["rows_out"],
         matched_pairs=results[STAGES.index("match")]["rows_out"],
-        warnings=extract["warnings"],
+        warnings=validated["warnings"],
+        quarantined=validated["quarantined"],
     )

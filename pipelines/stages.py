@@ -1,3 +1,3 @@
 """The stage names of a run, importable without the heavy runner (the DAG file parses on every scheduler loop)."""
 
-STAGES = ("extract", "standardise", "match", "cluster", "survive", "publish")
+STAGES = ("extract", "validate", "standardise", "match", "cluster", "survive", "publish")

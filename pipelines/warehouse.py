@@ -3,6 +3,7 @@
 Layout of ``<warehouse>/``:
     mdm.duckdb                 the published database (replaced atomically by each successful run)
     parquet -> snapshots/<run_id>/parquet   golden tables as Parquet (a symlink swapped atomically)
+    docs -> snapshots/<run_id>/docs         Great Expectations Data Docs of every run (index.html)
     raw/<source>/load=<run_id>/<table>/part-*.parquet   raw landings of every load, with lineage
     .runs/<run_id>/            private staging folder of a run in progress (gone after it ends)
 """
@@ -32,21 +33,27 @@ def sql_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def _execute(con: duckdb.DuckDBPyConnection, stmt: Any, params: Mapping[str, Any] | None) -> duckdb.DuckDBPyConnection:
+    """Execute one parsed statement with the parameters it names (DuckDB rejects unused named parameters)."""
+    names = stmt.named_parameters
+    missing = names - set(params or {})
+    if missing:
+        raise KeyError(f"SQL statement needs parameters {sorted(missing)}")
+    return con.execute(stmt.query, {k: params[k] for k in names} if names else None)  # type: ignore[index]
+
+
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> None:
-    """Execute every statement of ``sql/<name>.sql`` (values only as bound parameters)."""
-    text = sql_text(name)
-    for stmt in _statements(text):
-        con.execute(stmt, dict(params) if params else None)
+    """Execute every statement of ``sql/<name>.sql`` (DuckDB splits them; values only as bound parameters)."""
+    for stmt in con.extract_statements(sql_text(name)):
+        _execute(con, stmt, params)
 
 
 def query_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None):
-    """Run the single query of ``sql/<name>.sql`` and return a DuckDB relation result."""
-    return con.execute(sql_text(name), dict(params) if params else None)
-
-
-def _statements(text: str) -> list[str]:
-    lines = [ln for ln in text.splitlines() if not ln.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """Run the single query of ``sql/<name>.sql`` (values only as bound parameters); returns the cursor."""
+    stmts = con.extract_statements(sql_text(name))
+    if len(stmts) != 1:
+        raise ValueError(f"sql/{name}.sql must hold exactly one statement, it has {len(stmts)}")
+    return _execute(con, stmts[0], params)
 
 
 class Warehouse:
@@ -105,15 +112,29 @@ class Warehouse:
             con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
         return out
 
-    def swap_in(self, staged_db: Path, snapshot: Path, raw_staging: Path, run_id: str) -> None:
+    def seed_docs(self, docs: Path) -> None:
+        """Start a run's Data Docs from the published validation results, so the site covers every run."""
+        published = self.root / "docs" / "_results"
+        if published.is_dir():
+            shutil.copytree(published, docs / "_results", dirs_exist_ok=True)
+
+    def _link(self, name: str, target: Path, run_id: str) -> None:
+        """Point ``<warehouse>/<name>`` at ``target`` with one atomic rename of a fresh symlink."""
+        tmp = self.root / f".{name}-{run_id}"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        tmp.symlink_to(target.relative_to(self.root))
+        os.replace(tmp, self.root / name)
+
+    def swap_in(self, staged_db: Path, snapshot: Path, raw_staging: Path, run_id: str, docs: Path | None = None) -> None:
         """Make a run's results the published state: the database by an atomic rename, then the
-        Parquet symlink by an atomic rename, then the raw landings moved under raw/."""
+        Parquet and Data Docs symlinks by atomic renames, then the raw landings moved under raw/."""
+        if docs is not None and docs.is_dir():
+            shutil.move(str(docs), str(snapshot.parent / "docs"))
         os.replace(staged_db, self.db_path)
-        link_tmp = self.root / f".parquet-{run_id}"
-        if link_tmp.is_symlink() or link_tmp.exists():
-            link_tmp.unlink()
-        link_tmp.symlink_to(snapshot.relative_to(self.root))
-        os.replace(link_tmp, self.root / "parquet")
+        self._link("parquet", snapshot, run_id)
+        if (snapshot.parent / "docs").is_dir():
+            self._link("docs", snapshot.parent / "docs", run_id)
         if raw_staging.exists():
             for src_dir in sorted(p for p in raw_staging.iterdir() if p.is_dir()):
                 dest = self.root / "raw" / src_dir.name / f"load={run_id}"

@@ -30,3 +30,46 @@ CREATE TABLE IF NOT EXISTS load_issue (
     code     VARCHAR NOT NULL,
     message  VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS quarantine (
+    run_id     VARCHAR NOT NULL,
+    source     VARCHAR NOT NULL,
+    source_id  VARCHAR,
+    file       VARCHAR,
+    line       BIGINT,
+    rule       VARCHAR NOT NULL,
+    "column"   VARCHAR,
+    value      VARCHAR
+);
+CREATE TABLE IF NOT EXISTS quality_metrics (
+    run_id       VARCHAR NOT NULL,
+    source       VARCHAR NOT NULL,
+    attribute    VARCHAR NOT NULL,
+    completeness DOUBLE,
+    validity     DOUBLE,
+    uniqueness   DOUBLE,
+    rows         BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identifier_quality (
+    run_id    VARCHAR NOT NULL,
+    source    VARCHAR NOT NULL,
+    attribute VARCHAR NOT NULL,
+    class     VARCHAR NOT NULL,
+    rows      BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS source_load (
+    run_id    VARCHAR NOT NULL,
+    source    VARCHAR NOT NULL,
+    format    VARCHAR NOT NULL,
+    "table"   VARCHAR NOT NULL,
+    rows      BIGINT NOT NULL,
+    populated VARCHAR[] NOT NULL       -- canonical columns with at least one value
+);
+CREATE TABLE IF NOT EXISTS validation_result (
+    run_id      VARCHAR NOT NULL,
+    suite       VARCHAR NOT NULL,
+    batch       VARCHAR NOT NULL,
+    success     BOOLEAN NOT NULL,
+    evaluated   BIGINT,
+    failed_rows BIGINT,
+    detail      VARCHAR
+);

@@ -1,0 +1,224 @@
+"""The validation stage and the quality scorecard.
+
+``validate_sources`` runs each source's Great Expectations suite over the rows it landed this run:
+- row-level failures (no natural key, no name, a malformed date, ...) go to ``quarantine`` with the
+  rule and the offending value, and those rows are not loaded; the run goes on;
+- batch-level failures (row count far from the previous load, too many duplicate keys or missing
+  names, a column the previous load filled now empty, ...) raise :class:`ValidationFailed` naming the
+  source, the expectation and the observed value, so the run stops before publishing.
+It also records per-source quality metrics (completeness, validity, uniqueness per attribute) and the
+classification of identifiers, and renders Data Docs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from mdm import quality as dq
+from pipelines.config import Config
+from pipelines.errors import MdmError
+
+# Which suite checks which canonical table of a source format.
+SUITES: dict[str, tuple[str, str]] = {
+    "gleif_lei_xml": ("gleif_lei_xml", "organization"),
+    "gleif_rr_xml": ("gleif_rr_xml", "relationship"),
+    "companies_house_csv": ("companies_house_csv", "organization"),
+    "cn_registry_csv": ("cn_registry_csv", "organization"),
+    "sec_fsds": ("sec_fsds", "organization"),
+    "sql": ("sql", "organization"),
+}
+KEY_COLUMNS = {"organization": "source_id", "relationship": "child_id"}
+
+
+class ValidationFailed(MdmError):
+    """A batch-level expectation failed: the run stops and nothing is published."""
+
+
+@dataclass
+class ValidationReport:
+    quarantined: int = 0
+    suites: dict[str, Any] = field(default_factory=dict)
+
+
+def _previous_loads(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, list[str]]]:
+    rows = con.execute(
+        "SELECT source, run_id, rows, populated FROM ("
+        "  SELECT *, row_number() OVER (PARTITION BY source ORDER BY run_id DESC) AS rn FROM source_load"
+        ") WHERE rn = 1").fetchall()
+    return {s: (r, n, list(p)) for s, r, n, p in rows}
+
+
+def _params(suite_params: dict[str, Any], limits: Any, previous: tuple[str, int, list[str]] | None) -> dict[str, Any]:
+    p: dict[str, Any] = {"min_rows": limits.min_rows, "max_rows": None}
+    if previous is not None and limits.max_row_count_change is not None:
+        prev_rows = previous[1]
+        p["min_rows"] = max(limits.min_rows, math.floor(prev_rows * (1 - limits.max_row_count_change)))
+        p["max_rows"] = math.ceil(prev_rows * (1 + limits.max_row_count_change))
+    p["unique_mostly"] = 1 - limits.max_duplicate_rate
+    p["name_mostly"] = 1 - limits.max_name_null_rate
+    return {k: v for k, v in p.items() if k in suite_params}
+
+
+def _describe(source: str, f: dict[str, Any]) -> str:
+    col = f" on column {f['column']!r}" if f.get("column") else ""
+    return f"source '{source}': expectation {f['expectation']}{col} failed: observed {f['observed']!r}" + (
+        f" ({f['detail']})" if f.get("detail") else "")
+
+
+def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, docs: Path) -> ValidationReport:
+    """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
+
+    Creates run_quarantine, run_quality, run_identifier_quality, run_source_load and run_validation in
+    the staging database; raises ValidationFailed on any batch-level failure.
+    """
+    from pipelines.validation import Validator  # Great Expectations: imported by this stage only
+
+    validator = Validator(docs_dir=docs)
+    previous = _previous_loads(con)
+    report = ValidationReport()
+    failures: list[str] = []
+    quarantine: list[pd.DataFrame] = []
+    metrics: list[pd.DataFrame] = []
+    classes: list[pd.DataFrame] = []
+    loads: list[tuple] = []
+    results: list[tuple] = []
+    for src in config.sources:
+        suite, table = SUITES[src.format]
+        # Table names come from the constant SUITES map, never from the config.
+        frame = con.execute(f"SELECT * FROM raw_{table} WHERE source = $s ORDER BY src_file, src_line",
+                            {"s": src.name}).df()
+        frame = frame.astype(object).where(frame.notna(), None)
+        limits = config.limits(src.name)
+        prev = previous.get(src.name)
+        outcome = validator.validate(suite, frame, batch=src.name, run_id=run_id,
+                                     params=_params(validator.suites[suite].parameters, limits, prev))
+        populated = [c for c in frame.columns if frame[c].notna().any()]
+        batch_failures = [_describe(src.name, f) for f in outcome.batch_failures]
+        if limits.schema_drift and prev is not None and len(frame):
+            lost = [c for c in prev[2] if c not in populated]
+            if lost:
+                batch_failures.append(
+                    f"source '{src.name}': schema drift: column(s) {', '.join(lost)} had values in the previous "
+                    f"load (run {prev[0]}) and are empty in this one")
+        failures += batch_failures
+        rf = outcome.row_failures
+        if len(rf):
+            rows = frame.iloc[rf["row"].to_numpy()]
+            q = pd.DataFrame({
+                "run_id": run_id, "source": src.name, "source_id": rows[KEY_COLUMNS[table]].to_numpy(),
+                "file": rows["src_file"].to_numpy(), "line": rows["src_line"].to_numpy(),
+                "rule": rf["rule"].to_numpy(), "column": rf["column"].to_numpy(),
+                "value": [None if v is None else str(v)[:1000] for v in rf["value"]],
+            })
+            quarantine.append(q)
+        bad = set(outcome.failed_rows())
+        report.quarantined += len(bad)
+        kept = frame.drop(index=frame.index[sorted(bad)]) if bad else frame
+        if table == "organization" and len(kept):
+            m = dq.metrics(kept)
+            m.insert(0, "run_id", run_id)
+            metrics.append(m)
+            c = dq.identifier_classes(kept)
+            c.insert(0, "run_id", run_id)
+            classes.append(c)
+        loads.append((run_id, src.name, src.format, table, len(frame), populated))
+        stats = outcome.statistics
+        results.append((run_id, suite, src.name, not batch_failures, stats.get("evaluated_expectations"),
+                        len(bad), json.dumps({"batch_failures": batch_failures}, ensure_ascii=False)))
+        report.suites[src.name] = {"suite": suite, "success": not batch_failures, "quarantined": len(bad)}
+    validator.build_docs()
+    if failures:
+        raise ValidationFailed("validation failed; nothing was published:\n  " + "\n  ".join(failures))
+    _store(con, "run_quarantine", quarantine,
+           ["run_id", "source", "source_id", "file", "line", "rule", "column", "value"], "quarantine")
+    _store(con, "run_quality", metrics, None, "quality_metrics")
+    _store(con, "run_identifier_quality", classes, None, "identifier_quality")
+    con.execute("CREATE OR REPLACE TABLE run_source_load AS SELECT * FROM source_load LIMIT 0")
+    con.executemany("INSERT INTO run_source_load VALUES (?, ?, ?, ?, ?, ?)", loads)
+    con.execute("CREATE OR REPLACE TABLE run_validation AS SELECT * FROM validation_result LIMIT 0")
+    con.executemany("INSERT INTO run_validation VALUES (?, ?, ?, ?, ?, ?, ?)", results)
+    # Quarantined rows are not loaded.
+    con.execute("""
+        DELETE FROM raw_organization AS r USING run_quarantine AS q
+        WHERE r.source = q.source AND r.src_file = q.file AND r.src_line = q.line""")
+    con.execute("""
+        DELETE FROM raw_relationship AS r USING run_quarantine AS q
+        WHERE r.source = q.source AND r.src_file = q.file AND r.src_line = q.line""")
+    return report
+
+
+def _store(con: duckdb.DuckDBPyConnection, name: str, parts: list[pd.DataFrame], columns: list[str] | None,
+           like: str) -> None:
+    """Create staging table ``name`` shaped like published table ``like`` and fill it with ``parts``."""
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {like} LIMIT 0")
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        return
+    df = pd.concat(frames, ignore_index=True)
+    if columns:
+        df = df[columns]
+    con.register("tmp_store", df)
+    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM tmp_store")
+    con.unregister("tmp_store")
+
+
+def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path) -> None:
+    """Validate the run's standardised records and golden records before they are published."""
+    from pipelines.validation import Validator
+
+    validator = Validator(docs_dir=docs)
+    failures: list[str] = []
+    for suite, table in (("organization_record", "new_organization_record"),
+                         ("golden_organization", "new_golden_organization")):
+        frame = con.execute(f"SELECT * FROM {table}").df()
+        outcome = validator.validate(suite, frame, batch=suite, run_id=run_id)
+        failures += [_describe(suite, f) for f in outcome.batch_failures]
+        if len(outcome.row_failures):
+            rf = outcome.row_failures.head(5)
+            failures += [f"{suite}: rule {r.rule} failed on row {r.row} (value {r.value!r})" for r in rf.itertuples()]
+    validator.build_docs()
+    if failures:
+        raise ValidationFailed("output validation failed; nothing was published:\n  " + "\n  ".join(failures))
+
+
+@dataclass
+class Scorecard:
+    run_id: str | None
+    previous_run_id: str | None
+    metrics: pd.DataFrame          # source, attribute, rows, completeness, validity, uniqueness, d_* (change)
+    identifiers: pd.DataFrame      # source, attribute, class, rows
+    quarantine: pd.DataFrame       # source, rule, rows
+    issues: pd.DataFrame           # source, code, rows
+    validations: pd.DataFrame      # suite, batch, success, failed_rows
+    docs: Path | None
+
+
+def scorecard(config: Config) -> Scorecard:
+    """The quality of the latest published run, with the change against the run before it."""
+    from pipelines.warehouse import Warehouse, query_sql
+
+    wh = Warehouse(config.warehouse)
+    if not wh.exists():
+        raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
+    con = wh.connect(read_only=True)
+    try:
+        runs = [r[0] for r in con.execute(
+            "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
+            "ORDER BY finished_at DESC LIMIT 2").fetchall()]
+        latest = runs[0] if runs else None
+        prev = runs[1] if len(runs) > 1 else None
+        params = {"run": latest, "prev": prev}
+        frames = {name: query_sql(con, f"marts/scorecard_{name}", params).df()
+                  for name in ("metrics", "identifiers", "quarantine", "issues", "validations")}
+    finally:
+        con.close()
+    docs = wh.root / "docs" / "index.html"
+    return Scorecard(latest, prev, frames["metrics"], frames["identifiers"], frames["quarantine"],
+                     frames["issues"], frames["validations"], docs if docs.exists() else None)

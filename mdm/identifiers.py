@@ -98,8 +98,16 @@ def classify_cn_code(value: str | None) -> str:
     return "other_format"
 
 
+_DE_SECTION_NUMBER = re.compile(r"^(HRA|HRB|GnR|PR|VR|GsR)\s?(\d{1,6})(?:\s?([A-Z]{1,2}))?$")
+
+
 def valid_de_register(value: str | None) -> str | None:
-    """A German commercial register number (court + HRA/HRB/GnR/PR/VR + number), else None."""
+    """A German commercial register number, else None.
+
+    The full form names the court (``Aachen HRA 11223``, checked with python-stdnum). GLEIF gives the
+    register section and number alone (``HRB 237237``) because its registration authority code already
+    names the court; that form is accepted as well.
+    """
     if not value:
         return None
     from stdnum.de import handelsregisternummer as _hr
@@ -107,4 +115,5 @@ def valid_de_register(value: str | None) -> str | None:
     try:
         return _hr.validate(value)
     except ValidationError:
-        return None
+        m = _DE_SECTION_NUMBER.match(value.strip())
+        return " ".join(p for p in m.groups() if p) if m else None

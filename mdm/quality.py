@@ -131,3 +131,18 @@ def identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
             for cls, rows in sorted(counts.items()):
                 out.append({"source": source, "attribute": attr, "class": cls, "rows": int(rows)})
     return pd.DataFrame(out, columns=["source", "attribute", "class", "rows"])
+
+
+IDENTIFIER_ATTRIBUTES = ("lei", "uscc", "registration_number", "cik", "ein", "country")
+
+
+def invalid_identifiers(row: dict) -> list[str]:
+    """The identifier attributes of a record that carry a value failing its check (flagged, kept on the
+    record, never used for deterministic matching)."""
+    out = []
+    for attr in IDENTIFIER_ATTRIBUTES:
+        v = row.get(attr)
+        rule = RULES[attr]
+        if _present(v) and rule is not None and rule(v, row) is False:
+            out.append(attr)
+    return out

@@ -244,7 +244,8 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
 
     Adds: ``rid`` (``source:source_id``), ``name_core``, ``legal_form_norm``, ``aliases`` (the cores of
     every known name: legal, English/transliterated, former), ``country_iso``, ``city_norm``,
-    ``postal_norm``, ``address_norm``, ``branch_flag`` and one ``id_<scheme>`` column per valid identifier.
+    ``postal_norm``, ``address_norm``, ``branch_flag``, ``invalid_ids`` (identifier attributes whose value
+    fails its check: flagged and kept, never matched on) and one ``id_<scheme>`` column per valid identifier.
     """
     import pandas as pd
 
@@ -268,7 +269,11 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
     out["postal_norm"] = [postcode(p) for p in out["postal_code"].tolist()]
     out["address_norm"] = [address(a) for a in out["address"].tolist()]
     out["branch_flag"] = [is_branch(n) for n in out["name"].tolist()]
-    idents = [record_identifiers(r) for r in out.to_dict("records")]
+    from mdm.quality import invalid_identifiers
+
+    rows = out.to_dict("records")
+    idents = [record_identifiers(r) for r in rows]
+    out["invalid_ids"] = [invalid_identifiers(r) for r in rows]
     for scheme in ID_SCHEMES:
         out["id_" + scheme.replace("-", "_")] = pd.Series([i.get(scheme) for i in idents], index=out.index, dtype="object")
     return out

@@ -15,19 +15,18 @@ import recordlinkage as rl
 from recordlinkage.base import BaseCompareFeature
 from rapidfuzz import fuzz
 
-from mdm.standardise import ID_SCHEMES, has_cjk
+from mdm.scoring import FellegiSunter, discretise
+from mdm.standardise import ID_SCHEMES, has_cjk, tokens
 
 ID_COLUMNS = tuple("id_" + s.replace("-", "_") for s in ID_SCHEMES)
 
-# Feature weights of the context part of the score (name similarity carries the rest).
-CONTEXT_WEIGHTS = {"country": 0.3, "city": 0.2, "postal": 0.3, "address": 0.2}
-NAME_WEIGHT = 0.7
+FEATURES = ("name", "name_tokens", "qualifiers", "country", "city", "postal", "address")
 
 
 @dataclass(frozen=True)
 class MatchSettings:
-    match_threshold: float = 0.85
-    review_threshold: float = 0.70
+    match_threshold: float = 0.90
+    review_threshold: float = 0.50
     max_block_size: int = 200
     window: int = 3
 
@@ -107,6 +106,83 @@ def _best_alias_similarity(a: list[str], b: list[str]) -> float:
     return best
 
 
+def _qualifier_agreement(a: tuple[bool, list | None, list | None], b: tuple[bool, list | None, list | None]) -> float:
+    """1.0 when the names carry the same qualifiers (region in brackets, Group/集团 ...), 0.0 when they
+    differ, NaN when no two names of the same script can be compared. Each side is
+    (name is Chinese, qualifiers of the name, qualifiers of the English name)."""
+    if a[0] == b[0]:
+        return float(a[1] == b[1])
+    # One Chinese, one Latin name: compare the Latin one with the other's English name, if any.
+    latin_a = a[2] if a[0] else a[1]
+    latin_b = b[2] if b[0] else b[1]
+    if latin_a is None or latin_b is None:
+        return float("nan")
+    return float(latin_a == latin_b)
+
+
+def _as_list(v: object) -> list | None:
+    """A list column value as a list (DuckDB and pandas hand lists back as arrays; NULL as NA)."""
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return list(v)
+    return None
+
+
+def identifier_labels(keys: dict[str, dict[str, str]], pairs: pd.DataFrame) -> np.ndarray:
+    """Labels that authoritative identifiers give a pair for free: 1 when the two records share a key
+    value of some scheme, 0 when they hold different values of a scheme (two registered entities),
+    -1 when the identifiers say nothing."""
+    out = np.full(len(pairs), -1, dtype=np.int8)
+    for i, (a, b) in enumerate(zip(pairs.rid_a.values, pairs.rid_b.values)):
+        ka, kb = keys.get(a, {}), keys.get(b, {})
+        common = ka.keys() & kb.keys()
+        if not common:
+            continue
+        out[i] = 0 if any(ka[k] != kb[k] for k in common) else 1
+    return out
+
+
+def token_weights(std: pd.DataFrame) -> dict[str, float]:
+    """Inverse document frequency of name tokens over all records: rare tokens weigh more than
+    'holdings' or '科技'."""
+    df: dict[str, int] = {}
+    for als in std["aliases"]:
+        seen: set[str] = set()
+        for al in als:
+            seen.update(tokens(al))
+        for t in seen:
+            df[t] = df.get(t, 0) + 1
+    n = len(std)
+    return {t: float(np.log((n + 1) / (c + 1)) + 1.0) for t, c in df.items()}
+
+
+def _weighted_token_overlap(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]]],
+                            idf: dict[str, float]) -> float:
+    """Best IDF-weighted overlap between the token sets of any two aliases of the same script.
+
+    Latin tokens also meet their near twins (similarity >= 0.8, so 'asi apacific' still meets
+    'asia pacific'), counted at their similarity; CJK bigrams meet only exactly.
+    """
+    best = 0.0
+    for cjk_a, ta in a:
+        for cjk_b, tb in b:
+            if cjk_a != cjk_b or not ta or not tb:
+                continue
+            shared = 0.0
+            matched_b: set[str] = set()
+            for t in ta:
+                if t in tb:
+                    shared += idf.get(t, 1.0)
+                    matched_b.add(t)
+                elif not cjk_a:
+                    cand = max(((fuzz.ratio(t, u) / 100.0, u) for u in tb if u not in matched_b), default=(0.0, ""))
+                    if cand[0] >= 0.8:
+                        shared += cand[0] * (idf.get(t, 1.0) + idf.get(cand[1], 1.0)) / 2
+                        matched_b.add(cand[1])
+            union = sum(idf.get(t, 1.0) for t in ta) + sum(idf.get(t, 1.0) for t in tb) - shared
+            best = max(best, shared / union if union > 0 else 0.0)
+    return best
+
+
 class _TokenSimilarity(BaseCompareFeature):
     """rapidfuzz token-set similarity in [0, 1]; NaN when either side is unknown (not a disagreement)."""
 
@@ -118,10 +194,12 @@ class _TokenSimilarity(BaseCompareFeature):
         return pd.Series(out, index=s_left.index)
 
 
-def compare(std: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """Comparison vectors of candidate pairs: one column per feature, values in [0, 1] or NaN (unknown)."""
+def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None = None) -> pd.DataFrame:
+    """Comparison vectors of candidate pairs: one column per feature, values in [0, 1] or NaN (unknown).
+
+    ``idf`` (token weights) defaults to :func:`token_weights` over ``std``."""
     if pairs.empty:
-        return pd.DataFrame(columns=["rid_a", "rid_b", "name", "country", "city", "postal", "address", "branch"])
+        return pd.DataFrame(columns=["rid_a", "rid_b", *FEATURES, "branch"])
     s = std.set_index("rid")
     idx = pd.MultiIndex.from_arrays([pairs.rid_a.values, pairs.rid_b.values])
     frame = s[["country_iso", "city_norm", "postal_norm", "address_norm"]]
@@ -133,9 +211,15 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     cmp.add(_TokenSimilarity("address_norm", "address_norm", label="address"))
     vec = cmp.compute(idx, frame)
     aliases = s["aliases"]
-    vec["name"] = [
-        _best_alias_similarity(aliases.at[a], aliases.at[b]) for a, b in zip(pairs.rid_a.values, pairs.rid_b.values)
-    ]
+    ra, rb = pairs.rid_a.values, pairs.rid_b.values
+    vec["name"] = [_best_alias_similarity(aliases.at[a], aliases.at[b]) for a, b in zip(ra, rb)]
+    idf = token_weights(std) if idf is None else idf
+    involved = pd.unique(np.concatenate([ra, rb]))
+    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases.at[r]] for r in involved}
+    vec["name_tokens"] = [_weighted_token_overlap(toks[a], toks[b], idf) for a, b in zip(ra, rb)]
+    quals = {r: (cjk, _as_list(q), _as_list(qe)) for r, cjk, q, qe in
+             zip(s.index, s["name_cjk"], s["qualifiers"], s["qualifiers_en"])}
+    vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
     branch = s["branch_flag"]
     vec["branch"] = (branch.loc[pairs.rid_a.values].values == branch.loc[pairs.rid_b.values].values).astype(float)
     vec = vec.reset_index(drop=True)
@@ -144,38 +228,83 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     return vec
 
 
-def score(vectors: pd.DataFrame, settings: MatchSettings) -> pd.DataFrame:
-    """Score comparison vectors and band them: match / review / non-match.
+MIN_LABELS = 50
 
-    score = 0.7 * name + 0.3 * (weighted mean of the known context features; 0.5 when none is known);
-    a branch compared with a non-branch is never more than a review.
+
+def train(vectors: pd.DataFrame, levels: np.ndarray) -> FellegiSunter:
+    """Train the model: from the pairs that identifiers label (``vectors['label']`` 1/0) when both
+    classes have at least MIN_LABELS pairs, else by EM on all pairs."""
+    labels = vectors["label"].to_numpy() if "label" in vectors.columns else np.full(len(vectors), -1)
+    known = labels >= 0
+    if (labels == 1).sum() >= MIN_LABELS and (labels == 0).sum() >= MIN_LABELS:
+        model = FellegiSunter(features=FEATURES).fit_supervised(levels[known], labels[known] == 1)
+        model.trained_on = "identifier_labels"
+        return model
+    return FellegiSunter(features=FEATURES).fit(levels)
+
+
+def score(vectors: pd.DataFrame, settings: MatchSettings,
+          model: FellegiSunter | None = None) -> tuple[pd.DataFrame, FellegiSunter]:
+    """Score comparison vectors with a Fellegi-Sunter model and band them: match / review / non-match.
+
+    Without a ``model`` one is trained on these pairs (see :func:`train`). ``score`` is the match
+    probability; ``contributions`` holds each feature's level and weight (log2 m/u). A branch compared
+    with a non-branch is never more than a review.
     """
     v = vectors.copy()
     if v.empty:
         for c in ("score", "band", "contributions"):
             v[c] = pd.Series(dtype="object")
-        return v
-    num = np.zeros(len(v))
-    den = np.zeros(len(v))
-    for feat, w in CONTEXT_WEIGHTS.items():
-        vals = v[feat].to_numpy(dtype=float)
-        known = ~np.isnan(vals)
-        num += np.where(known, vals * w, 0.0)
-        den += np.where(known, w, 0.0)
-    context = np.where(den > 0, num / np.where(den > 0, den, 1), 0.5)
-    sc = NAME_WEIGHT * v["name"].to_numpy(dtype=float) + (1 - NAME_WEIGHT) * context
-    sc = np.where(v["branch"].to_numpy() < 1, np.minimum(sc, settings.match_threshold - 1e-6), sc)
-    v["score"] = np.round(sc, 6)
+        return v, model or FellegiSunter()
+    levels = discretise(v, FEATURES)
+    if model is None:
+        model = train(v, levels)
+    p = model.probability(levels)
+    p = np.where(v["branch"].to_numpy() < 1, np.minimum(p, settings.match_threshold - 1e-6), p)
+    v["score"] = np.round(p, 6)
     v["band"] = np.select(
         [v["score"] >= settings.match_threshold, v["score"] >= settings.review_threshold],
         ["match", "review"], default="non-match",
     )
-    contrib = []
-    for row_name, row_ctx, row in zip(v["name"], context, v[list(CONTEXT_WEIGHTS)].itertuples(index=False)):
-        contrib.append(json.dumps(
-            {"name": round(NAME_WEIGHT * float(row_name), 4), "context": round((1 - NAME_WEIGHT) * float(row_ctx), 4)}
-            | {k: (None if pd.isna(x) else round(float(x), 4)) for k, x in zip(CONTEXT_WEIGHTS, row)},
-            sort_keys=True,
-        ))
-    v["contributions"] = contrib
-    return v
+    v["contributions"] = model.explain(levels)
+    return v, model
+
+
+PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", "label", "contributions")
+
+
+def match_records(std: pd.DataFrame, settings: MatchSettings,
+                  model: FellegiSunter | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+    """The whole matching step over standardised records.
+
+    Deterministic pairs (a shared valid identifier) and recordlinkage candidates are compared alike;
+    identifiers label the pairs they can (same key: match, different keys: non-match), the model is
+    trained on those labels (EM when there are too few) and scores every pair. Deterministic pairs keep
+    their rule (``id:<scheme>``) and band ``match``; the others get ``rule = 'score'``.
+    Returns (pairs with PAIR_COLUMNS, model, stats).
+    """
+    det = deterministic_pairs(std)
+    cand, stats = candidate_pairs(std, settings)
+    both = pd.concat([det[["rid_a", "rid_b"]], cand], ignore_index=True).drop_duplicates()
+    both = both.sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
+    from mdm.standardise import identity_keys
+
+    vectors = compare(std, both)
+    vectors["label"] = identifier_labels(identity_keys(std), vectors)
+    scored, model = score(vectors, settings, model)
+    rule = dict(zip(zip(det.rid_a, det.rid_b), det.rule))
+    scored["rule"] = [rule.get((a, b), "score") for a, b in zip(scored.rid_a, scored.rid_b)]
+    is_det = scored["rule"] != "score"
+    scored.loc[is_det, "band"] = "match"
+    for c in PAIR_COLUMNS:
+        if c not in scored.columns:
+            scored[c] = None
+    n_cand = int((~is_det).sum())
+    stats = stats | {
+        "deterministic_pairs": int(is_det.sum()),
+        "pairs_per_record": round(len(cand) / max(len(std), 1), 3),
+        "labelled_pairs": {"match": int((scored["label"] == 1).sum()), "non_match": int((scored["label"] == 0).sum())},
+        "model": model.trained_on, "em_iterations": model.iterations, "lambda": round(model.lam, 6),
+        "bands": scored.loc[~is_det, "band"].value_counts().to_dict() if n_cand else {},
+    }
+    return scored[list(PAIR_COLUMNS)], model, stats

@@ -9,46 +9,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import opencc
 import pycountry
 
-_T2S = opencc.OpenCC("t2s")
+from mdm import address as _address
+from mdm.text import _PAREN_RE, _T2S, has_cjk, normalise_text
+from mdm.legal_forms import cjk_legal_forms, strip_cjk_legal_form, strip_cn_region, strip_legal_form
 
-# Legal-form spellings (after normalisation) mapped to one canonical token. Longest first when matching.
-_LATIN_FORMS: dict[str, str] = {
-    "public limited company": "plc", "plc": "plc", "p l c": "plc",
-    "limited liability company": "llc", "llc": "llc", "l l c": "llc",
-    "limited liability partnership": "llp", "llp": "llp",
-    "limited partnership": "lp", "lp": "lp", "l p": "lp",
-    "private limited company": "ltd", "limited company": "ltd", "limited": "ltd", "ltd": "ltd",
-    "company limited": "co ltd", "co ltd": "co ltd", "coltd": "co ltd",
-    "incorporated": "inc", "inc": "inc",
-    "corporation": "corp", "corp": "corp",
-    "company": "co", "co": "co",
-    "gesellschaft mit beschrankter haftung": "gmbh", "gmbh": "gmbh",
-    "aktiengesellschaft": "ag", "ag": "ag",
-    "kommanditgesellschaft": "kg", "kg": "kg", "gmbh co kg": "gmbh co kg", "gmbh and co kg": "gmbh co kg",
-    "and co kg": "co kg", "co kg": "co kg", "and co": "co",
-    "societe anonyme": "sa", "sa": "sa", "s a": "sa",
-    "societe par actions simplifiee": "sas", "sas": "sas",
-    "societe a responsabilite limitee": "sarl", "sarl": "sarl",
-    "naamloze vennootschap": "nv", "nv": "nv", "besloten vennootschap": "bv", "bv": "bv",
-    "societa per azioni": "spa", "spa": "spa", "srl": "srl",
-    "kabushiki kaisha": "kk", "kk": "kk",
-    "private limited": "pte ltd", "pte ltd": "pte ltd", "pte": "pte",
-    "proprietary limited": "pty ltd", "pty ltd": "pty ltd", "pty": "pty",
-    "ulc": "ulc", "cic": "cic", "lllp": "lllp", "pllc": "pllc", "ab": "ab", "as": "as", "oy": "oy",
-}
-_LATIN_FORM_RE = re.compile(
-    r"(?:^|\s)(" + "|".join(re.escape(k) for k in sorted(_LATIN_FORMS, key=len, reverse=True)) + r")$"
-)
 
-# CJK legal forms (simplified), longest first.
-_CJK_FORMS = sorted(
-    ["股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团股份有限公司", "股份公司", "公司",
-     "合伙企业", "有限合伙", "个人独资企业", "株式会社", "有限会社"],
-    key=len, reverse=True,
-)
 BRANCH_MARKERS_CJK = ("分公司", "分行", "支行", "分店", "办事处", "营业部", "分厂")
 BRANCH_MARKERS_LATIN = ("branch", "branch office", "representative office")
 
@@ -60,41 +27,20 @@ _ABBREVIATIONS = {
     "natl": "national", "dept": "department", "eng": "engineering", "intl.": "international",
 }
 
-_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
-_SPACE_RE = re.compile(r"\s+")
-_PAREN_RE = re.compile(r"[（(][^）)]*[）)]")
-
-
-def has_cjk(text: str | None) -> bool:
-    return bool(text) and bool(_CJK_RE.search(text or ""))
-
-
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-def normalise_text(text: str | None) -> str:
-    """NFKC (full/half width), traditional -> simplified, casefold, '&' -> 'and', no punctuation."""
-    if not text:
-        return ""
-    t = unicodedata.normalize("NFKC", text).replace("\x00", "")
-    if has_cjk(t):
-        t = _T2S.convert(t)
-    t = t.casefold().replace("&", " and ").replace("+", " and ")
-    t = _strip_accents(t)
-    t = t.replace("'", "")
-    t = _PUNCT_RE.sub(" ", t)
-    return _SPACE_RE.sub(" ", t).strip()
-
-
 def _expand_abbreviations(tokens: list[str]) -> list[str]:
     return [_ABBREVIATIONS.get(t, t) for t in tokens]
 
 
 @lru_cache(maxsize=200_000)
 def split_legal_form(name: str | None) -> tuple[str, str | None]:
-    """(normalised name without its legal form, canonical legal form or None)."""
+    """(normalised name without its legal form, canonical legal form or None).
+
+    Legal forms come from the ISO 20275 ELF code list and per-language CJK rules (mdm/data, built by
+    scripts/build_legal_forms.py). A leading Chinese region (深圳市, 广东省) is dropped from the core:
+    it is part of how the register spells the name, which other systems often leave out; a region in
+    brackets (华为技术（深圳）) marks a subsidiary and is kept as a qualifier (:func:`name_qualifiers`).
+    A branch keeps its own part: 华为技术有限公司北京分公司 -> 华为技术北京分公司.
+    """
     t = normalise_text(name)
     if not t:
         return "", None
@@ -102,34 +48,53 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
         compact = t.replace(" ", "")
         marker = next((m for m in BRANCH_MARKERS_CJK if compact.endswith(m) and len(compact) > len(m)), None)
         if marker:
-            # 华为技术有限公司北京分公司: head office core + the branch's own part, marker kept as a feature.
             body = compact[: -len(marker)]
-            for form in _CJK_FORMS:
+            for form in cjk_legal_forms():
                 pos = body.find(form)
                 if pos > 0:
-                    return body[:pos] + body[pos + len(form):] + marker, form
+                    head = strip_cn_region(body[:pos])[0] or body[:pos]
+                    return head + body[pos + len(form):] + marker, form
             return compact, None
-        for form in _CJK_FORMS:
-            if compact.endswith(form) and len(compact) > len(form):
-                return compact[: -len(form)], form
-        return compact, None
+        core, form = strip_cjk_legal_form(compact)
+        if form is None:
+            return compact, None
+        stripped = strip_cn_region(core + form)[0]
+        if stripped.endswith(form) and len(stripped) > len(form):
+            core = stripped[: -len(form)]
+        return core, form
     t = " ".join(_expand_abbreviations(t.split()))
-    forms: list[str] = []
-    # Peel repeated trailing forms: "holdings co ltd" -> ("holdings", "co ltd").
-    while True:
-        m = _LATIN_FORM_RE.search(t)
-        if not m or m.start(1) == 0:
-            break
-        forms.insert(0, _LATIN_FORMS[m.group(1)])
-        t = t[: m.start(1)].strip()
-    if t.startswith("the "):
-        t = t[4:]
-    return t, (" ".join(forms) if forms else None)
+    core, form = strip_legal_form(t)
+    if core.startswith("the "):
+        core = core[4:]
+    return core, form
 
 
 def name_core(name: str | None) -> str:
     """The distinguishing part of a name: normalised, legal form removed."""
     return split_legal_form(name)[0]
+
+
+_PAREN_CONTENT_RE = re.compile(r"[（(]([^）)]*)[）)]")
+_DESIGNATORS_LATIN = {"group": "group", "holding": "holdings", "holdings": "holdings"}
+_DESIGNATORS_CJK = ("集团", "控股")
+
+
+def name_qualifiers(name: str | None) -> tuple[str, ...]:
+    """What sets group members apart in their names: parenthesised qualifiers (``(UK)``, ``（深圳）``)
+    and group designators (Group, Holdings, 集团, 控股), normalised and sorted."""
+    if not name:
+        return ()
+    t = unicodedata.normalize("NFKC", name)
+    if has_cjk(t):
+        t = _T2S.convert(t)
+    quals = {normalise_text(m) for m in _PAREN_CONTENT_RE.findall(t)}
+    rest = normalise_text(_PAREN_CONTENT_RE.sub(" ", t))
+    if has_cjk(rest):
+        quals.update(d for d in _DESIGNATORS_CJK if d in rest.replace(" ", ""))
+    words = _expand_abbreviations(rest.split())
+    quals.update(_DESIGNATORS_LATIN[w] for w in words if w in _DESIGNATORS_LATIN and w != rest)
+    quals.discard("")
+    return tuple(sorted(quals))
 
 
 def is_branch(name: str | None) -> bool:
@@ -237,6 +202,24 @@ def record_identifiers(row: dict) -> dict[str, str]:
 
 
 ID_SCHEMES = ("LEI", "USCC", "CN-REG", "GB-COH", "CIK")
+ID_COLUMNS = tuple("id_" + s.replace("-", "_") for s in ID_SCHEMES)
+
+# Formats whose natural keys identify distinct legal entities (registers), unlike internal systems.
+REGISTER_FORMATS = frozenset({"gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds"})
+
+
+def identity_keys(std: "pd.DataFrame") -> dict[str, dict[str, str]]:
+    """rid -> {scheme: value} of the authoritative keys of each standardised record: its valid
+    identifiers, plus ``KEY:<source>`` for a register's own key (two keys of one register are two
+    legal entities). Equal values of a scheme mean the same entity; different values, different ones."""
+    out: dict[str, dict[str, str]] = {}
+    cols = ["rid", "source", "source_format", "source_id", *ID_COLUMNS]
+    for row in std[cols].itertuples(index=False):
+        keys = {s: v for s, v in zip(ID_SCHEMES, row[4:]) if isinstance(v, str) and v}
+        if row[2] in REGISTER_FORMATS:
+            keys["KEY:" + row[1]] = row[3]
+        out[row[0]] = keys
+    return out
 
 
 def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
@@ -266,9 +249,14 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
     # The registered address's country; failing that, the country of the jurisdiction of registration.
     out["country_iso"] = [country_code(c) or country_code(j) for c, j in zip(out["country"], out["jurisdiction"])]
     out["city_norm"] = [normalise_text(c) for c in out["city"].tolist()]
-    out["postal_norm"] = [postcode(p) for p in out["postal_code"].tolist()]
-    out["address_norm"] = [address(a) for a in out["address"].tolist()]
+    out["postal_norm"] = [_address.postcode(p, c).replace(" ", "") if p else ""
+                          for p, c in zip(out["postal_code"], out["country_iso"])]
+    out["address_norm"] = [_address.address(a, c, p) if a else ""
+                           for a, c, p in zip(out["address"], out["country_iso"], out["postal_code"])]
     out["branch_flag"] = [is_branch(n) for n in out["name"].tolist()]
+    out["name_cjk"] = [has_cjk(n) for n in out["name"].tolist()]
+    out["qualifiers"] = [list(name_qualifiers(n)) for n in out["name"].tolist()]
+    out["qualifiers_en"] = [list(name_qualifiers(n)) if n else None for n in out["name_en"].tolist()]
     from mdm.quality import invalid_identifiers
 
     rows = out.to_dict("records")

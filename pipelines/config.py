@@ -85,8 +85,9 @@ class SourceConfig(_Strict):
 
 
 class MatchingConfig(_Strict):
-    match_threshold: Annotated[float, Field(ge=0, le=1)] = 0.85
-    review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.70
+    # Bands on the match probability of the Fellegi-Sunter model.
+    match_threshold: Annotated[float, Field(ge=0, le=1)] = 0.90
+    review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.50
     max_block_size: Annotated[int, Field(gt=1)] = 200
 
 

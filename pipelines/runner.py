@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from mdm import clustering, golden_ids, matching, survivorship
 from mdm.schema import TABLES, arrow_schema
-from mdm.standardise import ID_SCHEMES, standardise_records
+from mdm.standardise import identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
 from pipelines.errors import MdmError, SourceError, WarningLog
@@ -35,9 +35,6 @@ from pipelines.stages import STAGES
 from pipelines.warehouse import Warehouse, query_sql, run_sql
 
 log = logging.getLogger(__name__)
-
-# Formats whose natural keys identify distinct legal entities (registers), unlike internal systems.
-REGISTER_FORMATS = frozenset({"gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds"})
 
 STATE_FILE = "state.json"
 WORK_DB = "work.duckdb"
@@ -213,28 +210,16 @@ class Run:
         con = self.connect()
         try:
             std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
-            settings = self._settings()
-            det = matching.deterministic_pairs(std)
-            cand, stats = matching.candidate_pairs(std, settings)
-            scored = matching.score(matching.compare(std, cand), settings)
-            scored["rule"] = "score"
-            det_rows = det.assign(score=1.0, band="match", contributions=None)
-            pairs = pd.concat([det_rows, scored], ignore_index=True, sort=False)
+            pairs, model, detail = matching.match_records(std, self._settings())
+            params = model.parameters()
+            params["run_id"] = self.run_id
             pairs["run_id"] = self.run_id
-            cols = ["rid_a", "rid_b", "rule", "score", "band", "name", "country", "city", "postal", "address",
-                    "branch", "contributions", "run_id"]
-            for c in cols:
-                if c not in pairs.columns:
-                    pairs[c] = None
-            pairs = pairs[cols]
-            con.register("pairs_df", pairs)
-            con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM pairs_df ORDER BY rid_a, rid_b, rule")
-            con.unregister("pairs_df")
+            for name, frame in (("new_match_model", params), ("new_match_pair", pairs)):
+                con.register("tmp_df", frame)
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM tmp_df")
+                con.unregister("tmp_df")
         finally:
             con.close()
-        detail = stats | {"deterministic_pairs": len(det),
-                          "pairs_per_record": round(len(cand) / max(len(std), 1), 3),
-                          "bands": scored["band"].value_counts().to_dict() if len(scored) else {}}
         return StageResult("match", len(std), int((pairs["band"] == "match").sum()), detail=detail)
 
     def cluster(self, progress: Progress | None = None) -> StageResult:
@@ -242,14 +227,7 @@ class Run:
         try:
             std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
             pairs = con.execute("SELECT * FROM new_match_pair").df()
-            idents = {}
-            id_cols = ["id_" + s.replace("-", "_") for s in ID_SCHEMES]
-            for row in std[["rid", "source", "source_format", "source_id", *id_cols]].itertuples(index=False):
-                ids = {s: v for s, v in zip(ID_SCHEMES, row[4:]) if isinstance(v, str) and v}
-                if row[2] in REGISTER_FORMATS:
-                    # Each key of a register is its own legal entity: two keys of one register never merge.
-                    ids["KEY:" + row[1]] = row[3]
-                idents[row[0]] = ids
+            idents = identity_keys(std)
             det = pairs[pairs["rule"] != "score"]
             scored = pairs[pairs["rule"] == "score"]
             clusters, refused = clustering.cluster(std["rid"].tolist(), idents, det, scored)
@@ -295,7 +273,7 @@ class Run:
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM tmp_df")
                 con.unregister("tmp_df")
             con.execute("CREATE OR REPLACE TABLE new_organization_record AS "
-                        "SELECT s.* EXCLUDE (aliases), x.golden_id FROM std_organization s JOIN new_xref x USING (rid) "
+                        "SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) "
                         "ORDER BY s.rid")
             from pipelines import quality
 

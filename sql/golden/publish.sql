@@ -9,6 +9,8 @@ DROP TABLE IF EXISTS golden_attribute_lineage;
 ALTER TABLE new_golden_attribute_lineage RENAME TO golden_attribute_lineage;
 DROP TABLE IF EXISTS match_pair;
 ALTER TABLE new_match_pair RENAME TO match_pair;
+DROP TABLE IF EXISTS match_model;
+ALTER TABLE new_match_model RENAME TO match_model;
 DROP TABLE IF EXISTS relationship;
 ALTER TABLE raw_relationship RENAME TO relationship;
 DROP TABLE IF EXISTS financial_fact;

@@ -1,4 +1,5 @@
-"""Deterministic links, candidate generation, comparison and scoring (mdm.matching) on small standardised frames."""
+"""Deterministic links, candidate generation, comparison, Fellegi-Sunter scoring and the whole matching step
+(mdm.matching) on small standardised frames."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mdm.matching import MatchSettings, candidate_pairs, compare, deterministic_pairs, score
+from mdm.matching import (
+    FEATURES,
+    PAIR_COLUMNS,
+    MatchSettings,
+    candidate_pairs,
+    compare,
+    deterministic_pairs,
+    match_records,
+    score,
+)
+from mdm.scoring import FellegiSunter, discretise
 from mdm.schema import ORGANIZATION
 from mdm.standardise import standardise_records
 
@@ -167,27 +178,77 @@ def test_candidate_pairs_of_a_single_record_is_empty() -> None:
 
 # --- compare and score --------------------------------------------------------------------------------------------
 
-def scored(std: pd.DataFrame, pairs: list[tuple[str, str]], settings: MatchSettings = MatchSettings()) -> pd.DataFrame:
+# Level distributions of matching (M) and non-matching (U) pairs per feature, highest level last.
+M = {"name": [0.02, 0.03, 0.05, 0.10, 0.80], "name_tokens": [0.02, 0.03, 0.05, 0.10, 0.80],
+     "qualifiers": [0.05, 0.95], "country": [0.02, 0.98], "city": [0.05, 0.10, 0.85], "postal": [0.2, 0.8],
+     "address": [0.1, 0.1, 0.2, 0.6]}
+U = {"name": [0.60, 0.20, 0.10, 0.06, 0.04], "name_tokens": [0.60, 0.20, 0.10, 0.06, 0.04],
+     "qualifiers": [0.4, 0.6], "country": [0.2, 0.8], "city": [0.5, 0.2, 0.3], "postal": [0.9, 0.1],
+     "address": [0.6, 0.2, 0.1, 0.1]}
+
+
+@pytest.fixture(scope="module")
+def model() -> FellegiSunter:
+    """A model trained on hand-made labelled levels: 300 matching and 2700 non-matching pairs (fixed seed)."""
+    rng = np.random.default_rng(7)
+    n_m, n_u = 300, 2700
+    levels = np.column_stack([np.concatenate([rng.choice(len(M[f]), n_m, p=M[f]), rng.choice(len(U[f]), n_u, p=U[f])])
+                              for f in FEATURES])
+    return FellegiSunter(features=FEATURES).fit_supervised(levels, np.r_[np.ones(n_m, bool), np.zeros(n_u, bool)])
+
+
+def scored(std: pd.DataFrame, pairs: list[tuple[str, str]], model: FellegiSunter,
+           settings: MatchSettings = MatchSettings()) -> pd.DataFrame:
     frame = pd.DataFrame(pairs, columns=["rid_a", "rid_b"])
-    return score(compare(std, frame), settings).set_index(["rid_a", "rid_b"])
+    out, used = score(compare(std, frame), settings, model)
+    assert used is model
+    return out.set_index(["rid_a", "rid_b"])
 
 
-def test_identical_records_are_a_match_with_full_score() -> None:
+def vectors(**features: list[float]) -> pd.DataFrame:
+    """Hand-made comparison vectors: every feature unknown (NaN) and branch 1 unless given."""
+    n = len(next(iter(features.values())))
+    cols = {"rid_a": [f"a{i}" for i in range(n)], "rid_b": [f"b{i}" for i in range(n)]}
+    cols |= {f: [np.nan] * n for f in FEATURES} | {"branch": [1.0] * n} | features
+    return pd.DataFrame(cols)
+
+
+def log_odds(contributions: str) -> float:
+    d = json.loads(contributions)
+    return d["prior"] + sum(v["weight"] for k, v in d.items() if k != "prior")
+
+
+def test_identical_records_are_a_match(model: FellegiSunter) -> None:
+    std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
+                    {"source_id": "2", "name": "ACME HOLDINGS P.L.C.", **LONDON})
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
+    assert vec[[*FEATURES, "branch"]].iloc[0].tolist() == [1.0] * (len(FEATURES) + 1)
+    row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
+    assert row["score"] > 0.999
+    assert row["band"] == "match"
+    # Every feature is at its top level and pulls towards a match.
+    contrib = json.loads(row["contributions"])
+    assert set(contrib) == {"prior", *FEATURES}
+    assert all(contrib[f]["weight"] > 0 for f in FEATURES)
+
+
+def test_an_abbreviated_spelling_of_the_same_name_is_a_match(model: FellegiSunter) -> None:
     std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
                     {"source_id": "2", "name": "ACME HLDGS P.L.C.", **LONDON})
-    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
-    assert vec[["name", "country", "city", "postal", "address", "branch"]].iloc[0].tolist() == [1.0] * 6
-    row = scored(std, [("s:1", "s:2")]).loc[("s:1", "s:2")]
-    assert row["score"] == 1.0
+    row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
+    assert row["name"] == 1.0 and row["name_tokens"] == 1.0
     assert row["band"] == "match"
 
 
-def test_different_names_are_a_non_match_even_at_the_same_address() -> None:
+def test_different_names_are_a_non_match_even_at_the_same_address(model: FellegiSunter) -> None:
     std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
                     {"source_id": "2", "name": "Zenith Shipping Ltd", **LONDON})
-    row = scored(std, [("s:1", "s:2")]).loc[("s:1", "s:2")]
+    row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
+    assert row[["country", "city", "postal", "address"]].tolist() == [1.0] * 4
     assert row["band"] == "non-match"
-    assert row["score"] < 0.7
+    assert row["score"] < 0.05
+    contrib = json.loads(row["contributions"])
+    assert contrib["name"]["weight"] < 0 and contrib["address"]["weight"] > 0
 
 
 def test_cjk_and_latin_names_are_not_compared_with_each_other() -> None:
@@ -195,90 +256,190 @@ def test_cjk_and_latin_names_are_not_compared_with_each_other() -> None:
                     {"source_id": "2", "name": "Huawei Technologies", **LONDON})
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
     assert vec.loc[0, "name"] == 0.0
+    assert vec.loc[0, "name_tokens"] == 0.0
 
 
 @pytest.mark.parametrize(("branch", "head"), [
     ("Acme Holdings PLC London Branch", "Acme Holdings PLC"),
     ("华为技术有限公司北京分公司", "华为技术有限公司"),
 ])
-def test_a_branch_and_its_head_office_are_never_a_match(branch: str, head: str) -> None:
+def test_a_branch_and_its_head_office_are_never_a_match(model: FellegiSunter, branch: str, head: str) -> None:
     std = std_frame({"source_id": "1", "name": branch, **LONDON}, {"source_id": "2", "name": head, **LONDON})
-    lenient = MatchSettings(match_threshold=0.3, review_threshold=0.2)
-    row = scored(std, [("s:1", "s:2")], lenient).loc[("s:1", "s:2")]
-    assert row["branch"] == 0.0
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
+    assert vec.loc[0, "branch"] == 0.0
+    uncapped = float(model.probability(discretise(vec, FEATURES))[0])
+    # Thresholds so lenient that the model's probability alone would be a match: the branch cap still holds.
+    lenient = MatchSettings(match_threshold=uncapped / 2, review_threshold=uncapped / 4)
+    row = scored(std, [("s:1", "s:2")], model, lenient).loc[("s:1", "s:2")]
     assert row["band"] == "review"
-    assert row["score"] < 0.3
+    assert row["score"] < lenient.match_threshold
+    assert scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2"), "band"] != "match"
 
 
-def test_branch_cap_applies_even_to_perfect_vectors() -> None:
-    vec = pd.DataFrame({"rid_a": ["a", "b"], "rid_b": ["x", "y"], "name": [1.0, 1.0], "country": [1.0, 1.0],
-                        "city": [1.0, 1.0], "postal": [1.0, 1.0], "address": [1.0, 1.0], "branch": [0.0, 1.0]})
-    out = score(vec, MatchSettings())
+def test_branch_cap_applies_even_to_perfect_vectors(model: FellegiSunter) -> None:
+    vec = vectors(**{f: [1.0, 1.0] for f in FEATURES}, branch=[0.0, 1.0])
+    out, _ = score(vec, MatchSettings(), model)
     assert out["band"].tolist() == ["review", "match"]
-    assert out.loc[0, "score"] < 0.85
-    assert out.loc[1, "score"] == 1.0
+    assert out.loc[0, "score"] < 0.9
+    assert out.loc[1, "score"] > 0.999
+    # The explanation is the model's; only the score is capped.
+    assert out.loc[0, "contributions"] == out.loc[1, "contributions"]
 
 
-def test_two_branches_of_the_same_name_can_match() -> None:
+def test_two_branches_of_the_same_name_can_match(model: FellegiSunter) -> None:
     std = std_frame({"source_id": "1", "name": "招商银行股份有限公司深圳南山支行", **LONDON},
                     {"source_id": "2", "name": "招商銀行股份有限公司深圳南山支行", **LONDON})
-    row = scored(std, [("s:1", "s:2")]).loc[("s:1", "s:2")]
+    row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     assert row["branch"] == 1.0
     assert row["band"] == "match"
 
 
-def test_thresholds_move_the_bands() -> None:
-    vec = pd.DataFrame({"rid_a": ["a"], "rid_b": ["b"], "name": [0.8], "country": [1.0], "city": [np.nan],
-                        "postal": [np.nan], "address": [np.nan], "branch": [1.0]})
-    # 0.7 * 0.8 + 0.3 * 1.0 = 0.86
-    assert score(vec, MatchSettings())["score"].iloc[0] == pytest.approx(0.86)
-    assert score(vec, MatchSettings())["band"].iloc[0] == "match"
-    assert score(vec, MatchSettings(match_threshold=0.9))["band"].iloc[0] == "review"
-    assert score(vec, MatchSettings(match_threshold=0.95, review_threshold=0.9))["band"].iloc[0] == "non-match"
+def test_thresholds_move_the_bands(model: FellegiSunter) -> None:
+    vec = vectors(name=[0.95], name_tokens=[0.85], country=[1.0])
+    p = float(model.probability(discretise(vec, FEATURES))[0])
+    assert 0.05 < p < 0.95
+    out, _ = score(vec, MatchSettings(), model)
+    assert out["score"].iloc[0] == pytest.approx(p, abs=1e-6)
+
+    def band(match: float, review: float) -> str:
+        return score(vec, MatchSettings(match_threshold=match, review_threshold=review), model)[0]["band"].iloc[0]
+
+    assert band(p - 0.01, p - 0.02) == "match"
+    assert band(p + 0.01, p - 0.01) == "review"
+    assert band(p + 0.02, p + 0.01) == "non-match"
 
 
-def test_context_is_neutral_when_nothing_but_the_name_is_known() -> None:
-    vec = pd.DataFrame({"rid_a": ["a"], "rid_b": ["b"], "name": [1.0], "country": [np.nan], "city": [np.nan],
-                        "postal": [np.nan], "address": [np.nan], "branch": [1.0]})
-    out = score(vec, MatchSettings())
-    assert out["score"].iloc[0] == pytest.approx(0.85)
-    assert json.loads(out["contributions"].iloc[0]) == {
-        "name": 0.7, "context": 0.15, "country": None, "city": None, "postal": None, "address": None}
+def test_unknown_context_contributes_nothing(model: FellegiSunter) -> None:
+    vec = vectors(name=[1.0, 1.0], name_tokens=[1.0, 1.0], qualifiers=[1.0, 1.0],
+                  country=[np.nan, 1.0], city=[np.nan, 0.0], postal=[np.nan, 0.0], address=[np.nan, 0.0])
+    out, _ = score(vec, MatchSettings(), model)
+    contrib = json.loads(out["contributions"].iloc[0])
+    assert set(contrib) == {"prior", "name", "name_tokens", "qualifiers"}
+    # The name alone decides; the same name with disagreeing context scores lower.
+    name_only = model.prior_weight() + sum(contrib[f]["weight"] for f in ("name", "name_tokens", "qualifiers"))
+    assert out["score"].iloc[0] == pytest.approx(1 / (1 + 2 ** -name_only), abs=1e-5)
+    assert out["score"].iloc[1] < out["score"].iloc[0]
+    # Nothing known at all: the prior.
+    out, _ = score(vectors(name=[np.nan]), MatchSettings(), model)
+    assert json.loads(out["contributions"].iloc[0]) == {"prior": round(model.prior_weight(), 4)}
+    assert out["score"].iloc[0] == pytest.approx(model.lam, abs=1e-6)
 
 
-def test_contributions_explain_the_score() -> None:
+def test_contributions_explain_the_score(model: FellegiSunter) -> None:
     std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
-                    {"source_id": "2", "name": "Acme Holding PLC", "country": "GB", "city": "Londn",
+                    {"source_id": "2", "name": "Acme Holdings Ltd", "country": "GB", "city": "Londn",
                      "postal_code": "E1 6AN", "address": "1 High Street"})
-    out = scored(std, [("s:1", "s:2")])
-    row = out.loc[("s:1", "s:2")]
+    row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     contrib = json.loads(row["contributions"])
-    assert set(contrib) == {"name", "context", "country", "city", "postal", "address"}
-    assert contrib["name"] == pytest.approx(0.7 * row["name"], abs=1e-4)
-    assert contrib["country"] == 1.0
-    assert contrib["postal"] == 0.0
-    assert contrib["name"] + contrib["context"] == pytest.approx(row["score"], abs=2e-4)
+    assert set(contrib) == {"prior", *FEATURES}
+    assert contrib["prior"] == pytest.approx(np.log2(model.lam / (1 - model.lam)), abs=1e-4)
+    assert contrib["country"]["level"] == 1
+    assert contrib["postal"]["level"] == 0 and contrib["postal"]["weight"] < 0
+    params = model.parameters().set_index(["feature", "level"])
+    for f in FEATURES:
+        assert contrib[f]["weight"] == pytest.approx(params.loc[(f, contrib[f]["level"]), "weight"], abs=1e-4)
+    p = row["score"]
+    assert 0.001 < p < 0.999
+    assert log_odds(row["contributions"]) == pytest.approx(np.log2(p / (1 - p)), abs=1e-3)
 
 
-def test_score_of_no_pairs_is_an_empty_frame_with_the_output_columns() -> None:
+def test_score_trains_a_model_when_none_is_given() -> None:
+    vec = vectors(name=[1.0, 0.2, 0.99, 0.1] * 20, name_tokens=[1.0, 0.1, 0.9, 0.0] * 20,
+                  country=[1.0, 0.0, 1.0, 1.0] * 20)
+    out, trained = score(vec, MatchSettings())
+    assert trained.trained_on == "unsupervised"
+    assert trained.iterations > 0
+    assert out.loc[0, "score"] > out.loc[1, "score"]
+    assert np.array_equal(out["score"].to_numpy(), score(vec, MatchSettings(), trained)[0]["score"].to_numpy())
+
+
+def test_score_of_no_pairs_is_an_empty_frame_with_the_output_columns(model: FellegiSunter) -> None:
     std = std_frame({"source_id": "1", "name": "Acme"})
-    out = score(compare(std, pd.DataFrame(columns=["rid_a", "rid_b"])), MatchSettings())
+    out, used = score(compare(std, pd.DataFrame(columns=["rid_a", "rid_b"])), MatchSettings(), model)
     assert out.empty
+    assert used is model
     assert {"rid_a", "rid_b", "name", "branch", "score", "band", "contributions"} <= set(out.columns)
 
 
-def test_a_missing_address_is_unknown_not_a_disagreement() -> None:
+def test_compare_of_no_pairs_has_every_feature_column() -> None:
+    std = std_frame({"source_id": "1", "name": "Acme"})
+    vec = compare(std, pd.DataFrame(columns=["rid_a", "rid_b"]))
+    assert {"rid_a", "rid_b", *FEATURES, "branch"} <= set(vec.columns)
+
+
+def test_a_missing_address_is_unknown_not_a_disagreement(model: FellegiSunter) -> None:
     std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
-                    {"source_id": "2", "name": "Acme Holdings PLC", "country": "GB"})
-    row = scored(std, [("s:1", "s:2")]).loc[("s:1", "s:2")]
-    assert np.isnan(row["city"])
-    assert np.isnan(row["address"])
-    assert row["score"] == 1.0
+                    {"source_id": "2", "name": "Acme Holdings PLC", "country": "GB"},
+                    {"source_id": "3", "name": "Acme Holdings PLC", "country": "GB", "city": "Leeds",
+                     "postal_code": "LS1 1UR", "address": "99 Park Row"})
+    out = scored(std, [("s:1", "s:2"), ("s:1", "s:3")], model)
+    row = out.loc[("s:1", "s:2")]
+    assert np.isnan(row["city"]) and np.isnan(row["postal"]) and np.isnan(row["address"])
+    assert not {"city", "postal", "address"} & set(json.loads(row["contributions"]))
+    assert row["band"] == "match"
+    # A known, different address does count against the pair.
+    assert out.loc[("s:1", "s:3"), "score"] < row["score"]
 
 
-def test_compare_works_when_no_record_has_an_address() -> None:
+def test_compare_works_when_no_record_has_an_address(model: FellegiSunter) -> None:
     std = std_frame({"source_id": "1", "name": "Acme Ltd", "country": "GB"},
                     {"source_id": "2", "name": "Acme Limited", "country": "GB"})
-    row = scored(std, [("s:1", "s:2")]).loc[("s:1", "s:2")]
+    row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     assert np.isnan(row["address"])
     assert row["band"] == "match"
+
+
+# --- match_records ------------------------------------------------------------------------------------------------
+
+def ch(number: str, name: str) -> dict:
+    return {"source": "ch", "source_format": "companies_house_csv", "source_id": number, "name": name, **LONDON}
+
+
+def records() -> pd.DataFrame:
+    return std_frame(
+        {"source_id": "1", "name": "Acme Holdings PLC", "lei": LEI, **LONDON},
+        {"source_id": "2", "name": "Acme Holdings Plc", **LONDON},
+        {"source_id": "3", "name": "Zeta Widgets Ltd", "lei": LEI},
+        ch("01234567", "Mercury Trading Ltd"),
+        ch("07654321", "Mercury Trading Limited"),
+        {"source_id": "4", "name": "Mercury Trading Ltd", "registration_number": "01234567", **LONDON},
+    )
+
+
+def test_match_records_labels_pairs_by_identifiers_and_keeps_deterministic_rules() -> None:
+    std = records()
+    pairs, trained, stats = match_records(std, MatchSettings())
+    assert list(pairs.columns) == list(PAIR_COLUMNS)
+    assert (pairs["rid_a"] < pairs["rid_b"]).all()
+    assert not pairs.duplicated(["rid_a", "rid_b"]).any()
+    p = pairs.set_index(["rid_a", "rid_b"])
+    # A shared LEI links even completely different names, whatever the score.
+    assert p.loc[("s:1", "s:3"), ["rule", "band", "label"]].tolist() == ["id:LEI", "match", 1]
+    assert p.loc[("ch:01234567", "s:4"), ["rule", "band", "label"]].tolist() == ["id:GB-COH", "match", 1]
+    # Two keys of one register, and two different company numbers: non-matches by their identifiers.
+    assert p.loc[("ch:01234567", "ch:07654321"), ["rule", "label"]].tolist() == ["score", 0]
+    assert p.loc[("ch:07654321", "s:4"), "label"] == 0
+    assert p.loc[("s:1", "s:2"), ["rule", "label"]].tolist() == ["score", -1]
+    assert stats["deterministic_pairs"] == 2
+    assert stats["labelled_pairs"] == {"match": 2, "non_match": 2}
+    # Far fewer labels than MIN_LABELS: EM on all pairs.
+    assert stats["model"] == trained.trained_on == "unsupervised"
+    assert stats["em_iterations"] == trained.iterations > 0
+    assert stats["lambda"] == round(trained.lam, 6)
+    assert sum(stats["bands"].values()) == len(pairs) - 2
+    # Every deterministic and every candidate pair is scored, once.
+    cand, _ = candidate_pairs(std, MatchSettings())
+    assert stats["candidate_pairs"] == len(cand)
+    assert pair_set(pairs) == pair_set(cand) | pair_set(deterministic_pairs(std))
+
+
+def test_match_records_scores_with_a_given_model(model: FellegiSunter) -> None:
+    std = records()
+    pairs, used, stats = match_records(std, MatchSettings(), model)
+    assert used is model
+    assert stats["model"] == "supervised"
+    p = pairs.set_index(["rid_a", "rid_b"])
+    assert p.loc[("s:1", "s:2"), "band"] == "match"
+    assert p.loc[("s:1", "s:4"), "band"] == "non-match"
+    expected, _ = score(compare(std, pairs[["rid_a", "rid_b"]]), MatchSettings(), model)
+    assert np.array_equal(pairs["score"].to_numpy(dtype=float), expected["score"].to_numpy(dtype=float))

@@ -1,0 +1,41 @@
+"""Text primitives shared by standardisation, legal forms and addresses: script detection and the
+normalisation every comparison starts from (NFKC, traditional -> simplified, casefold, no punctuation)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")  # kana, CJK ideographs, Hangul
+_PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+_PAREN_RE = re.compile(r"[（(][^）)]*[）)]")
+
+
+def has_cjk(text: str | None) -> bool:
+    return bool(text) and bool(_CJK_RE.search(text or ""))
+
+
+def _strip_accents(text: str) -> str:
+    # NFC at the end recomposes what NFKD split but did not drop (Hangul syllables stay syllables).
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)))
+
+
+def normalise_text(text: str | None) -> str:
+    """NFKC (full/half width), traditional -> simplified, casefold, '&' -> 'and', no punctuation."""
+    if not text:
+        return ""
+    t = unicodedata.normalize("NFKC", text).replace("\x00", "")
+    if has_cjk(t):
+        t = _T2S.convert(t)
+    t = t.casefold().replace("&", " and ").replace("+", " and ")
+    t = _strip_accents(t)
+    t = t.replace("'", "")
+    t = _PUNCT_RE.sub(" ", t)
+    return _SPACE_RE.sub(" ", t).strip()
+
+

@@ -54,22 +54,35 @@ def cluster(
     identifiers: Mapping[str, Mapping[str, str]],
     deterministic: pd.DataFrame,
     scored: pd.DataFrame,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
 ) -> tuple[pd.DataFrame, int]:
     """Assign every record to a cluster; returns (frame rid, cluster_key, match_rule), refused merges.
 
-    ``cluster_key`` is the smallest rid of the cluster (stable for unchanged input).
+    Order: steward must-links, deterministic identifier links, then scored matches by descending score.
+    Steward cannot-links join the identifier constraints: each becomes a scheme of its own whose two
+    records hold different values, so no chain of pairs can bring them together. ``cluster_key`` is the
+    smallest rid of the cluster (stable for unchanged input).
     """
-    idents = {r: identifiers.get(r, {}) for r in sorted(rids)}
+    idents = {r: dict(identifiers.get(r, {})) for r in sorted(rids)}
+    for n, (a, b) in enumerate(sorted(tuple(sorted(p)) for p in cannot_link)):
+        if a in idents and b in idents:
+            idents[a][f"CANNOT:{n}"] = a
+            idents[b][f"CANNOT:{n}"] = b
     uf = ConstrainedUnionFind(idents)
     rule: dict[str, str] = {}
-    for a, b, why in deterministic[["rid_a", "rid_b", "rule"]].itertuples(index=False):
-        if uf.union(a, b):
+
+    def link(a: str, b: str, why: str) -> None:
+        if a in idents and b in idents and uf.union(a, b):
             rule.setdefault(b, why)
             rule.setdefault(a, why)
+
+    for a, b in sorted(tuple(sorted(p)) for p in must_link):
+        link(a, b, "steward")
+    for a, b, why in deterministic[["rid_a", "rid_b", "rule"]].itertuples(index=False):
+        link(a, b, why)
     matches = scored[scored["band"] == "match"].sort_values(["score", "rid_a", "rid_b"], ascending=[False, True, True])
     for a, b in matches[["rid_a", "rid_b"]].itertuples(index=False):
-        if uf.union(a, b):
-            rule.setdefault(b, "score")
-            rule.setdefault(a, "score")
+        link(a, b, "score")
     rows = [(r, uf.find(r), rule.get(r, "singleton")) for r in idents]
     return pd.DataFrame(rows, columns=["rid", "cluster_key", "match_rule"]), uf.refused

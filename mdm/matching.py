@@ -238,7 +238,7 @@ def train(vectors: pd.DataFrame, levels: np.ndarray) -> FellegiSunter:
     known = labels >= 0
     if (labels == 1).sum() >= MIN_LABELS and (labels == 0).sum() >= MIN_LABELS:
         model = FellegiSunter(features=FEATURES).fit_supervised(levels[known], labels[known] == 1)
-        model.trained_on = "identifier_labels"
+        model.trained_on = "labelled_pairs"
         return model
     return FellegiSunter(features=FEATURES).fit(levels)
 
@@ -273,24 +273,33 @@ def score(vectors: pd.DataFrame, settings: MatchSettings,
 PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", "label", "contributions")
 
 
-def match_records(std: pd.DataFrame, settings: MatchSettings,
-                  model: FellegiSunter | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
+                  decisions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """The whole matching step over standardised records.
 
     Deterministic pairs (a shared valid identifier) and recordlinkage candidates are compared alike;
     identifiers label the pairs they can (same key: match, different keys: non-match), the model is
-    trained on those labels (EM when there are too few) and scores every pair. Deterministic pairs keep
+    trained on those labels (EM when there are too few) and scores every pair. Steward ``decisions``
+    (rid_a, rid_b, is_match) are compared too and their labels win over the identifiers' (supervised
+    training from steward decisions). Deterministic pairs keep
     their rule (``id:<scheme>``) and band ``match``; the others get ``rule = 'score'``.
     Returns (pairs with PAIR_COLUMNS, model, stats).
     """
     det = deterministic_pairs(std)
     cand, stats = candidate_pairs(std, settings)
-    both = pd.concat([det[["rid_a", "rid_b"]], cand], ignore_index=True).drop_duplicates()
-    both = both.sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
+    known = set(std["rid"])
+    decided = pd.DataFrame(columns=["rid_a", "rid_b", "is_match"]) if decisions is None else _order(
+        decisions[decisions.rid_a.isin(known) & decisions.rid_b.isin(known)])
+    both = pd.concat([det[["rid_a", "rid_b"]], cand, decided[["rid_a", "rid_b"]]], ignore_index=True)
+    both = both.drop_duplicates().sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
     from mdm.standardise import identity_keys
 
     vectors = compare(std, both)
     vectors["label"] = identifier_labels(identity_keys(std), vectors)
+    if len(decided):
+        steward = {(a, b): int(bool(m)) for a, b, m in decided[["rid_a", "rid_b", "is_match"]].itertuples(index=False)}
+        vectors["label"] = [steward.get((a, b), lab) for a, b, lab in
+                            zip(vectors.rid_a, vectors.rid_b, vectors["label"])]
     scored, model = score(vectors, settings, model)
     rule = dict(zip(zip(det.rid_a, det.rid_b), det.rule))
     scored["rule"] = [rule.get((a, b), "score") for a, b in zip(scored.rid_a, scored.rid_b)]
@@ -305,6 +314,7 @@ def match_records(std: pd.DataFrame, settings: MatchSettings,
         "pairs_per_record": round(len(cand) / max(len(std), 1), 3),
         "labelled_pairs": {"match": int((scored["label"] == 1).sum()), "non_match": int((scored["label"] == 0).sum())},
         "model": model.trained_on, "em_iterations": model.iterations, "lambda": round(model.lam, 6),
+        "steward_decisions": len(decided),
         "bands": scored.loc[~is_det, "band"].value_counts().to_dict() if n_cand else {},
     }
     return scored[list(PAIR_COLUMNS)], model, stats

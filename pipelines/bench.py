@@ -189,7 +189,9 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
-    db_api = DuckDBAPI()
+    splink_con = duckdb.connect()
+    splink_con.execute("SET enable_progress_bar = false")
+    db_api = DuckDBAPI(splink_con)
     # One input table per source: scoring is the same as a dedupe of all records, and Splink then knows which
     # records come from a register whose keys are distinct entities (for single-best-links clustering).
     inputs = [db_api.register(frame.drop(columns=["source"]).reset_index(drop=True),

@@ -231,10 +231,11 @@ def explain(
 
         console.print_json(json.dumps(as_dict(e), ensure_ascii=False, default=str))
         return
+    console.print(f"A = {e.rid_a}\nB = {e.rid_b}")
     t = Table(title="Records")
     t.add_column("attribute")
-    t.add_column(e.rid_a)
-    t.add_column(e.rid_b)
+    t.add_column("A")
+    t.add_column("B")
     for col in e.records.columns:
         va, vb = e.records.at[e.rid_a, col], e.records.at[e.rid_b, col]
         t.add_row(col, _cell(va), _cell(vb))

@@ -89,6 +89,9 @@ class MatchingConfig(_Strict):
     match_threshold: Annotated[float, Field(ge=0, le=1)] = 0.90
     review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.50
     max_block_size: Annotated[int, Field(gt=1)] = 200
+    # Steward decisions as CSV (source_a, source_id_a, source_b, source_id_b, decision = match | no_match):
+    # must-links and cannot-links for clustering, and labels for training the model.
+    decisions: Path | None = None
 
 
 class Config(_Strict):
@@ -212,8 +215,14 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
         if s.url is not None:
             upd["url"] = _resolve_url(base, s.url)
         sources.append(s.model_copy(update=upd))
-    cfg = cfg.model_copy(update={"sources": sources, "warehouse": _resolve(base, cfg.warehouse), "config_path": file.resolve()})
+    matching = cfg.matching
+    if matching.decisions is not None:
+        matching = matching.model_copy(update={"decisions": _resolve(base, matching.decisions)})
+    cfg = cfg.model_copy(update={"sources": sources, "warehouse": _resolve(base, cfg.warehouse),
+                                 "config_path": file.resolve(), "matching": matching})
     if check_files:
+        if cfg.matching.decisions is not None and not cfg.matching.decisions.exists():
+            raise ConfigError(f"{file}: matching.decisions: file not found: {cfg.matching.decisions}")
         for s in cfg.sources:
             if s.path is not None and not s.path.exists():
                 raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}")

@@ -66,10 +66,20 @@ def _params(suite_params: dict[str, Any], limits: Any, previous: tuple[str, int,
     return {k: v for k, v in p.items() if k in suite_params}
 
 
-def _describe(source: str, f: dict[str, Any]) -> str:
+def _describe(source: str, f: dict[str, Any], where: str | None = None) -> str:
     col = f" on column {f['column']!r}" if f.get("column") else ""
-    return f"source '{source}': expectation {f['expectation']}{col} failed: observed {f['observed']!r}" + (
+    origin = f" ({where})" if where else ""
+    return f"source '{source}'{origin}: expectation {f['expectation']}{col} failed: observed {f['observed']!r}" + (
         f" ({f['detail']})" if f.get("detail") else "")
+
+
+def _where(src: Any) -> str:
+    """The file or (password-free) database URL a source reads."""
+    if src.path is not None:
+        return f"file {src.path}"
+    from sqlalchemy.engine import make_url
+
+    return f"database {make_url(src.url).render_as_string(hide_password=True)}"
 
 
 def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, docs: Path) -> ValidationReport:
@@ -100,12 +110,12 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         outcome = validator.validate(suite, frame, batch=src.name, run_id=run_id,
                                      params=_params(validator.suites[suite].parameters, limits, prev))
         populated = [c for c in frame.columns if frame[c].notna().any()]
-        batch_failures = [_describe(src.name, f) for f in outcome.batch_failures]
+        batch_failures = [_describe(src.name, f, _where(src)) for f in outcome.batch_failures]
         if limits.schema_drift and prev is not None and len(frame):
             lost = [c for c in prev[2] if c not in populated]
             if lost:
                 batch_failures.append(
-                    f"source '{src.name}': schema drift: column(s) {', '.join(lost)} had values in the previous "
+                    f"source '{src.name}' ({_where(src)}): schema drift: column(s) {', '.join(lost)} had values in the previous "
                     f"load (run {prev[0]}) and are empty in this one")
         failures += batch_failures
         rf = outcome.row_failures

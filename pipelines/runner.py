@@ -30,6 +30,7 @@ from mdm.schema import TABLES, arrow_schema
 from mdm.standardise import identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
+from pipelines.decisions import read_decisions
 from pipelines.errors import MdmError, SourceError, WarningLog
 from pipelines.stages import STAGES
 from pipelines.warehouse import Warehouse, query_sql, run_sql
@@ -195,7 +196,7 @@ class Run:
         try:
             df = con.execute("SELECT * FROM stg_organization ORDER BY source, source_id").df()
             std = standardise_records(df.astype(object).where(df.notna(), None))
-            con.register("std_df", std)
+            con.register("std_df", _arrow(std))
             con.execute("CREATE OR REPLACE TABLE std_organization AS SELECT * FROM std_df")
             con.unregister("std_df")
         finally:
@@ -210,7 +211,8 @@ class Run:
         con = self.connect()
         try:
             std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
-            pairs, model, detail = matching.match_records(std, self._settings())
+            decisions = read_decisions(self.config.matching.decisions)
+            pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions)
             params = model.parameters()
             params["run_id"] = self.run_id
             pairs["run_id"] = self.run_id
@@ -230,7 +232,12 @@ class Run:
             idents = identity_keys(std)
             det = pairs[pairs["rule"] != "score"]
             scored = pairs[pairs["rule"] == "score"]
-            clusters, refused = clustering.cluster(std["rid"].tolist(), idents, det, scored)
+            decisions = read_decisions(self.config.matching.decisions)
+            must = decisions[decisions.is_match.astype(bool)]
+            cannot = decisions[~decisions.is_match.astype(bool)]
+            clusters, refused = clustering.cluster(std["rid"].tolist(), idents, det, scored,
+                                                   must_link=zip(must.rid_a, must.rid_b),
+                                                   cannot_link=zip(cannot.rid_a, cannot.rid_b))
             previous, minted, taken = self._previous_ids(con)
             assigned, redirects = golden_ids.assign(clusters, previous, minted, taken)
             assigned = assigned.merge(std[["rid", "source", "source_id"]], on="rid")
@@ -337,6 +344,20 @@ class Run:
             if con is not None:
                 con.close()
         return StageResult("publish", golden_n, golden_n, started_at=started, finished_at=_now())
+
+
+LIST_COLUMNS = ("aliases", "qualifiers", "qualifiers_en", "invalid_ids")
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame as Arrow with list columns typed list<string>: DuckDB would guess their type from a
+    sample of rows and fail on a later non-empty list when the sampled ones are all empty."""
+    fields = [pa.field(c, pa.list_(pa.string())) for c in LIST_COLUMNS if c in frame.columns]
+    table = pa.Table.from_pandas(frame.drop(columns=[f.name for f in fields]), preserve_index=False)
+    for f in fields:
+        values = [None if not isinstance(v, (list, tuple)) else [str(x) for x in v] for v in frame[f.name]]
+        table = table.append_column(f, pa.array(values, type=f.type))
+    return table
 
 
 def _duck_type(t: pa.DataType) -> str:

@@ -43,6 +43,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 import great_expectations as gx  # noqa: E402
+from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: E402
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import (  # noqa: E402
     DataContextConfig,
@@ -187,8 +188,8 @@ class Validator:
         self._datasource = self._ctx.data_sources.add_pandas(_DATASOURCE)
         self._definitions: dict[tuple[str, str], Any] = {}
 
-    def _definition(self, suite: str, asset_name: str) -> Any:
-        """The validation definition of (suite, batch asset), created on first use."""
+    def _checkpoint(self, suite: str, asset_name: str) -> Any:
+        """The checkpoint validating (suite, batch asset), created on first use."""
         key = (suite, asset_name)
         if key not in self._definitions:
             try:
@@ -200,7 +201,13 @@ class Validator:
             except KeyError:
                 batch_def = asset.add_batch_definition_whole_dataframe("whole")
             vd = gx.ValidationDefinition(name=f"{suite}:{asset_name}", data=batch_def, suite=self._gx_suites[suite])
-            self._definitions[key] = self._ctx.validation_definitions.add(vd)
+            vd = self._ctx.validation_definitions.add(vd)
+            # A checkpoint per validation definition: it stores the result and, with a docs folder,
+            # updates the Data Docs site as its action.
+            actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[_SITE])] if self.docs_dir else []
+            checkpoint = gx.Checkpoint(name=f"checkpoint:{suite}:{asset_name}", validation_definitions=[vd],
+                                       actions=actions, result_format={"result_format": "COMPLETE"})
+            self._definitions[key] = self._ctx.checkpoints.add(checkpoint)
         return self._definitions[key]
 
     def validate(self, suite: str, frame: pd.DataFrame, *, batch: str, run_id: str,
@@ -219,12 +226,12 @@ class Validator:
             frame = frame.reset_index(drop=True)  # GX reports index labels; make them positions
         asset_name = _ASSET_UNSAFE.sub("_", batch) or "batch"
         t0 = time.perf_counter()
-        result = self._definition(suite, asset_name).run(
+        checkpoint_result = self._checkpoint(suite, asset_name).run(
             batch_parameters={"dataframe": frame},
             expectation_parameters=values,
-            result_format={"result_format": "COMPLETE"},
             run_id=RunIdentifier(run_name=run_id, run_time=datetime.now(timezone.utc)),
         )
+        (result,) = checkpoint_result.run_results.values()
         seconds = time.perf_counter() - t0
         return _outcome(suite, batch, run_id, result, len(frame), seconds)
 
@@ -285,8 +292,11 @@ def _batch_failure(res: Any) -> dict[str, Any]:
     else:  # a column map expectation judged with ``mostly``
         observed = r.get("unexpected_percent")
         rest = {k: v for k, v in kwargs.items() if k != "mostly"}
+        # GX reports unexpected_percent over the rows the expectation looked at: all rows for a not-null
+        # check, the non-null ones for the others.
+        base = "rows" if cfg.type == "expect_column_values_to_not_be_null" else "non-null values"
         detail = (f"{r.get('unexpected_count')} of {r.get('element_count')} values unexpected "
-                  f"({observed if observed is None else f'{observed:.4g}'}% of non-null values); mostly={kwargs.get('mostly', 1.0)}"
+                  f"({observed if observed is None else f'{observed:.4g}'}% of {base}); mostly={kwargs.get('mostly', 1.0)}"
                   + (f"; {rest}" if rest else ""))
     return {"expectation": cfg.type, "column": _column(cfg.kwargs), "observed": observed, "detail": detail}
 

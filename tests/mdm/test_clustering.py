@@ -137,3 +137,28 @@ def test_union_find_carries_the_identifiers_of_a_whole_component() -> None:
     assert not uf.union("B", "D")
     assert uf.refused == 1
     assert uf.union("A", "B")  # already together
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_steward_cannot_link_holds_against_any_chain(order: tuple[int, ...]) -> None:
+    # a ~ b ~ c all strong matches, no identifiers; the steward says a and c are different.
+    rows = [("a", "b", 0.99), ("b", "c", 0.98), ("a", "c", 0.97)]
+    pairs = scored([rows[i] for i in order])
+    result, refused = cluster(["a", "b", "c"], {}, NO_DET, pairs, cannot_link=[("c", "a")])
+    keys = key_of(result)
+    assert keys["a"] != keys["c"]
+    assert refused >= 1
+
+
+def test_a_steward_must_link_joins_records_no_pair_linked() -> None:
+    result, _ = cluster(["a", "b", "c"], {}, NO_DET, scored([]), must_link=[("c", "a")])
+    keys = key_of(result)
+    assert keys["a"] == keys["c"] != keys["b"]
+    assert dict(zip(result.rid, result.match_rule))["c"] == "steward"
+
+
+def test_a_must_link_never_overrides_different_identifiers() -> None:
+    ids = {"a": {"LEI": "X"}, "b": {"LEI": "Y"}}
+    result, refused = cluster(["a", "b"], ids, NO_DET, scored([]), must_link=[("a", "b")])
+    keys = key_of(result)
+    assert keys["a"] != keys["b"] and refused == 1

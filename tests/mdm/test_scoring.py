@@ -264,7 +264,7 @@ def labelled_vectors(n_match: int, n_non: int, n_unknown: int = 200) -> tuple[pd
 def test_train_uses_identifier_labels_when_both_classes_have_enough() -> None:
     vectors, levels = labelled_vectors(MIN_LABELS, MIN_LABELS + 30)
     model = train(vectors, levels)
-    assert model.trained_on == "identifier_labels"
+    assert model.trained_on == "labelled_pairs"
     assert model.features == FEATURES
     known = vectors["label"].to_numpy() >= 0
     expected = FellegiSunter(features=FEATURES).fit_supervised(levels[known], vectors["label"].to_numpy()[known] == 1)

@@ -177,14 +177,7 @@ def test_bad_input_fails_cleanly(outcomes: Callable[[str], dict], base: runner.R
     assert any(p.name.endswith(".failed.json") for p in o["reports"])
 
 
-FILE_NOT_NAMED = pytest.mark.xfail(
-    strict=True,
-    reason="pipelines/quality.py validate_sources/_describe: a batch-level validation failure names the "
-           "source and the expectation but not the source's file or URL (src.path / src.url)")
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=FILE_NOT_NAMED) if CASES[c][2] is ValidationFailed else c
-                                  for c in CASES])
+@pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_message_names_the_file(outcomes: Callable[[str], dict], case: str) -> None:
     o = outcomes(case)
     location = o["location"]

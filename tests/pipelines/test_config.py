@@ -61,7 +61,7 @@ sources:
     url: sqlite:///db/crm.sqlite
     queries: {customers: "SELECT source_id, name FROM customers"}
     priority: 1
-matching: {match_threshold: 0.9}
+matching: {match_threshold: 0.95}
 """
 
 
@@ -85,8 +85,8 @@ def test_valid_config_resolves_relative_paths_against_its_folder(project: Path, 
     assert cfg.source("uk").chunk_size == 10
     assert cfg.source("cn").encoding == "gb18030"
     assert cfg.source("gleif").encoding == "utf-8" and cfg.source("gleif").chunk_size == 50_000
-    assert cfg.matching.match_threshold == 0.9
-    assert cfg.matching.review_threshold == 0.70
+    assert cfg.matching.match_threshold == 0.95
+    assert cfg.matching.review_threshold == 0.50  # the default
     # The warehouse is not created by loading a config.
     assert not (root / "out").exists()
 

@@ -25,15 +25,6 @@ ROWS = 78_242
 CLASSES = {"uscc": 77_924, "uscc_bad_check": 4, "legacy_registration": 276, "other_format": 38}
 DUPLICATE_USCC = "91430900748377342E"
 
-# The whole run stops in the standardise stage on this file (a bug, see the reason).
-STANDARDISE_BUG = pytest.mark.xfail(
-    strict=True, raises=duckdb.InvalidInputException,
-    reason="pipelines/runner.py Run.standardise registers the frame of mdm/standardise.py with a list column "
-           "invalid_ids; DuckDB infers its type from a sample of rows, all [] here, as NULL[] and then fails "
-           "'Failed to cast value: Unimplemented type for cast (VARCHAR -> \"NULL\")' on a later ['uscc'] "
-           "(a raw duckdb exception, not an MdmError)")
-
-
 @pytest.fixture(scope="module")
 def real(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One run, stage by stage: what the staging database holds after validate, then the rest of the run
@@ -102,7 +93,6 @@ def test_staged_metrics_and_the_duplicate_uscc(real: dict) -> None:
 
 # --- in the published warehouse and `mdm quality` ----------------------------------------------------
 
-@STANDARDISE_BUG
 def test_published_identifier_quality(real: dict) -> None:
     wh = published(real)
     rows = q(wh, "SELECT class, rows FROM identifier_quality WHERE source = 'cn' AND attribute = 'uscc'")
@@ -110,7 +100,6 @@ def test_published_identifier_quality(real: dict) -> None:
     assert q(wh, "SELECT sum(rows) FROM source_load WHERE source = 'cn'") == [(ROWS,)]
 
 
-@STANDARDISE_BUG
 def test_published_metrics_and_the_duplicate_uscc(real: dict) -> None:
     wh = published(real)
     m = {a: (c, u) for a, c, u in q(wh, "SELECT attribute, completeness, uniqueness FROM quality_metrics "
@@ -121,7 +110,6 @@ def test_published_metrics_and_the_duplicate_uscc(real: dict) -> None:
     assert q(wh, "SELECT count(*) FROM xref WHERE source = 'cn'") == [(ROWS - 1,)]
 
 
-@STANDARDISE_BUG
 def test_mdm_quality_shows_the_counts(real: dict) -> None:
     published(real)
     res = CliRunner().invoke(app, ["quality", "--config", str(real["cfg"])])

@@ -436,8 +436,8 @@ def test_duplicate_natural_key_is_loaded_once_and_reported(sample: Path, tmp_pat
 
     wh = tmp_path / "wh"
     # One duplicated key among ~100 rows is beyond the default duplicate limit (0.1%): first the batch failure...
-    with pytest.raises(MdmError, match=r"source 'cn_registry': expectation expect_column_values_to_be_unique "
-                                       r"on column 'source_id' failed"):
+    with pytest.raises(MdmError, match=r"source 'cn_registry' \(file .*cn_registry.csv\): expectation "
+                                       r"expect_column_values_to_be_unique on column 'source_id' failed"):
         runner.run(write_config(sample, wh, tmp_path / "mdm.yaml", cn_registry=str(copy)))
     assert not (wh / "mdm.duckdb").exists()
     # ... then, with the limit raised for this source, a load with a counted warning.

@@ -1,0 +1,46 @@
+"""Steward decisions read from the CSV named by ``matching.decisions`` in the config.
+
+Columns: ``source_a, source_id_a, source_b, source_id_b, decision`` with decision ``match`` or
+``no_match``; a later line about the same pair overrides an earlier one (the file is append-only).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.errors import SourceError
+
+COLUMNS = ("source_a", "source_id_a", "source_b", "source_id_b", "decision")
+VALUES = {"match": True, "no_match": False}
+
+
+def read_decisions(path: Path | None) -> pd.DataFrame:
+    """(rid_a, rid_b, is_match) with rid_a < rid_b, one row per pair (the last decision wins)."""
+    if path is None:
+        return pd.DataFrame(columns=["rid_a", "rid_b", "is_match"])
+    rows: dict[tuple[str, str], bool] = {}
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise SourceError(f"steward decisions need columns {', '.join(missing)}", source="decisions",
+                                  file=str(path), line=1)
+            for rec in reader:
+                line = reader.line_num
+                decision = (rec["decision"] or "").strip().lower()
+                if decision not in VALUES:
+                    raise SourceError(f"decision must be match or no_match, not {rec['decision']!r}",
+                                      source="decisions", file=str(path), line=line)
+                a = f"{rec['source_a'].strip()}:{rec['source_id_a'].strip()}"
+                b = f"{rec['source_b'].strip()}:{rec['source_id_b'].strip()}"
+                if a == b:
+                    raise SourceError("a decision needs two different records", source="decisions",
+                                      file=str(path), line=line, key=a)
+                rows[(min(a, b), max(a, b))] = VALUES[decision]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise SourceError(f"cannot read steward decisions: {e}", source="decisions", file=str(path)) from None
+    return pd.DataFrame([(a, b, m) for (a, b), m in sorted(rows.items())], columns=["rid_a", "rid_b", "is_match"])

@@ -274,15 +274,17 @@ PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", 
 
 
 def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
-                  decisions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+                  decisions: pd.DataFrame | None = None, only: set[str] | None = None,
+                  ) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """The whole matching step over standardised records.
 
     Deterministic pairs (a shared valid identifier) and recordlinkage candidates are compared alike;
     identifiers label the pairs they can (same key: match, different keys: non-match), the model is
     trained on those labels (EM when there are too few) and scores every pair. Steward ``decisions``
     (rid_a, rid_b, is_match) are compared too and their labels win over the identifiers' (supervised
-    training from steward decisions). Deterministic pairs keep
-    their rule (``id:<scheme>``) and band ``match``; the others get ``rule = 'score'``.
+    training from steward decisions). Deterministic pairs keep their rule (``id:<scheme>``) and band
+    ``match``; the others get ``rule = 'score'``. With ``only`` (an incremental run: the new or changed
+    records) just the pairs touching those records are compared, scored by the given ``model``.
     Returns (pairs with PAIR_COLUMNS, model, stats).
     """
     det = deterministic_pairs(std)
@@ -292,6 +294,8 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
         decisions[decisions.rid_a.isin(known) & decisions.rid_b.isin(known)])
     both = pd.concat([det[["rid_a", "rid_b"]], cand, decided[["rid_a", "rid_b"]]], ignore_index=True)
     both = both.drop_duplicates().sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
+    if only is not None:
+        both = both[both.rid_a.isin(only) | both.rid_b.isin(only)].reset_index(drop=True)
     from mdm.standardise import identity_keys
 
     vectors = compare(std, both)

@@ -201,6 +201,10 @@ def record_identifiers(row: dict) -> dict[str, str]:
     return out
 
 
+# Bump when standardisation changes what it computes: incremental runs reuse a record's standardised
+# form only when it was made by the same version.
+STANDARDISE_VERSION = "2026-11-28.1"
+
 ID_SCHEMES = ("LEI", "USCC", "CN-REG", "GB-COH", "CIK")
 ID_COLUMNS = tuple("id_" + s.replace("-", "_") for s in ID_SCHEMES)
 
@@ -262,6 +266,7 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
     rows = out.to_dict("records")
     idents = [record_identifiers(r) for r in rows]
     out["invalid_ids"] = [invalid_identifiers(r) for r in rows]
+    out["std_version"] = STANDARDISE_VERSION
     for scheme in ID_SCHEMES:
         out["id_" + scheme.replace("-", "_")] = pd.Series([i.get(scheme) for i in idents], index=out.index, dtype="object")
     return out

@@ -99,6 +99,8 @@ class Config(_Strict):
     sources: list[SourceConfig]
     matching: MatchingConfig = MatchingConfig()
     validation: ValidationLimits = ValidationLimits()
+    # Reuse what the previous run computed for records whose content did not change (see README).
+    incremental: bool = True
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("sources")

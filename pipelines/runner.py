@@ -8,6 +8,7 @@ the published warehouse, atomically: a run that fails anywhere leaves the wareho
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -26,8 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mdm import clustering, golden_ids, matching, survivorship
+from mdm.scoring import FellegiSunter
 from mdm.schema import TABLES, arrow_schema
-from mdm.standardise import identity_keys, standardise_records
+from mdm.standardise import STANDARDISE_VERSION, identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
 from pipelines.decisions import read_decisions
@@ -38,6 +40,10 @@ from pipelines.warehouse import Warehouse, query_sql, run_sql
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
+# An incremental run re-matches at most this share of the records; beyond it the model is retrained.
+INCREMENTAL_MAX_SHARE = 0.2
+# sql/golden/<step>.sql files run at publish after the run's tables are swapped in (parameters $run, $now).
+GOLDEN_STEPS: tuple[str, ...] = ("history", "hierarchy", "financials")
 WORK_DB = "work.duckdb"
 
 Progress = Callable[[str, int, int | None], None]  # (message, done, total)
@@ -191,35 +197,100 @@ class Run:
                                    "quarantined": report.quarantined, "warnings": warnings,
                                    "suites": report.suites})
 
+    def _has_table(self, con: duckdb.DuckDBPyConnection, name: str) -> bool:
+        return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $t",
+                                {"t": name}).fetchone()[0])
+
     def standardise(self, progress: Progress | None = None) -> StageResult:
+        """Standardise the staged records. In an incremental run, a record whose content hash (every
+        canonical attribute but its lineage) equals the one it had in the last published run, and whose
+        standardised form was made by the same STANDARDISE_VERSION, keeps that form; only new or changed
+        records are standardised again."""
         con = self.connect()
         try:
-            df = con.execute("SELECT * FROM stg_organization ORDER BY source, source_id").df()
+            cols = [c for c in TABLES["organization"] if c not in ("src_file", "src_line")]
+            # Column names come from mdm.schema, never from input.
+            packed = ", ".join(f"{c} := {c}" for c in cols)
+            con.execute("CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT *, source || ':' || source_id AS rid, "
+                        f"md5(to_json(struct_pack({packed}))) AS content_hash FROM stg_organization")
+            reuse = self.config.incremental and self._has_table(con, "organization_record") and "content_hash" in {
+                r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'organization_record'").fetchall()}
+            if reuse:
+                run_sql(con, "staging/reuse_standardised", {"version": STANDARDISE_VERSION})
+            else:
+                con.execute("CREATE OR REPLACE TEMP TABLE std_reused AS SELECT NULL::VARCHAR AS rid LIMIT 0")
+            df = con.execute("SELECT * EXCLUDE (rid, content_hash) FROM stg_hashed WHERE rid NOT IN "
+                             "(SELECT rid FROM std_reused) ORDER BY source, source_id").df()
+            hashes = con.execute("SELECT rid, content_hash FROM stg_hashed WHERE rid NOT IN "
+                                 "(SELECT rid FROM std_reused)").df()
             std = standardise_records(df.astype(object).where(df.notna(), None))
+            std = std.merge(hashes, on="rid", how="left")
             con.register("std_df", _arrow(std))
-            con.execute("CREATE OR REPLACE TABLE std_organization AS SELECT * FROM std_df")
+            if reuse:
+                con.execute("CREATE OR REPLACE TABLE std_organization AS "
+                            "SELECT * FROM std_df UNION ALL BY NAME SELECT * FROM std_reused")
+            else:
+                con.execute("CREATE OR REPLACE TABLE std_organization AS SELECT * FROM std_df")
             con.unregister("std_df")
+            total = con.execute("SELECT count(*) FROM std_organization").fetchone()[0]
+            con.execute("CREATE OR REPLACE TABLE run_changed AS SELECT rid FROM std_organization "
+                        "WHERE rid NOT IN (SELECT rid FROM std_reused)")
         finally:
             con.close()
-        return StageResult("standardise", len(df), len(std))
+        return StageResult("standardise", total, total,
+                           detail={"standardised": len(std), "reused": total - len(std), "incremental": reuse})
 
     def _settings(self) -> matching.MatchSettings:
         m = self.config.matching
         return matching.MatchSettings(m.match_threshold, m.review_threshold, m.max_block_size)
 
+    def _match_fingerprint(self) -> str:
+        """What scored pairs depend on besides the two records: thresholds, features, steward decisions."""
+        m = self.config.matching
+        decisions = m.decisions.read_bytes() if m.decisions is not None else b""
+        return json.dumps({"match": m.match_threshold, "review": m.review_threshold, "block": m.max_block_size,
+                           "features": list(matching.FEATURES), "std": STANDARDISE_VERSION,
+                           "decisions": hashlib.sha256(decisions).hexdigest()}, sort_keys=True)
+
     def match(self, progress: Progress | None = None) -> StageResult:
+        """Score record pairs. An incremental run (few changed records, same thresholds, features and
+        steward decisions as the last run) keeps the last run's model and its scored pairs between
+        unchanged records, and compares only the pairs that touch a new or changed record."""
         con = self.connect()
         try:
             std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
+            changed = {r[0] for r in con.execute("SELECT rid FROM run_changed").fetchall()}
+            fingerprint = self._match_fingerprint()
+            previous = con.execute("SELECT value FROM run_state WHERE key = 'match_fingerprint'").fetchone()
+            incremental = (self.config.incremental and previous is not None and previous[0] == fingerprint
+                           and self._has_table(con, "match_model") and self._has_table(con, "match_pair")
+                           and len(changed) <= INCREMENTAL_MAX_SHARE * max(len(std), 1))
             decisions = read_decisions(self.config.matching.decisions)
-            pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions)
+            if incremental:
+                model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
+                pairs, model, detail = matching.match_records(std, self._settings(), model=model,
+                                                              decisions=decisions, only=changed)
+                kept = con.execute(
+                    "SELECT * EXCLUDE (run_id) FROM match_pair WHERE rid_a NOT IN (SELECT rid FROM run_changed) "
+                    "AND rid_b NOT IN (SELECT rid FROM run_changed) AND rid_a IN (SELECT rid FROM std_organization) "
+                    "AND rid_b IN (SELECT rid FROM std_organization)").df()
+                detail["reused_pairs"] = len(kept)
+                pairs = pd.concat([f for f in (kept, pairs) if len(f)], ignore_index=True) if len(pairs) else kept
+            else:
+                pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions)
+            detail["incremental"] = incremental
             params = model.parameters()
             params["run_id"] = self.run_id
             pairs["run_id"] = self.run_id
-            for name, frame in (("new_match_model", params), ("new_match_pair", pairs)):
-                con.register("tmp_df", frame)
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM tmp_df")
-                con.unregister("tmp_df")
+            con.register("tmp_pairs", pairs)
+            con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM tmp_pairs ORDER BY rid_a, rid_b")
+            con.unregister("tmp_pairs")
+            con.register("tmp_model", params)
+            con.execute("CREATE OR REPLACE TABLE new_match_model AS SELECT * FROM tmp_model")
+            con.unregister("tmp_model")
+            con.execute("INSERT OR REPLACE INTO run_state VALUES ('match_fingerprint', $v, $run)",
+                        {"v": fingerprint, "run": self.run_id})
         finally:
             con.close()
         return StageResult("match", len(std), int((pairs["band"] == "match").sum()), detail=detail)
@@ -313,6 +384,9 @@ class Run:
             con.execute("INSERT INTO source_load SELECT * FROM run_source_load")
             con.execute("INSERT INTO validation_result SELECT * FROM run_validation")
             run_sql(con, "golden/publish")
+            # Derived golden tables (history, hierarchy, financials), in this order, then the analyst views.
+            for step in GOLDEN_STEPS:
+                run_sql(con, f"golden/{step}", {"run": self.run_id, "now": started})
             run_sql(con, "marts/views")
             golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchone()[0]
             for r in results:

@@ -73,3 +73,8 @@ CREATE TABLE IF NOT EXISTS validation_result (
     failed_rows BIGINT,
     detail      VARCHAR
 );
+CREATE TABLE IF NOT EXISTS run_state (
+    key    VARCHAR PRIMARY KEY,   -- e.g. match_fingerprint: what an incremental run must share with the last full one
+    value  VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL
+);

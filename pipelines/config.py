@@ -99,7 +99,7 @@ class Config(_Strict):
     sources: list[SourceConfig]
     matching: MatchingConfig = MatchingConfig()
     validation: ValidationLimits = ValidationLimits()
-    # Reuse what the previous run computed for records whose content did not change (see README).
+    # Reuse what the previous run computed for unchanged files and records (see README).
     incremental: bool = True
     config_path: Path | None = Field(default=None, exclude=True)
 

@@ -82,12 +82,18 @@ def _where(src: Any) -> str:
     return f"database {make_url(src.url).render_as_string(hide_password=True)}"
 
 
-def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, docs: Path) -> ValidationReport:
+def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, docs: Path,
+                     fingerprints: dict[str, str | None] | None = None,
+                     reused: dict[str, str] | None = None) -> ValidationReport:
     """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
 
     Creates run_quarantine, run_quality, run_identifier_quality, run_source_load and run_validation in
-    the staging database; raises ValidationFailed on any batch-level failure.
+    the staging database; raises ValidationFailed on any batch-level failure. A source whose landing was
+    reused from an earlier load (``reused``: source -> that load's run id) passed validation then: its
+    results, metrics and quarantine are carried over under this run's id instead of validated again.
     """
+    fingerprints = fingerprints or {}
+    reused = reused or {}
     from pipelines.validation import Validator  # Great Expectations: imported by this stage only
 
     validator = Validator(docs_dir=docs)
@@ -101,6 +107,11 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     results: list[tuple] = []
     for src in config.sources:
         suite, table = SUITES[src.format]
+        if src.name in reused:
+            report.quarantined += _carry_over(con, src.name, reused[src.name], run_id, quarantine, metrics, classes,
+                                              loads, results)
+            report.suites[src.name] = {"suite": suite, "success": True, "reused_from": reused[src.name]}
+            continue
         # Table names come from the constant SUITES map, never from the config.
         frame = con.execute(f"SELECT * FROM raw_{table} WHERE source = $s ORDER BY src_file, src_line",
                             {"s": src.name}).df()
@@ -138,7 +149,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
             c = dq.identifier_classes(kept)
             c.insert(0, "run_id", run_id)
             classes.append(c)
-        loads.append((run_id, src.name, src.format, table, len(frame), populated))
+        loads.append((run_id, src.name, src.format, table, len(frame), populated, fingerprints.get(src.name)))
         stats = outcome.statistics
         results.append((run_id, suite, src.name, not batch_failures, stats.get("evaluated_expectations"),
                         len(bad), json.dumps({"batch_failures": batch_failures}, ensure_ascii=False)))
@@ -151,7 +162,8 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     _store(con, "run_quality", metrics, None, "quality_metrics")
     _store(con, "run_identifier_quality", classes, None, "identifier_quality")
     con.execute("CREATE OR REPLACE TABLE run_source_load AS SELECT * FROM source_load LIMIT 0")
-    con.executemany("INSERT INTO run_source_load VALUES (?, ?, ?, ?, ?, ?)", loads)
+    con.executemany("INSERT INTO run_source_load BY NAME SELECT ? AS run_id, ? AS source, ? AS format, "
+                    "? AS \"table\", ? AS rows, ?::VARCHAR[] AS populated, ? AS fingerprint", loads)
     con.execute("CREATE OR REPLACE TABLE run_validation AS SELECT * FROM validation_result LIMIT 0")
     con.executemany("INSERT INTO run_validation VALUES (?, ?, ?, ?, ?, ?, ?)", results)
     # Quarantined rows are not loaded.
@@ -162,6 +174,28 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         DELETE FROM raw_relationship AS r USING run_quarantine AS q
         WHERE r.source = q.source AND r.src_file = q.file AND r.src_line = q.line""")
     return report
+
+
+def _carry_over(con: duckdb.DuckDBPyConnection, source: str, prev_run: str, run_id: str,
+                quarantine: list[pd.DataFrame], metrics: list[pd.DataFrame], classes: list[pd.DataFrame],
+                loads: list[tuple], results: list[tuple]) -> int:
+    """Copy a reused load's validation outcome under this run's id; returns its quarantined rows."""
+    params = {"r": prev_run, "s": source}
+    quarantined = 0
+    for target, table in ((quarantine, "quarantine"), (metrics, "quality_metrics"), (classes, "identifier_quality")):
+        # Table names are constants of this function.
+        frame = con.execute(f"SELECT * FROM {table} WHERE run_id = $r AND source = $s", params).df()
+        frame["run_id"] = run_id
+        target.append(frame)
+        if table == "quarantine":
+            quarantined = len(frame[["file", "line"]].drop_duplicates())
+    for row in con.execute('SELECT source, format, "table", rows, populated, fingerprint FROM source_load '
+                           "WHERE run_id = $r AND source = $s", params).fetchall():
+        loads.append((run_id, *row))
+    for row in con.execute("SELECT suite, batch, success, evaluated, failed_rows, detail FROM validation_result "
+                           "WHERE run_id = $r AND batch = $s", params).fetchall():
+        results.append((run_id, *row))
+    return quarantined
 
 
 def _store(con: duckdb.DuckDBPyConnection, name: str, parts: list[pd.DataFrame], columns: list[str] | None,

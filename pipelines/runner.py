@@ -9,8 +9,10 @@ the published warehouse, atomically: a run that fails anywhere leaves the wareho
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
+import os
 import secrets
 import shutil
 import time
@@ -115,46 +117,34 @@ class Run:
 
     # -- stages --------------------------------------------------------------------------------------
     def extract(self, progress: Progress | None = None) -> StageResult:
-        """Stream every source through its adapter into Parquet landings, then load them into staging."""
+        """Stream every source through its adapter into Parquet landings, then load them into staging.
+
+        In an incremental run a file source whose fingerprint (its bytes, format, encoding and the
+        adapter's code) equals the one of its last published load is not parsed again: that load's
+        landing is linked into this run, with its warnings."""
         raw_root = self.dir / "raw"
         counts: dict[str, int] = {}
         issues: list[tuple] = []
         files: dict[str, list[str]] = {t: [] for t in TABLES}
+        previous = self._previous_fingerprints() if self.config.incremental else {}
+        fingerprints: dict[str, str | None] = {}
+        reused: dict[str, str] = {}
         for src in self.config.sources:
-            ctx = ExtractContext(src, WarningLog())
-            adapter = get_adapter(src.format)
-            n_org = 0
-            part = 0
-            try:
-                for batch in adapter(ctx):
-                    frame = conform(batch.table, batch.frame, ctx)
-                    if frame.empty:
-                        continue
-                    out = raw_root / src.name / batch.table / f"part-{part:05d}.parquet"
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    pq.write_table(pa.Table.from_pandas(frame, schema=arrow_schema(batch.table), preserve_index=False),
-                                   out, compression="zstd")
-                    files[batch.table].append(str(out))
-                    part += 1
-                    if batch.table == "organization":
-                        n_org += len(frame)
-                    if progress:
-                        progress(f"extract {src.name}", n_org, None)
-            except SourceError:
-                raise
-            except MdmError:
-                raise
-            except Exception as e:  # an adapter bug or an unforeseen input: still name the source
-                log.debug("adapter failure", exc_info=True)
-                raise SourceError(f"cannot read: {type(e).__name__}: {e}", source=src.name,
-                                  file=str(src.path or src.url)) from e
-            counts[src.name] = n_org
-            for w in ctx.warnings.items:
-                issues.append((self.run_id, w.source, w.file, w.line, w.key, w.code, w.message))
-            hidden = ctx.warnings.total - len(ctx.warnings.items)
-            if hidden > 0:
-                issues.append((self.run_id, src.name, None, None, None, "more_warnings",
-                               f"{hidden} more warnings not listed ({ctx.warnings.counts})"))
+            fp = source_fingerprint(src)
+            fingerprints[src.name] = fp
+            prev = previous.get(src.name)
+            if fp is not None and prev is not None and prev[0] == fp:
+                landing = self.wh.root / "raw" / src.name / f"load={prev[1]}"
+                if landing.is_dir():
+                    counts[src.name] = self._link_landing(landing, raw_root / src.name, files)
+                    issues += self._previous_warnings(src.name, prev[1])
+                    reused[src.name] = prev[1]
+                    continue
+            counts[src.name] = self._extract_source(src, raw_root, files, issues, progress)
+        state = self.state()
+        state["fingerprints"] = fingerprints
+        state["reused_loads"] = reused
+        self.save_state(state)
         con = self.connect()
         try:
             for table, cols in TABLES.items():
@@ -168,7 +158,84 @@ class Run:
             rows = sum(con.execute(f"SELECT count(*) FROM raw_{t}").fetchone()[0] for t in TABLES)
         finally:
             con.close()
-        return StageResult("extract", rows, rows, detail={"organization_rows_read": counts, "warnings": len(issues)})
+        reused = self.state().get("reused_loads", {})
+        return StageResult("extract", rows, rows, detail={"organization_rows_read": counts, "warnings": len(issues),
+                                                          "reused_loads": reused})
+
+    def _extract_source(self, src: Any, raw_root: Path, files: dict[str, list[str]], issues: list[tuple],
+                        progress: Progress | None) -> int:
+        ctx = ExtractContext(src, WarningLog())
+        adapter = get_adapter(src.format)
+        n_org = 0
+        part = 0
+        try:
+            for batch in adapter(ctx):
+                frame = conform(batch.table, batch.frame, ctx)
+                if frame.empty:
+                    continue
+                out = raw_root / src.name / batch.table / f"part-{part:05d}.parquet"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(pa.Table.from_pandas(frame, schema=arrow_schema(batch.table), preserve_index=False),
+                               out, compression="zstd")
+                files[batch.table].append(str(out))
+                part += 1
+                if batch.table == "organization":
+                    n_org += len(frame)
+                if progress:
+                    progress(f"extract {src.name}", n_org, None)
+        except MdmError:
+            raise
+        except Exception as e:  # an adapter bug or an unforeseen input: still name the source
+            log.debug("adapter failure", exc_info=True)
+            raise SourceError(f"cannot read: {type(e).__name__}: {e}", source=src.name,
+                              file=str(src.path or src.url)) from e
+        for w in ctx.warnings.items:
+            issues.append((self.run_id, w.source, w.file, w.line, w.key, w.code, w.message))
+        hidden = ctx.warnings.total - len(ctx.warnings.items)
+        if hidden > 0:
+            issues.append((self.run_id, src.name, None, None, None, "more_warnings",
+                           f"{hidden} more warnings not listed ({ctx.warnings.counts})"))
+        return n_org
+
+    def _previous_fingerprints(self) -> dict[str, tuple[str, str]]:
+        """source -> (fingerprint, run id) of its last published load."""
+        con = self.connect()
+        try:
+            rows = con.execute(
+                "SELECT source, fingerprint, run_id FROM (SELECT *, row_number() OVER "
+                "(PARTITION BY source ORDER BY run_id DESC) AS rn FROM source_load) "
+                "WHERE rn = 1 AND fingerprint IS NOT NULL").fetchall()
+        finally:
+            con.close()
+        return {s: (fp, r) for s, fp, r in rows}
+
+    @staticmethod
+    def _link_landing(landing: Path, target: Path, files: dict[str, list[str]]) -> int:
+        """Hard-link a previous load's Parquet landing into this run; returns its organisation rows."""
+        n_org = 0
+        for part in sorted(landing.rglob("*.parquet")):
+            table = part.parent.name
+            dest = target / table / part.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(part, dest)
+            except OSError:
+                shutil.copy2(part, dest)
+            files[table].append(str(dest))
+            if table == "organization":
+                n_org += pq.ParquetFile(dest).metadata.num_rows
+        return n_org
+
+    def _previous_warnings(self, source: str, run_id: str) -> list[tuple]:
+        """The adapter warnings of a reused load, under this run's id (staging checks are made again)."""
+        con = self.connect()
+        try:
+            rows = con.execute(
+                "SELECT source, file, line, key, code, message FROM load_issue WHERE run_id = $r AND source = $s "
+                "AND code NOT IN ('duplicate_key', 'missing_key', 'missing_name')", {"r": run_id, "s": source}).fetchall()
+        finally:
+            con.close()
+        return [(self.run_id, *r) for r in rows]
 
     def validate(self, progress: Progress | None = None) -> StageResult:
         """Great Expectations over every source's landed rows: row-level failures go to quarantine (and
@@ -180,7 +247,10 @@ class Run:
         self.wh.seed_docs(docs)
         con = self.connect()
         try:
-            report = quality.validate_sources(con, self.config, self.run_id, docs)
+            state = self.state()
+            report = quality.validate_sources(con, self.config, self.run_id, docs,
+                                              fingerprints=state.get("fingerprints", {}),
+                                              reused=state.get("reused_loads", {}))
             run_sql(con, "staging/stg_organization")
             rejects = query_sql(con, "staging/rejects").fetchall()
             if rejects:
@@ -199,7 +269,7 @@ class Run:
 
     def _has_table(self, con: duckdb.DuckDBPyConnection, name: str) -> bool:
         return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $t",
-                                {"t": name}).fetchone()[0])
+                                {"t": name}).fetchall()[0][0])
 
     def standardise(self, progress: Progress | None = None) -> StageResult:
         """Standardise the staged records. In an incremental run, a record whose content hash (every
@@ -262,7 +332,8 @@ class Run:
             std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
             changed = {r[0] for r in con.execute("SELECT rid FROM run_changed").fetchall()}
             fingerprint = self._match_fingerprint()
-            previous = con.execute("SELECT value FROM run_state WHERE key = 'match_fingerprint'").fetchone()
+            rows = con.execute("SELECT value FROM run_state WHERE key = 'match_fingerprint'").fetchall()
+            previous = rows[0] if rows else None
             incremental = (self.config.incremental and previous is not None and previous[0] == fingerprint
                            and self._has_table(con, "match_model") and self._has_table(con, "match_pair")
                            and len(changed) <= INCREMENTAL_MAX_SHARE * max(len(std), 1))
@@ -434,6 +505,25 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return table
 
 
+def source_fingerprint(src: Any) -> str | None:
+    """A digest of everything a file source's landing depends on: its bytes (every file of a folder),
+    format, encoding and the adapter's code; None for database sources (always read again)."""
+    if src.path is None:
+        return None
+    h = hashlib.sha256()
+    h.update(json.dumps({"format": src.format, "encoding": src.encoding}, sort_keys=True).encode())
+    code = sorted(Path(inspect.getsourcefile(conform)).parent.glob("*.py"))  # every adapter module
+    for module_file in [*code, Path(inspect.getsourcefile(arrow_schema))]:
+        h.update(module_file.read_bytes())
+    paths = sorted(p for p in src.path.rglob("*") if p.is_file()) if src.path.is_dir() else [src.path]
+    for p in paths:
+        h.update(str(p.relative_to(src.path) if src.path.is_dir() else p.name).encode())
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
 def _duck_type(t: pa.DataType) -> str:
     return {"string": "VARCHAR", "int64": "BIGINT", "double": "DOUBLE"}[str(t)]
 
@@ -483,6 +573,7 @@ def run_stage(config_path: Config | str | Path, run_id: str, stage: str, progres
         return result.as_dict() | {"seconds": round(time.perf_counter() - t0, 3)}
     result = getattr(run, stage)(progress)
     result.started_at, result.finished_at = started, _now()
+    state = run.state()  # the stage may have recorded state of its own
     state["results"].append(result.as_dict())
     run.save_state(state)
     return result.as_dict() | {"seconds": round(time.perf_counter() - t0, 3)}

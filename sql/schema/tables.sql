@@ -78,3 +78,5 @@ CREATE TABLE IF NOT EXISTS run_state (
     value  VARCHAR NOT NULL,
     run_id VARCHAR NOT NULL
 );
+-- Added after the first release: the digest of a file source's load (incremental runs skip unchanged files).
+ALTER TABLE source_load ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;

@@ -292,10 +292,11 @@ class Benchmark:
     ours_scores: Scores
     splink: SystemResult | None = None
     splink_sweep: dict[tuple[str, float], Scores] = field(default_factory=dict)  # (method, threshold)
+    incremental: dict[str, Any] | None = None   # 1% change: incremental vs full run times
 
 
 def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
-                  u_max_pairs: float = 1e7) -> Benchmark:
+                  u_max_pairs: float = 1e7, with_incremental: bool = True) -> Benchmark:
     """Generate the sample, run both systems in child processes and score them."""
     from pipelines.generate import generate
     from mdm.standardise import REGISTER_FORMATS
@@ -344,7 +345,53 @@ def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
                        "duplicate-free registers: " + ", ".join(registers)])
     finally:
         con.close()
+    if with_incremental:
+        bench.incremental = measure_incremental(sample, Path(o["warehouse"]), share=0.01)
     return bench
+
+
+def change_crm(sample: Path, share: float) -> int:
+    """Change ``share`` of the CRM customers (a name suffix and a new city, every k-th by id): the
+    kind of daily delta an incremental run is for. Returns the number of changed customers."""
+    import sqlite3
+
+    con = sqlite3.connect(sample / "internal" / "crm.sqlite")
+    try:
+        ids = [r[0] for r in con.execute("SELECT source_id FROM customers ORDER BY source_id")]
+        step = max(1, round(1 / share))
+        changed = ids[::step]
+        con.executemany("UPDATE customers SET name = name || ' Trading', city = 'Leeds' WHERE source_id = ?",
+                        [(i,) for i in changed])
+        con.commit()
+    finally:
+        con.close()
+    return len(changed)
+
+
+def measure_incremental(sample: Path, warehouse: Path, share: float) -> dict[str, Any]:
+    """After a full run: change ``share`` of the CRM, then run incrementally, and run the same input as a
+    full run from a copy of the same published state; report both times and whether clusters agree."""
+    import yaml
+
+    full_wh = warehouse.parent / "warehouse-full"
+    shutil.rmtree(full_wh, ignore_errors=True)
+    shutil.copytree(warehouse, full_wh, symlinks=True)
+    changed = change_crm(sample, share)
+    raw = yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))
+    raw.update({"warehouse": str(full_wh), "incremental": False})
+    full_cfg = sample / "mdm-full.yaml"
+    full_cfg.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    inc = in_child(run_ours, str(sample / "mdm.yaml"))
+    full = in_child(run_ours, str(full_cfg))
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{warehouse / 'mdm.duckdb'}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{full_wh / 'mdm.duckdb'}' AS b (READ_ONLY)")
+        same = con.execute("SELECT count(*) FROM a.xref FULL JOIN b.xref USING (rid) "
+                           "WHERE a.xref.golden_id IS DISTINCT FROM b.xref.golden_id").fetchall()[0][0] == 0
+    finally:
+        con.close()
+    return {"changed": changed, "incremental": inc, "full": full, "same_golden_ids": same}
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -436,6 +483,16 @@ def render(b: Benchmark, info: Mapping[str, str]) -> str:
                   for (m, t), s in b.splink_sweep.items()]
     else:
         lines += ["", "Splink was not run (--no-splink)."]
+    if b.incremental is not None:
+        inc, full = b.incremental["incremental"], b.incremental["full"]
+        lines += ["", f"Incremental run after changing {b.incremental['changed']:,} CRM customers (1%): "
+                  f"{inc['seconds']:.1f} s against {full['seconds']:.1f} s for a full run of the same input from the "
+                  f"same published state ({inc['seconds'] / max(full['seconds'], 1e-9):.0%}); same golden ids: "
+                  f"{'yes' if b.incremental['same_golden_ids'] else 'NO'}.", "",
+                  "| stage | incremental | full |", "|---|---|---|"]
+        lines += [f"| {st} | {inc['stage_seconds'].get(st, 0):.1f} s | {sec:.1f} s |"
+                  for st, sec in full["stage_seconds"].items()]
+        lines += [f"| peak memory | {_mb(inc['peak_rss_mb'])} | {_mb(full['peak_rss_mb'])} |"]
     return "\n".join(lines) + "\n"
 
 
@@ -467,9 +524,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-splink", action="store_true", help="run only our pipeline")
     parser.add_argument("--report", type=Path, help="Markdown file whose section for this N is replaced")
     parser.add_argument("--u-max-pairs", type=float, default=1e7, help="Splink: pairs sampled to estimate u")
+    parser.add_argument("--no-incremental", action="store_true", help="skip the 1%% change incremental run")
     args = parser.parse_args(argv)
     bench = run_benchmark(args.entities, args.seed, args.out, with_splink=not args.no_splink,
-                          u_max_pairs=args.u_max_pairs)
+                          u_max_pairs=args.u_max_pairs, with_incremental=not args.no_incremental)
     section = render(bench, machine())
     print(section)
     if args.report:

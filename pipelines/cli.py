@@ -262,6 +262,46 @@ def _cell(v: Any) -> str:
     return ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
 
 
+@app.command()
+def sql(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
+    query: Annotated[str | None, typer.Argument(help="SQL to run; without it an interactive shell reads statements")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: table, csv or json")] = "table",
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows shown in table format")] = 100,
+) -> None:
+    """Query the published warehouse read-only (DuckDB SQL); writes are refused.
+
+    With a query, print its result and exit (exit code 1 when it fails). Without one, start a shell
+    that reads statements ending in ';' from the terminal or from piped input, with .tables,
+    .schema NAME, .help and .quit. Views: v_golden_organization, v_hierarchy, v_organization_group,
+    v_golden_financials_latest, ...; history: SELECT * FROM golden_organization_as_of(TIMESTAMP '...').
+
+    Example: mdm sql --config demo/mdm.yaml "SELECT legal_name, revenue FROM v_golden_organization LIMIT 5"
+    """
+    from pipelines import sqlshell
+
+    if fmt not in sqlshell.FORMATS:
+        err.print(f"[red]error:[/red] --format must be one of {', '.join(sqlshell.FORMATS)}, not {fmt!r}")
+        raise typer.Exit(2)
+    try:
+        con = sqlshell.open_warehouse(config)
+    except MdmError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1) from None
+    try:
+        if query is None:
+            failed = sqlshell.shell(con, sys.stdin, console, err, fmt=fmt, max_rows=max_rows)  # type: ignore[arg-type]
+            raise typer.Exit(1 if failed and not sys.stdin.isatty() else 0)
+        try:
+            for res in sqlshell.execute(con, query):
+                sqlshell.render(res, console, fmt, max_rows)  # type: ignore[arg-type]
+        except sqlshell.SqlError as e:
+            err.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(1) from None
+    finally:
+        con.close()
+
+
 def main() -> None:
     try:
         app()

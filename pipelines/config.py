@@ -94,11 +94,28 @@ class MatchingConfig(_Strict):
     decisions: Path | None = None
 
 
+class SurvivorshipConfig(_Strict):
+    # Rules per golden attribute (see mdm.survivorship.spec_from_config); unset attributes keep the defaults.
+    rules: dict[str, Any] | None = None
+    # Steward overrides as CSV: golden_id, attribute, value, steward, decided_at (beat every rule).
+    overrides: Path | None = None
+
+    @field_validator("rules")
+    @classmethod
+    def _valid_rules(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from mdm.survivorship import spec_from_config
+
+            spec_from_config(v)  # raises ValueError naming the attribute and the bad key or rule
+        return v
+
+
 class Config(_Strict):
     warehouse: Path
     sources: list[SourceConfig]
     matching: MatchingConfig = MatchingConfig()
     validation: ValidationLimits = ValidationLimits()
+    survivorship: SurvivorshipConfig = SurvivorshipConfig()
     # Reuse what the previous run computed for unchanged files and records (see README).
     incremental: bool = True
     config_path: Path | None = Field(default=None, exclude=True)
@@ -220,11 +237,16 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
     matching = cfg.matching
     if matching.decisions is not None:
         matching = matching.model_copy(update={"decisions": _resolve(base, matching.decisions)})
+    surv = cfg.survivorship
+    if surv.overrides is not None:
+        surv = surv.model_copy(update={"overrides": _resolve(base, surv.overrides)})
     cfg = cfg.model_copy(update={"sources": sources, "warehouse": _resolve(base, cfg.warehouse),
-                                 "config_path": file.resolve(), "matching": matching})
+                                 "config_path": file.resolve(), "matching": matching, "survivorship": surv})
     if check_files:
         if cfg.matching.decisions is not None and not cfg.matching.decisions.exists():
             raise ConfigError(f"{file}: matching.decisions: file not found: {cfg.matching.decisions}")
+        if cfg.survivorship.overrides is not None and not cfg.survivorship.overrides.exists():
+            raise ConfigError(f"{file}: survivorship.overrides: file not found: {cfg.survivorship.overrides}")
         for s in cfg.sources:
             if s.path is not None and not s.path.exists():
                 raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}")

@@ -1,7 +1,9 @@
-"""Steward decisions read from the CSV named by ``matching.decisions`` in the config.
+"""Steward decisions read from CSV files named in the config.
 
-Columns: ``source_a, source_id_a, source_b, source_id_b, decision`` with decision ``match`` or
-``no_match``; a later line about the same pair overrides an earlier one (the file is append-only).
+- ``matching.decisions``: ``source_a, source_id_a, source_b, source_id_b, decision`` with decision
+  ``match`` or ``no_match``; a later line about the same pair overrides an earlier one (append-only).
+- ``survivorship.overrides``: ``golden_id, attribute, value, steward, decided_at``; the latest decision
+  per golden id and attribute beats every survivorship rule.
 """
 
 from __future__ import annotations
@@ -44,3 +46,33 @@ def read_decisions(path: Path | None) -> pd.DataFrame:
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise SourceError(f"cannot read steward decisions: {e}", source="decisions", file=str(path)) from None
     return pd.DataFrame([(a, b, m) for (a, b), m in sorted(rows.items())], columns=["rid_a", "rid_b", "is_match"])
+
+
+OVERRIDE_COLUMNS = ("golden_id", "attribute", "value", "steward", "decided_at")
+
+
+def read_overrides(path: Path | None) -> pd.DataFrame | None:
+    """Steward overrides of golden attributes, or None without a file."""
+    if path is None:
+        return None
+    from mdm.survivorship import ATTRIBUTES
+
+    rows = []
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in OVERRIDE_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise SourceError(f"steward overrides need columns {', '.join(missing)}", source="overrides",
+                                  file=str(path), line=1)
+            for rec in reader:
+                if rec["attribute"] not in ATTRIBUTES:
+                    raise SourceError(f"unknown golden attribute {rec['attribute']!r}", source="overrides",
+                                      file=str(path), line=reader.line_num, key=rec["golden_id"])
+                if not (rec["value"] or "").strip():
+                    raise SourceError("an override needs a value", source="overrides", file=str(path),
+                                      line=reader.line_num, key=rec["golden_id"])
+                rows.append({c: rec[c] for c in OVERRIDE_COLUMNS})
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise SourceError(f"cannot read steward overrides: {e}", source="overrides", file=str(path)) from None
+    return pd.DataFrame(rows, columns=list(OVERRIDE_COLUMNS))

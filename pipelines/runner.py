@@ -34,7 +34,7 @@ from mdm.schema import TABLES, arrow_schema
 from mdm.standardise import STANDARDISE_VERSION, identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
-from pipelines.decisions import read_decisions
+from pipelines.decisions import read_decisions, read_overrides
 from pipelines.errors import MdmError, SourceError, WarningLog
 from pipelines.stages import STAGES
 from pipelines.warehouse import Warehouse, query_sql, run_sql
@@ -407,29 +407,70 @@ class Run:
         reg = con.execute("SELECT golden_id, minted_seq FROM golden_id_registry").fetchall()
         return previous, {g: s for g, s in reg}, {g for g, _ in reg}
 
+    def _survive_fingerprint(self) -> str:
+        """What golden values depend on besides the records: rules, source ranks, overrides, versions."""
+        sv = self.config.survivorship
+        overrides = sv.overrides.read_bytes() if sv.overrides is not None else b""
+        return json.dumps({"rules": sv.rules, "priority": {s.name: self.config.priority(s.name)
+                                                             for s in self.config.sources},
+                           "overrides": hashlib.sha256(overrides).hexdigest(), "std": STANDARDISE_VERSION,
+                           "attributes": list(survivorship.ATTRIBUTES)}, sort_keys=True, default=str)
+
     def survive(self, progress: Progress | None = None) -> StageResult:
+        """Golden records by the survivorship rules (config ``survivorship``), with lineage. In an
+        incremental run only the golden records whose clusters changed are computed again."""
+        sv = self.config.survivorship
+        spec = survivorship.spec_from_config(sv.rules) if sv.rules else survivorship.DEFAULT_SPEC
+        overrides = read_overrides(sv.overrides)
+        prio = {s.name: self.config.priority(s.name) for s in self.config.sources}
         con = self.connect()
         try:
+            fingerprint = self._survive_fingerprint()
+            rows = con.execute("SELECT value FROM run_state WHERE key = 'survive_fingerprint'").fetchall()
+            incremental = (self.config.incremental and rows and rows[0][0] == fingerprint
+                           and self._has_table(con, "golden_organization") and self._has_table(con, "xref"))
+            if incremental:
+                run_sql(con, "golden/affected")
+                where = "WHERE x.golden_id IN (SELECT golden_id FROM affected)"
+            else:
+                where = ""
             rec = con.execute(
-                "SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) ORDER BY rid").df()
-            rec = rec.astype(object).where(rec.notna(), None)
-            prio = {s.name: self.config.priority(s.name) for s in self.config.sources}
-            golden, lineage = survivorship.survive(rec, prio)
+                f"SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) {where} ORDER BY rid"
+            ).df()
+            golden, lineage = survivorship.survive(rec, prio, spec, overrides)
             golden["run_id"] = self.run_id
             lineage["run_id"] = self.run_id
-            for name, frame in (("new_golden_organization", golden), ("new_golden_attribute_lineage", lineage)):
-                con.register("tmp_df", frame)
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM tmp_df")
-                con.unregister("tmp_df")
+            con.register("tmp_golden", _typed_strings(golden, survivorship.ATTRIBUTES))
+            con.register("tmp_lineage", lineage)
+            if incremental:
+                # Carried over: golden records of this run's clusters that nothing touched.
+                con.execute(
+                    "CREATE OR REPLACE TABLE new_golden_organization AS SELECT * FROM tmp_golden UNION ALL BY NAME "
+                    "SELECT * FROM golden_organization WHERE golden_id IN (SELECT golden_id FROM new_xref) "
+                    "AND golden_id NOT IN (SELECT golden_id FROM affected)")
+                con.execute(
+                    "CREATE OR REPLACE TABLE new_golden_attribute_lineage AS SELECT * FROM tmp_lineage UNION ALL "
+                    "BY NAME SELECT * FROM golden_attribute_lineage WHERE golden_id IN (SELECT golden_id FROM "
+                    "new_xref) AND golden_id NOT IN (SELECT golden_id FROM affected)")
+            else:
+                con.execute("CREATE OR REPLACE TABLE new_golden_organization AS SELECT * FROM tmp_golden")
+                con.execute("CREATE OR REPLACE TABLE new_golden_attribute_lineage AS SELECT * FROM tmp_lineage")
+            con.unregister("tmp_golden")
+            con.unregister("tmp_lineage")
             con.execute("CREATE OR REPLACE TABLE new_organization_record AS "
                         "SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) "
                         "ORDER BY s.rid")
+            con.execute("INSERT OR REPLACE INTO run_state VALUES ('survive_fingerprint', $v, $run)",
+                        {"v": fingerprint, "run": self.run_id})
+            n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]
             from pipelines import quality
 
             quality.validate_outputs(con, self.run_id, self.dir / "docs")
         finally:
             con.close()
-        return StageResult("survive", len(rec), len(golden))
+        return StageResult("survive", len(rec), n_golden,
+                           detail={"incremental": bool(incremental), "computed": len(golden),
+                                   "carried_over": n_golden - len(golden)})
 
     def publish(self, results: list[dict[str, Any]]) -> StageResult:
         started = _now()
@@ -469,7 +510,7 @@ class Run:
             con.execute("INSERT INTO run_log VALUES ($run, 'publish', $s, $f, $i, $o, 'success', NULL)",
                         {"run": self.run_id, "s": started, "f": finished, "i": golden_n, "o": golden_n})
             con.execute("DROP TABLE IF EXISTS std_organization")
-            for t in ("stg_organization", "raw_organization", "run_issue", "new_redirect", "run_quarantine",
+            for t in ("stg_organization", "raw_organization", "run_issue", "new_redirect", "run_quarantine", "run_changed",
                       "run_quality", "run_identifier_quality", "run_source_load", "run_validation"):
                 con.execute(f"DROP TABLE IF EXISTS {t}")
             con.execute("COMMIT")
@@ -522,6 +563,18 @@ def source_fingerprint(src: Any) -> str | None:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
+
+
+def _typed_strings(frame: pd.DataFrame, columns: Any) -> pa.Table:
+    """A frame as Arrow with the given columns typed string, so a column with no value yet is VARCHAR
+    (not DuckDB's NULL type, which a later run could not append to)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name in columns:
+        if name in table.column_names and table.schema.field(name).type != pa.string():
+            i = table.column_names.index(name)
+            values = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[name]]
+            table = table.set_column(i, pa.field(name, pa.string()), pa.array(values, type=pa.string()))
+    return table
 
 
 def _duck_type(t: pa.DataType) -> str:

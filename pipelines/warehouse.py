@@ -23,7 +23,8 @@ import duckdb
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DB_NAME = "mdm.duckdb"
 PARQUET_TABLES = ("golden_organization", "xref", "golden_attribute_lineage", "golden_id_redirect",
-                  "organization_record", "financial_fact", "relationship")
+                  "organization_record", "financial_fact", "relationship", "golden_organization_history",
+                  "golden_hierarchy", "golden_financial_fact")
 KEEP_SNAPSHOTS = 3
 
 

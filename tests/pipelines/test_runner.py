@@ -237,7 +237,9 @@ def test_rerun_on_same_input_keeps_xref_and_golden_records(sample: Path, tmp_pat
     assert second.run_id != first.run_id
     assert xref_ids(second.warehouse) == xref1
     assert golden_rows(second.warehouse) == golden1
-    assert query(second.warehouse, "SELECT DISTINCT run_id FROM golden_organization") == [(second.run_id,)]
+    # Nothing changed: an incremental rerun carries every golden record over, still marked with the run
+    # that computed it.
+    assert query(second.warehouse, "SELECT DISTINCT run_id FROM golden_organization") == [(first.run_id,)]
     assert query(second.warehouse, "SELECT count(*) FROM golden_id_redirect")[0][0] == 0
     assert query(second.warehouse, "SELECT DISTINCT id_origin FROM xref") == [("kept",)]
     assert query(second.warehouse, "SELECT DISTINCT run_id FROM xref") == [(second.run_id,)]

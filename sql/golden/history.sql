@@ -1,0 +1,55 @@
+-- Slowly changing history (SCD type 2) of the golden records: golden_organization_history keeps one row
+-- per version of each golden record, valid from valid_from (inclusive) to valid_to (exclusive, NULL while
+-- current). Runs at publish, after golden/publish swapped in this run's golden_organization.
+-- Parameters: $now = the publish start (UTC timestamp), $run = the run id.
+--
+-- The version hash covers every column of golden_organization except golden_id and run_id without naming
+-- them: the row as JSON, NULL-valued attributes dropped and keys sorted, so adding a column (empty until a
+-- source fills it) or reordering columns does not open a new version of every record.
+
+CREATE OR REPLACE TEMP TABLE _golden_hash AS
+WITH j AS (
+    SELECT g.golden_id, to_json(g) AS doc
+    FROM (SELECT * EXCLUDE (run_id) FROM golden_organization) AS g
+)
+SELECT golden_id,
+       md5(to_json(list_filter(
+           list_transform(list_sort(list_filter(json_keys(doc), lambda k: k <> 'golden_id')),
+                          lambda k: [k, doc ->> k]),
+           lambda kv: kv[2] IS NOT NULL))::VARCHAR) AS row_hash
+FROM j;
+
+-- The new versions: golden records without a current history row carrying the same hash.
+CREATE OR REPLACE TEMP TABLE _golden_new_version AS
+SELECT g.* EXCLUDE (run_id), h.row_hash, CAST($now AS TIMESTAMP) AS valid_from, CAST(NULL AS TIMESTAMP) AS valid_to,
+       CAST($run AS VARCHAR) AS run_id
+FROM golden_organization AS g
+JOIN _golden_hash AS h USING (golden_id);
+
+-- First publish: the history table takes golden_organization's columns (then the version columns).
+CREATE TABLE IF NOT EXISTS golden_organization_history AS
+SELECT * FROM _golden_new_version LIMIT 0;
+
+DELETE FROM _golden_new_version AS n
+WHERE EXISTS (SELECT 1 FROM golden_organization_history AS cur
+              WHERE cur.valid_to IS NULL AND cur.golden_id = n.golden_id AND cur.row_hash = n.row_hash);
+
+-- Close the current versions that changed or whose golden id is gone (retired, merged away, source dropped).
+UPDATE golden_organization_history AS cur
+SET valid_to = CAST($now AS TIMESTAMP)
+WHERE cur.valid_to IS NULL
+  AND NOT EXISTS (SELECT 1 FROM _golden_hash AS h WHERE h.golden_id = cur.golden_id AND h.row_hash = cur.row_hash);
+
+-- Append the new versions by column name. The table is rebuilt (UNION ALL BY NAME) so that columns that
+-- golden_organization gained since the last publish join the history (NULL in older versions) and a
+-- column that used to be all NULL widens to its real type; golden_organization's column order comes first.
+CREATE OR REPLACE TABLE golden_organization_history AS
+SELECT * FROM (SELECT * FROM _golden_new_version LIMIT 0)
+UNION ALL BY NAME
+SELECT * FROM golden_organization_history
+UNION ALL BY NAME
+SELECT * FROM _golden_new_version
+ORDER BY golden_id, valid_from;
+
+DROP TABLE _golden_new_version;
+DROP TABLE _golden_hash;

@@ -23,3 +23,21 @@ def make_ctx(tmp_path: Path | None = None, **source):
 
     source.setdefault("name", "src")
     return ExtractContext(SourceConfig(**source))
+
+
+def sample_config(sample: Path, warehouse: Path, dest: Path, **extra: object) -> Path:
+    """A generated sample's mdm.yaml rewritten with absolute paths and the given warehouse; ``extra``
+    sets top-level keys (``incremental``, ``matching``, ``survivorship`` ...)."""
+    import yaml
+
+    raw = yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))
+    raw["warehouse"] = str(warehouse)
+    for s in raw["sources"]:
+        if "path" in s:
+            s["path"] = str(sample / s["path"])
+        if "url" in s:
+            s["url"] = "sqlite:///" + str(sample / s["url"].removeprefix("sqlite:///"))
+    raw.update(extra)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return dest

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from pipelines import runner
+from tests.conftest import sample_config
 from pipelines.decisions import read_decisions
 from pipelines.errors import SourceError
 from pipelines.generate import generate
@@ -22,18 +22,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _config(sample: Path, tmp: Path, decisions: Path | None) -> Path:
-    raw = yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))
-    raw["warehouse"] = str(tmp / "wh")
-    for s in raw["sources"]:
-        if "path" in s:
-            s["path"] = str(sample / s["path"])
-        if "url" in s:
-            s["url"] = "sqlite:///" + str(sample / s["url"].removeprefix("sqlite:///"))
-    if decisions is not None:
-        raw["matching"] = {"decisions": str(decisions)}
-    cfg = tmp / "mdm.yaml"
-    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return cfg
+    extra = {"matching": {"decisions": str(decisions)}} if decisions is not None else {}
+    return sample_config(sample, tmp / "wh", tmp / "mdm.yaml", **extra)
 
 
 def _xref(cfg_dir: Path) -> dict[str, str]:

@@ -7,24 +7,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from pipelines import runner
+from tests.conftest import sample_config
 from pipelines.generate import generate
 
 
 def _config(sample: Path, wh: Path, dest: Path, decisions: Path | None = None) -> Path:
-    raw = yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))
-    raw["warehouse"] = str(wh)
-    for s in raw["sources"]:
-        if "path" in s:
-            s["path"] = str(sample / s["path"])
-        if "url" in s:
-            s["url"] = "sqlite:///" + str(sample / s["url"].removeprefix("sqlite:///"))
-    if decisions is not None:
-        raw["matching"] = {"decisions": str(decisions)}
-    dest.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return dest
+    extra = {"matching": {"decisions": str(decisions)}} if decisions is not None else {}
+    return sample_config(sample, wh, dest, **extra)
 
 
 def _q(wh: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -10,23 +10,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from pipelines import runner
+from tests.conftest import sample_config
 from pipelines.generate import generate
 
 
 def _config(sample: Path, wh: Path, dest: Path, incremental: bool = True) -> Path:
-    raw = yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))
-    raw["warehouse"] = str(wh)
-    raw["incremental"] = incremental
-    for s in raw["sources"]:
-        if "path" in s:
-            s["path"] = str(sample / s["path"])
-        if "url" in s:
-            s["url"] = "sqlite:///" + str(sample / s["url"].removeprefix("sqlite:///"))
-    dest.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return dest
+    return sample_config(sample, wh, dest, incremental=incremental)
 
 
 def _detail(wh: Path, run_id: str, stage: str) -> dict:

@@ -7,26 +7,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from mdm.survivorship import ATTRIBUTES
 from pipelines import runner
+from tests.conftest import sample_config
 from pipelines.config import load_config
 from pipelines.errors import ConfigError
 from pipelines.generate import generate
 
 
 def _config(sample: Path, wh: Path, dest: Path, **extra: object) -> Path:
-    raw = yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))
-    raw["warehouse"] = str(wh)
-    for s in raw["sources"]:
-        if "path" in s:
-            s["path"] = str(sample / s["path"])
-        if "url" in s:
-            s["url"] = "sqlite:///" + str(sample / s["url"].removeprefix("sqlite:///"))
-    raw.update(extra)
-    dest.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return dest
+    return sample_config(sample, wh, dest, **extra)
 
 
 def _q(wh: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -275,7 +275,7 @@ PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", 
 
 def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
                   decisions: pd.DataFrame | None = None, only: set[str] | None = None,
-                  ) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+                  also: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """The whole matching step over standardised records.
 
     Deterministic pairs (a shared valid identifier) and recordlinkage candidates are compared alike;
@@ -284,7 +284,8 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
     (rid_a, rid_b, is_match) are compared too and their labels win over the identifiers' (supervised
     training from steward decisions). Deterministic pairs keep their rule (``id:<scheme>``) and band
     ``match``; the others get ``rule = 'score'``. With ``only`` (an incremental run: the new or changed
-    records) just the pairs touching those records are compared, scored by the given ``model``.
+    records) just the pairs touching those records are compared, scored by the given ``model``, plus the
+    pairs in ``also`` (rid_a, rid_b).
     Returns (pairs with PAIR_COLUMNS, model, stats).
     """
     det = deterministic_pairs(std)
@@ -295,7 +296,11 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
     both = pd.concat([det[["rid_a", "rid_b"]], cand, decided[["rid_a", "rid_b"]]], ignore_index=True)
     both = both.drop_duplicates().sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
     if only is not None:
-        both = both[both.rid_a.isin(only) | both.rid_b.isin(only)].reset_index(drop=True)
+        keep = both.rid_a.isin(only) | both.rid_b.isin(only)
+        if also is not None and len(also):
+            extra = set(zip(also.rid_a, also.rid_b))
+            keep |= pd.Series([p in extra for p in zip(both.rid_a, both.rid_b)], index=both.index)
+        both = both[keep].reset_index(drop=True)
     from mdm.standardise import identity_keys
 
     vectors = compare(std, both)

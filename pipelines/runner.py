@@ -340,12 +340,17 @@ class Run:
             decisions = read_decisions(self.config.matching.decisions)
             if incremental:
                 model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
-                pairs, model, detail = matching.match_records(std, self._settings(), model=model,
-                                                              decisions=decisions, only=changed)
                 kept = con.execute(
                     "SELECT * EXCLUDE (run_id) FROM match_pair WHERE rid_a NOT IN (SELECT rid FROM run_changed) "
                     "AND rid_b NOT IN (SELECT rid FROM run_changed) AND rid_a IN (SELECT rid FROM std_organization) "
                     "AND rid_b IN (SELECT rid FROM std_organization)").df()
+                # Identifier links between unchanged records that the last run did not have (a removed
+                # record was the hub of their group) are compared as well.
+                have = set(zip(kept.rid_a, kept.rid_b))
+                det = matching.deterministic_pairs(std)
+                also = det[[(a, b) not in have for a, b in zip(det.rid_a, det.rid_b)]]
+                pairs, model, detail = matching.match_records(std, self._settings(), model=model,
+                                                              decisions=decisions, only=changed, also=also)
                 detail["reused_pairs"] = len(kept)
                 pairs = pd.concat([f for f in (kept, pairs) if len(f)], ignore_index=True) if len(pairs) else kept
             else:

@@ -101,3 +101,30 @@ def test_removed_and_added_records(runs: dict) -> None:
     ids = _ids(runs["wh"])
     assert f"crm:{runs['changed'][2]}" not in ids
     assert "crm:CUSTNEW0001" in ids
+
+
+def test_removing_the_hub_of_an_identifier_group_keeps_the_group(tmp_path: Path) -> None:
+    """Deterministic pairs link a group to its smallest record; when that record goes, the others must
+    stay together in an incremental run."""
+    sample = tmp_path / "sample"
+    generate(sample, entities=200, seed=43)
+    wh = tmp_path / "wh"
+    cfg = _config(sample, wh, tmp_path / "mdm.yaml")
+    runner.run(cfg)
+    con = sqlite3.connect(sample / "internal" / "crm.sqlite")
+    lei = con.execute("SELECT lei FROM customers WHERE lei IS NOT NULL AND lei <> '' ORDER BY source_id LIMIT 1"
+                      ).fetchone()[0]
+    # Two more CRM records with that LEI, so the group has a CRM hub ('crm:AAA...' sorts first).
+    con.executemany("INSERT INTO customers (source_id, name, lei, updated_at) VALUES (?, ?, ?, '2026-11-01')",
+                    [("AAA0000001", "Hub Record", lei), ("ZZZ0000001", "Spoke Record", lei)])
+    con.commit()
+    runner.run(cfg)
+    group = {r: g for r, g in _ids(wh).items()}
+    assert group["crm:AAA0000001"] == group["crm:ZZZ0000001"]
+    con.execute("DELETE FROM customers WHERE source_id = 'AAA0000001'")
+    con.commit()
+    con.close()
+    runner.run(cfg)
+    after = _ids(wh)
+    members = [r for r in after if r != "crm:ZZZ0000001" and group.get(r) == group["crm:ZZZ0000001"]]
+    assert members and all(after[r] == after["crm:ZZZ0000001"] for r in members)

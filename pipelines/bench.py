@@ -387,11 +387,12 @@ def measure_incremental(sample: Path, warehouse: Path, share: float) -> dict[str
     try:
         con.execute(f"ATTACH '{warehouse / 'mdm.duckdb'}' AS a (READ_ONLY)")
         con.execute(f"ATTACH '{full_wh / 'mdm.duckdb'}' AS b (READ_ONLY)")
-        same = con.execute("SELECT count(*) FROM a.xref FULL JOIN b.xref USING (rid) "
-                           "WHERE a.xref.golden_id IS DISTINCT FROM b.xref.golden_id").fetchall()[0][0] == 0
+        differ = con.execute("SELECT count(*) FROM a.xref FULL JOIN b.xref USING (rid) "
+                             "WHERE a.xref.golden_id IS DISTINCT FROM b.xref.golden_id").fetchall()[0][0]
+        records = con.execute("SELECT count(*) FROM b.xref").fetchall()[0][0]
     finally:
         con.close()
-    return {"changed": changed, "incremental": inc, "full": full, "same_golden_ids": same}
+    return {"changed": changed, "incremental": inc, "full": full, "records_differing": differ, "records": records}
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -487,8 +488,10 @@ def render(b: Benchmark, info: Mapping[str, str]) -> str:
         inc, full = b.incremental["incremental"], b.incremental["full"]
         lines += ["", f"Incremental run after changing {b.incremental['changed']:,} CRM customers (1%): "
                   f"{inc['seconds']:.1f} s against {full['seconds']:.1f} s for a full run of the same input from the "
-                  f"same published state ({inc['seconds'] / max(full['seconds'], 1e-9):.0%}); same golden ids: "
-                  f"{'yes' if b.incremental['same_golden_ids'] else 'NO'}.", "",
+                  f"same published state ({inc['seconds'] / max(full['seconds'], 1e-9):.0%}). Records whose golden "
+                  f"id differs between the two: {b.incremental['records_differing']:,} of "
+                  f"{b.incremental['records']:,} (the full run retrains the matching model on the changed data; "
+                  f"the incremental run keeps the last one).", "",
                   "| stage | incremental | full |", "|---|---|---|"]
         lines += [f"| {st} | {inc['stage_seconds'].get(st, 0):.1f} s | {sec:.1f} s |"
                   for st, sec in full["stage_seconds"].items()]

@@ -217,8 +217,9 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     involved = pd.unique(np.concatenate([ra, rb]))
     toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases.at[r]] for r in involved}
     vec["name_tokens"] = [_weighted_token_overlap(toks[a], toks[b], idf) for a, b in zip(ra, rb)]
+    sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]
     quals = {r: (cjk, _as_list(q), _as_list(qe)) for r, cjk, q, qe in
-             zip(s.index, s["name_cjk"], s["qualifiers"], s["qualifiers_en"])}
+             zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])}
     vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
     branch = s["branch_flag"]
     vec["branch"] = (branch.loc[pairs.rid_a.values].values == branch.loc[pairs.rid_b.values].values).astype(float)

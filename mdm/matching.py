@@ -64,12 +64,24 @@ def _order(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
-def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.DataFrame, dict[str, int]]:
+def _neighbour_keys(keys: pd.Series, mask: pd.Series, reach: int) -> set[str]:
+    """The distinct keys within ``reach`` ranks (in sorted order) of the keys of the masked rows."""
+    uniq = np.sort(keys.unique())
+    pos = np.searchsorted(uniq, keys[mask].unique())
+    idx = np.unique(np.clip(np.concatenate([pos + d for d in range(-reach, reach + 1)]), 0, len(uniq) - 1))
+    return set(uniq[idx]) if len(uniq) else set()
+
+
+def candidate_pairs(std: pd.DataFrame, settings: MatchSettings,
+                    only: set[str] | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """Candidate record pairs from recordlinkage indexing over every alias of every record.
 
     Blocking keys: the exact name core (legal form removed) of each alias, and a sorted neighbourhood
     over the cores and over the reversed cores (so a typo at either end still meets its twin). Keys shared
     by more than ``max_block_size`` aliases are too common to discriminate and are skipped (counted).
+    With ``only`` (the new or changed records of an incremental run) the index runs over just the aliases
+    that can pair with theirs: the same core, or a core within the window in either sort order; every
+    candidate pair touching those records is found (and some others, dropped by the caller).
     Returns (pairs with rid_a < rid_b, stats).
     """
     alias = std[["rid", "aliases"]].explode("aliases").dropna(subset=["aliases"])
@@ -79,6 +91,11 @@ def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.Data
     sizes = alias.groupby("core")["rid"].transform("size")
     common = alias[sizes > settings.max_block_size]
     usable = alias[sizes <= settings.max_block_size].reset_index(drop=True)
+    if only is not None and len(usable):
+        changed = usable["rid"].isin(only)
+        near = _neighbour_keys(usable["core"], changed, settings.window)
+        near_rev = _neighbour_keys(usable["rev"], changed, settings.window)
+        usable = usable[usable["core"].isin(near) | usable["rev"].isin(near_rev)].reset_index(drop=True)
     indexer = rl.Index()
     indexer.add(rl.index.Block("core"))
     indexer.add(rl.index.SortedNeighbourhood("core", window=settings.window))
@@ -290,7 +307,7 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
     Returns (pairs with PAIR_COLUMNS, model, stats).
     """
     det = deterministic_pairs(std)
-    cand, stats = candidate_pairs(std, settings)
+    cand, stats = candidate_pairs(std, settings, only=only)
     known = set(std["rid"])
     decided = pd.DataFrame(columns=["rid_a", "rid_b", "is_match"]) if decisions is None else _order(
         decisions[decisions.rid_a.isin(known) & decisions.rid_b.isin(known)])

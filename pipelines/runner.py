@@ -340,19 +340,17 @@ class Run:
             decisions = read_decisions(self.config.matching.decisions)
             if incremental:
                 model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
-                kept = con.execute(
-                    "SELECT * EXCLUDE (run_id) FROM match_pair WHERE rid_a NOT IN (SELECT rid FROM run_changed) "
-                    "AND rid_b NOT IN (SELECT rid FROM run_changed) AND rid_a IN (SELECT rid FROM std_organization) "
-                    "AND rid_b IN (SELECT rid FROM std_organization)").df()
+                # Pairs of two unchanged records are kept as scored (they stay in DuckDB).
+                run_sql(con, "staging/kept_pairs")
                 # Identifier links between unchanged records that the last run did not have (a removed
                 # record was the hub of their group) are compared as well.
-                have = set(zip(kept.rid_a, kept.rid_b))
-                det = matching.deterministic_pairs(std)
-                also = det[[(a, b) not in have for a, b in zip(det.rid_a, det.rid_b)]]
+                con.register("tmp_det", matching.deterministic_pairs(std)[["rid_a", "rid_b"]])
+                also = con.execute("SELECT d.rid_a, d.rid_b FROM tmp_det d ANTI JOIN kept_pairs k "
+                                   "USING (rid_a, rid_b)").df()
+                con.unregister("tmp_det")
                 pairs, model, detail = matching.match_records(std, self._settings(), model=model,
                                                               decisions=decisions, only=changed, also=also)
-                detail["reused_pairs"] = len(kept)
-                pairs = pd.concat([f for f in (kept, pairs) if len(f)], ignore_index=True) if len(pairs) else kept
+                detail["reused_pairs"] = con.execute("SELECT count(*) FROM kept_pairs").fetchall()[0][0]
             else:
                 pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions)
             detail["incremental"] = incremental
@@ -360,7 +358,12 @@ class Run:
             params["run_id"] = self.run_id
             pairs["run_id"] = self.run_id
             con.register("tmp_pairs", pairs)
-            con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM tmp_pairs ORDER BY rid_a, rid_b")
+            if incremental:
+                con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM (SELECT *, $run AS run_id "
+                            "FROM kept_pairs UNION ALL BY NAME SELECT * FROM tmp_pairs) ORDER BY rid_a, rid_b",
+                            {"run": self.run_id})
+            else:
+                con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM tmp_pairs ORDER BY rid_a, rid_b")
             con.unregister("tmp_pairs")
             con.register("tmp_model", params)
             con.execute("CREATE OR REPLACE TABLE new_match_model AS SELECT * FROM tmp_model")

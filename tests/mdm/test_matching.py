@@ -443,3 +443,20 @@ def test_match_records_scores_with_a_given_model(model: FellegiSunter) -> None:
     assert p.loc[("s:1", "s:4"), "band"] == "non-match"
     expected, _ = score(compare(std, pairs[["rid_a", "rid_b"]]), MatchSettings(), model)
     assert np.array_equal(pairs["score"].to_numpy(dtype=float), expected["score"].to_numpy(dtype=float))
+
+
+def test_candidate_pairs_for_some_records_find_every_pair_touching_them() -> None:
+    import random
+
+    rng = random.Random(5)
+    words = ["acme", "acne", "bolt", "bold", "crane", "crate", "delta", "delto", "ember", "embers"]
+    names = [f"{rng.choice(words)} {rng.choice(words)} Ltd" for _ in range(120)]
+    std = std_frame(*[{"source_id": f"{i:03d}", "name": n} for i, n in enumerate(names)])
+    full, _ = candidate_pairs(std, MatchSettings())
+    rids = sorted(std["rid"])
+    for only in ({rids[3], rids[40]}, set(rids[10:30]), {rids[-1]}):
+        some, _ = candidate_pairs(std, MatchSettings(), only=only)
+        touching = {p for p in zip(full.rid_a, full.rid_b) if p[0] in only or p[1] in only}
+        got = {p for p in zip(some.rid_a, some.rid_b) if p[0] in only or p[1] in only}
+        assert got == touching and len(touching) > 0
+        assert len(some) < len(full)

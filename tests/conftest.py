@@ -41,3 +41,14 @@ def sample_config(sample: Path, warehouse: Path, dest: Path, **extra: object) ->
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dest
+
+
+def query_warehouse(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a read-only query on a published warehouse."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse / "mdm.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines import runner
-from tests.conftest import sample_config
+from tests.conftest import query_warehouse, sample_config
 from pipelines.generate import generate
 
 
@@ -18,12 +17,7 @@ def _config(sample: Path, wh: Path, dest: Path, decisions: Path | None = None) -
     return sample_config(sample, wh, dest, **extra)
 
 
-def _q(wh: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(wh / "mdm.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+_q = query_warehouse
 
 
 @pytest.fixture(scope="module")

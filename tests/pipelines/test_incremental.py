@@ -8,11 +8,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines import runner
-from tests.conftest import sample_config
+from tests.conftest import query_warehouse, sample_config
 from pipelines.generate import generate
 
 
@@ -21,29 +20,17 @@ def _config(sample: Path, wh: Path, dest: Path, incremental: bool = True) -> Pat
 
 
 def _detail(wh: Path, run_id: str, stage: str) -> dict:
-    con = duckdb.connect(str(wh / "mdm.duckdb"), read_only=True)
-    try:
-        return json.loads(con.execute("SELECT detail FROM run_log WHERE run_id = ? AND stage = ?",
-                                      [run_id, stage]).fetchone()[0])
-    finally:
-        con.close()
+    rows = query_warehouse(wh, "SELECT detail FROM run_log WHERE run_id = ? AND stage = ?", [run_id, stage])
+    return json.loads(rows[0][0])
 
 
 def _partition(wh: Path) -> set[frozenset[str]]:
-    con = duckdb.connect(str(wh / "mdm.duckdb"), read_only=True)
-    try:
-        rows = con.execute("SELECT golden_id, list(rid ORDER BY rid) FROM xref GROUP BY 1").fetchall()
-    finally:
-        con.close()
+    rows = query_warehouse(wh, "SELECT golden_id, list(rid ORDER BY rid) FROM xref GROUP BY 1")
     return {frozenset(r) for _, r in rows}
 
 
 def _ids(wh: Path) -> dict[str, str]:
-    con = duckdb.connect(str(wh / "mdm.duckdb"), read_only=True)
-    try:
-        return dict(con.execute("SELECT rid, golden_id FROM xref").fetchall())
-    finally:
-        con.close()
+    return dict(query_warehouse(wh, "SELECT rid, golden_id FROM xref"))
 
 
 @pytest.fixture(scope="module")

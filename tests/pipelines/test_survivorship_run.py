@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from mdm.survivorship import ATTRIBUTES
 from pipelines import runner
-from tests.conftest import sample_config
+from tests.conftest import query_warehouse, sample_config
 from pipelines.config import load_config
 from pipelines.errors import ConfigError
 from pipelines.generate import generate
@@ -20,12 +19,7 @@ def _config(sample: Path, wh: Path, dest: Path, **extra: object) -> Path:
     return sample_config(sample, wh, dest, **extra)
 
 
-def _q(wh: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(wh / "mdm.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+_q = query_warehouse
 
 
 @pytest.fixture(scope="module")

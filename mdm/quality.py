@@ -9,15 +9,25 @@ source and attribute, and the classification of identifiers (pure; the runner st
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from mdm import identifiers as ids
 from mdm.standardise import country_code
 
-Rule = Callable[[str, dict], bool]
+# A rule judges a present value given the record's other columns: True, False, or None where it does not apply.
+Rule = Callable[[str, dict], bool | None]
+
+# python-stdnum's LEI and USCC checks cost tens of microseconds a value, and the same value is checked by
+# several rules (source_id, lei, uscc, registration_number) and again by `identifier_classes`: recent
+# verdicts are remembered (bounded, the checks are pure).
+_valid_lei = lru_cache(maxsize=1 << 17)(ids.valid_lei)
+_classify_cn_code = lru_cache(maxsize=1 << 17)(ids.classify_cn_code)
 
 
 def _iso_date(v: str, row: dict) -> bool:
@@ -48,16 +58,16 @@ def _registration_number(v: str, row: dict) -> bool | None:
     if c == "DE":
         return ids.valid_de_register(v) is not None
     if c == "CN":
-        return ids.classify_cn_code(v) in ("uscc", "legacy_registration")
+        return _classify_cn_code(v) in ("uscc", "legacy_registration")
     return None
 
 
 def _source_id(v: str, row: dict) -> bool | None:
     fmt = row.get("source_format")
     if fmt == "gleif_lei_xml":
-        return ids.valid_lei(v) is not None
+        return _valid_lei(v) is not None
     if fmt == "cn_registry_csv":
-        return ids.classify_cn_code(v) in ("uscc", "legacy_registration")
+        return _classify_cn_code(v) in ("uscc", "legacy_registration")
     if fmt == "companies_house_csv":
         return ids.companies_house_number(v) is not None
     if fmt == "sec_fsds":
@@ -68,8 +78,8 @@ def _source_id(v: str, row: dict) -> bool | None:
 RULES: dict[str, Rule | None] = {
     "source_id": _source_id,
     "name": lambda v, r: len(v.strip()) >= 2 and not any(ord(c) < 32 for c in v),
-    "lei": lambda v, r: ids.valid_lei(v) is not None,
-    "uscc": lambda v, r: ids.classify_cn_code(v) in ("uscc", "legacy_registration"),
+    "lei": lambda v, r: _valid_lei(v) is not None,
+    "uscc": lambda v, r: _classify_cn_code(v) in ("uscc", "legacy_registration"),
     "registration_number": _registration_number,
     "cik": lambda v, r: ids.valid_cik(v) is not None,
     "ein": lambda v, r: ids.valid_ein(v) is not None,
@@ -85,8 +95,17 @@ RULES: dict[str, Rule | None] = {
 
 # Identifier attributes whose values are also classified (reported by `mdm quality`).
 CLASSIFIED = {
-    "uscc": ids.classify_cn_code,
-    "lei": lambda v: "missing" if not v else ("lei" if ids.valid_lei(v) else "lei_bad_check"),
+    "uscc": _classify_cn_code,
+    "lei": lambda v: "missing" if not v else ("lei" if _valid_lei(v) else "lei_bad_check"),
+}
+
+
+# The columns besides its own value that a rule reads from the record; rules not named here read none.
+# `metrics` judges each distinct (value, context) combination once, so this must list every `row.get`.
+RULE_CONTEXT: dict[str, tuple[str, ...]] = {
+    "source_id": ("source_format",),
+    "registration_number": ("country", "jurisdiction", "source_format"),
+    "postal_code": ("country",),
 }
 
 
@@ -94,28 +113,53 @@ def _present(v: object) -> bool:
     return isinstance(v, str) and v.strip() != ""
 
 
+def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The column's distinct values and, per row, the index of its value among them (-1 for None/NaN)."""
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _validity(rule: Rule, attr: str, frame: pd.DataFrame, codes: np.ndarray, uniques: np.ndarray,
+              present: np.ndarray) -> float | None:
+    """Share of the present values of `attr` that pass `rule` among those it judges (None if it judges none).
+
+    The rule is called once per distinct value, or per distinct (value, context) when it reads other
+    columns; a context column the frame lacks is left out of the row, so the rule sees it as NULL."""
+    context = [c for c in RULE_CONTEXT.get(attr, ()) if c in frame.columns]
+    if context:
+        keys = zip(codes[present].tolist(), *(frame[c].to_numpy(dtype=object)[present].tolist() for c in context))
+        groups = [(uniques[k[0]], dict(zip(context, k[1:])), n) for k, n in Counter(keys).items()]
+    else:
+        counts = np.bincount(codes[present], minlength=len(uniques))
+        groups = [(uniques[i], {}, int(counts[i])) for i in np.flatnonzero(counts)]
+    passed = judged = 0
+    for value, row, n in groups:
+        verdict = rule(value, row)
+        if verdict is not None:
+            judged += n
+            passed += n if verdict else 0
+    return passed / judged if judged else None
+
+
 def metrics(records: pd.DataFrame) -> pd.DataFrame:
     """One row per (source, attribute): rows, completeness, validity, uniqueness."""
     out = []
     for source, frame in records.groupby("source", sort=True):
-        rows = frame.to_dict("records")
-        n = len(rows)
+        n = len(frame)
         for attr, rule in RULES.items():
             if attr not in frame.columns:
                 continue
-            values = [(r[attr], r) for r in rows if _present(r[attr])]
-            present = len(values)
-            validity = None
-            if rule is not None and present:
-                judged = [rule(v, r) for v, r in values]
-                judged = [j for j in judged if j is not None]
-                validity = (sum(judged) / len(judged)) if judged else None
-            distinct = len({v for v, _ in values})
+            codes, uniques = _distinct(frame[attr])
+            present_values = np.fromiter((_present(u) for u in uniques), dtype=bool, count=len(uniques))
+            present = np.append(present_values, False)[codes]   # code -1 (None/NaN) picks the final False
+            n_present = int(present.sum())
+            validity = _validity(rule, attr, frame, codes, uniques, present) if rule is not None and n_present else None
+            distinct = int(present_values.sum())                  # every distinct value occurs in some row
             out.append({
                 "source": source, "attribute": attr, "rows": n,
-                "completeness": present / n if n else None,
+                "completeness": n_present / n if n else None,
                 "validity": validity,
-                "uniqueness": distinct / present if present else None,
+                "uniqueness": distinct / n_present if n_present else None,
             })
     return pd.DataFrame(out, columns=["source", "attribute", "rows", "completeness", "validity", "uniqueness"])
 
@@ -127,9 +171,14 @@ def identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
         for attr, classify in CLASSIFIED.items():
             if attr not in frame.columns or frame[attr].isna().all():
                 continue
-            counts = frame[attr].map(lambda v: classify(v if _present(v) else None)).value_counts()
-            for cls, rows in sorted(counts.items()):
-                out.append({"source": source, "attribute": attr, "class": cls, "rows": int(rows)})
+            codes, uniques = _distinct(frame[attr])
+            counts = np.bincount(codes + 1, minlength=len(uniques) + 1)   # slot 0 counts None/NaN
+            classes: Counter[str] = Counter()
+            for value, rows in zip([None, *uniques], counts.tolist()):
+                if rows:
+                    classes[classify(value if _present(value) else None)] += rows
+            for cls, rows in sorted(classes.items()):
+                out.append({"source": source, "attribute": attr, "class": cls, "rows": rows})
     return pd.DataFrame(out, columns=["source", "attribute", "class", "rows"])
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -242,3 +244,139 @@ def test_valid_ein(value: str, expected: str) -> None:
 @pytest.mark.parametrize("value", ["00-1234567", "07-1234567", "12-345678", "abc", "", None])
 def test_invalid_ein_is_none(value: str | None) -> None:
     assert ids.valid_ein(value) is None
+
+
+# --- the fast metrics agree with the per-row definition ------------------------------------------------
+
+def reference_metrics(records: pd.DataFrame) -> pd.DataFrame:
+    """The metrics as defined: every rule judged row by row on the whole record (the straightforward form
+    `dq.metrics` must agree with exactly)."""
+    out = []
+    for source, f in records.groupby("source", sort=True):
+        rows = f.to_dict("records")
+        n = len(rows)
+        for attr, rule in dq.RULES.items():
+            if attr not in f.columns:
+                continue
+            values = [(r[attr], r) for r in rows if isinstance(r[attr], str) and r[attr].strip() != ""]
+            present = len(values)
+            validity = None
+            if rule is not None and present:
+                judged = [j for j in (rule(v, r) for v, r in values) if j is not None]
+                validity = (sum(judged) / len(judged)) if judged else None
+            distinct = len({v for v, _ in values})
+            out.append({"source": source, "attribute": attr, "rows": n,
+                        "completeness": present / n if n else None, "validity": validity,
+                        "uniqueness": distinct / present if present else None})
+    return pd.DataFrame(out, columns=["source", "attribute", "rows", "completeness", "validity", "uniqueness"])
+
+
+def reference_identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
+    """The identifier classes as defined: every row classified on its own."""
+    out = []
+    for source, f in records.groupby("source", sort=True):
+        for attr, classify in dq.CLASSIFIED.items():
+            if attr not in f.columns or f[attr].isna().all():
+                continue
+            counts = f[attr].map(lambda v: classify(v if isinstance(v, str) and v.strip() else None)).value_counts()
+            for cls, rows in sorted(counts.items()):
+                out.append({"source": source, "attribute": attr, "class": cls, "rows": int(rows)})
+    return pd.DataFrame(out, columns=["source", "attribute", "class", "rows"])
+
+
+def synthetic_records(n: int, seed: int = 0) -> pd.DataFrame:
+    """`n` organisation rows of several sources and formats with realistic identifiers, postcodes, dates and
+    countries: values repeat, some are None, blank or whitespace, some fail their check."""
+    from stdnum.iso7064 import mod_97_10
+    from stdnum.cn import uscc as stdnum_uscc
+
+    rng = random.Random(seed)
+
+    def digits(k: int) -> str:
+        return "".join(rng.choice("0123456789") for _ in range(k))
+
+    def lei() -> str:
+        base = digits(4) + "00" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(12))
+        good = base + mod_97_10.calc_check_digits(base)
+        return good if rng.random() < 0.9 else base + "00"
+
+    def uscc() -> str:
+        r = rng.random()
+        if r < 0.03:
+            return rng.choice(["C1234567", "9131000", "91310000X0727109X"])   # other formats
+        if r < 0.1:
+            return digits(15)                                   # legacy registration number
+        base = "91" + digits(6) + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+        good = base + stdnum_uscc.calc_check_digit(base)
+        return good if r < 0.85 else (base + "0" if not good.endswith("0") else base + "1")
+
+    def sometimes(make: Callable[[], str], p: float = 0.8) -> str | None:
+        """A value, or a missing one of each kind (None, empty, blank)."""
+        r = rng.random()
+        return make() if r < p else rng.choice([None, None, "", "   ", "\t"])
+
+    def pick(pool: list[str]) -> Callable[[], str]:
+        return lambda: rng.choice(pool)
+
+    countries = ["GB", "DE", "CN", "US", "FR", "Germany", "China", "United Kingdom", "US-MA", "XX", "gb", " DE "]
+    postcodes = ["SW1A 1AA", "EC1A 1BB", "sw1a1aa", "12345", "12345-6789", "1234", "10115", "80331", "1011",
+                 "100000", "518000", "10000A", "75001", "M1 1AE", "D-10115"]
+    registers = ["08209948", "SC421617", "8209948", "ABC", "123456789", "Aachen HRA 11223", "Aachen HRC 44123",
+                 "HRB 237237", "Berlin (Charlottenburg) HRB 12345", "1234567890123", "110000410133216",
+                 "91310000X0727109X6", "C1234567"]
+    dates = ["2001-02-03", "2001-02-30", "2019-07-01T10:00:00Z", "03/02/2001", "1999-12-31", "2020-02-29",
+             "2021-02-29", "garbage"]
+    names = ["Acme Ltd", "X", "Beta\x01 Ltd", "上海某某有限公司", "Gamma GmbH", "Delta Inc.", " ", "Ab"]
+    formats = {"gleif": ["gleif_lei_xml"], "ch": ["companies_house_csv"], "cn": ["cn_registry_csv"],
+               "sec": ["sec_fsds"], "crm": ["sql", "sql", "companies_house_csv"]}
+    leis = [lei() for _ in range(max(1, n // 3))]
+    usccs = [uscc() for _ in range(max(1, n // 3))]
+    rows = []
+    for i in range(n):
+        source = rng.choice(sorted(formats))
+        fmt = rng.choice(formats[source])
+        source_id = {"gleif_lei_xml": pick(leis), "cn_registry_csv": pick(usccs),
+                     "companies_house_csv": pick(registers), "sec_fsds": lambda: str(rng.randint(0, 10**11)),
+                     "sql": lambda: f"C{rng.randint(0, n)}"}[fmt]
+        sid = sometimes(source_id, 0.97)
+        # Registers repeat their key as the identifier (GLEIF: LEI, Chinese registry: USCC); a CRM holds some.
+        lei_fill, uscc_fill = {"gleif": (1.0, 0.01), "cn": (0.02, 1.0), "crm": (0.3, 0.1)}.get(source, (0.02, 0.01))
+        rows.append({
+            "source": source, "source_format": fmt, "source_id": sid,
+            "name": sometimes(lambda: rng.choice(names) + str(rng.randint(0, 50))),
+            "lei": sid if fmt == "gleif_lei_xml" and rng.random() < 0.9 else sometimes(pick(leis), lei_fill),
+            "uscc": sid if fmt == "cn_registry_csv" and rng.random() < 0.9 else sometimes(pick(usccs), uscc_fill),
+            "registration_number": sometimes(pick(registers)),
+            "cik": sometimes(lambda: rng.choice(["320193", "0000320193", "0", "ABC", "12345678901"]), 0.3),
+            "ein": sometimes(lambda: rng.choice(["04-2103594", "00-1234567", "98-7654321", "12-345678"]), 0.3),
+            "country": sometimes(pick(countries)), "jurisdiction": sometimes(pick(countries), 0.3),
+            "postal_code": sometimes(pick(postcodes)), "city": sometimes(pick(["London", "Berlin", "上海"])),
+            "address": None, "incorporated_on": sometimes(pick(dates)), "updated_at": sometimes(pick(dates)),
+        })
+    return pd.DataFrame(rows, dtype=object)
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> pd.DataFrame:
+    return synthetic_records(6000, seed=7)
+
+
+def test_metrics_equal_the_per_row_definition(synthetic: pd.DataFrame) -> None:
+    got, want = dq.metrics(synthetic), reference_metrics(synthetic)
+    assert len(got) == 5 * len(set(dq.RULES) & set(synthetic.columns))   # every source, every attribute
+    assert got["validity"].notna().sum() > 30
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_identifier_classes_equal_the_per_row_definition(synthetic: pd.DataFrame) -> None:
+    got, want = dq.identifier_classes(synthetic), reference_identifier_classes(synthetic)
+    assert set(got["class"]) == {"uscc", "uscc_bad_check", "legacy_registration", "other_format", "missing",
+                                 "lei", "lei_bad_check"}
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_metrics_of_a_source_with_mixed_formats_and_a_column_missing(synthetic: pd.DataFrame) -> None:
+    """Rules reading a column the frame lacks (jurisdiction) see it as NULL, as on a record."""
+    f = synthetic[synthetic["source"] == "crm"].drop(columns=["jurisdiction"])
+    pd.testing.assert_frame_equal(dq.metrics(f), reference_metrics(f), check_exact=True)
+    pd.testing.assert_frame_equal(dq.identifier_classes(f), reference_identifier_classes(f), check_exact=True)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import is_
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -26,12 +27,22 @@ from pipelines.errors import LoadWarning, SourceError, WarningLog
 class Batch:
     table: str            # one of mdm.schema.TABLES
     frame: pd.DataFrame   # columns: a subset of the table's columns; missing ones become NULL
+    # True for a batch of a changes-only read that lists the natural keys of all current rows of the
+    # table (no other columns, already conformed strings): the loader drops earlier rows whose key is
+    # missing from them. Such batches are not rows to load.
+    keys_only: bool = False
 
 
 @dataclass
 class ExtractContext:
     source: SourceConfig
     warnings: WarningLog = field(default_factory=WarningLog)
+    # Change-data capture (database sources with ``changes``): query key -> watermark token of the
+    # previous load, given by the runner; an adapter then reads only the rows changed since it.
+    since: dict[str, str] = field(default_factory=dict)
+    # Filled by the adapter: query key -> watermark token of this read, for every query with a change
+    # column (tokens are opaque outside the adapter that made them).
+    watermarks: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -62,6 +73,8 @@ class ExtractContext:
 
 Adapter = Callable[[ExtractContext], Iterator[Batch]]
 
+_STR_OR_NONE: Final = frozenset({str, type(None)})
+
 
 def conform(table: str, frame: pd.DataFrame, ctx: ExtractContext) -> pd.DataFrame:
     """Give a batch exactly the canonical columns of ``table`` in order, with ``source`` filled in.
@@ -72,25 +85,60 @@ def conform(table: str, frame: pd.DataFrame, ctx: ExtractContext) -> pd.DataFram
     unknown = set(frame.columns) - set(cols)
     if unknown:
         raise ValueError(f"adapter produced unknown {table} columns {sorted(unknown)}")
-    out = pd.DataFrame(index=frame.index)
+    data: dict[str, Any] = {}
     for name, typ in cols.items():
         if name == "source":
-            out[name] = ctx.name
+            data[name] = ctx.name
         elif name == "source_format" and table == "organization":
-            out[name] = ctx.source.format
+            data[name] = ctx.source.format
         elif name in frame.columns:
             col = frame[name]
             if str(typ) == "string":
-                col = col.astype("object").where(col.notna(), None)
-                col = col.map(lambda v: None if v is None else (str(v).strip() or None))
+                col = conform_strings(col)
             elif str(typ) == "int64":
                 col = pd.to_numeric(col, errors="coerce").astype("Int64")
             else:
                 col = pd.to_numeric(col, errors="coerce").astype("float64")
-            out[name] = col
+            # By position (the output is indexed 0..n-1); Int64 keeps its masked array.
+            data[name] = col.array if str(typ) == "int64" else col.to_numpy()
         else:
-            out[name] = None
-    return out.reset_index(drop=True)
+            data[name] = None
+    return pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+
+
+def _text_state(values: list[Any]) -> tuple[bool, bool] | None:
+    """For values that are all text or None: (some text needs stripping, some text is empty);
+    None when any value is something else. No Python-level step per value."""
+    try:
+        texts = list(filter(None, values))  # the non-empty values
+        # str.strip refuses what is not text, and returns the very same object when it strips nothing.
+        unchanged = all(map(is_, texts, map(str.strip, texts)))
+    except (TypeError, ValueError):  # a value that is no text, or has no truth value (pd.NA)
+        return None
+    dropped = len(values) - len(texts)
+    empties = values.count("") if dropped else 0
+    if dropped and values.count(None) + empties != dropped:
+        return None  # a false value that is neither None nor empty text (0, 0.0, False, b"")
+    return not unchanged, empties > 0
+
+
+def conform_strings(col: pd.Series) -> pd.Series:
+    """A string column as the raw layer holds it: each value as ``str`` stripped, empty and missing
+    values as None (an object Series on the same index).
+
+    An object column of only text and None in which no text needs stripping or is empty (the usual
+    case) is passed on as it is; other columns go value by value.
+    """
+    if col.dtype == object:
+        values = col.tolist()  # a list iterates faster than an object array
+        state = _text_state(values)
+        if state == (False, False):
+            return pd.Series(col.to_numpy(), index=col.index, dtype="object")
+        if state is not None:
+            return pd.Series([None if v is None else (str(v).strip() or None) for v in values], index=col.index,
+                             dtype="object")
+    col = col.astype("object").where(col.notna(), None)
+    return col.map(lambda v: None if v is None else (str(v).strip() or None))
 
 
 def chunked(rows: Iterator[dict[str, Any]], size: int, table: str) -> Iterator[Batch]:

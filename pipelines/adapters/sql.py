@@ -17,25 +17,44 @@ Dates and timestamps become ISO strings, ``month`` becomes ``YYYY-MM``. Lineage:
 ``<url with password hidden>#<query key>``, ``src_line`` the 1-based row ordinal of the result. Any
 database failure (unreachable server, bad credentials, SQL error, missing table) becomes a
 SourceError naming the source, the query key and the first line of the database's message.
+
+Rows are converted column by column (each fetched batch is transposed once): a column holding only
+text is passed on or converted once per distinct value, numbers go through numpy, and only values of
+other types take the value-by-value path; the output is the same as converting value by value.
+
+Change-data capture: a query named in the source's ``changes`` (query key -> column holding each
+row's last update time) records in ``ctx.watermarks`` a token of the largest value of that column it
+read (NULLs ignored; none when there is no value). Given such a token in ``ctx.since``, the query is
+instead run as ``SELECT * FROM (<query>) AS cdc_q WHERE cdc_q.<column> >= :cdc_since`` with the
+watermark bound as a parameter; those rows come as normal batches whose ``src_file`` ends in
+``?changed_since=<watermark>``, followed by ``keys_only`` batches holding the natural key of every
+row the query returns now (so the loader can see deletions). See :func:`make_token`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
+from itertools import repeat
+from operator import is_, is_not
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.sql.elements import TextClause
 
-from pipelines.adapters.base import Batch, ExtractContext
+from pipelines.adapters.base import Batch, ExtractContext, conform_strings
 from pipelines.errors import SourceError
 
 CUSTOMER_COLUMNS: Final = (
@@ -63,12 +82,13 @@ class _Query:
     columns: tuple[str, ...]
     required: tuple[str, ...]
     has_extra: bool
+    natural_key: tuple[str, ...]  # the columns a keys-only batch of a changes read holds
 
 
 QUERIES: Final = (
-    _Query("customers", "organization", CUSTOMER_COLUMNS, ("source_id", "name"), True),
-    _Query("accounts", "account", ACCOUNT_COLUMNS, ("account_id", "source_id"), False),
-    _Query("balances", "balance", BALANCE_COLUMNS, ("account_id", "month"), False),
+    _Query("customers", "organization", CUSTOMER_COLUMNS, ("source_id", "name"), True, ("source_id",)),
+    _Query("accounts", "account", ACCOUNT_COLUMNS, ("account_id", "source_id"), False, ("account_id",)),
+    _Query("balances", "balance", BALANCE_COLUMNS, ("account_id", "month"), False, ("account_id", "month")),
 )
 
 
@@ -115,6 +135,16 @@ def _temporal(v: Any, date_only: bool) -> str | None:
     return _text(v)
 
 
+def _temporal_text(s: str, date_only: bool) -> str:
+    """:func:`_temporal` of a ``str`` (the same result, with fewer steps for the text SQLite stores)."""
+    s = s.strip()
+    try:
+        v = dt.date.fromisoformat(s) if len(s) == 10 else dt.datetime.fromisoformat(s)
+    except ValueError:
+        return s
+    return v.date().isoformat() if date_only and type(v) is dt.datetime else v.isoformat()
+
+
 def _month(v: Any) -> str | None:
     """``YYYY-MM`` from a date, a timestamp or text like ``2024-03``, ``2024-03-31``, ``202403``."""
     if isinstance(v, (dt.date, dt.datetime)):
@@ -136,6 +166,132 @@ def _json_value(v: Any) -> Any:
     return _text(v)
 
 
+# Types whose values equal only values of the same type and, when equal, convert to the same text:
+# a column of one of them (and None) is converted once per distinct value.
+_BY_DISTINCT_VALUE: Final = frozenset({str, int, bytes, dt.date})
+_NONE: Final = type(None)
+_STR_OR_NONE: Final = frozenset({str, _NONE})
+# Value types numpy turns into float64 exactly as ``float(v)`` does (None becomes NaN).
+_FLOAT_LIKE: Final = frozenset({float, int, Decimal, _NONE})
+_INT64_LIMIT: Final = 2.0 ** 63
+
+
+def _each(func: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """``func`` of each value, computed once per distinct value when that cannot change the result."""
+    kinds = set(map(type, values))
+    kinds.discard(_NONE)
+    if len(kinds) <= 1 and kinds <= _BY_DISTINCT_VALUE:
+        memo = {v: func(v) for v in set(values)}
+        return list(map(memo.__getitem__, values))
+    return list(map(func, values))
+
+
+def _texts(values: Sequence[Any]) -> list[Any] | Sequence[Any]:
+    """:func:`_text` of each value (text and None pass unchanged)."""
+    if set(map(type, values)) <= _STR_OR_NONE:
+        return values
+    return _each(_text, values)
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """Converted values (str/None/JSON scalars) as a 1-d object array."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is fetched and converted (never across a
+    ``yield``). The hundreds of thousands of row objects of a batch would otherwise trigger repeated
+    full collections over every object of the process, which took longer than the conversion itself;
+    only objects in reference cycles wait a little longer to be freed."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _bad_number(col: str, v: Any) -> str:
+    return f"{col} {v!r} is not a number; set to NULL"
+
+
+def _number(col: str, v: Any) -> tuple[float | int | None, bool]:
+    """A numeric column value and whether it was bad (text that is no number, a fraction or NaN in an
+    integer column); a bad value becomes None."""
+    if v is None:
+        return None, False
+    try:
+        f = float(v)
+        if col in _INT_COLUMNS:
+            if not f.is_integer():
+                raise ValueError(v)
+            return int(f), False
+        return (f if math.isfinite(f) else None), False
+    except (TypeError, ValueError):
+        return None, True
+
+
+# --- watermark tokens -------------------------------------------------------------------------------
+
+_TOKEN_TYPES: Final[dict[str, tuple[type, Callable[[Any], str], Callable[[str], Any]]]] = {
+    # tag: (Python type, value -> text, text -> value); datetime before date (a datetime is a date).
+    "datetime": (dt.datetime, dt.datetime.isoformat, dt.datetime.fromisoformat),
+    "date": (dt.date, dt.date.isoformat, dt.date.fromisoformat),
+    "int": (int, str, int),
+    "float": (float, repr, float),
+    "decimal": (Decimal, str, Decimal),
+    "str": (str, str, str),
+}
+
+
+def make_token(value: Any) -> str:
+    """The watermark token of a change-column value: JSON ``{"type": tag, "value": text}`` with tag
+    one of datetime, date, int, float, decimal, str, so that :func:`read_token` gives back a value of
+    the same Python type (bound as such: a datetime for PostgreSQL timestamps, text for SQLite).
+
+    Raises TypeError for a value of another type (bool, bytes, time, ...).
+    """
+    for tag, (typ, to_text, _) in _TOKEN_TYPES.items():
+        if type(value) is typ:
+            return json.dumps({"type": tag, "value": to_text(value)}, sort_keys=True, separators=(",", ":"))
+    raise TypeError(f"a {type(value).__name__} value cannot be a watermark")
+
+
+def read_token(token: str) -> tuple[Any, str]:
+    """The value of a watermark token and its text; ValueError for anything :func:`make_token` did not make."""
+    try:
+        raw = json.loads(token)
+        tag, value = raw["type"], raw["value"]
+        parse = _TOKEN_TYPES[tag][2]
+    except (TypeError, ValueError, KeyError):
+        raise ValueError(f"not a watermark token of the SQL adapter: {token!r}") from None
+    if not isinstance(value, str):
+        raise ValueError(f"not a watermark token of the SQL adapter: {token!r}")
+    try:
+        return parse(value), value
+    except (ValueError, ArithmeticError):
+        raise ValueError(f"watermark token with a bad {tag} value: {token!r}") from None
+
+
+def _highest(values: Sequence[Any], current: Any) -> Any:
+    """The largest non-NULL value of ``values`` and ``current`` (None when there is none); TypeError
+    when they cannot be compared."""
+    top = max(filter(partial(is_not, None), values), default=None)
+    if top is None:
+        return current
+    return top if current is None or top > current else current
+
+
+@dataclass
+class _Result:
+    """What one run of a query leaves besides its batches."""
+
+    names: list[str]   # the result's column names as the database gives them
+    highest: Any       # largest value of the change column (None: no change column, or no value)
+
+
 class _Reader:
     """Runs the configured queries of one SQL source and converts their rows."""
 
@@ -147,9 +303,9 @@ class _Reader:
             raise ctx.error(f"not an SQLAlchemy URL: {e}") from None
         self.shown = self.url.render_as_string(hide_password=True)
 
-    def fail(self, q: _Query, what: str, e: BaseException) -> SourceError:
+    def fail(self, q: _Query, what: str, e: BaseException, src: str | None = None) -> SourceError:
         return self.ctx.error(f"query {q.key!r} {what}: {_first_line(e, self.url)}",
-                              file=f"{self.shown}#{q.key}", key=q.key)
+                              file=src or f"{self.shown}#{q.key}", key=q.key)
 
     def engine(self) -> Engine:
         connect_args: dict[str, Any] = {}
@@ -161,9 +317,8 @@ class _Reader:
             raise self.ctx.error(f"cannot create a database engine for {self.shown}: {_first_line(e, self.url)}",
                                  file=self.shown) from None
 
-    def columns(self, q: _Query, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    def columns(self, q: _Query, names: Sequence[str], src: str) -> tuple[list[str], list[str]]:
         """Normalised result column names, and the unknown ones; SourceError for missing/duplicate ones."""
-        src = f"{self.shown}#{q.key}"
         cols = [n.strip().lower() for n in names]
         dups = sorted({c for c in cols if cols.count(c) > 1})
         if dups:
@@ -179,69 +334,194 @@ class _Reader:
                           file=src, key=q.key, code="extra_columns")
         return cols, unknown
 
-    def number(self, q: _Query, col: str, v: Any, line: int, src: str) -> float | int | None:
-        """A numeric column value; text that is no number becomes NULL with a warning."""
-        if v is None:
-            return None
-        try:
-            f = float(v)
-            if col in _INT_COLUMNS:
-                if not f.is_integer():
-                    raise ValueError(v)
-                return int(f)
-            return f if math.isfinite(f) else None
-        except (TypeError, ValueError):
-            self.ctx.warn(f"{col} {v!r} is not a number; set to NULL", file=src, line=line, key=q.key,
-                          code="bad_number")
-            return None
-
-    def row(self, q: _Query, cols: list[str], unknown: list[str], values: Sequence[Any], line: int,
-            src: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"src_file": src, "src_line": line}
-        extra: dict[str, Any] = {}
-        for col, v in zip(cols, values):
-            if col in unknown:
-                if q.has_extra and v is not None:
-                    extra[col] = _json_value(v)
-            elif col in _FLOAT_COLUMNS or col in _INT_COLUMNS:
-                out[col] = self.number(q, col, v, line, src)
-            elif col == "month":
-                out[col] = _month(v)
-            elif col in _DATE_COLUMNS or col in _TIMESTAMP_COLUMNS:
-                out[col] = _temporal(v, date_only=col in _DATE_COLUMNS)
-            else:
-                out[col] = _text(v)
-        if q.has_extra:
-            out["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+    def numbers(self, col: str, values: Sequence[Any], first: int, pos: int,
+                bad: list[tuple[int, int, str]]) -> np.ndarray | list[Any]:
+        """A numeric column: floats (NaN for NULL), or ints without NULLs as int64. Bad values
+        become NULL and are listed in ``bad`` as (line, column position, warning message)."""
+        if set(map(type, values)) <= _FLOAT_LIKE:
+            try:
+                with np.errstate(all="ignore"):
+                    arr = np.array(values, dtype=np.float64)
+            except (TypeError, ValueError, ArithmeticError):
+                arr = None  # e.g. a signalling-NaN Decimal: the value-by-value path says which
+            if arr is not None and col not in _INT_COLUMNS:
+                arr[~np.isfinite(arr)] = np.nan
+                return arr
+            if arr is not None:
+                with np.errstate(all="ignore"):
+                    ok = np.isfinite(arr) & (arr == np.trunc(arr))
+                if not (np.abs(arr[ok]) >= _INT64_LIMIT).any():
+                    missing = np.fromiter(map(is_, values, repeat(None)), dtype=bool, count=len(values))
+                    for i in np.flatnonzero(~ok & ~missing):
+                        bad.append((first + int(i), pos, _bad_number(col, values[i])))
+                    if ok.all():
+                        return arr.astype(np.int64)
+                    arr[~ok] = np.nan
+                    return arr
+        out = []
+        for i, v in enumerate(values):
+            number, wrong = _number(col, v)
+            if wrong:
+                bad.append((first + i, pos, _bad_number(col, v)))
+            out.append(number)
         return out
 
-    def run(self, conn: Connection, q: _Query, sql: str) -> Iterator[Batch]:
-        """Stream one query's result as Batches of the query's canonical table."""
-        src = f"{self.shown}#{q.key}"
+    def convert(self, q: _Query, cols: list[str], unknown: list[str], rows: Sequence[Sequence[Any]], first: int,
+                src: str) -> pd.DataFrame:
+        """Rows of a query result (the first on line ``first``) as a frame of the query's table."""
+        n = len(rows)
+        data: dict[str, Any] = {"src_file": _objects([src] * n),
+                                "src_line": np.arange(first, first + n, dtype=np.int64)}
+        columns = list(zip(*rows))
+        bad: list[tuple[int, int, str]] = []
+        extra: list[tuple[str, Sequence[Any]]] = []
+        for pos, (col, values) in enumerate(zip(cols, columns)):
+            if col in unknown:
+                if q.has_extra:
+                    extra.append((col, values))
+            elif col in _FLOAT_COLUMNS or col in _INT_COLUMNS:
+                data[col] = self.numbers(col, values, first, pos, bad)
+            else:
+                data[col] = _objects(self.texts(col, values))
+        for line, _, message in sorted(bad):  # in row order, like a row-by-row read
+            self.ctx.warn(message, file=src, line=line, key=q.key, code="bad_number")
+        if q.has_extra:
+            data["extra"] = _objects(self.extra(extra, n))
+        return pd.DataFrame(data)
+
+    @staticmethod
+    def texts(col: str, values: Sequence[Any]) -> Sequence[Any]:
+        """A text column converted (month, date, timestamp or plain text, by its name)."""
+        if col == "month":
+            return _each(_month, values)
+        if col in _DATE_COLUMNS or col in _TIMESTAMP_COLUMNS:
+            date_only = col in _DATE_COLUMNS
+            if set(map(type, values)) <= _STR_OR_NONE:
+                return _each(lambda v: None if v is None else _temporal_text(v, date_only), values)
+            return _each(partial(_temporal, date_only=date_only), values)
+        return _texts(values)
+
+    @staticmethod
+    def extra(columns: list[tuple[str, Sequence[Any]]], n: int) -> list[str | None]:
+        """The ``extra`` JSON of each row: its non-NULL values of the columns outside the contract."""
+        if not columns:
+            return [None] * n
+        names = [c for c, _ in columns]
+        raw = list(zip(*(values for _, values in columns)))
+        converted = list(zip(*(_each(_json_value, values) for _, values in columns)))
+        out: list[str | None] = []
+        for r, c in zip(raw, converted):
+            kept = {name: value for name, v, value in zip(names, r, c) if v is not None}
+            out.append(json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None)
+        return out
+
+    def run(self, conn: Connection, q: _Query, stmt: TextClause, src: str, what: str,
+            change: str | None = None) -> Generator[Batch, None, _Result]:
+        """Stream one query's result as Batches of the query's canonical table; returns a _Result
+        (with the largest value of the ``change`` column when one is given)."""
         size = self.ctx.chunk_size
         try:
-            result = conn.execution_options(yield_per=size).execute(text(sql))
+            result = conn.execution_options(yield_per=size).execute(stmt)
         except SQLAlchemyError as e:
-            raise self.fail(q, "failed", e) from None
+            raise self.fail(q, what, e, src) from None
         if not result.returns_rows:
             raise self.ctx.error(f"query {q.key!r} returns no rows (not a SELECT?)", file=src, key=q.key)
-        cols, unknown = self.columns(q, list(result.keys()))
-        line = 0
+        names = list(result.keys())
+        cols, unknown = self.columns(q, names, src)
+        at = None
+        if change is not None:
+            if change.strip().lower() not in cols:
+                raise self.ctx.error(f"query {q.key!r} has no change column {change!r} (it returns: {', '.join(cols)})",
+                                     file=src, key=change)
+            at = cols.index(change.strip().lower())
+        highest = None
+        line = 1
         try:
             while True:
-                try:
-                    part = result.fetchmany(size)
-                except SQLAlchemyError as e:
-                    raise self.fail(q, "failed while reading", e) from None
-                if not part:
-                    break
-                rows = []
-                for values in part:
-                    line += 1
-                    rows.append(self.row(q, cols, unknown, values, line, src))
-                yield Batch(q.table, pd.DataFrame.from_records(rows))
+                with _collector_paused():
+                    try:
+                        part = result.fetchmany(size)
+                    except SQLAlchemyError as e:
+                        raise self.fail(q, f"{what} while reading", e, src) from None
+                    if not part:
+                        break
+                    if at is not None:
+                        highest = self.highest(q, change, [row[at] for row in part], highest, src)
+                    frame = self.convert(q, cols, unknown, part, line, src)
+                    line += len(part)
+                    del part  # free the row objects while the collector is paused
+                yield Batch(q.table, frame)
         finally:
             result.close()
+        return _Result(names, highest)
+
+    def highest(self, q: _Query, change: str | None, values: Sequence[Any], current: Any, src: str) -> Any:
+        """The largest change-column value so far (see :func:`_highest`); SourceError when incomparable."""
+        try:
+            return _highest(values, current)
+        except TypeError as e:
+            raise self.ctx.error(f"query {q.key!r}: the values of change column {change!r} cannot be compared ({e})",
+                                 file=src, key=change) from None
+
+    def token(self, q: _Query, change: str, value: Any, src: str) -> str:
+        """:func:`make_token` of a change-column value; SourceError for a type that cannot be one."""
+        try:
+            return make_token(value)
+        except TypeError as e:
+            raise self.ctx.error(f"query {q.key!r}: change column {change!r} cannot give a watermark: {e}",
+                                 file=src, key=change) from None
+
+    def keys(self, conn: Connection, q: _Query, sql: str, names: list[str], src: str) -> Iterator[Batch]:
+        """Stream the natural key of every row ``sql`` returns now, as keys-only Batches of strings
+        exactly as the loaded rows hold them (converted, then conformed)."""
+        by_name = {n.strip().lower(): n for n in names}
+        quote = conn.dialect.identifier_preparer.quote
+        select = ", ".join(f"cdc_q.{quote(by_name[k])}" for k in q.natural_key)
+        try:
+            result = conn.execution_options(yield_per=self.ctx.chunk_size).execute(
+                text(f"SELECT {select} FROM (\n{sql}\n) AS cdc_q"))
+        except SQLAlchemyError as e:
+            raise self.fail(q, "failed reading the keys of all rows", e, src) from None
+        try:
+            while True:
+                with _collector_paused():
+                    try:
+                        part = result.fetchmany(self.ctx.chunk_size)
+                    except SQLAlchemyError as e:
+                        raise self.fail(q, "failed reading the keys of all rows", e, src) from None
+                    if not part:
+                        break
+                    frame = pd.DataFrame({k: conform_strings(pd.Series(_objects(self.texts(k, values)), dtype="object"))
+                                          for k, values in zip(q.natural_key, zip(*part))})
+                yield Batch(q.table, frame, keys_only=True)
+        finally:
+            result.close()
+
+    def read(self, conn: Connection, q: _Query, sql: str, change: str | None) -> Iterator[Batch]:
+        """One query: a full read, or with a watermark in ``ctx.since`` the rows changed since it and
+        the keys of all rows. Sets ``ctx.watermarks`` for a query with a change column."""
+        src = f"{self.shown}#{q.key}"
+        token = self.ctx.since.get(q.key) if change is not None else None
+        if token is None:
+            done = yield from self.run(conn, q, text(sql), src, "failed", change)
+            if change is not None and done.highest is not None:
+                self.ctx.watermarks[q.key] = self.token(q, change, done.highest, src)
+            return
+        assert change is not None
+        try:
+            since, shown = read_token(token)
+        except ValueError as e:
+            raise self.ctx.error(f"query {q.key!r}: {e}", file=src, key=q.key) from None
+        body = sql.strip().rstrip(";")
+        column = conn.dialect.identifier_preparer.quote(change)
+        stmt = text(f"SELECT * FROM (\n{body}\n) AS cdc_q WHERE cdc_q.{column} >= :cdc_since").bindparams(
+            cdc_since=since)
+        changed_src = f"{src}?changed_since={shown}"
+        done = yield from self.run(conn, q, stmt, changed_src, f"failed reading the rows changed since {shown}",
+                                   change)
+        yield from self.keys(conn, q, body, done.names, src)
+        self.ctx.watermarks[q.key] = (token if done.highest is None
+                                      else self.token(q, change, done.highest, changed_src))
 
 
 def extract(ctx: ExtractContext) -> Iterator[Batch]:
@@ -249,6 +529,7 @@ def extract(ctx: ExtractContext) -> Iterator[Batch]:
     reader = _Reader(ctx)
     engine = reader.engine()
     queries = ctx.source.queries or {}
+    changes: dict[str, str] = getattr(ctx.source, "changes", None) or {}
     try:
         for q in QUERIES:
             sql = queries.get(q.key)
@@ -259,6 +540,6 @@ def extract(ctx: ExtractContext) -> Iterator[Batch]:
             except SQLAlchemyError as e:
                 raise reader.fail(q, "cannot connect", e) from None
             with conn:
-                yield from reader.run(conn, q, sql)
+                yield from reader.read(conn, q, sql, changes.get(q.key))
     finally:
         engine.dispose()

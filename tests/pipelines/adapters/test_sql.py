@@ -257,3 +257,109 @@ def test_unknown_account_columns_ignored_with_one_warning(sqlite_url: str) -> No
     assert t["account"]["account_id"].tolist() == ["ACC-1", "ACC-2"]
     assert [w.message for w in ctx.warnings.items] == [
         "query 'accounts' returns columns outside the account contract, ignored: note, flag"]
+
+
+def test_column_conversion_of_sqlite_values(tmp_path: Path) -> None:
+    """Each conversion on the values SQLite returns (int, float, text, bytes, NULL), mixed within a column
+    so that columns take both the column-wise and the value-by-value path."""
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE c (id, nm, opened, upd, blob_col, num_col)")
+        conn.exec_driver_sql("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)", [
+            (101, "  Acme  ", "2024-03-01 10:00:00", "2024-03-01 10:00:00", b"caf\xc3\xa9", 3.0),
+            (102.0, "", " 2024-02-30 ", "2024-03-01T10:00:00.5+01:00", b"\xff", 2.5),
+            ("X-3", None, "not a date", "2024-03-01", None, None),
+        ])
+        conn.exec_driver_sql("CREATE TABLE b (a, m, bal, deb, n)")
+        conn.exec_driver_sql("INSERT INTO b VALUES (?, ?, ?, ?, ?)", [
+            ("A", 202403, 1.0, "x", 2.5),
+            ("A", "2024-03-31", "1e3", 5, "7"),
+            ("A", "2024-3", None, 2.0, None),
+            ("A", " 202405 ", 4, None, 8),
+        ])
+    engine.dispose()
+    ctx, t, _ = run(url, {
+        "customers": "SELECT id AS source_id, nm AS name, opened AS opened_on, upd AS updated_at, "
+                     "blob_col AS photo, num_col AS score, blob_col AS name_en FROM c",
+        "balances": "SELECT a AS account_id, m AS month, bal AS balance, deb AS debit_amount, n AS txn_count FROM b"})
+    org = t["organization"]
+    assert org["source_id"].tolist() == ["101", "102", "X-3"]  # an integral float without ".0"
+    assert org["name"].tolist() == ["Acme", None, None]  # stripped; empty is NULL
+    assert org["opened_on"].tolist() == ["2024-03-01", "2024-02-30", "not a date"]  # bad dates passed on
+    assert org["updated_at"].tolist() == ["2024-03-01T10:00:00", "2024-03-01T10:00:00.500000+01:00", "2024-03-01"]
+    assert org["name_en"].tolist() == ["café", "\ufffd", None]  # bytes decoded, bad bytes replaced
+    assert [json.loads(x) if x else None for x in org["extra"]] == [
+        {"photo": "café", "score": 3.0}, {"photo": "\ufffd", "score": 2.5}, None]
+    bal = t["balance"]
+    assert bal["month"].tolist() == ["2024-03", "2024-03", "2024-3", "2024-05"]
+    assert bal["balance"].tolist()[:2] == [1.0, 1000.0] and pd.isna(bal["balance"][2]) and bal["balance"][3] == 4.0
+    assert pd.isna(bal["debit_amount"][0]) and bal["debit_amount"][1] == 5.0
+    assert bal["txn_count"].tolist()[1] == 7 and bal["txn_count"].tolist()[3] == 8
+    assert bal["txn_count"][[0, 2]].isna().all()
+    # One warning per bad value, in row order (then column order), naming the line.
+    assert [(w.line, w.message) for w in ctx.warnings.items if w.code == "bad_number"] == [
+        (1, "debit_amount 'x' is not a number; set to NULL"),
+        (1, "txn_count 2.5 is not a number; set to NULL"),
+    ]
+    assert all(w.file == f"{url}#balances" and w.key == "balances" for w in ctx.warnings.items if w.code == "bad_number")
+
+
+def test_conform_strings_values() -> None:
+    """conform() strips text, makes empty and missing values NULL, and writes other values as text."""
+    from pipelines.adapters.base import conform_strings
+
+    class Tag(str):
+        pass
+
+    cases = [
+        (["a", " b ", None, ""], ["a", "b", None, None]),
+        (["a", "b"], ["a", "b"]),
+        ([None, None], [None, None]),
+        (["a", float("nan"), 0, 1.5, "\u3000c\u3000"], ["a", None, "0", "1.5", "c"]),
+        (["a", pd.NA, False, b"", Tag(" t ")], ["a", None, "False", "b''", "t"]),
+    ]
+    for given, expected in cases:
+        out = conform_strings(pd.Series(given, index=[10 + i for i in range(len(given))], dtype="object"))
+        assert out.tolist() == expected and out.dtype == object and out.index.tolist()[0] == 10
+    assert conform_strings(pd.Series([1.0, None])).tolist() == ["1.0", None]
+
+
+@pytest.mark.postgres
+def test_postgres_value_types(pg_url: str, pg_schema: str) -> None:
+    """Decimal, float NaN/inf, dates, timestamps with and without zone, bytea and month as a date/int."""
+    s = pg_schema
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {s}.v (id numeric, ts timestamp, tstz timestamptz, d date, raw bytea, "
+                             "amount numeric, f float8, n numeric, m date, mi integer)")
+        conn.exec_driver_sql(f"INSERT INTO {s}.v VALUES "
+                             "(1.0, '2024-03-01 10:00:00.25', '2024-03-01 10:00:00+00', '2024-02-29', 'ab', 10.50, "
+                             "'NaN', 3.0, '2024-03-31', 202403), "
+                             "(2.50, '2024-03-02 00:00', NULL, NULL, NULL, 'NaN', 'Infinity', 2.5, NULL, 202404), "
+                             "(1e20, NULL, NULL, NULL, NULL, -0.000, 1e300, 'NaN', '1999-12-01', NULL)")
+    engine.dispose()
+    ctx, t, _ = run(pg_url, {
+        "customers": f"SELECT id AS source_id, 'n' AS name, ts AS updated_at, ts AS opened_on, d AS name_en, "
+                     f"raw AS registration_number, amount AS score, f AS ratio FROM {s}.v ORDER BY ts",
+        "balances": f"SELECT id::text AS account_id, m AS month, amount AS balance, f AS debit_amount, "
+                    f"n AS txn_count FROM {s}.v ORDER BY ts",
+        "accounts": f"SELECT id AS account_id, 'c' AS source_id, tstz AS opened_on FROM {s}.v ORDER BY ts"})
+    org = t["organization"]
+    assert org["source_id"].tolist() == ["1", "2.50", "100000000000000000000"]
+    assert org["updated_at"].tolist() == ["2024-03-01T10:00:00.250000", "2024-03-02T00:00:00", None]
+    assert org["opened_on"].tolist() == ["2024-03-01", "2024-03-02", None]  # a timestamp cut to its date
+    assert org["name_en"].tolist() == ["2024-02-29", None, None]
+    assert org["registration_number"].tolist() == ["ab", None, None]
+    assert [json.loads(x) for x in org["extra"]] == [
+        {"score": 10.5, "ratio": None}, {"score": "NaN", "ratio": None}, {"score": 0, "ratio": 1e300}]
+    assert t["account"]["opened_on"].tolist()[0] == "2024-03-01"
+    bal = t["balance"]
+    assert bal["month"].tolist() == ["2024-03", None, "1999-12"]
+    assert bal["balance"].tolist()[0] == 10.5 and pd.isna(bal["balance"][1]) and bal["balance"][2] == 0.0
+    assert pd.isna(bal["debit_amount"][0]) and pd.isna(bal["debit_amount"][1]) and bal["debit_amount"][2] == 1e300
+    assert bal["txn_count"].tolist()[0] == 3 and bal["txn_count"][1:].isna().all()
+    assert [(w.line, w.message) for w in ctx.warnings.items if w.code == "bad_number"] == [
+        (2, "txn_count Decimal('2.5') is not a number; set to NULL"),
+        (3, "txn_count Decimal('NaN') is not a number; set to NULL"),
+    ]

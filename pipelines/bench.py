@@ -360,8 +360,10 @@ def change_crm(sample: Path, share: float) -> int:
         ids = [r[0] for r in con.execute("SELECT source_id FROM customers ORDER BY source_id")]
         step = max(1, round(1 / share))
         changed = ids[::step]
-        con.executemany("UPDATE customers SET name = name || ' Trading', city = 'Leeds' WHERE source_id = ?",
-                        [(i,) for i in changed])
+        # The CRM stamps every change, as change-data capture (config `changes`) expects.
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        con.executemany("UPDATE customers SET name = name || ' Trading', city = 'Leeds', updated_at = ? "
+                        "WHERE source_id = ?", [(stamp, i) for i in changed])
         con.commit()
     finally:
         con.close()

@@ -7,6 +7,7 @@ and bad database URLs fail before any work, with a message naming the key and th
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from pipelines.errors import ConfigError
 
 FILE_FORMATS = ("gleif_lei_xml", "gleif_rr_xml", "companies_house_csv", "cn_registry_csv", "sec_fsds")
 FORMATS = (*FILE_FORMATS, "sql")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 # Default survivorship order of formats when a config gives no source priority: registers first.
 DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds", "sql", "gleif_rr_xml")
@@ -47,6 +49,10 @@ class SourceConfig(_Strict):
     path: Path | None = None
     url: str | None = None
     queries: dict[str, str] | None = None
+    # Change-data capture for `sql` sources: query key -> the column holding each row's last update time.
+    # An incremental run then reads only the rows updated at or after the previous load's latest value,
+    # plus the keys of all rows (to see deletions), and keeps the other rows from the previous landing.
+    changes: dict[str, str] | None = None
     encoding: str = "utf-8"
     # Rows per batch handed from the adapter to the loader; bounds memory.
     chunk_size: Annotated[int, Field(gt=0)] = 50_000
@@ -76,11 +82,16 @@ class SourceConfig(_Strict):
                 raise ValueError(f"unknown queries {sorted(unknown)}; allowed: customers, accounts, balances")
             if self.path is not None:
                 raise ValueError("format 'sql' takes 'url', not 'path'")
+            for key, column in (self.changes or {}).items():
+                if key not in self.queries:
+                    raise ValueError(f"changes: {key!r} is not one of the configured queries ({', '.join(self.queries)})")
+                if not _IDENTIFIER.match(column):
+                    raise ValueError(f"changes.{key}: {column!r} is not a plain column name (letters, digits, _)")
         else:
             if self.path is None:
                 raise ValueError(f"format {self.format!r} needs 'path'")
-            if self.url or self.queries:
-                raise ValueError(f"format {self.format!r} takes 'path', not 'url'/'queries'")
+            if self.url or self.queries or self.changes:
+                raise ValueError(f"format {self.format!r} takes 'path', not 'url'/'queries'/'changes'")
         return self
 
 

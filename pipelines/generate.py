@@ -429,6 +429,7 @@ sources:
       customers: "SELECT %s FROM customers"
       accounts: "SELECT %s FROM accounts"
       balances: "SELECT %s FROM balances"
+    changes: {customers: updated_at}
 """ % (", ".join(CUSTOMER_COLUMNS), ", ".join(ACCOUNT_COLUMNS), ", ".join(BALANCE_COLUMNS))
 
 LEI_NS = ('xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'

@@ -84,7 +84,8 @@ def _where(src: Any) -> str:
 
 def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, docs: Path,
                      fingerprints: dict[str, str | None] | None = None,
-                     reused: dict[str, str] | None = None) -> ValidationReport:
+                     reused: dict[str, str] | None = None,
+                     watermarks: dict[str, dict[str, str]] | None = None) -> ValidationReport:
     """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
 
     Creates run_quarantine, run_quality, run_identifier_quality, run_source_load and run_validation in
@@ -94,6 +95,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     """
     fingerprints = fingerprints or {}
     reused = reused or {}
+    watermarks = watermarks or {}
     from pipelines.validation import Validator  # Great Expectations: imported by this stage only
 
     validator = Validator(docs_dir=docs)
@@ -149,7 +151,9 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
             c = dq.identifier_classes(kept)
             c.insert(0, "run_id", run_id)
             classes.append(c)
-        loads.append((run_id, src.name, src.format, table, len(frame), populated, fingerprints.get(src.name)))
+        marks = watermarks.get(src.name)
+        loads.append((run_id, src.name, src.format, table, len(frame), populated, fingerprints.get(src.name),
+                      json.dumps(marks, sort_keys=True) if marks else None))
         stats = outcome.statistics
         results.append((run_id, suite, src.name, not batch_failures, stats.get("evaluated_expectations"),
                         len(bad), json.dumps({"batch_failures": batch_failures}, ensure_ascii=False)))
@@ -163,7 +167,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     _store(con, "run_identifier_quality", classes, None, "identifier_quality")
     con.execute("CREATE OR REPLACE TABLE run_source_load AS SELECT * FROM source_load LIMIT 0")
     con.executemany("INSERT INTO run_source_load BY NAME SELECT ? AS run_id, ? AS source, ? AS format, "
-                    "? AS \"table\", ? AS rows, ?::VARCHAR[] AS populated, ? AS fingerprint", loads)
+                    "? AS \"table\", ? AS rows, ?::VARCHAR[] AS populated, ? AS fingerprint, ? AS watermarks", loads)
     con.execute("CREATE OR REPLACE TABLE run_validation AS SELECT * FROM validation_result LIMIT 0")
     con.executemany("INSERT INTO run_validation VALUES (?, ?, ?, ?, ?, ?, ?)", results)
     # Quarantined rows are not loaded.
@@ -189,7 +193,7 @@ def _carry_over(con: duckdb.DuckDBPyConnection, source: str, prev_run: str, run_
         target.append(frame)
         if table == "quarantine":
             quarantined = len(frame[["file", "line"]].drop_duplicates())
-    for row in con.execute('SELECT source, format, "table", rows, populated, fingerprint FROM source_load '
+    for row in con.execute('SELECT source, format, "table", rows, populated, fingerprint, watermarks FROM source_load '
                            "WHERE run_id = $r AND source = $s", params).fetchall():
         loads.append((run_id, *row))
     for row in con.execute("SELECT suite, batch, success, evaluated, failed_rows, detail FROM validation_result "
@@ -213,24 +217,42 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, parts: list[pd.DataFrame],
     con.unregister("tmp_store")
 
 
-def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path) -> None:
-    """Validate the run's standardised records and golden records before they are published."""
+# Output tables checked before publishing: (suite, staging table, its key, the rows an incremental run
+# computed again). Names are constants, never input.
+OUTPUTS = (
+    ("organization_record", "new_organization_record", "rid",
+     "rid IN (SELECT rid FROM run_changed) OR golden_id IN (SELECT golden_id FROM affected)"),
+    ("golden_organization", "new_golden_organization", "golden_id", "golden_id IN (SELECT golden_id FROM affected)"),
+)
+
+
+def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, incremental: bool = False) -> None:
+    """Validate the run's standardised records and golden records before they are published.
+
+    An incremental run validates the rows it computed again (the others passed when they were made) with
+    the suites, and the key's uniqueness over the whole table."""
     from pipelines.validation import Validator
 
     validator = Validator(docs_dir=docs)
     failures: list[str] = []
-    for suite, table in (("organization_record", "new_organization_record"),
-                         ("golden_organization", "new_golden_organization")):
+    for suite, table, key, recomputed in OUTPUTS:
         # List columns are not checked by the suites and make GX's batch hashing slow: leave them out.
         lists = [c for c, t in con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
                                            f"WHERE table_name = '{table}'").fetchall() if t.endswith("[]")]
         exclude = f" EXCLUDE ({', '.join(lists)})" if lists else ""
-        frame = con.execute(f"SELECT *{exclude} FROM {table}").df()
-        outcome = validator.validate(suite, frame, batch=suite, run_id=run_id)
+        where = f" WHERE {recomputed}" if incremental else ""
+        frame = con.execute(f"SELECT *{exclude} FROM {table}{where}").df()
+        params = {"min_rows": 0} if incremental else None
+        outcome = validator.validate(suite, frame, batch=suite, run_id=run_id, params=params)
         failures += [_describe(suite, f) for f in outcome.batch_failures]
         if len(outcome.row_failures):
             rf = outcome.row_failures.head(5)
             failures += [f"{suite}: rule {r.rule} failed on row {r.row} (value {r.value!r})" for r in rf.itertuples()]
+        if incremental:
+            rows, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchall()[0]
+            if rows == 0 or rows != distinct:
+                failures.append(f"{suite}: {rows} rows, {distinct} distinct {key} values (expected at least one "
+                                "row and unique keys)")
     validator.build_docs()
     if failures:
         raise ValidationFailed("output validation failed; nothing was published:\n  " + "\n  ".join(failures))

@@ -31,13 +31,13 @@ import pyarrow.parquet as pq
 from mdm import clustering, golden_ids, matching, survivorship
 from mdm.scoring import FellegiSunter
 from mdm.schema import TABLES, arrow_schema
-from mdm.standardise import STANDARDISE_VERSION, identity_keys, standardise_records
+from mdm.standardise import ID_COLUMNS, STANDARDISE_VERSION, identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
 from pipelines.decisions import read_decisions, read_overrides
 from pipelines.errors import MdmError, SourceError, WarningLog
 from pipelines.stages import STAGES
-from pipelines.warehouse import Warehouse, query_sql, run_sql
+from pipelines.warehouse import Warehouse, query_sql, run_sql, sql_text
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,13 @@ INCREMENTAL_MAX_SHARE = 0.2
 # sql/golden/<step>.sql files run at publish after the run's tables are swapped in (parameters $run, $now).
 GOLDEN_STEPS: tuple[str, ...] = ("history", "hierarchy", "financials")
 WORK_DB = "work.duckdb"
+# Where a changes-only read of a database source lands the keys of all its rows (removed after the merge).
+KEYS_DIR = "_keys"
+# The natural key of each table a database source fills: rows of a changes-only read replace the ones
+# with the same key.
+XREF_COLUMNS = ("source", "source_id", "golden_id", "rid", "match_rule", "id_origin", "cluster_key", "run_id")
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {"organization": ("source_id",), "account": ("account_id",),
+                                            "balance": ("account_id", "month")}
 
 Progress = Callable[[str, int, int | None], None]  # (message, done, total)
 
@@ -121,28 +128,42 @@ class Run:
 
         In an incremental run a file source whose fingerprint (its bytes, format, encoding and the
         adapter's code) equals the one of its last published load is not parsed again: that load's
-        landing is linked into this run, with its warnings."""
+        landing is linked into this run, with its warnings. A database source with change columns
+        (``changes``) and an unchanged query config reads only the rows updated since its last load
+        and the keys of all rows; :meth:`_merge_changes` completes the landing from the last one."""
         raw_root = self.dir / "raw"
         counts: dict[str, int] = {}
         issues: list[tuple] = []
         files: dict[str, list[str]] = {t: [] for t in TABLES}
-        previous = self._previous_fingerprints() if self.config.incremental else {}
-        fingerprints: dict[str, str | None] = {}
+        previous = self._previous_loads() if self.config.incremental else {}
+        fingerprints: dict[str, str] = {}
+        watermarks: dict[str, dict[str, str]] = {}
         reused: dict[str, str] = {}
+        changes: dict[str, dict[str, Any]] = {}
         for src in self.config.sources:
             fp = source_fingerprint(src)
             fingerprints[src.name] = fp
             prev = previous.get(src.name)
-            if fp is not None and prev is not None and prev[0] == fp:
-                landing = self.wh.root / "raw" / src.name / f"load={prev[1]}"
-                if landing.is_dir():
-                    counts[src.name] = self._link_landing(landing, raw_root / src.name, files)
-                    issues += self._previous_warnings(src.name, prev[1])
-                    reused[src.name] = prev[1]
-                    continue
-            counts[src.name] = self._extract_source(src, raw_root, files, issues, progress)
+            landing = self.wh.root / "raw" / src.name / f"load={prev[1]}" if prev is not None else None
+            same = prev is not None and prev[0] == fp and landing is not None and landing.is_dir()
+            if same and src.path is not None:
+                counts[src.name] = self._link_landing(landing, raw_root / src.name, files)  # type: ignore[arg-type]
+                issues += self._previous_warnings(src.name, prev[1])  # type: ignore[index]
+                reused[src.name] = prev[1]  # type: ignore[index]
+                continue
+            since = prev[2] if same and prev is not None else {}
+            ctx = ExtractContext(src, WarningLog(), since=dict(since))
+            counts[src.name] = self._extract_source(ctx, raw_root, files, issues, progress)
+            if ctx.watermarks:
+                watermarks[src.name] = dict(ctx.watermarks)
+            if since:
+                assert landing is not None
+                changed = counts[src.name]
+                counts[src.name] = self._merge_changes(src, since, landing, raw_root / src.name, files)
+                changes[src.name] = {"base_load": prev[1], "since": since, "changed_rows": changed}  # type: ignore[index]
         state = self.state()
         state["fingerprints"] = fingerprints
+        state["watermarks"] = watermarks
         state["reused_loads"] = reused
         self.save_state(state)
         con = self.connect()
@@ -158,18 +179,24 @@ class Run:
             rows = sum(con.execute(f"SELECT count(*) FROM raw_{t}").fetchone()[0] for t in TABLES)
         finally:
             con.close()
-        reused = self.state().get("reused_loads", {})
         return StageResult("extract", rows, rows, detail={"organization_rows_read": counts, "warnings": len(issues),
-                                                          "reused_loads": reused})
+                                                          "reused_loads": reused, "changes": changes})
 
-    def _extract_source(self, src: Any, raw_root: Path, files: dict[str, list[str]], issues: list[tuple],
+    def _extract_source(self, ctx: ExtractContext, raw_root: Path, files: dict[str, list[str]], issues: list[tuple],
                         progress: Progress | None) -> int:
-        ctx = ExtractContext(src, WarningLog())
+        src = ctx.source
         adapter = get_adapter(src.format)
         n_org = 0
         part = 0
         try:
             for batch in adapter(ctx):
+                if batch.keys_only:  # the keys of every row of a changes-only read (see _merge_changes)
+                    out = raw_root / src.name / KEYS_DIR / batch.table / f"part-{part:05d}.parquet"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    keys = pa.schema([(c, pa.string()) for c in batch.frame.columns])  # natural keys are text
+                    pq.write_table(pa.Table.from_pandas(batch.frame, schema=keys, preserve_index=False), out)
+                    part += 1
+                    continue
                 frame = conform(batch.table, batch.frame, ctx)
                 if frame.empty:
                     continue
@@ -197,17 +224,51 @@ class Run:
                            f"{hidden} more warnings not listed ({ctx.warnings.counts})"))
         return n_org
 
-    def _previous_fingerprints(self) -> dict[str, tuple[str, str]]:
-        """source -> (fingerprint, run id) of its last published load."""
+    def _merge_changes(self, src: Any, since: dict[str, str], base: Path, target: Path,
+                       files: dict[str, list[str]]) -> int:
+        """Complete a changes-only read of a database source into a whole landing: for each table read
+        by changes, the rows of the last landing (``base``) whose key is still in the source and was not
+        read again are kept beside the changed rows. Returns the organisation rows of the landing."""
+        from pipelines.adapters.sql import QUERIES
+
+        tables = {q.table for q in QUERIES if q.key in since}
+        con = duckdb.connect()
+        try:
+            for table in sorted(tables):
+                old = sorted(str(p) for p in (base / table).glob("*.parquet"))
+                keys = sorted(str(p) for p in (target / KEYS_DIR / table).glob("*.parquet"))
+                if not old or not keys:
+                    continue  # nothing to keep: no earlier rows, or no rows left in the source
+                changed = [f for f in files[table] if Path(f).is_relative_to(target)]
+                using = ", ".join(NATURAL_KEYS[table])  # constants, never config
+                # The landing folders are named load=<run>: not a Hive partition column.
+                sql = (f"SELECT o.* FROM read_parquet($old, hive_partitioning = false) o "
+                       f"SEMI JOIN read_parquet($keys) k USING ({using}) "
+                       + (f"ANTI JOIN read_parquet($changed) c USING ({using}) " if changed else "")
+                       + "ORDER BY o.src_file, o.src_line")
+                params = {"old": old, "keys": keys} | ({"changed": changed} if changed else {})
+                kept = con.sql(sql, params=params).to_arrow_table()
+                if kept.num_rows:
+                    out = target / table / "kept-00000.parquet"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    pq.write_table(kept.cast(arrow_schema(table)), out, compression="zstd")
+                    files[table].insert(0, str(out))
+        finally:
+            con.close()
+        shutil.rmtree(target / KEYS_DIR, ignore_errors=True)
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in files["organization"] if Path(f).is_relative_to(target))
+
+    def _previous_loads(self) -> dict[str, tuple[str, str, dict[str, str]]]:
+        """source -> (fingerprint, run id, watermarks) of its last published load."""
         con = self.connect()
         try:
             rows = con.execute(
-                "SELECT source, fingerprint, run_id FROM (SELECT *, row_number() OVER "
+                "SELECT source, fingerprint, run_id, watermarks FROM (SELECT *, row_number() OVER "
                 "(PARTITION BY source ORDER BY run_id DESC) AS rn FROM source_load) "
                 "WHERE rn = 1 AND fingerprint IS NOT NULL").fetchall()
         finally:
             con.close()
-        return {s: (fp, r) for s, fp, r in rows}
+        return {s: (fp, r, json.loads(w) if w else {}) for s, fp, r, w in rows}
 
     @staticmethod
     def _link_landing(landing: Path, target: Path, files: dict[str, list[str]]) -> int:
@@ -250,7 +311,8 @@ class Run:
             state = self.state()
             report = quality.validate_sources(con, self.config, self.run_id, docs,
                                               fingerprints=state.get("fingerprints", {}),
-                                              reused=state.get("reused_loads", {}))
+                                              reused=state.get("reused_loads", {}),
+                                              watermarks=state.get("watermarks", {}))
             run_sql(con, "staging/stg_organization")
             rejects = query_sql(con, "staging/rejects").fetchall()
             if rejects:
@@ -350,7 +412,6 @@ class Run:
                 con.unregister("tmp_det")
                 pairs, model, detail = matching.match_records(std, self._settings(), model=model,
                                                               decisions=decisions, only=changed, also=also)
-                detail["reused_pairs"] = con.execute("SELECT count(*) FROM kept_pairs").fetchall()[0][0]
             else:
                 pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions)
             detail["incremental"] = incremental
@@ -358,13 +419,16 @@ class Run:
             params["run_id"] = self.run_id
             pairs["run_id"] = self.run_id
             con.register("tmp_pairs", pairs)
+            # The pairs scored in this run: the clustering of an incremental run starts from their records.
+            con.execute("CREATE OR REPLACE TABLE run_rescored AS SELECT rid_a, rid_b FROM tmp_pairs")
             if incremental:
-                con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM (SELECT *, $run AS run_id "
-                            "FROM kept_pairs UNION ALL BY NAME SELECT * FROM tmp_pairs) ORDER BY rid_a, rid_b",
-                            {"run": self.run_id})
+                con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT *, $run AS run_id "
+                            "FROM kept_pairs UNION ALL BY NAME SELECT * FROM tmp_pairs", {"run": self.run_id})
+                detail["reused_pairs"] = con.execute("SELECT count(*) FROM new_match_pair").fetchall()[0][0] - len(pairs)
             else:
                 con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM tmp_pairs ORDER BY rid_a, rid_b")
             con.unregister("tmp_pairs")
+            matched = con.execute("SELECT count(*) FROM new_match_pair WHERE band = 'match'").fetchall()[0][0]
             con.register("tmp_model", params)
             con.execute("CREATE OR REPLACE TABLE new_match_model AS SELECT * FROM tmp_model")
             con.unregister("tmp_model")
@@ -372,46 +436,78 @@ class Run:
                         {"v": fingerprint, "run": self.run_id})
         finally:
             con.close()
-        return StageResult("match", len(std), int((pairs["band"] == "match").sum()), detail=detail)
+        return StageResult("match", len(std), int(matched), detail=detail)
 
     def cluster(self, progress: Progress | None = None) -> StageResult:
+        """Cluster the matched records and give each cluster its persistent golden id. After an
+        incremental match only the records whose clusters may have changed (sql/staging/cluster_scope*.sql:
+        new or changed records, the ends of newly scored pairs, and everything linked to them or sharing
+        a golden record with them) are clustered again; the others keep their clusters and ids."""
         con = self.connect()
         try:
-            std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
-            pairs = con.execute("SELECT * FROM new_match_pair").df()
-            idents = identity_keys(std)
-            det = pairs[pairs["rule"] != "score"]
-            scored = pairs[pairs["rule"] == "score"]
             decisions = read_decisions(self.config.matching.decisions)
             must = decisions[decisions.is_match.astype(bool)]
             cannot = decisions[~decisions.is_match.astype(bool)]
-            clusters, refused = clustering.cluster(std["rid"].tolist(), idents, det, scored,
+            matched = next(r for r in self.state()["results"] if r["stage"] == "match")
+            incremental = bool(matched["detail"].get("incremental")) and self._has_table(con, "xref")
+            if incremental:
+                con.register("decision_links", must[["rid_a", "rid_b"]])
+                run_sql(con, "staging/cluster_scope")
+                while con.execute(sql_text("staging/cluster_scope_grow")).fetchall()[0][0]:
+                    pass
+                con.unregister("decision_links")
+                where = "WHERE rid IN (SELECT rid FROM cluster_scope)"
+                pair_where = ("WHERE rid_a IN (SELECT rid FROM cluster_scope) "
+                              "AND rid_b IN (SELECT rid FROM cluster_scope)")
+            else:
+                where = pair_where = ""
+            id_cols = ", ".join(ID_COLUMNS)  # constants of mdm.standardise
+            std = con.execute(f"SELECT rid, source, source_format, source_id, {id_cols} FROM std_organization "
+                              f"{where} ORDER BY rid").df()
+            pairs = con.execute(f"SELECT rid_a, rid_b, rule, band, score FROM new_match_pair {pair_where} "
+                                "ORDER BY rid_a, rid_b").df()
+            det = pairs[pairs["rule"] != "score"]
+            scored = pairs[pairs["rule"] == "score"]
+            clusters, refused = clustering.cluster(std["rid"].tolist(), identity_keys(std), det, scored,
                                                    must_link=zip(must.rid_a, must.rid_b),
                                                    cannot_link=zip(cannot.rid_a, cannot.rid_b))
-            previous, minted, taken = self._previous_ids(con)
+            previous, minted, taken = self._previous_ids(con, scoped=incremental)
             assigned, redirects = golden_ids.assign(clusters, previous, minted, taken)
             assigned = assigned.merge(std[["rid", "source", "source_id"]], on="rid")
             assigned["run_id"] = self.run_id
-            con.register("xref_df", assigned[["source", "source_id", "golden_id", "rid", "match_rule", "id_origin",
-                                              "cluster_key", "run_id"]])
-            con.execute("CREATE OR REPLACE TABLE new_xref AS SELECT * FROM xref_df ORDER BY source, source_id")
+            con.register("xref_df", assigned[list(XREF_COLUMNS)])
+            columns = ", ".join(XREF_COLUMNS)
+            if incremental:
+                # Records outside the scope keep their cluster and golden id.
+                con.execute(
+                    f"CREATE OR REPLACE TABLE new_xref AS SELECT {columns} FROM (SELECT * FROM xref_df UNION ALL "
+                    "SELECT * REPLACE ('kept' AS id_origin, $run AS run_id) FROM xref "
+                    "WHERE rid NOT IN (SELECT rid FROM cluster_scope) AND rid IN (SELECT rid FROM std_organization)"
+                    ") ORDER BY source, source_id", {"run": self.run_id})
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE new_xref AS SELECT {columns} FROM xref_df ORDER BY source, source_id")
             con.unregister("xref_df")
             redirects["run_id"] = self.run_id
             con.register("red_df", redirects[["retired_id", "surviving_id", "run_id", "reason"]])
             con.execute("CREATE OR REPLACE TABLE new_redirect AS SELECT * FROM red_df")
             con.unregister("red_df")
+            n_golden = con.execute("SELECT count(DISTINCT golden_id) FROM new_xref").fetchall()[0][0]
         finally:
             con.close()
-        n_golden = assigned["golden_id"].nunique()
         return StageResult("cluster", len(std), int(n_golden),
-                           detail={"refused_merges": refused, "redirects": len(redirects),
+                           detail={"incremental": incremental, "clustered": len(std), "refused_merges": refused,
+                                   "redirects": len(redirects),
                                    "new_ids": int((assigned.drop_duplicates("golden_id")["id_origin"] == "new").sum())})
 
-    def _previous_ids(self, con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, int], set[str]]:
-        has_xref = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'xref'").fetchone()[0]
+    def _previous_ids(self, con: duckdb.DuckDBPyConnection, scoped: bool = False
+                      ) -> tuple[dict[str, str], dict[str, int], set[str]]:
+        """(rid -> golden id of the last published run, golden id -> minted order, every id issued).
+        ``scoped``: only the records of cluster_scope and those that left the sources."""
         previous: dict[str, str] = {}
-        if has_xref:
-            previous = dict(con.execute("SELECT rid, golden_id FROM xref").fetchall())
+        if self._has_table(con, "xref"):
+            where = ("WHERE rid IN (SELECT rid FROM cluster_scope) OR rid NOT IN (SELECT rid FROM std_organization)"
+                     if scoped else "")
+            previous = dict(con.execute(f"SELECT rid, golden_id FROM xref {where}").fetchall())
         reg = con.execute("SELECT golden_id, minted_seq FROM golden_id_registry").fetchall()
         return previous, {g: s for g, s in reg}, {g for g, _ in reg}
 
@@ -473,7 +569,7 @@ class Run:
             n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]
             from pipelines import quality
 
-            quality.validate_outputs(con, self.run_id, self.dir / "docs")
+            quality.validate_outputs(con, self.run_id, self.dir / "docs", incremental=bool(incremental))
         finally:
             con.close()
         return StageResult("survive", len(rec), n_golden,
@@ -518,7 +614,7 @@ class Run:
             con.execute("INSERT INTO run_log VALUES ($run, 'publish', $s, $f, $i, $o, 'success', NULL)",
                         {"run": self.run_id, "s": started, "f": finished, "i": golden_n, "o": golden_n})
             con.execute("DROP TABLE IF EXISTS std_organization")
-            for t in ("stg_organization", "raw_organization", "run_issue", "new_redirect", "run_quarantine", "run_changed",
+            for t in ("stg_organization", "raw_organization", "run_issue", "new_redirect", "run_quarantine", "run_changed", "run_rescored",
                       "run_quality", "run_identifier_quality", "run_source_load", "run_validation"):
                 con.execute(f"DROP TABLE IF EXISTS {t}")
             con.execute("COMMIT")
@@ -554,16 +650,21 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return table
 
 
-def source_fingerprint(src: Any) -> str | None:
-    """A digest of everything a file source's landing depends on: its bytes (every file of a folder),
-    format, encoding and the adapter's code; None for database sources (always read again)."""
-    if src.path is None:
-        return None
+def source_fingerprint(src: Any) -> str:
+    """A digest of everything a source's landing depends on besides the data of a database: format,
+    encoding and the adapter's code; for a file source its bytes (every file of a folder), for a
+    database source its URL (password hidden), queries and change columns."""
     h = hashlib.sha256()
     h.update(json.dumps({"format": src.format, "encoding": src.encoding}, sort_keys=True).encode())
     code = sorted(Path(inspect.getsourcefile(conform)).parent.glob("*.py"))  # every adapter module
     for module_file in [*code, Path(inspect.getsourcefile(arrow_schema))]:
         h.update(module_file.read_bytes())
+    if src.path is None:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(src.url).render_as_string(hide_password=True)
+        h.update(json.dumps({"url": url, "queries": src.queries, "changes": src.changes}, sort_keys=True).encode())
+        return h.hexdigest()
     paths = sorted(p for p in src.path.rglob("*") if p.is_file()) if src.path.is_dir() else [src.path]
     for p in paths:
         h.update(str(p.relative_to(src.path) if src.path.is_dir() else p.name).encode())

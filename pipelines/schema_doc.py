@@ -335,8 +335,11 @@ RELATIONS: dict[str, Doc] = {
         "table": "Canonical table (organization, relationship, financial_fact, account, balance).",
         "rows": "Rows loaded.",
         "populated": "Canonical columns with at least one value.",
-        "fingerprint": "Fingerprint of the source's input (its bytes, format, encoding and adapter code); an "
-                       "incremental run does not parse again a source whose fingerprint is unchanged."}),
+        "fingerprint": "Fingerprint of the source's input: format, encoding and adapter code, plus a file's bytes or "
+                       "a database's URL, queries and change columns. An incremental run does not parse again a file "
+                       "whose fingerprint is unchanged, and reads only the changed rows of such a database.",
+        "watermarks": "Database sources with change columns: per query, the latest update time read (JSON); the "
+                      "next incremental run reads the rows updated at or after it."}),
     "validation_result": Doc("Great Expectations suite results per run and batch.", {
         "suite": "Expectation suite.",
         "batch": "What was validated (a source's landing, organisation records, golden records).",

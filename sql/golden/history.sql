@@ -7,10 +7,12 @@
 -- them: the row as JSON, NULL-valued attributes dropped and keys sorted, so adding a column (empty until a
 -- source fills it) or reordering columns does not open a new version of every record.
 
+-- Only the golden records computed by this run ($run) can differ from their current version: an
+-- incremental run carries the others over unchanged, with the run id that computed them.
 CREATE OR REPLACE TEMP TABLE _golden_hash AS
 WITH j AS (
     SELECT g.golden_id, to_json(g) AS doc
-    FROM (SELECT * EXCLUDE (run_id) FROM golden_organization) AS g
+    FROM (SELECT * EXCLUDE (run_id) FROM golden_organization WHERE run_id = $run) AS g
 )
 SELECT golden_id,
        md5(to_json(list_filter(
@@ -38,7 +40,8 @@ WHERE EXISTS (SELECT 1 FROM golden_organization_history AS cur
 UPDATE golden_organization_history AS cur
 SET valid_to = CAST($now AS TIMESTAMP)
 WHERE cur.valid_to IS NULL
-  AND NOT EXISTS (SELECT 1 FROM _golden_hash AS h WHERE h.golden_id = cur.golden_id AND h.row_hash = cur.row_hash);
+  AND (cur.golden_id NOT IN (SELECT golden_id FROM golden_organization)
+       OR EXISTS (SELECT 1 FROM _golden_hash AS h WHERE h.golden_id = cur.golden_id AND h.row_hash <> cur.row_hash));
 
 -- Append the new versions by column name. The table is rebuilt (UNION ALL BY NAME) so that columns that
 -- golden_organization gained since the last publish join the history (NULL in older versions) and a

@@ -80,3 +80,4 @@ CREATE TABLE IF NOT EXISTS run_state (
 );
 -- Added after the first release: the digest of a file source's load (incremental runs skip unchanged files).
 ALTER TABLE source_load ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
+ALTER TABLE source_load ADD COLUMN IF NOT EXISTS watermarks VARCHAR;

@@ -165,7 +165,7 @@ def test_new_columns_join_the_history_without_new_versions_until_filled() -> Non
     # filling the new column and the formerly all-NULL one opens versions for the rows that changed
     con.execute("UPDATE golden_organization SET ein = '12-3456789', run_id = 'r3' WHERE golden_id = 'G1'")
     con.execute("CREATE OR REPLACE TABLE golden_organization AS SELECT * REPLACE (CASE golden_id WHEN 'G2' "
-                "THEN '110000000000001' END AS cn_registration_number) FROM golden_organization")
+                "THEN '110000000000001' END AS cn_registration_number, 'r3' AS run_id) FROM golden_organization")
     h3 = publish(con, "r3", "2024-03-01 00:00:00")
     assert len(h3) == 4
     cur = h3[h3["valid_to"].isna()].set_index("golden_id")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -45,10 +46,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # About 1% of the CRM changes: two names edited, one customer added, one removed.
     con = sqlite3.connect(sample / "internal" / "crm.sqlite")
     ids = [r[0] for r in con.execute("SELECT source_id FROM customers ORDER BY source_id LIMIT 3")]
-    con.execute("UPDATE customers SET name = name || ' Trading' WHERE source_id = ?", (ids[0],))
-    con.execute("UPDATE customers SET city = 'Leeds' WHERE source_id = ?", (ids[1],))
+    # Customers stamped with the latest update time are read again too (the watermark is inclusive).
+    boundary = {r[0] for r in con.execute(
+        "SELECT source_id FROM customers WHERE updated_at = (SELECT max(updated_at) FROM customers)")}
+    # The CRM stamps every change (the sample config reads customers by change-data capture on updated_at).
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    con.execute("UPDATE customers SET name = name || ' Trading', updated_at = ? WHERE source_id = ?", (stamp, ids[0]))
+    con.execute("UPDATE customers SET city = 'Leeds', updated_at = ? WHERE source_id = ?", (stamp, ids[1]))
     con.execute("INSERT INTO customers (source_id, name, country, city, updated_at) "
-                "VALUES ('CUSTNEW0001', 'Brand New Widgets Ltd', 'GB', 'York', '2026-11-01')")
+                "VALUES ('CUSTNEW0001', 'Brand New Widgets Ltd', 'GB', 'York', ?)", (stamp,))
     con.execute("DELETE FROM accounts WHERE source_id = ?", (ids[2],))
     con.execute("DELETE FROM customers WHERE source_id = ?", (ids[2],))
     con.commit()
@@ -56,7 +62,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     second = runner.run(_config(sample, wh, tmp / "mdm.yaml"))
     # The same change run as a full run, from the same published state.
     full = runner.run(_config(sample, before, tmp / "full.yaml", incremental=False))
-    return {"wh": wh, "full_wh": before, "first": first, "second": second, "full": full, "changed": ids}
+    read_again = ({ids[0], ids[1], "CUSTNEW0001"} | boundary) - {ids[2]}
+    return {"wh": wh, "full_wh": before, "first": first, "second": second, "full": full, "changed": ids,
+            "read_again": read_again}
 
 
 def test_unchanged_files_are_linked_not_parsed(runs: dict) -> None:
@@ -66,6 +74,20 @@ def test_unchanged_files_are_linked_not_parsed(runs: dict) -> None:
     validate = _detail(runs["wh"], runs["second"].run_id, "validate")
     assert validate["suites"]["gleif"]["reused_from"] == runs["first"].run_id
     assert "reused_from" not in validate["suites"]["crm"]        # a database is always read again
+
+
+def test_a_database_with_change_columns_reads_only_changed_rows(runs: dict) -> None:
+    """The CRM's customers are read by change-data capture on updated_at: two edited and one new customer
+    are read; the removed one is seen through the key query; the landing is whole again."""
+    detail = _detail(runs["wh"], runs["second"].run_id, "extract")
+    crm = detail["changes"]["crm"]
+    assert crm["base_load"] == runs["first"].run_id and set(crm["since"]) == {"customers"}
+    assert crm["changed_rows"] == len(runs["read_again"]) < 6
+    full = _detail(runs["full_wh"], runs["full"].run_id, "extract")
+    assert full["changes"] == {} and full["organization_rows_read"]["crm"] == detail["organization_rows_read"]["crm"]
+    marks = query_warehouse(runs["wh"], "SELECT run_id, watermarks FROM source_load WHERE source = 'crm' ORDER BY run_id")
+    first, second = (json.loads(w) for _, w in marks)
+    assert set(first) == set(second) == {"customers"} and first != second  # the new stamp moved it on
     assert (runs["wh"] / "raw" / "gleif" / f"load={runs['second'].run_id}").is_dir()
 
 
@@ -77,6 +99,11 @@ def test_only_new_or_changed_records_are_standardised_and_matched(runs: dict) ->
     assert match["incremental"] is True and match["reused_pairs"] > 0
     full = _detail(runs["full_wh"], runs["full"].run_id, "standardise")
     assert full["incremental"] is False and full["reused"] == 0
+    # Only the clusters the change can reach are clustered again.
+    cluster = _detail(runs["wh"], runs["second"].run_id, "cluster")
+    records = query_warehouse(runs["wh"], "SELECT count(*) FROM xref")[0][0]
+    assert cluster["incremental"] is True and 3 <= cluster["clustered"] < records / 10
+    assert _detail(runs["full_wh"], runs["full"].run_id, "cluster")["clustered"] == records
 
 
 def test_incremental_result_equals_the_full_run(runs: dict) -> None:
@@ -102,8 +129,9 @@ def test_removing_the_hub_of_an_identifier_group_keeps_the_group(tmp_path: Path)
     lei = con.execute("SELECT lei FROM customers WHERE lei IS NOT NULL AND lei <> '' ORDER BY source_id LIMIT 1"
                       ).fetchone()[0]
     # Two more CRM records with that LEI, so the group has a CRM hub ('crm:AAA...' sorts first).
-    con.executemany("INSERT INTO customers (source_id, name, lei, updated_at) VALUES (?, ?, ?, '2026-11-01')",
-                    [("AAA0000001", "Hub Record", lei), ("ZZZ0000001", "Spoke Record", lei)])
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    con.executemany("INSERT INTO customers (source_id, name, lei, updated_at) VALUES (?, ?, ?, ?)",
+                    [("AAA0000001", "Hub Record", lei, stamp), ("ZZZ0000001", "Spoke Record", lei, stamp)])
     con.commit()
     runner.run(cfg)
     group = {r: g for r, g in _ids(wh).items()}

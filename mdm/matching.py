@@ -288,6 +288,11 @@ def score(vectors: pd.DataFrame, settings: MatchSettings,
     return v, model
 
 
+# The standardised columns matching reads (identity keys, blocking, comparison); callers may pass
+# just these.
+MATCH_COLUMNS = ("rid", "source", "source_format", "source_id", *ID_COLUMNS, "aliases", "country_iso", "city_norm",
+                 "postal_norm", "address_norm", "name_cjk", "qualifiers", "qualifiers_en", "branch_flag")
+
 PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", "label", "contributions")
 
 
@@ -322,7 +327,8 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
     from mdm.standardise import identity_keys
 
     vectors = compare(std, both)
-    vectors["label"] = identifier_labels(identity_keys(std), vectors)
+    involved = set(both.rid_a) | set(both.rid_b)
+    vectors["label"] = identifier_labels(identity_keys(std[std["rid"].isin(involved)]), vectors)
     if len(decided):
         steward = {(a, b): int(bool(m)) for a, b, m in decided[["rid_a", "rid_b", "is_match"]].itertuples(index=False)}
         vectors["label"] = [steward.get((a, b), lab) for a, b, lab in

@@ -391,7 +391,7 @@ class Run:
         unchanged records, and compares only the pairs that touch a new or changed record."""
         con = self.connect()
         try:
-            std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
+            std = con.execute(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM std_organization ORDER BY rid").df()
             changed = {r[0] for r in con.execute("SELECT rid FROM run_changed").fetchall()}
             fingerprint = self._match_fingerprint()
             rows = con.execute("SELECT value FROM run_state WHERE key = 'match_fingerprint'").fetchall()
@@ -422,9 +422,14 @@ class Run:
             # The pairs scored in this run: the clustering of an incremental run starts from their records.
             con.execute("CREATE OR REPLACE TABLE run_rescored AS SELECT rid_a, rid_b FROM tmp_pairs")
             if incremental:
-                con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT *, $run AS run_id "
-                            "FROM kept_pairs UNION ALL BY NAME SELECT * FROM tmp_pairs", {"run": self.run_id})
-                detail["reused_pairs"] = con.execute("SELECT count(*) FROM new_match_pair").fetchall()[0][0] - len(pairs)
+                # In place (this is the run's private copy): the pairs touching a changed or removed record
+                # are replaced by this run's; kept pairs keep the id of the run that scored them.
+                con.execute("DELETE FROM match_pair WHERE NOT EXISTS (SELECT 1 FROM kept_pairs k "
+                            "WHERE k.rid_a = match_pair.rid_a AND k.rid_b = match_pair.rid_b)")
+                detail["reused_pairs"] = con.execute("SELECT count(*) FROM match_pair").fetchall()[0][0]
+                con.execute("INSERT INTO match_pair BY NAME SELECT * FROM tmp_pairs")
+                con.execute("DROP TABLE IF EXISTS new_match_pair")
+                con.execute("ALTER TABLE match_pair RENAME TO new_match_pair")
             else:
                 con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM tmp_pairs ORDER BY rid_a, rid_b")
             con.unregister("tmp_pairs")
@@ -520,6 +525,16 @@ class Run:
                            "overrides": hashlib.sha256(overrides).hexdigest(), "std": STANDARDISE_VERSION,
                            "attributes": list(survivorship.ATTRIBUTES)}, sort_keys=True, default=str)
 
+    def _fits_in_place(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Whether this run's computed golden rows and standardised records have no column the published
+        tables lack (then golden/carry_over.sql can update those tables in place)."""
+        def columns(relation: str) -> set[str]:
+            return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}  # constants
+
+        return (columns("tmp_golden") <= columns("golden_organization")
+                and columns("tmp_lineage") <= columns("golden_attribute_lineage")
+                and columns("std_organization") <= columns("organization_record"))
+
     def survive(self, progress: Progress | None = None) -> StageResult:
         """Golden records by the survivorship rules (config ``survivorship``), with lineage. In an
         incremental run only the golden records whose clusters changed are computed again."""
@@ -546,8 +561,10 @@ class Run:
             lineage["run_id"] = self.run_id
             con.register("tmp_golden", _typed_strings(golden, survivorship.ATTRIBUTES))
             con.register("tmp_lineage", lineage)
-            if incremental:
-                # Carried over: golden records of this run's clusters that nothing touched.
+            if incremental and self._fits_in_place(con):
+                # Golden records of this run's clusters that nothing touched are carried over in place.
+                run_sql(con, "golden/carry_over")
+            elif incremental:  # the computed tables gained columns: carried-over rows are copied instead
                 con.execute(
                     "CREATE OR REPLACE TABLE new_golden_organization AS SELECT * FROM tmp_golden UNION ALL BY NAME "
                     "SELECT * FROM golden_organization WHERE golden_id IN (SELECT golden_id FROM new_xref) "
@@ -561,9 +578,10 @@ class Run:
                 con.execute("CREATE OR REPLACE TABLE new_golden_attribute_lineage AS SELECT * FROM tmp_lineage")
             con.unregister("tmp_golden")
             con.unregister("tmp_lineage")
-            con.execute("CREATE OR REPLACE TABLE new_organization_record AS "
-                        "SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) "
-                        "ORDER BY s.rid")
+            if not self._has_table(con, "new_organization_record"):
+                con.execute("CREATE OR REPLACE TABLE new_organization_record AS "
+                            "SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) "
+                            "ORDER BY s.rid")
             con.execute("INSERT OR REPLACE INTO run_state VALUES ('survive_fingerprint', $v, $run)",
                         {"v": fingerprint, "run": self.run_id})
             n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]

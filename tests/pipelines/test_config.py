@@ -171,6 +171,14 @@ BAD: list[tuple[str, str | bytes, list[str]]] = [
     ("missing_sqlite_file",
      _src("{name: crm, format: sql, url: 'sqlite:///db/absent.sqlite', queries: {customers: 'SELECT 1'}}"),
      ["sources.crm.url", "absent.sqlite", "not found"]),
+    ("changes_for_unknown_query",
+     _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1'}, "
+          "changes: {accounts: updated_at}}"), ["sources.crm", "changes", "'accounts'"]),
+    ("changes_column_not_a_name",
+     _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1'}, "
+          "changes: {customers: 'updated_at\\\" OR 1=1 --'}}"), ["sources.crm", "changes.customers", "plain column name"]),
+    ("changes_on_a_file_source", _src("{name: uk, format: companies_house_csv, path: data/ch.csv, "
+                                      "changes: {customers: updated_at}}"), ["sources.uk", "changes"]),
     ("duplicate_source_names", f"warehouse: wh\nsources:\n  - {UK}\n  - {UK}\n", ["sources", "duplicate", "'uk'"]),
     ("bad_encoding", _src("{name: uk, format: companies_house_csv, path: data/ch.csv, encoding: utf-9}"),
      ["sources.uk.encoding", "utf-9"]),

@@ -427,9 +427,9 @@ sources:
     url: sqlite:///internal/crm.sqlite
     queries:
       customers: "SELECT %s FROM customers"
-      accounts: "SELECT %s FROM accounts"
-      balances: "SELECT %s FROM balances"
-    changes: {customers: updated_at}
+      accounts: "SELECT %s, updated_at FROM accounts"
+      balances: "SELECT %s, updated_at FROM balances"
+    changes: {customers: updated_at, accounts: updated_at, balances: updated_at}
 """ % (", ".join(CUSTOMER_COLUMNS), ", ".join(ACCOUNT_COLUMNS), ", ".join(BALANCE_COLUMNS))
 
 LEI_NS = ('xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
@@ -1265,9 +1265,12 @@ class _Sqlite:
         self.con.execute("PRAGMA journal_mode=OFF")
         self.con.execute("PRAGMA synchronous=OFF")
         self.con.execute(f"CREATE TABLE customers ({', '.join(c + ' TEXT' for c in CUSTOMER_COLUMNS)}, PRIMARY KEY (source_id))")
-        self.con.execute(f"CREATE TABLE accounts ({', '.join(c + ' TEXT' for c in ACCOUNT_COLUMNS)}, PRIMARY KEY (account_id))")
+        # Accounts and balances carry an audit stamp (updated_at) for change-data capture, as core banking
+        # tables usually do; it is set when the database is closed (no random draws: the sample is unchanged).
+        self.con.execute(f"CREATE TABLE accounts ({', '.join(c + ' TEXT' for c in ACCOUNT_COLUMNS)}, "
+                         "updated_at TEXT, PRIMARY KEY (account_id))")
         self.con.execute("CREATE TABLE balances (account_id TEXT, month TEXT, balance REAL, debit_amount REAL, "
-                         "credit_amount REAL, txn_count INTEGER, PRIMARY KEY (account_id, month))")
+                         "credit_amount REAL, txn_count INTEGER, updated_at TEXT, PRIMARY KEY (account_id, month))")
         self.buf: dict[str, list[tuple]] = {"customers": [], "accounts": [], "balances": []}
         self.cols = {"customers": CUSTOMER_COLUMNS, "accounts": ACCOUNT_COLUMNS, "balances": BALANCE_COLUMNS}
 
@@ -1281,12 +1284,17 @@ class _Sqlite:
         buf = self.buf[table]
         if buf:
             marks = ", ".join("?" * len(self.cols[table]))
-            self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", buf)
+            self.con.executemany(f"INSERT INTO {table} ({', '.join(self.cols[table])}) VALUES ({marks})", buf)
             buf.clear()
 
     def close(self) -> None:
         for t in self.buf:
             self.flush(t)
+        # Distinct stamps (a second per row within the day), as real audit columns mostly are.
+        self.con.execute("UPDATE accounts SET updated_at = coalesce(datetime(coalesce(closed_on, opened_on), "
+                         "'+' || (rowid % 86400) || ' seconds'), '2000-01-01 00:00:00')")
+        self.con.execute("UPDATE balances SET updated_at = coalesce(datetime(month || '-28', "
+                         "'+' || (rowid % 86400) || ' seconds'), '2000-01-01 00:00:00')")
         self.con.commit()
         self.con.close()
 

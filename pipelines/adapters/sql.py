@@ -317,8 +317,10 @@ class _Reader:
             raise self.ctx.error(f"cannot create a database engine for {self.shown}: {_first_line(e, self.url)}",
                                  file=self.shown) from None
 
-    def columns(self, q: _Query, names: Sequence[str], src: str) -> tuple[list[str], list[str]]:
-        """Normalised result column names, and the unknown ones; SourceError for missing/duplicate ones."""
+    def columns(self, q: _Query, names: Sequence[str], src: str,
+                change: str | None = None) -> tuple[list[str], list[str]]:
+        """Normalised result column names, and the unknown ones; SourceError for missing/duplicate ones.
+        A configured change column outside the contract is expected there: no warning names it."""
         cols = [n.strip().lower() for n in names]
         dups = sorted({c for c in cols if cols.count(c) > 1})
         if dups:
@@ -328,10 +330,11 @@ class _Reader:
                 raise self.ctx.error(f"query {q.key!r} has no column {col!r} (it returns: {', '.join(cols)})",
                                      file=src, key=col)
         unknown = [c for c in cols if c not in q.columns]
-        if unknown:
+        unexpected = [c for c in unknown if change is None or c != change.strip().lower()]
+        if unexpected:
             kept = "kept in extra" if q.has_extra else "ignored"
-            self.ctx.warn(f"query {q.key!r} returns columns outside the {q.table} contract, {kept}: {', '.join(unknown)}",
-                          file=src, key=q.key, code="extra_columns")
+            self.ctx.warn(f"query {q.key!r} returns columns outside the {q.table} contract, {kept}: "
+                          f"{', '.join(unexpected)}", file=src, key=q.key, code="extra_columns")
         return cols, unknown
 
     def numbers(self, col: str, values: Sequence[Any], first: int, pos: int,
@@ -427,7 +430,7 @@ class _Reader:
         if not result.returns_rows:
             raise self.ctx.error(f"query {q.key!r} returns no rows (not a SELECT?)", file=src, key=q.key)
         names = list(result.keys())
-        cols, unknown = self.columns(q, names, src)
+        cols, unknown = self.columns(q, names, src, change)
         at = None
         if change is not None:
             if change.strip().lower() not in cols:

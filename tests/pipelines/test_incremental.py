@@ -55,6 +55,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     con.execute("UPDATE customers SET city = 'Leeds', updated_at = ? WHERE source_id = ?", (stamp, ids[1]))
     con.execute("INSERT INTO customers (source_id, name, country, city, updated_at) "
                 "VALUES ('CUSTNEW0001', 'Brand New Widgets Ltd', 'GB', 'York', ?)", (stamp,))
+    assert con.execute("SELECT count(*) FROM accounts WHERE source_id = ?", (ids[2],)).fetchone()[0] > 0
     con.execute("DELETE FROM accounts WHERE source_id = ?", (ids[2],))
     con.execute("DELETE FROM customers WHERE source_id = ?", (ids[2],))
     con.commit()
@@ -81,13 +82,20 @@ def test_a_database_with_change_columns_reads_only_changed_rows(runs: dict) -> N
     are read; the removed one is seen through the key query; the landing is whole again."""
     detail = _detail(runs["wh"], runs["second"].run_id, "extract")
     crm = detail["changes"]["crm"]
-    assert crm["base_load"] == runs["first"].run_id and set(crm["since"]) == {"customers"}
+    assert crm["base_load"] == runs["first"].run_id and set(crm["since"]) == {"customers", "accounts", "balances"}
     assert crm["changed_rows"] == len(runs["read_again"]) < 6
     full = _detail(runs["full_wh"], runs["full"].run_id, "extract")
     assert full["changes"] == {} and full["organization_rows_read"]["crm"] == detail["organization_rows_read"]["crm"]
     marks = query_warehouse(runs["wh"], "SELECT run_id, watermarks FROM source_load WHERE source = 'crm' ORDER BY run_id")
     first, second = (json.loads(w) for _, w in marks)
-    assert set(first) == set(second) == {"customers"} and first != second  # the new stamp moved it on
+    assert set(first) == set(second) == {"customers", "accounts", "balances"}
+    assert first["customers"] != second["customers"]          # the new stamp moved it on
+    assert first["balances"] == second["balances"]            # no balance changed
+    # The removed customer's accounts were deleted in the CRM: the key query saw it, the landing lost them.
+    accounts = query_warehouse(runs["wh"], "SELECT count(*) FROM account WHERE source_id = ?", [runs["changed"][2]])
+    assert accounts == [(0,)]
+    assert query_warehouse(runs["wh"], "SELECT count(*) FROM account") == query_warehouse(
+        runs["full_wh"], "SELECT count(*) FROM account")
     assert (runs["wh"] / "raw" / "gleif" / f"load={runs['second'].run_id}").is_dir()
 
 

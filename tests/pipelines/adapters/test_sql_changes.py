@@ -143,6 +143,22 @@ def test_balances_keys_are_account_and_month(sqlite_url: str) -> None:
     assert set(ctx.watermarks) == {"balances"}
 
 
+def test_a_change_column_outside_the_contract_is_not_warned_about(sqlite_url: str) -> None:
+    """`changed` is no balance column: ignored like any other, but named by the config, so no warning;
+    another column outside the contract still gets one."""
+    q = {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
+         "balances": CHANGED_BALANCES.format(s="")}
+    ctx = crm_ctx(sqlite_url, q, {"balances": "changed"})
+    rows, _ = read(ctx)
+    assert "changed" not in rows["balance"].columns
+    assert [w for w in ctx.warnings.items if w.code == "extra_columns"] == []
+    q["balances"] = q["balances"].replace("AS changed", "AS changed, c.segment")
+    ctx = crm_ctx(sqlite_url, q, {"balances": "changed"})
+    read(ctx)
+    (warning,) = [w for w in ctx.warnings.items if w.code == "extra_columns"]
+    assert "segment" in warning.message and "changed" not in warning.message
+
+
 def test_missing_change_column_is_a_source_error(sqlite_url: str) -> None:
     ctx = crm_ctx(sqlite_url, customers_query(), {"customers": "last_modified"})
     with pytest.raises(SourceError, match="query 'customers' has no change column 'last_modified'") as e:

@@ -75,9 +75,11 @@ def _source_id(v: str, row: dict) -> bool | None:
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")  # control characters have no place in a name
+
 RULES: dict[str, Rule | None] = {
     "source_id": _source_id,
-    "name": lambda v, r: len(v.strip()) >= 2 and not any(ord(c) < 32 for c in v),
+    "name": lambda v, r: len(v.strip()) >= 2 and not _CONTROL.search(v),
     "lei": lambda v, r: _valid_lei(v) is not None,
     "uscc": lambda v, r: _classify_cn_code(v) in ("uscc", "legacy_registration"),
     "registration_number": _registration_number,

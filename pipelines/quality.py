@@ -85,7 +85,8 @@ def _where(src: Any) -> str:
 def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, docs: Path,
                      fingerprints: dict[str, str | None] | None = None,
                      reused: dict[str, str] | None = None,
-                     watermarks: dict[str, dict[str, str]] | None = None) -> ValidationReport:
+                     watermarks: dict[str, dict[str, str]] | None = None,
+                     changes: dict[str, dict[str, Any]] | None = None) -> ValidationReport:
     """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
 
     Creates run_quarantine, run_quality, run_identifier_quality, run_source_load and run_validation in
@@ -96,6 +97,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     fingerprints = fingerprints or {}
     reused = reused or {}
     watermarks = watermarks or {}
+    changes = changes or {}
     from pipelines.validation import Validator  # Great Expectations: imported by this stage only
 
     validator = Validator(docs_dir=docs)
@@ -120,8 +122,17 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         frame = frame.astype(object).where(frame.notna(), None)
         limits = config.limits(src.name)
         prev = previous.get(src.name)
-        outcome = validator.validate(suite, frame, batch=src.name, run_id=run_id,
-                                     params=_params(validator.suites[suite].parameters, limits, prev))
+        params = _params(validator.suites[suite].parameters, limits, prev)
+        cdc = changes.get(src.name)
+        if cdc is not None and table == "organization":
+            # A change-captured load: the rows kept from the base load passed the row rules then (their
+            # quarantine is carried over); the rows read again are checked now; the batch as a whole.
+            outcome, carried, carried_rows = _validate_changes(con, validator, suite, frame, src.name, run_id, params,
+                                                               cdc)
+            quarantine.append(carried)
+        else:
+            outcome = validator.validate(suite, frame, batch=src.name, run_id=run_id, params=params)
+            carried_rows = set()
         populated = [c for c in frame.columns if frame[c].notna().any()]
         batch_failures = [_describe(src.name, f, _where(src)) for f in outcome.batch_failures]
         if limits.schema_drift and prev is not None and len(frame):
@@ -141,7 +152,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
                 "value": [None if v is None else str(v)[:1000] for v in rf["value"]],
             })
             quarantine.append(q)
-        bad = set(outcome.failed_rows())
+        bad = set(outcome.failed_rows()) | carried_rows
         report.quarantined += len(bad)
         kept = frame.drop(index=frame.index[sorted(bad)]) if bad else frame
         if table == "organization" and len(kept):
@@ -178,6 +189,45 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         DELETE FROM raw_relationship AS r USING run_quarantine AS q
         WHERE r.source = q.source AND r.src_file = q.file AND r.src_line = q.line""")
     return report
+
+
+def _validate_changes(con: duckdb.DuckDBPyConnection, validator: Any, suite: str, frame: pd.DataFrame, source: str,
+                      run_id: str, params: dict[str, Any], cdc: dict[str, Any]
+                      ) -> tuple[Any, pd.DataFrame, set[int]]:
+    """Validate a change-captured load (``frame``: the whole landing, ordered by file and line): the
+    suite's row rules over the rows read again (``cdc['files']``, this run's parts), its batch rules over
+    the whole landing. The base load's quarantine entries of the rows kept from it are carried over.
+    Returns an outcome whose row failures are positions in ``frame``, the carried quarantine entries
+    and the positions of their rows."""
+    from pipelines.validation import Outcome
+
+    lines = pd.DataFrame({"file": frame["src_file"].to_numpy(), "line": frame["src_line"].to_numpy(),
+                          "pos": range(len(frame))})
+    # Rows read again this run, by (file, line): the Parquet parts the adapter wrote.
+    delta = (con.execute("SELECT src_file AS file, src_line AS line FROM read_parquet($f)", {"f": cdc["files"]}).df()
+             if cdc["files"] else pd.DataFrame({"file": pd.Series(dtype=object), "line": pd.Series(dtype="int64")}))
+    positions = lines.merge(delta, on=["file", "line"])["pos"].sort_values().to_numpy()
+    rows = frame.iloc[positions].reset_index(drop=True)
+    batch = validator.validate(suite, frame, batch=source, run_id=run_id, params=params, level="batch")
+    failures = batch.row_failures.iloc[0:0]
+    if len(rows):
+        checked = validator.validate(suite, rows, batch=source, run_id=run_id, params=params, level="row")
+        failures = checked.row_failures.assign(row=positions[checked.row_failures["row"].to_numpy()])
+    con.register("tmp_lines", lines[["file", "line"]])
+    carried = con.execute(
+        "SELECT q.* REPLACE ($run AS run_id) FROM quarantine q SEMI JOIN tmp_lines l USING (file, line) "
+        "WHERE q.run_id = $base AND q.source = $s", {"run": run_id, "base": cdc["base_load"], "s": source}).df()
+    con.unregister("tmp_lines")
+    # Rows read again replace their old selves, whose old quarantine entries do not apply.
+    carried = carried.merge(delta, on=["file", "line"], how="left", indicator=True)
+    carried = carried[carried["_merge"] == "left_only"].drop(columns="_merge")
+    kept_bad = set(lines.merge(carried[["file", "line"]].drop_duplicates(), on=["file", "line"])["pos"].tolist())
+    outcome = Outcome(suite=suite, batch=source, run_id=run_id, success=batch.success,
+                      row_failures=failures.reset_index(drop=True), batch_failures=batch.batch_failures,
+                      statistics={"evaluated_expectations": batch.statistics.get("evaluated_expectations", 0)
+                                  + (checked.statistics.get("evaluated_expectations", 0) if len(rows) else 0),
+                                  "rows_checked": len(rows), "rows": len(frame)})
+    return outcome, carried, kept_bad
 
 
 def _carry_over(con: duckdb.DuckDBPyConnection, source: str, prev_run: str, run_id: str,

@@ -140,6 +140,7 @@ class Run:
         watermarks: dict[str, dict[str, str]] = {}
         reused: dict[str, str] = {}
         changes: dict[str, dict[str, Any]] = {}
+        read_again: dict[str, dict[str, Any]] = {}
         for src in self.config.sources:
             fp = source_fingerprint(src)
             fingerprints[src.name] = fp
@@ -159,10 +160,14 @@ class Run:
             if since:
                 assert landing is not None
                 changed = counts[src.name]
+                read_again[src.name] = {"base_load": prev[1],  # type: ignore[index]
+                                        "files": [f for f in files["organization"]
+                                                  if Path(f).is_relative_to(raw_root / src.name)]}
                 counts[src.name] = self._merge_changes(src, since, landing, raw_root / src.name, files)
                 changes[src.name] = {"base_load": prev[1], "since": since, "changed_rows": changed}  # type: ignore[index]
         state = self.state()
         state["fingerprints"] = fingerprints
+        state["changes"] = read_again  # validate checks the row rules on these rows only
         state["watermarks"] = watermarks
         state["reused_loads"] = reused
         self.save_state(state)
@@ -312,7 +317,8 @@ class Run:
             report = quality.validate_sources(con, self.config, self.run_id, docs,
                                               fingerprints=state.get("fingerprints", {}),
                                               reused=state.get("reused_loads", {}),
-                                              watermarks=state.get("watermarks", {}))
+                                              watermarks=state.get("watermarks", {}),
+                                              changes=state.get("changes", {}))
             run_sql(con, "staging/stg_organization")
             rejects = query_sql(con, "staging/rejects").fetchall()
             if rejects:

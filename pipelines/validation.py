@@ -175,16 +175,23 @@ class Validator:
         self._ctx = _context(self.docs_dir)
         self._gx_suites: dict[str, Any] = {}
         for s in self.suites.values():
-            exps = []
+            exps: list[tuple[str, Any]] = []
             for i, e in enumerate(s.spec["expectations"]):
                 try:
-                    exps.append(ExpectationConfiguration(type=e["type"], kwargs=e.get("kwargs", {}), meta=e.get("meta"),
-                                                         notes=e.get("notes")).to_domain_obj())
+                    exps.append((e["meta"]["level"], ExpectationConfiguration(
+                        type=e["type"], kwargs=e.get("kwargs", {}), meta=e.get("meta"),
+                        notes=e.get("notes")).to_domain_obj()))
                 except Exception as err:  # unknown type or invalid kwargs: name the file and expectation
                     raise SuiteError(f"suite file {s.path}, expectation {i} ({e.get('type')}): "
                                      f"{type(err).__name__}: {err}") from err
-            suite = gx.ExpectationSuite(name=s.name, expectations=exps, meta=s.spec.get("meta"), notes=s.spec.get("notes"))
-            self._gx_suites[s.name] = self._ctx.suites.add(suite)
+            # The whole suite, and one part per level (`<suite>.row`, `<suite>.batch`) for loads whose rows
+            # are checked apart from the whole batch (see validate's ``level``).
+            for name, level in ((s.name, None), *((f"{s.name}.{lv}", lv) for lv in sorted(LEVELS))):
+                part = [x.copy() for lv, x in exps if level in (None, lv)]
+                if part:
+                    suite = gx.ExpectationSuite(name=name, expectations=part, meta=s.spec.get("meta"),
+                                                notes=s.spec.get("notes"))
+                    self._gx_suites[name] = self._ctx.suites.add(suite)
         self._datasource = self._ctx.data_sources.add_pandas(_DATASOURCE)
         self._definitions: dict[tuple[str, str], Any] = {}
 
@@ -211,12 +218,21 @@ class Validator:
         return self._definitions[key]
 
     def validate(self, suite: str, frame: pd.DataFrame, *, batch: str, run_id: str,
-                 params: Mapping[str, Any] | None = None) -> Outcome:
+                 params: Mapping[str, Any] | None = None, level: str | None = None) -> Outcome:
         """Validate ``frame`` against ``suite``; ``batch`` names the data (e.g. the source) in results and
         Data Docs, ``run_id`` groups the results of one pipeline run, ``params`` override the suite's
-        parameter defaults (unknown names are an error, to catch typos)."""
+        parameter defaults (unknown names are an error, to catch typos). ``level`` (row or batch) runs
+        only the suite's expectations of that level."""
         if suite not in self.suites:
             raise SuiteError(f"unknown suite {suite!r}; suites are {', '.join(sorted(self.suites))}")
+        if level is not None and level not in LEVELS:
+            raise SuiteError(f"unknown level {level!r}; levels are {', '.join(sorted(LEVELS))}")
+        gx_suite = suite if level is None else f"{suite}.{level}"
+        if gx_suite not in self._gx_suites:  # a suite without expectations of that level
+            return Outcome(suite=gx_suite, batch=batch, run_id=run_id, success=True,
+                           row_failures=pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object")
+                                                      for c in ROW_FAILURE_COLUMNS}), batch_failures=[],
+                           statistics={"evaluated_expectations": 0, "rows": len(frame)})
         spec = self.suites[suite]
         unknown = set(params or {}) - set(spec.parameters)
         if unknown:
@@ -226,14 +242,14 @@ class Validator:
             frame = frame.reset_index(drop=True)  # GX reports index labels; make them positions
         asset_name = _ASSET_UNSAFE.sub("_", batch) or "batch"
         t0 = time.perf_counter()
-        checkpoint_result = self._checkpoint(suite, asset_name).run(
+        checkpoint_result = self._checkpoint(gx_suite, asset_name).run(
             batch_parameters={"dataframe": frame},
             expectation_parameters=values,
             run_id=RunIdentifier(run_name=run_id, run_time=datetime.now(timezone.utc)),
         )
         (result,) = checkpoint_result.run_results.values()
         seconds = time.perf_counter() - t0
-        return _outcome(suite, batch, run_id, result, len(frame), seconds)
+        return _outcome(gx_suite, batch, run_id, result, len(frame), seconds)
 
     def build_docs(self) -> Path | None:
         """Render Data Docs for every stored validation result; returns ``<docs_dir>/index.html``

@@ -151,3 +151,37 @@ def test_removing_the_hub_of_an_identifier_group_keeps_the_group(tmp_path: Path)
     after = _ids(wh)
     members = [r for r in after if r != "crm:ZZZ0000001" and group.get(r) == group["crm:ZZZ0000001"]]
     assert members and all(after[r] == after["crm:ZZZ0000001"] for r in members)
+
+
+def test_change_captured_rows_are_validated_and_kept_rows_keep_their_quarantine(tmp_path: Path) -> None:
+    """In a change-captured load the row rules run on the rows read again; a kept row that failed them in
+    the base load stays quarantined, a fixed row is loaded, a newly broken one is quarantined."""
+    sample = tmp_path / "sample"
+    generate(sample, entities=150, seed=44)
+    crm = sqlite3.connect(sample / "internal" / "crm.sqlite")
+    ids = [r[0] for r in crm.execute("SELECT source_id FROM customers ORDER BY source_id LIMIT 3")]
+    crm.execute("UPDATE customers SET opened_on = 'someday' WHERE source_id IN (?, ?)", ids[:2])
+    crm.commit()
+    wh = tmp_path / "wh"
+    cfg = _config(sample, wh, tmp_path / "mdm.yaml")
+    first = runner.run(cfg)
+
+    def quarantined(run_id: str) -> set[str]:
+        return {r[0] for r in query_warehouse(wh, "SELECT source_id FROM quarantine WHERE run_id = ? AND source = 'crm' "
+                                                 "AND rule = 'opened_on_iso_date'", [run_id])}
+
+    assert quarantined(first.run_id) == {ids[0], ids[1]}
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    crm.execute("UPDATE customers SET opened_on = '2020-01-01', updated_at = ? WHERE source_id = ?", (stamp, ids[0]))
+    crm.execute("UPDATE customers SET opened_on = 'later', updated_at = ? WHERE source_id = ?", (stamp, ids[2]))
+    crm.commit()
+    crm.close()
+    second = runner.run(cfg)
+    assert "crm" in _detail(wh, second.run_id, "extract")["changes"]
+    assert quarantined(second.run_id) == {ids[1], ids[2]}
+    loaded = {r[0] for r in query_warehouse(wh, "SELECT source_id FROM organization_record WHERE source = 'crm'")}
+    assert ids[0] in loaded and not {ids[1], ids[2]} & loaded
+    assert second.quarantined == first.quarantined
+    suites = {r[0] for r in query_warehouse(wh, "SELECT suite FROM validation_result WHERE run_id = ? AND batch = 'crm'",
+                                            [second.run_id])}
+    assert suites == {"sql"}

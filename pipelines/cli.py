@@ -54,8 +54,13 @@ def _print_summary(summary: Any) -> None:
                   "FROM golden_organization ORDER BY record_count DESC LIMIT 5\"")
 
 
-def _run(config: Path) -> Any:
+def _run(config: Path, full: bool = False) -> Any:
     from pipelines import runner
+    from pipelines.config import load_config
+
+    cfg = load_config(config)
+    if full:
+        cfg = cfg.model_copy(update={"incremental": False})
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -69,18 +74,23 @@ def _run(config: Path) -> Any:
         def on_stage(res: dict[str, Any]) -> None:
             err.print(f"  {res['stage']:<12} {res['rows_in']:>10,} -> {res['rows_out']:>10,}  {res['seconds']:.2f}s")
 
-        return runner.run(config, progress=progress, on_stage=on_stage)
+        return runner.run(cfg, progress=progress, on_stage=on_stage)
 
 
 @app.command()
-def run(config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")]) -> None:
+def run(config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
+        full: Annotated[bool, typer.Option("--full", help="Read every source in full and recompute everything "
+                                                           "(as `incremental: false`), e.g. a weekly reconciliation "
+                                                           "after change-data capture")] = False) -> None:
     """Run the whole pipeline: extract, standardise, match, cluster, survive, publish.
+
+    Incremental by default (see the config's `incremental`); --full reads and recomputes everything.
 
     Example: mdm run --config demo/mdm.yaml
     """
     _quiet_libraries()
     try:
-        summary = _run(config)
+        summary = _run(config, full=full)
     except MdmError as e:
         err.print(f"[red]error:[/red] {e}")
         err.print("The warehouse was left as it was before this run.")

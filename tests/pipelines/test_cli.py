@@ -84,6 +84,37 @@ def test_run_prints_the_summary(sample: Path) -> None:
     assert "Traceback" not in res.output
 
 
+def test_run_full_reads_and_recomputes_everything(sample: Path) -> None:
+    """After a first run, a plain rerun is incremental (the CRM by change-data capture); --full is not."""
+    import json
+
+    def details(run_id: str) -> dict[str, dict]:
+        con = duckdb.connect(str(sample / "warehouse" / "mdm.duckdb"), read_only=True)
+        try:
+            rows = con.execute("SELECT stage, detail FROM run_log WHERE run_id = ?", [run_id]).fetchall()
+        finally:
+            con.close()
+        return {stage: json.loads(d) for stage, d in rows if d}
+
+    def latest() -> str:
+        con = duckdb.connect(str(sample / "warehouse" / "mdm.duckdb"), read_only=True)
+        try:
+            return con.execute("SELECT max(run_id) FROM run_log").fetchone()[0]
+        finally:
+            con.close()
+
+    for args in ([], [], ["--full"]):
+        res = cli.invoke(app, ["run", "--config", str(sample / "mdm.yaml"), *args])
+        assert res.exit_code == 0, res.output
+        if not args:
+            incremental = details(latest())
+    assert "crm" in incremental["extract"]["changes"] and incremental["extract"]["reused_loads"]
+    assert incremental["standardise"]["incremental"] is True
+    full = details(latest())
+    assert full["extract"]["changes"] == {} and full["extract"]["reused_loads"] == {}
+    assert full["standardise"]["incremental"] is False and full["match"]["incremental"] is False
+
+
 def test_run_prints_paths_unbroken(tmp_path: Path) -> None:
     out = tmp_path / ("x" * 200) / ("y" * 200)
     assert cli.invoke(app, ["generate", "--out", str(out), "--entities", "20"]).exit_code == 0

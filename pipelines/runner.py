@@ -349,31 +349,33 @@ class Run:
             cols = [c for c in TABLES["organization"] if c not in ("src_file", "src_line")]
             # Column names come from mdm.schema, never from input.
             packed = ", ".join(f"{c} := {c}" for c in cols)
-            con.execute("CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT *, source || ':' || source_id AS rid, "
-                        f"md5(to_json(struct_pack({packed}))) AS content_hash FROM stg_organization")
+            con.execute("CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT source || ':' || source_id AS rid, "
+                        f"md5(to_json(struct_pack({packed}))) AS content_hash, src_file, src_line FROM stg_organization")
             reuse = self.config.incremental and self._has_table(con, "organization_record") and "content_hash" in {
                 r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                           "WHERE table_name = 'organization_record'").fetchall()}
             if reuse:
                 run_sql(con, "staging/reuse_standardised", {"version": STANDARDISE_VERSION})
             else:
-                con.execute("CREATE OR REPLACE TEMP TABLE std_reused AS SELECT NULL::VARCHAR AS rid LIMIT 0")
-            df = con.execute("SELECT * EXCLUDE (rid, content_hash) FROM stg_hashed WHERE rid NOT IN "
-                             "(SELECT rid FROM std_reused) ORDER BY source, source_id").df()
-            hashes = con.execute("SELECT rid, content_hash FROM stg_hashed WHERE rid NOT IN "
-                                 "(SELECT rid FROM std_reused)").df()
+                con.execute("CREATE OR REPLACE TEMP TABLE std_reused_keys AS "
+                            "SELECT NULL::VARCHAR AS rid, NULL::VARCHAR AS src_file, NULL::BIGINT AS src_line LIMIT 0")
+            con.execute("CREATE OR REPLACE TEMP TABLE std_new_keys AS SELECT rid, content_hash FROM stg_hashed "
+                        "ANTI JOIN std_reused_keys USING (rid)")
+            df = con.execute("SELECT s.* FROM stg_organization s SEMI JOIN std_new_keys k "
+                             "ON k.rid = s.source || ':' || s.source_id ORDER BY s.source, s.source_id").df()
+            hashes = con.execute("SELECT rid, content_hash FROM std_new_keys").df()
             std = standardise_records(df.astype(object).where(df.notna(), None))
             std = std.merge(hashes, on="rid", how="left")
             con.register("std_df", _arrow(std))
             if reuse:
-                con.execute("CREATE OR REPLACE TABLE std_organization AS "
-                            "SELECT * FROM std_df UNION ALL BY NAME SELECT * FROM std_reused")
+                con.execute("CREATE OR REPLACE TABLE std_organization AS SELECT * FROM std_df UNION ALL BY NAME "
+                            "SELECT o.* EXCLUDE (golden_id) REPLACE (k.src_file AS src_file, k.src_line AS src_line) "
+                            "FROM organization_record o JOIN std_reused_keys k USING (rid)")
             else:
                 con.execute("CREATE OR REPLACE TABLE std_organization AS SELECT * FROM std_df")
             con.unregister("std_df")
             total = con.execute("SELECT count(*) FROM std_organization").fetchone()[0]
-            con.execute("CREATE OR REPLACE TABLE run_changed AS SELECT rid FROM std_organization "
-                        "WHERE rid NOT IN (SELECT rid FROM std_reused)")
+            con.execute("CREATE OR REPLACE TABLE run_changed AS SELECT rid FROM std_new_keys")
         finally:
             con.close()
         return StageResult("standardise", total, total,

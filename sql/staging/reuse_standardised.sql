@@ -1,7 +1,8 @@
--- Incremental runs: the standardised form of every record whose content is unchanged since the last
--- published run and was standardised by the same version ($version); lineage comes from this load.
-CREATE OR REPLACE TEMP TABLE std_reused AS
-SELECT o.* EXCLUDE (golden_id) REPLACE (s.src_file AS src_file, s.src_line AS src_line)
+-- Incremental runs: the records whose content is unchanged since the last published run and whose
+-- standardised form was made by the same version ($version). Their standardised form is taken from
+-- organization_record by the standardise stage, with the lineage (file, line) of this load.
+CREATE OR REPLACE TEMP TABLE std_reused_keys AS
+SELECT s.rid, s.src_file, s.src_line
 FROM organization_record AS o
 JOIN stg_hashed AS s ON s.rid = o.rid AND s.content_hash = o.content_hash
 WHERE o.std_version = $version;

@@ -7,6 +7,8 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +84,7 @@ def candidate_pairs(std: pd.DataFrame, settings: MatchSettings,
     With ``only`` (the new or changed records of an incremental run) the index runs over just the aliases
     that can pair with theirs: the same core, or a core within the window in either sort order; every
     candidate pair touching those records is found (and some others, dropped by the caller).
+    ``std`` needs ``rid`` and ``aliases`` (a list per record, or already one alias per row).
     Returns (pairs with rid_a < rid_b, stats).
     """
     alias = std[["rid", "aliases"]].explode("aliases").dropna(subset=["aliases"])
@@ -158,18 +161,27 @@ def identifier_labels(keys: dict[str, dict[str, str]], pairs: pd.DataFrame) -> n
     return out
 
 
-def token_weights(std: pd.DataFrame) -> dict[str, float]:
-    """Inverse document frequency of name tokens over all records: rare tokens weigh more than
-    'holdings' or '科技'."""
-    df: dict[str, int] = {}
-    for als in std["aliases"]:
+def token_counts(alias_lists: Iterable[Iterable[str]]) -> Counter[str]:
+    """Per name token, the number of records (alias lists) holding it: the document frequencies that
+    :func:`idf_weights` turns into weights. Counts of two sets of records add up (and subtract)."""
+    counts: Counter[str] = Counter()
+    for als in alias_lists:
         seen: set[str] = set()
         for al in als:
             seen.update(tokens(al))
-        for t in seen:
-            df[t] = df.get(t, 0) + 1
-    n = len(std)
-    return {t: float(np.log((n + 1) / (c + 1)) + 1.0) for t, c in df.items()}
+        counts.update(seen)
+    return counts
+
+
+def idf_weights(counts: Mapping[str, int], records: int) -> dict[str, float]:
+    """Inverse document frequency of name tokens held by ``counts[token]`` of ``records`` records: rare
+    tokens weigh more than 'holdings' or '科技'."""
+    return {t: float(np.log((records + 1) / (c + 1)) + 1.0) for t, c in counts.items() if c > 0}
+
+
+def token_weights(std: pd.DataFrame) -> dict[str, float]:
+    """:func:`idf_weights` over all records of ``std``."""
+    return idf_weights(token_counts(std["aliases"]), len(std))
 
 
 def _weighted_token_overlap(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]]],
@@ -297,8 +309,7 @@ PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", 
 
 
 def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
-                  decisions: pd.DataFrame | None = None, only: set[str] | None = None,
-                  also: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+                  decisions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """The whole matching step over standardised records.
 
     Deterministic pairs (a shared valid identifier) and recordlinkage candidates are compared alike;
@@ -306,14 +317,51 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
     trained on those labels (EM when there are too few) and scores every pair. Steward ``decisions``
     (rid_a, rid_b, is_match) are compared too and their labels win over the identifiers' (supervised
     training from steward decisions). Deterministic pairs keep their rule (``id:<scheme>``) and band
-    ``match``; the others get ``rule = 'score'``. With ``only`` (an incremental run: the new or changed
-    records) just the pairs touching those records are compared, scored by the given ``model``, plus the
-    pairs in ``also`` (rid_a, rid_b).
+    ``match``; the others get ``rule = 'score'``. :func:`match_changes` is the incremental counterpart.
     Returns (pairs with PAIR_COLUMNS, model, stats).
     """
     det = deterministic_pairs(std)
-    cand, stats = candidate_pairs(std, settings, only=only)
-    known = set(std["rid"])
+    both, cand, decided, stats = _pairs_to_compare(std, std, det, settings, decisions, None, None)
+    return _score_pairs(std, both, det, cand, decided, settings, model, token_weights(std), stats, len(std))
+
+
+@dataclass
+class Universe:
+    """Every record of an incremental run as blocking and identifier rules see it, without loading every
+    record's full standardised row: ``ids`` (rid, source, source_format, source_id and the id_* columns,
+    a row per record), ``aliases`` (rid, aliases: a row per record and alias core), ``idf`` (token
+    weights over all records, see :func:`idf_weights`) and ``load`` (rids -> their rows with
+    MATCH_COLUMNS)."""
+
+    ids: pd.DataFrame
+    aliases: pd.DataFrame
+    idf: dict[str, float]
+    load: Callable[[list[str]], pd.DataFrame]
+
+
+def match_changes(universe: Universe, settings: MatchSettings, model: FellegiSunter, changed: set[str],
+                  det: pd.DataFrame | None = None, decisions: pd.DataFrame | None = None,
+                  also: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+    """:func:`match_records` for an incremental run: only the pairs touching a ``changed`` (new or
+    changed) record, plus the pairs in ``also`` (rid_a, rid_b), are compared and scored by the given
+    ``model``; candidates and identifier links are found among all records of ``universe`` and only the
+    records of those pairs are loaded. ``det``: :func:`deterministic_pairs` of ``universe.ids`` if the
+    caller has it. The pairs equal those a full :func:`match_records` with the same model scores."""
+    det = deterministic_pairs(universe.ids) if det is None else det
+    both, cand, decided, stats = _pairs_to_compare(universe.ids, universe.aliases, det, settings, decisions,
+                                                   changed, also)
+    std = universe.load(sorted(set(both.rid_a) | set(both.rid_b)))
+    return _score_pairs(std, both, det, cand, decided, settings, model, universe.idf, stats, len(universe.ids))
+
+
+def _pairs_to_compare(ids: pd.DataFrame, aliases: pd.DataFrame, det: pd.DataFrame, settings: MatchSettings,
+                      decisions: pd.DataFrame | None, only: set[str] | None, also: pd.DataFrame | None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """The pairs to compare (rid_a < rid_b, sorted): identifier links, blocking candidates and steward
+    decisions between known records; with ``only`` just those touching it, plus ``also``.
+    Returns (pairs, candidates, decisions, blocking stats)."""
+    cand, stats = candidate_pairs(aliases, settings, only=only)
+    known = set(ids["rid"])
     decided = pd.DataFrame(columns=["rid_a", "rid_b", "is_match"]) if decisions is None else _order(
         decisions[decisions.rid_a.isin(known) & decisions.rid_b.isin(known)])
     both = pd.concat([det[["rid_a", "rid_b"]], cand, decided[["rid_a", "rid_b"]]], ignore_index=True)
@@ -324,9 +372,17 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
             extra = set(zip(also.rid_a, also.rid_b))
             keep |= pd.Series([p in extra for p in zip(both.rid_a, both.rid_b)], index=both.index)
         both = both[keep].reset_index(drop=True)
+    return both, cand, decided, stats
+
+
+def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand: pd.DataFrame,
+                 decided: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None,
+                 idf: dict[str, float], stats: dict[str, int], records: int
+                 ) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+    """Compare, label and score ``both`` (``std`` holds at least their records); see match_records."""
     from mdm.standardise import identity_keys
 
-    vectors = compare(std, both)
+    vectors = compare(std, both, idf)
     involved = set(both.rid_a) | set(both.rid_b)
     vectors["label"] = identifier_labels(identity_keys(std[std["rid"].isin(involved)]), vectors)
     if len(decided):
@@ -344,7 +400,7 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
     n_cand = int((~is_det).sum())
     stats = stats | {
         "deterministic_pairs": int(is_det.sum()),
-        "pairs_per_record": round(len(cand) / max(len(std), 1), 3),
+        "pairs_per_record": round(len(cand) / max(records, 1), 3),
         "labelled_pairs": {"match": int((scored["label"] == 1).sum()), "non_match": int((scored["label"] == 0).sum())},
         "model": model.trained_on, "em_iterations": model.iterations, "lambda": round(model.lam, 6),
         "steward_decisions": len(decided),

@@ -17,6 +17,7 @@ import secrets
 import shutil
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -396,32 +397,57 @@ class Run:
     def match(self, progress: Progress | None = None) -> StageResult:
         """Score record pairs. An incremental run (few changed records, same thresholds, features and
         steward decisions as the last run) keeps the last run's model and its scored pairs between
-        unchanged records, and compares only the pairs that touch a new or changed record."""
+        unchanged records, and compares only the pairs that touch a new or changed record: every record
+        takes part in blocking and identifier links, but only the compared ones are loaded whole, and the
+        token frequencies of the name weights are updated from the last run's (match_token_frequency)."""
         con = self.connect()
         try:
-            std = con.execute(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM std_organization ORDER BY rid").df()
+            records = con.execute("SELECT count(*) FROM std_organization").fetchall()[0][0]
             changed = {r[0] for r in con.execute("SELECT rid FROM run_changed").fetchall()}
             fingerprint = self._match_fingerprint()
             rows = con.execute("SELECT value FROM run_state WHERE key = 'match_fingerprint'").fetchall()
             previous = rows[0] if rows else None
             incremental = (self.config.incremental and previous is not None and previous[0] == fingerprint
-                           and self._has_table(con, "match_model") and self._has_table(con, "match_pair")
-                           and len(changed) <= INCREMENTAL_MAX_SHARE * max(len(std), 1))
+                           and all(self._has_table(con, t) for t in ("match_model", "match_pair",
+                                                                       "match_token_frequency", "organization_record"))
+                           and len(changed) <= INCREMENTAL_MAX_SHARE * max(records, 1))
             decisions = read_decisions(self.config.matching.decisions)
             if incremental:
                 model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
+                counts = self._token_counts(con)
+                id_cols = ", ".join(("rid", "source", "source_format", "source_id", *ID_COLUMNS))  # constants
+                ids = con.execute(f"SELECT {id_cols} FROM std_organization ORDER BY rid").df()
+                aliases = con.execute("SELECT rid, unnest(aliases) AS aliases FROM std_organization").df()
+                columns = ", ".join(matching.MATCH_COLUMNS)
+
+                def load(rids: list[str]) -> pd.DataFrame:
+                    con.register("tmp_rids", pd.DataFrame({"rid": rids}))
+                    frame = con.execute(f"SELECT {columns} FROM std_organization SEMI JOIN tmp_rids USING (rid) "
+                                        "ORDER BY rid").df()
+                    con.unregister("tmp_rids")
+                    return frame
+
+                universe = matching.Universe(ids, aliases, matching.idf_weights(counts, records), load)
                 # Pairs of two unchanged records are kept as scored (they stay in DuckDB).
                 run_sql(con, "staging/kept_pairs")
                 # Identifier links between unchanged records that the last run did not have (a removed
                 # record was the hub of their group) are compared as well.
-                con.register("tmp_det", matching.deterministic_pairs(std)[["rid_a", "rid_b"]])
+                det = matching.deterministic_pairs(ids)
+                con.register("tmp_det", det[["rid_a", "rid_b"]])
                 also = con.execute("SELECT d.rid_a, d.rid_b FROM tmp_det d ANTI JOIN kept_pairs k "
                                    "USING (rid_a, rid_b)").df()
                 con.unregister("tmp_det")
-                pairs, model, detail = matching.match_records(std, self._settings(), model=model,
-                                                              decisions=decisions, only=changed, also=also)
+                pairs, model, detail = matching.match_changes(universe, self._settings(), model, changed, det=det,
+                                                              decisions=decisions, also=also)
             else:
+                std = con.execute(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM std_organization ORDER BY rid"
+                                  ).df()
+                counts = matching.token_counts(std["aliases"])
                 pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions)
+            con.register("tmp_tokens", pd.DataFrame({"token": list(counts), "records": list(counts.values())}))
+            con.execute("CREATE OR REPLACE TABLE new_match_token_frequency AS "
+                        "SELECT token, records FROM tmp_tokens WHERE records > 0 ORDER BY token")
+            con.unregister("tmp_tokens")
             detail["incremental"] = incremental
             params = model.parameters()
             params["run_id"] = self.run_id
@@ -449,7 +475,19 @@ class Run:
                         {"v": fingerprint, "run": self.run_id})
         finally:
             con.close()
-        return StageResult("match", len(std), int(matched), detail=detail)
+        return StageResult("match", records, int(matched), detail=detail)
+
+    def _token_counts(self, con: duckdb.DuckDBPyConnection) -> Counter[str]:
+        """The last run's name-token document frequencies, minus the tokens of the records that changed
+        or left since (their last standardised aliases), plus those of the new or changed records: equal
+        to counting over all records again."""
+        counts: Counter[str] = Counter(dict(con.execute("SELECT token, records FROM match_token_frequency").fetchall()))
+        old = con.execute("SELECT aliases FROM organization_record WHERE rid IN (SELECT rid FROM run_changed) "
+                          "OR rid NOT IN (SELECT rid FROM std_organization)").fetchall()
+        new = con.execute("SELECT aliases FROM std_organization WHERE rid IN (SELECT rid FROM run_changed)").fetchall()
+        counts.subtract(matching.token_counts(a or [] for (a,) in old))
+        counts.update(matching.token_counts(a or [] for (a,) in new))
+        return counts
 
     def cluster(self, progress: Progress | None = None) -> StageResult:
         """Cluster the matched records and give each cluster its persistent golden id. After an

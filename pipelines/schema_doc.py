@@ -288,6 +288,11 @@ RELATIONS: dict[str, Doc] = {
         "branch": "Branch-marker agreement (0-1).",
         "label": "Training label: 1 match, 0 non-match (from identifiers or steward decisions), -1 none.",
         "contributions": "JSON: each feature's level and weight in the model."}),
+    "match_token_frequency": Doc("Name tokens and the number of standardised records holding each (document "
+                                 "frequency): the inverse-frequency weights of the name_tokens feature. An "
+                                 "incremental run updates it from the records that changed.", {
+        "token": "A name token (a word, or a character bigram of a Chinese name).",
+        "records": "Records whose names hold the token."}),
     "match_model": Doc("The Fellegi-Sunter model of the last run: m and u per feature level.", {
         "feature": "Comparison feature (_prior for the prior match probability).",
         "level": "Agreement level of the feature.",

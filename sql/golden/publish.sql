@@ -11,6 +11,8 @@ DROP TABLE IF EXISTS match_pair;
 ALTER TABLE new_match_pair RENAME TO match_pair;
 DROP TABLE IF EXISTS match_model;
 ALTER TABLE new_match_model RENAME TO match_model;
+DROP TABLE IF EXISTS match_token_frequency;
+ALTER TABLE new_match_token_frequency RENAME TO match_token_frequency;
 DROP TABLE IF EXISTS relationship;
 ALTER TABLE raw_relationship RENAME TO relationship;
 DROP TABLE IF EXISTS financial_fact;

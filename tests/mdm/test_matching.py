@@ -460,3 +460,47 @@ def test_candidate_pairs_for_some_records_find_every_pair_touching_them() -> Non
         got = {p for p in zip(some.rid_a, some.rid_b) if p[0] in only or p[1] in only}
         assert got == touching and len(touching) > 0
         assert len(some) < len(full)
+
+
+def test_match_changes_scores_the_same_pairs_as_a_full_match(model: FellegiSunter) -> None:
+    """The incremental matching (every record in blocking and identifier links, only the compared ones
+    loaded, token weights from counts) gives the pairs touching the changed records exactly as a full
+    match with the same model does."""
+    from mdm.matching import MATCH_COLUMNS, Universe, idf_weights, match_changes, token_counts
+
+    others = std_frame(*({"source_id": f"x{i}", "name": f"{w} Industries Ltd"} for i, w in enumerate(
+        ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet", "Kilo"))))
+    std = pd.concat([records(), others], ignore_index=True)
+    changed = {"s:3"}
+    full, _, _ = match_records(std, MatchSettings(), model)
+    loaded: list[list[str]] = []
+
+    def load(rids: list[str]) -> pd.DataFrame:
+        loaded.append(rids)
+        return std[std["rid"].isin(rids)][list(MATCH_COLUMNS)]
+
+    ids = std[["rid", "source", "source_format", "source_id", *[c for c in std.columns if c.startswith("id_")]]]
+    aliases = std[["rid", "aliases"]].explode("aliases").dropna()
+    universe = Universe(ids, aliases, idf_weights(token_counts(std["aliases"]), len(std)), load)
+    pairs, used, stats = match_changes(universe, MatchSettings(), model, changed)
+    touching = full[full["rid_a"].isin(changed) | full["rid_b"].isin(changed)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pairs.reset_index(drop=True), touching)
+    assert used is model and len(loaded) == 1
+    assert set(loaded[0]) == set(pairs["rid_a"]) | set(pairs["rid_b"]) and len(loaded[0]) < len(std)
+
+
+def test_token_counts_add_and_subtract() -> None:
+    """Counts over two sets of records add up; removing a record's aliases takes its tokens away."""
+    from collections import Counter
+
+    from mdm.matching import idf_weights, token_counts, token_weights
+
+    std = records()
+    whole = token_counts(std["aliases"])
+    parts = token_counts(std["aliases"][:3]) + token_counts(std["aliases"][3:])
+    assert whole == parts and whole["mercury"] == 3 and whole["acme"] == 2
+    less = Counter(whole)
+    less.subtract(token_counts(std["aliases"][:1]))
+    assert less["acme"] == 1 and less["zeta"] == 1
+    assert idf_weights(whole, len(std)) == token_weights(std)
+    assert "gone" not in idf_weights(Counter({"gone": 0, "kept": 1}), 2)

@@ -119,6 +119,15 @@ def test_incremental_result_equals_the_full_run(runs: dict) -> None:
     assert _ids(runs["wh"]) == _ids(runs["full_wh"])
 
 
+def test_token_frequencies_updated_from_the_changes_equal_a_full_count(runs: dict) -> None:
+    """The incremental run adjusts the name-token document frequencies by the records that changed or
+    left; they equal the full run's count over all records."""
+    sql = "SELECT token, records FROM match_token_frequency ORDER BY token"
+    incremental, full = query_warehouse(runs["wh"], sql), query_warehouse(runs["full_wh"], sql)
+    assert len(incremental) > 100 and incremental == full
+    assert _detail(runs["wh"], runs["second"].run_id, "match")["incremental"] is True
+
+
 def test_removed_and_added_records(runs: dict) -> None:
     ids = _ids(runs["wh"])
     assert f"crm:{runs['changed'][2]}" not in ids

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ PARQUET_TABLES = ("golden_organization", "xref", "golden_attribute_lineage", "go
                   "organization_record", "financial_fact", "relationship", "golden_organization_history",
                   "golden_hierarchy", "golden_financial_fact")
 KEEP_SNAPSHOTS = 3
+# Runs whose validation results the Data Docs site shows; run ids sort in start order.
+KEEP_DOCS_RUNS = 20
+RUN_ID = re.compile(r"^\d{8}T\d{12}-[0-9a-f]{6}$")
 
 
 def sql_text(name: str) -> str:
@@ -114,10 +118,20 @@ class Warehouse:
         return out
 
     def seed_docs(self, docs: Path) -> None:
-        """Start a run's Data Docs from the published validation results, so the site covers every run."""
+        """Start a run's Data Docs from the published validation results of the last KEEP_DOCS_RUNS runs,
+        so the site covers recent runs (rendering every run ever would grow each run's cost without bound;
+        every result stays in the validation_result table)."""
         published = self.root / "docs" / "_results"
-        if published.is_dir():
-            shutil.copytree(published, docs / "_results", dirs_exist_ok=True)
+        if not published.is_dir():
+            return
+        files = [p for p in published.rglob("*") if p.is_file()]
+        runs = {p: next((part for part in p.relative_to(published).parts if RUN_ID.match(part)), None) for p in files}
+        kept = set(sorted({r for r in runs.values() if r is not None})[-KEEP_DOCS_RUNS:])
+        for p, run in runs.items():
+            if run is None or run in kept:  # files of no run (the store's id) are kept too
+                dest = docs / "_results" / p.relative_to(published)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(p, dest)
 
     def _link(self, name: str, target: Path, run_id: str) -> None:
         """Point ``<warehouse>/<name>`` at ``target`` with one atomic rename of a fresh symlink."""

@@ -1,0 +1,32 @@
+"""The published warehouse's helpers (pipelines.warehouse) that the runner tests do not reach directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.warehouse import KEEP_DOCS_RUNS, Warehouse
+
+
+def test_seed_docs_keeps_the_results_of_the_latest_runs(tmp_path: Path) -> None:
+    """A run's Data Docs start from the published results of the last KEEP_DOCS_RUNS runs only, so the
+    site (and the time to render it) does not grow with every run ever made."""
+    results = tmp_path / "wh" / "docs" / "_results"
+    runs = [f"202611{day:02d}T120000000000-abc{day:03d}" for day in range(1, KEEP_DOCS_RUNS + 6)]
+    for run in runs:
+        for suite in (("sql",), ("sql", "row")):
+            f = results.joinpath(*suite, run, "20261101T120000.000000Z", "mdm-crm.json")
+            f.parent.mkdir(parents=True)
+            f.write_text("{}")
+    (results / ".ge_store_backend_id").write_text("store-id")
+    docs = tmp_path / "run-docs"
+    Warehouse(tmp_path / "wh").seed_docs(docs)
+    copied = {p.relative_to(docs / "_results").parts[-3] for p in (docs / "_results").rglob("*.json")}
+    assert copied == set(runs[-KEEP_DOCS_RUNS:])
+    assert len(list((docs / "_results" / "sql" / "row").iterdir())) == KEEP_DOCS_RUNS
+    assert (docs / "_results" / ".ge_store_backend_id").read_text() == "store-id"
+
+
+def test_seed_docs_without_published_docs_does_nothing(tmp_path: Path) -> None:
+    docs = tmp_path / "run-docs"
+    Warehouse(tmp_path / "wh").seed_docs(docs)
+    assert not docs.exists()

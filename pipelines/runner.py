@@ -50,11 +50,7 @@ GOLDEN_STEPS: tuple[str, ...] = ("history", "hierarchy", "financials")
 WORK_DB = "work.duckdb"
 # Where a changes-only read of a database source lands the keys of all its rows (removed after the merge).
 KEYS_DIR = "_keys"
-# The natural key of each table a database source fills: rows of a changes-only read replace the ones
-# with the same key.
 XREF_COLUMNS = ("source", "source_id", "golden_id", "rid", "match_rule", "id_origin", "cluster_key", "run_id")
-NATURAL_KEYS: dict[str, tuple[str, ...]] = {"organization": ("source_id",), "account": ("account_id",),
-                                            "balance": ("account_id", "month")}
 
 Progress = Callable[[str, int, int | None], None]  # (message, done, total)
 
@@ -164,7 +160,7 @@ class Run:
                 read_again[src.name] = {"base_load": prev[1],  # type: ignore[index]
                                         "files": [f for f in files["organization"]
                                                   if Path(f).is_relative_to(raw_root / src.name)]}
-                counts[src.name] = self._merge_changes(src, since, landing, raw_root / src.name, files)
+                counts[src.name] = self._merge_changes(since, landing, raw_root / src.name, files)
                 changes[src.name] = {"base_load": prev[1], "since": since, "changed_rows": changed}  # type: ignore[index]
         state = self.state()
         state["fingerprints"] = fingerprints
@@ -230,14 +226,15 @@ class Run:
                            f"{hidden} more warnings not listed ({ctx.warnings.counts})"))
         return n_org
 
-    def _merge_changes(self, src: Any, since: dict[str, str], base: Path, target: Path,
+    def _merge_changes(self, since: dict[str, str], base: Path, target: Path,
                        files: dict[str, list[str]]) -> int:
         """Complete a changes-only read of a database source into a whole landing: for each table read
         by changes, the rows of the last landing (``base``) whose key is still in the source and was not
         read again are kept beside the changed rows. Returns the organisation rows of the landing."""
         from pipelines.adapters.sql import QUERIES
 
-        tables = {q.table for q in QUERIES if q.key in since}
+        # Rows read again replace the ones with the same natural key (constants of the adapter, never config).
+        tables = {q.table: q.natural_key for q in QUERIES if q.key in since}
         con = duckdb.connect()
         try:
             for table in sorted(tables):
@@ -246,7 +243,7 @@ class Run:
                 if not old or not keys:
                     continue  # nothing to keep: no earlier rows, or no rows left in the source
                 changed = [f for f in files[table] if Path(f).is_relative_to(target)]
-                using = ", ".join(NATURAL_KEYS[table])  # constants, never config
+                using = ", ".join(tables[table])
                 # The landing folders are named load=<run>: not a Hive partition column.
                 sql = (f"SELECT o.* FROM read_parquet($old, hive_partitioning = false) o "
                        f"SEMI JOIN read_parquet($keys) k USING ({using}) "

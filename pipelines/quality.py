@@ -25,6 +25,8 @@ from mdm import quality as dq
 from pipelines.config import Config
 from pipelines.errors import MdmError
 
+# The GX suites, as version-controlled JSON (expectations/suites/<suite>.json).
+SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations" / "suites"
 # Which suite checks which canonical table of a source format.
 SUITES: dict[str, tuple[str, str]] = {
     "gleif_lei_xml": ("gleif_lei_xml", "organization"),

@@ -711,14 +711,18 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return table
 
 
-def source_fingerprint(src: Any) -> str:
-    """A digest of everything a source's landing depends on besides the data of a database: format,
-    encoding and the adapter's code; for a file source its bytes (every file of a folder), for a
-    database source its URL (password hidden), queries and change columns."""
+def source_fingerprint(src: Any, suites_dir: Path | None = None) -> str:
+    """A digest of everything a source's landing and its validation depend on besides the data of a
+    database: format, encoding, the adapter's code and the format's GX suite (in ``suites_dir``, by
+    default the project's); for a file source its bytes (every file of a folder), for a database
+    source its URL (password hidden), queries and change columns."""
+    from pipelines.quality import SUITES, SUITES_DIR
+
     h = hashlib.sha256()
     h.update(json.dumps({"format": src.format, "encoding": src.encoding}, sort_keys=True).encode())
     code = sorted(Path(inspect.getsourcefile(conform)).parent.glob("*.py"))  # every adapter module
-    for module_file in [*code, Path(inspect.getsourcefile(arrow_schema))]:
+    suite = (suites_dir or SUITES_DIR) / f"{SUITES[src.format][0]}.json"
+    for module_file in [*code, Path(inspect.getsourcefile(arrow_schema)), suite]:
         h.update(module_file.read_bytes())
     if src.path is None:
         from sqlalchemy.engine import make_url

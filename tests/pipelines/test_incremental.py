@@ -194,3 +194,25 @@ def test_change_captured_rows_are_validated_and_kept_rows_keep_their_quarantine(
     suites = {r[0] for r in query_warehouse(wh, "SELECT suite FROM validation_result WHERE run_id = ? AND batch = 'crm'",
                                             [second.run_id])}
     assert suites == {"sql"}
+
+
+def test_the_source_fingerprint_covers_the_format_suite(tmp_path: Path) -> None:
+    """A reused landing carries its validation over, so the fingerprint must change with the suite of its
+    format (and only that suite)."""
+    from pipelines.config import SourceConfig
+    from pipelines.quality import SUITES_DIR
+    from pipelines.runner import source_fingerprint
+
+    suites = tmp_path / "suites"
+    shutil.copytree(SUITES_DIR, suites)
+    data = tmp_path / "ch.csv"
+    data.write_text("CompanyName,CompanyNumber\nAcme Ltd,01234567\n", encoding="utf-8")
+    src = SourceConfig(name="uk", format="companies_house_csv", path=data)
+    before = source_fingerprint(src, suites)
+    assert before == source_fingerprint(src)                       # the same suites as the project's
+    other = suites / "gleif_lei_xml.json"
+    other.write_text(other.read_text(encoding="utf-8").replace('"level": "row"', '"level": "row" '), encoding="utf-8")
+    assert source_fingerprint(src, suites) == before
+    own = suites / "companies_house_csv.json"
+    own.write_text(own.read_text(encoding="utf-8").replace('"level": "row"', '"level": "row" '), encoding="utf-8")
+    assert source_fingerprint(src, suites) != before

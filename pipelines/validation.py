@@ -50,6 +50,7 @@ from great_expectations.data_context.types.base import (  # noqa: E402
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier  # noqa: E402
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
 
 from pipelines.quality import SUITES_DIR  # noqa: E402  (the suites, version-controlled JSON)
@@ -194,6 +195,7 @@ class Validator:
                     self._gx_suites[name] = self._ctx.suites.add(suite)
         self._datasource = self._ctx.data_sources.add_pandas(_DATASOURCE)
         self._definitions: dict[tuple[str, str], Any] = {}
+        self._results: list[Any] = []  # identifiers of the results this validator stored
 
     def _checkpoint(self, suite: str, asset_name: str) -> Any:
         """The checkpoint validating (suite, batch asset), created on first use."""
@@ -247,16 +249,19 @@ class Validator:
             expectation_parameters=values,
             run_id=RunIdentifier(run_name=run_id, run_time=datetime.now(timezone.utc)),
         )
-        (result,) = checkpoint_result.run_results.values()
+        ((key, result),) = checkpoint_result.run_results.items()
+        self._results.append(key)
         seconds = time.perf_counter() - t0
         return _outcome(gx_suite, batch, run_id, result, len(frame), seconds)
 
     def build_docs(self) -> Path | None:
-        """Render Data Docs for every stored validation result; returns ``<docs_dir>/index.html``
-        (None when this validator has no docs_dir)."""
+        """Render the Data Docs of this validator's results and suites, and the index of every stored
+        result (pages of earlier results are on disk already: rendered when they were stored, or seeded
+        from the published site); returns ``<docs_dir>/index.html`` (None without a docs_dir)."""
         if self.docs_dir is None:
             return None
-        self._ctx.build_data_docs(site_names=[_SITE])
+        suites = [ExpectationSuiteIdentifier(name=name) for name in self._gx_suites]
+        self._ctx.build_data_docs(site_names=[_SITE], resource_identifiers=[*self._results, *suites])
         return self.docs_dir / "index.html"
 
 

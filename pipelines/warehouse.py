@@ -118,18 +118,19 @@ class Warehouse:
         return out
 
     def seed_docs(self, docs: Path) -> None:
-        """Start a run's Data Docs from the published validation results of the last KEEP_DOCS_RUNS runs,
-        so the site covers recent runs (rendering every run ever would grow each run's cost without bound;
-        every result stays in the validation_result table)."""
-        published = self.root / "docs" / "_results"
-        if not published.is_dir():
+        """Start a run's Data Docs from the published site: the validation results and rendered pages of the
+        last KEEP_DOCS_RUNS runs, and everything that belongs to no run (index, suite pages, assets). The
+        run then renders only its own results (rendering every run ever would grow each run's cost without
+        bound; every result stays in the validation_result table)."""
+        published = self.root / "docs"
+        if not (published / "_results").is_dir():
             return
         files = [p for p in published.rglob("*") if p.is_file()]
         runs = {p: next((part for part in p.relative_to(published).parts if RUN_ID.match(part)), None) for p in files}
         kept = set(sorted({r for r in runs.values() if r is not None})[-KEEP_DOCS_RUNS:])
         for p, run in runs.items():
-            if run is None or run in kept:  # files of no run (the store's id) are kept too
-                dest = docs / "_results" / p.relative_to(published)
+            if run is None or run in kept:
+                dest = docs / p.relative_to(published)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(p, dest)
 

@@ -18,12 +18,23 @@ def test_seed_docs_keeps_the_results_of_the_latest_runs(tmp_path: Path) -> None:
             f.parent.mkdir(parents=True)
             f.write_text("{}")
     (results / ".ge_store_backend_id").write_text("store-id")
+    site = tmp_path / "wh" / "docs"
+    for run in runs:  # the rendered pages of the same runs
+        page = site / "validations" / "sql" / run / "20261101T120000.000000Z" / "mdm-crm.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<html/>")
+    (site / "index.html").write_text("<html/>")
+    (site / "expectations").mkdir()
+    (site / "expectations" / "sql.html").write_text("<html/>")
     docs = tmp_path / "run-docs"
     Warehouse(tmp_path / "wh").seed_docs(docs)
     copied = {p.relative_to(docs / "_results").parts[-3] for p in (docs / "_results").rglob("*.json")}
     assert copied == set(runs[-KEEP_DOCS_RUNS:])
     assert len(list((docs / "_results" / "sql" / "row").iterdir())) == KEEP_DOCS_RUNS
     assert (docs / "_results" / ".ge_store_backend_id").read_text() == "store-id"
+    pages = {p.parts[-3] for p in (docs / "validations").rglob("*.html")}
+    assert pages == set(runs[-KEEP_DOCS_RUNS:])
+    assert (docs / "index.html").is_file() and (docs / "expectations" / "sql.html").is_file()
 
 
 def test_seed_docs_without_published_docs_does_nothing(tmp_path: Path) -> None:

@@ -18,9 +18,7 @@ from recordlinkage.base import BaseCompareFeature
 from rapidfuzz import fuzz
 
 from mdm.scoring import FellegiSunter, discretise
-from mdm.standardise import ID_SCHEMES, has_cjk, tokens
-
-ID_COLUMNS = tuple("id_" + s.replace("-", "_") for s in ID_SCHEMES)
+from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, has_cjk, tokens
 
 FEATURES = ("name", "name_tokens", "qualifiers", "country", "city", "postal", "address")
 
@@ -302,14 +300,15 @@ def score(vectors: pd.DataFrame, settings: MatchSettings,
 
 # The standardised columns matching reads (identity keys, blocking, comparison); callers may pass
 # just these.
-MATCH_COLUMNS = ("rid", "source", "source_format", "source_id", *ID_COLUMNS, "aliases", "country_iso", "city_norm",
-                 "postal_norm", "address_norm", "name_cjk", "qualifiers", "qualifiers_en", "branch_flag")
+MATCH_COLUMNS = (*IDENTITY_COLUMNS, "aliases", "country_iso", "city_norm", "postal_norm", "address_norm", "name_cjk",
+                 "qualifiers", "qualifiers_en", "branch_flag")
 
 PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", "label", "contributions")
 
 
 def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
-                  decisions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+                  decisions: pd.DataFrame | None = None, idf: dict[str, float] | None = None
+                  ) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """The whole matching step over standardised records.
 
     Deterministic pairs (a shared valid identifier) and recordlinkage candidates are compared alike;
@@ -317,12 +316,14 @@ def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunt
     trained on those labels (EM when there are too few) and scores every pair. Steward ``decisions``
     (rid_a, rid_b, is_match) are compared too and their labels win over the identifiers' (supervised
     training from steward decisions). Deterministic pairs keep their rule (``id:<scheme>``) and band
-    ``match``; the others get ``rule = 'score'``. :func:`match_changes` is the incremental counterpart.
+    ``match``; the others get ``rule = 'score'``. ``idf``: :func:`token_weights` of ``std`` if the caller
+    has it. :func:`match_changes` is the incremental counterpart.
     Returns (pairs with PAIR_COLUMNS, model, stats).
     """
     det = deterministic_pairs(std)
     both, cand, decided, stats = _pairs_to_compare(std, std, det, settings, decisions, None, None)
-    return _score_pairs(std, both, det, cand, decided, settings, model, token_weights(std), stats, len(std))
+    idf = token_weights(std) if idf is None else idf
+    return _score_pairs(std, both, det, cand, decided, settings, model, idf, stats, len(std))
 
 
 @dataclass

@@ -212,13 +212,16 @@ ID_COLUMNS = tuple("id_" + s.replace("-", "_") for s in ID_SCHEMES)
 REGISTER_FORMATS = frozenset({"gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds"})
 
 
+# The columns identity_keys reads: what clustering and identifier links need of each record.
+IDENTITY_COLUMNS = ("rid", "source", "source_format", "source_id", *ID_COLUMNS)
+
+
 def identity_keys(std: "pd.DataFrame") -> dict[str, dict[str, str]]:
     """rid -> {scheme: value} of the authoritative keys of each standardised record: its valid
     identifiers, plus ``KEY:<source>`` for a register's own key (two keys of one register are two
     legal entities). Equal values of a scheme mean the same entity; different values, different ones."""
     out: dict[str, dict[str, str]] = {}
-    cols = ["rid", "source", "source_format", "source_id", *ID_COLUMNS]
-    for row in std[cols].itertuples(index=False):
+    for row in std[list(IDENTITY_COLUMNS)].itertuples(index=False):
         keys = {s: v for s, v in zip(ID_SCHEMES, row[4:]) if isinstance(v, str) and v}
         if row[2] in REGISTER_FORMATS:
             keys["KEY:" + row[1]] = row[3]

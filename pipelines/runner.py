@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from mdm import clustering, golden_ids, matching, survivorship
 from mdm.scoring import FellegiSunter
 from mdm.schema import TABLES, arrow_schema
-from mdm.standardise import ID_COLUMNS, STANDARDISE_VERSION, identity_keys, standardise_records
+from mdm.standardise import IDENTITY_COLUMNS, STANDARDISE_VERSION, identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
 from pipelines.decisions import read_decisions, read_overrides
@@ -137,34 +137,33 @@ class Run:
         watermarks: dict[str, dict[str, str]] = {}
         reused: dict[str, str] = {}
         changes: dict[str, dict[str, Any]] = {}
-        read_again: dict[str, dict[str, Any]] = {}
         for src in self.config.sources:
             fp = source_fingerprint(src)
             fingerprints[src.name] = fp
             prev = previous.get(src.name)
-            landing = self.wh.root / "raw" / src.name / f"load={prev[1]}" if prev is not None else None
-            same = prev is not None and prev[0] == fp and landing is not None and landing.is_dir()
-            if same and src.path is not None:
-                counts[src.name] = self._link_landing(landing, raw_root / src.name, files)  # type: ignore[arg-type]
-                issues += self._previous_warnings(src.name, prev[1])  # type: ignore[index]
-                reused[src.name] = prev[1]  # type: ignore[index]
+            base_run: str | None = None
+            since: dict[str, str] = {}
+            if prev is not None and prev[0] == fp and (self.wh.root / "raw" / src.name / f"load={prev[1]}").is_dir():
+                base_run, since = prev[1], prev[2]
+            landing = self.wh.root / "raw" / src.name / f"load={base_run}"
+            if base_run is not None and src.path is not None:
+                counts[src.name] = self._link_landing(landing, raw_root / src.name, files)
+                issues += self._previous_warnings(src.name, base_run)
+                reused[src.name] = base_run
                 continue
-            since = prev[2] if same and prev is not None else {}
             ctx = ExtractContext(src, WarningLog(), since=dict(since))
             counts[src.name] = self._extract_source(ctx, raw_root, files, issues, progress)
             if ctx.watermarks:
                 watermarks[src.name] = dict(ctx.watermarks)
             if since:
-                assert landing is not None
-                changed = counts[src.name]
-                read_again[src.name] = {"base_load": prev[1],  # type: ignore[index]
-                                        "files": [f for f in files["organization"]
-                                                  if Path(f).is_relative_to(raw_root / src.name)]}
+                # The organisation rows read again (validate checks the row rules on them only).
+                read = [f for f in files["organization"] if Path(f).is_relative_to(raw_root / src.name)]
+                changes[src.name] = {"base_load": base_run, "since": since, "changed_rows": counts[src.name],
+                                     "files": read}
                 counts[src.name] = self._merge_changes(since, landing, raw_root / src.name, files)
-                changes[src.name] = {"base_load": prev[1], "since": since, "changed_rows": changed}  # type: ignore[index]
         state = self.state()
         state["fingerprints"] = fingerprints
-        state["changes"] = read_again  # validate checks the row rules on these rows only
+        state["changes"] = changes
         state["watermarks"] = watermarks
         state["reused_loads"] = reused
         self.save_state(state)
@@ -182,7 +181,9 @@ class Run:
         finally:
             con.close()
         return StageResult("extract", rows, rows, detail={"organization_rows_read": counts, "warnings": len(issues),
-                                                          "reused_loads": reused, "changes": changes})
+                                                          "reused_loads": reused,
+                                                          "changes": {name: {k: v for k, v in c.items() if k != "files"}
+                                                                      for name, c in changes.items()}})
 
     def _extract_source(self, ctx: ExtractContext, raw_root: Path, files: dict[str, list[str]], issues: list[tuple],
                         progress: Progress | None) -> int:
@@ -412,8 +413,7 @@ class Run:
             if incremental:
                 model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
                 counts = self._token_counts(con)
-                id_cols = ", ".join(("rid", "source", "source_format", "source_id", *ID_COLUMNS))  # constants
-                ids = con.execute(f"SELECT {id_cols} FROM std_organization ORDER BY rid").df()
+                ids = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM std_organization ORDER BY rid").df()
                 aliases = con.execute("SELECT rid, unnest(aliases) AS aliases FROM std_organization").df()
                 columns = ", ".join(matching.MATCH_COLUMNS)
 
@@ -440,7 +440,8 @@ class Run:
                 std = con.execute(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM std_organization ORDER BY rid"
                                   ).df()
                 counts = matching.token_counts(std["aliases"])
-                pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions)
+                pairs, model, detail = matching.match_records(std, self._settings(), decisions=decisions,
+                                                              idf=matching.idf_weights(counts, records))
             con.register("tmp_tokens", pd.DataFrame({"token": list(counts), "records": list(counts.values())}))
             con.execute("CREATE OR REPLACE TABLE new_match_token_frequency AS "
                         "SELECT token, records FROM tmp_tokens WHERE records > 0 ORDER BY token")
@@ -509,9 +510,8 @@ class Run:
                               "AND rid_b IN (SELECT rid FROM cluster_scope)")
             else:
                 where = pair_where = ""
-            id_cols = ", ".join(ID_COLUMNS)  # constants of mdm.standardise
-            std = con.execute(f"SELECT rid, source, source_format, source_id, {id_cols} FROM std_organization "
-                              f"{where} ORDER BY rid").df()
+            # Column names are constants of mdm.standardise.
+            std = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM std_organization {where} ORDER BY rid").df()
             pairs = con.execute(f"SELECT rid_a, rid_b, rule, band, score FROM new_match_pair {pair_where} "
                                 "ORDER BY rid_a, rid_b").df()
             det = pairs[pairs["rule"] != "score"]

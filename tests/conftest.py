@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -41,6 +45,17 @@ def sample_config(sample: Path, warehouse: Path, dest: Path, **extra: object) ->
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dest
+
+
+def read_frame(db: Path, sql: str, params: dict | list | None = None) -> pd.DataFrame:
+    """A read-only query on a DuckDB file, as a DataFrame."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params).df()
+    finally:
+        con.close()
 
 
 def query_warehouse(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -467,6 +467,7 @@ def test_match_changes_scores_the_same_pairs_as_a_full_match(model: FellegiSunte
     loaded, token weights from counts) gives the pairs touching the changed records exactly as a full
     match with the same model does."""
     from mdm.matching import MATCH_COLUMNS, Universe, idf_weights, match_changes, token_counts
+    from mdm.standardise import IDENTITY_COLUMNS
 
     others = std_frame(*({"source_id": f"x{i}", "name": f"{w} Industries Ltd"} for i, w in enumerate(
         ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet", "Kilo"))))
@@ -479,7 +480,7 @@ def test_match_changes_scores_the_same_pairs_as_a_full_match(model: FellegiSunte
         loaded.append(rids)
         return std[std["rid"].isin(rids)][list(MATCH_COLUMNS)]
 
-    ids = std[["rid", "source", "source_format", "source_id", *[c for c in std.columns if c.startswith("id_")]]]
+    ids = std[list(IDENTITY_COLUMNS)]
     aliases = std[["rid", "aliases"]].explode("aliases").dropna()
     universe = Universe(ids, aliases, idf_weights(token_counts(std["aliases"]), len(std)), load)
     pairs, used, stats = match_changes(universe, MatchSettings(), model, changed)

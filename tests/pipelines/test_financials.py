@@ -12,23 +12,15 @@ import io
 import zipfile
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
+from tests.conftest import read_frame as read
 from pipelines import runner
 from pipelines.generate import generate
 
 APPLE_CIK = "320193"
 BALANCES = {"assets": ("Assets",), "liabilities": ("Liabilities",), "equity": ("StockholdersEquity",)}
-
-
-def read(db: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).df()
-    finally:
-        con.close()
 
 
 def filer_facts(zip_path: Path, cik: str) -> pd.DataFrame:

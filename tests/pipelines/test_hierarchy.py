@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 from lxml import etree
 
 from mdm.schema import TABLES
+from tests.conftest import read_frame as read
 from pipelines import runner
 from pipelines.generate import generate
 from pipelines.warehouse import run_sql
@@ -25,14 +25,6 @@ LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"
 RR_NS = "{http://www.gleif.org/data/schema/rr/2016}"
 DIRECT = "IS_DIRECTLY_CONSOLIDATED_BY"
 ULTIMATE = "IS_ULTIMATELY_CONSOLIDATED_BY"
-
-
-def read(db: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 # --- real GLEIF files -----------------------------------------------------------------------------------

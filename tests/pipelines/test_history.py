@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from lxml import etree
 
+from tests.conftest import read_frame as read
 from pipelines import runner
 from pipelines.warehouse import run_sql
 
@@ -38,14 +39,6 @@ def write_config(root: Path, data: Path) -> Path:
     cfg.write_text(f"warehouse: {root / 'warehouse'}\nsources:\n"
                    f"  - {{name: gleif, format: gleif_lei_xml, path: \"{data}\"}}\n", encoding="utf-8")
     return cfg
-
-
-def read(db: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).df()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -29,10 +29,11 @@ demo: install
 
 test: install
 	bash tests/pg.sh start
+	bash tests/browser.sh
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not airflow and not postgres" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not airflow and not postgres and not browser" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m pipelines.bench $(BENCH_ARGS)

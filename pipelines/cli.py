@@ -59,8 +59,6 @@ def _run(config: Path, full: bool = False) -> Any:
     from pipelines.config import load_config
 
     cfg = load_config(config)
-    if full:
-        cfg = cfg.model_copy(update={"incremental": False})
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -74,22 +72,32 @@ def _run(config: Path, full: bool = False) -> Any:
         def on_stage(res: dict[str, Any]) -> None:
             err.print(f"  {res['stage']:<12} {res['rows_in']:>10,} -> {res['rows_out']:>10,}  {res['seconds']:.2f}s")
 
-        return runner.run(cfg, progress=progress, on_stage=on_stage)
+        return runner.run(cfg, progress=progress, on_stage=on_stage, full=full)
 
 
 @app.command()
 def run(config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
         full: Annotated[bool, typer.Option("--full", help="Read every source in full and recompute everything "
                                                            "(as `incremental: false`), e.g. a weekly reconciliation "
-                                                           "after change-data capture")] = False) -> None:
+                                                           "after change-data capture")] = False,
+        plan_only: Annotated[bool, typer.Option("--plan-only", help="Print what the run would do (which sources are "
+                                                "read, reused or change-captured, which steps are incremental and "
+                                                "why) and stop; nothing is written")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="With --plan-only: the plan as JSON")] = False) -> None:
     """Run the whole pipeline: extract, standardise, match, cluster, survive, publish.
 
     Incremental by default (see the config's `incremental`); --full reads and recomputes everything.
 
-    Example: mdm run --config demo/mdm.yaml
+    Example: mdm run --config demo/mdm.yaml --plan-only
     """
     _quiet_libraries()
     try:
+        if plan_only:
+            from pipelines import runner
+
+            plan = runner.plan_run(config, full=full)
+            console.print(plan.model_dump_json(indent=2) if as_json else plan.summary(), markup=False)
+            return
         summary = _run(config, full=full)
     except MdmError as e:
         err.print(f"[red]error:[/red] {e}")

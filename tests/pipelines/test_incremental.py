@@ -201,7 +201,7 @@ def test_the_source_fingerprint_covers_the_format_suite(tmp_path: Path) -> None:
     format (and only that suite)."""
     from pipelines.config import SourceConfig
     from pipelines.quality import SUITES_DIR
-    from pipelines.runner import source_fingerprint
+    from pipelines.plan import source_fingerprint
 
     suites = tmp_path / "suites"
     shutil.copytree(SUITES_DIR, suites)

@@ -1,0 +1,163 @@
+"""Every table, view and macro a run reads or writes, declared once.
+
+Each relation has an owner (the stage that builds it, or ``schema`` for the published tables created
+once by sql/schema/tables.sql), a kind and a lifetime:
+
+- ``published``: part of the published warehouse, documented in docs/schema.md;
+- ``run``: a hand-over between stages inside the run's staging database, dropped at publish;
+- ``temp``: a TEMP table or view of one stage's connection (gone when the stage ends).
+
+The runner checks after every stage that no relation exists that is not declared here, and that every
+relation the stage created is owned by it or one it may write (:func:`check_stage`); publish drops the
+``run`` relations listed here; :mod:`pipelines.schema_doc` documents the ``published`` ones.
+SQL files under ``sql/`` that start with a ``-- name:`` header (see sql/README.md) declare themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pipelines.warehouse import SQL_DIR
+
+Lifetime = Literal["published", "run", "temp"]
+Kind = Literal["table", "view", "macro"]
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    owner: str  # stage that builds it (or "schema": created once with the warehouse)
+    lifetime: Lifetime
+    kind: Kind = "table"
+    sql: str | None = None  # the sql/ file that builds it, when one does
+    writers: tuple[str, ...] = ()  # other stages that change it
+    description: str = ""
+
+
+def _r(name: str, owner: str, lifetime: Lifetime, sql: str | None = None, kind: Kind = "table",
+       writers: tuple[str, ...] = (), description: str = "") -> Relation:
+    return Relation(name, owner, lifetime, kind, sql, writers, description)
+
+
+_DECLARED: tuple[Relation, ...] = (
+    # -- published, created once and appended to by publish (sql/schema/tables.sql) ---------------------
+    *(_r(t, "schema", "published", "schema/tables", writers=("publish",)) for t in (
+        "run_log", "golden_id_registry", "golden_id_redirect", "load_issue", "quarantine", "quality_metrics",
+        "identifier_quality", "source_load", "validation_result", "run_state")),
+    # -- the run's bookkeeping -------------------------------------------------------------------------
+    _r("run_stage", "runner", "run", description="Completed stages of the run: result and observations."),
+    # -- extract ---------------------------------------------------------------------------------------
+    *(_r(f"raw_{t}", "extract", "run", writers=("validate",), description=f"Landed {t} rows of every source.")
+      for t in ("organization", "financial_fact")),
+    *(_r(f"raw_{t}", "extract", "run", writers=("validate", "publish"),
+         description=f"Landed {t} rows; renamed {t} at publish.") for t in ("relationship", "account", "balance")),
+    _r("run_issue", "extract", "run", "staging/run_issue", writers=("validate",)),
+    # -- validate --------------------------------------------------------------------------------------
+    _r("stg_organization", "validate", "run", "staging/stg_organization"),
+    *(_r(t, "validate", "run") for t in ("run_quarantine", "run_quality", "run_identifier_quality",
+                                         "run_source_load", "run_validation")),
+    # -- standardise -----------------------------------------------------------------------------------
+    _r("stg_hashed", "standardise", "temp"),
+    _r("std_reused_keys", "standardise", "temp", "staging/reuse_standardised"),
+    _r("std_new_keys", "standardise", "temp", "staging/std_new_keys"),
+    _r("std_organization", "standardise", "run", "staging/std_organization"),
+    _r("run_changed", "standardise", "run", "staging/run_changed"),
+    # -- match -----------------------------------------------------------------------------------------
+    _r("kept_pairs", "match", "temp", "staging/kept_pairs", kind="view"),
+    _r("run_rescored", "match", "run"),
+    _r("new_match_pair", "match", "run", "staging/match_pair_kept", writers=("publish",)),
+    _r("new_match_model", "match", "run", writers=("publish",)),
+    _r("new_match_token_frequency", "match", "run", "staging/new_match_token_frequency", writers=("publish",)),
+    # -- cluster ---------------------------------------------------------------------------------------
+    _r("cluster_scope", "cluster", "temp", "staging/cluster_scope"),
+    _r("new_xref", "cluster", "run", "staging/new_xref", writers=("publish",)),
+    _r("new_redirect", "cluster", "run", "staging/new_redirect"),
+    # -- survive ---------------------------------------------------------------------------------------
+    _r("affected", "survive", "temp", "golden/affected"),
+    _r("_record_missing", "survive", "temp", "golden/carry_over"),
+    _r("new_golden_organization", "survive", "run", "golden/new_golden_full", writers=("publish",)),
+    _r("new_golden_attribute_lineage", "survive", "run", "golden/new_golden_full", writers=("publish",)),
+    _r("new_organization_record", "survive", "run", "golden/new_organization_record", writers=("publish",)),
+    # -- published by publish (renamed from the run's new_* / raw_* tables, or built from them) ---------
+    *(_r(t, "publish", "published", "golden/publish", writers=("match", "survive")) for t in (
+        "organization_record", "xref", "golden_organization", "golden_attribute_lineage", "match_pair",
+        "match_model", "match_token_frequency")),
+    *(_r(t, "publish", "published", "golden/publish") for t in ("relationship", "financial_fact", "account",
+                                                                "balance")),
+    _r("_golden_hash", "publish", "temp", "golden/history"),
+    _r("_golden_new_version", "publish", "temp", "golden/history"),
+    _r("golden_organization_history", "publish", "published", "golden/history"),
+    _r("golden_hierarchy", "publish", "published", "golden/hierarchy"),
+    _r("financial_concept", "publish", "published", "golden/financials"),
+    _r("golden_financial_fact", "publish", "published", "golden/financials"),
+    *(_r(v, "publish", "published", "marts/views", kind="view") for v in (
+        "v_xref", "v_financial_latest", "v_golden_financials_latest", "v_golden_organization", "v_hierarchy",
+        "v_organization_group")),
+    _r("golden_organization_as_of", "publish", "published", "marts/views", kind="macro"),
+)
+
+_HEADER = re.compile(r"^--\s*(name|kind|stage|lifetime|description):\s*(.+?)\s*$")
+
+
+def _from_sql_headers() -> list[Relation]:
+    """Relations declared by a ``-- name:`` header at the top of a SQL file."""
+    found = []
+    for path in sorted(SQL_DIR.rglob("*.sql")):
+        head: dict[str, str] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = _HEADER.match(line)
+            if not line.startswith("--"):
+                break
+            if m:
+                head[m.group(1)] = m.group(2)
+        if "name" in head:
+            rel = str(path.relative_to(SQL_DIR).with_suffix(""))
+            found.append(Relation(head["name"], head.get("stage", "publish"),
+                                  head.get("lifetime", "published"),  # type: ignore[arg-type]
+                                  head.get("kind", "table"), rel, (), head.get("description", "")))  # type: ignore[arg-type]
+    return found
+
+
+@cache
+def catalog() -> dict[str, Relation]:
+    """Every declared relation by name."""
+    out: dict[str, Relation] = {}
+    for rel in (*_DECLARED, *_from_sql_headers()):
+        if rel.name in out and out[rel.name] != rel:
+            raise ValueError(f"relation {rel.name!r} is declared twice")
+        out[rel.name] = rel
+    return out
+
+
+def run_relations() -> list[str]:
+    """The hand-over tables of a run, dropped at publish."""
+    return [r.name for r in catalog().values() if r.lifetime == "run"]
+
+
+def published() -> list[Relation]:
+    return [r for r in catalog().values() if r.lifetime == "published"]
+
+
+def check_stage(stage: str, before: set[str], after: set[str]) -> list[str]:
+    """What a stage did wrong to the catalog: relations that exist but are not declared, and relations it
+    created that another stage owns. ``before``/``after``: relation names at its start and end."""
+    cat = catalog()
+    problems = [f"{name}: not declared in pipelines/catalog.py" for name in sorted(after - set(cat))]
+    for name in sorted((after - before) & set(cat)):
+        rel = cat[name]
+        if stage != rel.owner and stage not in rel.writers:
+            problems.append(f"{name}: created by stage {stage!r}, but owned by {rel.owner!r}")
+    return problems
+
+
+def sql_files_declared() -> set[str]:
+    """The sql/ files named by some declaration (a test checks every producing SQL file is one of them)."""
+    return {r.sql for r in catalog().values() if r.sql}
+
+
+def path_of(rel: Relation) -> Path | None:
+    return SQL_DIR / f"{rel.sql}.sql" if rel.sql else None

@@ -1,0 +1,64 @@
+"""Publish: the run's tables become the warehouse, in two steps.
+
+:func:`run` (inside the stage's transaction, like every stage) appends the run's history to the published
+tables, swaps the run's new_* tables in (sql/golden/publish.sql), builds the derived golden tables and
+views, writes the run log and drops the run's hand-over tables (pipelines.catalog). :func:`finish` then,
+under the warehouse lock, checks that no other run published since this one started, exports Parquet
+and makes the database, its exports and the raw landings the published state (pipelines.warehouse).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from pipelines import catalog
+from pipelines.plan import now
+from pipelines.stages.base import RunError, StageContext, StageResult
+from pipelines.warehouse import run_sql
+
+# sql/golden/<step>.sql files run after the run's tables are swapped in (parameters $run, $now), in order.
+GOLDEN_STEPS: tuple[str, ...] = ("history", "hierarchy", "financials")
+
+
+def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
+    started = now()
+    plan = ctx.plan
+    seq0 = con.execute("SELECT coalesce(max(minted_seq), 0) FROM golden_id_registry").fetchall()[0][0]
+    run_sql(con, "golden/registry", {"seq0": seq0, "run": ctx.run_id})
+    run_sql(con, "golden/append_run")
+    run_sql(con, "golden/publish")
+    for step in GOLDEN_STEPS:
+        run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
+    run_sql(con, "marts/views")
+    run_sql(con, "golden/run_state", {"run": ctx.run_id, "match": plan.match.fingerprint,
+                                      "survive": plan.survive.fingerprint})
+    golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchall()[0][0]
+    finished = now()
+    run_sql(con, "golden/run_log", {"run": ctx.run_id, "started": started, "finished": finished,
+                                    "golden": golden_n})
+    for name in catalog.run_relations():  # names are constants of the catalog
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return StageResult("publish", golden_n, golden_n, started_at=started, finished_at=finished)
+
+
+def finish(ctx: StageContext) -> None:
+    """Make the committed staging database the published warehouse (the stage's connection is closed)."""
+    wh = ctx.wh
+    con = duckdb.connect(str(ctx.dir / "work.duckdb"))
+    try:
+        con.execute("CHECKPOINT")
+        with wh.lock():
+            latest = wh.latest_run()
+            if latest != ctx.plan.base_run:
+                raise RunError(f"the warehouse was published by run {latest} after this run started from "
+                               f"{ctx.plan.base_run}; rerun to build on the new state")
+            snapshot = wh.export_parquet(con, ctx.run_id)
+            con.close()
+            con = None
+            wh.swap_in(ctx.dir / "work.duckdb", snapshot, ctx.dir / "raw", ctx.run_id, docs=ctx.dir / "docs")
+    finally:
+        if con is not None:
+            con.close()
+    shutil.rmtree(ctx.dir, ignore_errors=True)  # the run has ended; nothing is left to resume

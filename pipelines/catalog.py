@@ -36,6 +36,7 @@ class Relation:
     sql: str | None = None  # the sql/ file that builds it, when one does
     writers: tuple[str, ...] = ()  # other stages that change it
     description: str = ""
+    columns: tuple[tuple[str, str], ...] = ()  # (column, description) declared by a SQL header
 
 
 def _r(name: str, owner: str, lifetime: Lifetime, sql: str | None = None, kind: Kind = "table",
@@ -100,7 +101,7 @@ _DECLARED: tuple[Relation, ...] = (
     _r("golden_organization_as_of", "publish", "published", "marts/views", kind="macro"),
 )
 
-_HEADER = re.compile(r"^--\s*(name|kind|stage|lifetime|description):\s*(.+?)\s*$")
+_HEADER = re.compile(r"^--\s*(name|kind|stage|lifetime|description|column\s+\w+):\s*(.+?)\s*$")
 
 
 def _from_sql_headers() -> list[Relation]:
@@ -108,17 +109,21 @@ def _from_sql_headers() -> list[Relation]:
     found = []
     for path in sorted(SQL_DIR.rglob("*.sql")):
         head: dict[str, str] = {}
+        columns: list[tuple[str, str]] = []
         for line in path.read_text(encoding="utf-8").splitlines():
-            m = _HEADER.match(line)
             if not line.startswith("--"):
                 break
-            if m:
+            m = _HEADER.match(line)
+            if m and m.group(1).startswith("column"):
+                columns.append((m.group(1).split()[1], m.group(2)))
+            elif m:
                 head[m.group(1)] = m.group(2)
         if "name" in head:
             rel = str(path.relative_to(SQL_DIR).with_suffix(""))
             found.append(Relation(head["name"], head.get("stage", "publish"),
                                   head.get("lifetime", "published"),  # type: ignore[arg-type]
-                                  head.get("kind", "table"), rel, (), head.get("description", "")))  # type: ignore[arg-type]
+                                  head.get("kind", "table"), rel, (),  # type: ignore[arg-type]
+                                  head.get("description", ""), tuple(columns)))
     return found
 
 

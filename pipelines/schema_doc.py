@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import catalog
 from pipelines.errors import MdmError
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
@@ -418,9 +419,19 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> list[Relation]:
     return rels
 
 
+def _doc(relation: str) -> Doc | None:
+    """A relation's description: here, or in the ``-- description:``/``-- column`` header of its SQL file."""
+    if relation in RELATIONS:
+        return RELATIONS[relation]
+    declared = catalog.catalog().get(relation)
+    if declared is not None and declared.description:
+        return Doc(declared.description, dict(declared.columns))
+    return None
+
+
 def describe_column(relation: str, column: str, _seen: frozenset[str] = frozenset()) -> str | None:
     """The description of a column: the relation's own, then the relations it inherits from, then COMMON."""
-    doc = RELATIONS.get(relation)
+    doc = _doc(relation)
     if doc is not None:
         if column in doc.columns:
             return doc.columns[column]
@@ -433,14 +444,18 @@ def describe_column(relation: str, column: str, _seen: frozenset[str] = frozense
 
 
 def undocumented(rels: list[Relation]) -> list[str]:
-    """``name`` of every relation and ``name.column`` of every column that has no description."""
-    missing = []
+    """``name`` of every relation and ``name.column`` of every column that has no description, and
+    ``name (not declared published)`` of every relation the catalog (pipelines/catalog.py) does not
+    declare as published: the published warehouse holds exactly what is declared."""
+    published = {r.name for r in catalog.published()}
+    missing = [f"{r.name} (not declared published)" for r in rels
+               if r.name not in published and r.name in catalog.catalog()]
     for r in rels:
         if r.kind == "table macro":
             if r.name not in MACROS:
                 missing.append(r.name)
             continue
-        if r.name not in RELATIONS:
+        if _doc(r.name) is None:
             missing.append(r.name)
         missing.extend(f"{r.name}.{c}" for c, _ in r.columns if describe_column(r.name, c) is None)
     return missing
@@ -463,15 +478,19 @@ def render_markdown(rels: list[Relation]) -> str:
            "for a shell).", "",
            "| name | kind | what |", "|---|---|---|"]
     for r in rels:
-        what = MACROS.get(r.name, "") if r.kind == "table macro" else (RELATIONS[r.name].description
-                                                                       if r.name in RELATIONS else "")
+        doc = _doc(r.name)
+        what = MACROS.get(r.name, "") if r.kind == "table macro" else (doc.description if doc else "")
         out.append(f"| [`{r.name}`](#{r.name}) | {r.kind} | {_cell(_first_sentence(what))} |")
     for r in rels:
         out += ["", f"## {r.name}", "", f"*{r.kind}*", ""]
         if r.kind == "table macro":
             out += [MACROS.get(r.name, "(undocumented)"), "", f"Parameters: {', '.join(c for c, _ in r.columns)}"]
             continue
-        out += [RELATIONS[r.name].description if r.name in RELATIONS else "(undocumented)", "",
+        doc = _doc(r.name)
+        declared = catalog.catalog().get(r.name)
+        built = (f"Built by the `{declared.owner}` stage" + (f" (`sql/{declared.sql}.sql`)." if declared.sql else ".")
+                 if declared else "")
+        out += [doc.description if doc else "(undocumented)", "", built, "",
                 "| column | type | description |", "|---|---|---|"]
         for c, t in r.columns:
             out.append(f"| `{c}` | {_cell(t)} | {_cell(describe_column(r.name, c) or '(undocumented)')} |")

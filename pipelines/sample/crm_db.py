@@ -1,16 +1,28 @@
-"""The sample CRM database: a batched writer of ``internal/crm.sqlite``."""
+"""The sample CRM database: a batched writer of ``internal/crm.sqlite``, its tables from the CRM contract."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+from pipelines.adapters.crm_contract import AUDIT_COLUMN, TABLES, Column, CrmTable
+
 SQL_BATCH = 20_000             # rows per sqlite executemany
-CUSTOMER_COLUMNS = ("source_id", "name", "name_en", "uscc", "lei", "registration_number", "country", "city", "address",
-                    "postal_code", "phone", "industry_code", "branch", "relationship_manager", "opened_on", "status",
-                    "updated_at")
-ACCOUNT_COLUMNS = ("account_id", "source_id", "product", "currency", "opened_on", "closed_on", "status")
-BALANCE_COLUMNS = ("account_id", "month", "balance", "debit_amount", "credit_amount", "txn_count")
+# SQLite column types of the contract's types (dates and timestamps as ISO text, as SQLite keeps them).
+SQLITE_TYPES = {"text": "TEXT", "date": "TEXT", "timestamp": "TEXT", "month": "TEXT", "real": "REAL",
+                "integer": "INTEGER"}
+
+
+def sample_columns(t: CrmTable) -> tuple[Column, ...]:
+    """The columns of ``t`` in the sample CRM: the contract's, and the audit stamp (``updated_at``) that every
+    table carries for change-data capture, as core banking tables usually do."""
+    return t.columns + (() if AUDIT_COLUMN.name in t.names else (AUDIT_COLUMN,))
+
+
+def create_table_sql(t: CrmTable) -> str:
+    """The sample CRM's ``CREATE TABLE`` of ``t`` (names are the contract's constants, checked identifiers)."""
+    cols = ", ".join(f"{c.name} {SQLITE_TYPES[c.type]}" for c in sample_columns(t))
+    return f"CREATE TABLE {t.key} ({cols}, PRIMARY KEY ({', '.join(t.natural_key)}))"
 
 
 class _Sqlite:
@@ -22,15 +34,12 @@ class _Sqlite:
         self.con = sqlite3.connect(path)
         self.con.execute("PRAGMA journal_mode=OFF")
         self.con.execute("PRAGMA synchronous=OFF")
-        self.con.execute(f"CREATE TABLE customers ({', '.join(c + ' TEXT' for c in CUSTOMER_COLUMNS)}, PRIMARY KEY (source_id))")
-        # Accounts and balances carry an audit stamp (updated_at) for change-data capture, as core banking
-        # tables usually do; it is set when the database is closed (no random draws: the sample is unchanged).
-        self.con.execute(f"CREATE TABLE accounts ({', '.join(c + ' TEXT' for c in ACCOUNT_COLUMNS)}, "
-                         "updated_at TEXT, PRIMARY KEY (account_id))")
-        self.con.execute("CREATE TABLE balances (account_id TEXT, month TEXT, balance REAL, debit_amount REAL, "
-                         "credit_amount REAL, txn_count INTEGER, updated_at TEXT, PRIMARY KEY (account_id, month))")
-        self.buf: dict[str, list[tuple]] = {"customers": [], "accounts": [], "balances": []}
-        self.cols = {"customers": CUSTOMER_COLUMNS, "accounts": ACCOUNT_COLUMNS, "balances": BALANCE_COLUMNS}
+        # Accounts and balances get their audit stamp when the database is closed (no random draws: the
+        # sample is unchanged); customers rows carry theirs (part of the customers contract).
+        for t in TABLES:
+            self.con.execute(create_table_sql(t))
+        self.buf: dict[str, list[tuple]] = {t.key: [] for t in TABLES}
+        self.cols = {t.key: t.names for t in TABLES}
 
     def add(self, table: str, rows: list[tuple]) -> None:
         buf = self.buf[table]

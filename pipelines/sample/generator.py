@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from pipelines.adapters.crm_contract import CUSTOMERS
 from pipelines.sample.crm import crm_accounts, crm_customer
 from pipelines.sample.crm_db import _Sqlite
 from pipelines.sample.entities import Entity
@@ -19,6 +20,7 @@ from pipelines.sample.sec import NUM_HEADER, SUB_HEADER, sec_rows
 from pipelines.sample.world import World
 
 BLOCK_ENTITIES = 2000          # entities generated, shuffled and written per block
+_OPENED_ON = CUSTOMERS.names.index("opened_on")  # position in a customers row
 
 
 def _blocks(world: World, entities: int) -> Iterator[list[Entity]]:
@@ -152,7 +154,7 @@ def _emit_block(block: list[Entity], world: World, rng: random.Random, counts: d
         w_truth.writerow(("crm", sid, e.entity_id))
         counts["crm"] += 1
         counts["crm_duplicates"] += dup
-        accounts, balances = crm_accounts(e, sid, row[14], world.ids, rng)
+        accounts, balances = crm_accounts(e, sid, row[_OPENED_ON], world.ids, rng)
         db.add("accounts", accounts)
         db.add("balances", balances)
         counts["crm_accounts"] += len(accounts)

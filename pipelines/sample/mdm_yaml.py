@@ -1,10 +1,14 @@
-"""The pipeline config written next to the sample: every source of the sample world."""
+"""The pipeline config written next to the sample: every source of the sample world.
+
+The CRM queries select the columns of the CRM contract (and each table's audit stamp, the change column).
+"""
 
 from __future__ import annotations
 
-from pipelines.sample.crm_db import ACCOUNT_COLUMNS, BALANCE_COLUMNS, CUSTOMER_COLUMNS
+from pipelines.adapters.crm_contract import AUDIT_COLUMN, TABLES
+from pipelines.sample.crm_db import sample_columns
 
-MDM_YAML = """\
+_HEAD = """\
 warehouse: warehouse
 sources:
   - {name: gleif, format: gleif_lei_xml, path: registry/gleif_lei2.xml}
@@ -16,8 +20,9 @@ sources:
     format: sql
     url: sqlite:///internal/crm.sqlite
     queries:
-      customers: "SELECT %s FROM customers"
-      accounts: "SELECT %s, updated_at FROM accounts"
-      balances: "SELECT %s, updated_at FROM balances"
-    changes: {customers: updated_at, accounts: updated_at, balances: updated_at}
-""" % (", ".join(CUSTOMER_COLUMNS), ", ".join(ACCOUNT_COLUMNS), ", ".join(BALANCE_COLUMNS))
+"""
+_QUERIES = "".join(f'      {t.key}: "SELECT {", ".join(c.name for c in sample_columns(t))} FROM {t.key}"\n'
+                   for t in TABLES)
+_CHANGES = "    changes: {" + ", ".join(f"{t.key}: {AUDIT_COLUMN.name}" for t in TABLES) + "}\n"
+
+MDM_YAML = _HEAD + _QUERIES + _CHANGES

@@ -43,6 +43,6 @@ file we hold. SG and JP entities use RA999999 (registration authority not known)
 
 from __future__ import annotations
 
-from pipelines.sample.generator import generate
+from pipelines.sample.generator import OutputFolderNotEmpty, generate
 
-__all__ = ["generate"]
+__all__ = ["OutputFolderNotEmpty", "generate"]

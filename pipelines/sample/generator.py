@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pipelines.adapters.crm_contract import CUSTOMERS
+from pipelines.errors import MdmError
 from pipelines.sample.crm import crm_accounts, crm_customer
 from pipelines.sample.crm_db import _Sqlite
 from pipelines.sample.entities import Entity
@@ -45,8 +46,25 @@ def _write_xml(path: Path, body: Path, head: str, count: int, tail: str) -> None
     body.unlink()
 
 
-def generate(out: Path, entities: int, seed: int = 0) -> dict[str, int]:
+class OutputFolderNotEmpty(MdmError):
+    """The sample's folder already holds files that generating would overwrite."""
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an existing ``out`` that is not an empty folder (its config and databases would be overwritten)."""
+    if out.exists() and not out.is_dir():
+        raise OutputFolderNotEmpty(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise OutputFolderNotEmpty(
+            f"{out} is not empty: generating a sample there would overwrite its mdm.yaml, databases and source "
+            "files. Choose a new or empty folder, or pass --force to overwrite.")
+
+
+def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> dict[str, int]:
     """Write the sample world of ``entities`` legal entities into ``out``; return record counts.
+
+    ``out`` must be new or empty (:class:`OutputFolderNotEmpty` otherwise) unless ``force``: then the sample's
+    files there are overwritten and other files are left alone.
 
     Counts: ``entities``, ``groups``, one per source of organisation records (``gleif``,
     ``cn_registry``, ``uk_registry``, ``sec`` = distinct CIKs, ``crm`` = customers rows), and
@@ -55,6 +73,8 @@ def generate(out: Path, entities: int, seed: int = 0) -> dict[str, int]:
     if entities < 1:
         raise ValueError("entities must be at least 1")
     out = Path(out)
+    if not force:
+        check_output_folder(out)
     for sub in ("registry", "financials", "internal"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)

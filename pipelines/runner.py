@@ -35,7 +35,7 @@ from pipelines.stages import STAGES, stage_function
 from pipelines.stages.base import Progress, RunError, StageContext, StageResult
 from pipelines.warehouse import Warehouse, run_sql
 
-__all__ = ["STAGES", "MdmError", "RunError", "RunSummary", "StageResult", "abort_run", "load_config", "plan_run",
+__all__ = ["STAGES", "MdmError", "RunError", "RunSummary", "StageResult", "abort_run", "land_source", "load_config", "plan_run",
            "run", "run_stage", "start_run", "summarise", "sweep_abandoned"]
 
 WORK_DB = "work.duckdb"
@@ -179,6 +179,30 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
     if stage == "publish":
         _publish_finish(ctx)
     return _public(result.as_dict(), time.perf_counter() - t0)
+
+
+def land_source(config: Config | str | Path, run_id: str, source: str) -> dict[str, Any]:
+    """Land one source of a started run (its Parquet landing in the staging folder; no database is
+    touched, so sources land in parallel). The extract stage then loads every landing, landing itself
+    the sources no task landed. Idempotent; after extract completed it returns without doing anything."""
+    cfg = _resolve(config)
+    if source not in {s.name for s in cfg.sources}:
+        raise RunError(f"unknown source {source!r}; sources are {', '.join(s.name for s in cfg.sources)}")
+    folder = Warehouse(cfg.warehouse).staging(run_id)
+    if not (folder / PLAN_FILE).is_file():
+        if _published_result(Warehouse(cfg.warehouse), run_id, "extract") is not None:
+            return {"source": source, "status": "published"}
+        raise RunError(f"run {run_id}: no staging folder at {folder} (never started, or abandoned)")
+    con = duckdb.connect(str(folder / WORK_DB), read_only=True)
+    try:
+        done = "extract" in _completed(con, run_id)
+    finally:
+        con.close()
+    if done:
+        return {"source": source, "status": "already loaded"}
+    from pipelines.stages.extract import land_source as land
+
+    return land(StageContext(cfg, read_plan(folder), folder, {}), source) | {"status": "landed"}
 
 
 def _run_in_transaction(con: duckdb.DuckDBPyConnection, stage: str, ctx: StageContext, seq: int) -> StageResult:

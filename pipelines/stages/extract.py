@@ -3,12 +3,15 @@
 How each source is loaded is the plan's (:class:`pipelines.plan.SourcePlan`): ``read`` parses it,
 ``reuse`` hard-links the landing of its last load (same fingerprint) with that load's warnings, and
 ``changes`` reads only the rows of a database updated since the last load's watermarks plus the keys
-of all rows, then completes the landing from the last one. The stage writes only inside the run's
-staging folder (``raw/``, wiped first, so a retried stage starts clean) and its staging database.
+of all rows, then completes the landing from the last one. Each source lands by :func:`land_source`
+into ``raw/<source>/`` of the staging folder (wiped first, so a retried landing starts clean) without
+touching a database, so sources can land in parallel; the stage then loads every landing into the
+staging database.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -33,31 +36,64 @@ KEYS_DIR = "_keys"
 Issue = tuple[Any, ...]
 
 
-def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
+LANDED = "_landed.json"  # written last into raw/<source>/: the source's landing is complete
+
+
+def land_source(ctx: StageContext, name: str) -> dict[str, Any]:
+    """Land one source into ``raw/<name>/`` of the staging folder as the plan says, and nothing else: no
+    database is touched, so sources can land in parallel (one Airflow task each). Idempotent: the
+    folder is wiped first, and ``_landed.json`` (counts, warnings, watermarks) is written last."""
+    src = next(s for s in ctx.config.sources if s.name == name)
+    sp = ctx.plan.source(name)
     raw_root = ctx.dir / "raw"
-    shutil.rmtree(raw_root, ignore_errors=True)  # a retried stage starts from nothing
+    folder = raw_root / name
+    shutil.rmtree(folder, ignore_errors=True)
+    files: dict[str, list[str]] = {t: [] for t in TABLES}
+    issues: list[Issue] = []
+    landed: dict[str, Any] = {"source": name, "mode": sp.mode, "watermarks": {}, "changes": None}
+    landing = ctx.wh.root / "raw" / name / f"load={sp.base_load}"
+    if sp.mode == "reuse":
+        landed["rows"] = _link_landing(landing, folder, files)
+        landed["reused_issues"] = True
+    else:
+        ectx = ExtractContext(src, WarningLog(), since=dict(sp.since))
+        landed["rows"] = _extract_source(ectx, ctx, raw_root, files, issues)
+        landed["watermarks"] = dict(ectx.watermarks)
+        if sp.mode == "changes":
+            # The organisation rows read again (validate checks the row rules on them only).
+            landed["changes"] = {"base_load": sp.base_load, "since": sp.since, "changed_rows": landed["rows"],
+                                 "files": list(files["organization"])}
+            landed["rows"] = _merge_changes(sp, landing, folder, files)
+    landed["issues"] = [list(i[1:]) for i in issues]  # the run id is added when loaded
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (LANDED + ".tmp")
+    tmp.write_text(json.dumps(landed, sort_keys=True, default=str), encoding="utf-8")
+    tmp.replace(folder / LANDED)
+    return {k: landed[k] for k in ("source", "mode", "rows")}
+
+
+def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
+    """Land every source not landed yet (by :func:`land_source` tasks), then load all landings."""
+    raw_root = ctx.dir / "raw"
     counts: dict[str, int] = {}
     issues: list[Issue] = []
     files: dict[str, list[str]] = {t: [] for t in TABLES}
     watermarks: dict[str, dict[str, str]] = {}
     changes: dict[str, dict[str, Any]] = {}
     for src in ctx.config.sources:
-        sp = ctx.plan.source(src.name)
-        landing = ctx.wh.root / "raw" / src.name / f"load={sp.base_load}"
-        if sp.mode == "reuse":
-            counts[src.name] = _link_landing(landing, raw_root / src.name, files)
-            issues += _previous_warnings(con, ctx.run_id, src.name, sp.base_load or "")
-            continue
-        ectx = ExtractContext(src, WarningLog(), since=dict(sp.since))
-        counts[src.name] = _extract_source(ectx, ctx, raw_root, files, issues)
-        if ectx.watermarks:
-            watermarks[src.name] = dict(ectx.watermarks)
-        if sp.mode == "changes":
-            # The organisation rows read again (validate checks the row rules on them only).
-            read = [f for f in files["organization"] if Path(f).is_relative_to(raw_root / src.name)]
-            changes[src.name] = {"base_load": sp.base_load, "since": sp.since, "changed_rows": counts[src.name],
-                                 "files": read}
-            counts[src.name] = _merge_changes(sp, landing, raw_root / src.name, files)
+        if not (raw_root / src.name / LANDED).is_file():
+            land_source(ctx, src.name)
+        landed = json.loads((raw_root / src.name / LANDED).read_text(encoding="utf-8"))
+        counts[src.name] = landed["rows"]
+        if landed.get("reused_issues"):
+            issues += _previous_warnings(con, ctx.run_id, src.name, ctx.plan.source(src.name).base_load or "")
+        issues += [(ctx.run_id, *i) for i in landed["issues"]]
+        if landed["watermarks"]:
+            watermarks[src.name] = landed["watermarks"]
+        if landed["changes"]:
+            changes[src.name] = landed["changes"]
+        for table in TABLES:  # parts in name order: the kept rows of a change-captured load come first
+            files[table] += sorted(str(p) for p in (raw_root / src.name / table).glob("*.parquet"))
     ctx.observe("watermarks", watermarks)
     ctx.observe("changes", changes)
     for table, cols in TABLES.items():

@@ -80,6 +80,12 @@ class RunPlan(_Frozen):
     survive: StepPlan
     max_changed_share: float = INCREMENTAL_MAX_SHARE
 
+    @property
+    def stages(self) -> tuple[str, ...]:
+        from pipelines.stages import APPLY_STAGES, STAGES
+
+        return APPLY_STAGES if self.mode == "apply" else STAGES
+
     def source(self, name: str) -> SourcePlan:
         return next(s for s in self.sources if s.name == name)
 
@@ -246,6 +252,9 @@ def make_plan(config: Config, run_id: str, full: bool = False, mode: Literal["ru
         survive = StepPlan(incremental=True, fingerprint=sfp,
                            reason="recompute only the golden records whose clusters changed")
 
+    if mode == "apply":  # the published pairs stay those of the published model
+        match = StepPlan(incremental=False, fingerprint=pub.state.get("match_fingerprint"),
+                         reason="apply run: the published pairs and model are reused as they are")
     return RunPlan(run_id=run_id, config=str(config.config_path) if config.config_path else None,
                    base_run=pub.run, created_at=now(), mode=mode, full=not incremental,
                    sources=sources, standardise=std, match=match, survive=survive)

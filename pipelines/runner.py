@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
@@ -31,11 +31,11 @@ from pipelines import catalog
 from pipelines.config import Config, load_config
 from pipelines.errors import MdmError
 from pipelines.plan import PLAN_FILE, RunPlan, make_plan, now, read_plan, write_plan
-from pipelines.stages import STAGES, stage_function
+from pipelines.stages import APPLY_STAGES, STAGES, stage_function
 from pipelines.stages.base import Progress, RunError, StageContext, StageResult
 from pipelines.warehouse import Warehouse, run_sql
 
-__all__ = ["STAGES", "MdmError", "RunError", "RunSummary", "StageResult", "abort_run", "land_source", "load_config", "plan_run",
+__all__ = ["STAGES", "MdmError", "RunError", "RunSummary", "StageResult", "abort_run", "apply_decisions", "land_source", "load_config", "plan_run",
            "run", "run_stage", "start_run", "summarise", "sweep_abandoned"]
 
 WORK_DB = "work.duckdb"
@@ -73,7 +73,7 @@ def plan_run(config: Config | str | Path, full: bool = False) -> RunPlan:
     return make_plan(_resolve(config), run_id="(not started)", full=full)
 
 
-def start_run(config: Config | str | Path, full: bool = False) -> str:
+def start_run(config: Config | str | Path, full: bool = False, mode: Literal["run", "apply"] = "run") -> str:
     """Validate the config, sweep abandoned staging, plan the run and create its staging folder (a copy
     of the published database with the plan); return the new run id."""
     cfg = _resolve(config)
@@ -81,7 +81,7 @@ def start_run(config: Config | str | Path, full: bool = False) -> str:
     wh.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     sweep_abandoned(wh)
     run_id = _new_run_id()
-    plan = make_plan(cfg, run_id, full=full)
+    plan = make_plan(cfg, run_id, full=full, mode=mode)
     folder = wh.staging(run_id)
     folder.mkdir(parents=True, mode=0o700)
     if wh.exists():
@@ -144,7 +144,7 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
 
     A stage that already completed is not run again: its recorded result is returned (also after the run
     was published and its staging folder is gone)."""
-    if stage not in STAGES:
+    if stage not in STAGES and stage not in APPLY_STAGES:
         raise RunError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
     t0 = time.perf_counter()
     cfg = _resolve(config)
@@ -169,7 +169,10 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
                 con = None
                 _publish_finish(ctx)
             return _public(done[stage], time.perf_counter() - t0)
-        expected = next(s for s in STAGES if s not in done)
+        if stage not in plan.stages:
+            raise RunError(f"run {run_id} is a{'n' if plan.mode == 'apply' else ''} {plan.mode} run: its stages are "
+                           f"{', '.join(plan.stages)}")
+        expected = next(s for s in plan.stages if s not in done)
         if stage != expected:
             raise RunError(f"run {run_id}: stage {stage!r} cannot run now; next stage is {expected!r}")
         result = _run_in_transaction(con, stage, ctx, len(done))
@@ -295,11 +298,22 @@ def sweep_abandoned(wh: Warehouse) -> list[str]:
 def run(config: Config | str | Path, progress: Progress | None = None,
         on_stage: Callable[[dict[str, Any]], None] | None = None, full: bool = False) -> RunSummary:
     """Run every stage in one process; on any failure discard the run (final for ``mdm run``) and re-raise."""
-    cfg = _resolve(config)
-    run_id = start_run(cfg, full=full)
+    return _run_all(_resolve(config), "run", progress, on_stage, full)
+
+
+def apply_decisions(config: Config | str | Path, progress: Progress | None = None,
+                    on_stage: Callable[[dict[str, Any]], None] | None = None) -> RunSummary:
+    """Apply the steward decisions of now to the published records and scored pairs: cluster, survive and
+    publish again without extracting or matching (``mdm review apply``; seconds, not a full run)."""
+    return _run_all(_resolve(config), "apply", progress, on_stage, False)
+
+
+def _run_all(cfg: Config, mode: Literal["run", "apply"], progress: Progress | None,
+             on_stage: Callable[[dict[str, Any]], None] | None, full: bool) -> RunSummary:
+    run_id = start_run(cfg, full=full, mode=mode)
     results = []
     try:
-        for stage in STAGES:
+        for stage in (APPLY_STAGES if mode == "apply" else STAGES):
             if progress:
                 progress(stage, 0, None)
             res = run_stage(cfg, run_id, stage, progress)
@@ -314,9 +328,9 @@ def run(config: Config | str | Path, progress: Progress | None = None,
 
 def summarise(cfg: Config, run_id: str, results: list[dict[str, Any]]) -> RunSummary:
     by_stage = {r["stage"]: r for r in results}
-    validated = by_stage["validate"]["detail"]
+    validated = by_stage.get("validate", {}).get("detail", {})
+    matched = by_stage["match"]["rows_out"] if "match" in by_stage else by_stage["reuse"]["detail"]["matched_pairs"]
     return RunSummary(
         run_id=run_id, warehouse=cfg.warehouse, stages=[StageResult.from_dict(r) for r in results],
-        records_per_source=validated["records_per_source"], golden_records=by_stage["cluster"]["rows_out"],
-        matched_pairs=by_stage["match"]["rows_out"], warnings=validated["warnings"],
-        quarantined=validated["quarantined"])
+        records_per_source=validated.get("records_per_source", {}), golden_records=by_stage["cluster"]["rows_out"],
+        matched_pairs=matched, warnings=validated.get("warnings", 0), quarantined=validated.get("quarantined", 0))

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 STAGES = ("extract", "validate", "standardise", "match", "cluster", "survive", "publish")
+# An apply run (steward decisions applied on the published records and pairs, no extract): `reuse` stands in
+# for extract .. match.
+APPLY_STAGES = ("reuse", "cluster", "survive", "publish")
 
 
 def stage_function(name: str) -> Callable[..., Any]:
     """The ``run(con, ctx)`` function of a stage module."""
-    if name not in STAGES:
+    if name not in STAGES and name not in APPLY_STAGES:
         raise KeyError(name)
     return importlib.import_module(f"pipelines.stages.{name}").run  # type: ignore[no-any-return]

@@ -186,3 +186,34 @@ def test_sources_landed_one_by_one_then_extracted_equal_a_normal_run(sample: Pat
     assert runner.land_source(cfg, run_id, names[0])["status"] == "published"
     assert xref_ids(tmp_path / "wh") == xref_ids(reference)
     assert golden_rows(tmp_path / "wh") == golden_rows(reference)
+
+
+def test_an_apply_run_reclusters_with_new_decisions_without_extracting(sample: Path, reference: Path,
+                                                                       tmp_path: Path) -> None:
+    """Steward decisions applied on the published pairs: a no-match splits a matched pair, everything else
+    keeps its golden id, and no source is read again (no new load)."""
+    import shutil
+
+    wh = tmp_path / "wh"
+    shutil.copytree(reference, wh, symlinks=True)
+    pair = query(wh, "SELECT rid_a, rid_b FROM match_pair p JOIN xref a ON a.rid = p.rid_a "
+                     "JOIN xref b ON b.rid = p.rid_b WHERE p.band = 'match' AND p.rule = 'score' "
+                     "AND a.golden_id = b.golden_id ORDER BY rid_a, rid_b LIMIT 1")[0]
+    decisions = tmp_path / "decisions.csv"
+    (sa, ia), (sb, ib) = (r.split(":", 1) for r in pair)
+    decisions.write_text(f"source_a,source_id_a,source_b,source_id_b,decision\n{sa},{ia},{sb},{ib},no_match\n")
+    cfg = write_config(sample, wh, tmp_path / "mdm.yaml")
+    raw = __import__("yaml").safe_load(cfg.read_text())
+    raw["matching"] = {"decisions": str(decisions)}
+    cfg.write_text(__import__("yaml").safe_dump(raw))
+    loads = query(wh, "SELECT count(*) FROM source_load")[0][0]
+    summary = runner.apply_decisions(cfg)
+    assert [s.stage for s in summary.stages] == ["reuse", "cluster", "survive", "publish"]
+    a, b = (query(wh, f"SELECT golden_id FROM xref WHERE rid = '{r}'")[0][0] for r in pair)
+    assert a != b
+    assert query(wh, "SELECT count(*) FROM source_load")[0][0] == loads  # nothing was read again
+    before = dict(query(reference, "SELECT rid, golden_id FROM xref"))
+    after = dict(query(wh, "SELECT rid, golden_id FROM xref"))
+    moved = {r for r in after if after[r] != before[r]}
+    assert moved and moved <= set(pair)  # only one side of the split pair got a new id
+    assert query(wh, "SELECT count(*) FROM match_pair")[0][0] == query(reference, "SELECT count(*) FROM match_pair")[0][0]

@@ -1,11 +1,17 @@
 """The DuckDB/Parquet warehouse: SQL files, staging copies and the atomic publish.
 
 Layout of ``<warehouse>/``:
-    mdm.duckdb                 the published database (replaced atomically by each successful run)
-    parquet -> snapshots/<run_id>/parquet   golden tables as Parquet (a symlink swapped atomically)
-    docs -> snapshots/<run_id>/docs         Great Expectations Data Docs of every run (index.html)
+    current -> snapshots/<run_id>          the published state: ONE symlink, switched by one atomic rename
+    snapshots/<run_id>/mdm.duckdb          the database of that run
+    snapshots/<run_id>/parquet/            its tables as Parquet
+    snapshots/<run_id>/docs/               Great Expectations Data Docs (index.html)
+    mdm.duckdb -> current/mdm.duckdb       fixed links readers use (they never change)
+    parquet -> current/parquet, docs -> current/docs
     raw/<source>/load=<run_id>/<table>/part-*.parquet   raw landings of every load, with lineage
     .runs/<run_id>/            private staging folder of a run in progress (gone after it ends)
+
+The database and its exports of one run are published together: a reader sees the old run's or the new
+run's, never a mix, even when the publishing process is killed at any point.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ DB_NAME = "mdm.duckdb"
 PARQUET_TABLES = ("golden_organization", "xref", "golden_attribute_lineage", "golden_id_redirect",
                   "organization_record", "financial_fact", "relationship", "golden_organization_history",
                   "golden_hierarchy", "golden_financial_fact")
-KEEP_SNAPSHOTS = 3
+# Published states kept: the current one and the one before (a reader may still hold it open).
+KEEP_SNAPSHOTS = 2
+FIXED_LINKS = {"mdm.duckdb": "current/mdm.duckdb", "parquet": "current/parquet", "docs": "current/docs"}
 # Runs whose validation results the Data Docs site shows; run ids sort in start order.
 KEEP_DOCS_RUNS = 20
 RUN_ID = re.compile(r"^\d{8}T\d{12}-[0-9a-f]{6}$")
@@ -110,11 +118,10 @@ class Warehouse:
     def export_parquet(self, con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
         """Write the golden tables as Parquet into a new, not yet visible snapshot folder."""
         out = self.root / "snapshots" / run_id / "parquet"
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
         for table in PARQUET_TABLES:
-            target = out / f"{table}.parquet"
-            # Table names are constants of this module, never user input.
-            con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+            # Table names are constants of this module; the path goes through the Python API, never into SQL.
+            con.table(table).write_parquet(str(out / f"{table}.parquet"), compression="zstd")
         return out
 
     def seed_docs(self, docs: Path) -> None:
@@ -134,28 +141,39 @@ class Warehouse:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(p, dest)
 
-    def _link(self, name: str, target: Path, run_id: str) -> None:
-        """Point ``<warehouse>/<name>`` at ``target`` with one atomic rename of a fresh symlink."""
+    def _link(self, name: str, target: str, run_id: str) -> None:
+        """Point ``<warehouse>/<name>`` at ``target`` (relative) with one atomic rename of a fresh symlink."""
         tmp = self.root / f".{name}-{run_id}"
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
-        tmp.symlink_to(target.relative_to(self.root))
+        tmp.symlink_to(target)
         os.replace(tmp, self.root / name)
 
     def swap_in(self, staged_db: Path, snapshot: Path, raw_staging: Path, run_id: str, docs: Path | None = None) -> None:
-        """Make a run's results the published state: the database by an atomic rename, then the
-        Parquet and Data Docs symlinks by atomic renames, then the raw landings moved under raw/."""
+        """Make a run's results the published state. Everything goes into the run's snapshot folder first
+        (database, Parquet, Data Docs; the raw landings to raw/), then one atomic rename of ``current``
+        publishes them all at once. The fixed links (mdm.duckdb, parquet, docs) point through ``current``."""
+        folder = snapshot.parent
         if docs is not None and docs.is_dir():
-            shutil.move(str(docs), str(snapshot.parent / "docs"))
-        os.replace(staged_db, self.db_path)
-        self._link("parquet", snapshot, run_id)
-        if (snapshot.parent / "docs").is_dir():
-            self._link("docs", snapshot.parent / "docs", run_id)
-        if raw_staging.exists():
+            shutil.move(str(docs), str(folder / "docs"))
+        (folder / "docs").mkdir(exist_ok=True, mode=0o700)
+        published_db = folder / DB_NAME
+        if published_db.exists():  # a retried publish
+            published_db.unlink()
+        try:  # a hard link keeps the staged file until the switch, so a publish killed before it can run again
+            os.link(staged_db, published_db)
+        except OSError:
+            shutil.copy2(staged_db, published_db)
+        if raw_staging.exists():  # landings of an unpublished run are never read: moving them first is safe
             for src_dir in sorted(p for p in raw_staging.iterdir() if p.is_dir()):
                 dest = self.root / "raw" / src_dir.name / f"load={run_id}"
-                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 shutil.move(str(src_dir), str(dest))
+        self._link("current", str(folder.relative_to(self.root)), run_id)  # the one atomic switch
+        for name, target in FIXED_LINKS.items():
+            path = self.root / name
+            if not (path.is_symlink() and os.readlink(path) == target):
+                self._link(name, target, run_id)  # once per warehouse (or when migrating an older layout)
         self._prune_snapshots(keep=run_id)
 
     def _prune_snapshots(self, keep: str) -> None:

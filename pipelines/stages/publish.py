@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines import catalog
 from pipelines.plan import now
+from pipelines.stages.extract import LANDED
 from pipelines.stages.base import RunError, StageContext, StageResult
 from pipelines.warehouse import run_sql
 
@@ -44,21 +45,22 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
 
 
 def finish(ctx: StageContext) -> None:
-    """Make the committed staging database the published warehouse (the stage's connection is closed)."""
+    """Make the committed staging database the published warehouse (the stage's connection is closed).
+    Safe to run again after a kill at any point: a switch already made is recognised."""
     wh = ctx.wh
-    con = duckdb.connect(str(ctx.dir / "work.duckdb"))
-    try:
-        con.execute("CHECKPOINT")
-        with wh.lock():
-            latest = wh.latest_run()
+    with wh.lock():
+        latest = wh.latest_run()
+        if latest != ctx.run_id:  # else a publish retried after its switch: only the cleanup was left
             if latest != ctx.plan.base_run:
                 raise RunError(f"the warehouse was published by run {latest} after this run started from "
                                f"{ctx.plan.base_run}; rerun to build on the new state")
-            snapshot = wh.export_parquet(con, ctx.run_id)
-            con.close()
-            con = None
+            con = duckdb.connect(str(ctx.dir / "work.duckdb"))
+            try:
+                con.execute("CHECKPOINT")
+                snapshot = wh.export_parquet(con, ctx.run_id)
+            finally:
+                con.close()
+            for marker in (ctx.dir / "raw").glob(f"*/{LANDED}"):  # bookkeeping of the run, not part of a landing
+                marker.unlink()
             wh.swap_in(ctx.dir / "work.duckdb", snapshot, ctx.dir / "raw", ctx.run_id, docs=ctx.dir / "docs")
-    finally:
-        if con is not None:
-            con.close()
     shutil.rmtree(ctx.dir, ignore_errors=True)  # the run has ended; nothing is left to resume

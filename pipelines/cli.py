@@ -312,6 +312,9 @@ def sql(
         con.close()
 
 
+app.add_typer(__import__("pipelines.cli_users", fromlist=["app"]).app, name="users")
+
+
 def main() -> None:
     try:
         app()

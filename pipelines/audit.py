@@ -199,26 +199,33 @@ def verify(con: sqlite3.Connection, anchor: str | None = None, limit_problems: i
     res = Verification()
     rows = con.execute("SELECT id, ts, actor, action, subject, detail, prev_hash, hash FROM audit_log "
                        "ORDER BY id").fetchall()
-    by_hash = {r[7]: r[0] for r in rows}
+    # Where each entry was written: walk the links from the first entry (prev_hash -> next entry).
+    by_prev: dict[str, int] = {}
+    for r in rows:
+        by_prev.setdefault(r[6], r[0])
+    hashes = {r[0]: r[7] for r in rows}
+    written_as: dict[int, int] = {}
+    link, k = GENESIS, 1
+    while link in by_prev and by_prev[link] not in written_as:
+        written_as[by_prev[link]] = k
+        link, k = hashes[by_prev[link]], k + 1
     expected_id, prev = 1, GENESIS
     for id_, ts, actor, action, subject, detail, stored_prev, stored_hash in rows:
         if id_ != expected_id:
             gone = f"entry {expected_id}" if id_ == expected_id + 1 else f"entries {expected_id}-{id_ - 1}"
             res.problems.append(f"{gone} missing (deleted): entry {id_} follows entry {expected_id - 1}")
-        moved = False
-        if stored_prev != prev:
-            if stored_prev in by_hash and by_hash[stored_prev] != id_ - 1:
-                moved = True
-                res.problems.append(f"entry {id_} is out of order (moved): it was written right after entry "
-                                    f"{by_hash[stored_prev]}, not after entry {id_ - 1}")
-            elif id_ == expected_id:
-                res.problems.append(f"entry {id_ - 1} was edited or replaced: entry {id_} links to a hash that "
-                                    f"entry {id_ - 1} no longer has")
+        original = written_as.get(id_, id_)
+        if original != id_:
+            res.problems.append(f"entry {id_} is out of order: it was written as entry {original} "
+                                "(entries were reordered)")
+        elif stored_prev != prev and id_ == expected_id and written_as.get(id_ - 1, id_ - 1) == id_ - 1:
+            res.problems.append(f"entry {id_ - 1} was edited or replaced: entry {id_} links to a hash that "
+                                f"entry {id_ - 1} no longer has")
         try:
-            actual = entry_hash(stored_prev, id_, ts, actor, action, subject, detail)
+            actual = entry_hash(stored_prev, original, ts, actor, action, subject, detail)
         except (ValueError, TypeError):
             actual = ""
-        if actual != stored_hash and not moved:
+        if actual != stored_hash:
             res.problems.append(f"entry {id_} ({action} by {actor} at {ts}) was edited: its hash does not "
                                 "match its content")
         prev, expected_id = stored_hash, id_ + 1

@@ -313,6 +313,7 @@ def sql(
 
 
 app.add_typer(__import__("pipelines.cli_users", fromlist=["app"]).app, name="users")
+app.add_typer(__import__("pipelines.cli_audit", fromlist=["app"]).app, name="audit")
 
 
 def main() -> None:

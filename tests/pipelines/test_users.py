@@ -116,7 +116,7 @@ def test_unknown_and_disabled_users_cost_one_hash_verification(con: sqlite3.Conn
     calls: list[str] = []
 
     class Spy(PasswordHasher):
-        def verify(self, hash: str, password: str) -> bool:  # noqa: A002 - argon2's own parameter name
+        def verify(self, hash: str, password: str) -> bool:
             calls.append(hash)
             return super().verify(hash, password)
 

@@ -169,8 +169,8 @@ def test_a_rewritten_chain_is_caught_by_an_anchor_kept_elsewhere(wh: Path) -> No
     assert audit.verify(con).ok  # consistent without the anchor: a chain without a secret cannot tell
     res = audit.verify(con, anchor=anchor)
     con.close()
-    assert res.problems == [f"entry 3 does not have the anchored hash {anchor[2:14]}...: the chain up to it was "
-                            "rewritten"]
+    assert res.problems == [(f"entry 3 does not have the anchored hash {anchor[2:14]}...: the chain up to it was "
+                             "rewritten")]
 
 
 def test_an_entry_committed_without_its_head_update_is_a_warning_only(wh: Path) -> None:

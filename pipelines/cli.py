@@ -314,6 +314,7 @@ def sql(
 
 app.add_typer(__import__("pipelines.cli_users", fromlist=["app"]).app, name="users")
 app.add_typer(__import__("pipelines.cli_audit", fromlist=["app"]).app, name="audit")
+app.add_typer(__import__("pipelines.cli_backup", fromlist=["app"]).app)  # mdm backup, mdm restore
 
 
 def main() -> None:

@@ -162,6 +162,18 @@ def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "", 
     return id_
 
 
+def record_at(warehouse: Path, actor: str, action: str, subject: str = "", detail: dict[str, Any] | None = None) -> int:
+    """:func:`record` on the control store of ``warehouse`` (opened and closed here), for callers that hold
+    no control-store connection, e.g. the runner: ``record_at(cfg.warehouse, "system", RUN_PUBLISH, run_id)``."""
+    from pipelines import control
+
+    con = control.connect(warehouse)
+    try:
+        return record(con, actor, action, subject, detail)
+    finally:
+        con.close()
+
+
 @dataclass
 class Entry:
     id: int

@@ -1,6 +1,7 @@
 -- name: app_user
 -- kind: table
 -- stage: control
+-- lifetime: control
 -- description: People who may use the workbench, mdm sql and the review commands (pipelines/users.py); never deleted, only disabled. Every change is in audit_log.
 -- column name: Sign-in name, lower case (letters, digits, . _ @ -).
 -- column password_hash: Argon2id hash in PHC string form (parameters, salt and hash); never the password.

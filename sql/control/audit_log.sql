@@ -1,6 +1,7 @@
 -- name: audit_log
 -- kind: table
 -- stage: control
+-- lifetime: control
 -- description: Append-only, hash-chained audit trail (pipelines/audit.py): runs, steward decisions, overrides, sign-ins, user changes, exports, backups and analysts' queries. Triggers refuse UPDATE and DELETE; the chain head is also kept in control.audit-head.json beside the store.
 -- column id: Position in the chain, 1, 2, 3 ... without gaps.
 -- column ts: When the entry was written (UTC, ISO 8601 with microseconds).

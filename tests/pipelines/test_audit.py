@@ -259,3 +259,10 @@ def test_cli_on_a_warehouse_without_a_store_is_a_clear_error(config: Path) -> No
     assert res.exit_code == 1 and "no control store" in res.output
     res = cli.invoke(app, ["audit", "verify", "--config", str(config).replace("mdm.yaml", "nope.yaml")])
     assert res.exit_code == 1 and "Traceback" not in res.output
+
+
+def test_record_at_opens_the_store_of_a_warehouse(wh: Path) -> None:
+    assert audit.record_at(wh, "system", audit.RUN_START, "20261130T010203040506-abcdef", {"full": True}) == 1
+    assert audit.record_at(wh, "system", audit.RUN_PUBLISH, "20261130T010203040506-abcdef", {"golden": 10}) == 2
+    res = _verify(wh)
+    assert res.ok and res.entries == 2

@@ -125,7 +125,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "", detail: dict[str, Any] | None = None) -> int:
+def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "",
+           detail: dict[str, Any] | None = None) -> int:
     """Append one entry and return its id.
 
     Commits ``con``'s transaction: a change made on ``con`` before the call (a user added, a decision

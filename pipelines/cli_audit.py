@@ -24,7 +24,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML); the log lives beside its warehouse")]
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c",
+                                         help="Pipeline config (YAML); the log lives beside its warehouse")]
 
 
 def _open(config: Path) -> sqlite3.Connection:

@@ -27,7 +27,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML); users live beside its warehouse")]
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c",
+                                         help="Pipeline config (YAML); users live beside its warehouse")]
 NameArg = Annotated[str, typer.Argument(help="Sign-in name (letters, digits, . _ @ -)")]
 StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of "
                                                                   "standard input instead of a prompt")]

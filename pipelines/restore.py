@@ -333,7 +333,8 @@ def restore(warehouse: Path, archive: Path, *, actor: str = "system", max_bytes:
     try:
         head = manifest.get("audit") or {"count": 0}
         audit.record(con, actor, audit.RESTORE, str(archive.resolve()),
-                     {"sha256": digest, "backup_created_at": manifest.get("created_at"), "run_id": manifest.get("run_id"),
+                     {"sha256": digest, "backup_created_at": manifest.get("created_at"),
+                      "run_id": manifest.get("run_id"),
                       "audit_head": manifest.get("audit"),
                       "replaced_audit_head": None if replaced is None else {"count": replaced[0], "hash": replaced[1]},
                       "replaced_control_store_kept_in": None if kept is None else str(kept)})

@@ -125,6 +125,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def os_actor() -> str:
+    """The actor of work started from a shell or a scheduler: ``os:<login>`` of the process."""
+    import getpass
+
+    try:
+        return f"os:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return f"os:uid{os.getuid()}"
+
+
 def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "",
            detail: dict[str, Any] | None = None) -> int:
     """Append one entry and return its id.

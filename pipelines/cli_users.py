@@ -7,7 +7,6 @@ The shell user who runs these commands is recorded in the audit log as ``os:<log
 
 from __future__ import annotations
 
-import getpass
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -36,10 +35,9 @@ StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the passw
 
 def shell_actor() -> str:
     """The audit actor of a command run from the shell."""
-    try:
-        return f"os:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "os:unknown"
+    from pipelines.audit import os_actor
+
+    return os_actor()
 
 
 def read_password(from_stdin: bool, confirm: bool = True, prompt: str = "Password") -> str:

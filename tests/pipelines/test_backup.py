@@ -351,3 +351,23 @@ def test_cli_backup_and_restore(wh: Path, tmp_path: Path) -> None:
     for cmd in ("backup", "restore"):
         h = cli.invoke(app, [cmd, "--help"]).output
         assert "Example:" in h and f"mdm {cmd}" in h
+
+
+def test_restore_into_a_new_folder_recovers_everything(wh: Path, tmp_path: Path) -> None:
+    out = tmp_path / "b.tar.gz"
+    before = state(wh)
+    backup(wh, out)
+    fresh = tmp_path / "new-machine" / "wh"
+    res = restore.restore(fresh, out, actor="os:ops")
+    assert res.kept is None
+    after = state(fresh)
+    assert after["golden"] == before["golden"] and after["links"] == before["links"]
+    assert after["files"] == before["files"] and after["users"] == before["users"]
+    assert after["audit"][:-1] == before["audit"]
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
+    assert stat.S_IMODE((fresh / "raw").stat().st_mode) == 0o700
+    assert stat.S_IMODE((fresh / "control.db").stat().st_mode) == 0o600
+    c = control.connect(fresh)
+    assert users.authenticate(c, "alice", PW).role == "steward"
+    assert audit.verify(c).ok
+    c.close()

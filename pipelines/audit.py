@@ -135,16 +135,11 @@ def os_actor() -> str:
         return f"os:uid{os.getuid()}"
 
 
-def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "",
-           detail: dict[str, Any] | None = None) -> int:
-    """Append one entry and return its id.
-
-    Commits ``con``'s transaction: a change made on ``con`` before the call (a user added, a decision
-    taken) and its audit entry are committed together, or neither is."""
+def _checked(actor: str, action: str, detail: dict[str, Any] | None) -> str:
+    """The canonical JSON of ``detail`` once actor, action and detail are acceptable."""
     if not ACTION.match(action or ""):
         raise AuditError(f"audit action must be dotted lower case (e.g. user.add), not {action!r}")
-    actor, subject = str(actor)[:MAX_FIELD], str(subject or "")[:MAX_FIELD]
-    if not actor:
+    if not str(actor or ""):
         raise AuditError("an audit entry needs an actor")
     try:
         detail_text = canonical(detail or {})
@@ -152,6 +147,22 @@ def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "",
         raise AuditError(f"audit detail must be plain JSON: {e}") from None
     if len(detail_text.encode("utf-8")) > MAX_DETAIL:
         raise AuditError(f"audit detail is larger than {MAX_DETAIL} bytes")
+    return detail_text
+
+
+def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "",
+           detail: dict[str, Any] | None = None) -> int:
+    """Append one entry and return its id.
+
+    Commits ``con``'s transaction: a change made on ``con`` before the call (a user added, a decision
+    taken) and its audit entry are committed together, or neither is."""
+    try:
+        detail_text = _checked(actor, action, detail)
+    except AuditError:
+        if con.in_transaction:
+            con.rollback()  # the change this entry was to record must not be committed without it
+        raise
+    actor, subject = str(actor)[:MAX_FIELD], str(subject or "")[:MAX_FIELD]
     store = store_path(con)
     with append_lock(store):
         try:

@@ -192,11 +192,14 @@ def test_record_refuses_bad_actions_and_details_and_keeps_caller_changes_atomic(
         audit.record(con, "a", "export", "", {"x": "y" * (audit.MAX_DETAIL + 1)})
     assert audit.entries(con) == []
     con.execute("CREATE TABLE IF NOT EXISTS probe (x INTEGER)")
-    con.execute("INSERT INTO probe VALUES (1)")
+    con.execute("INSERT INTO probe VALUES (2)")
+    with pytest.raises(audit.AuditError):
+        audit.record(con, "a", "export", "f.csv", {"bad": object()})
+    con.execute("INSERT INTO probe VALUES (1)")  # the change whose entry failed was rolled back
     audit.record(con, "a", "export", "f.csv", {"rows": 1})
     con.close()
     con = control.connect(wh)
-    assert con.execute("SELECT count(*) FROM probe").fetchone()[0] == 1
+    assert [tuple(r) for r in con.execute("SELECT x FROM probe").fetchall()] == [(1,)]
     assert [e.action for e in audit.entries(con)] == ["export"]
     con.close()
 

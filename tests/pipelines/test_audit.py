@@ -269,3 +269,9 @@ def test_record_at_opens_the_store_of_a_warehouse(wh: Path) -> None:
     assert audit.record_at(wh, "system", audit.RUN_PUBLISH, "20261130T010203040506-abcdef", {"golden": 10}) == 2
     res = _verify(wh)
     assert res.ok and res.entries == 2
+
+
+def test_every_audit_command_has_an_example() -> None:
+    for cmd in ("verify", "list", "head"):
+        res = cli.invoke(app, ["audit", cmd, "--help"])
+        assert res.exit_code == 0 and "Example:" in res.output and f"mdm audit {cmd}" in res.output

@@ -64,9 +64,9 @@ def open_masked(config: Path) -> duckdb.DuckDBPyConnection:
 def open_audit_copy(ctl: sqlite3.Connection) -> duckdb.DuckDBPyConnection:
     """An in-memory database with the audit log as its only table, for auditors."""
     rows = ctl.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log ORDER BY id").fetchall()  # constants
-    cols = list(zip(*rows)) if rows else [()] * len(AUDIT_COLUMNS)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(AUDIT_COLUMNS)
     table = pa.table({c: pa.array(list(v), type=pa.int64() if c == "id" else pa.string())
-                      for c, v in zip(AUDIT_COLUMNS, cols)})
+                      for c, v in zip(AUDIT_COLUMNS, cols, strict=True)})
     con = duckdb.connect(":memory:")
     con.register("audit_rows", table)
     con.execute("CREATE TABLE audit_log AS SELECT * FROM audit_rows ORDER BY id")

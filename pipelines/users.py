@@ -95,7 +95,7 @@ def _now() -> str:
 
 def _row(con: sqlite3.Connection, name: str) -> dict[str, Any] | None:
     r = con.execute("SELECT name, password_hash, role, disabled FROM app_user WHERE name = ?", (name,)).fetchone()
-    return dict(zip(("name", "password_hash", "role", "disabled"), tuple(r))) if r else None
+    return dict(zip(("name", "password_hash", "role", "disabled"), tuple(r), strict=True)) if r else None
 
 
 def get_user(con: sqlite3.Connection, name: str) -> User | None:

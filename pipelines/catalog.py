@@ -5,7 +5,8 @@ once by sql/schema/tables.sql), a kind and a lifetime:
 
 - ``published``: part of the published warehouse, documented in docs/schema.md;
 - ``run``: a hand-over between stages inside the run's staging database, dropped at publish;
-- ``temp``: a TEMP table or view of one stage's connection (gone when the stage ends).
+- ``temp``: a TEMP table or view of one stage's connection (gone when the stage ends);
+- ``control``: a table of the control store (pipelines/control.py), outside the warehouse.
 
 The runner checks after every stage that no relation exists that is not declared here, and that every
 relation the stage created is owned by it or one it may write (:func:`check_stage`); publish drops the
@@ -23,7 +24,7 @@ from typing import Literal
 
 from pipelines.warehouse import SQL_DIR
 
-Lifetime = Literal["published", "run", "temp"]
+Lifetime = Literal["published", "run", "temp", "control"]
 Kind = Literal["table", "view", "macro"]
 
 

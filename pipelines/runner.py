@@ -15,6 +15,7 @@ touches the published warehouse, atomically; a run that fails anywhere leaves th
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -27,7 +28,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from pipelines import catalog
+from pipelines import audit, catalog
 from pipelines.config import Config, load_config
 from pipelines.errors import MdmError
 from pipelines.plan import PLAN_FILE, RunPlan, make_plan, now, read_plan, write_plan
@@ -38,6 +39,7 @@ from pipelines.warehouse import Warehouse, run_sql
 __all__ = ["STAGES", "MdmError", "RunError", "RunSummary", "StageResult", "abort_run", "apply_decisions", "land_source", "load_config", "plan_run",
            "run", "run_stage", "start_run", "summarise", "sweep_abandoned"]
 
+log = logging.getLogger(__name__)
 WORK_DB = "work.duckdb"
 # A staging folder with no plan (its start never completed) is left alone for this long before it is swept.
 STALE_START_SECONDS = 3600
@@ -93,6 +95,12 @@ def start_run(config: Config | str | Path, full: bool = False, mode: Literal["ru
     finally:
         con.close()
     write_plan(plan, folder)  # last: a folder with a plan is a started run
+    try:
+        audit.record_at(cfg.warehouse, audit.os_actor(), audit.RUN_START, run_id,
+                        {"mode": mode, "full": plan.full, "base_run": plan.base_run})
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)  # no unaudited run
+        raise
     return run_id
 
 
@@ -235,6 +243,10 @@ def _publish_finish(ctx: StageContext) -> None:
     from pipelines.stages.publish import finish
 
     finish(ctx)
+    try:
+        audit.record_at(ctx.config.warehouse, audit.os_actor(), audit.RUN_PUBLISH, ctx.run_id, {"mode": ctx.plan.mode})
+    except Exception:  # the data is published; a missing audit entry must not turn the run red
+        log.warning("run %s published, but its audit entry could not be written", ctx.run_id, exc_info=True)
 
 
 def abort_run(config: Config | str | Path, run_id: str, reason: str | None = None) -> None:
@@ -260,6 +272,10 @@ def _discard(wh: Warehouse, run_id: str, reason: str | None) -> None:
                 con.close()
         except (duckdb.Error, ValueError):
             pass
+    try:
+        audit.record_at(wh.root, audit.os_actor(), audit.RUN_ABORT, run_id, {"reason": (reason or "")[:2000]})
+    except Exception:
+        log.warning("run %s discarded, but its audit entry could not be written", run_id, exc_info=True)
     report_path = wh.runs_dir / f"{run_id}.failed.json"
     report_path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     report_path.chmod(0o600)

@@ -37,6 +37,8 @@ from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
 from pipelines.decisions import read_decisions, read_overrides
 from pipelines.errors import MdmError, SourceError, WarningLog
+from pipelines.comments import apply_comments
+from pipelines.marts import build_marts
 from pipelines.stages import STAGES
 from pipelines.warehouse import Warehouse, query_sql, run_sql, sql_text
 
@@ -665,6 +667,8 @@ class Run:
             for step in GOLDEN_STEPS:
                 run_sql(con, f"golden/{step}", {"run": self.run_id, "now": started})
             run_sql(con, "marts/views")
+            build_marts(con, self.config, self.run_id)
+            apply_comments(con)
             golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchone()[0]
             for r in results:
                 con.execute("INSERT INTO run_log VALUES ($run, $stage, $s, $f, $i, $o, $st, $d)",

@@ -1,4 +1,4 @@
-"""The ``mdm`` command: a thin layer over :mod:`pipelines.runner` and :mod:`pipelines.generate`."""
+"""The ``mdm`` command: a thin layer over :mod:`pipelines.runner` and :mod:`pipelines.sample`."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def generate(
 
     Example: mdm generate --entities 10000 --seed 7 --out sample
     """
-    from pipelines.generate import generate as gen
+    from pipelines.sample import generate as gen
 
     counts = gen(out, entities=entities, seed=seed)
     t = Table(title=f"Sample in {out}")
@@ -131,7 +131,7 @@ def demo(
     Example: mdm demo --out demo --entities 2000
     """
     _quiet_libraries()
-    from pipelines.generate import generate as gen
+    from pipelines.sample import generate as gen
 
     err.print(f"generating {entities:,} entities into {out} ...")
     gen(out, entities=entities, seed=seed)

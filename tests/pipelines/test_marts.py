@@ -73,7 +73,7 @@ def test_declining_customers_are_on_the_watchlist_with_their_reason(published: t
     kinds = {r["reason"] for r in truth}
     assert kinds == {"balance_decline", "transaction_decline", "account_closed"}
     watch = {g: set(reasons) for g, reasons in q(db, "SELECT golden_id, reasons FROM churn_watchlist")}
-    golden = dict(((s, i), g) for s, i, g in q(db, "SELECT source, source_id, golden_id FROM xref"))
+    golden = {(s, i): g for s, i, g in q(db, "SELECT source, source_id, golden_id FROM xref")}
     found = [golden[("crm", r["source_id"])] in watch and r["reason"] in watch[golden[("crm", r["source_id"])]]
              for r in truth]
     assert sum(found) >= 0.9 * len(truth), f"{sum(found)} of {len(truth)} declines found with their reason"

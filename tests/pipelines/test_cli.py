@@ -78,7 +78,8 @@ def test_run_prints_the_summary(sample: Path) -> None:
     text = flat(res.output)
     assert f"golden records: {golden:,}" in text
     assert str(db) in text
-    assert "example query" in text and "SELECT" in text and "FROM golden_organization" in text
+    assert "example query" in text and "mdm sql --config" in text and "FROM customer_360" in text
+    assert "duckdb " not in text
     for stage in ("extract", "standardise", "match", "cluster", "survive", "publish"):
         assert stage in text
     assert "Traceback" not in res.output

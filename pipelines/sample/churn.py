@@ -4,8 +4,9 @@ A declining customer is chosen by its own random stream (seeded by the sample se
 so the rest of the sample does not change with it. Kinds: ``balance_decline`` (balances of every account
 fall by 50-80 % over the recent window), ``transaction_decline`` (transactions fall to 10-40 %),
 ``account_closed`` (one account closes in the first month of the recent window). Accounts that the
-generator closes anyway inside the recent window are declines too (``account_closed``). Every decline is
-written to ``churn_truth.csv``: source, source_id, entity_id, reason, from_month.
+generator closes anyway within the balance history are declines too (``account_closed``, from the month
+of closing). Every decline is written to ``churn_truth.csv``: source, source_id, entity_id, reason,
+from_month.
 """
 
 from __future__ import annotations

@@ -157,8 +157,8 @@ def crm_accounts(e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: rand
         closed = _rand_date(rng, opened, date(2024, 6, 30)) if rng.random() < 0.08 else None
         if i == closing and opened < window_start and (closed is None or closed >= window_start):
             closed = window_start + timedelta(days=crng.randrange(20))
-        if closed is not None and closed >= window_start:
-            declines.append(("account_closed", closed.strftime("%Y-%m")))
+        if closed is not None and closed.strftime("%Y-%m") >= BALANCE_MONTHS[0]:
+            declines.append(("account_closed", closed.strftime("%Y-%m")))   # within the balance history
         accounts.append((acc, source_id, product, cur, opened.isoformat(), closed.isoformat() if closed else None,
                          "closed" if closed else "active"))
         bal = scale * rng.uniform(0.2, 2.0) * (-1 if "loan" in product or "credit" in product else 1)

@@ -52,8 +52,8 @@ def _print_summary(summary: Any, config: Path | None = None) -> None:
     db = Path(summary.warehouse) / "mdm.duckdb"
     console.print(f"warehouse: {db}   parquet: {Path(summary.warehouse) / 'parquet'}")
     cfg = shlex.quote(str(config)) if config is not None else "<mdm.yaml>"
-    console.print(f"example query:\n  mdm sql --config {cfg} \"SELECT group_id, group_name, sum(total_balance) AS balance "
-                  "FROM customer_360 GROUP BY ALL ORDER BY balance DESC LIMIT 10\"\n"
+    console.print(f"example query:\n  mdm sql --config {cfg} \"SELECT group_id, group_name, "
+                  "sum(total_balance) AS balance FROM customer_360 GROUP BY ALL ORDER BY balance DESC LIMIT 10\"\n"
                   f"  mdm sql --config {cfg}        (an interactive shell; every table in docs/schema.md)")
 
 

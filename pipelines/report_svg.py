@@ -31,7 +31,8 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str, width: int = 560, 
     for i, (label, value) in enumerate(items):
         y = 28 + i * row
         w = max((width - left - right) * (value / top), 1 if value else 0)
-        out.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" class="label">{escape(str(label))[:32]}</text>')
+        out.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" class="label">'
+                   f'{escape(str(label))[:32]}</text>')
         out.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" '
                    f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(str(label))}: {value:,.2f}{unit}</title></rect>')
         out.append(f'<text x="{left + w + 4:.1f}" y="{y + 15}" class="value">{_num(value)}{escape(unit)}</text>')

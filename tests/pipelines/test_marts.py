@@ -172,7 +172,8 @@ def test_marts_are_documented_commented_and_list_typed(published: tuple[Path, Pa
                               "AND column_name = 'total_balance'").fetchone()[0]
         types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
                                  "WHERE table_name = 'customer_360'").fetchall())
-        table_comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'churn_watchlist'").fetchone()
+        table_comment = con.execute("SELECT comment FROM duckdb_tables() "
+                                    "WHERE table_name = 'churn_watchlist'").fetchone()
     finally:
         con.close()
     assert len(rels) == len(MART_FILES) and not undocumented(rels)

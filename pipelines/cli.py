@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,7 +29,7 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: Any, config: Path | None = None) -> None:
     t = Table(title=f"Run {summary.run_id}", show_lines=False)
     for col in ("stage", "rows in", "rows out", "seconds", "status"):
         t.add_column(col, justify="right" if col.startswith(("rows", "sec")) else "left")
@@ -50,8 +51,10 @@ def _print_summary(summary: Any) -> None:
                   f"load warnings: {summary.warnings:,}")
     db = Path(summary.warehouse) / "mdm.duckdb"
     console.print(f"warehouse: {db}   parquet: {Path(summary.warehouse) / 'parquet'}")
-    console.print("example query:\n  duckdb " + str(db) + " \"SELECT golden_id, legal_name, country, sources "
-                  "FROM golden_organization ORDER BY record_count DESC LIMIT 5\"")
+    cfg = shlex.quote(str(config)) if config is not None else "<mdm.yaml>"
+    console.print(f"example query:\n  mdm sql --config {cfg} \"SELECT group_id, group_name, "
+                  "sum(total_balance) AS balance FROM customer_360 GROUP BY ALL ORDER BY balance DESC LIMIT 10\"\n"
+                  f"  mdm sql --config {cfg}        (an interactive shell; every table in docs/schema.md)")
 
 
 def _run(config: Path, full: bool = False) -> Any:
@@ -103,7 +106,7 @@ def run(config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline co
         err.print(f"[red]error:[/red] {e}")
         err.print("The warehouse was left as it was before this run.")
         raise typer.Exit(1) from None
-    _print_summary(summary)
+    _print_summary(summary, config)
 
 
 @app.command()
@@ -156,7 +159,7 @@ def demo(
     except MdmError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1) from None
-    _print_summary(summary)
+    _print_summary(summary, out / "mdm.yaml")
 
 
 def _pct(v: Any) -> str:
@@ -345,6 +348,9 @@ def sql(
 app.add_typer(__import__("pipelines.cli_users", fromlist=["app"]).app, name="users")
 app.add_typer(__import__("pipelines.cli_audit", fromlist=["app"]).app, name="audit")
 app.add_typer(__import__("pipelines.cli_backup", fromlist=["app"]).app)  # mdm backup, mdm restore
+
+
+app.command(name="report")(__import__("pipelines.cli_report", fromlist=["report"]).report)
 
 
 def main() -> None:

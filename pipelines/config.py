@@ -121,12 +121,67 @@ class SurvivorshipConfig(_Strict):
         return v
 
 
+class TierRule(_Strict):
+    """One customer tier: a customer gets the first tier (in config order) whose every minimum it meets."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_ -]{0,39}$")]
+    min_balance: Annotated[float, Field(ge=0)] = 0.0        # total balance (absolute, reporting currency)
+    min_products: Annotated[int, Field(ge=0)] = 0           # distinct products of open accounts
+    min_tenure_years: Annotated[float, Field(ge=0)] = 0.0   # years since the relationship opened
+    min_monthly_txn: Annotated[float, Field(ge=0)] = 0.0    # average transactions a month over the churn window
+
+
+DEFAULT_TIERS = (
+    TierRule(name="platinum", min_balance=5_000_000, min_products=2, min_tenure_years=3),
+    TierRule(name="gold", min_balance=1_000_000, min_products=1, min_tenure_years=1),
+    TierRule(name="silver", min_balance=100_000),
+)
+
+
+class ChurnConfig(_Strict):
+    # Months in each window: the recent window is compared with the one before it.
+    window_months: Annotated[int, Field(ge=1, le=24)] = 3
+    # Relative fall of the average total balance (absolute values) from the earlier to the recent window.
+    balance_drop: Annotated[float, Field(gt=0, le=1)] = 0.3
+    # Relative fall of the transactions from the earlier to the recent window.
+    transaction_drop: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
+class RiskConfig(_Strict):
+    # Year-on-year revenue fall that counts as sharp (0.2 = -20 % or worse).
+    revenue_fall: Annotated[float, Field(gt=0, le=1)] = 0.2
+    # Liabilities / assets above which leverage is flagged high.
+    high_leverage: Annotated[float, Field(gt=0)] = 0.8
+
+
+class MartsConfig(_Strict):
+    """Analyst marts (sql/marts/): the reporting currency, the FX rates file and the tier/churn/risk rules."""
+
+    reporting_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    # CSV with columns currency, base, rate, as_of: 1 unit of `currency` is `rate` units of `base` (one base).
+    fx_rates: Path | None = None
+    # Ordered, best tier first; a customer meeting none gets `default_tier`.
+    tiers: tuple[TierRule, ...] = DEFAULT_TIERS
+    default_tier: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_ -]{0,39}$")] = "bronze"
+    churn: ChurnConfig = ChurnConfig()
+    risk: RiskConfig = RiskConfig()
+
+    @field_validator("tiers")
+    @classmethod
+    def _unique_tiers(cls, v: tuple[TierRule, ...]) -> tuple[TierRule, ...]:
+        names = [t.name for t in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate tier names in {names}")
+        return v
+
+
 class Config(_Strict):
     warehouse: Path
     sources: list[SourceConfig]
     matching: MatchingConfig = MatchingConfig()
     validation: ValidationLimits = ValidationLimits()
     survivorship: SurvivorshipConfig = SurvivorshipConfig()
+    marts: MartsConfig = MartsConfig()
     # Reuse what the previous run computed for unchanged files and records (see README).
     incremental: bool = True
     config_path: Path | None = Field(default=None, exclude=True)
@@ -251,13 +306,19 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
     surv = cfg.survivorship
     if surv.overrides is not None:
         surv = surv.model_copy(update={"overrides": _resolve(base, surv.overrides)})
+    marts = cfg.marts
+    if marts.fx_rates is not None:
+        marts = marts.model_copy(update={"fx_rates": _resolve(base, marts.fx_rates)})
     cfg = cfg.model_copy(update={"sources": sources, "warehouse": _resolve(base, cfg.warehouse),
-                                 "config_path": file.resolve(), "matching": matching, "survivorship": surv})
+                                 "config_path": file.resolve(), "matching": matching, "survivorship": surv,
+                                 "marts": marts})
     if check_files:
         if cfg.matching.decisions is not None and not cfg.matching.decisions.exists():
             raise ConfigError(f"{file}: matching.decisions: file not found: {cfg.matching.decisions}")
         if cfg.survivorship.overrides is not None and not cfg.survivorship.overrides.exists():
             raise ConfigError(f"{file}: survivorship.overrides: file not found: {cfg.survivorship.overrides}")
+        if cfg.marts.fx_rates is not None and not cfg.marts.fx_rates.exists():
+            raise ConfigError(f"{file}: marts.fx_rates: file not found: {cfg.marts.fx_rates}")
         for s in cfg.sources:
             if s.path is not None and not s.path.exists():
                 raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}")

@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines import catalog
 from pipelines.errors import MdmError
+from pipelines.marts import mart_docs
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
 
@@ -110,7 +111,7 @@ GOLDEN_COLUMNS: dict[str, str] = {
     "customer_since": "Date the customer relationship was opened.",
     "record_count": "Number of source records in the cluster.",
     "source_count": "Number of distinct sources in the cluster.",
-    "sources": "Comma-separated names of the sources in the cluster.",
+    "sources": "Comma-separated names of the sources in the cluster (a list in customer_360.sources).",
     "run_id": "Run that published this version of the golden record.",
 }
 
@@ -386,6 +387,9 @@ RELATIONS: dict[str, Doc] = {
             "direct_parent_lei": "LEI of the direct parent as reported (also when not loaded).",
             "ultimate_parent_lei": "LEI of the ultimate parent as reported (also when not loaded)."}),
 }
+
+# The marts describe themselves in their SQL headers (sql/marts/<name>.sql: -- description:, -- column x:).
+RELATIONS.update({d.name: Doc(d.description, d.columns) for d in mart_docs().values()})
 
 MACROS: dict[str, str] = {
     "golden_organization_as_of": "golden_organization_as_of(ts): the version of every golden record valid at ts "

@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.errors import MdmError
+from pipelines.offline_docs import localise_docs
 
 # GX reads this when it is imported; no usage statistics leave the machine.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -262,6 +263,7 @@ class Validator:
             return None
         suites = [ExpectationSuiteIdentifier(name=name) for name in self._gx_suites]
         self._ctx.build_data_docs(site_names=[_SITE], resource_identifiers=[*self._results, *suites])
+        localise_docs(self.docs_dir)  # vendored assets instead of CDN links: the site works offline
         return self.docs_dir / "index.html"
 
 

@@ -31,7 +31,13 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DB_NAME = "mdm.duckdb"
 PARQUET_TABLES = ("golden_organization", "xref", "golden_attribute_lineage", "golden_id_redirect",
                   "organization_record", "financial_fact", "relationship", "golden_organization_history",
-                  "golden_hierarchy", "golden_financial_fact")
+                  "golden_hierarchy", "golden_financial_fact", "account", "balance",
+                  # views, exported as their result
+                  "v_golden_organization", "v_xref", "v_financial_latest", "v_golden_financials_latest", "v_hierarchy",
+                  "v_organization_group", "v_financial_yoy",
+                  # marts and their reference tables
+                  "customer_360", "customer_month", "segment", "customer_tier", "financial_risk", "churn_watchlist",
+                  "fx_rate", "industry_isic", "tier_rule")
 # Published states kept: the current one and the one before (a reader may still hold it open).
 KEEP_SNAPSHOTS = 2
 FIXED_LINKS = {"mdm.duckdb": "current/mdm.duckdb", "parquet": "current/parquet", "docs": "current/docs"}

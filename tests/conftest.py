@@ -41,6 +41,8 @@ def sample_config(sample: Path, warehouse: Path, dest: Path, **extra: object) ->
             s["path"] = str(sample / s["path"])
         if "url" in s:
             s["url"] = "sqlite:///" + str(sample / s["url"].removeprefix("sqlite:///"))
+    if raw.get("marts", {}).get("fx_rates"):
+        raw["marts"]["fx_rates"] = str(sample / raw["marts"]["fx_rates"])
     raw.update(extra)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -106,6 +106,12 @@ def render(b: Benchmark, info: Mapping[str, str]) -> str:
                   for (m, t), s in b.splink_sweep.items()]
     else:
         lines += ["", "Splink was not run (--no-splink)."]
+    if b.churn is not None:
+        c = b.churn
+        lines += ["", f"Churn watchlist against the generator's churn truth (golden records): precision "
+                  f"{c['precision']:.3f}, recall {c['recall']:.3f} ({c['true_positives']:,} of {c['positives']:,} "
+                  f"declining customers found, {c['predicted']:,} on the watchlist); the truth's reason among the "
+                  f"watchlist's reasons for {c['right_reason']:.1%} of the hits."]
     if b.incremental is not None:
         inc, full = b.incremental["incremental"], b.incremental["full"]
         lines += ["", f"Incremental run after changing {b.incremental['changed']:,} CRM customers (1%): "

@@ -38,6 +38,7 @@ class Benchmark:
     splink: SystemResult | None = None
     splink_sweep: dict[tuple[str, float], Scores] = field(default_factory=dict)  # (method, threshold)
     incremental: dict[str, Any] | None = None   # 1% change: incremental vs full run times
+    churn: dict[str, Any] | None = None         # churn watchlist vs the generator's churn truth
 
 
 def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
@@ -90,6 +91,11 @@ def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
                        "duplicate-free registers: " + ", ".join(registers)])
     finally:
         con.close()
+    from pipelines.bench.churn import watchlist_quality
+    from pipelines.config import load_config
+
+    window = load_config(sample / "mdm.yaml", check_files=False).marts.churn.window_months
+    bench.churn = watchlist_quality(db, sample / "churn_truth.csv", window)
     if with_incremental:
         bench.incremental = measure_incremental(sample, Path(o["warehouse"]), share=0.01)
     return bench

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from stdnum import lei as stdlei
 from stdnum.cn import uscc as stduscc
 
-from pipelines.sample import synth
+from pipelines.sample import churn, synth
+from pipelines.sample.churn import choose_decline, churn_rng
 from pipelines.sample.entities import Entity
 from pipelines.sample.pools import (
     _CN_CITIES,
@@ -132,28 +133,47 @@ _PRODUCTS = ("current account", "current account", "term deposit", "term loan", 
 _CURRENCY = {"CN": "CNY", "GB": "GBP", "US": "USD", "DE": "EUR", "FR": "EUR", "HK": "HKD", "SG": "SGD", "JP": "JPY"}
 
 
-def crm_accounts(e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: random.Random) -> tuple[list[tuple], list[tuple]]:
-    """Accounts of one CRM customer and their monthly balances."""
+def crm_accounts(e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: random.Random,
+                 seed: int = 0) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Accounts of one CRM customer, their monthly balances, and the customer's declines (churn truth rows
+    ``(reason, from_month)``, see pipelines/sample/churn.py)."""
     accounts: list[tuple] = []
     balances: list[tuple] = []
+    declines: list[tuple] = []
+    crng = churn_rng(seed, source_id)
+    kind = choose_decline(crng)
+    depth, level = crng.uniform(0.5, 0.8), crng.uniform(0.1, 0.4)
+    recent0 = len(BALANCE_MONTHS) - churn.RECENT_MONTHS          # index of the recent window's first month
+    window_start = date.fromisoformat(BALANCE_MONTHS[recent0] + "-01")
     n = 1 if rng.random() < 0.55 else (2 if rng.random() < 0.65 else 3)
     opened0 = date.fromisoformat(opened_on)
     scale = rng.lognormvariate(12, 1.8)
-    for _ in range(n):
+    closing = crng.randrange(n) if kind == "account_closed" else -1
+    for i in range(n):
         acc = f"ACC{ids.next('acc'):010d}"
         product = _PRODUCTS[rng.randrange(len(_PRODUCTS))]
         cur = _CURRENCY[e.country] if rng.random() < 0.8 else rng.choice(("USD", "EUR"))
         opened = _rand_date(rng, opened0, date(2024, 6, 1))
         closed = _rand_date(rng, opened, date(2024, 6, 30)) if rng.random() < 0.08 else None
+        if i == closing and opened < window_start and (closed is None or closed >= window_start):
+            closed = window_start + timedelta(days=crng.randrange(20))
+        if closed is not None and closed.strftime("%Y-%m") >= BALANCE_MONTHS[0]:
+            declines.append(("account_closed", closed.strftime("%Y-%m")))   # within the balance history
         accounts.append((acc, source_id, product, cur, opened.isoformat(), closed.isoformat() if closed else None,
                          "closed" if closed else "active"))
         bal = scale * rng.uniform(0.2, 2.0) * (-1 if "loan" in product or "credit" in product else 1)
-        for m in BALANCE_MONTHS:
+        txn_level = crng.randrange(20, 300)     # the account's usual transactions a month
+        for j, m in enumerate(BALANCE_MONTHS):
             first = date.fromisoformat(m + "-01")
             if first < opened.replace(day=1) or (closed is not None and first > closed):
                 continue
             debit = abs(bal) * rng.uniform(0, 0.6)
             credit = debit * rng.uniform(0.8, 1.25)
             bal = bal + credit - debit
-            balances.append((acc, m, round(bal, 2), round(debit, 2), round(credit, 2), rng.randrange(0, 400)))
-    return accounts, balances
+            k = j - recent0 + 1
+            txn = txn_level * (0.8 + 0.4 * rng.randrange(0, 400) / 400) * churn.txn_factor(kind, level, k)
+            balances.append((acc, m, round(bal * churn.balance_factor(kind, depth, k), 2), round(debit, 2),
+                             round(credit, 2), round(txn)))
+    if kind in ("balance_decline", "transaction_decline") and any(b[1] < BALANCE_MONTHS[recent0] for b in balances):
+        declines.append((kind, BALANCE_MONTHS[recent0]))
+    return accounts, balances, sorted(set(declines))

@@ -11,6 +11,8 @@ from typing import Any, TextIO
 
 from pipelines.adapters.crm_contract import CUSTOMERS
 from pipelines.errors import MdmError
+from pipelines.marts import DEFAULT_FX_RATES
+from pipelines.sample.churn import TRUTH_COLUMNS
 from pipelines.sample.crm import crm_accounts, crm_customer
 from pipelines.sample.crm_db import _Sqlite
 from pipelines.sample.entities import Entity
@@ -68,7 +70,8 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
 
     Counts: ``entities``, ``groups``, one per source of organisation records (``gleif``,
     ``cn_registry``, ``uk_registry``, ``sec`` = distinct CIKs, ``crm`` = customers rows), and
-    ``gleif_rr``, ``sec_filings``, ``sec_facts``, ``crm_duplicates``, ``crm_accounts``, ``crm_balances``.
+    ``gleif_rr``, ``sec_filings``, ``sec_facts``, ``crm_duplicates``, ``crm_accounts``, ``crm_balances``,
+    ``crm_declines`` (customers made to decline, in ``churn_truth.csv``).
     """
     if entities < 1:
         raise ValueError("entities must be at least 1")
@@ -80,7 +83,7 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
     rng = random.Random(seed)
     world = World(rng)
     counts = dict.fromkeys(("entities", "groups", "gleif", "gleif_rr", "cn_registry", "uk_registry", "sec",
-                            "sec_filings", "sec_facts", "crm", "crm_duplicates", "crm_accounts", "crm_balances"), 0)
+                            "sec_filings", "sec_facts", "crm", "crm_duplicates", "crm_accounts", "crm_balances", "crm_declines"), 0)
     lei_body = out / "registry" / ".gleif_lei2.body"
     rr_body = out / "registry" / ".gleif_rr.body"
     db = _Sqlite(out / "internal" / "crm.sqlite")
@@ -90,7 +93,8 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
           (out / "registry" / "uk_basiccompany.csv").open("w", encoding="utf-8", newline="") as f_ch,
           (out / "financials" / "sub.txt").open("w", encoding="utf-8", newline="") as f_sub,
           (out / "financials" / "num.txt").open("w", encoding="utf-8", newline="") as f_num,
-          (out / "truth.csv").open("w", encoding="utf-8", newline="") as f_truth):
+          (out / "truth.csv").open("w", encoding="utf-8", newline="") as f_truth,
+          (out / "churn_truth.csv").open("w", encoding="utf-8", newline="") as f_churn):
         w_cn = csv.writer(f_cn, lineterminator="\r\n")
         w_cn.writerow(CN_HEADER)
         f_ch.write(CH_HEADER + "\n")
@@ -101,8 +105,11 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
         w_num.writerow(NUM_HEADER)
         w_truth = csv.writer(f_truth, lineterminator="\n")
         w_truth.writerow(("source", "source_id", "entity_id"))
+        w_churn = csv.writer(f_churn, lineterminator="\n")
+        w_churn.writerow(TRUTH_COLUMNS)
         for block in _blocks(world, entities):
-            _emit_block(block, world, rng, counts, f_lei, f_rr, w_cn, w_ch, w_sub, w_num, w_truth, db)
+            _emit_block(block, world, rng, counts, f_lei, f_rr, w_cn, w_ch, w_sub, w_num, w_truth, db,
+                        seed=seed, w_churn=w_churn)
     db.close()
     lei_head = ('<?xml version="1.0" encoding="UTF-8"?><lei:LEIData xmlns:lei="http://www.gleif.org/data/schema/leidata/2016" '
                 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n  <lei:LEIHeader>\n'
@@ -117,12 +124,15 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
     _write_xml(out / "registry" / "gleif_rr.xml", rr_body, rr_head, counts["gleif_rr"],
                "  </rr:RelationshipRecords>\n</rr:RelationshipData>\n")
     (out / "mdm.yaml").write_text(MDM_YAML, encoding="utf-8")
+    # Illustrative FX rates for the marts' reporting currency (see pipelines/data/README.md).
+    shutil.copyfile(DEFAULT_FX_RATES, out / "fx_rates.csv")
     counts["entities"] = world.next_idx
     return counts
 
 
 def _emit_block(block: list[Entity], world: World, rng: random.Random, counts: dict[str, int], f_lei: TextIO,
-                f_rr: TextIO, w_cn: Any, w_ch: Any, w_sub: Any, w_num: Any, w_truth: Any, db: _Sqlite) -> None:
+                f_rr: TextIO, w_cn: Any, w_ch: Any, w_sub: Any, w_num: Any, w_truth: Any, db: _Sqlite,
+                seed: int = 0, w_churn: Any = None) -> None:
     """Write one block of entities to every source, each source's records in a shuffled order."""
     counts["groups"] += sum(1 for e in block if e.kind == "root")
 
@@ -174,7 +184,10 @@ def _emit_block(block: list[Entity], world: World, rng: random.Random, counts: d
         w_truth.writerow(("crm", sid, e.entity_id))
         counts["crm"] += 1
         counts["crm_duplicates"] += dup
-        accounts, balances = crm_accounts(e, sid, row[_OPENED_ON], world.ids, rng)
+        accounts, balances, declines = crm_accounts(e, sid, row[_OPENED_ON], world.ids, rng, seed)
+        if w_churn is not None:
+            w_churn.writerows(("crm", sid, e.entity_id, reason, month) for reason, month in declines)
+        counts["crm_declines"] += bool(declines)
         db.add("accounts", accounts)
         db.add("balances", balances)
         counts["crm_accounts"] += len(accounts)

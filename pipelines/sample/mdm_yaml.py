@@ -25,4 +25,7 @@ _QUERIES = "".join(f'      {t.key}: "SELECT {", ".join(c.name for c in sample_co
                    for t in TABLES)
 _CHANGES = "    changes: {" + ", ".join(f"{t.key}: {AUDIT_COLUMN.name}" for t in TABLES) + "}\n"
 
-MDM_YAML = _HEAD + _QUERIES + _CHANGES
+# Analyst marts: balances reported in EUR with the illustrative rates copied next to the sample.
+_MARTS = "marts: {reporting_currency: EUR, fx_rates: fx_rates.csv}\n"
+
+MDM_YAML = _HEAD + _QUERIES + _CHANGES + _MARTS

@@ -14,6 +14,8 @@ import shutil
 import duckdb
 
 from pipelines import catalog
+from pipelines.comments import apply_comments
+from pipelines.marts import build_marts
 from pipelines.plan import now
 from pipelines.stages.extract import LANDED
 from pipelines.stages.base import RunError, StageContext, StageResult
@@ -33,6 +35,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     for step in GOLDEN_STEPS:
         run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
     run_sql(con, "marts/views")
+    build_marts(con, ctx.config, ctx.run_id)
+    apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction
     run_sql(con, "golden/run_state", {"run": ctx.run_id, "match": plan.match.fingerprint,
                                       "survive": plan.survive.fingerprint})
     golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchall()[0][0]

@@ -48,6 +48,8 @@ def write_config(sample: Path, warehouse: Path, dest: Path, limits: dict[str, di
             s["url"] = "sqlite:///" + str(sample / s["url"].removeprefix("sqlite:///"))
         if s["name"] in replace:
             s["url" if s["format"] == "sql" else "path"] = replace[s["name"]]
+    if raw.get("marts", {}).get("fx_rates"):
+        raw["marts"]["fx_rates"] = str(sample / raw["marts"]["fx_rates"])
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dest

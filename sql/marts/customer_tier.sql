@@ -1,0 +1,73 @@
+-- name: customer_tier
+-- kind: table
+-- stage: publish
+-- description: Tier of every customer (golden record with accounts) by what it brings: total balance, products, tenure and activity, against the tiers of the config (tier_rule, best first). A customer gets the first tier whose every minimum it meets, else marts.default_tier; the reason names the minimums met and what the next better tier misses.
+-- column golden_id: Persistent id of the golden record.
+-- column legal_name: Legal name of the golden record.
+-- column group_id: Golden id of the group's top.
+-- column total_balance: customer_360.total_balance (reporting currency).
+-- column product_count: Distinct products of open accounts.
+-- column tenure_years: Years since the relationship opened (0 when unknown).
+-- column monthly_txn: Average transactions a month over the recent churn window (marts.churn.window_months).
+-- column tier: Tier name.
+-- column tier_rank: Position of the tier in the config (1 = best; the default tier comes last).
+-- column reason: Why: the tier's minimums met, and what the next better tier misses.
+-- column reporting_currency: Currency of total_balance.
+CREATE OR REPLACE TABLE customer_tier AS
+WITH ref AS (
+    SELECT CAST(max(month) || '-01' AS DATE) AS month_start FROM customer_month
+),
+activity AS (
+    SELECT m.golden_id, sum(m.txn_count) / $window_months AS monthly_txn
+    FROM customer_month AS m, ref
+    WHERE CAST(m.month || '-01' AS DATE) > ref.month_start - to_months($window_months)
+    GROUP BY m.golden_id
+),
+m AS (
+    SELECT c.golden_id, c.legal_name, c.group_id, c.total_balance, c.product_count,
+           coalesce(c.tenure_years, 0) AS tenure_years, coalesce(a.monthly_txn, 0) AS monthly_txn
+    FROM customer_360 AS c
+    LEFT JOIN activity AS a USING (golden_id)
+    WHERE c.account_count > 0
+),
+checks AS (
+    SELECT m.golden_id, r.tier, r.tier_rank,
+           list_filter([
+               CASE WHEN m.total_balance < r.min_balance
+                    THEN format('balance {:,.0f} < {:,.0f} {}', m.total_balance, r.min_balance, $reporting_currency) END,
+               CASE WHEN m.product_count < r.min_products
+                    THEN format('products {} < {}', m.product_count, r.min_products) END,
+               CASE WHEN m.tenure_years < r.min_tenure_years
+                    THEN format('tenure {:.1f} < {:.1f} years', m.tenure_years, r.min_tenure_years) END,
+               CASE WHEN m.monthly_txn < r.min_monthly_txn
+                    THEN format('{:.1f} < {:.1f} transactions a month', m.monthly_txn, r.min_monthly_txn) END
+           ], lambda x: x IS NOT NULL) AS misses,
+           list_filter([
+               CASE WHEN r.min_balance > 0 THEN format('balance >= {:,.0f} {}', r.min_balance, $reporting_currency) END,
+               CASE WHEN r.min_products > 0 THEN format('products >= {}', r.min_products) END,
+               CASE WHEN r.min_tenure_years > 0 THEN format('tenure >= {:.1f} years', r.min_tenure_years) END,
+               CASE WHEN r.min_monthly_txn > 0 THEN format('>= {:.1f} transactions a month', r.min_monthly_txn) END
+           ], lambda x: x IS NOT NULL) AS meets
+    FROM m CROSS JOIN tier_rule AS r
+),
+chosen AS (
+    SELECT golden_id, tier, tier_rank, meets
+    FROM checks
+    WHERE len(misses) = 0
+    QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY tier_rank) = 1
+)
+SELECT m.golden_id, m.legal_name, m.group_id, m.total_balance, m.product_count, m.tenure_years, m.monthly_txn,
+       coalesce(c.tier, $default_tier) AS tier,
+       coalesce(c.tier_rank, (SELECT count(*) FROM tier_rule) + 1) AS tier_rank,
+       concat_ws('; ',
+           CASE WHEN c.tier IS NOT NULL
+                THEN c.tier || ': ' || CASE WHEN len(c.meets) = 0 THEN 'no minimum' ELSE array_to_string(c.meets, ', ') END
+                ELSE $default_tier || ': meets no configured tier' END,
+           (SELECT 'not ' || n.tier || ': ' || array_to_string(n.misses, ', ')
+            FROM checks AS n
+            WHERE n.golden_id = m.golden_id AND n.tier_rank = coalesce(c.tier_rank, (SELECT count(*) + 1 FROM tier_rule)) - 1)
+       ) AS reason,
+       $reporting_currency AS reporting_currency
+FROM m
+LEFT JOIN chosen AS c USING (golden_id)
+ORDER BY m.golden_id;

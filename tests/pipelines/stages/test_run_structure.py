@@ -166,7 +166,7 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
         if ("CREATE " in text or "RENAME TO" in text) and not rel.startswith("control/"):
             assert rel in declared or any(rel.startswith(p) for p in ("staging/std_reused_none",
                                                                        "staging/cluster_scope_grow",
-                                                                       "staging/run_stage",
+                                                                       "staging/run_stage", "staging/reuse_published",
                                                                        "golden/new_golden_copied")), rel
 
 

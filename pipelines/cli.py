@@ -312,6 +312,9 @@ def sql(
         con.close()
 
 
+__import__("pipelines.cli_review").cli_review.register(app)  # mdm review ..., mdm match
+
+
 def main() -> None:
     try:
         app()

@@ -35,7 +35,8 @@ from mdm.schema import TABLES, arrow_schema
 from mdm.standardise import IDENTITY_COLUMNS, STANDARDISE_VERSION, identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
-from pipelines.decisions import read_decisions, read_overrides
+from pipelines.review import queue as review_queue
+from pipelines.review.inputs import decision_inputs
 from pipelines.errors import MdmError, SourceError, WarningLog
 from pipelines.stages import STAGES
 from pipelines.warehouse import Warehouse, query_sql, run_sql, sql_text
@@ -387,10 +388,10 @@ class Run:
     def _match_fingerprint(self) -> str:
         """What scored pairs depend on besides the two records: thresholds, features, steward decisions."""
         m = self.config.matching
-        decisions = m.decisions.read_bytes() if m.decisions is not None else b""
+        decisions = decision_inputs(self.config).pairs_fingerprint
         return json.dumps({"match": m.match_threshold, "review": m.review_threshold, "block": m.max_block_size,
                            "features": list(matching.FEATURES), "std": STANDARDISE_VERSION,
-                           "decisions": hashlib.sha256(decisions).hexdigest()}, sort_keys=True)
+                           "decisions": decisions}, sort_keys=True)
 
     def match(self, progress: Progress | None = None) -> StageResult:
         """Score record pairs. An incremental run (few changed records, same thresholds, features and
@@ -409,7 +410,7 @@ class Run:
                            and all(self._has_table(con, t) for t in ("match_model", "match_pair",
                                                                        "match_token_frequency", "organization_record"))
                            and len(changed) <= INCREMENTAL_MAX_SHARE * max(records, 1))
-            decisions = read_decisions(self.config.matching.decisions)
+            decisions = decision_inputs(self.config).pairs
             if incremental:
                 model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
                 counts = self._token_counts(con)
@@ -494,7 +495,7 @@ class Run:
         a golden record with them) are clustered again; the others keep their clusters and ids."""
         con = self.connect()
         try:
-            decisions = read_decisions(self.config.matching.decisions)
+            decisions = decision_inputs(self.config).pairs
             must = decisions[decisions.is_match.astype(bool)]
             cannot = decisions[~decisions.is_match.astype(bool)]
             matched = next(r for r in self.state()["results"] if r["stage"] == "match")
@@ -562,10 +563,10 @@ class Run:
     def _survive_fingerprint(self) -> str:
         """What golden values depend on besides the records: rules, source ranks, overrides, versions."""
         sv = self.config.survivorship
-        overrides = sv.overrides.read_bytes() if sv.overrides is not None else b""
+        overrides = decision_inputs(self.config).overrides_fingerprint
         return json.dumps({"rules": sv.rules, "priority": {s.name: self.config.priority(s.name)
                                                              for s in self.config.sources},
-                           "overrides": hashlib.sha256(overrides).hexdigest(), "std": STANDARDISE_VERSION,
+                           "overrides": overrides, "std": STANDARDISE_VERSION,
                            "attributes": list(survivorship.ATTRIBUTES)}, sort_keys=True, default=str)
 
     def _fits_in_place(self, con: duckdb.DuckDBPyConnection) -> bool:
@@ -583,7 +584,7 @@ class Run:
         incremental run only the golden records whose clusters changed are computed again."""
         sv = self.config.survivorship
         spec = survivorship.spec_from_config(sv.rules) if sv.rules else survivorship.DEFAULT_SPEC
-        overrides = read_overrides(sv.overrides)
+        overrides = decision_inputs(self.config).overrides
         prio = {s.name: self.config.priority(s.name) for s in self.config.sources}
         con = self.connect()
         try:
@@ -665,6 +666,7 @@ class Run:
             for step in GOLDEN_STEPS:
                 run_sql(con, f"golden/{step}", {"run": self.run_id, "now": started})
             run_sql(con, "marts/views")
+            review_queue.build(con, self.config)
             golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchone()[0]
             for r in results:
                 con.execute("INSERT INTO run_log VALUES ($run, $stage, $s, $f, $i, $o, $st, $d)",

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
 
 from mdm import matching
 from mdm.schema import ORGANIZATION
@@ -35,7 +36,7 @@ from pipelines.warehouse import Warehouse
 QUERY_RID = "query:candidate"
 TOKEN_CAP = 100        # a name token held by more records than this does not propose candidates
 RARE_TOKENS = 2        # the rarest tokens of the candidate's names that propose candidates
-MAX_CANDIDATES = 400   # records scored per query at most (identifier hits and blocking first)
+SCORED = 60            # records scored per query besides identifier hits: those with the closest names
 GOLDEN_COLUMNS = ("golden_id", "legal_name", "country", "lei", "uscc", "gb_company_number", "city", "record_count")
 
 
@@ -120,7 +121,12 @@ class MatchIndex:
                 if counts.get(t, 0) <= TOKEN_CAP:
                     self.by_token[t].append(r)
         self.counts = counts
-        self.columns = [c for c in matching.MATCH_COLUMNS]
+        self.columns = list(matching.MATCH_COLUMNS)
+        # Row lookups by rid in a dict: a .loc over 200k rows costs tens of ms per query.
+        self.rows: dict[str, tuple] = dict(zip(std["rid"], std[self.columns].itertuples(index=False, name=None)))
+        self.golden_of: dict[str, str] = dict(zip(std["rid"], std["golden_id"]))
+        self.aliases: dict[str, list[str]] = {r: list(a) if a is not None else [] for r, a in
+                                              zip(std["rid"], std["aliases"])}
 
     # -- candidates ----------------------------------------------------------------------------------
     def _near(self, keys: list[str], groups: dict[str, list[str]], key: str) -> list[str]:
@@ -136,11 +142,14 @@ class MatchIndex:
         return out
 
     def candidates(self, std: pd.Series) -> list[str]:
-        found: dict[str, None] = {}
+        """Records sharing an identifier with the candidate, then the SCORED records of the run's blocking
+        keys and the rarest name tokens whose names come closest (rapidfuzz, any alias pair)."""
+        ids: dict[str, None] = {}
         for col in ID_COLUMNS:
             v = std.get(col)
             if isinstance(v, str) and v:
-                found.update(dict.fromkeys(self.by_id.get((col, v), [])))
+                ids.update(dict.fromkeys(self.by_id.get((col, v), [])))
+        found: dict[str, None] = {}
         aliases = list(std["aliases"] or [])
         for al in aliases:
             found.update(dict.fromkeys(self._near(self.cores, self.by_core, al)))
@@ -148,7 +157,13 @@ class MatchIndex:
         toks = {t for al in aliases for t in tokens(al) if t in self.by_token}
         for t in sorted(toks, key=lambda t: (self.counts.get(t, 0), t))[:RARE_TOKENS]:
             found.update(dict.fromkeys(self.by_token[t]))
-        return list(found)[:MAX_CANDIDATES]
+        rest = [r for r in found if r not in ids]
+        if len(rest) > SCORED:
+            al = self.aliases
+            best = [max((fuzz.token_sort_ratio(a, b) for a in aliases for b in al[r]), default=0.0) for r in rest]
+            order = np.argsort(-np.asarray(best, dtype=float), kind="stable")[:SCORED]
+            rest = [rest[i] for i in sorted(order)]
+        return [*ids, *rest]
 
     # -- query ---------------------------------------------------------------------------------------
     def standardise(self, req: MatchRequest) -> pd.Series:
@@ -167,7 +182,8 @@ class MatchIndex:
         if not rids:
             return MatchResponse(candidates=[], compared=0, thresholds=thresholds,
                                  elapsed_ms=round(1000 * (time.perf_counter() - t0), 2))
-        frame = pd.concat([cand.to_frame().T[self.columns], self.std.loc[rids, self.columns]], ignore_index=True)
+        frame = pd.DataFrame([tuple(cand[c] for c in self.columns), *(self.rows[r] for r in rids)],
+                             columns=self.columns)
         pairs = pd.DataFrame({"rid_a": QUERY_RID, "rid_b": rids})
         vectors = matching.compare(frame, pairs, self.idf)
         scored, _ = matching.score(vectors, self.settings, self.model)
@@ -196,7 +212,7 @@ class MatchIndex:
         out: list[MatchCandidate] = []
         seen: set[str] = set()
         for _, _, rid, i, rule, band, shared, conflict in ranked:
-            gid = str(self.std.at[rid, "golden_id"])
+            gid = str(self.golden_of[rid])
             if gid in seen:
                 continue
             seen.add(gid)
@@ -264,3 +280,29 @@ def api_match(config: Config, request: MatchRequest) -> MatchResponse:
     """``POST /api/match``: mount as ``app.post("/api/match", response_model=MatchResponse)`` with the
     served config bound (``lambda request: api_match(config, request)``)."""
     return index_for(config).match(request)
+
+
+def measure_latency(config: Config, queries: int = 200, seed: int = 7) -> dict[str, float]:
+    """Time ``queries`` onboarding queries against the published warehouse (for ``make bench``): names of
+    published records drawn at random, half of them with one character dropped (a typo), with their
+    country, and the LEI for one in four. Returns index build seconds and p50/p95/max query ms."""
+    t0 = time.perf_counter()
+    idx = index_for(config)
+    built = time.perf_counter() - t0
+    rng = np.random.default_rng(seed)
+    rows = idx.std.iloc[rng.choice(len(idx.std), size=min(queries, len(idx.std)), replace=False)]
+    times = []
+    for n, (name, country, lei) in enumerate(zip(rows["name"], rows["country_iso"], rows["id_LEI"])):
+        name = str(name or "x")
+        if n % 2 and len(name) > 4:
+            cut = int(rng.integers(1, len(name) - 1))
+            name = name[:cut] + name[cut + 1:]
+        req = MatchRequest(name=name[:500], country=country if isinstance(country, str) else None,
+                           lei=lei if n % 4 == 0 and isinstance(lei, str) else None)
+        t = time.perf_counter()
+        idx.match(req)
+        times.append(1000 * (time.perf_counter() - t))
+    arr = np.asarray(times)
+    return {"records": float(len(idx.std)), "index_seconds": round(built, 2), "queries": float(len(arr)),
+            "p50_ms": round(float(np.percentile(arr, 50)), 1), "p95_ms": round(float(np.percentile(arr, 95)), 1),
+            "max_ms": round(float(arr.max()), 1)}

@@ -22,7 +22,7 @@ import duckdb
 from mdm import decisions as dm
 from mdm.standardise import IDENTITY_COLUMNS, identity_keys
 from mdm.survivorship import ATTRIBUTES
-from pipelines import control
+from pipelines import audit, control, users
 from pipelines.config import Config
 from pipelines.errors import MdmError
 from pipelines.warehouse import Warehouse
@@ -193,7 +193,7 @@ class Draft:
 
 
 def _append(con: sqlite3.Connection, d: dm.Decision, import_key: str | None = None) -> dm.Decision:
-    """Insert one decision (and its audit event) in the caller's transaction; returns it with its seq."""
+    """Insert one decision and its audit entry (committed together by audit.record); returns it with its seq."""
     cur = con.execute(
         "INSERT INTO steward_decision (id, kind, rid_a, rid_b, golden_id, attribute, value, target_id, cannot_link, "
         "item_id, reason, user_name, decided_at, origin, import_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -204,17 +204,37 @@ def _append(con: sqlite3.Connection, d: dm.Decision, import_key: str | None = No
     return dm.Decision(**{**d.__dict__, "seq": int(cur.lastrowid or 0)})
 
 
+AUDIT_ACTIONS = {"match": audit.REVIEW_DECIDE, "no_match": audit.REVIEW_DECIDE, "split": audit.REVIEW_SPLIT,
+                 "override": audit.REVIEW_OVERRIDE, "undo": audit.REVIEW_UNDO}
+
+
 def _audit(con: sqlite3.Connection, d: dm.Decision) -> None:
-    """The decision as an event of the audit log (pipelines.audit), in the same transaction."""
-    try:
-        from pipelines import audit  # type: ignore[attr-defined]
-    except ImportError:  # TODO(h-control): the audit log lands with the users/roles branch
-        return
+    """The decision as an entry of the audit log; commits it together with the decision (or neither)."""
     subject = d.golden_id if d.kind == "override" else d.target_id if d.kind == "undo" else \
         "|".join(r for r in (d.rid_a, d.rid_b) if r)
-    audit.record(con, d.user, f"decision.{d.kind}", subject,
-                 {"decision_id": d.id, "reason": d.reason, "attribute": d.attribute, "value": d.value,
-                  "item_id": d.item_id, "origin": d.origin})
+    detail = {"decision_id": d.id, "kind": d.kind, "reason": d.reason, "origin": d.origin}
+    detail |= {k: v for k, v in (("attribute", d.attribute), ("value", d.value), ("item_id", d.item_id),
+                                 ("golden_id", d.golden_id)) if v is not None}
+    if d.kind == "split":
+        detail["cannot_link"] = list(d.cannot_link)
+    if d.origin in ("cli", "import"):
+        detail["os_user"] = audit.os_actor()  # who ran the command (the --user is what they claim)
+    audit.record(con, d.user, AUDIT_ACTIONS[d.kind], subject or "", detail)
+
+
+def _check_user(con: sqlite3.Connection, name: str, kind: str) -> str:
+    """Once users are set up (``mdm user add``), a decision needs an enabled user whose role may make it:
+    ``override`` for overrides, ``review`` for the rest. Returns the stored name."""
+    if not con.execute("SELECT count(*) FROM app_user").fetchone()[0]:
+        return name
+    user = users.get_user(con, name)
+    need = "override" if kind == "override" else "review"
+    if user is None:
+        raise DecisionError(f"unknown user {name!r}: decisions are made by the users of `mdm user list`")
+    if not user.can(need):
+        state = "disabled" if user.disabled else f"{user.role}"
+        raise DecisionError(f"user {user.name!r} ({state}) may not make {kind} decisions (needs {need})")
+    return user.name
 
 
 def record(config: Config, draft: Draft) -> dm.Decision:
@@ -227,6 +247,7 @@ def record(config: Config, draft: Draft) -> dm.Decision:
     try:
         con.execute("BEGIN IMMEDIATE")  # one writer: the live decisions cannot change under the checks
         existing = load(con)
+        draft.user = _check_user(con, draft.user, draft.kind)
         with published(config) as wh:
             _validate(config, wh, existing, draft)
             d = draft.decision(seq=(existing[-1].seq + 1) if existing else 1)

@@ -4,6 +4,7 @@ golden ids of unrelated clusters do not change, and every decision is attributab
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -111,6 +112,16 @@ def test_every_decision_is_attributable_and_kept(scenario):
     finally:
         con.close()
     assert len(store.load_all(scenario["cfg"])) == 4
+    con = control.connect(scenario["cfg"].warehouse)
+    try:
+        logged = con.execute("SELECT actor, action, detail FROM audit_log WHERE action LIKE 'review.%' ORDER BY id"
+                             ).fetchall()
+    finally:
+        con.close()
+    assert [(a, act, json.loads(det)["decision_id"]) for a, act, det in logged] == [
+        ("alice", "review.decide", ds[0].id), ("alice", "review.decide", ds[1].id), ("alice", "review.undo", ds[2].id),
+        ("alice", "review.undo", ds[3].id)]
+    assert all(json.loads(det)["reason"] == "checked the register" for _, _, det in logged)
     assert inputs.decision_inputs(scenario["cfg"]).pairs.empty
 
 
@@ -142,6 +153,24 @@ def test_bad_decisions_are_refused_at_once(fresh, kw, message):
     with pytest.raises(store.DecisionError, match=message):
         store.record(fresh, draft(**kw))
     assert store.load_all(fresh) == []
+
+
+def test_once_users_exist_only_an_enabled_steward_decides(fresh):
+    from pipelines import users
+
+    a, b = query_warehouse(fresh.warehouse, "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' "
+                                            "AND band = 'match' ORDER BY rid_a LIMIT 1")[0]
+    con = control.connect(fresh.warehouse)
+    try:
+        users.add_user(con, "ann", "a long enough secret 1", "analyst")
+        users.add_user(con, "sam", "a long enough secret 2", "steward")
+    finally:
+        con.close()
+    with pytest.raises(store.DecisionError, match="unknown user 'bob'"):
+        store.record(fresh, draft(kind="no_match", rid_a=a, rid_b=b))
+    with pytest.raises(store.DecisionError, match=r"'ann' \(analyst\) may not"):
+        store.record(fresh, draft(kind="no_match", rid_a=a, rid_b=b, user="ann"))
+    assert store.record(fresh, draft(kind="no_match", rid_a=a, rid_b=b, user="Sam")).user == "sam"
 
 
 def test_bad_verdict_is_refused_by_the_cli(fresh, tmp_path):

@@ -111,14 +111,25 @@ def _from_sql_headers() -> list[Relation]:
     for path in sorted(SQL_DIR.rglob("*.sql")):
         head: dict[str, str] = {}
         columns: list[tuple[str, str]] = []
+        last: str | None = None
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.startswith("--"):
                 break
             m = _HEADER.match(line)
             if m and m.group(1).startswith("column"):
                 columns.append((m.group(1).split()[1], m.group(2)))
+                last = "column"
             elif m:
                 head[m.group(1)] = m.group(2)
+                last = m.group(1)
+            elif last and line.startswith("--  ") and line[2:].strip():  # a continuation line
+                more = line[2:].strip()
+                if last == "column":
+                    columns[-1] = (columns[-1][0], f"{columns[-1][1]} {more}")
+                else:
+                    head[last] = f"{head[last]} {more}"
+            else:
+                last = None
         if "name" in head:
             rel = str(path.relative_to(SQL_DIR).with_suffix(""))
             found.append(Relation(head["name"], head.get("stage", "publish"),

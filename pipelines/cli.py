@@ -351,6 +351,7 @@ app.add_typer(__import__("pipelines.cli_backup", fromlist=["app"]).app)  # mdm b
 
 
 app.command(name="report")(__import__("pipelines.cli_report", fromlist=["report"]).report)
+__import__("pipelines.cli_review").cli_review.register(app)  # mdm review ..., mdm match
 
 
 def main() -> None:

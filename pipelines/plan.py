@@ -133,23 +133,21 @@ def source_fingerprint(src: SourceConfig, suites_dir: Path | None = None) -> str
     return h.hexdigest()
 
 
-def _file_digest(path: Path | None) -> str:
-    return hashlib.sha256(path.read_bytes() if path is not None else b"").hexdigest()
-
-
-def match_fingerprint(config: Config) -> str:
-    """What scored pairs depend on besides the two records: thresholds, features, steward decisions."""
+def match_fingerprint(config: Config, decisions: str) -> str:
+    """What scored pairs depend on besides the two records: thresholds, features, steward decisions (the
+    digest of the live match/no-match/split decisions)."""
     m = config.matching
     return json.dumps({"match": m.match_threshold, "review": m.review_threshold, "block": m.max_block_size,
                        "features": list(matching.FEATURES), "std": STANDARDISE_VERSION,
-                       "decisions": _file_digest(m.decisions)}, sort_keys=True)
+                       "decisions": decisions}, sort_keys=True)
 
 
-def survive_fingerprint(config: Config) -> str:
-    """What golden values depend on besides the records: rules, source ranks, overrides, versions."""
+def survive_fingerprint(config: Config, overrides: str) -> str:
+    """What golden values depend on besides the records: rules, source ranks, overrides (the digest of the
+    live steward overrides), versions."""
     sv = config.survivorship
     return json.dumps({"rules": sv.rules, "priority": {s.name: config.priority(s.name) for s in config.sources},
-                       "overrides": _file_digest(sv.overrides), "std": STANDARDISE_VERSION,
+                       "overrides": overrides, "std": STANDARDISE_VERSION,
                        "attributes": list(survivorship.ATTRIBUTES)}, sort_keys=True, default=str)
 
 
@@ -209,8 +207,15 @@ def _source_plan(src: SourceConfig, wh: Warehouse, pub: Published, incremental: 
     return SourcePlan(mode="read", reason="database without change columns", **base)
 
 
-def make_plan(config: Config, run_id: str, full: bool = False, mode: Literal["run", "apply"] = "run") -> RunPlan:
-    """The plan of a run of ``config`` starting now from the published warehouse (read, never written)."""
+def make_plan(config: Config, run_id: str, full: bool = False, mode: Literal["run", "apply"] = "run",
+              decisions: Any = None) -> RunPlan:
+    """The plan of a run of ``config`` starting now from the published warehouse (read, never written).
+    ``decisions``: the run's snapshot of steward decisions (pipelines.review.inputs.DecisionInputs); by
+    default the ones live now."""
+    if decisions is None:
+        from pipelines.review.inputs import decision_inputs
+
+        decisions = decision_inputs(config)
     wh = Warehouse(config.warehouse)
     pub = Published(wh)
     incremental = config.incremental and not full
@@ -225,7 +230,7 @@ def make_plan(config: Config, run_id: str, full: bool = False, mode: Literal["ru
         std = StepPlan(incremental=True, reason=f"records with an unchanged content hash keep their standardised "
                                                 f"form ({STANDARDISE_VERSION})")
 
-    mfp = match_fingerprint(config)
+    mfp = match_fingerprint(config, decisions.pairs_fingerprint)
     if not incremental:
         match = StepPlan(incremental=False, reason=off, fingerprint=mfp)
     elif pub.state.get("match_fingerprint") != mfp:
@@ -239,7 +244,7 @@ def make_plan(config: Config, run_id: str, full: bool = False, mode: Literal["ru
                          reason=f"reuse the last model and pairs if at most {INCREMENTAL_MAX_SHARE:.0%} of the "
                                 "records changed")
 
-    sfp = survive_fingerprint(config)
+    sfp = survive_fingerprint(config, decisions.overrides_fingerprint)
     if not incremental:
         survive = StepPlan(incremental=False, reason=off, fingerprint=sfp)
     elif pub.state.get("survive_fingerprint") != sfp:

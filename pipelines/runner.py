@@ -33,7 +33,7 @@ from pipelines.config import Config, load_config
 from pipelines.errors import MdmError
 from pipelines.plan import PLAN_FILE, RunPlan, make_plan, now, read_plan, write_plan
 from pipelines.stages import APPLY_STAGES, STAGES, stage_function
-from pipelines.stages.base import Progress, RunError, StageContext, StageResult
+from pipelines.stages.base import Progress, RunError, StageContext, StageResult, snapshot_decisions
 from pipelines.warehouse import Warehouse, run_sql
 
 __all__ = ["STAGES", "MdmError", "RunError", "RunSummary", "StageResult", "abort_run", "apply_decisions", "land_source", "load_config", "plan_run",
@@ -83,9 +83,13 @@ def start_run(config: Config | str | Path, full: bool = False, mode: Literal["ru
     wh.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     sweep_abandoned(wh)
     run_id = _new_run_id()
-    plan = make_plan(cfg, run_id, full=full, mode=mode)
     folder = wh.staging(run_id)
     folder.mkdir(parents=True, mode=0o700)
+    try:
+        plan = make_plan(cfg, run_id, full=full, mode=mode, decisions=snapshot_decisions(cfg, folder))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     if wh.exists():
         shutil.copy2(wh.db_path, folder / WORK_DB)
     con = duckdb.connect(str(folder / WORK_DB))

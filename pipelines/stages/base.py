@@ -104,15 +104,31 @@ def frame_table(con: duckdb.DuckDBPyConnection, name: str, data: Any, sql: str, 
         con.unregister(name)
 
 
-def steward_decisions(ctx: StageContext) -> pd.DataFrame:
-    """The steward decisions this run honours: (rid_a, rid_b, is_match), one row per pair."""
-    from pipelines.decisions import read_decisions
+DECISIONS_DIR = "decisions"  # the run's snapshot of the live steward decisions, taken at start
 
-    return read_decisions(ctx.config.matching.decisions)
+
+def snapshot_decisions(config: Config, folder: Path) -> Any:
+    """Take the steward decisions live now (control store, plus legacy CSVs not imported yet) into the run's
+    staging folder, so every stage of the run honours the same ones whatever a steward decides meanwhile.
+    Returns the inputs (with their fingerprints, for the plan)."""
+    from pipelines.review.inputs import decision_inputs
+
+    inputs = decision_inputs(config)
+    out = folder / DECISIONS_DIR
+    out.mkdir(exist_ok=True, mode=0o700)
+    inputs.pairs.to_parquet(out / "pairs.parquet", index=False)
+    if inputs.overrides is not None:
+        inputs.overrides.to_parquet(out / "overrides.parquet", index=False)
+    return inputs
+
+
+def steward_decisions(ctx: StageContext) -> pd.DataFrame:
+    """The steward decisions this run honours: (rid_a, rid_b, is_match), one row per pair (splits are
+    cannot-links)."""
+    return pd.read_parquet(ctx.dir / DECISIONS_DIR / "pairs.parquet")
 
 
 def steward_overrides(ctx: StageContext) -> pd.DataFrame | None:
-    """Steward overrides of golden attributes, or None."""
-    from pipelines.decisions import read_overrides
-
-    return read_overrides(ctx.config.survivorship.overrides)
+    """Steward overrides of golden attributes this run honours, or None."""
+    path = ctx.dir / DECISIONS_DIR / "overrides.parquet"
+    return pd.read_parquet(path) if path.exists() else None

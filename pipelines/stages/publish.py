@@ -16,6 +16,7 @@ import duckdb
 from pipelines import catalog
 from pipelines.comments import apply_comments
 from pipelines.marts import build_marts
+from pipelines.review import queue as review_queue
 from pipelines.plan import now
 from pipelines.stages.extract import LANDED
 from pipelines.stages.base import RunError, StageContext, StageResult
@@ -36,6 +37,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
         run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
     run_sql(con, "marts/views")
     build_marts(con, ctx.config, ctx.run_id)
+    review_queue.build(con, ctx.config)  # steward_decision_live and review_item
     apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction
     run_sql(con, "golden/run_state", {"run": ctx.run_id, "match": plan.match.fingerprint,
                                       "survive": plan.survive.fingerprint})

@@ -12,12 +12,12 @@ handful of dictionary look-ups per name.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 import io
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 # Canonical forms this short (compared without spaces: "as", "ab", "sa", "ag", "co") are also ordinary words or
 # initials; they are stripped only as the last token(s) of the name itself, never after another form was peeled.
@@ -143,7 +143,7 @@ def strip_cjk_legal_form(name: str) -> tuple[str, str | None]:
 
 
 @lru_cache(maxsize=1)
-def _regions() -> tuple[dict[str, Region], dict[str, Region], int]:
+def _regions() -> tuple[dict[str, Region], dict[str, Region], dict[str, Region], int]:
     """(spellings with their suffix, bare names allowed as a prefix, every short name, longest spelling)."""
     with_suffix: dict[str, Region] = {}
     bare: dict[str, Region] = {}

@@ -6,7 +6,6 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -14,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import recordlinkage as rl
-from recordlinkage.base import BaseCompareFeature
 from rapidfuzz import fuzz
+from recordlinkage.base import BaseCompareFeature
 
 from mdm.scoring import FellegiSunter, discretise
-from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, has_cjk, tokens
+from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, tokens
+from mdm.text import has_cjk
 
 FEATURES = ("name", "name_tokens", "qualifiers", "country", "city", "postal", "address")
 
@@ -124,7 +124,8 @@ def _best_alias_similarity(a: list[str], b: list[str]) -> float:
     return best
 
 
-def _qualifier_agreement(a: tuple[bool, list | None, list | None], b: tuple[bool, list | None, list | None]) -> float:
+def _qualifier_agreement(a: tuple[bool, list[str] | None, list[str] | None],
+                         b: tuple[bool, list[str] | None, list[str] | None]) -> float:
     """1.0 when the names carry the same qualifiers (region in brackets, Group/集团 ...), 0.0 when they
     differ, NaN when no two names of the same script can be compared. Each side is
     (name is Chinese, qualifiers of the name, qualifiers of the English name)."""
@@ -138,7 +139,7 @@ def _qualifier_agreement(a: tuple[bool, list | None, list | None], b: tuple[bool
     return float(latin_a == latin_b)
 
 
-def _as_list(v: object) -> list | None:
+def _as_list(v: object) -> list[str] | None:
     """A list column value as a list (DuckDB and pandas hand lists back as arrays; NULL as NA)."""
     if isinstance(v, (list, tuple, np.ndarray)):
         return list(v)
@@ -210,7 +211,7 @@ def _weighted_token_overlap(a: list[tuple[bool, set[str]]], b: list[tuple[bool, 
     return best
 
 
-class _TokenSimilarity(BaseCompareFeature):
+class _TokenSimilarity(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage ships no type information
     """rapidfuzz token-set similarity in [0, 1]; NaN when either side is unknown (not a disagreement)."""
 
     def _compute_vectorized(self, s_left: pd.Series, s_right: pd.Series) -> pd.Series:
@@ -236,23 +237,23 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     cmp.string("city_norm", "city_norm", method="jarowinkler", label="city", missing_value=np.nan)
     cmp.exact("postal_norm", "postal_norm", label="postal", missing_value=np.nan)
     cmp.add(_TokenSimilarity("address_norm", "address_norm", label="address"))
-    vec = cmp.compute(idx, frame)
-    aliases = s["aliases"]
-    ra, rb = pairs.rid_a.values, pairs.rid_b.values
-    vec["name"] = [_best_alias_similarity(aliases.at[a], aliases.at[b]) for a, b in zip(ra, rb)]
+    vec: pd.DataFrame = cmp.compute(idx, frame)
+    aliases = s["aliases"].to_dict()
+    ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
+    vec["name"] = [_best_alias_similarity(aliases[a], aliases[b]) for a, b in zip(ra, rb)]
     idf = token_weights(std) if idf is None else idf
     involved = pd.unique(np.concatenate([ra, rb]))
-    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases.at[r]] for r in involved}
+    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases[r]] for r in involved}
     vec["name_tokens"] = [_weighted_token_overlap(toks[a], toks[b], idf) for a, b in zip(ra, rb)]
     sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]
     quals = {r: (cjk, _as_list(q), _as_list(qe)) for r, cjk, q, qe in
              zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])}
     vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
     branch = s["branch_flag"]
-    vec["branch"] = (branch.loc[pairs.rid_a.values].values == branch.loc[pairs.rid_b.values].values).astype(float)
+    vec["branch"] = (branch.loc[ra].to_numpy() == branch.loc[rb].to_numpy()).astype(float)
     vec = vec.reset_index(drop=True)
-    vec.insert(0, "rid_b", pairs.rid_b.values)
-    vec.insert(0, "rid_a", pairs.rid_a.values)
+    vec.insert(0, "rid_b", rb)
+    vec.insert(0, "rid_a", ra)
     return vec
 
 
@@ -399,7 +400,8 @@ def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand:
         if c not in scored.columns:
             scored[c] = None
     n_cand = int((~is_det).sum())
-    stats = stats | {
+    out_stats: dict[str, object] = {
+        **stats,
         "deterministic_pairs": int(is_det.sum()),
         "pairs_per_record": round(len(cand) / max(records, 1), 3),
         "labelled_pairs": {"match": int((scored["label"] == 1).sum()), "non_match": int((scored["label"] == 0).sum())},
@@ -407,4 +409,4 @@ def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand:
         "steward_decisions": len(decided),
         "bands": scored.loc[~is_det, "band"].value_counts().to_dict() if n_cand else {},
     }
-    return scored[list(PAIR_COLUMNS)], model, stats
+    return scored[list(PAIR_COLUMNS)], model, out_stats

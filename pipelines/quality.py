@@ -121,7 +121,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         # Table names come from the constant SUITES map, never from the config.
         frame = con.execute(f"SELECT * FROM raw_{table} WHERE source = $s ORDER BY src_file, src_line",
                             {"s": src.name}).df()
-        frame = frame.astype(object).where(frame.notna(), None)
+        frame = frame.astype(object).mask(frame.isna(), None)
         limits = config.limits(src.name)
         prev = previous.get(src.name)
         params = _params(validator.suites[suite].parameters, limits, prev)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mdm.text import has_cjk, normalise_text
+from mdm.text import BRACKETED_RE, has_cjk, normalise_text
 
 _GB_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _GB_ANYWHERE_RE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})\b")
 _ALNUM_RE = re.compile(r"[^0-9A-Z]")
 _DIGITS_RE = re.compile(r"[^0-9]")
-_PAREN_RE = re.compile(r"[（(][^）)]*[）)]")
 
 # Street types and other address words, by language; applied to whole tokens of normalised text.
 _EN = {
@@ -125,7 +124,7 @@ def address(value: str | None, country: str | None = None, postal_code: str | No
     """
     if not value:
         return ""
-    text = _PAREN_RE.sub(" ", unicodedata.normalize("NFKC", value))
+    text = BRACKETED_RE.sub(" ", unicodedata.normalize("NFKC", value))
     c = (country or "").upper()
     if c == "GB":
         text = _GB_ANYWHERE_RE.sub(" ", text.upper())

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mdm import identifiers as ids
-from mdm.standardise import country_code
+from mdm.countries import country_code
 
 # A rule judges a present value given the record's other columns: True, False, or None where it does not apply.
 Rule = Callable[[str, Mapping[str, Any]], bool | None]

@@ -12,11 +12,12 @@ from functools import lru_cache
 from typing import Any, cast
 
 import pandas as pd
-import pycountry
 
 from mdm import address as _address
+from mdm.countries import country_code
 from mdm.legal_forms import cjk_legal_forms, strip_cjk_legal_form, strip_cn_region, strip_legal_form
-from mdm.text import _PAREN_RE, _T2S, has_cjk, normalise_text
+from mdm.quality import invalid_identifiers
+from mdm.text import _T2S, BRACKETED_RE, has_cjk, normalise_text
 
 BRANCH_MARKERS_CJK = ("分公司", "分行", "支行", "分店", "办事处", "营业部", "分厂")
 BRANCH_MARKERS_LATIN = ("branch", "branch office", "representative office")
@@ -76,7 +77,6 @@ def name_core(name: str | None) -> str:
     return split_legal_form(name)[0]
 
 
-_PAREN_CONTENT_RE = re.compile(r"[（(]([^）)]*)[）)]")
 _DESIGNATORS_LATIN = {"group": "group", "holding": "holdings", "holdings": "holdings"}
 _DESIGNATORS_CJK = ("集团", "控股")
 
@@ -89,8 +89,8 @@ def name_qualifiers(name: str | None) -> tuple[str, ...]:
     t = unicodedata.normalize("NFKC", name)
     if has_cjk(t):
         t = _T2S.convert(t)
-    quals = {normalise_text(m) for m in _PAREN_CONTENT_RE.findall(t)}
-    rest = normalise_text(_PAREN_CONTENT_RE.sub(" ", t))
+    quals = {normalise_text(m) for m in BRACKETED_RE.findall(t)}
+    rest = normalise_text(BRACKETED_RE.sub(" ", t))
     if has_cjk(rest):
         quals.update(d for d in _DESIGNATORS_CJK if d in rest.replace(" ", ""))
     words = _expand_abbreviations(rest.split())
@@ -107,45 +107,6 @@ def is_branch(name: str | None) -> bool:
     if has_cjk(t):
         return any(m in t.replace(" ", "") for m in BRANCH_MARKERS_CJK)
     return any(re.search(rf"\b{m}\b", t) for m in BRANCH_MARKERS_LATIN)
-
-
-_COUNTRY_ALIASES = {
-    "UK": "GB", "UNITED KINGDOM": "GB", "ENGLAND": "GB", "WALES": "GB", "SCOTLAND": "GB", "NORTHERN IRELAND": "GB",
-    "GREAT BRITAIN": "GB", "ENGLAND AND WALES": "GB", "USA": "US", "UNITED STATES": "US", "U.S.A.": "US",
-    "中国": "CN", "中华人民共和国": "CN", "CHINA": "CN", "PRC": "CN", "HONG KONG": "HK", "香港": "HK",
-}
-
-
-@lru_cache(maxsize=4096)
-def country_code(value: str | None) -> str | None:
-    """ISO 3166-1 alpha-2 for a country code, name or common alias; None when unknown."""
-    if not value:
-        return None
-    v = unicodedata.normalize("NFKC", value).strip().upper()
-    if not v:
-        return None
-    if v in _COUNTRY_ALIASES:
-        return _COUNTRY_ALIASES[v]
-    if "-" in v and len(v) <= 6:  # subdivision code such as US-MA
-        v = v.split("-", 1)[0]
-    try:
-        c = pycountry.countries.lookup(v)
-    except LookupError:
-        return None
-    return c.alpha_2
-
-
-def postcode(value: str | None) -> str:
-    """Postcode without spaces or punctuation, upper case."""
-    if not value:
-        return ""
-    return re.sub(r"[^0-9A-Z]", "", unicodedata.normalize("NFKC", value).upper())
-
-
-def address(value: str | None) -> str:
-    """Normalised address text (for similarity, not display)."""
-    t = normalise_text(_PAREN_RE.sub(" ", value or ""))
-    return t
 
 
 def tokens(core: str) -> list[str]:
@@ -265,8 +226,6 @@ def standardise_records(df: pd.DataFrame) -> pd.DataFrame:
     out["qualifiers"] = [list(name_qualifiers(n)) for n in out["name"].tolist()]
     out["qualifiers_en"] = pd.Series([list(name_qualifiers(n)) if n else None for n in out["name_en"].tolist()],
                                      index=out.index, dtype="object")
-    from mdm.quality import invalid_identifiers
-
     rows = cast(list[dict[str, Any]], out.to_dict("records"))  # column names are str
     idents = [record_identifiers(r) for r in rows]
     out["invalid_ids"] = [invalid_identifiers(r) for r in rows]

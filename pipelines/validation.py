@@ -53,7 +53,7 @@ from great_expectations.data_context.types.base import (  # noqa: E402
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier  # noqa: E402
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
 
-from pipelines.quality import SUITES_DIR  # noqa: E402  (the suites, version-controlled JSON)
+from pipelines.suites import SUITES_DIR  # noqa: E402  (the suites, version-controlled JSON)
 
 RESULTS_SUBDIR = "_results"
 ROW_FAILURE_COLUMNS = ["row", "rule", "column", "value"]

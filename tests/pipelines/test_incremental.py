@@ -200,8 +200,8 @@ def test_the_source_fingerprint_covers_the_format_suite(tmp_path: Path) -> None:
     """A reused landing carries its validation over, so the fingerprint must change with the suite of its
     format (and only that suite)."""
     from pipelines.config import SourceConfig
-    from pipelines.quality import SUITES_DIR
     from pipelines.runner import source_fingerprint
+    from pipelines.suites import SUITES_DIR
 
     suites = tmp_path / "suites"
     shutil.copytree(SUITES_DIR, suites)

@@ -7,7 +7,7 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -272,31 +272,103 @@ def train(vectors: pd.DataFrame, levels: np.ndarray) -> FellegiSunter:
     return FellegiSunter(features=FEATURES).fit(levels)
 
 
-def score(vectors: pd.DataFrame, settings: MatchSettings,
-          model: FellegiSunter | None = None) -> tuple[pd.DataFrame, FellegiSunter]:
+def score(vectors: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
+          rules: Sequence[str] | None = None) -> tuple[pd.DataFrame, FellegiSunter]:
     """Score comparison vectors with a Fellegi-Sunter model and band them: match / review / non-match.
 
-    Without a ``model`` one is trained on these pairs (see :func:`train`). ``score`` is the match
-    probability; ``contributions`` holds each feature's level and weight (log2 m/u). A branch compared
-    with a non-branch is never more than a review.
+    Without a ``model`` one is trained on these pairs (see :func:`train`); the pairs are then decided by
+    :func:`decide` (``rules``: each pair's rule, ``score`` when not given).
     """
     v = vectors.copy()
     if v.empty:
-        for c in ("score", "band", "contributions"):
+        for c in ("score", "band", "contributions", "rule"):
             v[c] = pd.Series(dtype="object")
         return v, model or FellegiSunter()
-    levels = discretise(v, FEATURES)
     if model is None:
-        model = train(v, levels)
+        model = train(v, discretise(v, FEATURES))
+    return decide(v, model, settings, rules), model
+
+
+def decide(vectors: pd.DataFrame, model: FellegiSunter, settings: MatchSettings,
+           rules: Sequence[str] | None = None) -> pd.DataFrame:
+    """The decision rule for compared pairs, written once: the run and ``mdm explain`` both call it.
+
+    ``score`` is the model's match probability, rounded to 6 places; a branch compared with a non-branch is
+    never more than a review. ``band``: ``match`` at or above ``settings.match_threshold``, ``review`` at or
+    above ``settings.review_threshold``, else ``non-match``; a pair whose ``rule`` is an identifier link
+    (``id:<scheme>``, from :func:`deterministic_pairs`) is a ``match`` whatever its score. ``contributions``
+    holds each feature's level and weight (log2 m/u). Steward decisions do not change a pair's band: they act
+    at clustering (:func:`steward_link`). Returns a copy of ``vectors`` with score, band, contributions, rule.
+    """
+    v = vectors.copy()
+    levels = discretise(v, model.features)
     p = model.probability(levels)
     p = np.where(v["branch"].to_numpy() < 1, np.minimum(p, settings.match_threshold - 1e-6), p)
     v["score"] = np.round(p, 6)
+    v["rule"] = "score" if rules is None else list(rules)
     v["band"] = np.select(
-        [v["score"] >= settings.match_threshold, v["score"] >= settings.review_threshold],
-        ["match", "review"], default="non-match",
+        [v["rule"] != "score", v["score"] >= settings.match_threshold, v["score"] >= settings.review_threshold],
+        ["match", "match", "review"], default="non-match",
     )
     v["contributions"] = model.explain(levels)
-    return v, model
+    return v
+
+
+def steward_link(band: str, steward: bool | None) -> bool:
+    """Whether clustering links a decided pair: a steward's decision (must-link / cannot-link) wins over
+    the band; otherwise a ``match`` band links (subject to the identifier constraints of clustering)."""
+    return steward if steward is not None else band == "match"
+
+
+@dataclass(frozen=True)
+class PairDecision:
+    """How the run decides one pair (see :func:`decide_pair`)."""
+
+    rid_a: str
+    rid_b: str
+    rule: str                               # id:<scheme> or score
+    score: float                            # match probability as stored in match_pair.score
+    band: str                               # match / review / non-match
+    vector: dict[str, float | None]         # comparison value per feature and ``branch`` (None: unknown)
+    levels: dict[str, int]                  # level per model feature (-1: unknown)
+    weights: dict[str, float]               # log2(m/u) per model feature (0 where unknown)
+    prior: float                            # log2(lambda / (1 - lambda))
+    steward: bool | None                    # the steward's decision on the pair: True match, False no_match
+    linked: bool                            # whether clustering links the two (see steward_link)
+
+    @property
+    def steward_changed(self) -> bool:
+        """Whether the steward's decision turned the outcome the model or identifiers gave."""
+        return self.steward is not None and self.steward != (self.band == "match")
+
+
+def decide_pair(model: FellegiSunter, idf: Mapping[str, float], records: pd.DataFrame, settings: MatchSettings,
+                rule: str = "score", decisions: pd.DataFrame | None = None) -> PairDecision:
+    """Compare and decide one pair exactly as the run does: :func:`compare` with the name-token weights
+    ``idf`` the run used (:func:`idf_weights` of its token frequencies), then :func:`decide` with the run's
+    ``model``. ``records``: the two records (MATCH_COLUMNS); ``rule``: the pair's identifier rule
+    (``id:<scheme>`` when :func:`deterministic_pairs` links them) or ``score``; ``decisions``: steward
+    decisions (rid_a, rid_b, is_match) as the run reads them."""
+    if len(records) != 2:
+        raise ValueError(f"decide_pair needs two records, got {len(records)}")
+    a, b = sorted(str(r) for r in records["rid"])
+    vec = compare(records, pd.DataFrame({"rid_a": [a], "rid_b": [b]}), dict(idf))
+    out = decide(vec, model, settings, [rule]).iloc[0]
+    levels = discretise(vec, model.features)
+    weights = model.weights(levels)[0]
+    steward = None
+    if decisions is not None and len(decisions):
+        same = ((decisions.rid_a == a) & (decisions.rid_b == b)) | ((decisions.rid_a == b) & (decisions.rid_b == a))
+        hit = decisions[same]
+        if len(hit):
+            steward = bool(hit["is_match"].iloc[-1])
+    band = str(out["band"])
+    return PairDecision(
+        a, b, str(out["rule"]), float(out["score"]), band,
+        {f: None if pd.isna(out[f]) else float(out[f]) for f in (*FEATURES, "branch")},
+        {f: int(levels[0, j]) for j, f in enumerate(model.features)},
+        {f: float(weights[j]) for j, f in enumerate(model.features)},
+        model.prior_weight(), steward, steward_link(band, steward))
 
 
 # The standardised columns matching reads (identity keys, blocking, comparison); callers may pass
@@ -391,11 +463,10 @@ def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand:
         steward = {(a, b): int(bool(m)) for a, b, m in decided[["rid_a", "rid_b", "is_match"]].itertuples(index=False)}
         vectors["label"] = [steward.get((a, b), lab) for a, b, lab in
                             zip(vectors.rid_a, vectors.rid_b, vectors["label"])]
-    scored, model = score(vectors, settings, model)
     rule = dict(zip(zip(det.rid_a, det.rid_b), det.rule))
-    scored["rule"] = [rule.get((a, b), "score") for a, b in zip(scored.rid_a, scored.rid_b)]
+    rules = [rule.get((a, b), "score") for a, b in zip(vectors.rid_a, vectors.rid_b)]
+    scored, model = score(vectors, settings, model, rules)
     is_det = scored["rule"] != "score"
-    scored.loc[is_det, "band"] = "match"
     for c in PAIR_COLUMNS:
         if c not in scored.columns:
             scored[c] = None

@@ -10,12 +10,15 @@ import codecs
 import contextlib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mdm.matching import MatchSettings
 
 FILE_FORMATS = ("gleif_lei_xml", "gleif_rr_xml", "companies_house_csv", "cn_registry_csv", "sec_fsds")
 FORMATS = (*FILE_FORMATS, "sql")
@@ -104,6 +107,12 @@ class MatchingConfig(_Strict):
     # Steward decisions as CSV (source_a, source_id_a, source_b, source_id_b, decision = match | no_match):
     # must-links and cannot-links for clustering, and labels for training the model.
     decisions: Path | None = None
+
+    def settings(self) -> MatchSettings:
+        """These settings as mdm.matching takes them (the run and `mdm explain` decide pairs with them)."""
+        from mdm.matching import MatchSettings  # recordlinkage comes with it: loaded only where pairs are decided
+
+        return MatchSettings(self.match_threshold, self.review_threshold, self.max_block_size)
 
 
 class SurvivorshipConfig(_Strict):

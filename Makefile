@@ -30,8 +30,8 @@ demo: install
 # Lint, format check and types (configured in pyproject.toml); `make test` runs it first.
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/ruff format --check .
 
 test: install lint
 	bash tests/pg.sh start

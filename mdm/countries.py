@@ -8,9 +8,23 @@ from functools import lru_cache
 import pycountry
 
 _COUNTRY_ALIASES = {
-    "UK": "GB", "UNITED KINGDOM": "GB", "ENGLAND": "GB", "WALES": "GB", "SCOTLAND": "GB", "NORTHERN IRELAND": "GB",
-    "GREAT BRITAIN": "GB", "ENGLAND AND WALES": "GB", "USA": "US", "UNITED STATES": "US", "U.S.A.": "US",
-    "中国": "CN", "中华人民共和国": "CN", "CHINA": "CN", "PRC": "CN", "HONG KONG": "HK", "香港": "HK",
+    "UK": "GB",
+    "UNITED KINGDOM": "GB",
+    "ENGLAND": "GB",
+    "WALES": "GB",
+    "SCOTLAND": "GB",
+    "NORTHERN IRELAND": "GB",
+    "GREAT BRITAIN": "GB",
+    "ENGLAND AND WALES": "GB",
+    "USA": "US",
+    "UNITED STATES": "US",
+    "U.S.A.": "US",
+    "中国": "CN",
+    "中华人民共和国": "CN",
+    "CHINA": "CN",
+    "PRC": "CN",
+    "HONG KONG": "HK",
+    "香港": "HK",
 }
 
 

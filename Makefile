@@ -9,7 +9,7 @@ DEMO_DIR ?= demo
 DEMO_ENTITIES ?= 2000
 BENCH_ARGS ?= --entities 100000 --seed 7 --out bench-out --report docs/benchmarks.md
 
-.PHONY: install demo test test-fast lock bench clean
+.PHONY: install demo lint test test-fast lock bench clean
 
 install: $(STAMP)
 
@@ -27,7 +27,13 @@ lock:
 demo: install
 	$(BIN)/mdm demo --out $(DEMO_DIR) --entities $(DEMO_ENTITIES)
 
-test: install
+# Lint, format check and types (configured in pyproject.toml); `make test` runs it first.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/ruff format --check .
+
+test: install lint
 	bash tests/pg.sh start
 	bash tests/browser.sh
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

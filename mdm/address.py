@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mdm.text import has_cjk, normalise_text
+from mdm.text import BRACKETED_RE, has_cjk, normalise_text
 
 _GB_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _GB_ANYWHERE_RE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})\b")
 _ALNUM_RE = re.compile(r"[^0-9A-Z]")
 _DIGITS_RE = re.compile(r"[^0-9]")
-_PAREN_RE = re.compile(r"[（(][^）)]*[）)]")
+_US_ZIP_RE = re.compile(r"[0-9]{5}(-[0-9]{4})?")  # ZIP or ZIP+4, as postcode() writes them
 
 # Street types and other address words, by language; applied to whole tokens of normalised text.
 _EN = {
@@ -85,7 +85,7 @@ def postcode_valid(value: str | None, country: str | None) -> bool:
     if c == "GB":
         return bool(_GB_RE.match(pc.replace(" ", "")))
     if c == "US":
-        return bool(re.fullmatch(r"[0-9]{5}(-[0-9]{4})?", pc))
+        return bool(_US_ZIP_RE.fullmatch(pc))
     if c == "CN":
         return bool(re.fullmatch(r"[0-9]{6}", pc))
     if c == "DE":
@@ -100,7 +100,7 @@ def postcode_district(value: str | None, country: str | None) -> str:
     if c == "GB":
         m = _GB_RE.match(pc.replace(" ", ""))
         return m.group(1) if m else pc
-    if c == "US" and re.fullmatch(r"[0-9]{5}(-[0-9]{4})?", pc):
+    if c == "US" and _US_ZIP_RE.fullmatch(pc):
         return pc[:5]
     return pc
 
@@ -125,7 +125,7 @@ def address(value: str | None, country: str | None = None, postal_code: str | No
     """
     if not value:
         return ""
-    text = _PAREN_RE.sub(" ", unicodedata.normalize("NFKC", value))
+    text = BRACKETED_RE.sub(" ", unicodedata.normalize("NFKC", value))
     c = (country or "").upper()
     if c == "GB":
         text = _GB_ANYWHERE_RE.sub(" ", text.upper())

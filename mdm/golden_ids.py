@@ -50,7 +50,7 @@ def assign(
     taken = set(taken)
     gid_of: dict[str, str] = {}
     origin: dict[str, str] = {}
-    redirects = []
+    redirects: list[tuple[str, str | None, str]] = []
     for key in sorted(c["cluster_key"].unique()):
         ids = sorted(offers.get(key, []), key=lambda g: (minted_order.get(g, 1 << 62), g))
         if ids:

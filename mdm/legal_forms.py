@@ -12,12 +12,14 @@ handful of dictionary look-ups per name.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 import io
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+from mdm.text import BRACKETED_RE, CJK_RE
 
 # Canonical forms this short (compared without spaces: "as", "ab", "sa", "ag", "co") are also ordinary words or
 # initials; they are stripped only as the last token(s) of the name itself, never after another form was peeled.
@@ -28,9 +30,6 @@ MIN_CORE = 2
 # legal form; a prefix written with its suffix (北京市) needs MIN_CORE.
 MIN_CN_CORE_BARE = 3
 
-# Kana, CJK ideographs, Hangul syllables and the conjoining jamo that NFKD (normalise_text) splits them into.
-_CJK_ANY = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
-_PAREN_RE = re.compile(r"[（(]\s*([^（()）]*?)\s*[）)]")
 # Japanese and Korean legal forms are also written before the name (株式会社日立製作所, 주식회사 카카오).
 _PREFIX_LANGUAGES = frozenset({"ja", "ko"})
 
@@ -57,7 +56,7 @@ def _latin_forms() -> tuple[dict[str, str], int]:
     longest = 1
     for row in _read("legal_forms.csv"):
         spelling = row["spelling"]
-        if _CJK_ANY.search(spelling):
+        if CJK_RE.search(spelling):
             continue
         table[spelling.replace(" ", "")] = row["canonical"]
         longest = max(longest, len(spelling.split()))
@@ -70,7 +69,7 @@ def _cjk_forms() -> tuple[tuple[str, ...], frozenset[str]]:
     forms: list[str] = []
     prefix: set[str] = set()
     for row in _read("legal_forms.csv"):
-        if not _CJK_ANY.search(row["spelling"]):
+        if not CJK_RE.search(row["spelling"]):
             continue
         spelling = unicodedata.normalize("NFC", row["spelling"])  # Hangul jamo back to syllables
         forms.append(spelling)
@@ -143,7 +142,7 @@ def strip_cjk_legal_form(name: str) -> tuple[str, str | None]:
 
 
 @lru_cache(maxsize=1)
-def _regions() -> tuple[dict[str, Region], dict[str, Region], int]:
+def _regions() -> tuple[dict[str, Region], dict[str, Region], dict[str, Region], int]:
     """(spellings with their suffix, bare names allowed as a prefix, every short name, longest spelling)."""
     with_suffix: dict[str, Region] = {}
     bare: dict[str, Region] = {}
@@ -221,12 +220,12 @@ def strip_cn_region(name: str) -> tuple[str, str | None]:
         region = _more_specific(region, r)
         return ""
 
-    text = _PAREN_RE.sub(_paren, text)
+    text = BRACKETED_RE.sub(_paren, text)
     tokens = text.split()
     kept = tokens[:1]
     for tok in tokens[1:]:
         r = cn_region(tok)
-        if r is not None and _CJK_ANY.search(tok):
+        if r is not None and CJK_RE.search(tok):
             region = _more_specific(region, r)
         else:
             kept.append(tok)

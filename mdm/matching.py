@@ -6,19 +6,19 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import recordlinkage as rl
-from recordlinkage.base import BaseCompareFeature
 from rapidfuzz import fuzz
+from recordlinkage.base import BaseCompareFeature
 
 from mdm.scoring import FellegiSunter, discretise
-from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, has_cjk, tokens
+from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, tokens
+from mdm.text import has_cjk
 
 FEATURES = ("name", "name_tokens", "qualifiers", "country", "city", "postal", "address")
 
@@ -124,7 +124,8 @@ def _best_alias_similarity(a: list[str], b: list[str]) -> float:
     return best
 
 
-def _qualifier_agreement(a: tuple[bool, list | None, list | None], b: tuple[bool, list | None, list | None]) -> float:
+def _qualifier_agreement(a: tuple[bool, list[str] | None, list[str] | None],
+                         b: tuple[bool, list[str] | None, list[str] | None]) -> float:
     """1.0 when the names carry the same qualifiers (region in brackets, Group/集团 ...), 0.0 when they
     differ, NaN when no two names of the same script can be compared. Each side is
     (name is Chinese, qualifiers of the name, qualifiers of the English name)."""
@@ -138,7 +139,7 @@ def _qualifier_agreement(a: tuple[bool, list | None, list | None], b: tuple[bool
     return float(latin_a == latin_b)
 
 
-def _as_list(v: object) -> list | None:
+def _as_list(v: object) -> list[str] | None:
     """A list column value as a list (DuckDB and pandas hand lists back as arrays; NULL as NA)."""
     if isinstance(v, (list, tuple, np.ndarray)):
         return list(v)
@@ -210,7 +211,7 @@ def _weighted_token_overlap(a: list[tuple[bool, set[str]]], b: list[tuple[bool, 
     return best
 
 
-class _TokenSimilarity(BaseCompareFeature):
+class _TokenSimilarity(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage ships no type information
     """rapidfuzz token-set similarity in [0, 1]; NaN when either side is unknown (not a disagreement)."""
 
     def _compute_vectorized(self, s_left: pd.Series, s_right: pd.Series) -> pd.Series:
@@ -236,23 +237,23 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     cmp.string("city_norm", "city_norm", method="jarowinkler", label="city", missing_value=np.nan)
     cmp.exact("postal_norm", "postal_norm", label="postal", missing_value=np.nan)
     cmp.add(_TokenSimilarity("address_norm", "address_norm", label="address"))
-    vec = cmp.compute(idx, frame)
-    aliases = s["aliases"]
-    ra, rb = pairs.rid_a.values, pairs.rid_b.values
-    vec["name"] = [_best_alias_similarity(aliases.at[a], aliases.at[b]) for a, b in zip(ra, rb)]
+    vec: pd.DataFrame = cmp.compute(idx, frame)
+    aliases = s["aliases"].to_dict()
+    ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
+    vec["name"] = [_best_alias_similarity(aliases[a], aliases[b]) for a, b in zip(ra, rb)]
     idf = token_weights(std) if idf is None else idf
     involved = pd.unique(np.concatenate([ra, rb]))
-    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases.at[r]] for r in involved}
+    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases[r]] for r in involved}
     vec["name_tokens"] = [_weighted_token_overlap(toks[a], toks[b], idf) for a, b in zip(ra, rb)]
     sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]
     quals = {r: (cjk, _as_list(q), _as_list(qe)) for r, cjk, q, qe in
              zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])}
     vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
     branch = s["branch_flag"]
-    vec["branch"] = (branch.loc[pairs.rid_a.values].values == branch.loc[pairs.rid_b.values].values).astype(float)
+    vec["branch"] = (branch.loc[ra].to_numpy() == branch.loc[rb].to_numpy()).astype(float)
     vec = vec.reset_index(drop=True)
-    vec.insert(0, "rid_b", pairs.rid_b.values)
-    vec.insert(0, "rid_a", pairs.rid_a.values)
+    vec.insert(0, "rid_b", rb)
+    vec.insert(0, "rid_a", ra)
     return vec
 
 
@@ -271,31 +272,103 @@ def train(vectors: pd.DataFrame, levels: np.ndarray) -> FellegiSunter:
     return FellegiSunter(features=FEATURES).fit(levels)
 
 
-def score(vectors: pd.DataFrame, settings: MatchSettings,
-          model: FellegiSunter | None = None) -> tuple[pd.DataFrame, FellegiSunter]:
+def score(vectors: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
+          rules: Sequence[str] | None = None) -> tuple[pd.DataFrame, FellegiSunter]:
     """Score comparison vectors with a Fellegi-Sunter model and band them: match / review / non-match.
 
-    Without a ``model`` one is trained on these pairs (see :func:`train`). ``score`` is the match
-    probability; ``contributions`` holds each feature's level and weight (log2 m/u). A branch compared
-    with a non-branch is never more than a review.
+    Without a ``model`` one is trained on these pairs (see :func:`train`); the pairs are then decided by
+    :func:`decide` (``rules``: each pair's rule, ``score`` when not given).
     """
     v = vectors.copy()
     if v.empty:
-        for c in ("score", "band", "contributions"):
+        for c in ("score", "band", "contributions", "rule"):
             v[c] = pd.Series(dtype="object")
         return v, model or FellegiSunter()
-    levels = discretise(v, FEATURES)
     if model is None:
-        model = train(v, levels)
+        model = train(v, discretise(v, FEATURES))
+    return decide(v, model, settings, rules), model
+
+
+def decide(vectors: pd.DataFrame, model: FellegiSunter, settings: MatchSettings,
+           rules: Sequence[str] | None = None) -> pd.DataFrame:
+    """The decision rule for compared pairs, written once: the run and ``mdm explain`` both call it.
+
+    ``score`` is the model's match probability, rounded to 6 places; a branch compared with a non-branch is
+    never more than a review. ``band``: ``match`` at or above ``settings.match_threshold``, ``review`` at or
+    above ``settings.review_threshold``, else ``non-match``; a pair whose ``rule`` is an identifier link
+    (``id:<scheme>``, from :func:`deterministic_pairs`) is a ``match`` whatever its score. ``contributions``
+    holds each feature's level and weight (log2 m/u). Steward decisions do not change a pair's band: they act
+    at clustering (:func:`steward_link`). Returns a copy of ``vectors`` with score, band, contributions, rule.
+    """
+    v = vectors.copy()
+    levels = discretise(v, model.features)
     p = model.probability(levels)
     p = np.where(v["branch"].to_numpy() < 1, np.minimum(p, settings.match_threshold - 1e-6), p)
     v["score"] = np.round(p, 6)
+    v["rule"] = "score" if rules is None else list(rules)
     v["band"] = np.select(
-        [v["score"] >= settings.match_threshold, v["score"] >= settings.review_threshold],
-        ["match", "review"], default="non-match",
+        [v["rule"] != "score", v["score"] >= settings.match_threshold, v["score"] >= settings.review_threshold],
+        ["match", "match", "review"], default="non-match",
     )
     v["contributions"] = model.explain(levels)
-    return v, model
+    return v
+
+
+def steward_link(band: str, steward: bool | None) -> bool:
+    """Whether clustering links a decided pair: a steward's decision (must-link / cannot-link) wins over
+    the band; otherwise a ``match`` band links (subject to the identifier constraints of clustering)."""
+    return steward if steward is not None else band == "match"
+
+
+@dataclass(frozen=True)
+class PairDecision:
+    """How the run decides one pair (see :func:`decide_pair`)."""
+
+    rid_a: str
+    rid_b: str
+    rule: str                               # id:<scheme> or score
+    score: float                            # match probability as stored in match_pair.score
+    band: str                               # match / review / non-match
+    vector: dict[str, float | None]         # comparison value per feature and ``branch`` (None: unknown)
+    levels: dict[str, int]                  # level per model feature (-1: unknown)
+    weights: dict[str, float]               # log2(m/u) per model feature (0 where unknown)
+    prior: float                            # log2(lambda / (1 - lambda))
+    steward: bool | None                    # the steward's decision on the pair: True match, False no_match
+    linked: bool                            # whether clustering links the two (see steward_link)
+
+    @property
+    def steward_changed(self) -> bool:
+        """Whether the steward's decision turned the outcome the model or identifiers gave."""
+        return self.steward is not None and self.steward != (self.band == "match")
+
+
+def decide_pair(model: FellegiSunter, idf: Mapping[str, float], records: pd.DataFrame, settings: MatchSettings,
+                rule: str = "score", decisions: pd.DataFrame | None = None) -> PairDecision:
+    """Compare and decide one pair exactly as the run does: :func:`compare` with the name-token weights
+    ``idf`` the run used (:func:`idf_weights` of its token frequencies), then :func:`decide` with the run's
+    ``model``. ``records``: the two records (MATCH_COLUMNS); ``rule``: the pair's identifier rule
+    (``id:<scheme>`` when :func:`deterministic_pairs` links them) or ``score``; ``decisions``: steward
+    decisions (rid_a, rid_b, is_match) as the run reads them."""
+    if len(records) != 2:
+        raise ValueError(f"decide_pair needs two records, got {len(records)}")
+    a, b = sorted(str(r) for r in records["rid"])
+    vec = compare(records, pd.DataFrame({"rid_a": [a], "rid_b": [b]}), dict(idf))
+    out = decide(vec, model, settings, [rule]).iloc[0]
+    levels = discretise(vec, model.features)
+    weights = model.weights(levels)[0]
+    steward = None
+    if decisions is not None and len(decisions):
+        same = ((decisions.rid_a == a) & (decisions.rid_b == b)) | ((decisions.rid_a == b) & (decisions.rid_b == a))
+        hit = decisions[same]
+        if len(hit):
+            steward = bool(hit["is_match"].iloc[-1])
+    band = str(out["band"])
+    return PairDecision(
+        a, b, str(out["rule"]), float(out["score"]), band,
+        {f: None if pd.isna(out[f]) else float(out[f]) for f in (*FEATURES, "branch")},
+        {f: int(levels[0, j]) for j, f in enumerate(model.features)},
+        {f: float(weights[j]) for j, f in enumerate(model.features)},
+        model.prior_weight(), steward, steward_link(band, steward))
 
 
 # The standardised columns matching reads (identity keys, blocking, comparison); callers may pass
@@ -390,16 +463,16 @@ def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand:
         steward = {(a, b): int(bool(m)) for a, b, m in decided[["rid_a", "rid_b", "is_match"]].itertuples(index=False)}
         vectors["label"] = [steward.get((a, b), lab) for a, b, lab in
                             zip(vectors.rid_a, vectors.rid_b, vectors["label"])]
-    scored, model = score(vectors, settings, model)
     rule = dict(zip(zip(det.rid_a, det.rid_b), det.rule))
-    scored["rule"] = [rule.get((a, b), "score") for a, b in zip(scored.rid_a, scored.rid_b)]
+    rules = [rule.get((a, b), "score") for a, b in zip(vectors.rid_a, vectors.rid_b)]
+    scored, model = score(vectors, settings, model, rules)
     is_det = scored["rule"] != "score"
-    scored.loc[is_det, "band"] = "match"
     for c in PAIR_COLUMNS:
         if c not in scored.columns:
             scored[c] = None
     n_cand = int((~is_det).sum())
-    stats = stats | {
+    out_stats: dict[str, object] = {
+        **stats,
         "deterministic_pairs": int(is_det.sum()),
         "pairs_per_record": round(len(cand) / max(records, 1), 3),
         "labelled_pairs": {"match": int((scored["label"] == 1).sum()), "non_match": int((scored["label"] == 0).sum())},
@@ -407,4 +480,4 @@ def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand:
         "steward_decisions": len(decided),
         "bands": scored.loc[~is_det, "band"].value_counts().to_dict() if n_cand else {},
     }
-    return scored[list(PAIR_COLUMNS)], model, stats
+    return scored[list(PAIR_COLUMNS)], model, out_stats

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import lru_cache
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
 
 from mdm import identifiers as ids
-from mdm.standardise import country_code
+from mdm.countries import country_code
 
 # A rule judges a present value given the record's other columns: True, False, or None where it does not apply.
-Rule = Callable[[str, dict], bool | None]
+Rule = Callable[[str, Mapping[str, Any]], bool | None]
 
 # python-stdnum's LEI and USCC checks cost tens of microseconds a value, and the same value is checked by
 # several rules (source_id, lei, uscc, registration_number) and again by `identifier_classes`: recent
@@ -30,7 +31,7 @@ _valid_lei = lru_cache(maxsize=1 << 17)(ids.valid_lei)
 _classify_cn_code = lru_cache(maxsize=1 << 17)(ids.classify_cn_code)
 
 
-def _iso_date(v: str, row: dict) -> bool:
+def _iso_date(v: str, row: Mapping[str, Any]) -> bool:
     try:
         date.fromisoformat(v[:10])
         return True
@@ -46,12 +47,12 @@ _POSTCODES = {
 }
 
 
-def _postcode(v: str, row: dict) -> bool | None:
+def _postcode(v: str, row: Mapping[str, Any]) -> bool | None:
     rx = _POSTCODES.get(country_code(row.get("country")) or "")
     return None if rx is None else bool(rx.match(v.strip().upper()))
 
 
-def _registration_number(v: str, row: dict) -> bool | None:
+def _registration_number(v: str, row: Mapping[str, Any]) -> bool | None:
     c = country_code(row.get("country")) or country_code(row.get("jurisdiction"))
     if row.get("source_format") == "companies_house_csv" or c == "GB":
         return ids.companies_house_number(v) is not None
@@ -62,7 +63,7 @@ def _registration_number(v: str, row: dict) -> bool | None:
     return None
 
 
-def _source_id(v: str, row: dict) -> bool | None:
+def _source_id(v: str, row: Mapping[str, Any]) -> bool | None:
     fmt = row.get("source_format")
     if fmt == "gleif_lei_xml":
         return _valid_lei(v) is not None
@@ -96,7 +97,7 @@ RULES: dict[str, Rule | None] = {
 }
 
 # Identifier attributes whose values are also classified (reported by `mdm quality`).
-CLASSIFIED = {
+CLASSIFIED: dict[str, Callable[[str | None], str]] = {
     "uscc": _classify_cn_code,
     "lei": lambda v: "missing" if not v else ("lei" if _valid_lei(v) else "lei_bad_check"),
 }
@@ -111,7 +112,7 @@ RULE_CONTEXT: dict[str, tuple[str, ...]] = {
 }
 
 
-def _present(v: object) -> bool:
+def _present(v: object) -> TypeGuard[str]:
     return isinstance(v, str) and v.strip() != ""
 
 
@@ -187,7 +188,7 @@ def identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
 IDENTIFIER_ATTRIBUTES = ("lei", "uscc", "registration_number", "cik", "ein", "country")
 
 
-def invalid_identifiers(row: dict) -> list[str]:
+def invalid_identifiers(row: Mapping[str, Any]) -> list[str]:
     """The identifier attributes of a record that carry a value failing its check (flagged, kept on the
     record, never used for deterministic matching)."""
     out = []

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 S = pa.string()
 F = pa.float64()
-I = pa.int64()
+INT = pa.int64()
 
 # One row per legal-entity record as a source knows it.
 ORGANIZATION: Final[dict[str, pa.DataType]] = {
@@ -57,7 +57,7 @@ ORGANIZATION: Final[dict[str, pa.DataType]] = {
     "status": S,                 # internal (CRM) customer status
     "extra": S,                  # JSON object with source-specific attributes kept for lineage
     "src_file": S,
-    "src_line": I,
+    "src_line": INT,
 }
 
 # Parent/subsidiary relationships (GLEIF level 2): child -> parent.
@@ -74,7 +74,7 @@ RELATIONSHIP: Final[dict[str, pa.DataType]] = {
     "registration_status": S,
     "updated_at": S,
     "src_file": S,
-    "src_line": I,
+    "src_line": INT,
 }
 
 # Financial statement facts (SEC FSDS num.txt joined to sub.txt).
@@ -84,13 +84,13 @@ FINANCIAL_FACT: Final[dict[str, pa.DataType]] = {
     "filing": S,                 # accession number (adsh)
     "form": S,                   # 10-K, 10-Q ...
     "period_end": S,             # ISO date (ddate)
-    "qtrs": I,                   # duration in quarters (0 = point in time)
+    "qtrs": INT,                   # duration in quarters (0 = point in time)
     "concept": S,                # tag (Revenues, Assets, ...)
     "version": S,                # taxonomy version
     "value": F,
     "unit": S,                   # uom
     "src_file": S,
-    "src_line": I,
+    "src_line": INT,
 }
 
 # Internal accounts and monthly balances (SQL sources).
@@ -104,7 +104,7 @@ ACCOUNT: Final[dict[str, pa.DataType]] = {
     "closed_on": S,
     "status": S,
     "src_file": S,
-    "src_line": I,
+    "src_line": INT,
 }
 
 BALANCE: Final[dict[str, pa.DataType]] = {
@@ -114,9 +114,9 @@ BALANCE: Final[dict[str, pa.DataType]] = {
     "balance": F,
     "debit_amount": F,
     "credit_amount": F,
-    "txn_count": I,
+    "txn_count": INT,
     "src_file": S,
-    "src_line": I,
+    "src_line": INT,
 }
 
 TABLES: Final[dict[str, dict[str, pa.DataType]]] = {

@@ -67,7 +67,7 @@ class FellegiSunter:
             lu[known] += np.log(self.u[f][col[known]])
         return lm, lu
 
-    def fit(self, levels: np.ndarray, max_iter: int = 100, tol: float = 1e-6) -> "FellegiSunter":
+    def fit(self, levels: np.ndarray, max_iter: int = 100, tol: float = 1e-6) -> FellegiSunter:
         """Unsupervised EM over candidate pairs (deterministic: fixed initialisation, no sampling)."""
         self._init(levels)
         for it in range(max_iter):
@@ -101,7 +101,7 @@ class FellegiSunter:
             self.m, self.u = self.u, self.m
             self.lam = 1 - self.lam
 
-    def fit_supervised(self, levels: np.ndarray, is_match: np.ndarray, smoothing: float = 1.0) -> "FellegiSunter":
+    def fit_supervised(self, levels: np.ndarray, is_match: np.ndarray, smoothing: float = 1.0) -> FellegiSunter:
         """m and u from labelled pairs (e.g. steward decisions), Laplace-smoothed."""
         is_match = np.asarray(is_match, dtype=bool)
         if is_match.all() or (~is_match).all():
@@ -131,7 +131,7 @@ class FellegiSunter:
 
     def probability(self, levels: np.ndarray) -> np.ndarray:
         w = self.prior_weight() + self.weights(levels).sum(axis=1)
-        return 1.0 / (1.0 + np.power(2.0, -np.clip(w, -1000, 1000)))
+        return np.asarray(1.0 / (1.0 + np.power(2.0, -np.clip(w, -1000, 1000))))
 
     def explain(self, levels: np.ndarray) -> list[str]:
         """A JSON object per pair: the prior and each known feature's level and weight (log2 m/u)."""
@@ -160,7 +160,7 @@ class FellegiSunter:
         return pd.DataFrame(rows)
 
     @classmethod
-    def from_parameters(cls, params: pd.DataFrame) -> "FellegiSunter":
+    def from_parameters(cls, params: pd.DataFrame) -> FellegiSunter:
         model = cls()
         feats = [f for f in dict.fromkeys(params["feature"]) if f != "_prior"]
         model.features = tuple(feats)

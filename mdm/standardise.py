@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any, cast
 
-import pycountry
+import pandas as pd
 
 from mdm import address as _address
-from mdm.text import _PAREN_RE, _T2S, has_cjk, normalise_text
+from mdm.countries import country_code
 from mdm.legal_forms import cjk_legal_forms, strip_cjk_legal_form, strip_cn_region, strip_legal_form
-
+from mdm.quality import invalid_identifiers
+from mdm.text import _T2S, BRACKETED_RE, has_cjk, normalise_text
 
 BRANCH_MARKERS_CJK = ("分公司", "分行", "支行", "分店", "办事处", "营业部", "分厂")
 BRANCH_MARKERS_LATIN = ("branch", "branch office", "representative office")
@@ -49,11 +52,11 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
         marker = next((m for m in BRANCH_MARKERS_CJK if compact.endswith(m) and len(compact) > len(m)), None)
         if marker:
             body = compact[: -len(marker)]
-            for form in cjk_legal_forms():
-                pos = body.find(form)
+            for cjk_form in cjk_legal_forms():
+                pos = body.find(cjk_form)
                 if pos > 0:
                     head = strip_cn_region(body[:pos])[0] or body[:pos]
-                    return head + body[pos + len(form):] + marker, form
+                    return head + body[pos + len(cjk_form):] + marker, cjk_form
             return compact, None
         core, form = strip_cjk_legal_form(compact)
         if form is None:
@@ -74,7 +77,6 @@ def name_core(name: str | None) -> str:
     return split_legal_form(name)[0]
 
 
-_PAREN_CONTENT_RE = re.compile(r"[（(]([^）)]*)[）)]")
 _DESIGNATORS_LATIN = {"group": "group", "holding": "holdings", "holdings": "holdings"}
 _DESIGNATORS_CJK = ("集团", "控股")
 
@@ -87,8 +89,8 @@ def name_qualifiers(name: str | None) -> tuple[str, ...]:
     t = unicodedata.normalize("NFKC", name)
     if has_cjk(t):
         t = _T2S.convert(t)
-    quals = {normalise_text(m) for m in _PAREN_CONTENT_RE.findall(t)}
-    rest = normalise_text(_PAREN_CONTENT_RE.sub(" ", t))
+    quals = {normalise_text(m) for m in BRACKETED_RE.findall(t)}
+    rest = normalise_text(BRACKETED_RE.sub(" ", t))
     if has_cjk(rest):
         quals.update(d for d in _DESIGNATORS_CJK if d in rest.replace(" ", ""))
     words = _expand_abbreviations(rest.split())
@@ -105,45 +107,6 @@ def is_branch(name: str | None) -> bool:
     if has_cjk(t):
         return any(m in t.replace(" ", "") for m in BRANCH_MARKERS_CJK)
     return any(re.search(rf"\b{m}\b", t) for m in BRANCH_MARKERS_LATIN)
-
-
-_COUNTRY_ALIASES = {
-    "UK": "GB", "UNITED KINGDOM": "GB", "ENGLAND": "GB", "WALES": "GB", "SCOTLAND": "GB", "NORTHERN IRELAND": "GB",
-    "GREAT BRITAIN": "GB", "ENGLAND AND WALES": "GB", "USA": "US", "UNITED STATES": "US", "U.S.A.": "US",
-    "中国": "CN", "中华人民共和国": "CN", "CHINA": "CN", "PRC": "CN", "HONG KONG": "HK", "香港": "HK",
-}
-
-
-@lru_cache(maxsize=4096)
-def country_code(value: str | None) -> str | None:
-    """ISO 3166-1 alpha-2 for a country code, name or common alias; None when unknown."""
-    if not value:
-        return None
-    v = unicodedata.normalize("NFKC", value).strip().upper()
-    if not v:
-        return None
-    if v in _COUNTRY_ALIASES:
-        return _COUNTRY_ALIASES[v]
-    if "-" in v and len(v) <= 6:  # subdivision code such as US-MA
-        v = v.split("-", 1)[0]
-    try:
-        c = pycountry.countries.lookup(v)
-    except LookupError:
-        return None
-    return c.alpha_2
-
-
-def postcode(value: str | None) -> str:
-    """Postcode without spaces or punctuation, upper case."""
-    if not value:
-        return ""
-    return re.sub(r"[^0-9A-Z]", "", unicodedata.normalize("NFKC", value).upper())
-
-
-def address(value: str | None) -> str:
-    """Normalised address text (for similarity, not display)."""
-    t = normalise_text(_PAREN_RE.sub(" ", value or ""))
-    return t
 
 
 def tokens(core: str) -> list[str]:
@@ -168,7 +131,7 @@ def _json_names(other_names: str | None) -> list[str]:
     return [str(i.get("name")) for i in items if isinstance(i, dict) and i.get("name")]
 
 
-def record_identifiers(row: dict) -> dict[str, str]:
+def record_identifiers(row: Mapping[str, Any]) -> dict[str, str]:
     """Valid authoritative identifiers of one canonical organisation record, by scheme.
 
     Only identifiers that pass their checks are returned; two records carrying different values of the
@@ -216,7 +179,7 @@ REGISTER_FORMATS = frozenset({"gleif_lei_xml", "cn_registry_csv", "companies_hou
 IDENTITY_COLUMNS = ("rid", "source", "source_format", "source_id", *ID_COLUMNS)
 
 
-def identity_keys(std: "pd.DataFrame") -> dict[str, dict[str, str]]:
+def identity_keys(std: pd.DataFrame) -> dict[str, dict[str, str]]:
     """rid -> {scheme: value} of the authoritative keys of each standardised record: its valid
     identifiers, plus ``KEY:<source>`` for a register's own key (two keys of one register are two
     legal entities). Equal values of a scheme mean the same entity; different values, different ones."""
@@ -229,7 +192,7 @@ def identity_keys(std: "pd.DataFrame") -> dict[str, dict[str, str]]:
     return out
 
 
-def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
+def standardise_records(df: pd.DataFrame) -> pd.DataFrame:
     """Canonical organisation records -> the standardised frame used by matching and survivorship.
 
     Adds: ``rid`` (``source:source_id``), ``name_core``, ``legal_form_norm``, ``aliases`` (the cores of
@@ -237,8 +200,6 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
     ``postal_norm``, ``address_norm``, ``branch_flag``, ``invalid_ids`` (identifier attributes whose value
     fails its check: flagged and kept, never matched on) and one ``id_<scheme>`` column per valid identifier.
     """
-    import pandas as pd
-
     out = df.copy()
     out["rid"] = out["source"].astype(str) + ":" + out["source_id"].astype(str)
     split = [split_legal_form(n) for n in out["name"].tolist()]
@@ -263,10 +224,9 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
     out["branch_flag"] = [is_branch(n) for n in out["name"].tolist()]
     out["name_cjk"] = [has_cjk(n) for n in out["name"].tolist()]
     out["qualifiers"] = [list(name_qualifiers(n)) for n in out["name"].tolist()]
-    out["qualifiers_en"] = [list(name_qualifiers(n)) if n else None for n in out["name_en"].tolist()]
-    from mdm.quality import invalid_identifiers
-
-    rows = out.to_dict("records")
+    out["qualifiers_en"] = pd.Series([list(name_qualifiers(n)) if n else None for n in out["name_en"].tolist()],
+                                     index=out.index, dtype="object")
+    rows = cast(list[dict[str, Any]], out.to_dict("records"))  # column names are str
     idents = [record_identifiers(r) for r in rows]
     out["invalid_ids"] = [invalid_identifiers(r) for r in rows]
     out["std_version"] = STANDARDISE_VERSION

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -313,7 +314,7 @@ def _cluster_sources(gid_codes: np.ndarray, n_golden: int, src_codes: np.ndarray
     pair_g, pair_s = pairs // max(len(sources), 1), pairs % max(len(sources), 1)
     names = sources[pair_s].tolist()
     bounds = np.searchsorted(pair_g, np.arange(n_golden + 1)).tolist()
-    joined = np.array([",".join(names[a:b]) for a, b in zip(bounds[:-1], bounds[1:])], dtype=object)
+    joined = np.array([",".join(names[a:b]) for a, b in pairwise(bounds)], dtype=object)
     return np.bincount(pair_g, minlength=n_golden).astype(np.int64), joined
 
 
@@ -323,16 +324,16 @@ class _Keys:
     def __init__(self, src_codes: np.ndarray, sources: np.ndarray, formats: np.ndarray,
                  priority: Mapping[str, float], columns: Mapping[str, _Column], updated_at: pd.Series) -> None:
         self.src_codes, self.sources, self.formats, self.priority = src_codes, sources, formats, priority
-        self._by_priority: dict[tuple, list[np.ndarray]] = {}
+        self._by_priority: dict[tuple[object, ...], list[np.ndarray]] = {}
         # most_recent: minus the instant of the update; records without a (parseable) one come last.
         codes, uniques = pd.factorize(updated_at)
         stamps = pd.to_datetime(pd.Index(np.asarray(uniques, dtype=object)), format="ISO8601", errors="coerce",
                                 utc=True)
         never = np.iinfo(np.int64).max
-        per_value = np.where(stamps.isna(), never, -stamps.asi8)
+        per_value = np.where(stamps.isna(), never, -stamps.tz_localize(None).to_numpy().view(np.int64))
         self.recency = np.where(codes >= 0, per_value[np.maximum(codes, 0)] if len(per_value) else never, never)
         # most_complete: minus the number of golden attributes the record has a value for.
-        self.completeness = -np.sum([c.codes >= 0 for c in columns.values()], axis=0, dtype=np.int64)
+        self.completeness = np.asarray(-np.sum([c.codes >= 0 for c in columns.values()], axis=0, dtype=np.int64))
 
     def source_priority(self, rule: AttributeRule) -> list[np.ndarray]:
         """(not of a preferred format, source rank) per record, under the rule's priority override."""
@@ -372,7 +373,7 @@ def _decide(rule: AttributeRule, rows: np.ndarray, g: np.ndarray, col: _Column, 
             else:  # MOST_FREQUENT: minus the number of the cluster's candidates sharing the normalised value
                 pair = g.astype(np.int64) * (int(norm.max()) + 1) + norm
                 _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
-                rule_keys.append([-counts[inverse]])
+                rule_keys.append([-np.asarray(counts)[inverse]])
         flat = [k for keys in rule_keys for k in keys]
         order = np.lexsort((rid_rank, *reversed(flat), g))
         g_sorted, norm_sorted = g[order], norm[order]
@@ -391,7 +392,8 @@ def _decide(rule: AttributeRule, rows: np.ndarray, g: np.ndarray, col: _Column, 
         win_row.append(rows[order[starts]])
         decided_by.append(undecided)
         candidates.append(np.diff(np.r_[starts, len(order)]))
-    return tuple(np.concatenate(x).astype(np.int64) for x in (win_g, win_row, decided_by, candidates))
+    out_g, out_row, out_rule, out_n = (np.concatenate(x).astype(np.int64) for x in (win_g, win_row, decided_by, candidates))
+    return out_g, out_row, out_rule, out_n
 
 
 def _latest_overrides(overrides: pd.DataFrame | None, gids: np.ndarray
@@ -411,9 +413,9 @@ def _latest_overrides(overrides: pd.DataFrame | None, gids: np.ndarray
         first = ov[blank].iloc[0]
         raise ValueError(f"survive: override of {first['attribute']!r} for {first['golden_id']!r} by "
                          f"{first['steward']!r} has no value")
-    g = pd.Index(gids).get_indexer(ov["golden_id"])
+    g = pd.Index(gids).get_indexer(pd.Index(ov["golden_id"]))
     ov = ov.assign(_g=g)[g >= 0].astype({"value": str, "steward": str, "decided_at": str})
     ov = ov.sort_values(["attribute", "_g", "decided_at", "steward", "value"]).drop_duplicates(
         ["attribute", "_g"], keep="last")
-    return {a: (f["_g"].to_numpy(np.int64), f["value"].to_numpy(object), f["steward"].to_numpy(object))
+    return {str(a): (f["_g"].to_numpy(np.int64), f["value"].to_numpy(object), f["steward"].to_numpy(object))
             for a, f in ov.groupby("attribute", sort=False)}

@@ -9,14 +9,18 @@ import unicodedata
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")  # kana, CJK ideographs, Hangul
+# Hangul jamo, kana, Hangul compatibility jamo, CJK ideographs (and extension A), Hangul syllables, CJK
+# compatibility ideographs. The jamo are there because NFKD (normalise_text) splits syllables into them.
+CJK_RE = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# A bracketed part, half- or full-width: "(UK)", "（深圳）"; group 1 is its content. The innermost pair of
+# nested brackets is matched first.
+BRACKETED_RE = re.compile(r"[（(]([^（()）]*)[）)]")
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
-_PAREN_RE = re.compile(r"[（(][^）)]*[）)]")
 
 
 def has_cjk(text: str | None) -> bool:
-    return bool(text) and bool(_CJK_RE.search(text or ""))
+    return bool(text) and bool(CJK_RE.search(text or ""))
 
 
 def _strip_accents(text: str) -> str:

@@ -202,7 +202,7 @@ def quality(config: Annotated[Path, typer.Option("--config", "-c", help="Pipelin
         for col in ("attribute", "complete", "valid", "unique", "Δ compl.", "Δ valid", "Δ unique"):
             t.add_column(col, justify="left" if col == "attribute" else "right")
         for r in m.itertuples(index=False):
-            t.add_row(r.attribute, _pct(r.completeness), _pct(r.validity), _pct(r.uniqueness),
+            t.add_row(str(r.attribute), _pct(r.completeness), _pct(r.validity), _pct(r.uniqueness),
                       _delta(r.d_completeness), _delta(r.d_validity), _delta(r.d_uniqueness))
         console.print(t)
     if len(card.identifiers):
@@ -210,14 +210,14 @@ def quality(config: Annotated[Path, typer.Option("--config", "-c", help="Pipelin
         for col in ("source", "attribute", "class", "rows", "Δ rows"):
             t.add_column(col, justify="right" if "rows" in col else "left")
         for r in card.identifiers.itertuples(index=False):
-            t.add_row(r.source, r.attribute, r[2], f"{r.rows:,}", _delta(r.d_rows, pct=False))
+            t.add_row(str(r.source), str(r.attribute), str(r[2]), f"{r.rows:,}", _delta(r.d_rows, pct=False))
         console.print(t)
     for title, frame, key in (("Quarantined rows", card.quarantine, "rule"), ("Load warnings", card.issues, "code")):
         t = Table(title=title)
         for col in ("source", key, "rows"):
             t.add_column(col, justify="right" if col == "rows" else "left")
         for r in frame.itertuples(index=False):
-            t.add_row(r[0], r[1], f"{r[2]:,}")
+            t.add_row(str(r[0]), str(r[1]), f"{r[2]:,}")
         if not len(frame):
             t.add_row("-", "none", "0")
         console.print(t)
@@ -225,7 +225,7 @@ def quality(config: Annotated[Path, typer.Option("--config", "-c", help="Pipelin
     for col in ("suite", "batch", "success", "expectations", "failed rows"):
         t.add_column(col)
     for r in card.validations.itertuples(index=False):
-        t.add_row(r.suite, r.batch, "yes" if r.success else "NO", str(r.evaluated), f"{r.failed_rows:,}")
+        t.add_row(str(r.suite), str(r.batch), "yes" if r.success else "NO", str(r.evaluated), f"{r.failed_rows:,}")
     console.print(t)
     if card.docs:
         console.print(f"Data Docs: {card.docs}")

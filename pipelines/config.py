@@ -7,14 +7,18 @@ and bad database URLs fail before any work, with a message naming the key and th
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mdm.matching import MatchSettings
 
 FILE_FORMATS = ("gleif_lei_xml", "gleif_rr_xml", "companies_house_csv", "cn_registry_csv", "sec_fsds")
 FORMATS = (*FILE_FORMATS, "sql")
@@ -71,7 +75,7 @@ class SourceConfig(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _shape(self) -> "SourceConfig":
+    def _shape(self) -> SourceConfig:
         if self.format == "sql":
             if not self.url:
                 raise ValueError("format 'sql' needs 'url' (an SQLAlchemy URL)")
@@ -103,6 +107,12 @@ class MatchingConfig(_Strict):
     # Steward decisions as CSV (source_a, source_id_a, source_b, source_id_b, decision = match | no_match):
     # must-links and cannot-links for clustering, and labels for training the model.
     decisions: Path | None = None
+
+    def settings(self) -> MatchSettings:
+        """These settings as mdm.matching takes them (the run and `mdm explain` decide pairs with them)."""
+        from mdm.matching import MatchSettings  # recordlinkage comes with it: loaded only where pairs are decided
+
+        return MatchSettings(self.match_threshold, self.review_threshold, self.max_block_size)
 
 
 class SurvivorshipConfig(_Strict):
@@ -199,7 +209,7 @@ class Config(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _source_limits(self) -> "Config":
+    def _source_limits(self) -> Config:
         for s in self.sources:
             if s.validation is not None:
                 try:
@@ -257,9 +267,9 @@ def _check_url(source: SourceConfig, file: Path) -> None:
         u = make_url(source.url or "")
     except ArgumentError as e:
         raise ConfigError(f"{file}: sources.{source.name}.url: not an SQLAlchemy URL: {e}") from None
-    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
-        if not Path(u.database).exists():
-            raise ConfigError(f"{file}: sources.{source.name}.url: SQLite file not found: {u.database}")
+    if (u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:"
+            and not Path(u.database).exists()):
+        raise ConfigError(f"{file}: sources.{source.name}.url: SQLite file not found: {u.database}")
 
 
 def load_config(path: str | Path, *, check_files: bool = True) -> Config:
@@ -286,10 +296,8 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
             loc = list(err["loc"])
             # Name sources by their name rather than their index where we can.
             if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
-                try:
+                with contextlib.suppress(Exception):
                     loc[1] = raw["sources"][loc[1]].get("name", loc[1])
-                except Exception:  # noqa: BLE001 - best effort for the message only
-                    pass
             lines.append(f"  {'.'.join(str(x) for x in loc if not str(x).startswith('function-'))}: {err['msg']}")
         raise ConfigError(f"{file}: invalid configuration:\n" + "\n".join(lines)) from None
     sources = []

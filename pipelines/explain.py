@@ -1,7 +1,9 @@
 """Why two source records were or were not matched: ``mdm explain``.
 
-Reads the published warehouse (standardised records, the scored pair if the two were compared, the
-trained model, the clusters) and recomputes the comparison when the pair was never a candidate.
+Reads the published warehouse (the records, the stored model ``match_model`` and name-token frequencies
+``match_token_frequency``, the scored pair, the clusters) and decides the pair again with the code the run
+decided it with (:func:`mdm.matching.decide_pair`), so the explanation is the run's own reasoning; steward
+decisions (``matching.decisions``) that changed the outcome are named.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from mdm import matching
-from mdm.scoring import LEVELS, FellegiSunter, discretise
-from mdm.standardise import identity_keys
+from mdm.scoring import LEVELS, FellegiSunter
+from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, identity_keys
 from pipelines.config import Config
+from pipelines.decisions import read_decisions
 from pipelines.errors import MdmError
 from pipelines.warehouse import Warehouse
 
@@ -28,7 +32,7 @@ class Explanation:
     rid_a: str
     rid_b: str
     records: pd.DataFrame                       # the two records (SHOWN columns), indexed by rid
-    candidate: bool                             # found by blocking (or a shared identifier)
+    candidate: bool                             # compared by the run (blocking, a shared identifier, a steward)
     rule: str | None                            # id:<scheme>, score, or None when never compared
     features: list[dict[str, Any]]              # feature, value, level, lower bound, weight
     prior: float
@@ -38,6 +42,9 @@ class Explanation:
     shared_keys: dict[str, str] = field(default_factory=dict)
     conflicting_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     same_cluster: bool = False
+    steward: bool | None = None                 # the steward's decision on the pair (True: match, False: no_match)
+    steward_changed: bool = False               # it turned the outcome the model or identifiers gave
+    stored: dict[str, Any] | None = None        # the pair's match_pair row (rule, score, band, run_id)
     verdict: str = ""
 
 
@@ -48,6 +55,22 @@ def parse_ref(ref: str) -> str:
     return ref
 
 
+def _identifier_rule(con: duckdb.DuckDBPyConnection, recs: pd.DataFrame, a: str, b: str) -> str | None:
+    """The pair's identifier rule as the run's :func:`mdm.matching.deterministic_pairs` gives it, computed
+    over every record sharing an identifier value with either record (the groups its links are drawn in)."""
+    values = {c: [v for v in recs[c].tolist() if isinstance(v, str) and v] for c in ID_COLUMNS}
+    values = {c: v for c, v in values.items() if v}
+    if not values:
+        return None
+    # Column names are constants of mdm.standardise; the values are bound parameters.
+    where = " OR ".join(f"list_contains(${c}, {c})" for c in values)
+    ids = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM organization_record WHERE {where} ORDER BY rid",
+                      values).df()
+    det = matching.deterministic_pairs(ids)
+    hit = det[(det.rid_a == a) & (det.rid_b == b)]
+    return str(hit["rule"].iloc[0]) if len(hit) else None
+
+
 def explain(config: Config, ref_a: str, ref_b: str) -> Explanation:
     a, b = sorted((parse_ref(ref_a), parse_ref(ref_b)))
     if a == b:
@@ -55,80 +78,78 @@ def explain(config: Config, ref_a: str, ref_b: str) -> Explanation:
     wh = Warehouse(config.warehouse)
     if not wh.exists():
         raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
+    decisions = read_decisions(config.matching.decisions)
     con = wh.connect(read_only=True)
     try:
-        recs = con.execute("SELECT * FROM organization_record WHERE rid IN ($a, $b)", {"a": a, "b": b}).df()
+        recs = con.execute("SELECT * FROM organization_record WHERE rid IN ($a, $b) ORDER BY rid",
+                           {"a": a, "b": b}).df()
         missing = {a, b} - set(recs["rid"])
         if missing:
             raise MdmError(f"no loaded record {', '.join(sorted(missing))} (use the source name of the config and "
                            "the record's natural key; see the xref table)")
-        pair = con.execute("SELECT * FROM match_pair WHERE rid_a = $a AND rid_b = $b ORDER BY rule LIMIT 1",
+        pair = con.execute("SELECT rule, score, band, run_id FROM match_pair WHERE rid_a = $a AND rid_b = $b",
                            {"a": a, "b": b}).df()
         model = FellegiSunter.from_parameters(con.execute("SELECT * FROM match_model").df())
+        counts = dict(con.execute("SELECT token, records FROM match_token_frequency").fetchall())
+        records = con.execute("SELECT count(*) FROM organization_record").fetchall()[0][0]
+        rule = _identifier_rule(con, recs, a, b)
         members = con.execute(
             "SELECT * FROM organization_record WHERE golden_id IN (SELECT golden_id FROM organization_record "
             "WHERE rid IN ($a, $b))", {"a": a, "b": b}).df()
-        all_aliases = None if len(pair) else con.execute("SELECT aliases FROM organization_record").df()
     finally:
         con.close()
+    settings = config.matching.settings()
+    d = matching.decide_pair(model, matching.idf_weights(counts, records), recs, settings,
+                             rule=rule or "score", decisions=decisions)
+    stored = {str(k): v for k, v in pair.iloc[0].items()} if len(pair) else None
+    feats = [{"feature": f, "value": d.vector[f], "level": d.levels[f],
+              "lower_bound": None if d.levels[f] < 0 else (0.0, *LEVELS[f])[d.levels[f]], "weight": d.weights[f]}
+             for f in model.features]
     recs = recs.set_index("rid", drop=False)
-    settings = config.matching
-    if len(pair):
-        vec = pair.iloc[[0]].reset_index(drop=True)
-        rule = str(vec.at[0, "rule"])
-    else:
-        idf_source = all_aliases.assign(rid=range(len(all_aliases)))
-        vec = matching.compare(recs.reset_index(drop=True), pd.DataFrame({"rid_a": [a], "rid_b": [b]}),
-                               idf=matching.token_weights(idf_source))
-        rule = None
-    levels = discretise(vec, model.features)
-    weights = model.weights(levels)[0]
-    feats = []
-    for j, f in enumerate(model.features):
-        value = vec.at[0, f]
-        lvl = int(levels[0, j])
-        feats.append({"feature": f, "value": None if pd.isna(value) else float(value), "level": lvl,
-                      "lower_bound": None if lvl < 0 else (0.0, *LEVELS[f])[lvl], "weight": float(weights[j])})
-    prob = float(model.probability(levels)[0])
-    branch_mismatch = bool(vec.at[0, "branch"] < 1)
-    if branch_mismatch:
-        prob = min(prob, settings.match_threshold - 1e-6)
-    band = "match" if prob >= settings.match_threshold else "review" if prob >= settings.review_threshold else "non-match"
     keys = identity_keys(recs.reset_index(drop=True))
     ka, kb = keys[a], keys[b]
     shared = {k: ka[k] for k in ka.keys() & kb.keys() if ka[k] == kb[k]}
     conflict = {k: (ka[k], kb[k]) for k in ka.keys() & kb.keys() if ka[k] != kb[k]}
-    same = recs.at[a, "golden_id"] == recs.at[b, "golden_id"]
-    if rule and rule.startswith("id:"):
-        band = "match"
-    verdict = _verdict(rule, band, same, shared, conflict, branch_mismatch, members, recs, a, b)
-    return Explanation(a, b, recs[[c for c in SHOWN if c in recs.columns]], rule is not None, rule, feats,
-                       model.prior_weight(), prob, band, (settings.match_threshold, settings.review_threshold),
-                       shared, conflict, bool(same), verdict)
+    same = bool(recs.at[a, "golden_id"] == recs.at[b, "golden_id"])
+    e = Explanation(a, b, recs[[c for c in SHOWN if c in recs.columns]], stored is not None,
+                    d.rule if stored is not None else None, feats, d.prior, d.score, d.band,
+                    (settings.match_threshold, settings.review_threshold), shared, conflict, same,
+                    d.steward, d.steward_changed, stored)
+    e.verdict = _verdict(e, d, members, recs)
+    return e
 
 
-def _verdict(rule: str | None, band: str, same: bool, shared: dict, conflict: dict, branch_mismatch: bool,
-             members: pd.DataFrame, recs: pd.DataFrame, a: str, b: str) -> str:
-    if shared and rule and rule.startswith("id:"):
-        how = f"matched deterministically: both carry {rule[3:]} {shared.get(rule[3:], '')}".rstrip()
-    elif rule is None:
+def _verdict(e: Explanation, d: matching.PairDecision, members: pd.DataFrame, recs: pd.DataFrame) -> str:
+    a, b = e.rid_a, e.rid_b
+    steward = None if d.steward is None else ("match" if d.steward else "no_match")
+    if e.rule and e.rule.startswith("id:"):
+        how = f"matched deterministically: both carry {e.rule[3:]} {e.shared_keys.get(e.rule[3:], '')}".rstrip()
+    elif e.rule is None:
         how = "never compared: no blocking key in common (name cores: " + \
               f"{recs.at[a, 'name_core']!r} vs {recs.at[b, 'name_core']!r}); scored here for information"
     else:
-        how = f"scored by the model: {band}"
-    if conflict:
-        schemes = ", ".join(f"{k} {v[0]} vs {v[1]}" for k, v in sorted(conflict.items()))
+        how = f"scored by the model: {e.band}"
+    if e.stored is not None and (e.stored["rule"], e.stored["band"], e.stored["score"]) != (e.rule, e.band, e.score):
+        how += (f"; stored as {e.stored['band']} ({e.stored['score']}) by run {e.stored['run_id']}, which scored it "
+                "with that run's token frequencies (an incremental run keeps pairs of unchanged records)")
+    if e.steward_changed:
+        how += (f"; a steward decided {steward} (matching.decisions), which overrides this: the pair is a "
+                + ("must-link" if d.steward else "cannot-link, so clustering keeps the two apart"))
+    elif steward is not None:
+        how += f"; a steward decided {steward} as well (matching.decisions)"
+    if e.conflicting_keys:
+        schemes = ", ".join(f"{k} {v[0]} vs {v[1]}" for k, v in sorted(e.conflicting_keys.items()))
         how += f"; they can never be merged: different identifiers ({schemes})"
-    if branch_mismatch:
+    if d.vector.get("branch") is not None and (d.vector["branch"] or 0) < 1:
         how += "; one is a branch and the other is not, so the pair is at most a review"
-    if same:
+    if e.same_cluster:
         return how + ". They share golden id " + str(recs.at[a, "golden_id"]) + "."
-    if band == "match" and not conflict:
-        # A match that was refused: their clusters carry conflicting identifiers.
+    if d.linked and not e.conflicting_keys:
+        # A link that was refused: their clusters carry conflicting identifiers.
         ga = members[members.golden_id == recs.at[a, "golden_id"]]
         gb = members[members.golden_id == recs.at[b, "golden_id"]]
-        ka = {k: v for d in identity_keys(ga).values() for k, v in d.items()}
-        kb = {k: v for d in identity_keys(gb).values() for k, v in d.items()}
+        ka = {k: v for keys in identity_keys(ga).values() for k, v in keys.items()}
+        kb = {k: v for keys in identity_keys(gb).values() for k, v in keys.items()}
         clash = sorted(k for k in ka.keys() & kb.keys() if ka[k] != kb[k])
         if clash:
             return how + f"; their clusters hold different {', '.join(clash)}, so the merge was refused. " \
@@ -140,4 +161,4 @@ def as_dict(e: Explanation) -> dict[str, Any]:
     return {"records": json.loads(e.records.to_json(orient="index", force_ascii=False)), "rule": e.rule,
             "features": e.features, "prior": e.prior, "score": e.score, "band": e.band,
             "shared_keys": e.shared_keys, "conflicting_keys": e.conflicting_keys, "same_cluster": e.same_cluster,
-            "verdict": e.verdict}
+            "steward": e.steward, "steward_changed": e.steward_changed, "stored": e.stored, "verdict": e.verdict}

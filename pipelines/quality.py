@@ -24,18 +24,9 @@ import pandas as pd
 from mdm import quality as dq
 from pipelines.config import Config
 from pipelines.errors import MdmError
+from pipelines.suites import SUITES
+from pipelines.suites import SUITES_DIR as SUITES_DIR  # TEMP re-export: the runner imports it from here (issue 9)
 
-# The GX suites, as version-controlled JSON (expectations/suites/<suite>.json).
-SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations" / "suites"
-# Which suite checks which canonical table of a source format.
-SUITES: dict[str, tuple[str, str]] = {
-    "gleif_lei_xml": ("gleif_lei_xml", "organization"),
-    "gleif_rr_xml": ("gleif_rr_xml", "relationship"),
-    "companies_house_csv": ("companies_house_csv", "organization"),
-    "cn_registry_csv": ("cn_registry_csv", "organization"),
-    "sec_fsds": ("sec_fsds", "organization"),
-    "sql": ("sql", "organization"),
-}
 KEY_COLUMNS = {"organization": "source_id", "relationship": "child_id"}
 
 
@@ -49,18 +40,31 @@ class ValidationReport:
     suites: dict[str, Any] = field(default_factory=dict)
 
 
-def _previous_loads(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, list[str]]]:
+@dataclass(frozen=True)
+class PreviousLoad:
+    """A source's last published load (its row in ``source_load``)."""
+
+    run_id: str
+    rows: int
+    populated: list[str]               # canonical columns that had a value
+    fingerprint: str | None            # of the source's input, None when it was not fingerprinted
+    watermarks: dict[str, str]         # change-data-capture watermark token per query
+
+
+def previous_loads(con: duckdb.DuckDBPyConnection) -> dict[str, PreviousLoad]:
+    """source -> its last published load: the limits of validation compare with it, and an incremental
+    run reuses its landing (same fingerprint) or reads the changes since its watermarks."""
     rows = con.execute(
-        "SELECT source, run_id, rows, populated FROM ("
+        "SELECT source, run_id, rows, populated, fingerprint, watermarks FROM ("
         "  SELECT *, row_number() OVER (PARTITION BY source ORDER BY run_id DESC) AS rn FROM source_load"
         ") WHERE rn = 1").fetchall()
-    return {s: (r, n, list(p)) for s, r, n, p in rows}
+    return {s: PreviousLoad(r, n, list(p), fp, json.loads(w) if w else {}) for s, r, n, p, fp, w in rows}
 
 
-def _params(suite_params: dict[str, Any], limits: Any, previous: tuple[str, int, list[str]] | None) -> dict[str, Any]:
+def _params(suite_params: dict[str, Any], limits: Any, previous: PreviousLoad | None) -> dict[str, Any]:
     p: dict[str, Any] = {"min_rows": limits.min_rows, "max_rows": None}
     if previous is not None and limits.max_row_count_change is not None:
-        prev_rows = previous[1]
+        prev_rows = previous.rows
         p["min_rows"] = max(limits.min_rows, math.floor(prev_rows * (1 - limits.max_row_count_change)))
         p["max_rows"] = math.ceil(prev_rows * (1 + limits.max_row_count_change))
     p["unique_mostly"] = 1 - limits.max_duplicate_rate
@@ -103,7 +107,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     from pipelines.validation import Validator  # Great Expectations: imported by this stage only
 
     validator = Validator(docs_dir=docs)
-    previous = _previous_loads(con)
+    previous = previous_loads(con)
     report = ValidationReport()
     failures: list[str] = []
     quarantine: list[pd.DataFrame] = []
@@ -121,7 +125,7 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         # Table names come from the constant SUITES map, never from the config.
         frame = con.execute(f"SELECT * FROM raw_{table} WHERE source = $s ORDER BY src_file, src_line",
                             {"s": src.name}).df()
-        frame = frame.astype(object).where(frame.notna(), None)
+        frame = frame.astype(object).mask(frame.isna(), None)
         limits = config.limits(src.name)
         prev = previous.get(src.name)
         params = _params(validator.suites[suite].parameters, limits, prev)
@@ -138,11 +142,11 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         populated = [c for c in frame.columns if frame[c].notna().any()]
         batch_failures = [_describe(src.name, f, _where(src)) for f in outcome.batch_failures]
         if limits.schema_drift and prev is not None and len(frame):
-            lost = [c for c in prev[2] if c not in populated]
+            lost = [c for c in prev.populated if c not in populated]
             if lost:
                 batch_failures.append(
                     f"source '{src.name}' ({_where(src)}): schema drift: column(s) {', '.join(lost)} had values in the previous "
-                    f"load (run {prev[0]}) and are empty in this one")
+                    f"load (run {prev.run_id}) and are empty in this one")
         failures += batch_failures
         rf = outcome.row_failures
         if len(rf):

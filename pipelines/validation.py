@@ -29,7 +29,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 import great_expectations as gx  # noqa: E402
-from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: E402
+from great_expectations.checkpoint.actions import UpdateDataDocsAction, ValidationAction  # noqa: E402
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import (  # noqa: E402
     DataContextConfig,
@@ -54,7 +54,8 @@ from great_expectations.data_context.types.base import (  # noqa: E402
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier  # noqa: E402
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
 
-from pipelines.quality import SUITES_DIR  # noqa: E402  (the suites, version-controlled JSON)
+from pipelines.suites import SUITES_DIR  # noqa: E402  (the suites, version-controlled JSON)
+
 RESULTS_SUBDIR = "_results"
 ROW_FAILURE_COLUMNS = ["row", "rule", "column", "value"]
 LEVELS = frozenset({"row", "batch"})
@@ -214,7 +215,7 @@ class Validator:
             vd = self._ctx.validation_definitions.add(vd)
             # A checkpoint per validation definition: it stores the result and, with a docs folder,
             # updates the Data Docs site as its action.
-            actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[_SITE])] if self.docs_dir else []
+            actions: list[ValidationAction] = [UpdateDataDocsAction(name="update_data_docs", site_names=[_SITE])] if self.docs_dir else []
             checkpoint = gx.Checkpoint(name=f"checkpoint:{suite}:{asset_name}", validation_definitions=[vd],
                                        actions=actions, result_format={"result_format": "COMPLETE"})
             self._definitions[key] = self._ctx.checkpoints.add(checkpoint)
@@ -248,7 +249,7 @@ class Validator:
         checkpoint_result = self._checkpoint(gx_suite, asset_name).run(
             batch_parameters={"dataframe": frame},
             expectation_parameters=values,
-            run_id=RunIdentifier(run_name=run_id, run_time=datetime.now(timezone.utc)),
+            run_id=RunIdentifier(run_name=run_id, run_time=datetime.now(UTC)),
         )
         ((key, result),) = checkpoint_result.run_results.items()
         self._results.append(key)

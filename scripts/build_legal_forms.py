@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mdm.text import normalise_text  # noqa: E402
+from mdm.text import CJK_RE, normalise_text  # noqa: E402
 
 ELF_FILE = "gleif-reference/2023-09-28-elf-code-list-v1.5.csv"
 LEGAL_NAMES_FILE = "legal-names/name_matching-0.9.22-legal_names.csv"
@@ -75,7 +75,6 @@ NEVER_PARTS = ("bank", "insur", "trust", "fund", "fond", "church", "municip", "h
 # entries are kinds of public body (机关, 事业单位, 其他（外交）) that never end a company's name.
 CJK_ENDINGS = ("公司", "会社", "合伙", "合伙企业", "独资企业", "회사")
 CJK_NOT_START = ("非", "其他", "外国", "その他")
-_CJK_ANY = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
 
 # Hand-written spellings: (spelling, canonical, language). Canonical keys here override the vote, so the keys
 # used by mdm.standardise before this list existed stay the same.
@@ -202,7 +201,7 @@ def never_a_form(spelling: str) -> bool:
     """Whether a spelling must stay in the name core (NEVER_FORMS, NEVER_PARTS) or is too short to strip."""
     c = compact(spelling)
     return (len(c) < 2 or spelling in NEVER_FORMS or c in NEVER_FORMS
-            or (not _CJK_ANY.search(spelling) and any(part in c for part in NEVER_PARTS)))
+            or (not CJK_RE.search(spelling) and any(part in c for part in NEVER_PARTS)))
 
 
 @dataclass
@@ -221,7 +220,7 @@ def _clean(raw: str) -> str:
     s = normalise_text(raw)
     if not s:
         return ""
-    if _CJK_ANY.search(s):
+    if CJK_RE.search(s):
         return s.replace(" ", "")
     toks = s.split()
     if len(toks) > MAX_TOKENS or any(t in _PROSE for t in toks):
@@ -234,9 +233,9 @@ def _add_row(table: dict[str, Spelling], fulls: list[str], abbrs: list[str], *, 
     """Cast one source row's votes: abbreviations for themselves, full names for their longest abbreviation."""
     fulls = [s for s in dict.fromkeys(_clean(f) for f in fulls) if s]
     abbrs = [s for s in dict.fromkeys(_clean(a) for a in abbrs) if s]
-    short = [canonical_form(a) for a in abbrs if not _CJK_ANY.search(a) and is_short(a)]
+    short = [canonical_form(a) for a in abbrs if not CJK_RE.search(a) and is_short(a)]
     for s in dict.fromkeys(fulls + abbrs):
-        if _CJK_ANY.search(s):
+        if CJK_RE.search(s):
             # CJK spellings are their own key; single characters (株, 有, 주) abbreviate too much to strip.
             if len(s) < 2 or not s.endswith(CJK_ENDINGS) or s.startswith(CJK_NOT_START):
                 continue
@@ -302,7 +301,7 @@ def build_rows(realdata: Path) -> list[dict[str, str]]:
         entry = table.setdefault(s, Spelling())
         entry.languages.add(lang)
         entry.sources.add("curated")
-        overrides[compact(s)] = _clean(canon) if _CJK_ANY.search(canon) else canon
+        overrides[compact(s)] = _clean(canon) if CJK_RE.search(canon) else canon
     # Matching looks spellings up without spaces, so all spellings sharing a compact form share one key.
     by_compact: dict[str, Counter] = defaultdict(Counter)
     for s, entry in table.items():

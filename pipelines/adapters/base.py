@@ -137,7 +137,7 @@ def conform_strings(col: pd.Series) -> pd.Series:
         if state is not None:
             return pd.Series([None if v is None else (str(v).strip() or None) for v in values], index=col.index,
                              dtype="object")
-    col = col.astype("object").where(col.notna(), None)
+    col = col.astype("object").mask(col.isna(), None)
     return col.map(lambda v: None if v is None else (str(v).strip() or None))
 
 

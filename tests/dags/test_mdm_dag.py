@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -101,7 +102,7 @@ def test_tasks_run_start_then_stages_then_cleanup(described: dict) -> None:
     expected = ["start", *STAGES, "cleanup"]
     assert dag["order"] == expected
     assert dag["upstream"]["start"] == []
-    for before, after in zip(expected[:-2], expected[1:-1]):
+    for before, after in pairwise(expected[:-1]):
         # Each stage follows the previous one and takes the run id from start's XCom.
         assert dag["upstream"][after] == sorted({before, "start"}), after
     # cleanup fires when start or any stage fails (a failed stage leaves publish upstream_failed).

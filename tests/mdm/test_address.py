@@ -80,3 +80,17 @@ def test_companies_house_postcodes(realdata: Path) -> None:
         assert pc == " ".join(r["RegAddress.PostCode"].upper().split()), r["RegAddress.PostCode"]
         line = address(f"{r['RegAddress.AddressLine1']} {pc}", "GB")
         assert pc.lower() not in line
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("sw1a 1aa", "SW1A1AA"),
+    ("SW1A-1AA", "SW1A1AA"),
+    ("ＳＷ１Ａ　１ＡＡ", "SW1A1AA"),
+    ("200120", "200120"),
+    ("02110-1234", "021101234"),
+    ("", ""),
+    (None, ""),
+])
+def test_postcode_of_unknown_country_is_compacted(value: str | None, expected: str) -> None:
+    """Without a country the code is only folded and compacted, so equal codes compare equal."""
+    assert postcode(value) == expected

@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -134,7 +135,7 @@ def test_cjk_forms_longest_first() -> None:
     forms = cjk_legal_forms()
     assert forms.index("股份有限公司") < forms.index("有限公司") < forms.index("公司")
     assert {"有限责任公司", "株式会社", "주식회사", "有限合伙"} <= set(forms)
-    assert all(len(a) >= len(b) for a, b in zip(forms, forms[1:]))
+    assert all(len(a) >= len(b) for a, b in pairwise(forms))
 
 
 @pytest.mark.parametrize(("name", "expected"), [

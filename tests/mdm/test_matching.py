@@ -19,8 +19,8 @@ from mdm.matching import (
     match_records,
     score,
 )
-from mdm.scoring import FellegiSunter, discretise
 from mdm.schema import ORGANIZATION
+from mdm.scoring import FellegiSunter, discretise
 from mdm.standardise import standardise_records
 
 LEI = "001GPB6A9XPE8XJICC14"
@@ -198,7 +198,8 @@ def model() -> FellegiSunter:
 
 
 def scored(std: pd.DataFrame, pairs: list[tuple[str, str]], model: FellegiSunter,
-           settings: MatchSettings = MatchSettings()) -> pd.DataFrame:
+           settings: MatchSettings | None = None) -> pd.DataFrame:
+    settings = settings or MatchSettings()
     frame = pd.DataFrame(pairs, columns=["rid_a", "rid_b"])
     out, used = score(compare(std, frame), settings, model)
     assert used is model
@@ -483,7 +484,7 @@ def test_match_changes_scores_the_same_pairs_as_a_full_match(model: FellegiSunte
     ids = std[list(IDENTITY_COLUMNS)]
     aliases = std[["rid", "aliases"]].explode("aliases").dropna()
     universe = Universe(ids, aliases, idf_weights(token_counts(std["aliases"]), len(std)), load)
-    pairs, used, stats = match_changes(universe, MatchSettings(), model, changed)
+    pairs, used, _ = match_changes(universe, MatchSettings(), model, changed)
     touching = full[full["rid_a"].isin(changed) | full["rid_b"].isin(changed)].reset_index(drop=True)
     pd.testing.assert_frame_equal(pairs.reset_index(drop=True), touching)
     assert used is model and len(loaded) == 1

@@ -278,7 +278,7 @@ def reference_identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
         for attr, classify in dq.CLASSIFIED.items():
             if attr not in f.columns or f[attr].isna().all():
                 continue
-            counts = f[attr].map(lambda v: classify(v if isinstance(v, str) and v.strip() else None)).value_counts()
+            counts = f[attr].map(lambda v, classify=classify: classify(v if isinstance(v, str) and v.strip() else None)).value_counts()
             for cls, rows in sorted(counts.items()):
                 out.append({"source": source, "attribute": attr, "class": cls, "rows": int(rows)})
     return pd.DataFrame(out, columns=["source", "attribute", "class", "rows"])
@@ -287,8 +287,8 @@ def reference_identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
 def synthetic_records(n: int, seed: int = 0) -> pd.DataFrame:
     """`n` organisation rows of several sources and formats with realistic identifiers, postcodes, dates and
     countries: values repeat, some are None, blank or whitespace, some fail their check."""
-    from stdnum.iso7064 import mod_97_10
     from stdnum.cn import uscc as stdnum_uscc
+    from stdnum.iso7064 import mod_97_10
 
     rng = random.Random(seed)
 
@@ -332,7 +332,7 @@ def synthetic_records(n: int, seed: int = 0) -> pd.DataFrame:
     leis = [lei() for _ in range(max(1, n // 3))]
     usccs = [uscc() for _ in range(max(1, n // 3))]
     rows = []
-    for i in range(n):
+    for _ in range(n):
         source = rng.choice(sorted(formats))
         fmt = rng.choice(formats[source])
         source_id = {"gleif_lei_xml": pick(leis), "cn_registry_csv": pick(usccs),

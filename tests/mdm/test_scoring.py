@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -159,7 +160,7 @@ def test_probability_rises_with_every_feature_level_when_weights_rise() -> None:
             lv = base.copy()
             lv[0, j] = lvl
             ps.append(float(model.probability(lv)[0]))
-        assert all(a < b for a, b in zip(ps, ps[1:])), f
+        assert all(a < b for a, b in pairwise(ps)), f
     assert ((model.probability(base) > 0) & (model.probability(base) < 1)).all()
 
 

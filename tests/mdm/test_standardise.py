@@ -1,4 +1,4 @@
-"""Name, country, postcode and identifier standardisation (mdm.standardise) on hand-built records."""
+"""Name, country and identifier standardisation (mdm.standardise) on hand-built records."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import json
 import pandas as pd
 import pytest
 
+from mdm.countries import country_code
 from mdm.schema import ORGANIZATION
 from mdm.standardise import (
-    country_code,
     is_branch,
     name_core,
     normalise_text,
-    postcode,
     record_identifiers,
     split_legal_form,
     standardise_records,
@@ -133,7 +132,7 @@ def test_tokens_cjk_bigrams_and_latin_words() -> None:
     assert tokens("") == []
 
 
-# --- countries and postcodes --------------------------------------------------------------------------------------
+# --- countries ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "expected"), [
     ("GB", "GB"), ("gb", "GB"), (" gb ", "GB"), ("UK", "GB"), ("United Kingdom", "GB"), ("England and Wales", "GB"),
@@ -146,19 +145,6 @@ def test_tokens_cjk_bigrams_and_latin_words() -> None:
 ])
 def test_country_code(value: str | None, expected: str | None) -> None:
     assert country_code(value) == expected
-
-
-@pytest.mark.parametrize(("value", "expected"), [
-    ("sw1a 1aa", "SW1A1AA"),
-    ("SW1A-1AA", "SW1A1AA"),
-    ("ＳＷ１Ａ　１ＡＡ", "SW1A1AA"),
-    ("200120", "200120"),
-    ("02110-1234", "021101234"),
-    ("", ""),
-    (None, ""),
-])
-def test_postcode(value: str | None, expected: str) -> None:
-    assert postcode(value) == expected
 
 
 # --- identifiers of one record, by source format ------------------------------------------------------------------

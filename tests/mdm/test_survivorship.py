@@ -9,7 +9,13 @@ import pytest
 from mdm.schema import ORGANIZATION
 from mdm.standardise import standardise_records
 from mdm.survivorship import (
-    ATTRIBUTES, DEFAULT_SPEC, LINEAGE_COLUMNS, AttributeRule, SurvivorshipSpec, spec_from_config, survive,
+    ATTRIBUTES,
+    DEFAULT_SPEC,
+    LINEAGE_COLUMNS,
+    AttributeRule,
+    SurvivorshipSpec,
+    spec_from_config,
+    survive,
 )
 
 LEI = "001GPB6A9XPE8XJICC14"

@@ -145,7 +145,7 @@ def outcomes(sample: Path, base: runner.RunSummary, tmp_path_factory: pytest.Tem
             error: BaseException | None = None
             try:
                 runner.run(cfg)
-            except BaseException as e:  # noqa: BLE001 - the test asserts which type escaped
+            except BaseException as e:
                 error = e
             cache[case] = {"source": source, "location": location, "error": error, "before": before,
                            "after": warehouse_state(wh), "latest": Warehouse(wh).latest_run(),

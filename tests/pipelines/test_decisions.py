@@ -8,10 +8,10 @@ import duckdb
 import pytest
 
 from pipelines import runner
-from tests.conftest import sample_config
 from pipelines.decisions import read_decisions
 from pipelines.errors import SourceError
 from pipelines.sample import generate
+from tests.conftest import sample_config
 
 
 @pytest.fixture(scope="module")

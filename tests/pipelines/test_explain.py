@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from pipelines import runner
@@ -25,10 +26,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "mdm.yaml"
 
 
-def _one(cfg: Path, sql: str) -> tuple:
+def _one(cfg: Path, sql: str, params: dict[str, object] | None = None) -> tuple:
     con = duckdb.connect(str(load_config(cfg).warehouse / "mdm.duckdb"), read_only=True)
     try:
-        row = con.execute(sql).fetchone()
+        row = con.execute(sql, params or {}).fetchone()
     finally:
         con.close()
     assert row is not None, sql
@@ -95,3 +96,52 @@ def test_the_cli_prints_the_table_and_json(published: Path) -> None:
     res = cli.invoke(app, ["explain", "--config", str(published), "crm:NOPE", a])
     assert res.exit_code == 1 and "no loaded record" in res.output and "Traceback" not in res.output
     assert "Example:" in cli.invoke(app, ["explain", "--help"]).output
+
+
+def _stored_pairs(cfg: Path) -> list[tuple]:
+    """Up to 8 stored pairs of every (rule kind, band): identifier links and scored matches, reviews, non-matches."""
+    con = duckdb.connect(str(load_config(cfg).warehouse / "mdm.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "SELECT rid_a, rid_b, rule, score, band FROM match_pair "
+            "QUALIFY row_number() OVER (PARTITION BY rule LIKE 'id:%', band ORDER BY rid_a, rid_b) <= 8 "
+            "ORDER BY rid_a, rid_b").fetchall()
+    finally:
+        con.close()
+
+
+def test_explain_decides_stored_pairs_exactly_as_the_run_did(published: Path) -> None:
+    """explain recomputes each pair with the stored model and token frequencies through the run's own
+    decision function: probability, band and rule equal the stored ones to the last digit."""
+    pairs = _stored_pairs(published)
+    kinds = {(rule.startswith("id:"), band) for _, _, rule, _, band in pairs}
+    assert {(True, "match"), (False, "match"), (False, "non-match")} <= kinds, kinds
+    cfg = load_config(published)
+    for a, b, rule, score, band in pairs:
+        e = explain(cfg, a, b)
+        assert (e.rule, e.band, e.score) == (rule, band, score), (a, b)
+        assert e.stored is not None and e.candidate
+        assert "stored as" not in e.verdict          # nothing to reconcile: the run decided it the same way
+
+
+def test_a_steward_no_match_is_the_reason_two_matching_records_stay_apart(published: Path, tmp_path: Path) -> None:
+    a, b = _one(published, "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' AND band = 'match' "
+                           "ORDER BY score DESC, rid_a LIMIT 1")
+    assert explain(load_config(published), a, b).same_cluster
+    (sa, ia), (sb, ib) = a.split(":", 1), b.split(":", 1)
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(f"source_a,source_id_a,source_b,source_id_b,decision\n{sa},{ia},{sb},{ib},no_match\n",
+                         encoding="utf-8")
+    raw = yaml.safe_load(published.read_text(encoding="utf-8"))
+    raw["warehouse"] = str(tmp_path / "wh")
+    raw["matching"] = {**(raw.get("matching") or {}), "decisions": str(decisions)}
+    cfg_path = published.parent / f"steward-{tmp_path.name}.yaml"   # relative source paths resolve as before
+    cfg_path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    runner.run(cfg_path)
+    e = explain(load_config(cfg_path), b, a)
+    stored = _one(cfg_path, "SELECT rule, band, score FROM match_pair WHERE rid_a = $a AND rid_b = $b", {"a": a, "b": b})
+    assert (e.rule, e.band, e.score) == stored
+    assert e.band == "match"                         # the model still says match ...
+    assert e.steward is False and e.steward_changed  # ... the steward said no, and that decided it
+    assert not e.same_cluster
+    assert "a steward decided no_match" in e.verdict and "cannot-link" in e.verdict

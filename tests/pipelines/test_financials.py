@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import read_frame as read
 from pipelines import runner
 from pipelines.sample import generate
+from tests.conftest import read_frame as read
 
 APPLE_CIK = "320193"
 BALANCES = {"assets": ("Assets",), "liabilities": ("Liabilities",), "equity": ("StockholdersEquity",)}

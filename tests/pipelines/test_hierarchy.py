@@ -16,10 +16,10 @@ import pytest
 from lxml import etree
 
 from mdm.schema import TABLES
-from tests.conftest import read_frame as read
 from pipelines import runner
 from pipelines.sample import generate
 from pipelines.warehouse import run_sql
+from tests.conftest import read_frame as read
 
 LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"
 RR_NS = "{http://www.gleif.org/data/schema/rr/2016}"
@@ -128,7 +128,7 @@ def test_generated_ultimate_parents_and_groups_resolve(sample_db: Path) -> None:
     # two levels: a child whose direct parent has a loaded direct parent of its own
     two = members[members.direct_parent_golden_id.isin(members.index)]
     assert len(two) >= 1
-    for gid, row in two.iterrows():
+    for _, row in two.iterrows():
         parent = group.loc[row.direct_parent_golden_id]
         assert row.group_id == parent.group_id and row.depth == parent.depth + 1
 

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from tests.conftest import read_frame as read
 from pipelines import runner
 from pipelines.warehouse import run_sql
+from tests.conftest import read_frame as read
 
 LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"
 FIRST = "bodspipelines-lei-updates-data2.xml"
@@ -78,7 +78,7 @@ def test_history_after_the_first_run_is_one_open_row_per_golden_record(snapshots
     assert (hist["valid_from"] == t1).all()
     assert set(hist["golden_id"]) == set(golden["golden_id"])
     # every golden attribute is kept, in golden_organization's order, before the version columns
-    assert list(hist.columns) == list(golden.columns.drop("run_id")) + ["row_hash", "valid_from", "valid_to", "run_id"]
+    assert list(hist.columns) == [*golden.columns.drop("run_id"), "row_hash", "valid_from", "valid_to", "run_id"]
 
 
 def test_second_run_versions_changed_new_and_gone_records(snapshots: dict) -> None:

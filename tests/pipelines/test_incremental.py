@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -50,7 +50,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     boundary = {r[0] for r in con.execute(
         "SELECT source_id FROM customers WHERE updated_at = (SELECT max(updated_at) FROM customers)")}
     # The CRM stamps every change (the sample config reads customers by change-data capture on updated_at).
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     con.execute("UPDATE customers SET name = name || ' Trading', updated_at = ? WHERE source_id = ?", (stamp, ids[0]))
     con.execute("UPDATE customers SET city = 'Leeds', updated_at = ? WHERE source_id = ?", (stamp, ids[1]))
     con.execute("INSERT INTO customers (source_id, name, country, city, updated_at) "
@@ -146,7 +146,7 @@ def test_removing_the_hub_of_an_identifier_group_keeps_the_group(tmp_path: Path)
     lei = con.execute("SELECT lei FROM customers WHERE lei IS NOT NULL AND lei <> '' ORDER BY source_id LIMIT 1"
                       ).fetchone()[0]
     # Two more CRM records with that LEI, so the group has a CRM hub ('crm:AAA...' sorts first).
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     con.executemany("INSERT INTO customers (source_id, name, lei, updated_at) VALUES (?, ?, ?, ?)",
                     [("AAA0000001", "Hub Record", lei, stamp), ("ZZZ0000001", "Spoke Record", lei, stamp)])
     con.commit()
@@ -180,7 +180,7 @@ def test_change_captured_rows_are_validated_and_kept_rows_keep_their_quarantine(
                                                  "AND rule = 'opened_on_iso_date'", [run_id])}
 
     assert quarantined(first.run_id) == {ids[0], ids[1]}
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     crm.execute("UPDATE customers SET opened_on = '2020-01-01', updated_at = ? WHERE source_id = ?", (stamp, ids[0]))
     crm.execute("UPDATE customers SET opened_on = 'later', updated_at = ? WHERE source_id = ?", (stamp, ids[2]))
     crm.commit()
@@ -200,8 +200,8 @@ def test_the_source_fingerprint_covers_the_format_suite(tmp_path: Path) -> None:
     """A reused landing carries its validation over, so the fingerprint must change with the suite of its
     format (and only that suite)."""
     from pipelines.config import SourceConfig
-    from pipelines.quality import SUITES_DIR
     from pipelines.plan import source_fingerprint
+    from pipelines.suites import SUITES_DIR
 
     suites = tmp_path / "suites"
     shutil.copytree(SUITES_DIR, suites)

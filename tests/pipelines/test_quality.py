@@ -11,7 +11,6 @@ import re
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -317,7 +316,7 @@ def test_quality_metrics_cover_every_entity_source_and_attribute(base: tuple[Pat
     got = {(r[0], r[1]) for r in rows}
     assert got == {(src, attr) for src in ENTITY_SOURCES for attr in RULES}
     assert len(rows) == len(got)
-    for src, attr, *values, n in rows:
+    for src, attr, *values, _ in rows:
         assert all(v is None or 0 <= v <= 1 for v in values), (src, attr, values)
     # Every metric row counts the rows the source landed (before deduplication).
     landed = dict(query(s.warehouse, f"SELECT source, rows FROM source_load WHERE run_id = '{s.run_id}'"))
@@ -361,7 +360,7 @@ def test_validation_result_has_one_row_per_source_per_run(quarantined: dict) -> 
     runs = {quarantined["base_run"], s.run_id}
     assert sorted((r[0], r[1]) for r in rows) == sorted((run, src) for run in runs for src in ALL_SOURCES)
     fmt = {src.name: src.format for src in load_config(quarantined["cfg"]).sources}
-    for run_id, batch, suite, success, evaluated, detail in rows:
+    for _, batch, suite, success, evaluated, detail in rows:
         assert suite == fmt[batch]
         assert success is True and evaluated > 0
         assert json.loads(detail) == {"batch_failures": []}

@@ -51,7 +51,7 @@ def real(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
             con.close()
         for stage in STAGES[STAGES.index("validate") + 1:]:
             runner.run_stage(cfg, run_id, stage)
-    except Exception as e:  # noqa: BLE001 - kept for the published-warehouse tests, which re-raise it
+    except Exception as e:
         error = e
         runner.abort_run(cfg, run_id, reason=repr(e))
     return {"cfg": cfg, "run_id": run_id, "warehouse": root / "warehouse", "staged": staged, "error": error}

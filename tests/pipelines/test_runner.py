@@ -217,7 +217,7 @@ def test_raw_landings_carry_lineage(sample: Path, published: tuple[Path, runner.
             assert (data["src_line"] >= 1).all()
             assert (data["source"] == name).all()
             location = str(src.path) if src.path is not None else str(src.url)
-            assert data["src_file"].map(lambda f: f.startswith(location)).all(), (name, data["src_file"].iloc[0])
+            assert data["src_file"].map(lambda f, loc=location: f.startswith(loc)).all(), (name, data["src_file"].iloc[0])
     # No landing stays behind in a staging folder.
     assert not list((wh / ".runs").rglob("*.parquet"))
 

@@ -9,10 +9,10 @@ import pytest
 
 from mdm.survivorship import ATTRIBUTES
 from pipelines import runner
-from tests.conftest import query_warehouse, sample_config
 from pipelines.config import load_config
 from pipelines.errors import ConfigError
 from pipelines.sample import generate
+from tests.conftest import query_warehouse, sample_config
 
 
 def _config(sample: Path, wh: Path, dest: Path, **extra: object) -> Path:
@@ -57,7 +57,7 @@ def test_every_golden_value_has_its_lineage(sample: Path, tmp_path: Path) -> Non
 def test_rules_and_overrides_from_the_config(sample: Path, tmp_path: Path) -> None:
     wh = tmp_path / "wh"
     runner.run(_config(sample, wh, tmp_path / "mdm.yaml"))
-    gid, name = _q(wh, "SELECT golden_id, legal_name FROM golden_organization WHERE record_count > 1 "
+    gid, _ = _q(wh, "SELECT golden_id, legal_name FROM golden_organization WHERE record_count > 1 "
                        "ORDER BY golden_id LIMIT 1")[0]
     overrides = tmp_path / "overrides.csv"
     overrides.write_text("golden_id,attribute,value,steward,decided_at\n"

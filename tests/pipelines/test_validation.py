@@ -216,7 +216,7 @@ def test_malformed_suite_files_are_rejected(tmp_path: Path) -> None:
     bad = json.loads(json.dumps(ok))
     bad["expectations"][0]["meta"] = {"level": "row"}  # no rule
     (tmp_path / "sql.json").write_text(json.dumps(bad))
-    with pytest.raises(SuiteError, match="meta.rule"):
+    with pytest.raises(SuiteError, match=r"meta\.rule"):
         Validator(suites_dir=tmp_path)
     bad = json.loads(json.dumps(ok))
     del bad["meta"]["parameters"]["min_rows"]
@@ -226,7 +226,7 @@ def test_malformed_suite_files_are_rejected(tmp_path: Path) -> None:
     bad = json.loads(json.dumps(ok))
     bad["expectations"][0]["type"] = "expect_column_values_to_be_lovely"
     (tmp_path / "sql.json").write_text(json.dumps(bad))
-    with pytest.raises(SuiteError, match="expectation 0 .expect_column_values_to_be_lovely"):
+    with pytest.raises(SuiteError, match=r"expectation 0 .expect_column_values_to_be_lovely"):
         Validator(suites_dir=tmp_path)
     (tmp_path / "sql.json").write_text(json.dumps(ok | {"name": "other"}))
     with pytest.raises(SuiteError, match="'name' must be 'sql'"):
@@ -268,7 +268,7 @@ REAL_FILES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def landed(realdata: Path, fmt: str, rel: str) -> pd.DataFrame:
     """A real file as the runner lands it: adapter batches conformed to the canonical table (cached; read only)."""
     ctx = make_ctx(name=fmt, format=fmt, path=str(realdata / rel))

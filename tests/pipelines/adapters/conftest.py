@@ -30,7 +30,7 @@ def pg_url() -> str:
     try:
         with engine.connect():
             pass
-    except Exception as e:  # noqa: BLE001 - any failure means "no server"
+    except Exception as e:
         shown = make_url(url).render_as_string(hide_password=True)
         first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [type(e).__name__])[0]
         msg = f"PostgreSQL test server not available at {shown} ({first}); run `bash tests/pg.sh start`"

@@ -154,7 +154,7 @@ def test_missing_uscc_column(tmp_path: Path) -> None:
 
 
 def test_header_only_and_empty(tmp_path: Path) -> None:
-    df, sizes, ctx = run(write(tmp_path / "h.csv", [HEADER]))
+    _, sizes, ctx = run(write(tmp_path / "h.csv", [HEADER]))
     assert sizes == [] and ctx.warnings.total == 0
     empty = tmp_path / "e.csv"
     empty.write_bytes(b"\r\n")

@@ -208,7 +208,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_missing_required_column(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "x.csv", ["CompanyName,RegAddress.PostTown", "ACME LTD,LEEDS"])
-    with pytest.raises(SourceError, match="required column 'CompanyNumber' missing") as e:
+    with pytest.raises(SourceError, match=r"required column 'CompanyNumber' missing") as e:
         run(path)
     assert (e.value.file, e.value.line, e.value.source) == (str(path), 1, "src")
     assert str(path) in str(e.value)
@@ -228,7 +228,7 @@ def test_header_only(tmp_path: Path) -> None:
 
 def test_wrong_delimiter(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "semi.csv", ["CompanyName;CompanyNumber;RegAddress.PostTown", "ACME LTD;01234567;LEEDS"])
-    with pytest.raises(SourceError, match="required column 'CompanyName', 'CompanyNumber' missing.*not comma-separated"):
+    with pytest.raises(SourceError, match=r"required column 'CompanyName', 'CompanyNumber' missing.*not comma-separated"):
         run(path)
 
 
@@ -290,7 +290,7 @@ def test_unterminated_quote_is_a_source_error(tmp_path: Path) -> None:
     body = "\n".join(f"FILLER {i:06d} LTD,{i:08d}" for i in range(10_000))
     path = write_lines(tmp_path / "q.csv", ["CompanyName,CompanyNumber", "GOOD LTD,00000001",
                                             '"BROKEN LTD,00000002', body])
-    with pytest.raises(SourceError, match="malformed CSV.*field larger than field limit") as e:
+    with pytest.raises(SourceError, match=r"malformed CSV.*field larger than field limit") as e:
         run(path)
     assert (e.value.file, e.value.line) == (str(path), 3)
 

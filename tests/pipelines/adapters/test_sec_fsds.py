@@ -16,6 +16,7 @@ from pipelines.adapters.sec_fsds import CONCEPTS, extract
 from pipelines.errors import SourceError
 from tests.conftest import make_ctx
 
+
 def run(path: Path, chunk_size: int = 50_000, encoding: str = "utf-8"):
     """Extract a data set; return the context and the conformed frames per table."""
     ctx = make_ctx(name="sec", format="sec_fsds", path=path, chunk_size=chunk_size, encoding=encoding)

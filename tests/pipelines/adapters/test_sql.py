@@ -194,7 +194,7 @@ def test_missing_table(sqlite_url: str) -> None:
 
 def test_unreachable_server_hides_password() -> None:
     url = "postgresql+psycopg2://bank:s3cret-pw@127.0.0.1:9/crm"
-    with pytest.raises(SourceError, match="query 'customers' cannot connect: connection to server") as e:
+    with pytest.raises(SourceError, match=r"query 'customers' cannot connect: connection to server") as e:
         run(url, {"customers": "SELECT 1 AS source_id, 'x' AS name"})
     assert "s3cret-pw" not in str(e.value)
     assert "bank:***@127.0.0.1:9/crm#customers" in str(e.value)
@@ -218,7 +218,7 @@ def test_postgres_streams_large_result(pg_url: str, pg_schema: str) -> None:
     # Raw SQL reaches the server as written: '%' and '::' casts are not bind-parameter syntax here.
     sql = (f"SELECT id AS source_id, nm AS name, since::date AS opened_on, (id % 7)::text AS tier "
            f"FROM {pg_schema}.c WHERE nm LIKE 'Company %' ORDER BY id")
-    ctx, t, sizes = run(pg_url, {"customers": sql}, chunk_size=1000)
+    _, t, sizes = run(pg_url, {"customers": sql}, chunk_size=1000)
     assert sizes["organization"] == [1000, 1000, 500]
     org = t["organization"]
     assert org["source_id"].tolist() == [str(i) for i in range(1, 2501)]
@@ -229,7 +229,7 @@ def test_postgres_streams_large_result(pg_url: str, pg_schema: str) -> None:
 @pytest.mark.postgres
 def test_postgres_wrong_password(pg_url: str) -> None:
     bad = make_url(pg_url).set(password="definitely-wrong-pw").render_as_string(hide_password=False)
-    with pytest.raises(SourceError, match="query 'customers' cannot connect: .*password authentication failed") as e:
+    with pytest.raises(SourceError, match=r"query 'customers' cannot connect: .*password authentication failed") as e:
         run(bad, {"customers": "SELECT 1 AS source_id, 'x' AS name"})
     assert "definitely-wrong-pw" not in str(e.value)
 
@@ -243,7 +243,7 @@ def test_postgres_missing_table_and_syntax(pg_url: str, pg_schema: str) -> None:
 
 
 def test_unbound_parameter_is_a_source_error(sqlite_url: str) -> None:
-    with pytest.raises(SourceError, match="query 'customers' failed: .*bind parameter 'nm'"):
+    with pytest.raises(SourceError, match=r"query 'customers' failed: .*bind parameter 'nm'"):
         run(sqlite_url, {"customers": "SELECT 1 AS source_id, :nm AS name"})
     # An escaped colon is literal text.
     _, t, _ = run(sqlite_url, {"customers": r"SELECT 1 AS source_id, 'a\:b' AS name"})

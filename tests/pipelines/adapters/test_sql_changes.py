@@ -170,8 +170,8 @@ def test_changes_query_failure_is_a_source_error(sqlite_url: str) -> None:
     token = make_token("2024-01-01")
     ctx = crm_ctx(sqlite_url, {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers"},
                   {"customers": "updated_at"}, since={"customers": token})
-    with pytest.raises(SourceError, match="query 'customers' failed reading the rows changed since 2024-01-01: "
-                                          "no such column: cdc_q.updated_at"):
+    with pytest.raises(SourceError, match=r"query 'customers' failed reading the rows changed since 2024-01-01: "
+                                          r"no such column: cdc_q.updated_at"):
         read(ctx)
     ctx = crm_ctx(sqlite_url, customers_query(), {"customers": "updated_at"}, since={"customers": "2024-01-01"})
     with pytest.raises(SourceError, match="query 'customers': not a watermark token of the SQL adapter: '2024-01-01'"):

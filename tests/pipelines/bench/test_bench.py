@@ -9,8 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.bench import (SPLINK_DEFAULT_THRESHOLD, SPLINK_METHODS, SPLINK_THRESHOLDS, Benchmark, Scores,
-                             machine, render, run_benchmark, section_title, write_report)
+from pipelines.bench import (
+    SPLINK_DEFAULT_THRESHOLD,
+    SPLINK_METHODS,
+    SPLINK_THRESHOLDS,
+    Benchmark,
+    Scores,
+    machine,
+    render,
+    run_benchmark,
+    section_title,
+    write_report,
+)
 
 
 @pytest.fixture(scope="module")

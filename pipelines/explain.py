@@ -17,6 +17,7 @@ from mdm.scoring import LEVELS, FellegiSunter, discretise
 from mdm.standardise import identity_keys
 from pipelines.config import Config
 from pipelines.errors import MdmError
+from pipelines.sandbox import open_readonly
 from pipelines.warehouse import Warehouse
 
 SHOWN = ("source", "source_id", "name", "name_en", "lei", "uscc", "registration_number", "country_iso", "city",
@@ -55,7 +56,7 @@ def explain(config: Config, ref_a: str, ref_b: str) -> Explanation:
     wh = Warehouse(config.warehouse)
     if not wh.exists():
         raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
-    con = wh.connect(read_only=True)
+    con = open_readonly(wh.db_path)
     try:
         recs = con.execute("SELECT * FROM organization_record WHERE rid IN ($a, $b)", {"a": a, "b": b}).df()
         missing = {a, b} - set(recs["rid"])

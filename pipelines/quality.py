@@ -24,6 +24,7 @@ import pandas as pd
 from mdm import quality as dq
 from pipelines.config import Config
 from pipelines.errors import MdmError
+from pipelines.sandbox import open_readonly
 
 # The GX suites, as version-controlled JSON (expectations/suites/<suite>.json).
 SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations" / "suites"
@@ -329,7 +330,7 @@ def scorecard(config: Config) -> Scorecard:
     wh = Warehouse(config.warehouse)
     if not wh.exists():
         raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
-    con = wh.connect(read_only=True)
+    con = open_readonly(wh.db_path)
     try:
         runs = [r[0] for r in con.execute(
             "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError
 
@@ -22,6 +22,36 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 # Default survivorship order of formats when a config gives no source priority: registers first.
 DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds", "sql", "gleif_rr_xml")
+
+
+# Limits on what is read from outside (issue 12); each is a per-source key of the config.
+DEFAULT_MAX_FILE_SIZE = 64 * 2**30        # the full GLEIF golden copy and Companies House files are a few GB
+DEFAULT_MAX_ZIP_RATIO = 200.0             # real register zips compress 5-30x; a zip of NULs ~1000x
+DEFAULT_MAX_FIELD_SIZE = 1 * 2**20        # characters in one CSV field / one tab-separated line
+DEFAULT_SQL_TIMEOUT = 3600.0              # seconds
+MAX_CONFIG_SIZE = 1 * 2**20               # bytes of a config file
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_size(v: Any) -> int:
+    """A size in bytes from an int or text like ``500 MB`` / ``40GiB``; ValueError otherwise."""
+    if isinstance(v, bool):
+        raise ValueError("expected a size in bytes")  # noqa: TRY004 - pydantic reports ValueError only
+    if isinstance(v, int):
+        n = v
+    else:
+        m = _SIZE.match(str(v))
+        if not m or m[2].lower() not in _UNITS:
+            raise ValueError(f"not a size: {v!r} (bytes, or a number with B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)")
+        n = int(float(m[1]) * _UNITS[m[2].lower()])
+    if n <= 0:
+        raise ValueError("a size must be positive")
+    return n
+
+
+ByteSize = Annotated[int, BeforeValidator(parse_size)]
 
 
 class _Strict(BaseModel):
@@ -60,6 +90,14 @@ class SourceConfig(_Strict):
     priority: int | None = None
     # Validation limits for this source; unset keys fall back to the config's top-level `validation`.
     validation: dict[str, Any] | None = None
+    # Largest size of one source file, or of one zip member once uncompressed (bytes, or text like "40 GiB").
+    max_file_size: ByteSize = DEFAULT_MAX_FILE_SIZE
+    # Largest ratio of a zip member's uncompressed to compressed size (zip bombs reach 1000).
+    max_zip_ratio: Annotated[float, Field(gt=1)] = DEFAULT_MAX_ZIP_RATIO
+    # Largest field (characters) of a CSV row and longest line of a tab-separated file.
+    max_field_size: Annotated[int, Field(gt=0)] = DEFAULT_MAX_FIELD_SIZE
+    # `sql` sources: seconds one statement may run (PostgreSQL statement_timeout; for SQLite the whole query).
+    timeout: Annotated[float, Field(gt=0)] = DEFAULT_SQL_TIMEOUT
 
     @field_validator("encoding")
     @classmethod

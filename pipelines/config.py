@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,7 @@ DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_
 # Limits on what is read from outside (issue 12); each is a per-source key of the config.
 DEFAULT_MAX_FILE_SIZE = 64 * 2**30        # the full GLEIF golden copy and Companies House files are a few GB
 DEFAULT_MAX_ZIP_RATIO = 200.0             # real register zips compress 5-30x; a zip of NULs ~1000x
-DEFAULT_MAX_FIELD_SIZE = 1 * 2**20        # characters in one CSV field / one tab-separated line
+DEFAULT_MAX_LINE_SIZE = 16 * 2**20        # bytes of one physical line of a CSV or tab-separated file
 DEFAULT_SQL_TIMEOUT = 3600.0              # seconds
 MAX_CONFIG_SIZE = 1 * 2**20               # bytes of a config file
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
@@ -94,8 +95,9 @@ class SourceConfig(_Strict):
     max_file_size: ByteSize = DEFAULT_MAX_FILE_SIZE
     # Largest ratio of a zip member's uncompressed to compressed size (zip bombs reach 1000).
     max_zip_ratio: Annotated[float, Field(gt=1)] = DEFAULT_MAX_ZIP_RATIO
-    # Largest field (characters) of a CSV row and longest line of a tab-separated file.
-    max_field_size: Annotated[int, Field(gt=0)] = DEFAULT_MAX_FIELD_SIZE
+    # Longest physical line of a CSV or tab-separated file (bytes, or text like "64 MiB"); one CSV field
+    # is limited to 131,072 characters (Python's csv module).
+    max_line_size: ByteSize = DEFAULT_MAX_LINE_SIZE
     # `sql` sources: seconds one statement may run (PostgreSQL statement_timeout; for SQLite the whole query).
     timeout: Annotated[float, Field(gt=0)] = DEFAULT_SQL_TIMEOUT
 
@@ -245,13 +247,52 @@ def _check_url(source: SourceConfig, file: Path) -> None:
             raise ConfigError(f"{file}: sources.{source.name}.url: SQLite file not found: {u.database}")
 
 
+def _read_config_text(file: Path) -> str:
+    """The text of a config file: a regular file of at most MAX_CONFIG_SIZE bytes (``/dev/zero``, a FIFO
+    or a huge file is refused at once, and never more than the limit is read)."""
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {file}") from None
+    except OSError as e:
+        raise ConfigError(f"{file}: cannot read the config file: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{file}: refused: the config must be a regular file (not a device, FIFO, socket or folder)")
+    if st.st_size > MAX_CONFIG_SIZE:
+        raise ConfigError(f"{file}: refused: the config file is {st.st_size:,} bytes, over the limit of "
+                          f"{MAX_CONFIG_SIZE:,} bytes")
+    with file.open("rb") as fh:
+        data = fh.read(MAX_CONFIG_SIZE + 1)
+    if len(data) > MAX_CONFIG_SIZE:
+        raise ConfigError(f"{file}: refused: the config file is over the limit of {MAX_CONFIG_SIZE:,} bytes")
+    return data.decode("utf-8")
+
+
+def _check_source_path(file: Path, s: SourceConfig) -> None:
+    """A file source's path: an existing regular file (or a folder for sec_fsds), within max_file_size."""
+    assert s.path is not None
+    try:
+        st = s.path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}") from None
+    except OSError as e:
+        raise ConfigError(f"{file}: sources.{s.name}.path: cannot read {s.path}: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode) and s.format == "sec_fsds":
+        return
+    if not stat.S_ISREG(st.st_mode):
+        allowed = "a regular file or a folder" if s.format == "sec_fsds" else "a regular file"
+        raise ConfigError(f"{file}: sources.{s.name}.path: refused: {s.path} is not {allowed} (devices, FIFOs "
+                          f"and sockets cannot be sources)")
+    if st.st_size > s.max_file_size:
+        raise ConfigError(f"{file}: sources.{s.name}.path: refused: {s.path} is {st.st_size:,} bytes, over "
+                          f"max_file_size ({s.max_file_size:,} bytes)")
+
+
 def load_config(path: str | Path, *, check_files: bool = True) -> Config:
     """Read, validate and resolve a config file; raise :class:`ConfigError` naming the key and file."""
     file = Path(path)
-    if not file.exists():
-        raise ConfigError(f"config file not found: {file}")
     try:
-        raw: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw: Any = yaml.safe_load(_read_config_text(file))
     except yaml.YAMLError as e:
         raise ConfigError(f"{file}: not valid YAML: {e}") from None
     except UnicodeDecodeError as e:
@@ -297,8 +338,8 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
         if cfg.survivorship.overrides is not None and not cfg.survivorship.overrides.exists():
             raise ConfigError(f"{file}: survivorship.overrides: file not found: {cfg.survivorship.overrides}")
         for s in cfg.sources:
-            if s.path is not None and not s.path.exists():
-                raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}")
+            if s.path is not None:
+                _check_source_path(file, s)
             if s.format == "sql":
                 _check_url(s, file)
     return cfg

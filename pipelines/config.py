@@ -55,6 +55,16 @@ def parse_size(v: Any) -> int:
 ByteSize = Annotated[int, BeforeValidator(parse_size)]
 
 
+def _no_nul(v: Any) -> Any:
+    if "\x00" in str(v):
+        raise ValueError("contains a NUL character")
+    return v
+
+
+# A path or URL without NUL characters (the operating system cannot take them).
+SafePath = Annotated[Path, BeforeValidator(_no_nul)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,8 +87,8 @@ class ValidationLimits(_Strict):
 class SourceConfig(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")]
     format: Literal[FORMATS]  # type: ignore[valid-type]
-    path: Path | None = None
-    url: str | None = None
+    path: SafePath | None = None
+    url: Annotated[str, BeforeValidator(_no_nul)] | None = None
     queries: dict[str, str] | None = None
     # Change-data capture for `sql` sources: query key -> the column holding each row's last update time.
     # An incremental run then reads only the rows updated at or after the previous load's latest value,
@@ -142,14 +152,14 @@ class MatchingConfig(_Strict):
     max_block_size: Annotated[int, Field(gt=1)] = 200
     # Steward decisions as CSV (source_a, source_id_a, source_b, source_id_b, decision = match | no_match):
     # must-links and cannot-links for clustering, and labels for training the model.
-    decisions: Path | None = None
+    decisions: SafePath | None = None
 
 
 class SurvivorshipConfig(_Strict):
     # Rules per golden attribute (see mdm.survivorship.spec_from_config); unset attributes keep the defaults.
     rules: dict[str, Any] | None = None
     # Steward overrides as CSV: golden_id, attribute, value, steward, decided_at (beat every rule).
-    overrides: Path | None = None
+    overrides: SafePath | None = None
 
     @field_validator("rules")
     @classmethod
@@ -162,7 +172,7 @@ class SurvivorshipConfig(_Strict):
 
 
 class Config(_Strict):
-    warehouse: Path
+    warehouse: SafePath
     sources: list[SourceConfig]
     matching: MatchingConfig = MatchingConfig()
     validation: ValidationLimits = ValidationLimits()
@@ -254,8 +264,8 @@ def _read_config_text(file: Path) -> str:
         st = file.stat()
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {file}") from None
-    except OSError as e:
-        raise ConfigError(f"{file}: cannot read the config file: {e.strerror or e}") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{file}: cannot read the config file: {e}") from None
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(f"{file}: refused: the config must be a regular file (not a device, FIFO, socket or folder)")
     if st.st_size > MAX_CONFIG_SIZE:
@@ -275,8 +285,8 @@ def _check_source_path(file: Path, s: SourceConfig) -> None:
         st = s.path.stat()
     except FileNotFoundError:
         raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}") from None
-    except OSError as e:
-        raise ConfigError(f"{file}: sources.{s.name}.path: cannot read {s.path}: {e.strerror or e}") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{file}: sources.{s.name}.path: cannot read {s.path}: {e}") from None
     if stat.S_ISDIR(st.st_mode) and s.format == "sec_fsds":
         return
     if not stat.S_ISREG(st.st_mode):

@@ -128,6 +128,9 @@ def _text_lines(ctx: ExtractContext, stream: IO[bytes], label: str) -> Iterator[
                 f"line); set the source's 'encoding' to the file's real encoding",
                 file=label, line=done + 1,
             ) from None
+        except UnicodeError as e:  # e.g. UTF-16 without a byte-order mark
+            raise ctx.error(f"cannot decode the bytes as {ctx.encoding} ({e}); set the source's 'encoding' to the "
+                            f"file's real encoding", file=label, line=done + 1) from None
         if "\n" in text:
             *complete, pending = (pending + text).split("\n")
             for line in complete:

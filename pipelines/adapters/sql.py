@@ -232,7 +232,7 @@ def _number(col: str, v: Any) -> tuple[float | int | None, bool]:
     try:
         f = float(v)
         if col in _INT_COLUMNS:
-            if not f.is_integer():
+            if not f.is_integer() or abs(f) >= _INT64_LIMIT:
                 raise ValueError(v)
             return int(f), False
         return (f if math.isfinite(f) else None), False

@@ -126,7 +126,9 @@ def _json_names(other_names: str | None) -> list[str]:
         return []
     try:
         items = json.loads(other_names)
-    except ValueError:
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(items, list):
         return []
     return [str(i.get("name")) for i in items if isinstance(i, dict) and i.get("name")]
 

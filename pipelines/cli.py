@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from pipelines.errors import MdmError
+from pipelines.fileperms import owner_only
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
                   help="Master data for corporate customers: from source files to golden records.")
@@ -355,6 +356,7 @@ __import__("pipelines.cli_review").cli_review.register(app)  # mdm review ..., m
 
 
 def main() -> None:
+    owner_only()  # issue 12: every file and folder this process creates is owner-only (0600/0700)
     try:
         app()
     except KeyboardInterrupt:

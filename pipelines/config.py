@@ -9,11 +9,12 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError
 
@@ -26,6 +27,46 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 # Default survivorship order of formats when a config gives no source priority: registers first.
 DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_csv", "sec_fsds", "sql", "gleif_rr_xml")
+
+
+# Limits on what is read from outside (issue 12); each is a per-source key of the config.
+DEFAULT_MAX_FILE_SIZE = 64 * 2**30        # the full GLEIF golden copy and Companies House files are a few GB
+DEFAULT_MAX_ZIP_RATIO = 200.0             # real register zips compress 5-30x; a zip of NULs ~1000x
+DEFAULT_MAX_LINE_SIZE = 16 * 2**20        # bytes of one physical line of a CSV or tab-separated file
+DEFAULT_SQL_TIMEOUT = 3600.0              # seconds
+MAX_CONFIG_SIZE = 1 * 2**20               # bytes of a config file
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_size(v: Any) -> int:
+    """A size in bytes from an int or text like ``500 MB`` / ``40GiB``; ValueError otherwise."""
+    if isinstance(v, bool):
+        raise ValueError("expected a size in bytes")  # noqa: TRY004 - pydantic reports ValueError only
+    if isinstance(v, int):
+        n = v
+    else:
+        m = _SIZE.match(str(v))
+        if not m or m[2].lower() not in _UNITS:
+            raise ValueError(f"not a size: {v!r} (bytes, or a number with B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)")
+        n = int(float(m[1]) * _UNITS[m[2].lower()])
+    if n <= 0:
+        raise ValueError("a size must be positive")
+    return n
+
+
+ByteSize = Annotated[int, BeforeValidator(parse_size)]
+
+
+def _no_nul(v: Any) -> Any:
+    if "\x00" in str(v):
+        raise ValueError("contains a NUL character")
+    return v
+
+
+# A path or URL without NUL characters (the operating system cannot take them).
+SafePath = Annotated[Path, BeforeValidator(_no_nul)]
 
 
 class _Strict(BaseModel):
@@ -50,8 +91,8 @@ class ValidationLimits(_Strict):
 class SourceConfig(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")]
     format: Literal[FORMATS]  # type: ignore[valid-type]
-    path: Path | None = None
-    url: str | None = None
+    path: SafePath | None = None
+    url: Annotated[str, BeforeValidator(_no_nul)] | None = None
     queries: dict[str, str] | None = None
     # Change-data capture for `sql` sources: query key -> the column holding each row's last update time.
     # An incremental run then reads only the rows updated at or after the previous load's latest value,
@@ -64,6 +105,15 @@ class SourceConfig(_Strict):
     priority: int | None = None
     # Validation limits for this source; unset keys fall back to the config's top-level `validation`.
     validation: dict[str, Any] | None = None
+    # Largest size of one source file, or of one zip member once uncompressed (bytes, or text like "40 GiB").
+    max_file_size: ByteSize = DEFAULT_MAX_FILE_SIZE
+    # Largest ratio of a zip member's uncompressed to compressed size (zip bombs reach 1000).
+    max_zip_ratio: Annotated[float, Field(gt=1)] = DEFAULT_MAX_ZIP_RATIO
+    # Longest physical line of a CSV or tab-separated file (bytes, or text like "64 MiB"); one CSV field
+    # is limited to 131,072 characters (Python's csv module).
+    max_line_size: ByteSize = DEFAULT_MAX_LINE_SIZE
+    # `sql` sources: seconds one statement may run (PostgreSQL statement_timeout; for SQLite the whole query).
+    timeout: Annotated[float, Field(gt=0)] = DEFAULT_SQL_TIMEOUT
 
     @field_validator("encoding")
     @classmethod
@@ -106,7 +156,7 @@ class MatchingConfig(_Strict):
     max_block_size: Annotated[int, Field(gt=1)] = 200
     # Steward decisions as CSV (source_a, source_id_a, source_b, source_id_b, decision = match | no_match):
     # must-links and cannot-links for clustering, and labels for training the model.
-    decisions: Path | None = None
+    decisions: SafePath | None = None
 
     def settings(self) -> MatchSettings:
         """These settings as mdm.matching takes them (the run and `mdm explain` decide pairs with them)."""
@@ -119,7 +169,7 @@ class SurvivorshipConfig(_Strict):
     # Rules per golden attribute (see mdm.survivorship.spec_from_config); unset attributes keep the defaults.
     rules: dict[str, Any] | None = None
     # Steward overrides as CSV: golden_id, attribute, value, steward, decided_at (beat every rule).
-    overrides: Path | None = None
+    overrides: SafePath | None = None
 
     @field_validator("rules")
     @classmethod
@@ -186,7 +236,7 @@ class MartsConfig(_Strict):
 
 
 class Config(_Strict):
-    warehouse: Path
+    warehouse: SafePath
     sources: list[SourceConfig]
     matching: MatchingConfig = MatchingConfig()
     validation: ValidationLimits = ValidationLimits()
@@ -272,13 +322,52 @@ def _check_url(source: SourceConfig, file: Path) -> None:
         raise ConfigError(f"{file}: sources.{source.name}.url: SQLite file not found: {u.database}")
 
 
+def _read_config_text(file: Path) -> str:
+    """The text of a config file: a regular file of at most MAX_CONFIG_SIZE bytes (``/dev/zero``, a FIFO
+    or a huge file is refused at once, and never more than the limit is read)."""
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {file}") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{file}: cannot read the config file: {e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{file}: refused: the config must be a regular file (not a device, FIFO, socket or folder)")
+    if st.st_size > MAX_CONFIG_SIZE:
+        raise ConfigError(f"{file}: refused: the config file is {st.st_size:,} bytes, over the limit of "
+                          f"{MAX_CONFIG_SIZE:,} bytes")
+    with file.open("rb") as fh:
+        data = fh.read(MAX_CONFIG_SIZE + 1)
+    if len(data) > MAX_CONFIG_SIZE:
+        raise ConfigError(f"{file}: refused: the config file is over the limit of {MAX_CONFIG_SIZE:,} bytes")
+    return data.decode("utf-8")
+
+
+def _check_source_path(file: Path, s: SourceConfig) -> None:
+    """A file source's path: an existing regular file (or a folder for sec_fsds), within max_file_size."""
+    assert s.path is not None
+    try:
+        st = s.path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{file}: sources.{s.name}.path: cannot read {s.path}: {e}") from None
+    if stat.S_ISDIR(st.st_mode) and s.format == "sec_fsds":
+        return
+    if not stat.S_ISREG(st.st_mode):
+        allowed = "a regular file or a folder" if s.format == "sec_fsds" else "a regular file"
+        raise ConfigError(f"{file}: sources.{s.name}.path: refused: {s.path} is not {allowed} (devices, FIFOs "
+                          f"and sockets cannot be sources)")
+    if st.st_size > s.max_file_size:
+        raise ConfigError(f"{file}: sources.{s.name}.path: refused: {s.path} is {st.st_size:,} bytes, over "
+                          f"max_file_size ({s.max_file_size:,} bytes)")
+
+
 def load_config(path: str | Path, *, check_files: bool = True) -> Config:
     """Read, validate and resolve a config file; raise :class:`ConfigError` naming the key and file."""
     file = Path(path)
-    if not file.exists():
-        raise ConfigError(f"config file not found: {file}")
     try:
-        raw: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw: Any = yaml.safe_load(_read_config_text(file))
     except yaml.YAMLError as e:
         raise ConfigError(f"{file}: not valid YAML: {e}") from None
     except UnicodeDecodeError as e:
@@ -328,8 +417,8 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
         if cfg.marts.fx_rates is not None and not cfg.marts.fx_rates.exists():
             raise ConfigError(f"{file}: marts.fx_rates: file not found: {cfg.marts.fx_rates}")
         for s in cfg.sources:
-            if s.path is not None and not s.path.exists():
-                raise ConfigError(f"{file}: sources.{s.name}.path: file not found: {s.path}")
+            if s.path is not None:
+                _check_source_path(file, s)
             if s.format == "sql":
                 _check_url(s, file)
     return cfg

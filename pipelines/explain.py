@@ -19,8 +19,8 @@ from mdm import matching
 from mdm.scoring import LEVELS, FellegiSunter
 from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, identity_keys
 from pipelines.config import Config
-from pipelines.decisions import read_decisions
 from pipelines.errors import MdmError
+from pipelines.sandbox import open_readonly
 from pipelines.warehouse import Warehouse
 
 SHOWN = ("source", "source_id", "name", "name_en", "lei", "uscc", "registration_number", "country_iso", "city",
@@ -78,8 +78,10 @@ def explain(config: Config, ref_a: str, ref_b: str) -> Explanation:
     wh = Warehouse(config.warehouse)
     if not wh.exists():
         raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
-    decisions = read_decisions(config.matching.decisions)
-    con = wh.connect(read_only=True)
+    from pipelines.review.inputs import decision_inputs
+
+    decisions = decision_inputs(config).pairs
+    con = open_readonly(wh.db_path)
     try:
         recs = con.execute("SELECT * FROM organization_record WHERE rid IN ($a, $b) ORDER BY rid",
                            {"a": a, "b": b}).df()

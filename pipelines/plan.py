@@ -31,7 +31,7 @@ from mdm import matching, survivorship
 from mdm.schema import arrow_schema
 from mdm.standardise import STANDARDISE_VERSION
 from pipelines.config import Config, SourceConfig
-from pipelines.quality import SUITES, SUITES_DIR
+from pipelines.suites import SUITES, SUITES_DIR
 from pipelines.warehouse import Warehouse
 
 PLAN_FILE = "plan.json"

@@ -25,7 +25,7 @@ from mdm import quality as dq
 from pipelines.config import Config
 from pipelines.errors import MdmError
 from pipelines.suites import SUITES
-from pipelines.suites import SUITES_DIR as SUITES_DIR  # TEMP re-export: the runner imports it from here (issue 9)
+from pipelines.sandbox import open_readonly
 
 KEY_COLUMNS = {"organization": "source_id", "relationship": "child_id"}
 
@@ -293,8 +293,8 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
     failures: list[str] = []
     for suite, table, key, recomputed in OUTPUTS:
         # List columns are not checked by the suites and make GX's batch hashing slow: leave them out.
-        lists = [c for c, t in con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                                           f"WHERE table_name = '{table}'").fetchall() if t.endswith("[]")]
+        lists = [c for c, t in con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                           "WHERE table_name = $t", {"t": table}).fetchall() if t.endswith("[]")]
         exclude = f" EXCLUDE ({', '.join(lists)})" if lists else ""
         where = f" WHERE {recomputed}" if incremental else ""
         frame = con.execute(f"SELECT *{exclude} FROM {table}{where}").df()
@@ -333,7 +333,7 @@ def scorecard(config: Config) -> Scorecard:
     wh = Warehouse(config.warehouse)
     if not wh.exists():
         raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
-    con = wh.connect(read_only=True)
+    con = open_readonly(wh.db_path)
     try:
         runs = [r[0] for r in con.execute(
             "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "

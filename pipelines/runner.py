@@ -31,6 +31,7 @@ import duckdb
 from pipelines import audit, catalog
 from pipelines.config import Config, load_config
 from pipelines.errors import MdmError
+from pipelines.fileperms import owner_only
 from pipelines.plan import PLAN_FILE, RunPlan, make_plan, now, read_plan, write_plan
 from pipelines.stages import APPLY_STAGES, STAGES, stage_function
 from pipelines.stages.base import Progress, RunError, StageContext, StageResult, snapshot_decisions
@@ -78,6 +79,7 @@ def plan_run(config: Config | str | Path, full: bool = False) -> RunPlan:
 def start_run(config: Config | str | Path, full: bool = False, mode: Literal["run", "apply"] = "run") -> str:
     """Validate the config, sweep abandoned staging, plan the run and create its staging folder (a copy
     of the published database with the plan); return the new run id."""
+    owner_only()  # every file and folder of the run is owner-only (customer data)
     cfg = _resolve(config)
     wh = Warehouse(cfg.warehouse)
     wh.root.mkdir(parents=True, exist_ok=True, mode=0o700)

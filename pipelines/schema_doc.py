@@ -22,6 +22,7 @@ import duckdb
 from pipelines import catalog
 from pipelines.errors import MdmError
 from pipelines.marts import mart_docs
+from pipelines.sandbox import open_readonly
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
 
@@ -506,7 +507,7 @@ def generate(db_path: Path, out: Path | None = DOC_PATH) -> tuple[str, list[str]
     Returns the Markdown and the undocumented names."""
     if not Path(db_path).exists():
         raise MdmError(f"no published warehouse at {db_path}")
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = open_readonly(db_path)
     try:
         rels = catalogue(con)
     finally:

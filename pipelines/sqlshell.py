@@ -1,7 +1,8 @@
 """Read-only SQL on the published warehouse: one-shot queries and a small interactive shell (``mdm sql``).
 
-The database is opened with ``duckdb.connect(read_only=True)``, so any write is refused by DuckDB
-itself; its error is shown as one line. The shell reads statements ending in ``;`` (several lines
+The database is opened read-only in DuckDB's sandbox (:mod:`pipelines.sandbox`): any write, any
+file access outside the database (``COPY``, ``read_csv``, ``ATTACH``), any extension install and any
+settings change is refused by DuckDB itself; the refusal is shown as one line. The shell reads statements ending in ``;`` (several lines
 each if need be) from any text stream, so it works on a terminal and on piped input alike, and knows
 a few dot commands: ``.tables``, ``.schema NAME``, ``.help``, ``.quit``.
 """
@@ -25,6 +26,7 @@ from rich.table import Table
 
 from pipelines.config import load_config
 from pipelines.errors import MdmError
+from pipelines.sandbox import REFUSAL, is_refusal, open_readonly
 from pipelines.warehouse import Warehouse
 
 Format = Literal["table", "csv", "json"]
@@ -40,20 +42,24 @@ Statements end with ';' and may span lines. The warehouse is open read-only.
 Example: SELECT golden_id, legal_name, revenue FROM v_golden_organization WHERE revenue IS NOT NULL LIMIT 5;"""
 
 
+# Statement types mdm sql runs (DESCRIBE, SHOW and SUMMARIZE are SELECTs); every other type (ATTACH, COPY,
+# EXPORT, INSTALL/LOAD, SET, CREATE, INSERT ...) is refused before it reaches DuckDB, whose sandbox
+# (pipelines.sandbox) refuses file access, extensions and settings changes in any statement.
+QUERY_TYPES = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA,
+                         duckdb.StatementType.CALL})
+
+
 class SqlError(MdmError):
     """A statement failed (syntax, unknown table, a write on the read-only warehouse ...)."""
 
 
 def open_warehouse(config: Path) -> duckdb.DuckDBPyConnection:
-    """The published database of the config's warehouse, opened read-only."""
+    """The published database of the config's warehouse, opened read-only in the sandbox."""
     cfg = load_config(config, check_files=False)
     wh = Warehouse(cfg.warehouse)
     if not wh.exists():
         raise MdmError(f"no published warehouse at {wh.db_path}; run `mdm run --config {config}` first")
-    try:
-        return duckdb.connect(str(wh.db_path), read_only=True)
-    except duckdb.Error as e:
-        raise MdmError(f"cannot open {wh.db_path} read-only: {e}") from None
+    return open_readonly(wh.db_path)
 
 
 @dataclass
@@ -70,13 +76,21 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> list[Result]:
         statements = con.extract_statements(sql)
         results = []
         for stmt in statements:
+            if stmt.type not in QUERY_TYPES:
+                kind = stmt.type.name.replace("_", " ")
+                raise SqlError(f"{REFUSAL}: a {kind} statement is not a query; mdm sql runs SELECT, WITH, FROM, "
+                               f"DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA and CALL only")
             cur = con.execute(stmt.query)
             if cur.description is None:
                 results.append(Result([], []))
             else:
                 results.append(Result([d[0] for d in cur.description], cur.fetchall()))
         return results
+    except ValueError as e:  # a statement type the Python client does not know (e.g. UPDATE EXTENSIONS)
+        raise SqlError(f"{REFUSAL}: unsupported statement ({e})") from None
     except duckdb.Error as e:
+        if is_refusal(e):
+            raise SqlError(f"{REFUSAL}: {_one_line(e)}") from None
         raise SqlError(_one_line(e)) from None
 
 

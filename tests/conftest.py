@@ -69,3 +69,20 @@ def query_warehouse(warehouse: Path, sql: str, params: list | None = None) -> li
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+# Hypothesis (fuzzing, issue 12): the default profile keeps every property test small enough for `make test`
+# (the fuzz tests together take well under a minute); HYPOTHESIS_PROFILE=deep runs many more examples.
+def _hypothesis_profiles() -> None:
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("mdm", max_examples=30, deadline=5000, database=None, print_blob=True,
+                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    settings.register_profile("deep", max_examples=3000, deadline=None, database=None, print_blob=True,
+                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mdm"))
+
+
+_hypothesis_profiles()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from pipelines.adapters.base import ExtractContext
+from pipelines.adapters.limits import check_path, lines, open_file, open_member
 
 # Values meaning "no value" (compared case-insensitively after stripping).
 _NULLS = frozenset({"", "n/a", "none supplied"})
@@ -68,15 +69,11 @@ def read_csv(ctx: ExtractContext, *, required: Sequence[str], key_column: str) -
     ``key_column`` is the natural key, used to name rows in warnings.
     """
     path = ctx.path
-    if not path.is_file():
-        raise ctx.error("file not found", file=path)
+    check_path(ctx, path)
     if path.suffix.lower() == ".zip":
         yield from _read_zip(ctx, path, required, key_column)
         return
-    try:
-        stream = path.open("rb")
-    except OSError as e:
-        raise ctx.error(f"cannot open the file: {e.strerror}", file=path) from None
+    stream = open_file(ctx, path)
     with stream:
         yield from _read_stream(ctx, stream, str(path), required, key_column)
 
@@ -98,7 +95,7 @@ def _read_zip(ctx: ExtractContext, path: Path, required: Sequence[str], key_colu
                             file=path)
         label = f"{path}!{members[0].filename}"
         try:
-            stream = archive.open(members[0])
+            stream = open_member(ctx, archive, members[0], label)
         except (*_READ_ERRORS, RuntimeError, NotImplementedError) as e:  # encrypted / unsupported compression
             raise ctx.error(f"cannot open the zip member: {e}", file=label) from None
         with stream:
@@ -115,7 +112,7 @@ def _text_lines(ctx: ExtractContext, stream: IO[bytes], label: str) -> Iterator[
     decoder = codecs.getincrementaldecoder(ctx.encoding)(errors="strict")
     pending = ""
     done = 0  # lines handed out so far
-    chunks = iter(stream)
+    chunks = lines(ctx, stream, label)
     while True:
         try:
             chunk = next(chunks, None)
@@ -131,6 +128,9 @@ def _text_lines(ctx: ExtractContext, stream: IO[bytes], label: str) -> Iterator[
                 f"line); set the source's 'encoding' to the file's real encoding",
                 file=label, line=done + 1,
             ) from None
+        except UnicodeError as e:  # e.g. UTF-16 without a byte-order mark
+            raise ctx.error(f"cannot decode the bytes as {ctx.encoding} ({e}); set the source's 'encoding' to the "
+                            f"file's real encoding", file=label, line=done + 1) from None
         if "\n" in text:
             *complete, pending = (pending + text).split("\n")
             for line in complete:
@@ -150,6 +150,10 @@ def _next_fields(ctx: ExtractContext, reader: _Reader, label: str) -> list[str] 
     try:
         return next(reader, None)
     except csv.Error as e:
+        if "field larger than field limit" in str(e):
+            raise ctx.error(f"malformed CSV in the record starting on this line: field larger than field limit "
+                            f"({csv.field_size_limit():,} characters; an unclosed quote, or a field far longer "
+                            f"than any register value)", file=label, line=start) from None
         raise ctx.error(f"malformed CSV in the record starting on this line (it ends on line {reader.line_num}): {e}",
                         file=label, line=start) from None
 

@@ -16,6 +16,7 @@ from operator import is_
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from mdm.schema import TABLES
@@ -96,7 +97,7 @@ def conform(table: str, frame: pd.DataFrame, ctx: ExtractContext) -> pd.DataFram
             if str(typ) == "string":
                 col = conform_strings(col)
             elif str(typ) == "int64":
-                col = pd.to_numeric(col, errors="coerce").astype("Int64")
+                col = _integers(col)
             else:
                 col = pd.to_numeric(col, errors="coerce").astype("float64")
             # By position (the output is indexed 0..n-1); Int64 keeps its masked array.
@@ -104,6 +105,20 @@ def conform(table: str, frame: pd.DataFrame, ctx: ExtractContext) -> pd.DataFram
         else:
             data[name] = None
     return pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+
+
+_INT64_LIMIT: Final = 2.0 ** 63
+
+
+def _integers(col: pd.Series) -> pd.Series:
+    """An integer column as Int64: values that are no number, not whole or outside int64 become NULL."""
+    num = pd.to_numeric(col, errors="coerce")
+    if num.dtype.kind == "i":
+        return num.astype("Int64")
+    with np.errstate(invalid="ignore"):
+        f = pd.Series(pd.to_numeric(num, errors="coerce"), index=col.index).astype("float64")
+        ok = np.isfinite(f) & (f == np.floor(f)) & (f.abs() < _INT64_LIMIT)
+    return f.where(ok).astype("Int64")
 
 
 def _text_state(values: list[Any]) -> tuple[bool, bool] | None:

@@ -49,6 +49,7 @@ from typing import IO, Any, Final
 from lxml import etree
 
 from pipelines.adapters.base import Batch, ExtractContext, chunked
+from pipelines.adapters.limits import check_path, open_file, open_member
 
 XML_LANG: Final = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -116,15 +117,14 @@ def _open_xml(ctx: ExtractContext, kind: str) -> Iterator[tuple[IO[bytes], str]]
     SourceError for a missing, empty or unreadable file and for a zip without exactly one XML member.
     """
     path: Path = ctx.path
-    if not path.is_file():
-        raise ctx.error(f"{kind} file not found", file=path)
+    check_path(ctx, path, what=f"{kind} file")
     if path.stat().st_size == 0:
         raise ctx.error(f"file is empty: expected a {kind} XML document", file=path, line=1)
     if not zipfile.is_zipfile(path):
         if path.suffix.lower() == ".zip":
             raise ctx.error("not a readable zip archive", file=path)
         try:
-            with path.open("rb") as fh:
+            with open_file(ctx, path) as fh:
                 yield fh, str(path)
         except OSError as e:
             raise ctx.error(f"cannot read file: {e}", file=path) from None
@@ -140,7 +140,7 @@ def _open_xml(ctx: ExtractContext, kind: str) -> Iterator[tuple[IO[bytes], str]]
             label = f"{path}!{member.filename}"
             if member.file_size == 0:
                 raise ctx.error(f"file is empty: expected a {kind} XML document", file=label, line=1)
-            with zf.open(member) as fh:
+            with open_member(ctx, zf, member, label) as fh:
                 yield fh, label
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
         raise ctx.error(f"cannot read zip archive: {e}", file=path) from None

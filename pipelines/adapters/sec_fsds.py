@@ -29,6 +29,7 @@ from typing import IO, Any, Final
 import pandas as pd
 
 from pipelines.adapters.base import Batch, ExtractContext, chunked
+from pipelines.adapters.limits import check_path, lines, open_file, open_member
 
 # The tags kept from num.txt (raw tag name -> the headline measure it reports). Several tags report
 # the same measure because filers and taxonomy years differ (SalesRevenueNet before ASC 606,
@@ -78,9 +79,7 @@ class _DataSet:
         self.ctx = ctx
         self.path = ctx.path
         self.zip: zipfile.ZipFile | None = None
-        if not self.path.exists():
-            raise ctx.error("SEC data set not found", file=self.path)
-        if self.path.is_file():
+        if not check_path(ctx, self.path, folder_ok=True, what="SEC data set"):
             try:
                 self.zip = zipfile.ZipFile(self.path)
             except (zipfile.BadZipFile, OSError) as e:
@@ -110,10 +109,10 @@ class _DataSet:
     @contextmanager
     def open(self, member: str) -> Iterator[IO[bytes]]:
         if self.zip is not None:
-            with self.zip.open(member) as f:
+            with open_member(self.ctx, self.zip, self.zip.getinfo(member), self.label(member)) as f:
                 yield f
         else:
-            with open(self.path / member, "rb") as f:
+            with open_file(self.ctx, self.path / member) as f:
                 yield f
 
 
@@ -129,7 +128,7 @@ def _rows(ctx: ExtractContext, ds: _DataSet, member: str, required: tuple[str, .
     try:
         with ds.open(member) as f:
             header: list[str] | None = None
-            for raw in f:
+            for raw in lines(ctx, f, label):
                 line_no += 1
                 try:
                     text = raw.decode(ctx.encoding)

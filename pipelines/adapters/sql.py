@@ -10,8 +10,12 @@ column name (case-insensitive) to a canonical table:
 * ``balances`` -> ``balance`` (required ``account_id`` and ``month``).
 
 The columns, their types, required columns and natural keys are the contract of
-:mod:`pipelines.adapters.crm_contract` (defined there once). Columns of ``accounts``/``balances`` outside
-their contract are ignored with one warning. Queries
+:mod:`pipelines.adapters.crm_contract` (defined there once). Only a single read-only ``SELECT``/``WITH``
+query is run (:mod:`pipelines.sql_guard` refuses anything else before connecting), in a read-only session
+where the driver allows (PostgreSQL: read-only transactions; SQLite: ``PRAGMA query_only``), with the
+source's ``timeout``.
+
+Columns of ``accounts``/``balances`` outside their contract are ignored with one warning. Queries
 run as SQLAlchemy ``text()``: ``%`` and ``::type`` casts need no escaping, but ``:word`` is a bind
 parameter (write ``\\:word`` for a literal colon before a word).
 
@@ -51,14 +55,17 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 
 from pipelines.adapters.base import Batch, ExtractContext, conform_strings
 from pipelines.adapters.crm_contract import TABLES, CrmTable, columns_of_type
+from pipelines.adapters.sql_session import read_only_connect_args, sqlite_read_only
 from pipelines.errors import SourceError
+from pipelines.sql_guard import QueryRefused, check_query
 
 # Columns holding a calendar date (a timestamp from the database is cut to its date) or a timestamp, by type
 # in the CRM contract.
@@ -208,7 +215,7 @@ def _number(col: str, v: Any) -> tuple[float | int | None, bool]:
     try:
         f = float(v)
         if col in _INT_COLUMNS:
-            if not f.is_integer():
+            if not f.is_integer() or abs(f) >= _INT64_LIMIT:
                 raise ValueError(v)
             return int(f), False
         return (f if math.isfinite(f) else None), False
@@ -287,18 +294,55 @@ class _Reader:
         self.shown = self.url.render_as_string(hide_password=True)
 
     def fail(self, q: CrmTable, what: str, e: BaseException, src: str | None = None) -> SourceError:
-        return self.ctx.error(f"query {q.key!r} {what}: {_first_line(e, self.url)}",
-                              file=src or f"{self.shown}#{q.key}", key=q.key)
+        line = _first_line(e, self.url)
+        if "statement timeout" in line or line.strip().lower() == "interrupted":
+            line += f" (ran longer than the source's timeout of {self.ctx.source.timeout:g} s)"
+        return self.ctx.error(f"query {q.key!r} {what}: {line}", file=src or f"{self.shown}#{q.key}", key=q.key)
+
+    def guard(self, queries: dict[str, str]) -> None:
+        """Refuse, before anything connects, every configured query that is not a single read-only SELECT."""
+        backend = self.url.get_backend_name()
+        for q in QUERIES:
+            sql = queries.get(q.key)
+            if sql is None:
+                continue
+            try:
+                check_query(sql, backend)
+            except QueryRefused as e:
+                raise self.ctx.error(f"query {q.key!r} refused: it {e}", file=f"{self.shown}#{q.key}",
+                                     key=q.key) from None
 
     def engine(self) -> Engine:
-        connect_args: dict[str, Any] = {}
-        if self.url.get_backend_name() == "postgresql" and "connect_timeout" not in self.url.query:
-            connect_args["connect_timeout"] = 15  # an unreachable host fails in seconds, not minutes
+        """An engine whose connections are read-only where the driver allows, with the source's timeout.
+
+        PostgreSQL: every transaction read-only (``default_transaction_read_only``, and ``SET TRANSACTION
+        READ ONLY`` in :meth:`connect`) and ``statement_timeout``; SQLite: ``PRAGMA query_only`` and a
+        progress handler that interrupts a query running longer than the timeout. No pooling: every
+        query gets a fresh session that no earlier query can have changed.
+        """
         try:
-            return create_engine(self.url, connect_args=connect_args)
+            engine = create_engine(self.url, connect_args=read_only_connect_args(self.url, self.ctx.source.timeout),
+                                   poolclass=NullPool)
         except (SQLAlchemyError, ImportError) as e:
             raise self.ctx.error(f"cannot create a database engine for {self.shown}: {_first_line(e, self.url)}",
                                  file=self.shown) from None
+        if self.url.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", partial(sqlite_read_only, timeout=self.ctx.source.timeout))
+        return engine
+
+    def connect(self, engine: Engine, q: CrmTable) -> Connection:
+        """A connection for one query, in a read-only transaction where the database has them."""
+        try:
+            conn = engine.connect()
+        except SQLAlchemyError as e:
+            raise self.fail(q, "cannot connect", e) from None
+        if self.url.get_backend_name() == "postgresql":
+            try:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            except SQLAlchemyError as e:
+                conn.close()
+                raise self.fail(q, "cannot start a read-only transaction", e) from None
+        return conn
 
     def columns(self, q: CrmTable, names: Sequence[str], src: str,
                 change: str | None = None) -> tuple[list[str], list[str]]:
@@ -513,18 +557,16 @@ class _Reader:
 def extract(ctx: ExtractContext) -> Iterator[Batch]:
     """Run the source's ``customers`` (and ``accounts``, ``balances``) queries and stream their rows."""
     reader = _Reader(ctx)
-    engine = reader.engine()
     queries = ctx.source.queries or {}
+    reader.guard(queries)
+    engine = reader.engine()
     changes: dict[str, str] = getattr(ctx.source, "changes", None) or {}
     try:
         for q in QUERIES:
             sql = queries.get(q.key)
             if sql is None:
                 continue
-            try:
-                conn = engine.connect()
-            except SQLAlchemyError as e:
-                raise reader.fail(q, "cannot connect", e) from None
+            conn = reader.connect(engine, q)
             with conn:
                 yield from reader.read(conn, q, sql, changes.get(q.key))
     finally:

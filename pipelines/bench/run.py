@@ -60,7 +60,7 @@ def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
         con.register("truth_df", pd.DataFrame({"rid": list(truth), "entity_id": list(truth.values())}))
         con.execute("CREATE TABLE truth AS SELECT * FROM truth_df")
         con.unregister("truth_df")
-        con.execute(f"ATTACH '{db}' AS wh (READ_ONLY)")
+        con.execute("ATTACH $db AS wh (READ_ONLY)", {"db": str(db)})
         ours_clusters = read_clusters(con, "SELECT rid, golden_id FROM wh.xref")
         ours = SystemResult(
             name="ours", clusters=ours_clusters, pairs_compared=o["candidate_pairs"] + o["deterministic_pairs"],
@@ -77,12 +77,14 @@ def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
                                                  "WHERE list_contains($f, source_format) ORDER BY 1",
                                                  {"f": sorted(REGISTER_FORMATS)}).fetchall()]
             s = in_child(run_splink, str(db), str(splink_dir), seed, u_max_pairs, registers)
-            blocked = f"SELECT a, b FROM read_parquet('{splink_dir / 'blocked.parquet'}')"
+            con.execute("CREATE TEMP TABLE splink_blocked AS SELECT a, b FROM read_parquet($p)",
+                        {"p": str(splink_dir / "blocked.parquet")})
+            blocked = "SELECT a, b FROM splink_blocked"
             n_blocked = con.execute(f"SELECT count(*) FROM ({blocked})").fetchall()[0][0]
             for method in SPLINK_METHODS:
                 for t in SPLINK_THRESHOLDS:
                     path = splink_dir / f"clusters_{method}_{t}.parquet"
-                    clusters = read_clusters(con, f"SELECT unique_id, cluster_id FROM read_parquet('{path}')")
+                    clusters = read_clusters(con, "SELECT unique_id, cluster_id FROM read_parquet($p)", {"p": str(path)})
                     bench.splink_sweep[(method, t)] = score(con, truth, clusters, blocked)
             bench.splink = SystemResult(
                 name="splink", clusters={}, pairs_compared=int(n_blocked), seconds=s["seconds"],
@@ -138,8 +140,8 @@ def measure_incremental(sample: Path, warehouse: Path, share: float) -> dict[str
     full = in_child(run_ours, str(full_cfg))
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{warehouse / 'mdm.duckdb'}' AS a (READ_ONLY)")
-        con.execute(f"ATTACH '{full_wh / 'mdm.duckdb'}' AS b (READ_ONLY)")
+        con.execute("ATTACH $db AS a (READ_ONLY)", {"db": str(warehouse / "mdm.duckdb")})
+        con.execute("ATTACH $db AS b (READ_ONLY)", {"db": str(full_wh / "mdm.duckdb")})
         differ = con.execute("SELECT count(*) FROM a.xref FULL JOIN b.xref USING (rid) "
                              "WHERE a.xref.golden_id IS DISTINCT FROM b.xref.golden_id").fetchall()[0][0]
         records = con.execute("SELECT count(*) FROM b.xref").fetchall()[0][0]

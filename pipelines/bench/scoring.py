@@ -54,6 +54,6 @@ def score(con: duckdb.DuckDBPyConnection, truth: Mapping[str, str], clusters: Ma
                   len(set(clusters.values())))
 
 
-def read_clusters(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
-    """rid -> cluster id from a query returning those two columns."""
-    return {str(r): str(c) for r, c in con.execute(sql).fetchall()}
+def read_clusters(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """rid -> cluster id from a query returning those two columns (values as bound ``params``)."""
+    return {str(r): str(c) for r, c in con.execute(sql, params).fetchall()}

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipelines import audit, control, runner, users
 from pipelines.cli import app
-from pipelines.generate import generate
+from pipelines.sample import generate
 from pipelines.warehouse import Warehouse
 from tests.conftest import query_warehouse, sample_config
 

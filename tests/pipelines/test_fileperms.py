@@ -12,7 +12,7 @@ import pytest
 
 from pipelines import runner
 from pipelines.fileperms import loose_paths, owner_only, restrict_tree
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 MDM = Path(sys.executable).parent / "mdm"
 

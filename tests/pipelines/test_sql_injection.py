@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines import bench, runner
-from pipelines.generate import generate
+from pipelines.sample import generate
 from tests.conftest import sample_config
 
 INJECTION = "wh x'); DROP TABLE golden_organization; --"

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.adapters.sql import QUERIES, _Reader, extract
 from pipelines.errors import SourceError
-from pipelines.generate import generate
+from pipelines.sample import generate
 from pipelines.sql_guard import QueryRefused, check_query
 from tests.conftest import make_ctx
 from tests.pipelines.adapters.test_sql import build_crm, check_crm, queries, run

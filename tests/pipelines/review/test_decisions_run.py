@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipelines import control, runner
 from pipelines.cli import app
 from pipelines.config import load_config
-from pipelines.generate import generate
+from pipelines.sample import generate
 from pipelines.review import inputs, store
 from tests.conftest import query_warehouse, sample_config
 

@@ -347,6 +347,9 @@ app.add_typer(__import__("pipelines.cli_audit", fromlist=["app"]).app, name="aud
 app.add_typer(__import__("pipelines.cli_backup", fromlist=["app"]).app)  # mdm backup, mdm restore
 
 
+__import__("pipelines.cli_review").cli_review.register(app)  # mdm review ..., mdm match
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,155 @@
+-- name: review_item
+-- kind: table
+-- stage: publish
+-- description: The data stewards' review queue, rebuilt by every run, most important first. Three kinds of
+--   item: a pair in the review band whose two golden records could actually merge (no two keys of one
+--   register, no different valid identifiers of one scheme in the two clusters); a weak cluster (a member
+--   held in its cluster only by scored links below the strong level); a survivorship conflict (the sources
+--   of one cluster disagree on the legal name, the registered address or an identifier). Items answered by
+--   a live steward decision (steward_decision_live) are left out; an item a later run resolves is simply
+--   not produced again.
+-- column item_id: Stable id: R + 16 hex digits of md5('<kind>|<subject>') (mdm.decisions.item_id).
+-- column kind: pair | weak_cluster | conflict.
+-- column subject: pair: 'rid_a|rid_b'; weak_cluster: the golden id; conflict: 'golden_id|attribute'.
+-- column priority: 1 = review first: customers with accounts first, then by balance, then by uncertainty.
+-- column golden_id: The golden record concerned (pair: the one of rid_a).
+-- column other_golden_id: pair: the golden record of rid_b.
+-- column rid_a: pair: first record (SOURCE:ID); weak_cluster: the weakest held member.
+-- column rid_b: pair: second record; weak_cluster: the member it is held by.
+-- column attribute: conflict: legal_name, address (registered), lei, uscc or ein.
+-- column score: pair: match probability; weak_cluster: strength of the weakest member's best link.
+-- column uncertainty: 0..1, higher is less certain: 1 - |2 p - 1| for a probability p; conflicts 1 - 1/values.
+-- column accounts: Accounts of the customers concerned (both clusters for a pair).
+-- column balance: Sum of the latest monthly balance of those accounts (amounts in their own currencies).
+-- column detail: JSON: pair and weak cluster the records' names; conflict the disagreeing values per source.
+CREATE OR REPLACE TABLE review_item AS
+WITH decided AS (
+    SELECT item_id AS id FROM steward_decision_live WHERE item_id IS NOT NULL
+    UNION
+    SELECT subject_item_id FROM steward_decision_live WHERE subject_item_id IS NOT NULL
+),
+-- The authoritative keys of every cluster, as mdm.standardise.identity_keys names them.
+rec_keys AS (
+    SELECT golden_id, 'LEI' AS scheme, id_LEI::VARCHAR AS value FROM organization_record WHERE id_LEI IS NOT NULL
+    UNION ALL
+    SELECT golden_id, 'USCC', id_USCC::VARCHAR FROM organization_record WHERE id_USCC IS NOT NULL
+    UNION ALL
+    SELECT golden_id, 'CN-REG', id_CN_REG::VARCHAR FROM organization_record WHERE id_CN_REG IS NOT NULL
+    UNION ALL
+    SELECT golden_id, 'GB-COH', id_GB_COH::VARCHAR FROM organization_record WHERE id_GB_COH IS NOT NULL
+    UNION ALL
+    SELECT golden_id, 'CIK', id_CIK::VARCHAR FROM organization_record WHERE id_CIK IS NOT NULL
+    UNION ALL
+    SELECT golden_id, 'KEY:' || source, source_id FROM organization_record
+    WHERE list_contains($register_formats, source_format)
+),
+cluster_keys AS (SELECT DISTINCT golden_id, scheme, value FROM rec_keys WHERE value <> ''),
+latest_balance AS (
+    SELECT source, account_id, balance FROM balance
+    QUALIFY row_number() OVER (PARTITION BY source, account_id ORDER BY month DESC) = 1
+),
+impact AS (
+    SELECT x.golden_id, count(DISTINCT a.account_id) AS accounts, coalesce(sum(b.balance), 0) AS balance
+    FROM xref AS x
+    JOIN account AS a ON a.source = x.source AND a.source_id = x.source_id
+    LEFT JOIN latest_balance AS b ON b.source = a.source AND b.account_id = a.account_id
+    GROUP BY x.golden_id
+),
+names AS (SELECT rid, golden_id, name FROM organization_record),
+pair_items AS (
+    SELECT 'pair' AS kind, p.rid_a || '|' || p.rid_b AS subject, xa.golden_id, xb.golden_id AS other_golden_id,
+           p.rid_a, p.rid_b, NULL::VARCHAR AS attribute, p.score,
+           to_json({a: na.name, b: nb.name})::VARCHAR AS detail
+    FROM match_pair AS p
+    JOIN xref AS xa ON xa.rid = p.rid_a
+    JOIN xref AS xb ON xb.rid = p.rid_b
+    LEFT JOIN names AS na ON na.rid = p.rid_a
+    LEFT JOIN names AS nb ON nb.rid = p.rid_b
+    WHERE p.band = 'review' AND p.rule = 'score' AND xa.golden_id <> xb.golden_id
+      AND NOT EXISTS (
+          SELECT 1 FROM cluster_keys AS ka JOIN cluster_keys AS kb ON ka.scheme = kb.scheme AND ka.value <> kb.value
+          WHERE ka.golden_id = xa.golden_id AND kb.golden_id = xb.golden_id)
+),
+-- Links clustering followed inside a cluster: identifier rules and steward must-links count as certain.
+links AS (
+    SELECT rid_a, rid_b, CASE WHEN rule <> 'score' THEN 1.0 ELSE score END AS strength
+    FROM match_pair WHERE rule <> 'score' OR band = 'match'
+    UNION ALL
+    SELECT rid_a, rid_b, 1.0 FROM steward_decision_live WHERE kind = 'match'
+),
+inside AS (
+    SELECT xa.golden_id, l.rid_a, l.rid_b, l.strength
+    FROM links AS l JOIN xref AS xa ON xa.rid = l.rid_a JOIN xref AS xb ON xb.rid = l.rid_b
+    WHERE xa.golden_id = xb.golden_id
+),
+held AS (  -- each member's best link inside its cluster, and the member at its other end
+    SELECT golden_id, rid, other, strength FROM (
+        SELECT golden_id, rid_a AS rid, rid_b AS other, strength FROM inside
+        UNION ALL
+        SELECT golden_id, rid_b, rid_a, strength FROM inside)
+    QUALIFY row_number() OVER (PARTITION BY rid ORDER BY strength DESC, other) = 1
+),
+weak_items AS (
+    SELECT 'weak_cluster' AS kind, h.golden_id AS subject, h.golden_id, NULL::VARCHAR AS other_golden_id,
+           h.rid AS rid_a, h.other AS rid_b, NULL::VARCHAR AS attribute, h.strength AS score,
+           to_json({a: na.name, b: nb.name, weak_members: w.weak_members})::VARCHAR AS detail
+    FROM held AS h
+    JOIN (SELECT golden_id, count(*) AS weak_members FROM held WHERE strength < $strong GROUP BY golden_id) AS w
+      USING (golden_id)
+    LEFT JOIN names AS na ON na.rid = h.rid
+    LEFT JOIN names AS nb ON nb.rid = h.other
+    WHERE h.strength < $strong
+    QUALIFY row_number() OVER (PARTITION BY h.golden_id ORDER BY h.strength, h.rid) = 1
+),
+-- Values of the conflict attributes per record: standardised forms where they exist (case, punctuation,
+-- legal form and script variants do not count as disagreement), names compared within one script.
+attr_values AS (
+    SELECT golden_id, source, 'legal_name' AS attribute, name_cjk::VARCHAR AS part, name_core AS cmp, name AS shown
+    FROM organization_record WHERE coalesce(name_core, '') <> ''
+    UNION ALL
+    SELECT golden_id, source, 'address', '', address_norm, address FROM organization_record
+    WHERE coalesce(address_norm, '') <> ''
+    UNION ALL
+    SELECT golden_id, source, 'lei', '', upper(trim(lei)), lei FROM organization_record WHERE coalesce(trim(lei), '') <> ''
+    UNION ALL
+    SELECT golden_id, source, 'uscc', '', upper(trim(uscc)), uscc FROM organization_record
+    WHERE coalesce(trim(uscc), '') <> ''
+    UNION ALL
+    SELECT golden_id, source, 'ein', '', regexp_replace(ein, '[^0-9]', '', 'g'), ein FROM organization_record
+    WHERE coalesce(trim(ein), '') <> ''
+),
+conflict_groups AS (
+    SELECT golden_id, attribute, count(DISTINCT cmp) AS n_values,
+           to_json(list_sort(list(DISTINCT {source: source, value: shown})))::VARCHAR AS detail
+    FROM attr_values
+    GROUP BY golden_id, attribute, part
+    HAVING count(DISTINCT cmp) > 1 AND count(DISTINCT source) > 1
+),
+conflict_items AS (
+    SELECT 'conflict' AS kind, golden_id || '|' || attribute AS subject, golden_id, NULL::VARCHAR AS other_golden_id,
+           NULL::VARCHAR AS rid_a, NULL::VARCHAR AS rid_b, attribute, NULL::DOUBLE AS score, detail,
+           1 - 1 / n_values AS uncertainty
+    FROM conflict_groups
+    QUALIFY row_number() OVER (PARTITION BY golden_id, attribute ORDER BY n_values DESC, detail) = 1
+),
+items AS (
+    SELECT *, 1 - abs(2 * score - 1) AS uncertainty FROM pair_items
+    UNION ALL BY NAME
+    SELECT *, 1 - abs(2 * score - 1) AS uncertainty FROM weak_items
+    UNION ALL BY NAME
+    SELECT * FROM conflict_items
+),
+scored AS (
+    SELECT 'R' || md5(i.kind || '|' || i.subject)[1:16] AS item_id, i.*,
+           coalesce(ia.accounts, 0) + coalesce(ib.accounts, 0) AS accounts,
+           coalesce(ia.balance, 0) + coalesce(ib.balance, 0) AS balance
+    FROM items AS i
+    LEFT JOIN impact AS ia ON ia.golden_id = i.golden_id
+    LEFT JOIN impact AS ib ON ib.golden_id = i.other_golden_id
+)
+SELECT item_id, kind, subject,
+       row_number() OVER (ORDER BY accounts > 0 DESC, balance DESC, uncertainty DESC, item_id)::BIGINT AS priority,
+       golden_id, other_golden_id, rid_a, rid_b, attribute, score, uncertainty, accounts, balance, detail
+FROM scored
+WHERE item_id NOT IN (SELECT id FROM decided)
+ORDER BY priority;

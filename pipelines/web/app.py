@@ -1,0 +1,246 @@
+"""The workbench application: :func:`create_app` (config -> FastAPI), sessions, sign-in and access rules.
+
+Who sees what (roles of :mod:`pipelines.users`):
+
+- **steward**: the review queue, pairs, clusters, decisions (match, no-match, split, override, undo),
+  ``Apply decisions``, golden records and search;
+- **engineer**: every page and ``Apply decisions``; decisions themselves belong to stewards (the
+  ``review``/``override`` permissions), so an engineer's decision is refused with 403;
+- **analyst**: golden records and search, read-only, personal data masked (:func:`data.visible_record`);
+- **auditor**: the audit log page only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from pipelines import audit, control, users
+from pipelines.config import Config
+from pipelines.web import data
+from pipelines.web.security import COOKIE, SIGN_IN_LOCKED, RateLimiter, Session, Sessions, csrf_ok, load_secret
+
+HERE = Path(__file__).parent
+AREAS: dict[str, tuple[str, ...]] = {  # area -> permissions of which one suffices
+    "review": ("review", "run"),
+    "decide": ("review",),
+    "override": ("override",),
+    "apply": ("run", "review"),
+    "records": ("read_clear", "read_masked"),
+    "audit": ("read_audit", "manage_users"),
+}
+HOME = (("review", "/review"), ("records", "/search"), ("audit", "/audit"))
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
+                    "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; "
+                                               "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"}
+
+
+class SignInRequired(Exception):
+    """Raised by :func:`user_of` for a page that needs a signed-in user."""
+
+
+@dataclass
+class Web:
+    config: Config
+    reader: data.Reader
+    sessions: Sessions
+    limiter: RateLimiter
+    templates: Jinja2Templates
+    api_token: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def web(request: Request) -> Web:
+    return request.app.state.web
+
+
+def may(user: users.User, area: str) -> bool:
+    return not user.disabled and any(users.can(user.role, p) for p in AREAS[area])
+
+
+def session_of(request: Request) -> Session:
+    return request.state.session
+
+
+def user_of(request: Request, area: str | None = None) -> users.User:
+    """The signed-in, enabled user (read from the control store now); 403 when ``area`` is not theirs."""
+    s = session_of(request)
+    if not s.user:
+        raise SignInRequired()
+    con = control.connect(web(request).config.warehouse)
+    try:
+        user = users.get_user(con, s.user)
+    finally:
+        con.close()
+    if user is None or user.disabled:
+        request.state.session = Sessions.new()
+        request.state.session_dirty = True
+        raise SignInRequired()
+    if area is not None and not may(user, area):
+        raise HTTPException(403, f"your role ({user.role}) may not use this page")
+    return user
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    if not csrf_ok(session_of(request), token):
+        raise HTTPException(403, "the form's security token is missing or stale: reload the page and try again")
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    request.state.flash = (kind, message[:500])
+    request.state.session_dirty = True
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    s = session_of(request)
+    user = ctx.get("user")
+    areas = {a: may(user, a) for a in AREAS} if user else {}
+    base = {"request": request, "csrf": s.csrf, "areas": areas, "flash": getattr(request.state, "old_flash", None)}
+    return web(request).templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    t = (target or "").strip()
+    return t if t.startswith("/") and not t.startswith("//") and "\\" not in t and len(t) < 2000 else default
+
+
+def _install_session_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def session_middleware(request: Request, call_next: Any) -> Response:
+        w: Web = request.app.state.web
+        raw = request.cookies.get(COOKIE)
+        s = w.sessions.load(raw)
+        request.state.session_dirty = s is None
+        request.state.session = s or Sessions.new()
+        flashed = request.cookies.get("mdm_flash")
+        request.state.old_flash = w.sessions.signer.loads(flashed, max_age=300) if flashed and _valid(w, flashed) \
+            else None
+        response = await call_next(request)
+        secure = request.url.scheme == "https"
+        if request.state.session_dirty:
+            response.set_cookie(COOKIE, w.sessions.dump(request.state.session), max_age=w.sessions.max_age,
+                                httponly=True, samesite="strict", secure=secure, path="/")
+        new_flash = getattr(request.state, "flash", None)
+        if new_flash:
+            response.set_cookie("mdm_flash", w.sessions.signer.dumps(list(new_flash)), max_age=300, httponly=True,
+                                samesite="strict", secure=secure, path="/")
+        elif flashed and response.status_code < 300:
+            response.delete_cookie("mdm_flash", path="/")
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+
+def _valid(w: Web, token: str) -> bool:
+    try:
+        w.sessions.signer.loads(token, max_age=300)
+        return True
+    except Exception:  # noqa: BLE001 - any bad or old flash cookie is ignored
+        return False
+
+
+def _auth_routes(app: FastAPI) -> None:
+    @app.get("/signin", response_class=HTMLResponse)
+    def signin_page(request: Request, next: str = "/") -> HTMLResponse:
+        return render(request, "signin.html", {"next": safe_next(next), "error": None})
+
+    @app.post("/signin")
+    async def signin(request: Request) -> Response:
+        form = await request.form()
+        check_csrf(request, str(form.get("csrf") or ""))
+        name, password = str(form.get("name") or "")[:200], str(form.get("password") or "")[:2048]
+        nxt = safe_next(str(form.get("next") or "/"))
+        w = web(request)
+        address = request.client.host if request.client else "unknown"
+        con = control.connect(w.config.warehouse)
+        try:
+            wait = w.limiter.locked(name, address)
+            if wait > 0:
+                audit.record(con, name[:64] or "(empty)", SIGN_IN_LOCKED, name[:64],
+                             {"channel": "web", "address": address})
+                return render(request, "signin.html", {"next": nxt, "error": "Too many failed sign-ins: try again "
+                              f"in {int(wait // 60) + 1} minutes."}, 429)
+            user = users.authenticate(con, name, password, channel="web")
+        finally:
+            con.close()
+        if user is None:
+            w.limiter.failed(name, address)
+            return render(request, "signin.html", {"next": nxt, "error": "Wrong user name or password."}, 401)
+        w.limiter.succeeded(name)
+        request.state.session = Sessions.new(user.name)  # a new session (and CSRF token) at every sign-in
+        request.state.session_dirty = True
+        return RedirectResponse(nxt if nxt != "/" else _home(user), status_code=303)
+
+    @app.post("/signout")
+    async def signout(request: Request) -> Response:
+        form = await request.form()
+        check_csrf(request, str(form.get("csrf") or ""))
+        request.state.session = Sessions.new()
+        request.state.session_dirty = True
+        return RedirectResponse("/signin", status_code=303)
+
+    @app.get("/")
+    def home(request: Request) -> Response:
+        return RedirectResponse(_home(user_of(request)), status_code=303)
+
+
+def _home(user: users.User) -> str:
+    return next((url for area, url in HOME if may(user, area)), "/signin")
+
+
+def api_token_ok(request: Request) -> bool:
+    token = web(request).api_token
+    header = request.headers.get("authorization", "")
+    return bool(token) and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token or "")
+
+
+def create_app(config: Config, api_token: str | None = None) -> FastAPI:
+    """The workbench for ``config``'s warehouse. ``api_token`` (default: environment ``MDM_API_TOKEN``)
+    lets programs call ``POST /api/match`` without a session."""
+    from pipelines.web import records, review
+
+    app = FastAPI(title="mdm workbench", description="Data stewards' workbench and the onboarding match API.",
+                  docs_url="/docs", redoc_url=None)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["visible"] = data.visible_record
+    app.state.web = Web(config=config, reader=data.Reader(config), sessions=Sessions(load_secret(config.warehouse)),
+                        limiter=RateLimiter(), templates=templates,
+                        api_token=api_token if api_token is not None else os.environ.get("MDM_API_TOKEN") or None)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        user = None
+        try:
+            user = user_of(request)
+        except SignInRequired:
+            pass
+        return render(request, "error.html", {"user": user, "status": exc.status_code, "message": exc.detail},
+                      exc.status_code)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"detail": "sign in or send an API token"}, status_code=401)
+        return RedirectResponse("/signin?next=" + quote(request.url.path), status_code=303)
+
+    _install_session_middleware(app)
+    _auth_routes(app)
+    review.routes(app)
+    records.routes(app)
+    return app

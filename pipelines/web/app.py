@@ -1,116 +1,24 @@
-"""The workbench application: :func:`create_app` (config -> FastAPI), sessions, sign-in and access rules.
+"""The workbench application: :func:`create_app` (config -> FastAPI), the session middleware and sign-in.
 
-Who sees what (roles of :mod:`pipelines.users`):
-
-- **steward**: the review queue, pairs, clusters, decisions (match, no-match, split, override, undo),
-  ``Apply decisions``, golden records and search;
-- **engineer**: every page and ``Apply decisions``; decisions themselves belong to stewards (the
-  ``review``/``override`` permissions), so an engineer's decision is refused with 403;
-- **analyst**: golden records and search, read-only, personal data masked (:func:`data.visible_record`);
-- **auditor**: the audit log page only.
+Pages and access rules: :mod:`pipelines.web.common`, :mod:`pipelines.web.review`, :mod:`pipelines.web.records`.
 """
 
 from __future__ import annotations
 
-import hmac
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from pipelines import audit, control, users
 from pipelines.config import Config
-from pipelines.web import data
-from pipelines.web.security import COOKIE, SIGN_IN_LOCKED, RateLimiter, Session, Sessions, csrf_ok, load_secret
-
-HERE = Path(__file__).parent
-AREAS: dict[str, tuple[str, ...]] = {  # area -> permissions of which one suffices
-    "review": ("review", "run"),
-    "decide": ("review",),
-    "override": ("override",),
-    "apply": ("run", "review"),
-    "records": ("read_clear", "read_masked"),
-    "audit": ("read_audit", "manage_users"),
-}
-HOME = (("review", "/review"), ("records", "/search"), ("audit", "/audit"))
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
-                    "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; "
-                                               "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"}
-
-
-class SignInRequired(Exception):
-    """Raised by :func:`user_of` for a page that needs a signed-in user."""
-
-
-@dataclass
-class Web:
-    config: Config
-    reader: data.Reader
-    sessions: Sessions
-    limiter: RateLimiter
-    templates: Jinja2Templates
-    api_token: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def web(request: Request) -> Web:
-    return request.app.state.web
-
-
-def may(user: users.User, area: str) -> bool:
-    return not user.disabled and any(users.can(user.role, p) for p in AREAS[area])
-
-
-def session_of(request: Request) -> Session:
-    return request.state.session
-
-
-def user_of(request: Request, area: str | None = None) -> users.User:
-    """The signed-in, enabled user (read from the control store now); 403 when ``area`` is not theirs."""
-    s = session_of(request)
-    if not s.user:
-        raise SignInRequired()
-    con = control.connect(web(request).config.warehouse)
-    try:
-        user = users.get_user(con, s.user)
-    finally:
-        con.close()
-    if user is None or user.disabled:
-        request.state.session = Sessions.new()
-        request.state.session_dirty = True
-        raise SignInRequired()
-    if area is not None and not may(user, area):
-        raise HTTPException(403, f"your role ({user.role}) may not use this page")
-    return user
-
-
-def check_csrf(request: Request, token: str | None) -> None:
-    if not csrf_ok(session_of(request), token):
-        raise HTTPException(403, "the form's security token is missing or stale: reload the page and try again")
-
-
-def flash(request: Request, message: str, kind: str = "ok") -> None:
-    request.state.flash = (kind, message[:500])
-    request.state.session_dirty = True
-
-
-def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
-    s = session_of(request)
-    user = ctx.get("user")
-    areas = {a: may(user, a) for a in AREAS} if user else {}
-    base = {"request": request, "csrf": s.csrf, "areas": areas, "flash": getattr(request.state, "old_flash", None)}
-    return web(request).templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    t = (target or "").strip()
-    return t if t.startswith("/") and not t.startswith("//") and "\\" not in t and len(t) < 2000 else default
+from pipelines.web import data, records, review
+from pipelines.web.common import HERE, HOME, SECURITY_HEADERS, SignInRequired, Web, check_csrf, may, render, safe_next, user_of, web
+from pipelines.web.security import COOKIE, SIGN_IN_LOCKED, RateLimiter, Sessions, load_secret
 
 
 def _install_session_middleware(app: FastAPI) -> None:
@@ -197,17 +105,9 @@ def _home(user: users.User) -> str:
     return next((url for area, url in HOME if may(user, area)), "/signin")
 
 
-def api_token_ok(request: Request) -> bool:
-    token = web(request).api_token
-    header = request.headers.get("authorization", "")
-    return bool(token) and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token or "")
-
-
 def create_app(config: Config, api_token: str | None = None) -> FastAPI:
     """The workbench for ``config``'s warehouse. ``api_token`` (default: environment ``MDM_API_TOKEN``)
     lets programs call ``POST /api/match`` without a session."""
-    from pipelines.web import records, review
-
     app = FastAPI(title="mdm workbench", description="Data stewards' workbench and the onboarding match API.",
                   docs_url="/docs", redoc_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -220,8 +120,6 @@ def create_app(config: Config, api_token: str | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
-            from fastapi.responses import JSONResponse
-
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         user = None
         try:
@@ -234,8 +132,6 @@ def create_app(config: Config, api_token: str | None = None) -> FastAPI:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
         if request.url.path.startswith("/api/"):
-            from fastapi.responses import JSONResponse
-
             return JSONResponse({"detail": "sign in or send an API token"}, status_code=401)
         return RedirectResponse("/signin?next=" + quote(request.url.path), status_code=303)
 

@@ -15,7 +15,7 @@ from mdm.survivorship import ATTRIBUTES
 from pipelines import audit, control
 from pipelines.review.onboard import MatchRequest, MatchResponse, api_match
 from pipelines.web import data
-from pipelines.web.app import api_token_ok, check_csrf, may, render, user_of, web
+from pipelines.web.common import api_token_ok, check_csrf, may, render, user_of, web
 from pipelines.web.review import live_about
 
 AUDIT_LIMIT = 200

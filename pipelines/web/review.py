@@ -19,7 +19,7 @@ from pipelines import audit, control
 from pipelines.errors import MdmError
 from pipelines.review import inputs, queue, store
 from pipelines.web import data
-from pipelines.web.app import check_csrf, flash, render, safe_next, user_of, web
+from pipelines.web.common import check_csrf, flash, render, safe_next, user_of, web
 
 KINDS = (dm.ITEM_PAIR, dm.ITEM_WEAK_CLUSTER, dm.ITEM_CONFLICT)
 BANDS = ("match", "review", "non-match", "none")

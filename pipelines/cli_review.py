@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines.errors import MdmError
@@ -19,7 +20,7 @@ from pipelines.errors import MdmError
 review_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                          pretty_exceptions_show_locals=False,
                          help="Data stewards: the review queue and decisions that last across runs.")
-console = Console(stderr=False, soft_wrap=True)
+console = Console(stderr=False, soft_wrap=True, markup=False)  # names and reasons are printed as they are
 err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")]
@@ -35,7 +36,7 @@ def _config(path: Path) -> Any:
 
 
 def _fail(e: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] {e}")
+    err.print(f"[red]error:[/red] {escape(str(e))}")
     return typer.Exit(1)
 
 
@@ -235,7 +236,7 @@ def import_csv(config: ConfigOpt,
     console.print(f"imported {len(report.added)} decisions; {report.already} imported before; "
                   f"{len(report.refused)} refused")
     for file, line, why in report.refused:
-        err.print(f"  refused {file} line {line}: {why}")
+        err.print(f"  refused {file} line {line}: {why}", markup=False)
     if report.added:
         console.print("You may now remove matching.decisions / survivorship.overrides from the config.")
 
@@ -255,7 +256,7 @@ def apply(config: ConfigOpt) -> None:
         # until it exists an incremental run (which re-matches only when the decisions changed) stands in.
         summary = apply_decisions(cfg) if apply_decisions is not None else runner.run(cfg)
     except MdmError as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         err.print("The warehouse was left as it was before this run.")
         raise typer.Exit(1) from None
     console.print(f"run {summary.run_id}: {summary.golden_records:,} golden records, "

@@ -56,19 +56,30 @@ impact AS (
     GROUP BY x.golden_id
 ),
 names AS (SELECT rid, golden_id, name FROM organization_record),
-pair_items AS (
-    SELECT 'pair' AS kind, p.rid_a || '|' || p.rid_b AS subject, xa.golden_id, xb.golden_id AS other_golden_id,
-           p.rid_a, p.rid_b, NULL::VARCHAR AS attribute, p.score,
-           to_json({a: na.name, b: nb.name})::VARCHAR AS detail
+review_pairs AS (
+    SELECT p.rid_a, p.rid_b, p.score, xa.golden_id, xb.golden_id AS other_golden_id
     FROM match_pair AS p
     JOIN xref AS xa ON xa.rid = p.rid_a
     JOIN xref AS xb ON xb.rid = p.rid_b
-    LEFT JOIN names AS na ON na.rid = p.rid_a
-    LEFT JOIN names AS nb ON nb.rid = p.rid_b
     WHERE p.band = 'review' AND p.rule = 'score' AND xa.golden_id <> xb.golden_id
-      AND NOT EXISTS (
-          SELECT 1 FROM cluster_keys AS ka JOIN cluster_keys AS kb ON ka.scheme = kb.scheme AND ka.value <> kb.value
-          WHERE ka.golden_id = xa.golden_id AND kb.golden_id = xb.golden_id)
+),
+-- Review pairs whose clusters hold different values of one scheme: they can never merge. (Joined from
+-- the pairs outwards: a join of the key table with itself would be quadratic in a register's keys.)
+clashing AS (
+    SELECT DISTINCT r.rid_a, r.rid_b
+    FROM review_pairs AS r
+    JOIN cluster_keys AS ka ON ka.golden_id = r.golden_id
+    JOIN cluster_keys AS kb ON kb.golden_id = r.other_golden_id AND kb.scheme = ka.scheme
+    WHERE ka.value <> kb.value
+),
+pair_items AS (
+    SELECT 'pair' AS kind, r.rid_a || '|' || r.rid_b AS subject, r.golden_id, r.other_golden_id,
+           r.rid_a, r.rid_b, NULL::VARCHAR AS attribute, r.score,
+           to_json({a: na.name, b: nb.name})::VARCHAR AS detail
+    FROM review_pairs AS r
+    ANTI JOIN clashing AS c ON c.rid_a = r.rid_a AND c.rid_b = r.rid_b
+    LEFT JOIN names AS na ON na.rid = r.rid_a
+    LEFT JOIN names AS nb ON nb.rid = r.rid_b
 ),
 -- Links clustering followed inside a cluster: identifier rules and steward must-links count as certain.
 links AS (

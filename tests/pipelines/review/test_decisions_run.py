@@ -295,3 +295,33 @@ def test_match_api_validates_its_request():
         onboard.MatchRequest(name="x" * 501)
     with pytest.raises(ValidationError):
         onboard.MatchRequest(name="Acme", limit=0)
+
+
+@pytest.mark.parametrize("command", ["list", "show", "decide", "override", "split", "undo", "import", "apply"])
+def test_review_commands_have_an_example(command):
+    res = cli.invoke(app, ["review", command, "--help"])
+    assert res.exit_code == 0 and f"Example: mdm review {command}" in res.output.replace("\n", " ")
+
+
+def test_cli_lists_and_shows_the_queue_and_matches(scenario):
+    cfg = str(scenario["cfg_path"])
+    res = cli.invoke(app, ["review", "list", "--config", cfg, "--json", "-n", "3"])
+    assert res.exit_code == 0, res.output
+    items = json.loads(res.output)
+    published = query_warehouse(scenario["cfg"].warehouse, "SELECT item_id FROM review_item ORDER BY priority LIMIT 3")
+    assert [i["item_id"] for i in items] == [r[0] for r in published]
+    pair = query_warehouse(scenario["cfg"].warehouse, "SELECT item_id, rid_a, rid_b FROM review_item "
+                                                      "WHERE kind = 'pair' ORDER BY priority LIMIT 1")[0]
+    res = cli.invoke(app, ["review", "show", "--config", cfg, pair[0], "--json"])
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.output)
+    assert (shown["rid_a"], shown["rid_b"]) == pair[1:] and shown["explanation"]["features"]
+    res = cli.invoke(app, ["review", "show", "--config", cfg, "Rnope"])
+    assert res.exit_code == 1 and "no open review item 'Rnope'" in res.output
+    res = cli.invoke(app, ["review", "list", "--config", cfg, "--decisions"])
+    assert res.exit_code == 0 and res.output.count("[undone by D") == 2 and res.output.count(" undo ") == 2
+    name = query_warehouse(scenario["cfg"].warehouse, "SELECT legal_name FROM golden_organization "
+                                                      "ORDER BY golden_id LIMIT 1")[0][0]
+    res = cli.invoke(app, ["match", "--config", cfg, "--name", name, "--json"])
+    assert res.exit_code == 0, res.output
+    assert name in [c["legal_name"] for c in json.loads(res.output)["candidates"]]

@@ -67,6 +67,7 @@ def browser() -> Iterator[object]:
         opts.add_argument(arg)
     driver = webdriver.Chrome(service=Service(driver_path), options=opts)
     driver.set_page_load_timeout(60)
+    driver.implicitly_wait(5)
     try:
         yield driver
     finally:
@@ -79,6 +80,21 @@ def _golden_of(cfg: Path, rid: str) -> str:
         return con.execute("SELECT golden_id FROM xref WHERE rid = $r", {"r": rid}).fetchone()[0]
     finally:
         con.close()
+
+
+def _wait_flash(driver, text: str, seconds: float = 45) -> None:  # noqa: ANN001
+    """Wait until the page (after a form post and redirect) shows a flash message containing ``text``."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def shown(d) -> bool:  # noqa: ANN001
+        try:
+            return any(text in e.text for e in d.find_elements(By.ID, "flash"))
+        except StaleElementReferenceException:
+            return False
+
+    WebDriverWait(driver, seconds, poll_frequency=0.1).until(shown, f"no message {text!r}")
 
 
 def test_review_a_pair_in_the_browser(server: tuple[str, Path], browser) -> None:  # noqa: ANN001
@@ -112,9 +128,9 @@ def test_review_a_pair_in_the_browser(server: tuple[str, Path], browser) -> None
     reason = d.switch_to.active_element
     assert reason.get_attribute("id") == "reason"
     reason.send_keys("Same company: one address, the CRM name is a trading name" + Keys.ENTER)
-    assert "recorded (match) by stew" in d.find_element(By.ID, "flash").text
+    _wait_flash(d, "recorded (match) by stew")
     d.find_element(By.ID, "apply").click()
-    assert "Decisions applied" in d.find_element(By.ID, "flash").text
+    _wait_flash(d, "Decisions applied")
     assert _golden_of(cfg, a) == _golden_of(cfg, b)  # published: the two records are one golden record now
     d.get(url + f"/golden/{_golden_of(cfg, a)}")
     records = d.find_element(By.ID, "records").text

@@ -349,6 +349,7 @@ def sql(
 app.add_typer(__import__("pipelines.cli_users", fromlist=["app"]).app, name="users")
 app.add_typer(__import__("pipelines.cli_audit", fromlist=["app"]).app, name="audit")
 app.add_typer(__import__("pipelines.cli_backup", fromlist=["app"]).app)  # mdm backup, mdm restore
+app.command("serve")(__import__("pipelines.cli_serve", fromlist=["serve"]).serve)  # mdm serve
 
 
 app.command(name="report")(__import__("pipelines.cli_report", fromlist=["report"]).report)

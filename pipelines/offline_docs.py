@@ -14,6 +14,8 @@ import re
 import shutil
 from pathlib import Path
 
+from pipelines.fileperms import restrict_tree
+
 VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
 
 # CDN URL (as GX 1.x writes it) -> file under static/vendor/ (bootstrap-table's 1.19.0 filter-control css
@@ -67,7 +69,9 @@ def localise_docs(docs: Path) -> int:
     docs = Path(docs)
     if not docs.is_dir():
         return 0
-    shutil.copytree(VENDOR, docs / "static" / "vendor", dirs_exist_ok=True)
+    # Plain copies (no mode bits from the package): owner-only like every file the run writes.
+    shutil.copytree(VENDOR, docs / "static" / "vendor", dirs_exist_ok=True, copy_function=shutil.copyfile)
+    restrict_tree(docs / "static" / "vendor")
     changed = 0
     for page in docs.rglob("*.html"):
         text = page.read_text(encoding="utf-8")

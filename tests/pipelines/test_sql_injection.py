@@ -9,7 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines import bench, runner
+from pipelines import runner
+from pipelines.bench import scoring as bench
 from pipelines.sample import generate
 from tests.conftest import sample_config
 
@@ -60,7 +61,7 @@ def test_no_path_or_value_is_pasted_into_sql_outside_runner_and_warehouse() -> N
     """A static check: no f-string puts a quoted '{...}' into SQL in pipelines/ and mdm/ (the generator writes
     its own sample files; runner.py and warehouse.py are the lead's, listed in the security notes)."""
     root = Path(__file__).resolve().parents[2]
-    skip = {"runner.py", "warehouse.py", "generate.py"}
+    skip: set[str] = set()  # no exception: the runner and the warehouse bind their paths too
     offenders = []
     for path in sorted([*(root / "pipelines").rglob("*.py"), *(root / "mdm").rglob("*.py")]):
         if path.name in skip:

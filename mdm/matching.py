@@ -45,7 +45,10 @@ def deterministic_pairs(std: pd.DataFrame) -> pd.DataFrame:
         first = sub.groupby(col, sort=False)["rid"].transform("first")
         pairs = pd.DataFrame({"rid_a": first, "rid_b": sub["rid"]})
         pairs = pairs[pairs.rid_a != pairs.rid_b]
-        pairs["rule"] = "id:" + col[3:].replace("_", "-")
+        if col == "id_NATIONAL":  # "<scheme>:<value>": the rule names the scheme (id:FR-SIREN)
+            pairs["rule"] = "id:" + sub.loc[pairs.index, col].str.rpartition(":")[0]
+        else:
+            pairs["rule"] = "id:" + col[3:].replace("_", "-")
         frames.append(pairs)
     if not frames:
         return pd.DataFrame(columns=["rid_a", "rid_b", "rule"])

@@ -198,14 +198,31 @@ def record_identifiers(row: dict) -> dict[str, str]:
         out["GB-COH"] = ch
     if fmt == "sec_fsds" and (cik := ids.valid_cik(row.get("source_id"))):
         out["CIK"] = cik
+    if reg and "GB-COH" not in out and "USCC" not in out and fmt != "companies_house_csv":
+        scheme, value = national_identifier(row)
+        if scheme and value:
+            out["NATIONAL"] = scheme + ":" + value
     return out
+
+
+def national_identifier(row: dict) -> tuple[str | None, str | None]:
+    """(scheme, valid compact value) of the record's national register or tax number (mdm.registers):
+    value None when it fails the scheme's check, (None, None) when no scheme is known. The scheme comes
+    from ``registration_authority`` (a GLEIF RA code, or a scheme code such as ``RU-OGRN`` given by an
+    internal system) and otherwise from the country."""
+    from mdm.registers import classify
+
+    country = country_code(row.get("country")) or country_code(row.get("jurisdiction"))
+    return classify(row.get("registration_number"), country, row.get("registration_authority"))
 
 
 # Bump when standardisation changes what it computes: incremental runs reuse a record's standardised
 # form only when it was made by the same version.
-STANDARDISE_VERSION = "2026-11-28.1"
+STANDARDISE_VERSION = "2026-11-30.1"
 
-ID_SCHEMES = ("LEI", "USCC", "CN-REG", "GB-COH", "CIK")
+# NATIONAL holds "<scheme>:<value>" of any other national register or tax number (mdm.registers): one
+# column for dozens of schemes; identity_keys splits it back into its scheme and value.
+ID_SCHEMES = ("LEI", "USCC", "CN-REG", "GB-COH", "CIK", "NATIONAL")
 ID_COLUMNS = tuple("id_" + s.replace("-", "_") for s in ID_SCHEMES)
 
 # Formats whose natural keys identify distinct legal entities (registers), unlike internal systems.
@@ -223,6 +240,9 @@ def identity_keys(std: "pd.DataFrame") -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for row in std[list(IDENTITY_COLUMNS)].itertuples(index=False):
         keys = {s: v for s, v in zip(ID_SCHEMES, row[4:]) if isinstance(v, str) and v}
+        if national := keys.pop("NATIONAL", None):
+            scheme, _, value = national.rpartition(":")
+            keys[scheme] = value
         if row[2] in REGISTER_FORMATS:
             keys["KEY:" + row[1]] = row[3]
         out[row[0]] = keys

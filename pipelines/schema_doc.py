@@ -241,6 +241,8 @@ RELATIONS: dict[str, Doc] = {
         "id_CN_REG": "Legacy Chinese registration number.",
         "id_GB_COH": "Valid Companies House number.",
         "id_CIK": "SEC CIK.",
+        "id_NATIONAL": "Valid national register or tax number as scheme:value (FR-SIREN:542051180, RU-OGRN:..., "
+                       "RA000602:... for a register known only by its GLEIF RA code).",
         "content_hash": "md5 of the record's canonical attributes (lineage excluded), to detect changed records.",
         "aliases": "Every name of the record standardised (legal, English, former) for candidate search.",
         "qualifiers": "Distinguishing name qualifiers (regions, branch markers, Group/集团).",

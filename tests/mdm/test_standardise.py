@@ -175,8 +175,10 @@ def test_gleif_registration_number_is_a_companies_house_number_only_under_ra0005
     base = {"source_format": "gleif_lei_xml", "source_id": LEI, "lei": LEI, "registration_number": "08209948",
             "country": "GB"}
     assert record_identifiers(base | {"registration_authority": "RA000585"}) == {"LEI": LEI, "GB-COH": "08209948"}
-    # Another register's entity id is not a Companies House number, even for a GB address.
-    assert record_identifiers(base | {"registration_authority": "RA000665"}) == {"LEI": LEI}
+    # Another register's entity id is not a Companies House number, even for a GB address: it is a number of
+    # the register that RA code names.
+    assert record_identifiers(base | {"registration_authority": "RA000665"}) == {"LEI": LEI,
+                                                                               "NATIONAL": "RA000665:08209948"}
     assert record_identifiers(base | {"registration_authority": None}) == {"LEI": LEI}
 
 

@@ -13,7 +13,9 @@ import pycountry
 
 from mdm import address as _address
 from mdm.text import _PAREN_RE, _T2S, has_cjk, normalise_text
-from mdm.legal_forms import cjk_legal_forms, strip_cjk_legal_form, strip_cn_region, strip_legal_form
+from mdm.legal_forms import (cjk_canonical, cjk_legal_forms, strip_cjk_legal_form, strip_cn_region, strip_leading_legal_form,
+                             strip_legal_form)
+from mdm.transliterate import latin, needs_transliteration
 
 
 BRANCH_MARKERS_CJK = ("分公司", "分行", "支行", "分店", "办事处", "营业部", "分厂")
@@ -53,7 +55,7 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
                 pos = body.find(form)
                 if pos > 0:
                     head = strip_cn_region(body[:pos])[0] or body[:pos]
-                    return head + body[pos + len(form):] + marker, form
+                    return head + body[pos + len(form):] + marker, cjk_canonical(form)
             return compact, None
         core, form = strip_cjk_legal_form(compact)
         if form is None:
@@ -61,9 +63,11 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
         stripped = strip_cn_region(core + form)[0]
         if stripped.endswith(form) and len(stripped) > len(form):
             core = stripped[: -len(form)]
-        return core, form
+        return core, cjk_canonical(form)
     t = " ".join(_expand_abbreviations(t.split()))
     core, form = strip_legal_form(t)
+    if form is None:
+        core, form = strip_leading_legal_form(core)
     if core.startswith("the "):
         core = core[4:]
     return core, form
@@ -72,6 +76,29 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
 def name_core(name: str | None) -> str:
     """The distinguishing part of a name: normalised, legal form removed."""
     return split_legal_form(name)[0]
+
+
+@lru_cache(maxsize=200_000)
+def latin_core(name: str | None) -> str:
+    """The core of a name in another script, in Latin letters (mdm.transliterate): the legal form is
+    removed in the name's own script first (ООО, 株式会社), then in the transliteration (what the own-script
+    list lacks), so 'ООО «Газпром нефть»' and 'Gazprom Neft LLC' meet as 'gazprom neft'. '' for a name
+    already in Latin letters."""
+    if not needs_transliteration(name):
+        return ""
+    core = name_core(name)
+    return name_core(latin(core)) if core else ""
+
+
+def name_aliases(names: list[str | None]) -> list[str]:
+    """The distinct cores of a record's names (the first is the legal name), each followed by its Latin
+    transliteration when written in another script."""
+    out: list[str] = []
+    for n in names:
+        for c in (name_core(n), latin_core(n)):
+            if c and c not in out:
+                out.append(c)
+    return out
 
 
 _PAREN_CONTENT_RE = re.compile(r"[（(]([^）)]*)[）)]")
@@ -264,15 +291,8 @@ def standardise_records(df: "pd.DataFrame") -> "pd.DataFrame":
     split = [split_legal_form(n) for n in out["name"].tolist()]
     out["name_core"] = [s[0] for s in split]
     out["legal_form_norm"] = [s[1] for s in split]
-    aliases: list[list[str]] = []
-    for core, en, other in zip(out["name_core"], out["name_en"], out["other_names"]):
-        al = [core] if core else []
-        for n in [en, *_json_names(other)]:
-            c = name_core(n)
-            if c and c not in al:
-                al.append(c)
-        aliases.append(al)
-    out["aliases"] = aliases
+    out["aliases"] = [name_aliases([n, en, *_json_names(other)])
+                      for n, en, other in zip(out["name"], out["name_en"], out["other_names"])]
     # The registered address's country; failing that, the country of the jurisdiction of registration.
     out["country_iso"] = [country_code(c) or country_code(j) for c, j in zip(out["country"], out["jurisdiction"])]
     out["city_norm"] = [normalise_text(c) for c in out["city"].tolist()]

@@ -251,12 +251,18 @@ def test_different_names_are_a_non_match_even_at_the_same_address(model: Fellegi
     assert contrib["name"]["weight"] < 0 and contrib["address"]["weight"] > 0
 
 
-def test_cjk_and_latin_names_are_not_compared_with_each_other() -> None:
+def test_a_chinese_name_meets_latin_names_only_through_its_pinyin() -> None:
+    # Characters are never compared with Latin letters; the pinyin of the name is. Bank of China's registered
+    # name and its pinyin form (中国银行, Zhongguo Yinhang) meet; Huawei's Chinese name and its English name
+    # (华为技术 is "huawei jishu", not "technologies") stay below the lowest name level.
     std = std_frame({"source_id": "1", "name": "华为技术有限公司", **LONDON},
-                    {"source_id": "2", "name": "Huawei Technologies", **LONDON})
-    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
-    assert vec.loc[0, "name"] == 0.0
+                    {"source_id": "2", "name": "Huawei Technologies", **LONDON},
+                    {"source_id": "3", "name": "中國銀行股份有限公司", **LONDON},
+                    {"source_id": "4", "name": "Zhongguo Yinhang", **LONDON})
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1", "s:3"], "rid_b": ["s:2", "s:4"]}))
+    assert vec.loc[0, "name"] < 0.70
     assert vec.loc[0, "name_tokens"] == 0.0
+    assert vec.loc[1, "name"] >= 0.93
 
 
 @pytest.mark.parametrize(("branch", "head"), [

@@ -63,7 +63,7 @@ def test_latin_spellings_of_one_company_share_a_core() -> None:
     ("平安银行股份有限公司", ("平安银行", "股份有限公司")),
     ("上海某某有限责任公司", ("上海某某", "有限责任公司")),
     ("中国平安保险（集团）股份有限公司", ("中国平安保险", "集团股份有限公司")),
-    ("トヨタ自動車株式会社", ("トヨタ自动车", "株式会社")),
+    ("トヨタ自動車株式会社", ("トヨタ自动车", "kk")),   # one form with K.K. and Kabushiki Kaisha
     ("公司", ("公司", None)),
 ])
 def test_split_legal_form_cjk(name: str, expected: tuple[str, str | None]) -> None:
@@ -234,9 +234,9 @@ def test_standardise_records_adds_the_matching_columns() -> None:
     assert std["name"].tolist() == df["name"].tolist()
     assert std["name_core"].tolist() == ["华为技术", "acme holdings", "acme bank plc london branch"]
     assert std["legal_form_norm"].tolist() == ["有限公司", "plc", None]
-    # Aliases: the legal name's core first, then English and former names, without duplicates.
+    # Aliases: the legal name's core first (with its pinyin), then English and former names, no duplicates.
     assert std["aliases"].tolist() == [
-        ["华为技术", "huawei technologies"],
+        ["华为技术", "huaweijishu", "huawei technologies"],
         ["acme holdings", "old acme"],
         ["acme bank plc london branch"],
     ]

@@ -1,4 +1,4 @@
-"""The ``mdm`` command: a thin layer over :mod:`pipelines.runner` and :mod:`pipelines.generate`."""
+"""The ``mdm`` command: a thin layer over :mod:`pipelines.runner` and :mod:`pipelines.sample`."""
 
 from __future__ import annotations
 
@@ -103,14 +103,22 @@ def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the sample into")],
     entities: Annotated[int, typer.Option("--entities", "-n", min=1, help="Number of legal entities")] = 1000,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (same seed, same files)")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder, overwriting the sample's "
+                                                        "config, databases and files there")] = False,
 ) -> None:
     """Generate a realistic sample of every source format, with truth.csv and a ready mdm.yaml.
 
+    The folder must be new or empty unless --force is given.
+
     Example: mdm generate --entities 10000 --seed 7 --out sample
     """
-    from pipelines.generate import generate as gen
+    from pipelines.sample import generate as gen
 
-    counts = gen(out, entities=entities, seed=seed)
+    try:
+        counts = gen(out, entities=entities, seed=seed, force=force)
+    except MdmError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1) from None
     t = Table(title=f"Sample in {out}")
     t.add_column("what")
     t.add_column("rows", justify="right")
@@ -131,10 +139,10 @@ def demo(
     Example: mdm demo --out demo --entities 2000
     """
     _quiet_libraries()
-    from pipelines.generate import generate as gen
+    from pipelines.sample import generate as gen
 
     err.print(f"generating {entities:,} entities into {out} ...")
-    gen(out, entities=entities, seed=seed)
+    gen(out, entities=entities, seed=seed, force=True)  # the demo's own folder: a rerun regenerates it
     try:
         summary = _run(out / "mdm.yaml")
     except MdmError as e:

@@ -5,11 +5,13 @@ in batches of ``ctx.chunk_size`` rows (a server-side cursor where the driver has
 column name (case-insensitive) to a canonical table:
 
 * ``customers`` -> ``organization`` (required columns ``source_id`` and ``name``; other columns
-  outside :data:`CUSTOMER_COLUMNS` are kept in ``extra`` as JSON, with one warning naming them);
+  outside the contract are kept in ``extra`` as JSON, with one warning naming them);
 * ``accounts`` -> ``account`` (required ``account_id`` and ``source_id``);
 * ``balances`` -> ``balance`` (required ``account_id`` and ``month``).
 
-Columns of ``accounts``/``balances`` outside their contract are ignored with one warning. Queries
+The columns, their types, required columns and natural keys are the contract of
+:mod:`pipelines.adapters.crm_contract` (defined there once). Columns of ``accounts``/``balances`` outside
+their contract are ignored with one warning. Queries
 run as SQLAlchemy ``text()``: ``%`` and ``::type`` casts need no escaping, but ``:word`` is a bind
 parameter (write ``\\:word`` for a literal colon before a word).
 
@@ -55,41 +57,22 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql.elements import TextClause
 
 from pipelines.adapters.base import Batch, ExtractContext, conform_strings
+from pipelines.adapters.crm_contract import TABLES, CrmTable, columns_of_type
 from pipelines.errors import SourceError
 
-CUSTOMER_COLUMNS: Final = (
-    "source_id", "name", "name_en", "uscc", "lei", "registration_number", "country", "city", "address",
-    "postal_code", "phone", "industry_code", "branch", "relationship_manager", "opened_on", "status",
-    "updated_at",
-)
-ACCOUNT_COLUMNS: Final = ("account_id", "source_id", "product", "currency", "opened_on", "closed_on", "status")
-BALANCE_COLUMNS: Final = ("account_id", "month", "balance", "debit_amount", "credit_amount", "txn_count")
-
-# Columns holding a calendar date (a timestamp from the database is cut to its date) or a timestamp.
-_DATE_COLUMNS: Final = frozenset({"opened_on", "closed_on"})
-_TIMESTAMP_COLUMNS: Final = frozenset({"updated_at"})
-_FLOAT_COLUMNS: Final = frozenset({"balance", "debit_amount", "credit_amount"})
-_INT_COLUMNS: Final = frozenset({"txn_count"})
+# Columns holding a calendar date (a timestamp from the database is cut to its date) or a timestamp, by type
+# in the CRM contract.
+_DATE_COLUMNS: Final = columns_of_type("date")
+_TIMESTAMP_COLUMNS: Final = columns_of_type("timestamp")
+_MONTH_COLUMNS: Final = columns_of_type("month")
+_FLOAT_COLUMNS: Final = columns_of_type("real")
+_INT_COLUMNS: Final = columns_of_type("integer")
 _MONTH = re.compile(r"^(\d{4})-?(\d{2})(?:-\d{2}.*)?$")
 
 
-@dataclass(frozen=True)
-class _Query:
-    """How one configured query maps to a canonical table."""
-
-    key: str
-    table: str
-    columns: tuple[str, ...]
-    required: tuple[str, ...]
-    has_extra: bool
-    natural_key: tuple[str, ...]  # the columns a keys-only batch of a changes read holds
-
-
-QUERIES: Final = (
-    _Query("customers", "organization", CUSTOMER_COLUMNS, ("source_id", "name"), True, ("source_id",)),
-    _Query("accounts", "account", ACCOUNT_COLUMNS, ("account_id", "source_id"), False, ("account_id",)),
-    _Query("balances", "balance", BALANCE_COLUMNS, ("account_id", "month"), False, ("account_id", "month")),
-)
+# How each configured query maps to a canonical table: the CRM contract (a keys-only batch of a changes read
+# holds the natural key).
+QUERIES: Final = TABLES
 
 
 def _first_line(e: BaseException, url: URL) -> str:
@@ -303,7 +286,7 @@ class _Reader:
             raise ctx.error(f"not an SQLAlchemy URL: {e}") from None
         self.shown = self.url.render_as_string(hide_password=True)
 
-    def fail(self, q: _Query, what: str, e: BaseException, src: str | None = None) -> SourceError:
+    def fail(self, q: CrmTable, what: str, e: BaseException, src: str | None = None) -> SourceError:
         return self.ctx.error(f"query {q.key!r} {what}: {_first_line(e, self.url)}",
                               file=src or f"{self.shown}#{q.key}", key=q.key)
 
@@ -317,7 +300,7 @@ class _Reader:
             raise self.ctx.error(f"cannot create a database engine for {self.shown}: {_first_line(e, self.url)}",
                                  file=self.shown) from None
 
-    def columns(self, q: _Query, names: Sequence[str], src: str,
+    def columns(self, q: CrmTable, names: Sequence[str], src: str,
                 change: str | None = None) -> tuple[list[str], list[str]]:
         """Normalised result column names, and the unknown ones; SourceError for missing/duplicate ones.
         A configured change column outside the contract is expected there: no warning names it."""
@@ -329,7 +312,7 @@ class _Reader:
             if col not in cols:
                 raise self.ctx.error(f"query {q.key!r} has no column {col!r} (it returns: {', '.join(cols)})",
                                      file=src, key=col)
-        unknown = [c for c in cols if c not in q.columns]
+        unknown = [c for c in cols if c not in q.names]
         unexpected = [c for c in unknown if change is None or c != change.strip().lower()]
         if unexpected:
             kept = "kept in extra" if q.has_extra else "ignored"
@@ -369,7 +352,7 @@ class _Reader:
             out.append(number)
         return out
 
-    def convert(self, q: _Query, cols: list[str], unknown: list[str], rows: Sequence[Sequence[Any]], first: int,
+    def convert(self, q: CrmTable, cols: list[str], unknown: list[str], rows: Sequence[Sequence[Any]], first: int,
                 src: str) -> pd.DataFrame:
         """Rows of a query result (the first on line ``first``) as a frame of the query's table."""
         n = len(rows)
@@ -395,7 +378,7 @@ class _Reader:
     @staticmethod
     def texts(col: str, values: Sequence[Any]) -> Sequence[Any]:
         """A text column converted (month, date, timestamp or plain text, by its name)."""
-        if col == "month":
+        if col in _MONTH_COLUMNS:
             return _each(_month, values)
         if col in _DATE_COLUMNS or col in _TIMESTAMP_COLUMNS:
             date_only = col in _DATE_COLUMNS
@@ -418,7 +401,7 @@ class _Reader:
             out.append(json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None)
         return out
 
-    def run(self, conn: Connection, q: _Query, stmt: TextClause, src: str, what: str,
+    def run(self, conn: Connection, q: CrmTable, stmt: TextClause, src: str, what: str,
             change: str | None = None) -> Generator[Batch, None, _Result]:
         """Stream one query's result as Batches of the query's canonical table; returns a _Result
         (with the largest value of the ``change`` column when one is given)."""
@@ -458,7 +441,7 @@ class _Reader:
             result.close()
         return _Result(names, highest)
 
-    def highest(self, q: _Query, change: str | None, values: Sequence[Any], current: Any, src: str) -> Any:
+    def highest(self, q: CrmTable, change: str | None, values: Sequence[Any], current: Any, src: str) -> Any:
         """The largest change-column value so far (see :func:`_highest`); SourceError when incomparable."""
         try:
             return _highest(values, current)
@@ -466,7 +449,7 @@ class _Reader:
             raise self.ctx.error(f"query {q.key!r}: the values of change column {change!r} cannot be compared ({e})",
                                  file=src, key=change) from None
 
-    def token(self, q: _Query, change: str, value: Any, src: str) -> str:
+    def token(self, q: CrmTable, change: str, value: Any, src: str) -> str:
         """:func:`make_token` of a change-column value; SourceError for a type that cannot be one."""
         try:
             return make_token(value)
@@ -474,7 +457,7 @@ class _Reader:
             raise self.ctx.error(f"query {q.key!r}: change column {change!r} cannot give a watermark: {e}",
                                  file=src, key=change) from None
 
-    def keys(self, conn: Connection, q: _Query, sql: str, names: list[str], src: str) -> Iterator[Batch]:
+    def keys(self, conn: Connection, q: CrmTable, sql: str, names: list[str], src: str) -> Iterator[Batch]:
         """Stream the natural key of every row ``sql`` returns now, as keys-only Batches of strings
         exactly as the loaded rows hold them (converted, then conformed)."""
         by_name = {n.strip().lower(): n for n in names}
@@ -500,7 +483,7 @@ class _Reader:
         finally:
             result.close()
 
-    def read(self, conn: Connection, q: _Query, sql: str, change: str | None) -> Iterator[Batch]:
+    def read(self, conn: Connection, q: CrmTable, sql: str, change: str | None) -> Iterator[Batch]:
         """One query: a full read, or with a watermark in ``ctx.since`` the rows changed since it and
         the keys of all rows. Sets ``ctx.watermarks`` for a query with a change column."""
         src = f"{self.shown}#{q.key}"

@@ -147,7 +147,7 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _sample(out_dir: Path) -> tuple[Path, Path]:
     """Generate the synthetic sample; return its config path and its warehouse folder."""
     from pipelines.config import load_config
-    from pipelines.generate import generate
+    from pipelines.sample import generate
 
     generate(out_dir, entities=200, seed=1)
     config = out_dir / "mdm.yaml"

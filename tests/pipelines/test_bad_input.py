@@ -15,7 +15,7 @@ import pytest
 
 from pipelines import runner
 from pipelines.errors import MdmError, SourceError
-from pipelines.generate import generate
+from pipelines.sample import generate
 from pipelines.quality import ValidationFailed
 from pipelines.warehouse import Warehouse
 from tests.pipelines.test_quality import copy_warehouse, warehouse_state

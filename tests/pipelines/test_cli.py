@@ -65,6 +65,53 @@ def test_generate_rejects_zero_entities(tmp_path: Path) -> None:
     assert not (tmp_path / "s").exists()
 
 
+def test_generate_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "mdm.yaml").write_text("warehouse: /data/prod\n", encoding="utf-8")
+    res = cli.invoke(app, ["generate", "--out", str(out), "--entities", "20"])
+    assert res.exit_code == 1
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    text = flat(res.output)
+    assert str(out) in text and "not empty" in text and "--force" in text and "Traceback" not in text
+    assert (out / "mdm.yaml").read_text(encoding="utf-8") == "warehouse: /data/prod\n"
+    assert sorted(p.name for p in out.iterdir()) == ["mdm.yaml"]  # nothing written
+
+
+def test_generate_refuses_a_file_as_its_folder(tmp_path: Path) -> None:
+    out = tmp_path / "a-file"
+    out.write_text("x", encoding="utf-8")
+    res = cli.invoke(app, ["generate", "--out", str(out), "--entities", "20"])
+    assert res.exit_code == 1 and "not a folder" in flat(res.output)
+    assert out.read_text(encoding="utf-8") == "x"
+
+
+def test_generate_into_an_existing_empty_folder(tmp_path: Path) -> None:
+    res = cli.invoke(app, ["generate", "--out", str(tmp_path), "--entities", "20"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "mdm.yaml").is_file()
+
+
+def test_generate_force_overwrites_a_non_empty_folder(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "mdm.yaml").write_text("warehouse: /data/prod\n", encoding="utf-8")
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    res = cli.invoke(app, ["generate", "--out", str(out), "--entities", "20", "--force"])
+    assert res.exit_code == 0, res.output
+    assert "sources:" in (out / "mdm.yaml").read_text(encoding="utf-8")
+    assert (out / "internal" / "crm.sqlite").is_file()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_demo_runs_again_on_its_own_folder(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    for _ in range(2):
+        res = cli.invoke(app, ["demo", "--out", str(out), "--entities", "20", "--seed", "3"])
+        assert res.exit_code == 0, res.output
+        assert "golden records:" in flat(res.output)
+
+
 def test_run_prints_the_summary(sample: Path) -> None:
     res = cli.invoke(app, ["run", "--config", str(sample / "mdm.yaml")])
     assert res.exit_code == 0, res.output

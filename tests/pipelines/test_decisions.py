@@ -11,7 +11,7 @@ from pipelines import runner
 from tests.conftest import sample_config
 from pipelines.decisions import read_decisions
 from pipelines.errors import SourceError
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 
 @pytest.fixture(scope="module")

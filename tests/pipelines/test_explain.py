@@ -14,7 +14,7 @@ from pipelines.cli import app
 from pipelines.config import load_config
 from pipelines.errors import MdmError
 from pipelines.explain import explain
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import read_frame as read
 from pipelines import runner
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 APPLE_CIK = "320193"
 BALANCES = {"assets": ("Assets",), "liabilities": ("Liabilities",), "equity": ("StockholdersEquity",)}

@@ -18,7 +18,7 @@ from lxml import etree
 from mdm.schema import TABLES
 from tests.conftest import read_frame as read
 from pipelines import runner
-from pipelines.generate import generate
+from pipelines.sample import generate
 from pipelines.warehouse import run_sql
 
 LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"

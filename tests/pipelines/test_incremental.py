@@ -13,7 +13,7 @@ import pytest
 
 from pipelines import runner
 from tests.conftest import query_warehouse, sample_config
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 
 def _config(sample: Path, wh: Path, dest: Path, incremental: bool = True) -> Path:

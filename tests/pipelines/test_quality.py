@@ -20,7 +20,7 @@ from pipelines import runner
 from pipelines.cli import app
 from pipelines.config import load_config
 from pipelines.errors import MdmError
-from pipelines.generate import generate
+from pipelines.sample import generate
 from pipelines.quality import ValidationFailed, scorecard
 from pipelines.warehouse import Warehouse
 from tests.pipelines.test_runner import query, write_config

@@ -20,7 +20,7 @@ import yaml
 
 from pipelines import runner
 from pipelines.errors import MdmError, SourceError
-from pipelines.generate import generate
+from pipelines.sample import generate
 from pipelines.runner import STAGES, RunError
 from pipelines.warehouse import PARQUET_TABLES, Warehouse
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pipelines import runner, schema_doc
 from pipelines.cli import app
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 cli = CliRunner()
 

@@ -12,7 +12,7 @@ from pipelines import runner
 from tests.conftest import query_warehouse, sample_config
 from pipelines.config import load_config
 from pipelines.errors import ConfigError
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 
 def _config(sample: Path, wh: Path, dest: Path, **extra: object) -> Path:

@@ -1,6 +1,6 @@
 """Pure helpers for the synthetic sample world: identifiers with valid check digits and name variants.
 
-Used by :mod:`pipelines.generate` to build test data that looks like the real sources: every valid
+Used by :mod:`pipelines.sample` to build test data that looks like the real sources: every valid
 identifier passes python-stdnum, mistyped ones fail it, and name variants reproduce the spellings
 that differ between the registers and a bank's CRM (legal-form spellings, abbreviations, case,
 punctuation, typos, bracket widths). All randomness comes from the ``random.Random`` passed in.

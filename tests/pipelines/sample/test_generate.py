@@ -1,4 +1,4 @@
-"""Tests of the synthetic sample world generator (pipelines.generate): files, determinism, the truth
+"""Tests of the synthetic sample world generator (pipelines.sample): files, determinism, the truth
 file against the records actually written, identifier validity, the intended mess, and a round trip
 through the source adapters."""
 
@@ -23,9 +23,9 @@ from stdnum import lei as stdlei
 from stdnum.cn import uscc as stduscc
 from stdnum.us import ein as stdein
 
-from mdm import synth
+from pipelines.sample import synth
 from pipelines.config import load_config
-from pipelines.generate import generate
+from pipelines.sample import generate
 
 N = 300
 LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"
@@ -110,8 +110,8 @@ def test_same_seed_gives_identical_output(worlds: dict[str, tuple[Path, dict[str
 def test_same_seed_is_identical_across_processes(worlds: dict[str, tuple[Path, dict[str, int]]], tmp_path: Path) -> None:
     """No dependence on str hashing (PYTHONHASHSEED) or anything else process-specific."""
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    code = f"from pathlib import Path; from pipelines.generate import generate; generate(Path({str(tmp_path)!r}), {N}, seed=11)"
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).resolve().parents[2])
+    code = f"from pathlib import Path; from pipelines.sample import generate; generate(Path({str(tmp_path)!r}), {N}, seed=11)"
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).resolve().parents[3])
     a = worlds["a"][0]
     for rel in FILES:
         assert _sha(a / rel) == _sha(tmp_path / rel), rel

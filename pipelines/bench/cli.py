@@ -1,0 +1,30 @@
+"""Arguments of ``python -m pipelines.bench`` (and ``make bench``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines.bench.report import machine, render, write_report
+from pipelines.bench.run import run_benchmark
+
+DESCRIPTION = "Benchmark: our matching pipeline against Splink 5 on the same generated sample."
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.bench", description=DESCRIPTION)
+    parser.add_argument("--entities", type=int, required=True, help="legal entities to generate")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, required=True, help="work folder (sample, warehouse, Splink output)")
+    parser.add_argument("--no-splink", action="store_true", help="run only our pipeline")
+    parser.add_argument("--report", type=Path, help="Markdown file whose section for this N is replaced")
+    parser.add_argument("--u-max-pairs", type=float, default=1e7, help="Splink: pairs sampled to estimate u")
+    parser.add_argument("--no-incremental", action="store_true", help="skip the 1%% change incremental run")
+    args = parser.parse_args(argv)
+    bench = run_benchmark(args.entities, args.seed, args.out, with_splink=not args.no_splink,
+                          u_max_pairs=args.u_max_pairs, with_incremental=not args.no_incremental)
+    section = render(bench, machine())
+    print(section)
+    if args.report:
+        write_report(args.report, section, args.entities)
+    return 0

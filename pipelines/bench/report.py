@@ -1,0 +1,141 @@
+"""The Markdown report of a benchmark run and its place in ``docs/benchmarks.md``."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+
+from pipelines.bench.run import Benchmark
+from pipelines.bench.scoring import Scores
+from pipelines.bench.systems import (
+    SPLINK_DEFAULT_THRESHOLD,
+    SPLINK_METHODS,
+    SystemResult,
+)
+
+PACKAGES = ("duckdb", "splink", "recordlinkage", "pandas")
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, RAM, Python and the versions of the packages that matter here."""
+    cpu = "unknown"
+    mem_kb = 0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+                break
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": str(os.cpu_count()), "ram": f"{mem_kb / 1024 ** 2:.1f} GiB",
+            "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}"}
+    for pkg in PACKAGES:
+        try:
+            info[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            info[pkg] = "not installed"
+    return info
+
+
+def _f(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def _mb(x: float) -> str:
+    return f"{x:,.0f} MiB"
+
+
+def section_title(entities: int) -> str:
+    """The heading that identifies the report section of one N (used to replace it on a rerun)."""
+    return f"## N = {entities:,} entities"
+
+
+def render(b: Benchmark, info: Mapping[str, str]) -> str:
+    """The Markdown section of one benchmark run."""
+    lines = [section_title(b.entities), "",
+             f"Seed {b.seed}, run {b.date}. Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, "
+             f"{info['os']}; Python {info['python']}, " + ", ".join(f"{p} {info[p]}" for p in PACKAGES) + ".", "",
+             f"{b.records:,} source records of {b.entities:,} entities "
+             f"({', '.join(f'{s} {b.counts[s]:,}' for s in ('gleif', 'cn_registry', 'uk_registry', 'sec', 'crm'))}); "
+             f"{b.truth_records:,} of them in truth.csv, {b.true_pairs:,} true matching pairs.", ""]
+    ours, o = b.ours, b.ours_scores
+    match_secs = sum(ours.stage_seconds.get(s, 0.0) for s in ("standardise", "match", "cluster"))
+    cols: list[tuple[str, SystemResult, Scores]] = [("ours", ours, o)]
+    if b.splink is not None:
+        best = max(b.splink_sweep, key=lambda k: b.splink_sweep[k].pairwise["f1"])
+        for method in SPLINK_METHODS:
+            cols.append((f"Splink 5 {method}, p ≥ {SPLINK_DEFAULT_THRESHOLD}", b.splink,
+                         b.splink_sweep[(method, SPLINK_DEFAULT_THRESHOLD)]))
+        cols.append((f"Splink 5 tuned ({best[0]}, p ≥ {best[1]})", b.splink, b.splink_sweep[best]))
+    rows: list[tuple[str, list[str]]] = [
+        ("pairwise precision", [_f(s.pairwise["precision"]) for _, _, s in cols]),
+        ("pairwise recall", [_f(s.pairwise["recall"]) for _, _, s in cols]),
+        ("pairwise F1", [_f(s.pairwise["f1"]) for _, _, s in cols]),
+        ("B-cubed precision", [_f(s.bcubed["precision"]) for _, _, s in cols]),
+        ("B-cubed recall", [_f(s.bcubed["recall"]) for _, _, s in cols]),
+        ("B-cubed F1", [_f(s.bcubed["f1"]) for _, _, s in cols]),
+        ("clusters", [f"{s.clusters:,}" for _, _, s in cols]),
+        ("pairs compared", [f"{r.pairs_compared:,}" for _, r, _ in cols]),
+        ("pairs per record", [f"{r.pairs_compared / max(b.records, 1):.2f}" for _, r, _ in cols]),
+        ("blocking recall", [_f(s.blocking_recall) for _, _, s in cols]),
+        ("total wall time", [f"{r.seconds:.1f} s" for _, r, _ in cols]),
+        ("matching wall time", [f"{match_secs:.1f} s"] + [f"{r.seconds:.1f} s" for _, r, _ in cols[1:]]),
+        ("peak memory (RSS)", [_mb(r.peak_rss_mb) for _, r, _ in cols]),
+    ]
+    lines += ["| | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(vals) + " |" for label, vals in rows]
+    lines += ["", "Our total time is the whole pipeline (extract, validation, survivorship, publish); matching time is "
+              "standardise + match + cluster. " + "; ".join(ours.notes) + "."]
+    lines += ["", "Our stages: " + ", ".join(f"{st} {sec:.1f} s" for st, sec in ours.stage_seconds.items()) + "."]
+    if b.splink is not None:
+        lines += ["", "Splink stages: " + ", ".join(f"{st} {sec:.1f} s" for st, sec in b.splink.stage_seconds.items())
+                  + " (cluster = both clusterings at the default threshold); " + "; ".join(b.splink.notes) + ". "
+                  + "; ".join(f"{m} = {d}" for m, d in SPLINK_METHODS.items()) + ". Tuned = the best pairwise F1 "
+                  "over the sweep below, chosen on the truth itself (an upper bound, not a deployable setting).", "",
+                  "| Splink clustering | threshold | pairwise P | pairwise R | pairwise F1 | B-cubed F1 | clusters |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {m} | {t} | {_f(s.pairwise['precision'])} | {_f(s.pairwise['recall'])} | "
+                  f"{_f(s.pairwise['f1'])} | {_f(s.bcubed['f1'])} | {s.clusters:,} |"
+                  for (m, t), s in b.splink_sweep.items()]
+    else:
+        lines += ["", "Splink was not run (--no-splink)."]
+    if b.incremental is not None:
+        inc, full = b.incremental["incremental"], b.incremental["full"]
+        lines += ["", f"Incremental run after changing {b.incremental['changed']:,} CRM customers (1%): "
+                  f"{inc['seconds']:.1f} s against {full['seconds']:.1f} s for a full run of the same input from the "
+                  f"same published state ({inc['seconds'] / max(full['seconds'], 1e-9):.0%}). Records whose golden "
+                  f"id differs between the two: {b.incremental['records_differing']:,} of "
+                  f"{b.incremental['records']:,} (the full run retrains the matching model on the changed data; "
+                  f"the incremental run keeps the last one).", "",
+                  "| stage | incremental | full |", "|---|---|---|"]
+        lines += [f"| {st} | {inc['stage_seconds'].get(st, 0):.1f} s | {sec:.1f} s |"
+                  for st, sec in full["stage_seconds"].items()]
+        lines += [f"| peak memory | {_mb(inc['peak_rss_mb'])} | {_mb(full['peak_rss_mb'])} |"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(path: Path, section: str, entities: int) -> None:
+    """Put ``section`` into the Markdown file ``path``: replace the section of the same N, or append.
+
+    Everything before the first section (the hand-written preamble) and the sections of other N stay.
+    """
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    head, *sections = text.split("\n## ")
+    sections = ["## " + s.rstrip("\n") + "\n" for s in sections]
+    title = section_title(entities)
+    replaced = False
+    for i, s in enumerate(sections):
+        if s.splitlines()[0] == title:
+            sections[i] = section
+            replaced = True
+    if not replaced:
+        sections.append(section)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(sections), encoding="utf-8")

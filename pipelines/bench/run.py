@@ -1,0 +1,142 @@
+"""One benchmark run: generate the sample, run and score both systems, then an incremental rerun."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.bench.scoring import Scores, load_truth, read_clusters, score
+from pipelines.bench.systems import (
+    SPLINK_METHODS,
+    SPLINK_THRESHOLDS,
+    SystemResult,
+    in_child,
+    run_ours,
+    run_splink,
+)
+
+
+@dataclass
+class Benchmark:
+    """Everything one benchmark run measured, ready for the report."""
+
+    entities: int
+    seed: int
+    date: str
+    counts: dict[str, int]
+    records: int
+    truth_records: int
+    true_pairs: int
+    ours: SystemResult
+    ours_scores: Scores
+    splink: SystemResult | None = None
+    splink_sweep: dict[tuple[str, float], Scores] = field(default_factory=dict)  # (method, threshold)
+    incremental: dict[str, Any] | None = None   # 1% change: incremental vs full run times
+
+
+def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
+                  u_max_pairs: float = 1e7, with_incremental: bool = True) -> Benchmark:
+    """Generate the sample, run both systems in child processes and score them."""
+    from mdm.standardise import REGISTER_FORMATS
+    from pipelines.sample import generate
+
+    sample, splink_dir = out / "sample", out / "splink"
+    for d in (sample, splink_dir):
+        shutil.rmtree(d, ignore_errors=True)  # a fresh warehouse: a second run would match against the first
+    counts = generate(sample, entities, seed)
+    truth = load_truth(sample / "truth.csv")
+
+    o = in_child(run_ours, str(sample / "mdm.yaml"))
+    db = Path(o["warehouse"]) / "mdm.duckdb"
+    con = duckdb.connect()
+    try:
+        con.register("truth_df", pd.DataFrame({"rid": list(truth), "entity_id": list(truth.values())}))
+        con.execute("CREATE TABLE truth AS SELECT * FROM truth_df")
+        con.unregister("truth_df")
+        con.execute(f"ATTACH '{db}' AS wh (READ_ONLY)")
+        ours_clusters = read_clusters(con, "SELECT rid, golden_id FROM wh.xref")
+        ours = SystemResult(
+            name="ours", clusters=ours_clusters, pairs_compared=o["candidate_pairs"] + o["deterministic_pairs"],
+            seconds=o["seconds"], peak_rss_mb=o["peak_rss_mb"], stage_seconds=o["stage_seconds"],
+            notes=[f"{o['candidate_pairs']:,} candidate pairs scored + {o['deterministic_pairs']:,} "
+                   "deterministic identifier pairs"])
+        ours_scores = score(con, truth, ours_clusters, "SELECT rid_a AS a, rid_b AS b FROM wh.match_pair")
+        bench = Benchmark(
+            entities=entities, seed=seed, date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            counts=counts, records=len(ours_clusters), truth_records=len(set(truth) & set(ours_clusters)),
+            true_pairs=int(ours_scores.pairwise["true_pairs"]), ours=ours, ours_scores=ours_scores)
+        if with_splink:
+            registers = [r for r, in con.execute("SELECT DISTINCT source FROM wh.organization_record "
+                                                 "WHERE list_contains($f, source_format) ORDER BY 1",
+                                                 {"f": sorted(REGISTER_FORMATS)}).fetchall()]
+            s = in_child(run_splink, str(db), str(splink_dir), seed, u_max_pairs, registers)
+            blocked = f"SELECT a, b FROM read_parquet('{splink_dir / 'blocked.parquet'}')"
+            n_blocked = con.execute(f"SELECT count(*) FROM ({blocked})").fetchall()[0][0]
+            for method in SPLINK_METHODS:
+                for t in SPLINK_THRESHOLDS:
+                    path = splink_dir / f"clusters_{method}_{t}.parquet"
+                    clusters = read_clusters(con, f"SELECT unique_id, cluster_id FROM read_parquet('{path}')")
+                    bench.splink_sweep[(method, t)] = score(con, truth, clusters, blocked)
+            bench.splink = SystemResult(
+                name="splink", clusters={}, pairs_compared=int(n_blocked), seconds=s["seconds"],
+                peak_rss_mb=s["peak_rss_mb"], stage_seconds=s["stage_seconds"],
+                notes=[f"estimated probability that two random records match: {s['lambda']:.3g}",
+                       "duplicate-free registers: " + ", ".join(registers)])
+    finally:
+        con.close()
+    if with_incremental:
+        bench.incremental = measure_incremental(sample, Path(o["warehouse"]), share=0.01)
+    return bench
+
+
+def change_crm(sample: Path, share: float) -> int:
+    """Change ``share`` of the CRM customers (a name suffix and a new city, every k-th by id): the
+    kind of daily delta an incremental run is for. Returns the number of changed customers."""
+    import sqlite3
+
+    con = sqlite3.connect(sample / "internal" / "crm.sqlite")
+    try:
+        ids = [r[0] for r in con.execute("SELECT source_id FROM customers ORDER BY source_id")]
+        step = max(1, round(1 / share))
+        changed = ids[::step]
+        # The CRM stamps every change, as change-data capture (config `changes`) expects.
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        con.executemany("UPDATE customers SET name = name || ' Trading', city = 'Leeds', updated_at = ? "
+                        "WHERE source_id = ?", [(stamp, i) for i in changed])
+        con.commit()
+    finally:
+        con.close()
+    return len(changed)
+
+
+def measure_incremental(sample: Path, warehouse: Path, share: float) -> dict[str, Any]:
+    """After a full run: change ``share`` of the CRM, then run incrementally, and run the same input as a
+    full run from a copy of the same published state; report both times and whether clusters agree."""
+    import yaml
+
+    full_wh = warehouse.parent / "warehouse-full"
+    shutil.rmtree(full_wh, ignore_errors=True)
+    shutil.copytree(warehouse, full_wh, symlinks=True)
+    changed = change_crm(sample, share)
+    raw = yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))
+    raw.update({"warehouse": str(full_wh), "incremental": False})
+    full_cfg = sample / "mdm-full.yaml"
+    full_cfg.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    inc = in_child(run_ours, str(sample / "mdm.yaml"))
+    full = in_child(run_ours, str(full_cfg))
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{warehouse / 'mdm.duckdb'}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{full_wh / 'mdm.duckdb'}' AS b (READ_ONLY)")
+        differ = con.execute("SELECT count(*) FROM a.xref FULL JOIN b.xref USING (rid) "
+                             "WHERE a.xref.golden_id IS DISTINCT FROM b.xref.golden_id").fetchall()[0][0]
+        records = con.execute("SELECT count(*) FROM b.xref").fetchall()[0][0]
+    finally:
+        con.close()
+    return {"changed": changed, "incremental": inc, "full": full, "records_differing": differ, "records": records}

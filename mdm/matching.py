@@ -199,8 +199,9 @@ def _token_evidence(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]
     >= 0.8, so 'asi apacific' still meets 'asia pacific'), counted at their similarity; CJK bigrams meet only
     exactly. distinct: evidence against a match from the tokens left over on *both* sides ("Baltic Amber
     Trading" / "Baltic Granite Trading"): 1 - (IDF of the rarer side's rarest left-over token) / ``top``, so
-    1.0 when one name's tokens all meet the other's, near 0 when each side keeps a rare word of its own, and
-    0.0 when they carry different numbers. NaN when no two aliases share a script.
+    1.0 when all tokens meet, near 0 when each side keeps a rare word of its own, and 0.0 when they carry
+    different numbers; when only one side has words left over ("Acme Trading (Europe)"), between 0.5 and 1
+    (1 - half the relative IDF of its rarest one). NaN when no two aliases share a script.
     """
     best, distinct = 0.0, float("nan")
     for cjk_a, ta in a:
@@ -226,8 +227,10 @@ def _token_evidence(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]
             left_b = [u for u in tb if u not in matched_b]
             union = sum(idf.get(t, 1.0) for t in ta) + sum(idf.get(t, 1.0) for t in tb) - shared
             overlap = shared / union if union > 0 else 0.0
-            if not left_a or not left_b:
+            if not left_a and not left_b:
                 d = 1.0
+            elif not left_a or not left_b:  # one name adds words ("Acme (Europe)"): weaker, never "nothing left"
+                d = 1.0 - 0.5 * min(1.0, max(idf.get(t, 1.0) for t in left_a or left_b) / top)
             elif any(_NUMBERISH.fullmatch(t) for t in left_a) and any(_NUMBERISH.fullmatch(u) for u in left_b):
                 d = 0.0
             else:

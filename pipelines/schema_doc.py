@@ -282,8 +282,8 @@ RELATIONS: dict[str, Doc] = {
         "band": "match, review or non-match (thresholds of the config's matching section).",
         "name": "Name similarity (0-1).",
         "name_tokens": "IDF-weighted name token overlap (0-1).",
-        "name_distinct": "Evidence from words only one name has, on both sides (0-1): 1 none, near 0 a rare word "
-                         "each (Baltic Amber / Baltic Granite), 0 different numbers (Fund 1 / Fund 2).",
+        "name_distinct": "Evidence from words only one name has (0-1): 1 none, 0.5-1 words on one side only, "
+                         "near 0 a rare word each (Baltic Amber / Baltic Granite), 0 different numbers (Fund 1 / 2).",
         "qualifiers": "Agreement of name qualifiers (0-1).",
         "country": "Same country: 1, different: 0.",
         "city": "City similarity (0-1).",

@@ -532,8 +532,8 @@ def test_a_different_rare_word_on_each_side_counts_against_a_match() -> None:
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1", "s:1", "s:1", "s:1"], "rid_b": ["s:2", "s:3", "s:4", "s:5"]}))
     amber_granite, abbreviated, qualified, typo = vec["name_distinct"].tolist()
     assert amber_granite < 0.30          # the lowest level: a rare word each
-    assert abbreviated == 1.0 and typo == 1.0   # nothing left over on both sides ("tradng" meets "trading")
-    assert qualified == 1.0              # one side only adds a word
+    assert abbreviated == 1.0 and typo == 1.0   # nothing left over ("tradng" meets "trading")
+    assert 0.5 <= qualified < 0.999      # one side only adds a word: weaker evidence, never "nothing left"
     assert vec["name"].tolist()[0] >= 0.80   # while the plain string similarity alone is high
 
 

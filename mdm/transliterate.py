@@ -24,7 +24,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 
 def needs_transliteration(text: str | None) -> bool:
     """Whether the text has letters outside the Latin script (accented Latin letters do not count)."""
-    if not text:
+    if not text or text.isascii():
         return False
     for ch in text:
         if ord(ch) < 0x250:

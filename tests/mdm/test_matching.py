@@ -555,3 +555,23 @@ def test_distinct_is_unknown_when_no_two_names_share_a_script() -> None:
     # Both have Latin aliases (pinyin, transliteration): compared there.
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
     assert vec.loc[0, "name_distinct"] < 0.5
+
+
+@pytest.mark.parametrize(("short", "long", "expected"), [
+    ("mfg", "manufacturing", True), ("intl", "international", True), ("hldgs", "holdings", True),
+    ("tech", "technology", True), ("corp", "corporation", True),
+    ("ing", "inglewood", True),      # a contraction by spelling; the other features still decide
+    ("ab", "abbott", False),         # too short
+    ("mgf", "manufacturing", False), ("amber", "granite", False), ("bank", "bank", False),
+])
+def test_contractions_are_recognised_by_spelling_not_by_a_list(short: str, long: str, expected: bool) -> None:
+    from mdm.matching import _abbreviates
+
+    assert _abbreviates(short, long) is expected
+
+
+def test_a_contracted_word_meets_its_full_form_in_the_token_evidence() -> None:
+    std = std_frame({"source_id": "1", "name": "Acme Intl Hldgs Ltd", **LONDON},
+                    {"source_id": "2", "name": "Acme International Holdings Limited", **LONDON})
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
+    assert vec.loc[0, "name_distinct"] == 1.0 and vec.loc[0, "name_tokens"] > 0.8

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 
 from mdm.scoring import FellegiSunter, discretise
 from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, has_cjk, tokens
+from mdm.text import abbreviates
 
 FEATURES = ("name", "name_tokens", "name_distinct", "qualifiers", "country", "city", "postal", "address")
 
@@ -191,19 +192,9 @@ def token_weights(std: pd.DataFrame) -> dict[str, float]:
 _NUMBERISH = re.compile(r"[0-9]+|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})")
 
 
-def _abbreviates(short: str, long: str) -> bool:
-    """Whether ``short`` is a contraction of ``long`` as company names write them: same first letter, at least
-    three letters, its letters in order within the word (Mfg / manufacturing, Intl / international, Hldgs /
-    holdings, Tech / technology). A rule of spelling, not a list: it needs no table of abbreviations."""
-    if len(short) < 3 or len(short) >= len(long) or short[0] != long[0] or not short.isalpha():
-        return False
-    it = iter(long[1:])
-    return all(ch in it for ch in short[1:])
-
-
 def _token_similarity(t: str, u: str) -> float:
     """Similarity of two Latin name tokens: rapidfuzz ratio, or 0.9 when one contracts the other."""
-    if _abbreviates(t, u) or _abbreviates(u, t):
+    if abbreviates(t, u) or abbreviates(u, t):
         return 0.9
     return fuzz.ratio(t, u) / 100.0
 
@@ -213,7 +204,7 @@ def _token_evidence(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]
     """(overlap, distinct) of the best pair of aliases of the same script.
 
     overlap: IDF-weighted overlap of the token sets; Latin tokens also meet their near twins (similarity
-    >= 0.8, so 'asi apacific' still meets 'asia pacific') and their contractions (:func:`_abbreviates`),
+    >= 0.8, so 'asi apacific' still meets 'asia pacific') and their contractions (:func:`mdm.text.abbreviates`),
     counted at their similarity; CJK bigrams meet only exactly. distinct: evidence against a match from the tokens left over on *both* sides ("Baltic Amber
     Trading" / "Baltic Granite Trading"): 1 - (IDF of the rarer side's rarest left-over token) / ``top``, so
     1.0 when all tokens meet, near 0 when each side keeps a rare word of its own, and 0.0 when they carry

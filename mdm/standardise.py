@@ -12,7 +12,7 @@ from functools import lru_cache
 import pycountry
 
 from mdm import address as _address
-from mdm.text import _PAREN_RE, _T2S, has_cjk, normalise_text
+from mdm.text import _PAREN_RE, _T2S, abbreviates, has_cjk, normalise_text
 from mdm.legal_forms import (cjk_canonical, cjk_legal_forms, strip_cjk_legal_form, strip_cn_region, strip_leading_legal_form,
                              strip_legal_form)
 from mdm.transliterate import latin, needs_transliteration
@@ -106,6 +106,13 @@ _DESIGNATORS_LATIN = {"group": "group", "holding": "holdings", "holdings": "hold
 _DESIGNATORS_CJK = ("集团", "控股")
 
 
+def _designator(word: str) -> str | None:
+    """The group designator a word spells out or contracts (Hldgs, Grp -> holdings, group), or None."""
+    if word in _DESIGNATORS_LATIN:
+        return _DESIGNATORS_LATIN[word]
+    return next((v for k, v in _DESIGNATORS_LATIN.items() if abbreviates(word, k)), None)
+
+
 def name_qualifiers(name: str | None) -> tuple[str, ...]:
     """What sets group members apart in their names: parenthesised qualifiers (``(UK)``, ``（深圳）``)
     and group designators (Group, Holdings, 集团, 控股), normalised and sorted."""
@@ -119,7 +126,7 @@ def name_qualifiers(name: str | None) -> tuple[str, ...]:
     if has_cjk(rest):
         quals.update(d for d in _DESIGNATORS_CJK if d in rest.replace(" ", ""))
     words = _expand_abbreviations(rest.split())
-    quals.update(_DESIGNATORS_LATIN[w] for w in words if w in _DESIGNATORS_LATIN and w != rest)
+    quals.update(_designator(w) for w in words if _designator(w) and w != rest)
     quals.discard("")
     return tuple(sorted(quals))
 
@@ -245,7 +252,7 @@ def national_identifier(row: dict) -> tuple[str | None, str | None]:
 
 # Bump when standardisation changes what it computes: incremental runs reuse a record's standardised
 # form only when it was made by the same version.
-STANDARDISE_VERSION = "2026-11-30.2"
+STANDARDISE_VERSION = "2026-11-30.3"
 
 # NATIONAL holds "<scheme>:<value>" of any other national register or tax number (mdm.registers): one
 # column for dozens of schemes; identity_keys splits it back into its scheme and value.

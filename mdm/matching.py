@@ -47,6 +47,8 @@ def deterministic_pairs(std: pd.DataFrame) -> pd.DataFrame:
         first = sub.groupby(col, sort=False)["rid"].transform("first")
         pairs = pd.DataFrame({"rid_a": first, "rid_b": sub["rid"]})
         pairs = pairs[pairs.rid_a != pairs.rid_b]
+        if pairs.empty:
+            continue
         if col == "id_NATIONAL":  # "<scheme>:<value>": the rule names the scheme (id:FR-SIREN)
             pairs["rule"] = "id:" + sub.loc[pairs.index, col].str.rpartition(":")[0]
         else:

@@ -121,3 +121,9 @@ def test_a_scheme_given_by_the_source_and_gleif_ra_codes_meet() -> None:
              "registration_number": "855 200 887", "registration_authority": "RA000189", "country": "FR"}
     crm = {"source_format": "sql", "registration_number": MICHELIN_SIREN, "registration_authority": "FR-SIREN"}
     assert record_identifiers(gleif)["NATIONAL"] == record_identifiers(crm)["NATIONAL"] == f"FR-SIREN:{MICHELIN_SIREN}"
+
+
+def test_no_two_records_sharing_a_national_number_gives_no_pairs() -> None:
+    std = frame({"source_id": "1", "name": "TotalEnergies SE", "country": "FR", "registration_number": TOTAL_SIREN},
+                {"source_id": "2", "name": "Michelin", "country": "FR", "registration_number": MICHELIN_SIREN})
+    assert deterministic_pairs(std).empty

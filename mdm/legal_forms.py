@@ -64,6 +64,19 @@ def _latin_forms() -> tuple[dict[str, str], int]:
 
 
 @lru_cache(maxsize=1)
+def _cjk_canonical() -> dict[str, str]:
+    """{CJK spelling: canonical key}: 株式会社 -> kk, 주식회사 -> co ltd (one form with K.K. and Co., Ltd.)."""
+    return {unicodedata.normalize("NFC", row["spelling"]): unicodedata.normalize("NFC", row["canonical"])
+            for row in _read("legal_forms.csv") if CJK_RE.search(row["spelling"])}
+
+
+def cjk_canonical(form: str | None) -> str | None:
+    """The canonical key of a CJK legal-form spelling returned by :func:`strip_cjk_legal_form` (the spelling
+    itself for the Chinese forms, the Latin key shared with their romanisations for 株式会社 and 주식회사)."""
+    return None if form is None else _cjk_canonical().get(form, form)
+
+
+@lru_cache(maxsize=1)
 def _cjk_forms() -> tuple[tuple[str, ...], frozenset[str]]:
     """CJK legal-form spellings, longest first, and those that may also open a name (Japanese, Korean)."""
     forms: list[str] = []
@@ -121,6 +134,23 @@ def strip_legal_form(name: str) -> tuple[str, str | None]:
             forms.insert(0, key)
         tokens = tokens[:i]
     return " ".join(tokens), (" ".join(forms) if forms else None)
+
+
+# Legal forms also written before the name: Russian, Ukrainian and Belarusian usage (ООО «Ромашка», ПАО Сбербанк,
+# ТОВ «Нафтогаз»), kept in their transliterations and English renderings (OOO Romashka, PJSC Sberbank).
+LEADING_FORMS = frozenset({"llc", "jsc", "pjsc", "cjsc", "ojsc", "prjsc"})
+
+
+def strip_leading_legal_form(name: str) -> tuple[str, str | None]:
+    """(name without a legal form opening it, canonical form or None) for a normalised non-CJK name; only the
+    forms of LEADING_FORMS, and never when less than MIN_CORE characters would remain."""
+    table, longest = _latin_forms()
+    tokens = name.split()
+    for i in range(min(longest, len(tokens) - 1), 0, -1):
+        key = table.get("".join(tokens[:i]))
+        if key in LEADING_FORMS and len("".join(tokens[i:])) >= MIN_CORE:
+            return " ".join(tokens[i:]), key
+    return name, None
 
 
 def strip_cjk_legal_form(name: str) -> tuple[str, str | None]:

@@ -6,6 +6,8 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +20,9 @@ from recordlinkage.base import BaseCompareFeature
 
 from mdm.scoring import FellegiSunter, discretise
 from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, tokens
-from mdm.text import has_cjk
+from mdm.text import abbreviates, has_cjk
 
-FEATURES = ("name", "name_tokens", "qualifiers", "country", "city", "postal", "address")
+FEATURES = ("name", "name_tokens", "name_distinct", "qualifiers", "country", "city", "postal", "address")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,12 @@ def deterministic_pairs(std: pd.DataFrame) -> pd.DataFrame:
         first = sub.groupby(col, sort=False)["rid"].transform("first")
         pairs = pd.DataFrame({"rid_a": first, "rid_b": sub["rid"]})
         pairs = pairs[pairs.rid_a != pairs.rid_b]
-        pairs["rule"] = "id:" + col[3:].replace("_", "-")
+        if pairs.empty:
+            continue
+        if col == "id_NATIONAL":  # "<scheme>:<value>": the rule names the scheme (id:FR-SIREN)
+            pairs["rule"] = "id:" + sub.loc[pairs.index, col].str.rpartition(":")[0]
+        else:
+            pairs["rule"] = "id:" + col[3:].replace("_", "-")
         frames.append(pairs)
     if not frames:
         return pd.DataFrame(columns=["rid_a", "rid_b", "rule"])
@@ -183,32 +190,66 @@ def token_weights(std: pd.DataFrame) -> dict[str, float]:
     return idf_weights(token_counts(std["aliases"]), len(std))
 
 
-def _weighted_token_overlap(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]]],
-                            idf: dict[str, float]) -> float:
-    """Best IDF-weighted overlap between the token sets of any two aliases of the same script.
+# Numbers and roman numerals tell numbered entities apart (Fund 1 / Fund 2, Holdings II / Holdings III): they
+# never meet a near twin, and two different ones are a conflict whatever their frequency.
+_NUMBERISH = re.compile(r"[0-9]+|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})")
 
-    Latin tokens also meet their near twins (similarity >= 0.8, so 'asi apacific' still meets
-    'asia pacific'), counted at their similarity; CJK bigrams meet only exactly.
+
+def _token_similarity(t: str, u: str) -> float:
+    """Similarity of two Latin name tokens: rapidfuzz ratio, or 0.9 when one contracts the other."""
+    if abbreviates(t, u) or abbreviates(u, t):
+        return 0.9
+    return fuzz.ratio(t, u) / 100.0
+
+
+def _token_evidence(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]]], idf: dict[str, float],
+                    top: float) -> tuple[float, float]:
+    """(overlap, distinct) of the best pair of aliases of the same script.
+
+    overlap: IDF-weighted overlap of the token sets; Latin tokens also meet their near twins (similarity
+    >= 0.8, so 'asi apacific' still meets 'asia pacific') and their contractions (:func:`mdm.text.abbreviates`),
+    counted at their similarity; CJK bigrams meet only exactly. distinct: evidence against a match from the tokens left over on *both* sides ("Baltic Amber
+    Trading" / "Baltic Granite Trading"): 1 - (IDF of the rarer side's rarest left-over token) / ``top``, so
+    1.0 when all tokens meet, near 0 when each side keeps a rare word of its own, and 0.0 when they carry
+    different numbers; when only one side has words left over ("Acme Trading (Europe)"), between 0.5 and 1
+    (1 - half the relative IDF of its rarest one). NaN when no two aliases share a script.
     """
-    best = 0.0
+    best, distinct = 0.0, float("nan")
     for cjk_a, ta in a:
         for cjk_b, tb in b:
             if cjk_a != cjk_b or not ta or not tb:
                 continue
             shared = 0.0
             matched_b: set[str] = set()
+            left_a: list[str] = []
             for t in ta:
                 if t in tb:
                     shared += idf.get(t, 1.0)
                     matched_b.add(t)
-                elif not cjk_a:
-                    cand = max(((fuzz.ratio(t, u) / 100.0, u) for u in tb if u not in matched_b), default=(0.0, ""))
+                    continue
+                if not cjk_a and not _NUMBERISH.fullmatch(t):
+                    cand = max(((_token_similarity(t, u), u) for u in tb
+                                if u not in matched_b and not _NUMBERISH.fullmatch(u)), default=(0.0, ""))
                     if cand[0] >= 0.8:
                         shared += cand[0] * (idf.get(t, 1.0) + idf.get(cand[1], 1.0)) / 2
                         matched_b.add(cand[1])
+                        continue
+                left_a.append(t)
+            left_b = [u for u in tb if u not in matched_b]
             union = sum(idf.get(t, 1.0) for t in ta) + sum(idf.get(t, 1.0) for t in tb) - shared
-            best = max(best, shared / union if union > 0 else 0.0)
-    return best
+            overlap = shared / union if union > 0 else 0.0
+            if not left_a and not left_b:
+                d = 1.0
+            elif not left_a or not left_b:  # one name adds words ("Acme (Europe)"): weaker, never "nothing left"
+                d = 1.0 - 0.5 * min(1.0, max(idf.get(t, 1.0) for t in left_a or left_b) / top)
+            elif any(_NUMBERISH.fullmatch(t) for t in left_a) and any(_NUMBERISH.fullmatch(u) for u in left_b):
+                d = 0.0
+            else:
+                rarest = min(max(idf.get(t, 1.0) for t in left_a), max(idf.get(u, 1.0) for u in left_b))
+                d = 1.0 - min(1.0, rarest / top)
+            if overlap > best or (overlap == best and not d <= distinct):
+                best, distinct = overlap, d
+    return best, distinct
 
 
 class _TokenSimilarity(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage ships no type information
@@ -243,8 +284,11 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     vec["name"] = [_best_alias_similarity(aliases[a], aliases[b]) for a, b in zip(ra, rb)]
     idf = token_weights(std) if idf is None else idf
     involved = pd.unique(np.concatenate([ra, rb]))
-    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases[r]] for r in involved}
-    vec["name_tokens"] = [_weighted_token_overlap(toks[a], toks[b], idf) for a, b in zip(ra, rb)]
+    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases.at[r]] for r in involved}
+    top = max(idf.values(), default=1.0)
+    evidence = [_token_evidence(toks[a], toks[b], idf, top) for a, b in zip(ra, rb)]
+    vec["name_tokens"] = [e[0] for e in evidence]
+    vec["name_distinct"] = [e[1] for e in evidence]
     sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]
     quals = {r: (cjk, _as_list(q), _as_list(qe)) for r, cjk, q, qe in
              zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])}

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mdm import identifiers as ids
+from mdm import registers
 from mdm.countries import country_code
 
 # A rule judges a present value given the record's other columns: True, False, or None where it does not apply.
@@ -60,7 +61,28 @@ def _registration_number(v: str, row: Mapping[str, Any]) -> bool | None:
         return ids.valid_de_register(v) is not None
     if c == "CN":
         return _classify_cn_code(v) in ("uscc", "legacy_registration")
-    return None
+    scheme, value = registers.classify(v, c, row.get("registration_authority"))
+    return None if scheme is None else value is not None
+
+
+def register_class(v: str | None, row: dict) -> str:
+    """The class of a registration number for `mdm quality`: its scheme (``FR-SIREN``, ``RU-OGRN``,
+    ``GB-COH``, ``RA000602``), ``<scheme>_invalid`` when it fails the scheme's check,
+    ``unrecognised:<country>`` (no scheme of the country accepts it), ``no_scheme`` or ``missing``."""
+    if not _present(v):
+        return "missing"
+    c = country_code(row.get("country")) or country_code(row.get("jurisdiction"))
+    if row.get("source_format") == "companies_house_csv" or c == "GB" or row.get("registration_authority") == "RA000585":
+        return "GB-COH" if ids.companies_house_number(v) else "GB-COH_invalid"
+    if c == "CN":
+        cls = _classify_cn_code(v)
+        return "USCC" if cls == "uscc" else "CN-REG" if cls == "legacy_registration" else "USCC_invalid"
+    scheme, value = registers.classify(v, c, row.get("registration_authority"))
+    if scheme is None:
+        return "no_scheme"
+    if scheme.startswith("unrecognised:"):
+        return scheme
+    return scheme if value is not None else scheme + "_invalid"
 
 
 def _source_id(v: str, row: Mapping[str, Any]) -> bool | None:
@@ -107,7 +129,7 @@ CLASSIFIED: dict[str, Callable[[str | None], str]] = {
 # `metrics` judges each distinct (value, context) combination once, so this must list every `row.get`.
 RULE_CONTEXT: dict[str, tuple[str, ...]] = {
     "source_id": ("source_format",),
-    "registration_number": ("country", "jurisdiction", "source_format"),
+    "registration_number": ("country", "jurisdiction", "source_format", "registration_authority"),
     "postal_code": ("country",),
 }
 
@@ -182,6 +204,14 @@ def identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
                     classes[classify(value if _present(value) else None)] += rows
             for cls, rows in sorted(classes.items()):
                 out.append({"source": source, "attribute": attr, "class": cls, "rows": rows})
+        if "registration_number" in frame.columns and frame["registration_number"].notna().any():
+            context = [c for c in RULE_CONTEXT["registration_number"] if c in frame.columns]
+            combos = Counter(zip(frame["registration_number"].tolist(), *(frame[c].tolist() for c in context)))
+            reg: Counter[str] = Counter()
+            for key, rows in combos.items():
+                reg[register_class(key[0], dict(zip(context, key[1:])))] += rows
+            for cls, rows in sorted(reg.items()):
+                out.append({"source": source, "attribute": "registration_number", "class": cls, "rows": rows})
     return pd.DataFrame(out, columns=["source", "attribute", "class", "rows"])
 
 

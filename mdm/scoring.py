@@ -19,6 +19,7 @@ import pandas as pd
 LEVELS: dict[str, tuple[float, ...]] = {
     "name": (0.70, 0.85, 0.93, 0.98),
     "name_tokens": (0.40, 0.60, 0.80, 0.95),
+    "name_distinct": (0.30, 0.60, 0.999),   # rare / uncommon / common left-over words on both sides / none
     "qualifiers": (1.0,),
     "country": (1.0,),
     "city": (0.85, 0.95),

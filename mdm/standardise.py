@@ -15,19 +15,22 @@ import pandas as pd
 
 from mdm import address as _address
 from mdm.countries import country_code
-from mdm.legal_forms import cjk_legal_forms, strip_cjk_legal_form, strip_cn_region, strip_legal_form
+from mdm.legal_forms import (cjk_canonical, cjk_legal_forms, strip_cjk_legal_form, strip_cn_region,
+                             strip_leading_legal_form, strip_legal_form)
 from mdm.quality import invalid_identifiers
-from mdm.text import _T2S, BRACKETED_RE, has_cjk, normalise_text
+from mdm.text import _T2S, BRACKETED_RE, abbreviates, has_cjk, normalise_text
+from mdm.transliterate import latin, needs_transliteration
+
 
 BRANCH_MARKERS_CJK = ("分公司", "分行", "支行", "分店", "办事处", "营业部", "分厂")
 BRANCH_MARKERS_LATIN = ("branch", "branch office", "representative office")
 
+# Abbreviations expanded before comparison: only those that occur in the real public files (SEC filer
+# names, Companies House, GLEIF, the German register: tech 93, mfg 3, dev 2, bros 2, grp 1, ind 1, svc 1 of
+# 102,012 names). Intl, Hldgs, Mgmt, Svcs ... were dropped: no real file showed them, only the generator.
 _ABBREVIATIONS = {
-    "intl": "international", "int'l": "international", "hldgs": "holdings", "hldg": "holding",
-    "mfg": "manufacturing", "tech": "technology", "techs": "technologies", "grp": "group",
-    "svcs": "services", "svc": "service", "mgmt": "management", "dev": "development",
-    "ind": "industries", "inds": "industries", "bros": "brothers", "assoc": "associates",
-    "natl": "national", "dept": "department", "eng": "engineering", "intl.": "international",
+    "tech": "technology", "mfg": "manufacturing", "dev": "development", "bros": "brothers", "grp": "group",
+    "ind": "industries", "svc": "service",
 }
 
 def _expand_abbreviations(tokens: list[str]) -> list[str]:
@@ -56,7 +59,7 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
                 pos = body.find(cjk_form)
                 if pos > 0:
                     head = strip_cn_region(body[:pos])[0] or body[:pos]
-                    return head + body[pos + len(cjk_form):] + marker, cjk_form
+                    return head + body[pos + len(cjk_form):] + marker, cjk_canonical(cjk_form)
             return compact, None
         core, form = strip_cjk_legal_form(compact)
         if form is None:
@@ -64,9 +67,11 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
         stripped = strip_cn_region(core + form)[0]
         if stripped.endswith(form) and len(stripped) > len(form):
             core = stripped[: -len(form)]
-        return core, form
+        return core, cjk_canonical(form)
     t = " ".join(_expand_abbreviations(t.split()))
     core, form = strip_legal_form(t)
+    if form is None:
+        core, form = strip_leading_legal_form(core)
     if core.startswith("the "):
         core = core[4:]
     return core, form
@@ -77,8 +82,38 @@ def name_core(name: str | None) -> str:
     return split_legal_form(name)[0]
 
 
+@lru_cache(maxsize=200_000)
+def latin_core(name: str | None) -> str:
+    """The core of a name in another script, in Latin letters (mdm.transliterate): the legal form is
+    removed in the name's own script first (ООО, 株式会社), then in the transliteration (what the own-script
+    list lacks), so 'ООО «Газпром нефть»' and 'Gazprom Neft LLC' meet as 'gazprom neft'. '' for a name
+    already in Latin letters."""
+    if not needs_transliteration(name):
+        return ""
+    core = name_core(name)
+    return name_core(latin(core)) if core else ""
+
+
+def name_aliases(names: list[str | None]) -> list[str]:
+    """The distinct cores of a record's names (the first is the legal name), each followed by its Latin
+    transliteration when written in another script."""
+    out: list[str] = []
+    for n in names:
+        for c in (name_core(n), latin_core(n)):
+            if c and c not in out:
+                out.append(c)
+    return out
+
+
 _DESIGNATORS_LATIN = {"group": "group", "holding": "holdings", "holdings": "holdings"}
 _DESIGNATORS_CJK = ("集团", "控股")
+
+
+def _designator(word: str) -> str | None:
+    """The group designator a word spells out or contracts (Hldgs, Grp -> holdings, group), or None."""
+    if word in _DESIGNATORS_LATIN:
+        return _DESIGNATORS_LATIN[word]
+    return next((v for k, v in _DESIGNATORS_LATIN.items() if abbreviates(word, k)), None)
 
 
 def name_qualifiers(name: str | None) -> tuple[str, ...]:
@@ -94,7 +129,7 @@ def name_qualifiers(name: str | None) -> tuple[str, ...]:
     if has_cjk(rest):
         quals.update(d for d in _DESIGNATORS_CJK if d in rest.replace(" ", ""))
     words = _expand_abbreviations(rest.split())
-    quals.update(_DESIGNATORS_LATIN[w] for w in words if w in _DESIGNATORS_LATIN and w != rest)
+    quals.update(_designator(w) for w in words if _designator(w) and w != rest)
     quals.discard("")
     return tuple(sorted(quals))
 
@@ -163,14 +198,31 @@ def record_identifiers(row: Mapping[str, Any]) -> dict[str, str]:
         out["GB-COH"] = ch
     if fmt == "sec_fsds" and (cik := ids.valid_cik(row.get("source_id"))):
         out["CIK"] = cik
+    if reg and "GB-COH" not in out and "USCC" not in out and fmt != "companies_house_csv":
+        scheme, value = national_identifier(row)
+        if scheme and value:
+            out["NATIONAL"] = scheme + ":" + value
     return out
+
+
+def national_identifier(row: dict) -> tuple[str | None, str | None]:
+    """(scheme, valid compact value) of the record's national register or tax number (mdm.registers):
+    value None when it fails the scheme's check, (None, None) when no scheme is known. The scheme comes
+    from ``registration_authority`` (a GLEIF RA code, or a scheme code such as ``RU-OGRN`` given by an
+    internal system) and otherwise from the country."""
+    from mdm.registers import classify
+
+    country = country_code(row.get("country")) or country_code(row.get("jurisdiction"))
+    return classify(row.get("registration_number"), country, row.get("registration_authority"))
 
 
 # Bump when standardisation changes what it computes: incremental runs reuse a record's standardised
 # form only when it was made by the same version.
-STANDARDISE_VERSION = "2026-11-28.1"
+STANDARDISE_VERSION = "2026-11-30.3"
 
-ID_SCHEMES = ("LEI", "USCC", "CN-REG", "GB-COH", "CIK")
+# NATIONAL holds "<scheme>:<value>" of any other national register or tax number (mdm.registers): one
+# column for dozens of schemes; identity_keys splits it back into its scheme and value.
+ID_SCHEMES = ("LEI", "USCC", "CN-REG", "GB-COH", "CIK", "NATIONAL")
 ID_COLUMNS = tuple("id_" + s.replace("-", "_") for s in ID_SCHEMES)
 
 # Formats whose natural keys identify distinct legal entities (registers), unlike internal systems.
@@ -188,6 +240,9 @@ def identity_keys(std: pd.DataFrame) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for row in std[list(IDENTITY_COLUMNS)].itertuples(index=False):
         keys = {s: v for s, v in zip(ID_SCHEMES, row[4:]) if isinstance(v, str) and v}
+        if national := keys.pop("NATIONAL", None):
+            scheme, _, value = national.rpartition(":")
+            keys[scheme] = value
         if row[2] in REGISTER_FORMATS:
             keys["KEY:" + row[1]] = row[3]
         out[row[0]] = keys
@@ -207,15 +262,8 @@ def standardise_records(df: pd.DataFrame) -> pd.DataFrame:
     split = [split_legal_form(n) for n in out["name"].tolist()]
     out["name_core"] = [s[0] for s in split]
     out["legal_form_norm"] = [s[1] for s in split]
-    aliases: list[list[str]] = []
-    for core, en, other in zip(out["name_core"], out["name_en"], out["other_names"]):
-        al = [core] if core else []
-        for n in [en, *_json_names(other)]:
-            c = name_core(n)
-            if c and c not in al:
-                al.append(c)
-        aliases.append(al)
-    out["aliases"] = aliases
+    out["aliases"] = [name_aliases([n, en, *_json_names(other)])
+                      for n, en, other in zip(out["name"], out["name_en"], out["other_names"])]
     # The registered address's country; failing that, the country of the jurisdiction of registration.
     out["country_iso"] = [country_code(c) or country_code(j) for c, j in zip(out["country"], out["jurisdiction"])]
     out["city_norm"] = [normalise_text(c) for c in out["city"].tolist()]

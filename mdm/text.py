@@ -43,3 +43,13 @@ def normalise_text(text: str | None) -> str:
     return _SPACE_RE.sub(" ", t).strip()
 
 
+
+
+def abbreviates(short: str, long: str) -> bool:
+    """Whether ``short`` is a contraction of ``long`` as company names write them: same first letter, three to
+    five letters, its letters in order within the longer word (Mfg / manufacturing, Intl / international,
+    Hldgs / holdings, Tech / technology). A rule of spelling, not a list of abbreviations."""
+    if not 3 <= len(short) <= 5 or len(short) >= len(long) or short[0] != long[0] or not short.isalpha():
+        return False
+    it = iter(long[1:])
+    return all(ch in it for ch in short[1:])

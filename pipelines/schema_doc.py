@@ -244,6 +244,8 @@ RELATIONS: dict[str, Doc] = {
         "id_CN_REG": "Legacy Chinese registration number.",
         "id_GB_COH": "Valid Companies House number.",
         "id_CIK": "SEC CIK.",
+        "id_NATIONAL": "Valid national register or tax number as scheme:value (FR-SIREN:542051180, RU-OGRN:..., "
+                       "RA000602:... for a register known only by its GLEIF RA code).",
         "content_hash": "md5 of the record's canonical attributes (lineage excluded), to detect changed records.",
         "aliases": "Every name of the record standardised (legal, English, former) for candidate search.",
         "qualifiers": "Distinguishing name qualifiers (regions, branch markers, Group/集团).",
@@ -283,6 +285,8 @@ RELATIONS: dict[str, Doc] = {
         "band": "match, review or non-match (thresholds of the config's matching section).",
         "name": "Name similarity (0-1).",
         "name_tokens": "IDF-weighted name token overlap (0-1).",
+        "name_distinct": "Evidence from words only one name has (0-1): 1 none, 0.5-1 words on one side only, "
+                         "near 0 a rare word each (Baltic Amber / Baltic Granite), 0 different numbers (Fund 1 / 2).",
         "qualifiers": "Agreement of name qualifiers (0-1).",
         "country": "Same country: 1, different: 0.",
         "city": "City similarity (0-1).",

@@ -117,6 +117,38 @@ CURATED: tuple[tuple[str, str, str], ...] = (
     ("주식회사", "주식회사", "ko"), ("유한회사", "유한회사", "ko"),
 )
 
+# One legal form across scripts: the local spelling, its transliterations and the English usage share one key,
+# so "ООО", "Общество с ограниченной ответственностью", "ТОВ", "OOO" and "LLC" are one form. The local names
+# come from the ELF list (RU 17R7 and BY AABD: общество с ограниченной ответственностью; BY 106J/MR85: закрытое /
+# открытое акционерное общество; GR W2NK/H6OR; JP T417; KR 5RCH/J3U5), whose Russian entries are plural
+# category names without abbreviations (so the vote above cannot key them); the abbreviations and English
+# equivalents are how registers and the financial press write them (Sberbank: ПАО Сбербанк / PJSC Sberbank).
+EQUIVALENT: tuple[tuple[str, str, str], ...] = (
+    ("общество с ограниченной ответственностью", "llc", "ru"), ("ооо", "llc", "ru"), ("ooo", "llc", "ru"),
+    ("товариство з обмеженою відповідальністю", "llc", "uk"), ("тов", "llc", "uk"), ("tov", "llc", "uk"),
+    ("таварыства з абмежаванай адказнасцю", "llc", "be"), ("таа", "llc", "be"),
+    ("акционерное общество", "jsc", "ru"), ("ао", "jsc", "ru"), ("ao", "jsc", "ru"),
+    ("акціонерне товариство", "jsc", "uk"), ("joint stock company", "jsc", "en"), ("jsc", "jsc", "en"),
+    ("публичное акционерное общество", "pjsc", "ru"), ("пао", "pjsc", "ru"), ("pao", "pjsc", "ru"),
+    ("публічне акціонерне товариство", "pjsc", "uk"), ("пат", "pjsc", "uk"),
+    ("public joint stock company", "pjsc", "en"), ("pjsc", "pjsc", "en"),
+    ("приватне акціонерне товариство", "prjsc", "uk"), ("прат", "prjsc", "uk"), ("prat", "prjsc", "uk"),
+    ("private joint stock company", "prjsc", "en"), ("prjsc", "prjsc", "en"),
+    ("закрытое акционерное общество", "cjsc", "ru"), ("зао", "cjsc", "ru"), ("zao", "cjsc", "ru"),
+    ("closed joint stock company", "cjsc", "en"), ("cjsc", "cjsc", "en"),
+    ("открытое акционерное общество", "ojsc", "ru"), ("оао", "ojsc", "ru"), ("oao", "ojsc", "ru"),
+    ("open joint stock company", "ojsc", "en"), ("ojsc", "ojsc", "en"),
+    ("ανωνυμη εταιρεια", "ae", "el"), ("ανωνυμη εταιρια", "ae", "el"), ("αε", "ae", "el"),
+    ("εταιρεια περιορισμενης ευθυνης", "epe", "el"), ("εταιρια περιορισμενης ευθυνης", "epe", "el"),
+    ("επε", "epe", "el"),
+    ("株式会社", "kk", "ja"), ("kabushiki kaisha", "kk", "ja"), ("kabushikigaisha", "kk", "ja"),
+    ("kabusikigaisya", "kk", "ja"), ("kk", "kk", "ja"),
+    ("주식회사", "co ltd", "ko"), ("jusikhoesa", "co ltd", "ko"), ("jusik hoesa", "co ltd", "ko"),
+    ("유한회사", "yuhan hoesa", "ko"), ("yuhanhoesa", "yuhan hoesa", "ko"),
+    ("شركة ذات مسؤولية محدودة", "llc", "ar"), ("شركه ذات مسؤولية محدودة", "llc", "ar"),
+    ("ذات مسؤولية محدودة", "llc", "ar"), ("شركة مساهمة", "jsc", "ar"),
+)
+
 _SPLIT_RE = re.compile(r"[;,]")
 # ELF abbreviation cells sometimes hold prose ("or Ltd. Professional Corporation or P.C. for those ...").
 _PROSE = frozenset({"or", "for", "those", "including", "professional services", "not", "applicable"})
@@ -290,18 +322,47 @@ def read_legal_names(path: Path, table: dict[str, Spelling]) -> int:
     return n
 
 
+def transliterate(spelling: str) -> str:
+    """The Latin transliteration matching makes of a name (mdm.transliterate), normalised."""
+    from mdm.transliterate import latin
+
+    return _clean(latin(spelling))
+
+
+def add_transliterations(table: dict[str, Spelling], overrides: dict[str, str]) -> None:
+    """Add the Latin transliteration of every spelling in another script, as matching transliterates names
+    ("общество с ограниченной ответственностью" -> "obshchestvo s ogranichennoy otvetstvennostyu"), voting
+    for the same key (spellings already listed keep theirs). Chinese and Japanese spellings are left out: their Latin forms (K.K., Co., Ltd.) are
+    not transliterations, and matching strips the form before it transliterates."""
+    for s, entry in list(table.items()):
+        if s.isascii() or re.search(r"[\u3040-\u30ff\u3400-\u9fff]", s):
+            continue
+        t = transliterate(s)
+        if not t or t == s or never_a_form(t) or len(compact(t)) < 2 or t in table:
+            continue  # a spelling the lists already key ("ad", "kd") keeps its key
+        target = table.setdefault(t, Spelling())
+        target.votes.update(entry.votes)
+        target.elf_codes |= entry.elf_codes
+        target.countries |= entry.countries
+        target.languages |= entry.languages
+        target.sources |= entry.sources | {"transliterated"}
+        if compact(s) in overrides and compact(t) not in overrides:
+            overrides[compact(t)] = overrides[compact(s)]
+
+
 def build_rows(realdata: Path) -> list[dict[str, str]]:
     """The rows of legal_forms.csv built from the two lists under `realdata` plus CURATED."""
     table: dict[str, Spelling] = {}
     read_elf(realdata / ELF_FILE, table)
     read_legal_names(realdata / LEGAL_NAMES_FILE, table)
     overrides: dict[str, str] = {}
-    for spelling, canon, lang in CURATED:
+    for spelling, canon, lang in (*CURATED, *EQUIVALENT):
         s = _clean(spelling)
         entry = table.setdefault(s, Spelling())
         entry.languages.add(lang)
         entry.sources.add("curated")
         overrides[compact(s)] = _clean(canon) if CJK_RE.search(canon) else canon
+    add_transliterations(table, overrides)
     # Matching looks spellings up without spaces, so all spellings sharing a compact form share one key.
     by_compact: dict[str, Counter] = defaultdict(Counter)
     for s, entry in table.items():
@@ -335,7 +396,8 @@ def build_rows(realdata: Path) -> list[dict[str, str]]:
         key = key_of.get(compact(s))
         if not key:
             continue
-        key = overrides.get(compact(s)) or spaced.get(compact(key), key)
+        # A key that is itself a spelling with an override follows it ("obshchestvo ..." votes "ooo" -> "llc").
+        key = overrides.get(compact(s)) or overrides.get(compact(key)) or spaced.get(compact(key), key)
         rows.append({
             "spelling": s,
             "canonical": key,

@@ -15,9 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-ColumnType = Literal["text", "date", "timestamp", "month", "real", "integer"]
+ColumnType = Literal["text", "date", "timestamp", "month", "real", "integer", "names"]
 """``date``: an ISO date (a timestamp is cut to its date); ``timestamp``: an ISO timestamp; ``month``:
-``YYYY-MM``; ``real``/``integer``: numbers (a bad value becomes NULL with a warning); ``text``: as given."""
+``YYYY-MM``; ``real``/``integer``: numbers (a bad value becomes NULL with a warning); ``names``: several
+names in one value, a JSON array of strings or text separated by ``;`` or line breaks (landed as the
+canonical ``other_names`` JSON list); ``text``: as given."""
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -29,6 +31,11 @@ class Column:
     name: str
     type: ColumnType = "text"
     required: bool = False
+    target: str | None = None   # the canonical column it lands in, when not its own name
+
+    @property
+    def lands_in(self) -> str:
+        return self.target or self.name
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,12 @@ CUSTOMERS: Final = CrmTable(
      Column("lei"), Column("registration_number"), Column("country"), Column("city"), Column("address"),
      Column("postal_code"), Column("phone"), Column("industry_code"), Column("branch"),
      Column("relationship_manager"), Column("opened_on", "date"), Column("status"),
-     Column("updated_at", "timestamp")),
+     Column("updated_at", "timestamp"),
+     # Trading, former and other names the bank knows the customer by; they take part in matching.
+     Column("aliases", "names", target="other_names"),
+     # The scheme of registration_number when the country alone does not say it: a scheme code of
+     # mdm.registers (RU-OGRN, FR-SIREN, DE-HR ...) or a GLEIF registration-authority code (RA000189).
+     Column("registration_scheme", target="registration_authority")),
     natural_key=("source_id",), has_extra=True)
 ACCOUNTS: Final = CrmTable(
     "accounts", "account",

@@ -74,6 +74,10 @@ _TIMESTAMP_COLUMNS: Final = columns_of_type("timestamp")
 _MONTH_COLUMNS: Final = columns_of_type("month")
 _FLOAT_COLUMNS: Final = columns_of_type("real")
 _INT_COLUMNS: Final = columns_of_type("integer")
+_NAMES_COLUMNS: Final = columns_of_type("names")
+# Contract columns landing in a canonical column of another name (aliases -> other_names).
+_LANDS_IN: Final = {c.name: c.lands_in for t in TABLES for c in t.columns if c.lands_in != c.name}
+_NAME_SEPARATORS = re.compile(r"[;\n\r]+")
 _MONTH = re.compile(r"^(\d{4})-?(\d{2})(?:-\d{2}.*)?$")
 
 
@@ -164,6 +168,25 @@ _STR_OR_NONE: Final = frozenset({str, _NONE})
 # Value types numpy turns into float64 exactly as ``float(v)`` does (None becomes NaN).
 _FLOAT_LIKE: Final = frozenset({float, int, Decimal, _NONE})
 _INT64_LIMIT: Final = 2.0 ** 63
+
+
+def _names_json(v: Any) -> str | None:
+    """Several names in one value (a JSON array of strings, or text separated by ';' or line breaks) as the
+    canonical other_names JSON: [{"name": ..., "type": "ALIAS"}]; None when there is none."""
+    if v is None:
+        return None
+    text = str(v).strip()
+    names: list[Any] = []
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+            names = parsed if isinstance(parsed, list) else []
+        except ValueError:
+            names = []
+    if not names:
+        names = _NAME_SEPARATORS.split(text)
+    clean = [n.strip() for n in names if isinstance(n, str) and n.strip()]
+    return json.dumps([{"name": n, "type": "ALIAS"} for n in dict.fromkeys(clean)], ensure_ascii=False) if clean else None
 
 
 def _each(func: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
@@ -411,8 +434,10 @@ class _Reader:
                     extra.append((col, values))
             elif col in _FLOAT_COLUMNS or col in _INT_COLUMNS:
                 data[col] = self.numbers(col, values, first, pos, bad)
+            elif col in _NAMES_COLUMNS:
+                data[_LANDS_IN.get(col, col)] = _objects(_each(_names_json, self.texts(col, values)))
             else:
-                data[col] = _objects(self.texts(col, values))
+                data[_LANDS_IN.get(col, col)] = _objects(self.texts(col, values))
         for line, _, message in sorted(bad):  # in row order, like a row-by-row read
             self.ctx.warn(message, file=src, line=line, key=q.key, code="bad_number")
         if q.has_extra:

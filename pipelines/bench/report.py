@@ -127,15 +127,16 @@ def render(b: Benchmark, info: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(path: Path, section: str, entities: int) -> None:
-    """Put ``section`` into the Markdown file ``path``: replace the section of the same N, or append.
+def write_report(path: Path, section: str, entities: int | None = None) -> None:
+    """Put ``section`` into the Markdown file ``path``: replace the section of the same N (or, without N, of
+    the same heading), or append.
 
     Everything before the first section (the hand-written preamble) and the sections of other N stay.
     """
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     head, *sections = text.split("\n## ")
     sections = ["## " + s.rstrip("\n") + "\n" for s in sections]
-    title = section_title(entities)
+    title = section_title(entities) if entities is not None else section.splitlines()[0]
     replaced = False
     for i, s in enumerate(sections):
         if s.splitlines()[0] == title:

@@ -125,7 +125,8 @@ def crm_customer(e: Entity, source_id: str, rng: random.Random) -> tuple:
     rm = _cn_person(rng) if e.country == "CN" and rng.random() < 0.7 else _en_person(rng)
     return (source_id, name, name_en, uscc, lei, reg, addr.country, city, addr.full, addr.postal or None,
             phone if rng.random() < 0.85 else None, _INDUSTRIES[e.industry][4][:5], branch, rm, opened.isoformat(),
-            status, f"{updated.isoformat()} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}")
+            status, f"{updated.isoformat()} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}",
+            None, None)  # aliases, registration_scheme: the sample's CRM keeps none
 
 
 _PRODUCTS = ("current account", "current account", "term deposit", "term loan", "revolving credit facility",

@@ -10,7 +10,7 @@ from pipelines.adapters.crm_contract import AUDIT_COLUMN, TABLES, Column, CrmTab
 SQL_BATCH = 20_000             # rows per sqlite executemany
 # SQLite column types of the contract's types (dates and timestamps as ISO text, as SQLite keeps them).
 SQLITE_TYPES = {"text": "TEXT", "date": "TEXT", "timestamp": "TEXT", "month": "TEXT", "real": "REAL",
-                "integer": "INTEGER"}
+                "integer": "INTEGER", "names": "TEXT"}
 
 
 def sample_columns(t: CrmTable) -> tuple[Column, ...]:

@@ -180,9 +180,11 @@ def test_candidate_pairs_of_a_single_record_is_empty() -> None:
 
 # Level distributions of matching (M) and non-matching (U) pairs per feature, highest level last.
 M = {"name": [0.02, 0.03, 0.05, 0.10, 0.80], "name_tokens": [0.02, 0.03, 0.05, 0.10, 0.80],
+     "name_distinct": [0.05, 0.10, 0.25, 0.60],
      "qualifiers": [0.05, 0.95], "country": [0.02, 0.98], "city": [0.05, 0.10, 0.85], "postal": [0.2, 0.8],
      "address": [0.1, 0.1, 0.2, 0.6]}
 U = {"name": [0.60, 0.20, 0.10, 0.06, 0.04], "name_tokens": [0.60, 0.20, 0.10, 0.06, 0.04],
+     "name_distinct": [0.15, 0.15, 0.20, 0.50],
      "qualifiers": [0.4, 0.6], "country": [0.2, 0.8], "city": [0.5, 0.2, 0.3], "postal": [0.9, 0.1],
      "address": [0.6, 0.2, 0.1, 0.1]}
 
@@ -237,7 +239,8 @@ def test_an_abbreviated_spelling_of_the_same_name_is_a_match(model: FellegiSunte
     std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
                     {"source_id": "2", "name": "ACME HLDGS P.L.C.", **LONDON})
     row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
-    assert row["name"] == 1.0 and row["name_tokens"] == 1.0
+    # Hldgs is no listed abbreviation any more (no real name uses it); it meets Holdings as a contraction.
+    assert row["name"] >= 0.85 and row["name_tokens"] >= 0.85 and row["name_distinct"] == 1.0
     assert row["band"] == "match"
 
 
@@ -252,12 +255,18 @@ def test_different_names_are_a_non_match_even_at_the_same_address(model: Fellegi
     assert contrib["name"]["weight"] < 0 and contrib["address"]["weight"] > 0
 
 
-def test_cjk_and_latin_names_are_not_compared_with_each_other() -> None:
+def test_a_chinese_name_meets_latin_names_only_through_its_pinyin() -> None:
+    # Characters are never compared with Latin letters; the pinyin of the name is. Bank of China's registered
+    # name and its pinyin form (中国银行, Zhongguo Yinhang) meet; Huawei's Chinese name and its English name
+    # (华为技术 is "huawei jishu", not "technologies") stay below the lowest name level.
     std = std_frame({"source_id": "1", "name": "华为技术有限公司", **LONDON},
-                    {"source_id": "2", "name": "Huawei Technologies", **LONDON})
-    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
-    assert vec.loc[0, "name"] == 0.0
+                    {"source_id": "2", "name": "Huawei Technologies", **LONDON},
+                    {"source_id": "3", "name": "中國銀行股份有限公司", **LONDON},
+                    {"source_id": "4", "name": "Zhongguo Yinhang", **LONDON})
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1", "s:3"], "rid_b": ["s:2", "s:4"]}))
+    assert vec.loc[0, "name"] < 0.70
     assert vec.loc[0, "name_tokens"] == 0.0
+    assert vec.loc[1, "name"] >= 0.93
 
 
 @pytest.mark.parametrize(("branch", "head"), [
@@ -506,3 +515,66 @@ def test_token_counts_add_and_subtract() -> None:
     assert less["acme"] == 1 and less["zeta"] == 1
     assert idf_weights(whole, len(std)) == token_weights(std)
     assert "gone" not in idf_weights(Counter({"gone": 0, "kept": 1}), 2)
+
+
+# --- distinctive tokens -------------------------------------------------------------------------------------------
+
+def test_a_different_rare_word_on_each_side_counts_against_a_match() -> None:
+    # Real sibling-style names: shared generic words ("trading", "corporation") and a country do not outweigh a
+    # different distinctive word; a name that only adds or abbreviates words has nothing against it.
+    others = [{"source_id": f"o{i}", "name": f"{w} Trading Corporation", **LONDON}
+              for i, w in enumerate(["Nordic", "Atlantic", "Pacific", "Global", "Eastern", "Western", "Union", "Alpine",
+                                     "Danube", "Iberian", "Celtic", "Adriatic", "Arctic", "Caspian", "Aegean",
+                                     "Oriental", "Imperial", "Royal", "Coastal", "Northern", "Southern", "Central"])]
+    std = std_frame({"source_id": "1", "name": "Baltic Amber Trading Corporation", **LONDON},
+                    {"source_id": "2", "name": "Baltic Granite Trading Corporation", **LONDON},
+                    {"source_id": "3", "name": "Baltic Amber Trading Corp.", **LONDON},
+                    {"source_id": "4", "name": "Baltic Amber Trading (Riga)", **LONDON},
+                    {"source_id": "5", "name": "Baltic Amber Tradng Corporation", **LONDON}, *others)
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1", "s:1", "s:1", "s:1"], "rid_b": ["s:2", "s:3", "s:4", "s:5"]}))
+    amber_granite, abbreviated, qualified, typo = vec["name_distinct"].tolist()
+    assert amber_granite < 0.30          # the lowest level: a rare word each
+    assert abbreviated == 1.0 and typo == 1.0   # nothing left over ("tradng" meets "trading")
+    assert 0.5 <= qualified < 0.999      # one side only adds a word: weaker evidence, never "nothing left"
+    assert vec["name"].tolist()[0] >= 0.80   # while the plain string similarity alone is high
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("Vanguard Fund 1 LP", "Vanguard Fund 2 LP"),
+    ("Blackstone Real Estate Partners VIII L.P.", "Blackstone Real Estate Partners VII L.P."),
+    ("Ares Capital Holdings II LLC", "Ares Capital Holdings III LLC"),
+])
+def test_numbered_entities_stay_apart(a: str, b: str) -> None:
+    std = std_frame({"source_id": "1", "name": a, **LONDON}, {"source_id": "2", "name": b, **LONDON})
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
+    assert vec.loc[0, "name_distinct"] == 0.0
+    assert vec.loc[0, "name"] >= 0.9
+
+
+def test_distinct_is_unknown_when_no_two_names_share_a_script() -> None:
+    std = std_frame({"source_id": "1", "name": "华为技术有限公司", **LONDON},
+                    {"source_id": "2", "name": "ПАО Сбербанк", **LONDON})
+    # Both have Latin aliases (pinyin, transliteration): compared there.
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
+    assert vec.loc[0, "name_distinct"] < 0.5
+
+
+@pytest.mark.parametrize(("short", "long", "expected"), [
+    ("mfg", "manufacturing", True), ("intl", "international", True), ("hldgs", "holdings", True),
+    ("tech", "technology", True), ("corp", "corporation", True),
+    ("ing", "inglewood", True),      # a contraction by spelling; the other features still decide
+    ("ab", "abbott", False),         # too short
+    ("mgf", "manufacturing", False), ("amber", "granite", False), ("bank", "bank", False),
+    ("huawei", "huaweijishu", False),   # a word of a joined pinyin name is no contraction (over five letters)
+])
+def test_contractions_are_recognised_by_spelling_not_by_a_list(short: str, long: str, expected: bool) -> None:
+    from mdm.text import abbreviates
+
+    assert abbreviates(short, long) is expected
+
+
+def test_a_contracted_word_meets_its_full_form_in_the_token_evidence() -> None:
+    std = std_frame({"source_id": "1", "name": "Acme Intl Hldgs Ltd", **LONDON},
+                    {"source_id": "2", "name": "Acme International Holdings Limited", **LONDON})
+    vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
+    assert vec.loc[0, "name_distinct"] == 1.0 and vec.loc[0, "name_tokens"] > 0.8

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Callable
 
 import pandas as pd
@@ -95,8 +96,9 @@ def test_metrics_postcode_and_register_rules_per_country() -> None:
     assert close(m["postal_code"]["validity"], 4 / 7)
     assert close(m["postal_code"]["completeness"], 8 / 10)
     # Registration numbers: DE by the Handelsregister rule (HRC is no register; the jurisdiction stands in
-    # for a missing country), CN USCC or legacy number, GB Companies House; US and FR have no rule.
-    assert close(m["registration_number"]["validity"], 5 / 7)
+    # for a missing country), CN USCC or legacy number, GB Companies House, FR by its schemes (SIREN: "RCS
+    # Paris 123" is none); US has no rule.
+    assert close(m["registration_number"]["validity"], 5 / 8)
     # A source id of an internal system has no rule at all.
     assert close(m["source_id"]["validity"], None)
     assert close(m["source_id"]["uniqueness"], 1.0)
@@ -281,6 +283,12 @@ def reference_identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
             counts = f[attr].map(lambda v, classify=classify: classify(v if isinstance(v, str) and v.strip() else None)).value_counts()
             for cls, rows in sorted(counts.items()):
                 out.append({"source": source, "attribute": attr, "class": cls, "rows": int(rows)})
+        if "registration_number" in f.columns and f["registration_number"].notna().any():
+            context = [c for c in dq.RULE_CONTEXT["registration_number"] if c in f.columns]
+            classes = [dq.register_class(r["registration_number"], {c: r[c] for c in context})
+                       for r in f.to_dict("records")]
+            for cls, rows in sorted(Counter(classes).items()):
+                out.append({"source": source, "attribute": "registration_number", "class": cls, "rows": rows})
     return pd.DataFrame(out, columns=["source", "attribute", "class", "rows"])
 
 
@@ -370,8 +378,11 @@ def test_metrics_equal_the_per_row_definition(synthetic: pd.DataFrame) -> None:
 
 def test_identifier_classes_equal_the_per_row_definition(synthetic: pd.DataFrame) -> None:
     got, want = dq.identifier_classes(synthetic), reference_identifier_classes(synthetic)
-    assert set(got["class"]) == {"uscc", "uscc_bad_check", "legacy_registration", "other_format", "missing",
-                                 "lei", "lei_bad_check"}
+    assert set(got.loc[got["attribute"] != "registration_number", "class"]) == {
+        "uscc", "uscc_bad_check", "legacy_registration", "other_format", "missing", "lei", "lei_bad_check"}
+    # Registration numbers per scheme: valid, failing their scheme's check, or of no scheme of their country.
+    assert {"GB-COH", "USCC", "DE-HR", "unrecognised:DE"} <= set(got.loc[got["attribute"] == "registration_number",
+                                                                        "class"])
     pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 

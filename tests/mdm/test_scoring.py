@@ -16,9 +16,11 @@ from mdm.standardise import standardise_records
 
 # True m (P(level | match)) and u (P(level | non-match)) per feature, highest level last; weights rise with the level.
 TRUE_M = {"name": [0.02, 0.03, 0.05, 0.10, 0.80], "name_tokens": [0.03, 0.04, 0.08, 0.15, 0.70],
+          "name_distinct": [0.02, 0.05, 0.13, 0.80],
           "qualifiers": [0.1, 0.9], "country": [0.05, 0.95], "city": [0.10, 0.15, 0.75], "postal": [0.3, 0.7],
           "address": [0.10, 0.15, 0.25, 0.50]}
 TRUE_U = {"name": [0.55, 0.25, 0.10, 0.06, 0.04], "name_tokens": [0.60, 0.20, 0.10, 0.06, 0.04],
+          "name_distinct": [0.40, 0.25, 0.20, 0.15],
           "qualifiers": [0.5, 0.5], "country": [0.3, 0.7], "city": [0.60, 0.25, 0.15], "postal": [0.95, 0.05],
           "address": [0.70, 0.15, 0.10, 0.05]}
 
@@ -153,7 +155,7 @@ def test_fit_supervised_needs_both_classes(labels: list[bool]) -> None:
 
 def test_probability_rises_with_every_feature_level_when_weights_rise() -> None:
     model = true_model()
-    base = np.array([[0, 0, 0, 0, 0, 0, 0]])
+    base = np.array([[0] * len(LEVELS)])
     for j, f in enumerate(model.features):
         ps = []
         for lvl in range(len(LEVELS[f]) + 1):
@@ -166,20 +168,20 @@ def test_probability_rises_with_every_feature_level_when_weights_rise() -> None:
 
 def test_probability_is_the_logistic_of_prior_plus_weights_and_unknown_weighs_nothing() -> None:
     model = true_model()
-    levels = np.array([[4, 3, 1, -1, -1, -1, -1], [0, 0, 0, 1, 2, 1, 3]])
+    levels = np.array([[4, 3, -1, 1, -1, -1, -1, -1], [0, 0, 0, 0, 1, 2, 1, 3]])
     w = model.weights(levels)
-    assert w[0, 3:].tolist() == [0.0] * 4
+    assert w[0, 2] == 0.0 and w[0, 4:].tolist() == [0.0] * 4
     assert w[0, 0] == pytest.approx(np.log2(0.80 / 0.04))
     odds = model.prior_weight() + w.sum(axis=1)
     assert model.prior_weight() == pytest.approx(np.log2(0.1 / 0.9))
     assert model.probability(levels) == pytest.approx(1 / (1 + 2.0 ** -odds))
     # All unknown: the prior alone.
-    assert model.probability(np.full((1, 7), -1))[0] == pytest.approx(0.1)
+    assert model.probability(np.full((1, len(LEVELS)), -1))[0] == pytest.approx(0.1)
 
 
 def test_explain_lists_the_prior_and_each_known_feature() -> None:
     model = true_model()
-    levels = np.array([[4, 3, -1, 1, -1, 0, 2]])
+    levels = np.array([[4, 3, -1, -1, 1, -1, 0, 2]])
     out = model.explain(levels)
     assert len(out) == 1
     d = json.loads(out[0])

@@ -34,13 +34,13 @@ def org_frame(*rows: dict) -> pd.DataFrame:
 @pytest.mark.parametrize(("name", "expected"), [
     ("Acme Co., Ltd.", ("acme", "co ltd")),
     ("ACME COMPANY LIMITED", ("acme", "co ltd")),
-    ("Acme Hldgs Plc", ("acme holdings", "plc")),
+    ("Acme Bros Plc", ("acme brothers", "plc")),
     ("Acme Holdings P.L.C.", ("acme holdings", "plc")),
     ("Acme Holdings Public Limited Company", ("acme holdings", "plc")),
     ("Müller GmbH & Co. KG", ("muller", "gmbh co kg")),
     ("Muller GmbH and Co KG", ("muller", "gmbh co kg")),
     ("The Acme Company", ("acme", "co")),
-    ("Acme Intl Mfg Corp", ("acme international manufacturing", "corp")),
+    ("Acme Tech Mfg Corp", ("acme technology manufacturing", "corp")),
     ("Acme Corporation", ("acme", "corp")),
     ("Société Générale S.A.", ("societe generale", "sa")),
     ("Acme", ("acme", None)),
@@ -62,7 +62,7 @@ def test_latin_spellings_of_one_company_share_a_core() -> None:
     ("平安银行股份有限公司", ("平安银行", "股份有限公司")),
     ("上海某某有限责任公司", ("上海某某", "有限责任公司")),
     ("中国平安保险（集团）股份有限公司", ("中国平安保险", "集团股份有限公司")),
-    ("トヨタ自動車株式会社", ("トヨタ自动车", "株式会社")),
+    ("トヨタ自動車株式会社", ("トヨタ自动车", "kk")),   # one form with K.K. and Kabushiki Kaisha
     ("公司", ("公司", None)),
 ])
 def test_split_legal_form_cjk(name: str, expected: tuple[str, str | None]) -> None:
@@ -96,8 +96,8 @@ def test_normalise_text_drops_punctuation_accents_and_apostrophes() -> None:
 
 
 def test_abbreviations_expand_only_as_whole_tokens() -> None:
-    assert name_core("Acme Hldgs Ltd") == name_core("Acme Holdings Limited")
-    assert name_core("Acme Intl Svcs Grp") == "acme international services group"
+    assert name_core("Acme Grp Ltd") == name_core("Acme Group Limited")
+    assert name_core("Acme Tech Svc Grp") == "acme technology service group"
     assert name_core("Intlx Ltd") == "intlx"
 
 
@@ -161,8 +161,10 @@ def test_gleif_registration_number_is_a_companies_house_number_only_under_ra0005
     base = {"source_format": "gleif_lei_xml", "source_id": LEI, "lei": LEI, "registration_number": "08209948",
             "country": "GB"}
     assert record_identifiers(base | {"registration_authority": "RA000585"}) == {"LEI": LEI, "GB-COH": "08209948"}
-    # Another register's entity id is not a Companies House number, even for a GB address.
-    assert record_identifiers(base | {"registration_authority": "RA000665"}) == {"LEI": LEI}
+    # Another register's entity id is not a Companies House number, even for a GB address: it is a number of
+    # the register that RA code names.
+    assert record_identifiers(base | {"registration_authority": "RA000665"}) == {"LEI": LEI,
+                                                                               "NATIONAL": "RA000665:08209948"}
     assert record_identifiers(base | {"registration_authority": None}) == {"LEI": LEI}
 
 
@@ -218,9 +220,9 @@ def test_standardise_records_adds_the_matching_columns() -> None:
     assert std["name"].tolist() == df["name"].tolist()
     assert std["name_core"].tolist() == ["华为技术", "acme holdings", "acme bank plc london branch"]
     assert std["legal_form_norm"].tolist() == ["有限公司", "plc", None]
-    # Aliases: the legal name's core first, then English and former names, without duplicates.
+    # Aliases: the legal name's core first (with its pinyin), then English and former names, no duplicates.
     assert std["aliases"].tolist() == [
-        ["华为技术", "huawei technologies"],
+        ["华为技术", "huaweijishu", "huawei technologies"],
         ["acme holdings", "old acme"],
         ["acme bank plc london branch"],
     ]

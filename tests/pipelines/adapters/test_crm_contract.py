@@ -17,7 +17,8 @@ from pipelines.sample import generate
 from tests.conftest import make_ctx
 
 # The SQLite type a sample column of each contract type must have (dates as ISO text).
-_SQLITE = {"text": "TEXT", "date": "TEXT", "timestamp": "TEXT", "month": "TEXT", "real": "REAL", "integer": "INTEGER"}
+_SQLITE = {"text": "TEXT", "date": "TEXT", "timestamp": "TEXT", "month": "TEXT", "real": "REAL", "integer": "INTEGER",
+           "names": "TEXT"}
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,10 @@ def test_adapter_query_contract_equals_it() -> None:
     assert sql._MONTH_COLUMNS == by_type["month"]
     assert sql._FLOAT_COLUMNS == by_type["real"]
     assert sql._INT_COLUMNS == by_type["integer"]
+    assert sql._NAMES_COLUMNS == by_type["names"] == {"aliases"}
+    # Columns landing under another canonical name: aliases -> other_names, registration_scheme ->
+    # registration_authority; every landing column is a canonical organisation column.
+    assert sql._LANDS_IN == {"aliases": "other_names", "registration_scheme": "registration_authority"}
 
 
 def test_adapter_lands_exactly_the_contract_columns(sample: Path) -> None:
@@ -88,7 +93,7 @@ def test_adapter_lands_exactly_the_contract_columns(sample: Path) -> None:
     for batch in sql.extract(ctx):
         seen.setdefault(batch.table, list(batch.frame.columns))
     for t in TABLES:
-        expected = ["src_file", "src_line", *t.names, *(["extra"] if t.has_extra else [])]
+        expected = ["src_file", "src_line", *(c.lands_in for c in t.columns), *(["extra"] if t.has_extra else [])]
         assert seen[t.table] == expected, t.key
     assert "extra_columns" not in ctx.warnings.counts
 

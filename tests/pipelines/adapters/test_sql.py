@@ -365,3 +365,26 @@ def test_postgres_value_types(pg_url: str, pg_schema: str) -> None:
         (2, "txn_count Decimal('2.5') is not a number; set to NULL"),
         (3, "txn_count Decimal('NaN') is not a number; set to NULL"),
     ]
+
+
+def test_aliases_and_registration_scheme_land_in_other_names_and_registration_authority(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE c (id TEXT, name TEXT, aliases TEXT, reg TEXT, scheme TEXT, country TEXT)")
+        conn.exec_driver_sql("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)", [
+            ("1", "ПАО Сбербанк", "Sberbank of Russia; PJSC Sberbank;Sberbank of Russia", "7707083893", "RU-INN", "RU"),
+            ("2", "TotalEnergies SE", '["Total S.A.", "Total Fina Elf"]', "542051180", None, "FR"),
+            ("3", "Beta GmbH", "  ", None, None, "DE"),
+        ])
+    engine.dispose()
+    _, t, _ = run(url, {"customers": "SELECT id AS source_id, name, aliases, reg AS registration_number, "
+                                     "scheme AS registration_scheme, country FROM c ORDER BY id"})
+    org = t["organization"]
+    assert [json.loads(v) if v else None for v in org["other_names"]] == [
+        [{"name": "Sberbank of Russia", "type": "ALIAS"}, {"name": "PJSC Sberbank", "type": "ALIAS"}],
+        [{"name": "Total S.A.", "type": "ALIAS"}, {"name": "Total Fina Elf", "type": "ALIAS"}],
+        None,
+    ]
+    assert org["registration_authority"].tolist() == ["RU-INN", None, None]
+    assert org["extra"].isna().all()   # contract columns, not extras

@@ -35,6 +35,7 @@ from mdm.schema import TABLES, arrow_schema
 from mdm.standardise import IDENTITY_COLUMNS, STANDARDISE_VERSION, identity_keys, standardise_records
 from pipelines.adapters import ExtractContext, conform, get_adapter
 from pipelines.config import Config, load_config
+from pipelines.crypto import cipher_for, protect_overrides
 from pipelines.decisions import read_decisions, read_overrides
 from pipelines.errors import MdmError, SourceError, WarningLog
 from pipelines.stages import STAGES
@@ -151,7 +152,7 @@ class Run:
                 issues += self._previous_warnings(src.name, base_run)
                 reused[src.name] = base_run
                 continue
-            ctx = ExtractContext(src, WarningLog(), since=dict(since))
+            ctx = ExtractContext(src, WarningLog(), since=dict(since), cipher=cipher_for(self.config))
             counts[src.name] = self._extract_source(ctx, raw_root, files, issues, progress)
             if ctx.watermarks:
                 watermarks[src.name] = dict(ctx.watermarks)
@@ -583,7 +584,7 @@ class Run:
         incremental run only the golden records whose clusters changed are computed again."""
         sv = self.config.survivorship
         spec = survivorship.spec_from_config(sv.rules) if sv.rules else survivorship.DEFAULT_SPEC
-        overrides = read_overrides(sv.overrides)
+        overrides = protect_overrides(read_overrides(sv.overrides), cipher_for(self.config))
         prio = {s.name: self.config.priority(s.name) for s in self.config.sources}
         con = self.connect()
         try:
@@ -665,6 +666,7 @@ class Run:
             for step in GOLDEN_STEPS:
                 run_sql(con, f"golden/{step}", {"run": self.run_id, "now": started})
             run_sql(con, "marts/views")
+            run_sql(con, "marts/analyst_views")
             golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchone()[0]
             for r in results:
                 con.execute("INSERT INTO run_log VALUES ($run, $stage, $s, $f, $i, $o, $st, $d)",

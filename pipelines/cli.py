@@ -312,6 +312,11 @@ def sql(
         con.close()
 
 
+from pipelines.cli_keys import keys_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+
+
 def main() -> None:
     try:
         app()

@@ -13,7 +13,7 @@ Keys (64 random bytes) come from, in this order:
 1. the environment variable ``MDM_ENCRYPTION_KEY``: base64 keys separated by commas, the first one
    active (the others only decrypt, e.g. during a rotation);
 2. the key file named in the config (``security: {key_file: ...}``), which must exist;
-3. the default key file ``<config folder>/.mdm-keys/<warehouse>-<hash>.key`` (or, when that would be
+3. the default key file ``<config folder>/.mdm-keys/<warehouse folder name>.key`` (or, when that would be
    inside the warehouse, ``$XDG_CONFIG_HOME/mdm/keys/...``), created by the first run, owner-only.
 
 A key file is JSON ``{"active": <key id>, "keys": {<key id>: <base64 key>}}``. A key id is a digest of
@@ -143,13 +143,13 @@ def default_key_file(warehouse: Path, config_path: Path | None) -> Path:
     """Where the key of a warehouse lives when the config names no key file: beside the config, in
     ``.mdm-keys/``, unless that is inside the warehouse; then under ``$XDG_CONFIG_HOME/mdm/keys/``."""
     warehouse = Path(warehouse).resolve()
-    name = f"{warehouse.name or 'warehouse'}-{hashlib.sha256(str(warehouse).encode()).hexdigest()[:8]}.key"
+    name = warehouse.name or "warehouse"
     if config_path is not None:
         folder = Path(config_path).resolve().parent / ".mdm-keys"
         if not folder.is_relative_to(warehouse):
-            return folder / name
+            return folder / f"{name}.key"  # moves with the config folder
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(xdg) / "mdm" / "keys" / name
+    return Path(xdg) / "mdm" / "keys" / f"{name}-{hashlib.sha256(str(warehouse).encode()).hexdigest()[:8]}.key"
 
 
 def key_file_of(config: Any) -> tuple[Path, bool]:

@@ -34,8 +34,8 @@ class AccessError(MdmError):
 
 def register_decrypt(con: duckdb.DuckDBPyConnection, cipher: FieldCipher) -> None:
     """Make ``mdm_decrypt(text) -> text`` available on a connection (NULL stays NULL)."""
-    con.create_function("mdm_decrypt", cipher.decrypt_text, [duckdb.typing.VARCHAR], duckdb.typing.VARCHAR,
-                        null_handling="special", side_effects=False)
+    text = duckdb.sqltype("VARCHAR")
+    con.create_function("mdm_decrypt", cipher.decrypt_text, [text], text, null_handling="special", side_effects=False)
 
 
 def open_for_role(config: Any, role: str) -> duckdb.DuckDBPyConnection:

@@ -310,6 +310,8 @@ class FieldCipher:
                 out[col] = pd.Series(self.protect_values(frame[col].tolist(), clear=clear), index=frame.index,
                                      dtype="object")
             elif col == classification.EXTRA_COLUMN:
+                if isinstance(source_format, str) and not classification.sensitive_extra_keys(source_format):
+                    continue  # a format whose extra holds nothing sensitive (GLEIF, SEC)
                 formats = (source_format.tolist() if isinstance(source_format, pd.Series)
                            else [source_format] * len(frame))
                 out[col] = pd.Series([None if v is None or (isinstance(v, float) and v != v)

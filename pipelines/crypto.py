@@ -13,7 +13,7 @@ Keys (64 random bytes) come from, in this order:
 1. the environment variable ``MDM_ENCRYPTION_KEY``: base64 keys separated by commas, the first one
    active (the others only decrypt, e.g. during a rotation);
 2. the key file named in the config (``security: {key_file: ...}``), which must exist;
-3. the default key file ``<config folder>/.mdm-keys/<warehouse folder name>.key`` (or, when that would be
+3. the default key file ``<config folder>/.mdm-keys/mdm.key`` (or, when that would be
    inside the warehouse, ``$XDG_CONFIG_HOME/mdm/keys/...``), created by the first run, owner-only.
 
 A key file is JSON ``{"active": <key id>, "keys": {<key id>: <base64 key>}}``. A key id is a digest of
@@ -147,7 +147,7 @@ def default_key_file(warehouse: Path, config_path: Path | None) -> Path:
     if config_path is not None:
         folder = Path(config_path).resolve().parent / ".mdm-keys"
         if not folder.is_relative_to(warehouse):
-            return folder / f"{name}.key"  # moves with the config folder
+            return folder / "mdm.key"  # one key per config folder: moves with it, shared by its warehouses
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(xdg) / "mdm" / "keys" / f"{name}-{hashlib.sha256(str(warehouse).encode()).hexdigest()[:8]}.key"
 
@@ -179,6 +179,10 @@ def load_keyring(config: Any, *, create: bool = True) -> Keyring:
             raise ConfigError(f"security.key_file: key file not found: {path}")
         elif not create:
             raise EncryptionKeyError(f"no encryption key: {ENV_KEY} is not set and {path} does not exist")
+        elif (kid := warehouse_key_id(config.warehouse)) is not None:
+            raise EncryptionKeyError(f"the warehouse {config.warehouse} is encrypted with key {kid}, but there is no "
+                                     f"key file at {path}: copy the warehouse's key file there, name it in "
+                                     f"security.key_file or set {ENV_KEY}")
         else:
             ring = Keyring.of([new_key()], f"key file {path}", path)
             write_key_file(path, ring)

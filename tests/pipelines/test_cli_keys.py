@@ -44,8 +44,8 @@ def test_status_names_the_key_file_and_id_never_the_key(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "no encryption key" in res.output and "Traceback" not in res.output
     active = cipher_for(load_config(cfg)).active
     res = cli.invoke(app, ["keys", "status", "--config", str(cfg)])
-    assert res.exit_code == 0 and active in res.output and str(tmp_path / ".mdm-keys" / "wh.key") in res.output
-    key = read_key_file(tmp_path / ".mdm-keys" / "wh.key").keys[active]
+    assert res.exit_code == 0 and active in res.output and str(tmp_path / ".mdm-keys" / "mdm.key") in res.output
+    key = read_key_file(tmp_path / ".mdm-keys" / "mdm.key").keys[active]
     assert base64.b64encode(key).decode() not in res.output
 
 

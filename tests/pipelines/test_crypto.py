@@ -121,7 +121,7 @@ def test_first_use_creates_an_owner_only_key_file_outside_the_warehouse(tmp_path
     cfg = load_config(_config(tmp_path))
     assert not (tmp_path / ".mdm-keys").exists()
     c = cipher_for(cfg)
-    path = tmp_path / ".mdm-keys" / "wh.key"
+    path = tmp_path / ".mdm-keys" / "mdm.key"
     assert path.exists() and not path.resolve().is_relative_to(cfg.warehouse.resolve())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -159,7 +159,7 @@ def test_named_key_file_must_exist(tmp_path: Path) -> None:
 def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
     cfg = load_config(_config(tmp_path))
     cipher_for(cfg)
-    path = tmp_path / ".mdm-keys" / "wh.key"
+    path = tmp_path / ".mdm-keys" / "mdm.key"
     path.chmod(0o644)
     with pytest.raises(EncryptionKeyError, match="chmod 600"):
         load_keyring(cfg)
@@ -219,3 +219,17 @@ def test_real_cn_register_legal_representatives_never_leave_conform_in_clear(rea
                 assert rep.startswith("enc:v1:")
                 seen.add(c.decrypt(rep))
     assert seen == names
+
+
+def test_a_warehouse_moved_without_its_key_asks_for_it(tmp_path: Path) -> None:
+    first = tmp_path / "a"
+    first.mkdir()
+    cfg = load_config(_config(first))
+    cipher_for(cfg)
+    moved = tmp_path / "b"
+    moved.mkdir()
+    (moved / "wh").mkdir()
+    (moved / "wh" / ".key-id").write_bytes((first / "wh" / ".key-id").read_bytes())
+    with pytest.raises(EncryptionKeyError, match="copy the warehouse's key file there"):
+        cipher_for(load_config(_config(moved)))
+    assert not (moved / ".mdm-keys").exists()  # no new key that would make a second key history

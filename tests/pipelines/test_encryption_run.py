@@ -188,7 +188,7 @@ def _copy(published: Path, sample: Path, root: Path) -> Path:
 def test_rotation_reencrypts_everything_and_retires_the_old_key(published: Path, sample: Path, tmp_path: Path,
                                                                 secrets_of: dict[str, str]) -> None:
     cfg = _copy(published, sample, tmp_path)
-    key_file = tmp_path / ".mdm-keys" / "warehouse.key"
+    key_file = tmp_path / ".mdm-keys" / "mdm.key"
     old = read_key_file(key_file)
     report = rotate_mod.rotate_keys(load_config(cfg))
     assert report.retired and report.old_keys == [old.active] and report.new_key != old.active
@@ -217,7 +217,7 @@ def test_a_rotation_that_stops_half_way_stays_readable_and_finishes_on_rerun(
         published: Path, sample: Path, tmp_path: Path, secrets_of: dict[str, str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = _copy(published, sample, tmp_path)
-    key_file = tmp_path / ".mdm-keys" / "warehouse.key"
+    key_file = tmp_path / ".mdm-keys" / "mdm.key"
     old = read_key_file(key_file).active
     real = rotate_mod.rotate_parquet
     done = []

@@ -13,8 +13,8 @@ Keys (64 random bytes) come from, in this order:
 1. the environment variable ``MDM_ENCRYPTION_KEY``: base64 keys separated by commas, the first one
    active (the others only decrypt, e.g. during a rotation);
 2. the key file named in the config (``security: {key_file: ...}``), which must exist;
-3. the default key file ``<config folder>/.mdm-keys/mdm.key`` (or, when that would be
-   inside the warehouse, ``$XDG_CONFIG_HOME/mdm/keys/...``), created by the first run, owner-only.
+3. the default key file ``.mdm-keys/mdm.key`` beside the warehouse folder (in its parent folder), created
+   by the first run, owner-only.
 
 A key file is JSON ``{"active": <key id>, "keys": {<key id>: <base64 key>}}``. A key id is a digest of
 the key, so it names the key without revealing it. The warehouse remembers the id of its key in
@@ -139,17 +139,15 @@ def write_key_file(path: Path, ring: Keyring) -> None:
         raise
 
 
-def default_key_file(warehouse: Path, config_path: Path | None) -> Path:
-    """Where the key of a warehouse lives when the config names no key file: beside the config, in
-    ``.mdm-keys/``, unless that is inside the warehouse; then under ``$XDG_CONFIG_HOME/mdm/keys/``."""
+def default_key_file(warehouse: Path) -> Path:
+    """Where the key of a warehouse lives when the config names no key file: beside the warehouse folder,
+    in ``<its parent>/.mdm-keys/mdm.key`` (so every config that names the warehouse finds it, and a copy of
+    the warehouse folder alone holds no key); ``$XDG_CONFIG_HOME/mdm/keys/`` for a warehouse at ``/``."""
     warehouse = Path(warehouse).resolve()
-    name = warehouse.name or "warehouse"
-    if config_path is not None:
-        folder = Path(config_path).resolve().parent / ".mdm-keys"
-        if not folder.is_relative_to(warehouse):
-            return folder / "mdm.key"  # one key per config folder: moves with it, shared by its warehouses
+    if warehouse.parent != warehouse:
+        return warehouse.parent / ".mdm-keys" / "mdm.key"
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(xdg) / "mdm" / "keys" / f"{name}-{hashlib.sha256(str(warehouse).encode()).hexdigest()[:8]}.key"
+    return Path(xdg) / "mdm" / "keys" / "root-warehouse.key"
 
 
 def key_file_of(config: Any) -> tuple[Path, bool]:
@@ -157,7 +155,7 @@ def key_file_of(config: Any) -> tuple[Path, bool]:
     named = getattr(getattr(config, "security", None), "key_file", None)
     if named is not None:
         return Path(named), True
-    return default_key_file(config.warehouse, config.config_path), False
+    return default_key_file(config.warehouse), False
 
 
 def load_keyring(config: Any, *, create: bool = True) -> Keyring:
@@ -185,7 +183,11 @@ def load_keyring(config: Any, *, create: bool = True) -> Keyring:
                                      f"security.key_file or set {ENV_KEY}")
         else:
             ring = Keyring.of([new_key()], f"key file {path}", path)
-            write_key_file(path, ring)
+            try:
+                write_key_file(path, ring)
+            except OSError as e:
+                raise EncryptionKeyError(f"cannot create the key file {path}: {e.strerror or e}; name a writable "
+                                         f"one in security.key_file or set {ENV_KEY}") from None
             log.warning("created the encryption key file %s (owner-only). Back it up: without it the "
                         "encrypted values of %s cannot be read.", path, config.warehouse)
     expected = warehouse_key_id(config.warehouse)

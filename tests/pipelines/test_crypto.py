@@ -131,11 +131,11 @@ def test_first_use_creates_an_owner_only_key_file_outside_the_warehouse(tmp_path
     assert cipher_for(cfg).encrypt("x") == c.encrypt("x")
 
 
-def test_default_key_file_is_never_inside_the_warehouse(tmp_path: Path) -> None:
-    # A config whose warehouse is its own folder: the key goes under XDG_CONFIG_HOME.
-    project = tmp_path / "project"
-    path = default_key_file(project, project / "mdm.yaml")
-    assert not path.is_relative_to(project) and path.is_relative_to(tmp_path / "xdg")
+def test_default_key_file_is_beside_the_warehouse_never_inside(tmp_path: Path) -> None:
+    path = default_key_file(tmp_path / "project" / "wh")
+    assert path == tmp_path / "project" / ".mdm-keys" / "mdm.key"
+    # Whatever folder the config is in: every config naming the warehouse finds the key.
+    assert default_key_file(tmp_path / "project" / "x" / ".." / "wh") == path
 
 
 def test_env_key_beats_the_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

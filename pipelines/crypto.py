@@ -121,8 +121,9 @@ def read_key_file(path: Path) -> Keyring:
     return Keyring(raw["active"], keys, f"key file {path}", path)
 
 
-def write_key_file(path: Path, ring: Keyring) -> None:
-    """Write a keyring atomically, owner-only (0600 in a 0700 folder)."""
+def write_key_file(path: Path, ring: Keyring, *, exclusive: bool = False) -> bool:
+    """Write a keyring atomically, owner-only (0600 in a 0700 folder). ``exclusive``: only when no key file
+    exists yet (two first runs at once agree on one key); returns whether this call wrote it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     body = json.dumps({"active": ring.active, "keys": {k: encode_key(v) for k, v in ring.keys.items()}},
                       indent=2, sort_keys=True)
@@ -133,7 +134,16 @@ def write_key_file(path: Path, ring: Keyring) -> None:
             fh.write(body)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)  # fails when the file exists: never replaces a key another process made
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+        return True
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -184,10 +194,12 @@ def load_keyring(config: Any, *, create: bool = True) -> Keyring:
         else:
             ring = Keyring.of([new_key()], f"key file {path}", path)
             try:
-                write_key_file(path, ring)
+                created = write_key_file(path, ring, exclusive=True)
             except OSError as e:
                 raise EncryptionKeyError(f"cannot create the key file {path}: {e.strerror or e}; name a writable "
                                          f"one in security.key_file or set {ENV_KEY}") from None
+            if not created:  # another process made it meanwhile
+                return load_keyring(config, create=False)
             log.warning("created the encryption key file %s (owner-only). Back it up: without it the "
                         "encrypted values of %s cannot be read.", path, config.warehouse)
     expected = warehouse_key_id(config.warehouse)

@@ -233,3 +233,13 @@ def test_a_warehouse_moved_without_its_key_asks_for_it(tmp_path: Path) -> None:
     with pytest.raises(EncryptionKeyError, match="copy the warehouse's key file there"):
         cipher_for(load_config(_config(moved)))
     assert not (moved / ".mdm-keys").exists()  # no new key that would make a second key history
+
+
+def test_two_first_runs_at_once_agree_on_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cfg = load_config(_config(tmp_path))
+    with ThreadPoolExecutor(8) as pool:
+        actives = set(pool.map(lambda _: load_keyring(cfg).active, range(16)))
+    assert actives == {read_key_file(tmp_path / ".mdm-keys" / "mdm.key").active}
+    assert [p.name for p in (tmp_path / ".mdm-keys").iterdir()] == ["mdm.key"]  # no temporary file left

@@ -130,16 +130,20 @@ def _steward_counts(cfg: Path, s: dict[str, str]) -> tuple[int, int, int]:
 def _join_counts(cfg: Path) -> tuple[int, int]:
     """Golden records whose phone is the phone of one of their own records: by the stewards' clear values
     and by the analysts' tokens (the two must agree: tokens join as the values do)."""
-    sql = ("SELECT count(DISTINCT g.golden_id) FROM golden_organization g JOIN organization_record o "
+    sql = ("SELECT count(DISTINCT g.golden_id) FROM {golden} g JOIN {records} o "
            "ON o.golden_id = g.golden_id AND {o} = {g}")
     st = open_for_role(load_config(cfg), "steward")
     try:
-        clear = st.execute(sql.format(o="mdm_decrypt(o.phone)", g="mdm_decrypt(g.phone)")).fetchone()[0]
+        clear = st.execute(sql.format(golden="golden_organization", records="organization_record",
+                                      o="mdm_decrypt(o.phone)", g="mdm_decrypt(g.phone)")).fetchone()[0]
     finally:
         st.close()
     an = open_for_role(load_config(cfg), "analyst")
     try:
-        tokens = an.execute(sql.format(o="o.phone", g="g.phone")).fetchone()[0]
+        tokens = an.execute(sql.format(golden="v_golden_organization", records="v_organization_record",
+                                       o="o.phone", g="g.phone")).fetchone()[0]
+        assert all(p.startswith("tok:") for (p,) in an.execute(
+            "SELECT phone FROM v_organization_record WHERE phone IS NOT NULL").fetchall())
         shown = an.execute("SELECT phone FROM v_golden_organization WHERE phone IS NOT NULL").fetchall()
         assert shown and all(p.startswith("tok:") and len(p) == 20 for (p,) in shown)
     finally:

@@ -8,8 +8,8 @@ are in the folder anyway):
   place: DuckDB does not wipe freed blocks, and the old file would keep the old ciphertext.
 - Parquet files (exports of every kept snapshot, raw landings of every load): each rewritten to a
   temporary file and renamed over the old one.
-- Any other file holding a token (Data Docs HTML and JSON, failure reports): tokens replaced in place
-  of the bytes, by an atomic rename.
+- Text files holding a token (Data Docs HTML and JSON, failure reports; :data:`TEXT_SUFFIXES`): tokens
+  replaced in place of the bytes, by an atomic rename. Other files are left alone.
 
 In every table, sensitive columns (:mod:`mdm.classification`) that still hold clear values (a warehouse
 from before encryption) are encrypted too, and every token under an older key anywhere in any text
@@ -39,6 +39,9 @@ from pipelines.crypto import (ENV_KEY, EncryptionKeyError, FieldCipher, Keyring,
 from pipelines.warehouse import RUN_ID, Warehouse
 
 TOKEN_BYTES = re.compile(rb"enc:v1:[0-9a-f]{12}:[A-Za-z0-9_-]+")
+# Files whose tokens are rewritten in place of their bytes; other files (SQLite control store, WAL files,
+# archives) are never edited byte-wise.
+TEXT_SUFFIXES = frozenset({".html", ".json", ".txt", ".csv", ".md", ".xml", ".js"})
 LINEAGE_TABLE = "golden_attribute_lineage"
 QUARANTINE_TABLE = "quarantine"
 
@@ -233,7 +236,7 @@ def rotate_keys(config: Any, progress: Callable[[str], None] | None = None) -> R
             elif path.suffix == ".parquet":
                 rotate_parquet(path, cipher, formats, _parquet_table_name(path))
                 report.parquet_files += 1
-            elif path.suffix != ".wal" and rotate_text_file(path, cipher):
+            elif path.suffix in TEXT_SUFFIXES and rotate_text_file(path, cipher):
                 report.text_files += 1
         mark_warehouse(wh.root, ring.active)
         late = _runs_in_progress(wh)

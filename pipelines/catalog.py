@@ -167,9 +167,15 @@ def check_stage(stage: str, before: set[str], after: set[str]) -> list[str]:
     """What a stage did wrong to the catalog: relations that exist but are not declared, and relations it
     created that another stage owns. ``before``/``after``: relation names at its start and end."""
     cat = catalog()
-    problems = [f"{name}: not declared in pipelines/catalog.py" for name in sorted(after - set(cat))]
-    for name in sorted((after - before) & set(cat)):
-        rel = cat[name]
+
+    def declared(name: str) -> Relation | None:  # schema.name is declared by its schema's declaration
+        return cat.get(name) or cat.get(name.split(".", 1)[0]) if "." in name else cat.get(name)
+
+    problems = [f"{name}: not declared in pipelines/catalog.py" for name in sorted(after) if declared(name) is None]
+    for name in sorted(after - before):
+        rel = declared(name)
+        if rel is None:
+            continue
         owners = {rel.owner, *rel.writers}
         if stage not in owners and not owners & set(STANDS_IN_FOR.get(stage, ())):
             problems.append(f"{name}: created by stage {stage!r}, but owned by {rel.owner!r}")

@@ -356,6 +356,11 @@ app.command(name="report")(__import__("pipelines.cli_report", fromlist=["report"
 __import__("pipelines.cli_review").cli_review.register(app)  # mdm review ..., mdm match
 
 
+from pipelines.cli_keys import keys_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+
+
 def main() -> None:
     owner_only()  # issue 12: every file and folder this process creates is owner-only (0600/0700)
     try:

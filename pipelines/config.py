@@ -235,6 +235,12 @@ class MartsConfig(_Strict):
         return v
 
 
+class SecurityConfig(_Strict):
+    # File holding the encryption keys of sensitive values (see pipelines/crypto.py); by default a key file
+    # beside the config (.mdm-keys/), created by the first run. The env MDM_ENCRYPTION_KEY beats both.
+    key_file: Path | None = None
+
+
 class Config(_Strict):
     warehouse: SafePath
     sources: list[SourceConfig]
@@ -242,6 +248,7 @@ class Config(_Strict):
     validation: ValidationLimits = ValidationLimits()
     survivorship: SurvivorshipConfig = SurvivorshipConfig()
     marts: MartsConfig = MartsConfig()
+    security: SecurityConfig = SecurityConfig()
     # Reuse what the previous run computed for unchanged files and records (see README).
     incremental: bool = True
     config_path: Path | None = Field(default=None, exclude=True)
@@ -406,9 +413,12 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
     marts = cfg.marts
     if marts.fx_rates is not None:
         marts = marts.model_copy(update={"fx_rates": _resolve(base, marts.fx_rates)})
+    security = cfg.security
+    if security.key_file is not None:
+        security = security.model_copy(update={"key_file": _resolve(base, security.key_file)})
     cfg = cfg.model_copy(update={"sources": sources, "warehouse": _resolve(base, cfg.warehouse),
                                  "config_path": file.resolve(), "matching": matching, "survivorship": surv,
-                                 "marts": marts})
+                                 "marts": marts, "security": security})
     if check_files:
         if cfg.matching.decisions is not None and not cfg.matching.decisions.exists():
             raise ConfigError(f"{file}: matching.decisions: file not found: {cfg.matching.decisions}")

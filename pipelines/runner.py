@@ -131,7 +131,9 @@ def _completed(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, dict[st
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    """Tables, views and table macros by name; those of a schema other than main (or temp) as schema.name."""
+    tables = {t if s in ("main", "temp") else f"{s}.{t}" for s, t in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
     macros = {r[0] for r in con.execute("SELECT function_name FROM duckdb_functions() "
                                         "WHERE function_type = 'table_macro' AND NOT internal").fetchall()}
     return tables | macros

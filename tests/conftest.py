@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,6 +12,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# One encryption key for every test warehouse (a public test key, 64 bytes): tests that compare the values
+# of two warehouses compare equal tokens. Tests of key files and key creation remove it (monkeypatch).
+os.environ.setdefault("MDM_ENCRYPTION_KEY", base64.b64encode(hashlib.sha512(b"mdm-pipeline tests").digest()).decode())
 REALDATA = ROOT.parent / "shared" / "realdata"
 
 

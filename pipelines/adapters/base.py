@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import is_
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ import pandas as pd
 from mdm.schema import TABLES
 from pipelines.config import SourceConfig
 from pipelines.errors import LoadWarning, SourceError, WarningLog
+
+if TYPE_CHECKING:
+    from pipelines.crypto import FieldCipher
 
 
 @dataclass
@@ -44,6 +47,9 @@ class ExtractContext:
     # Filled by the adapter: query key -> watermark token of this read, for every query with a change
     # column (tokens are opaque outside the adapter that made them).
     watermarks: dict[str, str] = field(default_factory=dict)
+    # Encrypts the sensitive columns (mdm.classification) in `conform`, so clear values never reach a
+    # landing; given by the runner (pipelines.crypto.cipher_for). None (adapter tests only): values stay clear.
+    cipher: FieldCipher | None = None
 
     @property
     def name(self) -> str:
@@ -80,7 +86,8 @@ _STR_OR_NONE: Final = frozenset({str, type(None)})
 def conform(table: str, frame: pd.DataFrame, ctx: ExtractContext) -> pd.DataFrame:
     """Give a batch exactly the canonical columns of ``table`` in order, with ``source`` filled in.
 
-    Strings stay strings (empty strings become NULL); numeric columns are coerced.
+    Strings stay strings (empty strings become NULL); numeric columns are coerced. With a cipher in the
+    context, sensitive values (phone, relationship manager, sensitive keys of ``extra``) become tokens.
     """
     cols = TABLES[table]
     unknown = set(frame.columns) - set(cols)
@@ -104,7 +111,10 @@ def conform(table: str, frame: pd.DataFrame, ctx: ExtractContext) -> pd.DataFram
             data[name] = col.array if str(typ) == "int64" else col.to_numpy()
         else:
             data[name] = None
-    return pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+    out = pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+    if ctx.cipher is not None:
+        out = ctx.cipher.protect_frame(out, ctx.source.format)
+    return out
 
 
 _INT64_LIMIT: Final = 2.0 ** 63

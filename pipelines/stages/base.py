@@ -113,7 +113,11 @@ def snapshot_decisions(config: Config, folder: Path) -> Any:
     Returns the inputs (with their fingerprints, for the plan)."""
     from pipelines.review.inputs import decision_inputs
 
+    from pipelines.crypto import cipher_for, protect_overrides
+
     inputs = decision_inputs(config)
+    if inputs.overrides is not None:  # sensitive values are never written in clear, not even to staging
+        inputs.overrides = protect_overrides(inputs.overrides, cipher_for(config))
     out = folder / DECISIONS_DIR
     out.mkdir(exist_ok=True, mode=0o700)
     inputs.pairs.to_parquet(out / "pairs.parquet", index=False)

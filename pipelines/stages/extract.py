@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from mdm.schema import TABLES, arrow_schema
 from pipelines.adapters import ExtractContext, conform, get_adapter
+from pipelines.crypto import cipher_for
 from pipelines.errors import MdmError, SourceError, WarningLog
 from pipelines.plan import SourcePlan
 from pipelines.stages.base import StageContext, StageResult
@@ -56,7 +57,7 @@ def land_source(ctx: StageContext, name: str) -> dict[str, Any]:
         landed["rows"] = _link_landing(landing, folder, files)
         landed["reused_issues"] = True
     else:
-        ectx = ExtractContext(src, WarningLog(), since=dict(sp.since))
+        ectx = ExtractContext(src, WarningLog(), since=dict(sp.since), cipher=cipher_for(ctx.config))
         landed["rows"] = _extract_source(ectx, ctx, raw_root, files, issues)
         landed["watermarks"] = dict(ectx.watermarks)
         if sp.mode == "changes":

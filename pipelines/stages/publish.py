@@ -36,6 +36,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     for step in GOLDEN_STEPS:
         run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
     run_sql(con, "marts/views")
+    run_sql(con, "marts/analyst_views")  # the masked views of the analyst schema
     build_marts(con, ctx.config, ctx.run_id)
     review_queue.build(con, ctx.config)  # steward_decision_live and review_item
     apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction

@@ -85,8 +85,10 @@ def rewrite_uk(sample: Path, dest: Path, edit) -> Path:
 
 
 def copy_warehouse(src: Path, dest: Path) -> Path:
-    """A private copy of a published warehouse (relative symlinks kept) for a test that publishes."""
+    """A private copy of a published warehouse (relative symlinks kept) for a test that publishes, with
+    the key file of its config folder (the copy's config is written beside it)."""
     shutil.copytree(src, dest, symlinks=True)
+    shutil.copytree(src.parent / ".mdm-keys", dest.parent / ".mdm-keys", dirs_exist_ok=True)
     return dest
 
 

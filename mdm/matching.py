@@ -6,7 +6,6 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence

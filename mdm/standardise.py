@@ -15,12 +15,17 @@ import pandas as pd
 
 from mdm import address as _address
 from mdm.countries import country_code
-from mdm.legal_forms import (cjk_canonical, cjk_legal_forms, strip_cjk_legal_form, strip_cn_region,
-                             strip_leading_legal_form, strip_legal_form)
+from mdm.legal_forms import (
+    cjk_canonical,
+    cjk_legal_forms,
+    strip_cjk_legal_form,
+    strip_cn_region,
+    strip_leading_legal_form,
+    strip_legal_form,
+)
 from mdm.quality import invalid_identifiers
 from mdm.text import _T2S, BRACKETED_RE, abbreviates, has_cjk, normalise_text
 from mdm.transliterate import latin, needs_transliteration
-
 
 BRANCH_MARKERS_CJK = ("分公司", "分行", "支行", "分店", "办事处", "营业部", "分厂")
 BRANCH_MARKERS_LATIN = ("branch", "branch office", "representative office")

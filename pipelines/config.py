@@ -43,7 +43,7 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 def parse_size(v: Any) -> int:
     """A size in bytes from an int or text like ``500 MB`` / ``40GiB``; ValueError otherwise."""
     if isinstance(v, bool):
-        raise ValueError("expected a size in bytes")  # noqa: TRY004 - pydantic reports ValueError only
+        raise ValueError("expected a size in bytes")
     if isinstance(v, int):
         n = v
     else:

@@ -24,8 +24,8 @@ import pandas as pd
 from mdm import quality as dq
 from pipelines.config import Config
 from pipelines.errors import MdmError
-from pipelines.suites import SUITES
 from pipelines.sandbox import open_readonly
+from pipelines.suites import SUITES
 
 KEY_COLUMNS = {"organization": "source_id", "relationship": "child_id"}
 

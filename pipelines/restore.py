@@ -18,7 +18,8 @@ Order of work, so that a bad archive or a busy warehouse changes nothing:
 5. record the restore in the restored audit log (archive sha256, the replaced log's head).
 """
 
-from __future__ import annotations
+from __future__ import contextlib
+import annotations
 
 import fcntl
 import hashlib
@@ -298,10 +299,8 @@ def _swap(wh: Warehouse, new: Path, old: Path, manifest: dict[str, Any]) -> None
         _restore_control(root, new)
     except BaseException:
         for step in reversed(undo):
-            try:
+            with contextlib.suppress(OSError):
                 step()
-            except OSError:
-                pass
         raise
 
 

@@ -34,8 +34,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mdm import classification
-from pipelines.crypto import (ENV_KEY, EncryptionKeyError, FieldCipher, Keyring, load_keyring, mark_warehouse,
-                              new_key, write_key_file)
+from pipelines.crypto import (
+    ENV_KEY,
+    EncryptionKeyError,
+    FieldCipher,
+    Keyring,
+    load_keyring,
+    mark_warehouse,
+    new_key,
+    write_key_file,
+)
 from pipelines.warehouse import RUN_ID, Warehouse
 
 TOKEN_BYTES = re.compile(rb"enc:v1:[0-9a-f]{12}:[A-Za-z0-9_-]+")
@@ -185,7 +193,7 @@ def _parquet_table_name(path: Path) -> str:
 
 def _files(root: Path) -> list[Path]:
     out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    for dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
         for f in filenames:
             p = Path(dirpath) / f
             if not p.is_symlink() and p.is_file() and f != ".lock":

@@ -32,10 +32,10 @@ from typing import Any
 import pandas as pd
 
 from mdm.clustering import cluster
-from pipelines.bench.evaluation import bcubed, pairwise
 from mdm.matching import MatchSettings, match_records
 from mdm.schema import ORGANIZATION
 from mdm.standardise import identity_keys, name_core, standardise_records
+from pipelines.bench.evaluation import bcubed, pairwise
 
 HAND_MADE = Path(__file__).resolve().parents[2] / "tests" / "data" / "real_companies.csv"
 GLEIF_DELTA = "gleif/goldencopy-lei2-intra-day-20240505-0000.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
                    "deterministic identifier pairs"])
         ours_scores = score(con, truth, ours_clusters, "SELECT rid_a AS a, rid_b AS b FROM wh.match_pair")
         bench = Benchmark(
-            entities=entities, seed=seed, date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            entities=entities, seed=seed, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             counts=counts, records=len(ours_clusters), truth_records=len(set(truth) & set(ours_clusters)),
             true_pairs=int(ours_scores.pairwise["true_pairs"]), ours=ours, ours_scores=ours_scores)
         if with_splink:
@@ -114,7 +114,7 @@ def change_crm(sample: Path, share: float) -> int:
         step = max(1, round(1 / share))
         changed = ids[::step]
         # The CRM stamps every change, as change-data capture (config `changes`) expects.
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
         con.executemany("UPDATE customers SET name = name || ' Trading', city = 'Leeds', updated_at = ? "
                         "WHERE source_id = ?", [(stamp, i) for i in changed])
         con.commit()

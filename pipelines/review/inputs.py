@@ -19,8 +19,9 @@ from mdm import decisions as dm
 from mdm.survivorship import OVERRIDE_COLUMNS
 from pipelines import control
 from pipelines.config import Config
+from pipelines.decisions import COLUMNS, VALUES, _records
+from pipelines.decisions import OVERRIDE_COLUMNS as CSV_OVERRIDE_COLUMNS
 from pipelines.errors import SourceError
-from pipelines.decisions import COLUMNS, OVERRIDE_COLUMNS as CSV_OVERRIDE_COLUMNS, VALUES, _records
 from pipelines.review import store
 
 LIVE_COLUMNS = ("decision_id", "kind", "rid_a", "rid_b", "golden_id", "attribute", "value", "item_id",

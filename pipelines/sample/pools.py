@@ -282,7 +282,7 @@ _HK_DISTRICTS = ("Central", "Admiralty", "Wan Chai", "Causeway Bay", "Tsim Sha T
 _DE_COURTS = ("RA000217", "RA000220", "RA000221", "RA000226", "RA000257", "RA000259", "RA000273", "RA000290", "RA000304", "RA000336", "RA000355")
 
 # Qualifiers that tell group members apart: (en, zh, de, fr, bracketed in English?).
-_QUALIFIERS: tuple[tuple[str, str, str, str, bool], ...] = tuple(
+_QUALIFIERS: tuple[tuple[str, str, str, str, bool], ...] = tuple(  # noqa: RUF005 - two literal parts
     (c[2], c[1], c[2], c[2], True) for c in _CN_CITIES
 ) + (
     ("UK", "英国", "UK", "Royaume-Uni", True), ("Europe", "欧洲", "Europa", "Europe", True),

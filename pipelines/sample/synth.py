@@ -104,9 +104,7 @@ def abbreviate(name: str, rng: random.Random) -> str:
     for long, short in ABBREVIATIONS:
         if long in name:
             options.append((long, short))
-        elif short.strip() and re.search(rf"\b{re.escape(short.strip())}\b", name) and short != " and ":
-            options.append((short, long))
-        elif short == " and " and short in name:
+        elif (short.strip() and re.search(rf"\b{re.escape(short.strip())}\b", name) and short != " and ") or (short == " and " and short in name):
             options.append((short, long))
     if not options:
         return name

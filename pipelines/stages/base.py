@@ -111,9 +111,8 @@ def snapshot_decisions(config: Config, folder: Path) -> Any:
     """Take the steward decisions live now (control store, plus legacy CSVs not imported yet) into the run's
     staging folder, so every stage of the run honours the same ones whatever a steward decides meanwhile.
     Returns the inputs (with their fingerprints, for the plan)."""
-    from pipelines.review.inputs import decision_inputs
-
     from pipelines.crypto import cipher_for, protect_overrides
+    from pipelines.review.inputs import decision_inputs
 
     inputs = decision_inputs(config)
     if inputs.overrides is not None:  # sensitive values are never written in clear, not even to staging

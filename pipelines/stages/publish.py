@@ -16,10 +16,10 @@ import duckdb
 from pipelines import catalog
 from pipelines.comments import apply_comments
 from pipelines.marts import build_marts
-from pipelines.review import queue as review_queue
 from pipelines.plan import now
-from pipelines.stages.extract import LANDED
+from pipelines.review import queue as review_queue
 from pipelines.stages.base import RunError, StageContext, StageResult
+from pipelines.stages.extract import LANDED
 from pipelines.warehouse import run_sql
 
 # sql/golden/<step>.sql files run after the run's tables are swapped in (parameters $run, $now), in order.

@@ -3,7 +3,8 @@
 Pages and access rules: :mod:`pipelines.web.common`, :mod:`pipelines.web.review`, :mod:`pipelines.web.records`.
 """
 
-from __future__ import annotations
+from __future__ import contextlib
+import annotations
 
 import os
 from typing import Any
@@ -17,7 +18,19 @@ from fastapi.templating import Jinja2Templates
 from pipelines import audit, control, users
 from pipelines.config import Config
 from pipelines.web import data, records, review
-from pipelines.web.common import HERE, HOME, SECURITY_HEADERS, SignInRequired, Web, check_csrf, may, render, safe_next, user_of, web
+from pipelines.web.common import (
+    HERE,
+    HOME,
+    SECURITY_HEADERS,
+    SignInRequired,
+    Web,
+    check_csrf,
+    may,
+    render,
+    safe_next,
+    user_of,
+    web,
+)
 from pipelines.web.security import COOKIE, SIGN_IN_LOCKED, RateLimiter, Sessions, load_secret
 
 
@@ -52,7 +65,7 @@ def _valid(w: Web, token: str) -> bool:
     try:
         w.sessions.signer.loads(token, max_age=300)
         return True
-    except Exception:  # noqa: BLE001 - any bad or old flash cookie is ignored
+    except Exception:
         return False
 
 
@@ -122,10 +135,8 @@ def create_app(config: Config, api_token: str | None = None) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         user = None
-        try:
+        with contextlib.suppress(SignInRequired):
             user = user_of(request)
-        except SignInRequired:
-            pass
         return render(request, "error.html", {"user": user, "status": exc.status_code, "message": exc.detail},
                       exc.status_code)
 

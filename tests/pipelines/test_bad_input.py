@@ -15,8 +15,8 @@ import pytest
 
 from pipelines import runner
 from pipelines.errors import MdmError, SourceError
-from pipelines.sample import generate
 from pipelines.quality import ValidationFailed
+from pipelines.sample import generate
 from pipelines.warehouse import Warehouse
 from tests.pipelines.test_quality import copy_warehouse, warehouse_state
 from tests.pipelines.test_runner import query, write_config

@@ -14,8 +14,20 @@ from mdm import classification
 from pipelines.adapters import conform, get_adapter
 from pipelines.adapters.base import ExtractContext
 from pipelines.config import SourceConfig, load_config
-from pipelines.crypto import (ENV_KEY, EncryptionKeyError, FieldCipher, Keyring, cipher_for, default_key_file,
-                              encode_key, key_id, load_keyring, new_key, protect_overrides, read_key_file)
+from pipelines.crypto import (
+    ENV_KEY,
+    EncryptionKeyError,
+    FieldCipher,
+    Keyring,
+    cipher_for,
+    default_key_file,
+    encode_key,
+    key_id,
+    load_keyring,
+    new_key,
+    protect_overrides,
+    read_key_file,
+)
 from pipelines.errors import ConfigError
 from pipelines.warehouse import SQL_DIR
 

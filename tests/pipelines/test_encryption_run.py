@@ -5,6 +5,7 @@ tokens that join, and a key rotation leaves everything readable with the new key
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import shutil
 import sqlite3
@@ -12,13 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from pipelines.generate import generate
 
+from pipelines import rotate as rotate_mod
 from pipelines import runner
 from pipelines.access import open_for_role
 from pipelines.config import load_config
 from pipelines.crypto import ENV_KEY, EncryptionKeyError, FieldCipher, Keyring, read_key_file, warehouse_key_id
-from pipelines.generate import generate
-from pipelines import rotate as rotate_mod
 from tests.conftest import sample_config
 
 ENTITIES = 300
@@ -67,10 +68,8 @@ def published(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _encodings(value: str) -> list[bytes]:
     out = [value.encode("utf-8")]
     for enc in ("gb18030", "utf-16-le"):
-        try:
+        with contextlib.suppress(UnicodeEncodeError):
             out.append(value.encode(enc))
-        except UnicodeEncodeError:
-            pass
     return out
 
 

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from pipelines import runner
 from pipelines.fileperms import loose_paths, owner_only, restrict_tree
 from pipelines.sample import generate

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipelines import runner
-from tests.conftest import query_warehouse, sample_config
 from pipelines.sample import generate
+from tests.conftest import query_warehouse, sample_config
 
 
 def _config(sample: Path, wh: Path, dest: Path, incremental: bool = True) -> Path:

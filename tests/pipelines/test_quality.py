@@ -19,8 +19,8 @@ from pipelines import runner
 from pipelines.cli import app
 from pipelines.config import load_config
 from pipelines.errors import MdmError
-from pipelines.sample import generate
 from pipelines.quality import ValidationFailed, scorecard
+from pipelines.sample import generate
 from pipelines.warehouse import Warehouse
 from tests.pipelines.test_runner import query, write_config
 

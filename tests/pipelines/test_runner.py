@@ -20,8 +20,8 @@ import yaml
 
 from pipelines import runner
 from pipelines.errors import MdmError, SourceError
-from pipelines.sample import generate
 from pipelines.runner import STAGES, RunError
+from pipelines.sample import generate
 from pipelines.warehouse import PARQUET_TABLES, Warehouse
 
 ENTITIES = 300

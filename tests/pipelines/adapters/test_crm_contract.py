@@ -71,11 +71,11 @@ def test_adapter_query_contract_equals_it() -> None:
     for t in TABLES:
         for c in t.columns:
             by_type.setdefault(c.type, set()).add(c.name)
-    assert sql._DATE_COLUMNS == by_type["date"]
-    assert sql._TIMESTAMP_COLUMNS == by_type["timestamp"]
-    assert sql._MONTH_COLUMNS == by_type["month"]
-    assert sql._FLOAT_COLUMNS == by_type["real"]
-    assert sql._INT_COLUMNS == by_type["integer"]
+    assert by_type["date"] == sql._DATE_COLUMNS
+    assert by_type["timestamp"] == sql._TIMESTAMP_COLUMNS
+    assert by_type["month"] == sql._MONTH_COLUMNS
+    assert by_type["real"] == sql._FLOAT_COLUMNS
+    assert by_type["integer"] == sql._INT_COLUMNS
     assert sql._NAMES_COLUMNS == by_type["names"] == {"aliases"}
     # Columns landing under another canonical name: aliases -> other_names, registration_scheme ->
     # registration_authority; every landing column is a canonical organisation column.

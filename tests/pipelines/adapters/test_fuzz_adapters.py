@@ -198,7 +198,9 @@ def sec_folder(sub: bytes, num: bytes, as_zip: bool) -> Path:
 
 @given(tsv_rows, tsv_rows, st.booleans())
 def test_sec_fsds_rows_with_any_text(sub: list[str], num: list[str], as_zip: bool) -> None:
-    enc = lambda header, lines: "\n".join([header, *lines]).encode("utf-8", "surrogatepass")
+    def enc(header: str, lines: list[str]) -> bytes:
+        return "\n".join([header, *lines]).encode("utf-8", "surrogatepass")
+
     outcome("sec_fsds", sec_folder(enc(SUB_HEADER, sub), enc(NUM_HEADER, num), as_zip))
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from stdnum.ru import inn, ogrn
 
 from pipelines.bench import realset
 from pipelines.bench.report import write_report
-from stdnum.ru import inn, ogrn
 
 
 def test_the_hand_made_file_holds_real_identifier_formats_and_siblings() -> None:

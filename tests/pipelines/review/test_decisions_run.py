@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from pipelines import control, runner
 from pipelines.cli import app
 from pipelines.config import load_config
-from pipelines.sample import generate
 from pipelines.review import inputs, store
+from pipelines.sample import generate
 from tests.conftest import query_warehouse, sample_config
 
 cli = CliRunner()
@@ -188,7 +188,7 @@ def test_bad_verdict_is_refused_by_the_cli(fresh, tmp_path):
 def test_a_match_between_two_leis_and_a_contradiction_are_refused(fresh):
     two = query_warehouse(fresh.warehouse, "SELECT rid FROM organization_record WHERE id_LEI IS NOT NULL "
                                            "ORDER BY rid LIMIT 2")
-    with pytest.raises(store.DecisionError, match="different LEI|two keys of register"):
+    with pytest.raises(store.DecisionError, match=r"different LEI|two keys of register"):
         store.record(fresh, draft(kind="match", rid_a=two[0][0], rid_b=two[1][0]))
     a, b, c = [r for (r,) in query_warehouse(fresh.warehouse, "SELECT rid FROM organization_record "
                                                               "WHERE source = 'crm' ORDER BY rid LIMIT 3")]
@@ -269,7 +269,7 @@ def test_match_api_finds_the_golden_record_of_a_known_company(fresh):
     assert len({c.golden_id for c in res.candidates}) == len(res.candidates) <= 5
     assert [f["feature"] for f in best.explanation["features"]] == \
         [f["feature"] for f in explain(fresh, best.record, rid).features]
-    lei_rid, lei, lei_gid = query_warehouse(
+    _lei_rid, lei, lei_gid = query_warehouse(
         fresh.warehouse, "SELECT rid, id_LEI, golden_id FROM organization_record WHERE id_LEI IS NOT NULL "
                          "ORDER BY rid LIMIT 1")[0]
     res = onboard.api_match(fresh, onboard.MatchRequest(name="Quite Another Name Ltd", lei=lei.lower()))

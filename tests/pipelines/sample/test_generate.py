@@ -22,9 +22,8 @@ from stdnum import lei as stdlei
 from stdnum.cn import uscc as stduscc
 from stdnum.us import ein as stdein
 
-from pipelines.sample import synth
 from pipelines.config import load_config
-from pipelines.sample import generate
+from pipelines.sample import generate, synth
 
 N = 300
 LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"

@@ -13,14 +13,21 @@ from typing import Any
 
 import pytest
 
+import pipelines.stages as stages_pkg
 from pipelines import catalog, runner
 from pipelines.plan import PLAN_FILE
 from pipelines.stages import STAGES
 from pipelines.stages.base import RunError
-from tests.pipelines.test_runner import generated, golden_rows, published_state, query, run_stages, sample, \
-    write_config, xref_ids  # noqa: F401 - fixtures
-
-import pipelines.stages as stages_pkg
+from tests.pipelines.test_runner import (  # noqa: F401 - module fixtures shared with test_runner
+    generated,
+    golden_rows,
+    published_state,
+    query,
+    run_stages,
+    sample,
+    write_config,
+    xref_ids,
+)
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
-def sign_in(client, name: str, password: str = PASSWORD):  # noqa: ANN001, ANN201
+def sign_in(client, name: str, password: str = PASSWORD):
     token = csrf_of(client.get("/signin").text)
     return client.post("/signin", data={"csrf": token, "name": name, "password": password, "next": "/"},
                        follow_redirects=False)

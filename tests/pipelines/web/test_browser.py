@@ -82,13 +82,13 @@ def _golden_of(cfg: Path, rid: str) -> str:
         con.close()
 
 
-def _wait_flash(driver, text: str, seconds: float = 45) -> None:  # noqa: ANN001
+def _wait_flash(driver, text: str, seconds: float = 45) -> None:
     """Wait until the page (after a form post and redirect) shows a flash message containing ``text``."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def shown(d) -> bool:  # noqa: ANN001
+    def shown(d) -> bool:
         try:
             return any(text in e.text for e in d.find_elements(By.ID, "flash"))
         except StaleElementReferenceException:
@@ -97,7 +97,7 @@ def _wait_flash(driver, text: str, seconds: float = 45) -> None:  # noqa: ANN001
     WebDriverWait(driver, seconds, poll_frequency=0.1).until(shown, f"no message {text!r}")
 
 
-def test_review_a_pair_in_the_browser(server: tuple[str, Path], browser) -> None:  # noqa: ANN001
+def test_review_a_pair_in_the_browser(server: tuple[str, Path], browser) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 

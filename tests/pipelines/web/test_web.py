@@ -26,11 +26,11 @@ def cfg(web_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app(cfg: Path):  # noqa: ANN201
+def app(cfg: Path):
     return create_app(load_config(cfg), api_token=TOKEN)
 
 
-def client_as(app, name: str, base_url: str = "http://testserver") -> TestClient:  # noqa: ANN001
+def client_as(app, name: str, base_url: str = "http://testserver") -> TestClient:
     c = TestClient(app, base_url=base_url)
     assert sign_in(c, name).status_code == 303
     return c

@@ -84,17 +84,25 @@ def _staged(warehouse: Path, run_id: str) -> bool:
     return (warehouse / ".runs" / run_id / "plan.json").is_file()
 
 
+def _current(warehouse: Path, run_id: str) -> bool:
+    """Whether a staged run can still publish: it started from the run that is published now."""
+    from pipelines.warehouse import Warehouse
+
+    plan = json.loads((warehouse / ".runs" / run_id / "plan.json").read_text(encoding="utf-8"))
+    return bool(plan.get("base_run") == Warehouse(warehouse).latest_run())
+
+
 def resolve(key: str, events: Iterable[Mapping[str, Any]], full: bool = False) -> str:
     """The run a match-merge-publish DAG run works on: the newest run named by the triggering asset
-    events whose staging folder still exists, else a run of its own (cron, manual trigger, or the
-    landed run was superseded). Idempotent like :func:`start`."""
+    events that is still staged and still starts from the published state, else a run of its own (cron,
+    manual trigger, or another run published since the sources landed). Idempotent like :func:`start`."""
     cfg = load()
     marker = _marker(cfg.warehouse, key)
     if marker.is_file():
         return start(key, full)
     named = sorted({str(e["mdm_run_id"]) for e in events if e.get("mdm_run_id")}, reverse=True)
     for run_id in named:  # run ids sort in start order
-        if _staged(cfg.warehouse, run_id) and not full:
+        if _staged(cfg.warehouse, run_id) and _current(cfg.warehouse, run_id) and not full:
             tmp = marker.with_suffix(".tmp")
             tmp.write_text(json.dumps({"airflow_run": key, "mdm_run_id": run_id}), encoding="utf-8")
             tmp.chmod(0o600)

@@ -68,6 +68,7 @@ def airflow_env(home: Path, port: int, config: Path) -> dict[str, str]:
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
     )
     return env
 
@@ -82,10 +83,11 @@ def password(home: Path) -> str:
     return str(json.loads(file.read_text(encoding="utf-8"))[USER])
 
 
-def prepare(env: dict[str, str], timeout: int = 300) -> None:
-    """Migrate the metadata DB and create the warehouse pool."""
+def prepare(env: dict[str, str], timeout: int = 900, migrate: bool = True) -> None:
+    """Migrate the metadata DB (unless given a migrated one) and create the warehouse pool."""
     password(Path(env["AIRFLOW_HOME"]))
-    for args in (["db", "migrate"], ["pools", "set", "mdm_warehouse", "1", "MDM: one writer of the warehouse"]):
+    steps = [["db", "migrate"]] if migrate else []
+    for args in [*steps, ["pools", "set", "mdm_warehouse", "1", "MDM: one writer of the warehouse"]]:
         proc = subprocess.run([str(AIRFLOW), *args], env=env, capture_output=True, text=True, timeout=timeout,
                               check=False)
         if proc.returncode != 0:
@@ -124,7 +126,7 @@ def stop(procs: list[subprocess.Popen], grace: float = 15) -> None:
         p.wait()
 
 
-def wait_healthy(port: int, timeout: float = 180) -> None:
+def wait_healthy(port: int, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
     while time.monotonic() < deadline:

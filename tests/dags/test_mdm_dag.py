@@ -140,11 +140,12 @@ def test_dags_import_only_the_task_sdk() -> None:
 # -- end to end with `airflow dags test` ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def airflow_home(tmp_path_factory: pytest.TempPathFactory, airflow_db_template: Path) -> Path:
     """A throwaway AIRFLOW_HOME with a migrated SQLite metadata DB."""
+    from tests.dags.conftest import copy_db
+
     home = tmp_path_factory.mktemp("airflow_e2e")
-    proc = run_airflow(["db", "migrate"], airflow_env(home), cwd=home)
-    assert proc.returncode == 0, _tail(proc)
+    copy_db(airflow_db_template, home)
     return home
 
 

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 200  # seconds for each DAG run to finish
+TIMEOUT = 600  # seconds for each DAG run to finish (a loaded 2-core machine needs minutes)
 
 
 def _local() -> Any:
@@ -74,8 +74,9 @@ def _wait(what: str, probe: Any, timeout: float, logs: Path) -> Any:
 
 
 @pytest.fixture(scope="module")
-def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def airflow(tmp_path_factory: pytest.TempPathFactory, airflow_db_template: Path) -> Iterator[dict[str, Any]]:
     from pipelines.sample import generate
+    from tests.dags.conftest import copy_db
 
     local = _local()
     tmp = tmp_path_factory.mktemp("airflow_scheduler")
@@ -83,7 +84,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     home = tmp / "home"
     port = local.free_port()
     env = local.airflow_env(home, port, tmp / "sample" / "mdm.yaml")
-    local.prepare(env)
+    copy_db(airflow_db_template, home)
+    local.prepare(env, migrate=False)
     procs = local.start(env, home / "logs")
     try:
         local.wait_healthy(port)
@@ -124,11 +126,12 @@ def test_real_scheduler_runs_clears_and_publishes(airflow: dict[str, Any]) -> No
                   TIMEOUT, logs)
     assert state == "success"
 
-    # The per-source asset events (alias mdm_sources) scheduled the match-merge-publish DAG.
+    # The per-source asset events (alias mdm_sources) scheduled the match-merge-publish DAG. (Unpausing may
+    # also have created the run of the last cron time; max_active_runs=1 runs them one after the other.)
     runs = _wait("an asset-triggered mdm_pipeline run", lambda: [
-        r for r in _dag_runs(api, "mdm_pipeline") if r["run_type"] == "asset_triggered"], 60, logs)
+        r for r in _dag_runs(api, "mdm_pipeline") if r["run_type"] == "asset_triggered"], TIMEOUT, logs)
     run_id = runs[0]["dag_run_id"]
-    state = _wait("mdm_pipeline to finish", lambda: _finished(api, "mdm_pipeline", run_id), TIMEOUT, logs)
+    state = _wait("mdm_pipeline to finish", lambda: _finished(api, "mdm_pipeline", run_id), 2 * TIMEOUT, logs)
     assert state == "success"
     events = api.get("/api/v2/assets/events?source_dag_id=mdm_land_sources")["asset_events"]
     assert {e["extra"]["source"] for e in events} == {"gleif", "gleif_rr", "cn_registry", "uk_registry", "sec", "crm"}

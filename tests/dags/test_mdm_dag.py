@@ -61,7 +61,7 @@ def airflow_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_airflow(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_airflow(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the venv's airflow CLI; the output is kept for assertion messages."""
     return subprocess.run([str(AIRFLOW), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 

@@ -9,7 +9,7 @@ DEMO_DIR ?= demo
 DEMO_ENTITIES ?= 2000
 BENCH_ARGS ?= --entities 100000 --seed 7 --out bench-out --report docs/benchmarks.md
 
-.PHONY: install demo lint test test-fast lock bench clean
+.PHONY: install demo lint test test-fast lock bench clean airflow
 
 install: $(STAMP)
 
@@ -41,8 +41,14 @@ test: install lint
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not airflow and not postgres and not browser" $(PYTEST_ARGS)
 
+# A local Airflow 3 on 127.0.0.1 with the project's DAGs and the demo config (docs/airflow.md).
+AIRFLOW_PORT ?= 8080
+airflow: install
+	test -f $(DEMO_DIR)/mdm.yaml || $(MAKE) demo
+	$(BIN)/python scripts/airflow_local.py --home .airflow --config $(DEMO_DIR)/mdm.yaml --port $(AIRFLOW_PORT)
+
 bench: install
 	$(BIN)/python -m pipelines.bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .airflow

@@ -1,92 +1,84 @@
-"""Airflow 3 DAG that runs the MDM pipeline one stage per task.
+"""MDM match-merge-publish: one MDM run from landing to the published warehouse.
 
-Thin wiring around :mod:`pipelines.runner`, the same runner ``mdm run`` uses: ``start`` validates
-the config and opens a run (its run id goes to XCom), then one task per stage in
-:data:`pipelines.stages.STAGES` order, each a separate task that resumes the run from its staging
-folder. ``publish`` updates the ``mdm_warehouse`` asset, so downstream DAGs can be scheduled on
-``Asset.ref(name="mdm_warehouse")``; the asset event's ``extra`` carries the pipeline run id
-(``mdm_run_id``) and the publish stage's counts.
+**When it runs.** When any source has new data (the `mdm_land_sources` DAG lands and validates the
+sources and emits an asset event `mdm_source_<name>` per changed source through the alias `mdm_sources`),
+and every day at 03:00 UTC (a reconciliation run that lands every source itself), or when triggered.
 
-If ``start`` or any stage fails, ``cleanup`` discards the run's staging folder (the published
-warehouse is untouched until ``publish`` succeeds) and then fails itself, so the DAG run ends
-``failed`` rather than being marked successful by its last task.
+**What it does.** `start` picks the MDM run: the one the triggering source events name (already landed
+and validated: its `land`, `extract` and `validate` tasks return at once), otherwise a new run. Then
+the sources land in parallel (`land`, one mapped task per source: Parquet only, no database), and the
+stages `extract` -> `validate` -> `standardise` -> `match` -> `cluster` -> `survive` -> `publish` run
+in order, each in one DuckDB transaction. `publish` swaps the warehouse in atomically and updates the
+asset `mdm_warehouse` (its event's extra names the MDM run).
 
-The config path is read from the environment variable ``MDM_CONFIG`` when tasks run, never at
-parse time. ``schedule=None``: runs are triggered manually or by the API; give the DAG a cron
-(e.g. ``"0 2 * * *"``) or an upstream asset when the sources land on a known cadence.
+**Safe to retry and clear.** Every task that writes the warehouse or the run's staging database uses the
+pool `mdm_warehouse` (one slot; create it: `airflow pools set mdm_warehouse 1 "MDM warehouse writer"`).
+A failed task leaves the published warehouse as it was and keeps the staging folder, so retries and
+cleared tasks resume the run; a completed task cleared runs again without changing anything, also after
+publish. A run never resumed is discarded when a later run publishes.
+
+**Params.** `full`: read every source in full and recompute everything (`mdm run --full`).
+`sources`: the sources landed by parallel tasks (default: all); the run always covers every configured
+source, `extract` lands the others itself.
+
+**Config.** The YAML config path is the environment variable `MDM_CONFIG` of the workers.
 """
 
 from __future__ import annotations
 
-import os
-from types import ModuleType
 from typing import Any
 
-from airflow.sdk import Asset, TriggerRule, chain, dag, task
+from airflow.sdk import Asset, AssetAlias, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, dag, task
 
-from pipelines.stages import STAGES  # light module: the runner itself is imported in the tasks only
+from pipelines import orchestration as mdm  # light: the runner is imported inside the tasks only
+from pipelines.stages import STAGES
 
-# Logical identity of the published warehouse; the x- scheme tells Airflow not to interpret the URI.
 MDM_WAREHOUSE = Asset(name="mdm_warehouse", uri="x-mdm://warehouse")
-
-
-def _runner() -> ModuleType:
-    """The pipeline runner, imported in the task process only."""
-    from pipelines import runner
-
-    return runner
-
-
-def _config_path() -> str:
-    """The pipeline config path from MDM_CONFIG, read in the task process at run time."""
-    path = os.environ.get("MDM_CONFIG")
-    if not path:
-        raise RuntimeError("environment variable MDM_CONFIG is not set: point it at the pipeline YAML config")
-    return path
+MDM_SOURCES = AssetAlias(name="mdm_sources")  # every mdm_source_<name> asset is emitted through it
 
 
 @dag(
     dag_id="mdm_pipeline",
-    schedule=None,
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 3 * * *", timezone="UTC"), assets=MDM_SOURCES),
     catchup=False,
     max_active_runs=1,  # runs publish to the same warehouse
-    default_args={"retries": 0},
-    tags=["mdm"],
+    default_args=mdm.default_args(),
+    params={
+        "full": Param(False, type="boolean", description="Full (reconciliation) run: read and recompute everything"),
+        "sources": Param([], type="array", items={"type": "string"},
+                         description="Sources to land in parallel tasks (empty: all configured sources)"),
+    },
+    tags=["mdm", "match-merge-publish"],
     doc_md=__doc__,
 )
 def mdm_pipeline() -> None:
-    """Wire start -> extract -> ... -> publish, with cleanup on any failure."""
+    @task(pool=mdm.POOL)
+    def start(params: Any = None, dag_run: Any = None, triggering_asset_events: Any = None) -> str:
+        """Pick or start the MDM run; its id is the XCom."""
+        events = [e.extra or {} for evs in (triggering_asset_events or {}).values() for e in evs]
+        return mdm.resolve(f"{dag_run.dag_id}/{dag_run.run_id}", events, full=bool(params["full"]))
 
     @task
-    def start() -> str:
-        """Validate the config and open a run; the run id is this task's XCom."""
-        return _runner().start_run(_config_path())
+    def sources(params: Any = None) -> list[str]:
+        return mdm.sources(params["sources"])
 
-    @task
+    @task(max_active_tis_per_dagrun=4)
+    def land(mdm_run_id: str, source: str) -> dict[str, Any]:
+        """Land one source (Parquet in the staging folder; no database, so in parallel)."""
+        return mdm.land(mdm_run_id, source)
+
+    @task(pool=mdm.POOL)
     def stage(mdm_run_id: str, name: str, outlet_events: Any = None) -> dict[str, Any]:
-        """Run one pipeline stage of the run; its counts are the XCom (outlet_events: injected by Airflow)."""
-        result = _runner().run_stage(_config_path(), mdm_run_id, name)
+        result = mdm.stage(mdm_run_id, name)
         if name == "publish":
             outlet_events[MDM_WAREHOUSE].extra = {"mdm_run_id": mdm_run_id, **result}
         return result
 
-    @task(trigger_rule=TriggerRule.ONE_FAILED)
-    def cleanup(mdm_run_id: str | None, run_id: str | None = None) -> None:
-        """Discard the failed run's staging folder, then fail so the DAG run is marked failed.
-
-        ``run_id`` is the Airflow DAG run id, injected from the task context.
-        """
-        if mdm_run_id is not None:  # None: start failed before a run existed
-            _runner().abort_run(_config_path(), mdm_run_id, reason=f"Airflow DAG run {run_id} of mdm_pipeline failed")
-        raise RuntimeError(f"MDM pipeline run {mdm_run_id} failed; staging discarded (see the failed task's log)")
-
-    # The pipeline's run id travels as mdm_run_id: Airflow reserves run_id for the DAG run id.
     mdm_run_id = start()
-    stages = [
-        stage.override(task_id=name, outlets=[MDM_WAREHOUSE] if name == "publish" else [])(mdm_run_id, name)
-        for name in STAGES
-    ]
-    chain(mdm_run_id, *stages, cleanup(mdm_run_id))
+    landed = land.partial(mdm_run_id=mdm_run_id).expand(source=sources())
+    stages = [stage.override(task_id=name, outlets=[MDM_WAREHOUSE] if name == "publish" else [])(mdm_run_id, name)
+              for name in STAGES]
+    chain(landed, *stages)
 
 
 mdm_pipeline()

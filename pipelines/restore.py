@@ -18,8 +18,9 @@ Order of work, so that a bad archive or a busy warehouse changes nothing:
 5. record the restore in the restored audit log (archive sha256, the replaced log's head).
 """
 
-from __future__ import contextlib
-import annotations
+from __future__ import annotations
+
+import contextlib
 
 import fcntl
 import hashlib

@@ -3,8 +3,9 @@
 Pages and access rules: :mod:`pipelines.web.common`, :mod:`pipelines.web.review`, :mod:`pipelines.web.records`.
 """
 
-from __future__ import contextlib
-import annotations
+from __future__ import annotations
+
+import contextlib
 
 import os
 from typing import Any

@@ -37,8 +37,12 @@ MDM_SOURCES = AssetAlias(name="mdm_sources")
     default_args=mdm.default_args(),
     params={
         "full": Param(False, type="boolean", description="Read every source in full"),
-        "sources": Param([], type="array", items={"type": "string"},
-                         description="Sources to land in parallel tasks (empty: all configured sources)"),
+        "sources": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Sources to land in parallel tasks (empty: all configured sources)",
+        ),
     },
     tags=["mdm", "sources"],
     doc_md=__doc__,

@@ -45,8 +45,12 @@ MDM_SOURCES = AssetAlias(name="mdm_sources")  # every mdm_source_<name> asset is
     default_args=mdm.default_args(),
     params={
         "full": Param(False, type="boolean", description="Full (reconciliation) run: read and recompute everything"),
-        "sources": Param([], type="array", items={"type": "string"},
-                         description="Sources to land in parallel tasks (empty: all configured sources)"),
+        "sources": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Sources to land in parallel tasks (empty: all configured sources)",
+        ),
     },
     tags=["mdm", "match-merge-publish"],
     doc_md=__doc__,
@@ -76,8 +80,10 @@ def mdm_pipeline() -> None:
 
     mdm_run_id = start()
     landed = land.partial(mdm_run_id=mdm_run_id).expand(source=sources())
-    stages = [stage.override(task_id=name, outlets=[MDM_WAREHOUSE] if name == "publish" else [])(mdm_run_id, name)
-              for name in STAGES]
+    stages = [
+        stage.override(task_id=name, outlets=[MDM_WAREHOUSE] if name == "publish" else [])(mdm_run_id, name)
+        for name in STAGES
+    ]
     chain(landed, *stages)
 
 

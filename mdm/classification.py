@@ -27,11 +27,11 @@ EXTRA_COLUMN: Final = "extra"
 ALL_KEYS: Final = "*"
 # Source format -> keys of `extra` that are sensitive (ALL_KEYS: every key).
 SENSITIVE_EXTRA_KEYS: Final[dict[str, frozenset[str] | str]] = {
-    "cn_registry_csv": frozenset({"legal_representative"}),   # 法人代表: a natural person
+    "cn_registry_csv": frozenset({"legal_representative"}),  # 法人代表: a natural person
     "companies_house_csv": frozenset({"officers", "persons_with_significant_control"}),
     "gleif_lei_xml": frozenset(),
     "sec_fsds": frozenset(),
-    "sql": ALL_KEYS,                                          # unclassified columns of a bank system
+    "sql": ALL_KEYS,  # unclassified columns of a bank system
 }
 
 # Golden attributes (mdm.survivorship.ATTRIBUTES) that carry sensitive values.

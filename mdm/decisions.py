@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 KINDS = ("match", "no_match", "split", "override", "undo")
 PAIR_KINDS = ("match", "no_match")
 # Review queue item kinds (sql/review/review_item.sql) and what their subject is.
-ITEM_PAIR = "pair"                 # subject 'rid_a|rid_b' (rid_a < rid_b)
+ITEM_PAIR = "pair"  # subject 'rid_a|rid_b' (rid_a < rid_b)
 ITEM_WEAK_CLUSTER = "weak_cluster"  # subject golden id
-ITEM_CONFLICT = "conflict"         # subject 'golden_id|attribute'
+ITEM_CONFLICT = "conflict"  # subject 'golden_id|attribute'
 
 
 def item_id(kind: str, subject: str) -> str:
@@ -83,11 +83,11 @@ class Decision:
 class Resolution:
     """The live state of a list of decisions."""
 
-    live: list[Decision]                          # live decisions, in seq order
-    superseded_by: dict[str, str]                 # decision id -> the undo or later decision that replaced it
-    must_link: list[tuple[str, str]]              # sorted pairs (a < b)
-    cannot_link: list[tuple[str, str]]            # sorted pairs (a < b)
-    overrides: list[Decision]                     # live overrides, one per golden id and attribute
+    live: list[Decision]  # live decisions, in seq order
+    superseded_by: dict[str, str]  # decision id -> the undo or later decision that replaced it
+    must_link: list[tuple[str, str]]  # sorted pairs (a < b)
+    cannot_link: list[tuple[str, str]]  # sorted pairs (a < b)
+    overrides: list[Decision]  # live overrides, one per golden id and attribute
     undone: dict[str, str] = field(default_factory=dict)  # decision id -> undo id
 
     def status(self, d: Decision) -> str:
@@ -137,8 +137,14 @@ def resolve(decisions: Iterable[Decision]) -> Resolution:
         if later:
             superseded[d.id] = max(later, key=lambda x: x.seq).id
     live = [d for d in ds if d.id in winning]
-    return Resolution(live, superseded, sorted(must), sorted(cannot),
-                      sorted(overrides.values(), key=lambda d: (d.golden_id or "", d.attribute or "")), undone)
+    return Resolution(
+        live,
+        superseded,
+        sorted(must),
+        sorted(cannot),
+        sorted(overrides.values(), key=lambda d: (d.golden_id or "", d.attribute or "")),
+        undone,
+    )
 
 
 def components(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:

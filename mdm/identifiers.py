@@ -42,9 +42,7 @@ _EIN_CANONICAL = re.compile(r"([0-9]{2})-?([0-9]{7})")
 _DE_SECTION_CANONICAL = re.compile(r"(HRA|HRB|GnR|PR|VR|GsR) ?([0-9]{1,6})")
 # The assigned two-digit EIN prefixes, read once from stdnum's campus table (what ein.get_campus looks up;
 # its entries are all two-digit prefixes, so a 9-digit number's campus depends on its first two digits).
-_EIN_PREFIXES = frozenset(
-    p for p in (f"{i:02d}" for i in range(100)) if _numdb.get("us/ein").info(p + "0000000")[0][1]
-)
+_EIN_PREFIXES = frozenset(p for p in (f"{i:02d}" for i in range(100)) if _numdb.get("us/ein").info(p + "0000000")[0][1])
 
 
 def valid_lei(value: str | None) -> str | None:

@@ -38,10 +38,10 @@ _PREFIX_LANGUAGES = frozenset({"ja", "ko"})
 class Region:
     """A Chinese place at province or prefecture level."""
 
-    name: str       # official name with its suffix: 深圳市
-    region: str     # the short name used as the region value: 深圳
-    level: str      # "province" or "prefecture"
-    province: str   # short name of the province it belongs to (itself for a province)
+    name: str  # official name with its suffix: 深圳市
+    region: str  # the short name used as the region value: 深圳
+    level: str  # "province" or "prefecture"
+    province: str  # short name of the province it belongs to (itself for a province)
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -66,8 +66,11 @@ def _latin_forms() -> tuple[dict[str, str], int]:
 @lru_cache(maxsize=1)
 def _cjk_canonical() -> dict[str, str]:
     """{CJK spelling: canonical key}: 株式会社 -> kk, 주식회사 -> co ltd (one form with K.K. and Co., Ltd.)."""
-    return {unicodedata.normalize("NFC", row["spelling"]): unicodedata.normalize("NFC", row["canonical"])
-            for row in _read("legal_forms.csv") if CJK_RE.search(row["spelling"])}
+    return {
+        unicodedata.normalize("NFC", row["spelling"]): unicodedata.normalize("NFC", row["canonical"])
+        for row in _read("legal_forms.csv")
+        if CJK_RE.search(row["spelling"])
+    }
 
 
 def cjk_canonical(form: str | None) -> str | None:
@@ -167,7 +170,7 @@ def strip_cjk_legal_form(name: str) -> tuple[str, str | None]:
             return name[: -len(form)], form
     for form in forms:
         if form in prefix and name.startswith(form) and len(name) > len(form):
-            return name[len(form):], form
+            return name[len(form) :], form
     return name, None
 
 
@@ -268,6 +271,6 @@ def strip_cn_region(name: str) -> tuple[str, str | None]:
         if first.level == "province":
             second = _leading_region(text)
             if second is not None and second[0].level == "prefecture":
-                text = text[second[1]:]
+                text = text[second[1] :]
                 region = _more_specific(region, second[0])
     return text, (region.region if region else None)

@@ -78,8 +78,9 @@ def _neighbour_keys(keys: pd.Series, mask: pd.Series, reach: int) -> set[str]:
     return set(uniq[idx]) if len(uniq) else set()
 
 
-def candidate_pairs(std: pd.DataFrame, settings: MatchSettings,
-                    only: set[str] | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+def candidate_pairs(
+    std: pd.DataFrame, settings: MatchSettings, only: set[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Candidate record pairs from recordlinkage indexing over every alias of every record.
 
     Blocking keys: the exact name core (legal form removed) of each alias, and a sorted neighbourhood
@@ -130,8 +131,9 @@ def _best_alias_similarity(a: list[str], b: list[str]) -> float:
     return best
 
 
-def _qualifier_agreement(a: tuple[bool, list[str] | None, list[str] | None],
-                         b: tuple[bool, list[str] | None, list[str] | None]) -> float:
+def _qualifier_agreement(
+    a: tuple[bool, list[str] | None, list[str] | None], b: tuple[bool, list[str] | None, list[str] | None]
+) -> float:
     """1.0 when the names carry the same qualifiers (region in brackets, Group/集团 ...), 0.0 when they
     differ, NaN when no two names of the same script can be compared. Each side is
     (name is Chinese, qualifiers of the name, qualifiers of the English name)."""
@@ -201,8 +203,9 @@ def _token_similarity(t: str, u: str) -> float:
     return fuzz.ratio(t, u) / 100.0
 
 
-def _token_evidence(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]]], idf: dict[str, float],
-                    top: float) -> tuple[float, float]:
+def _token_evidence(
+    a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]]], idf: dict[str, float], top: float
+) -> tuple[float, float]:
     """(overlap, distinct) of the best pair of aliases of the same script.
 
     overlap: IDF-weighted overlap of the token sets; Latin tokens also meet their near twins (similarity
@@ -227,8 +230,14 @@ def _token_evidence(a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]
                     matched_b.add(t)
                     continue
                 if not cjk_a and not _NUMBERISH.fullmatch(t):
-                    cand = max(((_token_similarity(t, u), u) for u in tb
-                                if u not in matched_b and not _NUMBERISH.fullmatch(u)), default=(0.0, ""))
+                    cand = max(
+                        (
+                            (_token_similarity(t, u), u)
+                            for u in tb
+                            if u not in matched_b and not _NUMBERISH.fullmatch(u)
+                        ),
+                        default=(0.0, ""),
+                    )
                     if cand[0] >= 0.8:
                         shared += cand[0] * (idf.get(t, 1.0) + idf.get(cand[1], 1.0)) / 2
                         matched_b.add(cand[1])
@@ -289,8 +298,10 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     vec["name_tokens"] = [e[0] for e in evidence]
     vec["name_distinct"] = [e[1] for e in evidence]
     sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]
-    quals = {r: (cjk, _as_list(q), _as_list(qe)) for r, cjk, q, qe in
-             zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])}
+    quals = {
+        r: (cjk, _as_list(q), _as_list(qe))
+        for r, cjk, q, qe in zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])
+    }
     vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
     branch = s["branch_flag"]
     vec["branch"] = (branch.loc[ra].to_numpy() == branch.loc[rb].to_numpy()).astype(float)
@@ -315,8 +326,12 @@ def train(vectors: pd.DataFrame, levels: np.ndarray) -> FellegiSunter:
     return FellegiSunter(features=FEATURES).fit(levels)
 
 
-def score(vectors: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
-          rules: Sequence[str] | None = None) -> tuple[pd.DataFrame, FellegiSunter]:
+def score(
+    vectors: pd.DataFrame,
+    settings: MatchSettings,
+    model: FellegiSunter | None = None,
+    rules: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, FellegiSunter]:
     """Score comparison vectors with a Fellegi-Sunter model and band them: match / review / non-match.
 
     Without a ``model`` one is trained on these pairs (see :func:`train`); the pairs are then decided by
@@ -332,8 +347,9 @@ def score(vectors: pd.DataFrame, settings: MatchSettings, model: FellegiSunter |
     return decide(v, model, settings, rules), model
 
 
-def decide(vectors: pd.DataFrame, model: FellegiSunter, settings: MatchSettings,
-           rules: Sequence[str] | None = None) -> pd.DataFrame:
+def decide(
+    vectors: pd.DataFrame, model: FellegiSunter, settings: MatchSettings, rules: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The decision rule for compared pairs, written once: the run and ``mdm explain`` both call it.
 
     ``score`` is the model's match probability, rounded to 6 places; a branch compared with a non-branch is
@@ -351,7 +367,8 @@ def decide(vectors: pd.DataFrame, model: FellegiSunter, settings: MatchSettings,
     v["rule"] = "score" if rules is None else list(rules)
     v["band"] = np.select(
         [v["rule"] != "score", v["score"] >= settings.match_threshold, v["score"] >= settings.review_threshold],
-        ["match", "match", "review"], default="non-match",
+        ["match", "match", "review"],
+        default="non-match",
     )
     v["contributions"] = model.explain(levels)
     return v
@@ -369,15 +386,15 @@ class PairDecision:
 
     rid_a: str
     rid_b: str
-    rule: str                               # id:<scheme> or score
-    score: float                            # match probability as stored in match_pair.score
-    band: str                               # match / review / non-match
-    vector: dict[str, float | None]         # comparison value per feature and ``branch`` (None: unknown)
-    levels: dict[str, int]                  # level per model feature (-1: unknown)
-    weights: dict[str, float]               # log2(m/u) per model feature (0 where unknown)
-    prior: float                            # log2(lambda / (1 - lambda))
-    steward: bool | None                    # the steward's decision on the pair: True match, False no_match
-    linked: bool                            # whether clustering links the two (see steward_link)
+    rule: str  # id:<scheme> or score
+    score: float  # match probability as stored in match_pair.score
+    band: str  # match / review / non-match
+    vector: dict[str, float | None]  # comparison value per feature and ``branch`` (None: unknown)
+    levels: dict[str, int]  # level per model feature (-1: unknown)
+    weights: dict[str, float]  # log2(m/u) per model feature (0 where unknown)
+    prior: float  # log2(lambda / (1 - lambda))
+    steward: bool | None  # the steward's decision on the pair: True match, False no_match
+    linked: bool  # whether clustering links the two (see steward_link)
 
     @property
     def steward_changed(self) -> bool:
@@ -385,8 +402,14 @@ class PairDecision:
         return self.steward is not None and self.steward != (self.band == "match")
 
 
-def decide_pair(model: FellegiSunter, idf: Mapping[str, float], records: pd.DataFrame, settings: MatchSettings,
-                rule: str = "score", decisions: pd.DataFrame | None = None) -> PairDecision:
+def decide_pair(
+    model: FellegiSunter,
+    idf: Mapping[str, float],
+    records: pd.DataFrame,
+    settings: MatchSettings,
+    rule: str = "score",
+    decisions: pd.DataFrame | None = None,
+) -> PairDecision:
     """Compare and decide one pair exactly as the run does: :func:`compare` with the name-token weights
     ``idf`` the run used (:func:`idf_weights` of its token frequencies), then :func:`decide` with the run's
     ``model``. ``records``: the two records (MATCH_COLUMNS); ``rule``: the pair's identifier rule
@@ -407,24 +430,45 @@ def decide_pair(model: FellegiSunter, idf: Mapping[str, float], records: pd.Data
             steward = bool(hit["is_match"].iloc[-1])
     band = str(out["band"])
     return PairDecision(
-        a, b, str(out["rule"]), float(out["score"]), band,
+        a,
+        b,
+        str(out["rule"]),
+        float(out["score"]),
+        band,
         {f: None if pd.isna(out[f]) else float(out[f]) for f in (*FEATURES, "branch")},
         {f: int(levels[0, j]) for j, f in enumerate(model.features)},
         {f: float(weights[j]) for j, f in enumerate(model.features)},
-        model.prior_weight(), steward, steward_link(band, steward))
+        model.prior_weight(),
+        steward,
+        steward_link(band, steward),
+    )
 
 
 # The standardised columns matching reads (identity keys, blocking, comparison); callers may pass
 # just these.
-MATCH_COLUMNS = (*IDENTITY_COLUMNS, "aliases", "country_iso", "city_norm", "postal_norm", "address_norm", "name_cjk",
-                 "qualifiers", "qualifiers_en", "branch_flag")
+MATCH_COLUMNS = (
+    *IDENTITY_COLUMNS,
+    "aliases",
+    "country_iso",
+    "city_norm",
+    "postal_norm",
+    "address_norm",
+    "name_cjk",
+    "qualifiers",
+    "qualifiers_en",
+    "branch_flag",
+)
 
 PAIR_COLUMNS = ("rid_a", "rid_b", "rule", "score", "band", *FEATURES, "branch", "label", "contributions")
 
 
-def match_records(std: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None = None,
-                  decisions: pd.DataFrame | None = None, idf: dict[str, float] | None = None
-                  ) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+def match_records(
+    std: pd.DataFrame,
+    settings: MatchSettings,
+    model: FellegiSunter | None = None,
+    decisions: pd.DataFrame | None = None,
+    idf: dict[str, float] | None = None,
+) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """The whole matching step over standardised records.
 
     Deterministic pairs (a shared valid identifier) and recordlinkage candidates are compared alike;
@@ -456,31 +500,47 @@ class Universe:
     load: Callable[[list[str]], pd.DataFrame]
 
 
-def match_changes(universe: Universe, settings: MatchSettings, model: FellegiSunter, changed: set[str],
-                  det: pd.DataFrame | None = None, decisions: pd.DataFrame | None = None,
-                  also: pd.DataFrame | None = None) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+def match_changes(
+    universe: Universe,
+    settings: MatchSettings,
+    model: FellegiSunter,
+    changed: set[str],
+    det: pd.DataFrame | None = None,
+    decisions: pd.DataFrame | None = None,
+    also: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """:func:`match_records` for an incremental run: only the pairs touching a ``changed`` (new or
     changed) record, plus the pairs in ``also`` (rid_a, rid_b), are compared and scored by the given
     ``model``; candidates and identifier links are found among all records of ``universe`` and only the
     records of those pairs are loaded. ``det``: :func:`deterministic_pairs` of ``universe.ids`` if the
     caller has it. The pairs equal those a full :func:`match_records` with the same model scores."""
     det = deterministic_pairs(universe.ids) if det is None else det
-    both, cand, decided, stats = _pairs_to_compare(universe.ids, universe.aliases, det, settings, decisions,
-                                                   changed, also)
+    both, cand, decided, stats = _pairs_to_compare(
+        universe.ids, universe.aliases, det, settings, decisions, changed, also
+    )
     std = universe.load(sorted(set(both.rid_a) | set(both.rid_b)))
     return _score_pairs(std, both, det, cand, decided, settings, model, universe.idf, stats, len(universe.ids))
 
 
-def _pairs_to_compare(ids: pd.DataFrame, aliases: pd.DataFrame, det: pd.DataFrame, settings: MatchSettings,
-                      decisions: pd.DataFrame | None, only: set[str] | None, also: pd.DataFrame | None
-                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
+def _pairs_to_compare(
+    ids: pd.DataFrame,
+    aliases: pd.DataFrame,
+    det: pd.DataFrame,
+    settings: MatchSettings,
+    decisions: pd.DataFrame | None,
+    only: set[str] | None,
+    also: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
     """The pairs to compare (rid_a < rid_b, sorted): identifier links, blocking candidates and steward
     decisions between known records; with ``only`` just those touching it, plus ``also``.
     Returns (pairs, candidates, decisions, blocking stats)."""
     cand, stats = candidate_pairs(aliases, settings, only=only)
     known = set(ids["rid"])
-    decided = pd.DataFrame(columns=["rid_a", "rid_b", "is_match"]) if decisions is None else _order(
-        decisions[decisions.rid_a.isin(known) & decisions.rid_b.isin(known)])
+    decided = (
+        pd.DataFrame(columns=["rid_a", "rid_b", "is_match"])
+        if decisions is None
+        else _order(decisions[decisions.rid_a.isin(known) & decisions.rid_b.isin(known)])
+    )
     both = pd.concat([det[["rid_a", "rid_b"]], cand, decided[["rid_a", "rid_b"]]], ignore_index=True)
     both = both.drop_duplicates().sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
     if only is not None:
@@ -492,10 +552,18 @@ def _pairs_to_compare(ids: pd.DataFrame, aliases: pd.DataFrame, det: pd.DataFram
     return both, cand, decided, stats
 
 
-def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand: pd.DataFrame,
-                 decided: pd.DataFrame, settings: MatchSettings, model: FellegiSunter | None,
-                 idf: dict[str, float], stats: dict[str, int], records: int
-                 ) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
+def _score_pairs(
+    std: pd.DataFrame,
+    both: pd.DataFrame,
+    det: pd.DataFrame,
+    cand: pd.DataFrame,
+    decided: pd.DataFrame,
+    settings: MatchSettings,
+    model: FellegiSunter | None,
+    idf: dict[str, float],
+    stats: dict[str, int],
+    records: int,
+) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """Compare, label and score ``both`` (``std`` holds at least their records); see match_records."""
     from mdm.standardise import identity_keys
 
@@ -504,8 +572,9 @@ def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand:
     vectors["label"] = identifier_labels(identity_keys(std[std["rid"].isin(involved)]), vectors)
     if len(decided):
         steward = {(a, b): int(bool(m)) for a, b, m in decided[["rid_a", "rid_b", "is_match"]].itertuples(index=False)}
-        vectors["label"] = [steward.get((a, b), lab) for a, b, lab in
-                            zip(vectors.rid_a, vectors.rid_b, vectors["label"])]
+        vectors["label"] = [
+            steward.get((a, b), lab) for a, b, lab in zip(vectors.rid_a, vectors.rid_b, vectors["label"])
+        ]
     rule = dict(zip(zip(det.rid_a, det.rid_b), det.rule))
     rules = [rule.get((a, b), "score") for a, b in zip(vectors.rid_a, vectors.rid_b)]
     scored, model = score(vectors, settings, model, rules)
@@ -519,7 +588,9 @@ def _score_pairs(std: pd.DataFrame, both: pd.DataFrame, det: pd.DataFrame, cand:
         "deterministic_pairs": int(is_det.sum()),
         "pairs_per_record": round(len(cand) / max(records, 1), 3),
         "labelled_pairs": {"match": int((scored["label"] == 1).sum()), "non_match": int((scored["label"] == 0).sum())},
-        "model": model.trained_on, "em_iterations": model.iterations, "lambda": round(model.lam, 6),
+        "model": model.trained_on,
+        "em_iterations": model.iterations,
+        "lambda": round(model.lam, 6),
         "steward_decisions": len(decided),
         "bands": scored.loc[~is_det, "band"].value_counts().to_dict() if n_cand else {},
     }

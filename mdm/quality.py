@@ -72,7 +72,11 @@ def register_class(v: str | None, row: dict) -> str:
     if not _present(v):
         return "missing"
     c = country_code(row.get("country")) or country_code(row.get("jurisdiction"))
-    if row.get("source_format") == "companies_house_csv" or c == "GB" or row.get("registration_authority") == "RA000585":
+    if (
+        row.get("source_format") == "companies_house_csv"
+        or c == "GB"
+        or row.get("registration_authority") == "RA000585"
+    ):
         return "GB-COH" if ids.companies_house_number(v) else "GB-COH_invalid"
     if c == "CN":
         cls = _classify_cn_code(v)
@@ -144,8 +148,9 @@ def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniques, dtype=object)
 
 
-def _validity(rule: Rule, attr: str, frame: pd.DataFrame, codes: np.ndarray, uniques: np.ndarray,
-              present: np.ndarray) -> float | None:
+def _validity(
+    rule: Rule, attr: str, frame: pd.DataFrame, codes: np.ndarray, uniques: np.ndarray, present: np.ndarray
+) -> float | None:
     """Share of the present values of `attr` that pass `rule` among those it judges (None if it judges none).
 
     The rule is called once per distinct value, or per distinct (value, context) when it reads other
@@ -176,16 +181,20 @@ def metrics(records: pd.DataFrame) -> pd.DataFrame:
                 continue
             codes, uniques = _distinct(frame[attr])
             present_values = np.fromiter((_present(u) for u in uniques), dtype=bool, count=len(uniques))
-            present = np.append(present_values, False)[codes]   # code -1 (None/NaN) picks the final False
+            present = np.append(present_values, False)[codes]  # code -1 (None/NaN) picks the final False
             n_present = int(present.sum())
             validity = _validity(rule, attr, frame, codes, uniques, present) if rule is not None and n_present else None
-            distinct = int(present_values.sum())                  # every distinct value occurs in some row
-            out.append({
-                "source": source, "attribute": attr, "rows": n,
-                "completeness": n_present / n if n else None,
-                "validity": validity,
-                "uniqueness": distinct / n_present if n_present else None,
-            })
+            distinct = int(present_values.sum())  # every distinct value occurs in some row
+            out.append(
+                {
+                    "source": source,
+                    "attribute": attr,
+                    "rows": n,
+                    "completeness": n_present / n if n else None,
+                    "validity": validity,
+                    "uniqueness": distinct / n_present if n_present else None,
+                }
+            )
     return pd.DataFrame(out, columns=["source", "attribute", "rows", "completeness", "validity", "uniqueness"])
 
 
@@ -197,7 +206,7 @@ def identifier_classes(records: pd.DataFrame) -> pd.DataFrame:
             if attr not in frame.columns or frame[attr].isna().all():
                 continue
             codes, uniques = _distinct(frame[attr])
-            counts = np.bincount(codes + 1, minlength=len(uniques) + 1)   # slot 0 counts None/NaN
+            counts = np.bincount(codes + 1, minlength=len(uniques) + 1)  # slot 0 counts None/NaN
             classes: Counter[str] = Counter()
             for value, rows in zip([None, *uniques], counts.tolist()):
                 if rows:

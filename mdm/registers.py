@@ -33,10 +33,10 @@ from stdnum.exceptions import ValidationError
 
 @dataclass(frozen=True)
 class Scheme:
-    code: str                           # FR-SIREN
-    country: str                        # ISO 3166-1 alpha-2
+    code: str  # FR-SIREN
+    country: str  # ISO 3166-1 alpha-2
     check: Callable[[str], str | None]  # the compact valid value, or None
-    ra: tuple[str, ...] = ()            # GLEIF registration authority codes whose entity ids are this scheme
+    ra: tuple[str, ...] = ()  # GLEIF registration authority codes whose entity ids are this scheme
 
 
 def _stdnum(module: str) -> Callable[[str], str | None]:
@@ -77,12 +77,12 @@ def _de_register(value: str) -> str | None:
 # Registers and tax numbers by country. The GLEIF codes are those whose entity ids in the real golden-copy
 # delta (shared realdata) pass the scheme's check; tests/mdm/test_registers.py recounts them.
 SCHEMES: tuple[Scheme, ...] = (
-    Scheme("RU-OGRN", "RU", _stdnum("ru.ogrn")),           # ОГРН, state registration number (ЕГРЮЛ)
-    Scheme("RU-INN", "RU", _stdnum("ru.inn")),             # ИНН, taxpayer number
+    Scheme("RU-OGRN", "RU", _stdnum("ru.ogrn")),  # ОГРН, state registration number (ЕГРЮЛ)
+    Scheme("RU-INN", "RU", _stdnum("ru.inn")),  # ИНН, taxpayer number
     Scheme("UA-EDRPOU", "UA", _stdnum("ua.edrpou"), ("RA000567",)),  # ЄДРПОУ
     Scheme("FR-SIREN", "FR", _stdnum("fr.siren"), ("RA000189", "RA000192")),  # SIRENE / RCS
-    Scheme("NL-KVK", "NL", _pattern(r"[0-9]{8}"), ("RA000463",)),   # Kamer van Koophandel: 8 digits, no check
-    Scheme("BE-KBO", "BE", _stdnum("be.vat"), ("RA000025",)),       # Crossroads Bank enterprise number
+    Scheme("NL-KVK", "NL", _pattern(r"[0-9]{8}"), ("RA000463",)),  # Kamer van Koophandel: 8 digits, no check
+    Scheme("BE-KBO", "BE", _stdnum("be.vat"), ("RA000025",)),  # Crossroads Bank enterprise number
     Scheme("NO-ORGNR", "NO", _stdnum("no.orgnr"), ("RA000472",)),
     Scheme("DK-CVR", "DK", _stdnum("dk.cvr"), ("RA000170",)),
     Scheme("SE-ORGNR", "SE", _stdnum("se.orgnr"), ("RA000544",)),
@@ -101,7 +101,7 @@ SCHEMES: tuple[Scheme, ...] = (
     Scheme("BR-CNPJ", "BR", _stdnum("br.cnpj"), ("RA000681",)),
     Scheme("MX-RFC", "MX", _stdnum("mx.rfc"), ("RA000449",)),
     Scheme("AR-CUIT", "AR", _stdnum("ar.cuit"), ("RA000009",)),
-    Scheme("DE-HR", "DE", _de_register),                   # Handelsregister: court + HRA/HRB + number
+    Scheme("DE-HR", "DE", _de_register),  # Handelsregister: court + HRA/HRB + number
 )
 
 BY_CODE: dict[str, Scheme] = {s.code: s for s in SCHEMES}
@@ -122,8 +122,9 @@ def _compact(value: str) -> str | None:
 
 
 @lru_cache(maxsize=1 << 17)
-def classify(value: str | None, country: str | None = None, authority: str | None = None,
-             scheme: str | None = None) -> tuple[str | None, str | None]:
+def classify(
+    value: str | None, country: str | None = None, authority: str | None = None, scheme: str | None = None
+) -> tuple[str | None, str | None]:
     """(scheme, compact valid value) of a register or tax number; value None when it fails the scheme's
     check (scheme still named, so the failure can be counted per scheme); (None, None) when no scheme is
     known. ``country``: ISO alpha-2; ``authority``: a GLEIF RA code; ``scheme``: an explicit scheme code or

@@ -19,7 +19,7 @@ import pandas as pd
 LEVELS: dict[str, tuple[float, ...]] = {
     "name": (0.70, 0.85, 0.93, 0.98),
     "name_tokens": (0.40, 0.60, 0.80, 0.95),
-    "name_distinct": (0.30, 0.60, 0.999),   # rare / uncommon / common left-over words on both sides / none
+    "name_distinct": (0.30, 0.60, 0.999),  # rare / uncommon / common left-over words on both sides / none
     "qualifiers": (1.0,),
     "country": (1.0,),
     "city": (0.85, 0.95),
@@ -54,8 +54,8 @@ class FellegiSunter:
             k = len(LEVELS[f]) + 1
             col = levels[:, j]
             counts = np.bincount(col[col >= 0], minlength=k).astype(float) + 1.0
-            self.u[f] = counts / counts.sum()          # most candidate pairs are non-matches
-            m = np.geomspace(1, 2 ** (k - 1) * 4, k)    # matches favour the top levels
+            self.u[f] = counts / counts.sum()  # most candidate pairs are non-matches
+            m = np.geomspace(1, 2 ** (k - 1) * 4, k)  # matches favour the top levels
             self.m[f] = m / m.sum()
 
     def _loglik(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +75,7 @@ class FellegiSunter:
             lm, lu = self._loglik(levels)
             a = np.log(self.lam) + lm
             b = np.log(1 - self.lam) + lu
-            g = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))   # P(match | levels)
+            g = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))  # P(match | levels)
             new_lam = float(np.clip(g.mean(), EPS, 1 - EPS))
             delta = abs(new_lam - self.lam)
             self.lam = new_lam
@@ -154,10 +154,26 @@ class FellegiSunter:
             cuts = (0.0, *LEVELS[f])
             for lvl in range(len(cuts)):
                 m, u = float(self.m[f][lvl]), float(self.u[f][lvl])
-                rows.append({"feature": f, "level": lvl, "lower_bound": cuts[lvl], "m": m, "u": u,
-                             "weight": float(np.log2(m / u))})
-        rows.append({"feature": "_prior", "level": 0, "lower_bound": None, "m": self.lam, "u": 1 - self.lam,
-                     "weight": self.prior_weight()})
+                rows.append(
+                    {
+                        "feature": f,
+                        "level": lvl,
+                        "lower_bound": cuts[lvl],
+                        "m": m,
+                        "u": u,
+                        "weight": float(np.log2(m / u)),
+                    }
+                )
+        rows.append(
+            {
+                "feature": "_prior",
+                "level": 0,
+                "lower_bound": None,
+                "m": self.lam,
+                "u": 1 - self.lam,
+                "weight": self.prior_weight(),
+            }
+        )
         return pd.DataFrame(rows)
 
     @classmethod

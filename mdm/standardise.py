@@ -34,9 +34,15 @@ BRANCH_MARKERS_LATIN = ("branch", "branch office", "representative office")
 # names, Companies House, GLEIF, the German register: tech 93, mfg 3, dev 2, bros 2, grp 1, ind 1, svc 1 of
 # 102,012 names). Intl, Hldgs, Mgmt, Svcs ... were dropped: no real file showed them, only the generator.
 _ABBREVIATIONS = {
-    "tech": "technology", "mfg": "manufacturing", "dev": "development", "bros": "brothers", "grp": "group",
-    "ind": "industries", "svc": "service",
+    "tech": "technology",
+    "mfg": "manufacturing",
+    "dev": "development",
+    "bros": "brothers",
+    "grp": "group",
+    "ind": "industries",
+    "svc": "service",
 }
+
 
 def _expand_abbreviations(tokens: list[str]) -> list[str]:
     return [_ABBREVIATIONS.get(t, t) for t in tokens]
@@ -64,7 +70,7 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
                 pos = body.find(cjk_form)
                 if pos > 0:
                     head = strip_cn_region(body[:pos])[0] or body[:pos]
-                    return head + body[pos + len(cjk_form):] + marker, cjk_canonical(cjk_form)
+                    return head + body[pos + len(cjk_form) :] + marker, cjk_canonical(cjk_form)
             return compact, None
         core, form = strip_cjk_legal_form(compact)
         if form is None:
@@ -267,24 +273,32 @@ def standardise_records(df: pd.DataFrame) -> pd.DataFrame:
     split = [split_legal_form(n) for n in out["name"].tolist()]
     out["name_core"] = [s[0] for s in split]
     out["legal_form_norm"] = [s[1] for s in split]
-    out["aliases"] = [name_aliases([n, en, *_json_names(other)])
-                      for n, en, other in zip(out["name"], out["name_en"], out["other_names"])]
+    out["aliases"] = [
+        name_aliases([n, en, *_json_names(other)])
+        for n, en, other in zip(out["name"], out["name_en"], out["other_names"])
+    ]
     # The registered address's country; failing that, the country of the jurisdiction of registration.
     out["country_iso"] = [country_code(c) or country_code(j) for c, j in zip(out["country"], out["jurisdiction"])]
     out["city_norm"] = [normalise_text(c) for c in out["city"].tolist()]
-    out["postal_norm"] = [_address.postcode(p, c).replace(" ", "") if p else ""
-                          for p, c in zip(out["postal_code"], out["country_iso"])]
-    out["address_norm"] = [_address.address(a, c, p) if a else ""
-                           for a, c, p in zip(out["address"], out["country_iso"], out["postal_code"])]
+    out["postal_norm"] = [
+        _address.postcode(p, c).replace(" ", "") if p else "" for p, c in zip(out["postal_code"], out["country_iso"])
+    ]
+    out["address_norm"] = [
+        _address.address(a, c, p) if a else ""
+        for a, c, p in zip(out["address"], out["country_iso"], out["postal_code"])
+    ]
     out["branch_flag"] = [is_branch(n) for n in out["name"].tolist()]
     out["name_cjk"] = [has_cjk(n) for n in out["name"].tolist()]
     out["qualifiers"] = [list(name_qualifiers(n)) for n in out["name"].tolist()]
-    out["qualifiers_en"] = pd.Series([list(name_qualifiers(n)) if n else None for n in out["name_en"].tolist()],
-                                     index=out.index, dtype="object")
+    out["qualifiers_en"] = pd.Series(
+        [list(name_qualifiers(n)) if n else None for n in out["name_en"].tolist()], index=out.index, dtype="object"
+    )
     rows = cast(list[dict[str, Any]], out.to_dict("records"))  # column names are str
     idents = [record_identifiers(r) for r in rows]
     out["invalid_ids"] = [invalid_identifiers(r) for r in rows]
     out["std_version"] = STANDARDISE_VERSION
     for scheme in ID_SCHEMES:
-        out["id_" + scheme.replace("-", "_")] = pd.Series([i.get(scheme) for i in idents], index=out.index, dtype="object")
+        out["id_" + scheme.replace("-", "_")] = pd.Series(
+            [i.get(scheme) for i in idents], index=out.index, dtype="object"
+        )
     return out

@@ -59,16 +59,24 @@ ATTRIBUTES: dict[str, str] = {
 }
 
 SOURCE_PRIORITY = "source_priority"  # lowest source rank wins (sources without a rank come last)
-MOST_RECENT = "most_recent"          # latest updated_at of the source record wins (a record without one loses)
-MOST_COMPLETE = "most_complete"      # the record with the most non-blank golden attributes overall wins
-MOST_FREQUENT = "most_frequent"      # the value most records of the cluster agree on (trimmed, case-folded) wins
+MOST_RECENT = "most_recent"  # latest updated_at of the source record wins (a record without one loses)
+MOST_COMPLETE = "most_complete"  # the record with the most non-blank golden attributes overall wins
+MOST_FREQUENT = "most_frequent"  # the value most records of the cluster agree on (trimmed, case-folded) wins
 RULES: tuple[str, ...] = (SOURCE_PRIORITY, MOST_RECENT, MOST_COMPLETE, MOST_FREQUENT)
-TIE_BREAK = "tie_break"              # lineage rule when only the rid order separated the candidates
+TIE_BREAK = "tie_break"  # lineage rule when only the rid order separated the candidates
 STEWARD_OVERRIDE = "steward_override"
 
 GOLDEN_COLUMNS: tuple[str, ...] = ("golden_id", *ATTRIBUTES, "record_count", "source_count", "sources")
-LINEAGE_COLUMNS: tuple[str, ...] = ("golden_id", "attribute", "value", "source", "source_id", "rid", "rule",
-                                    "candidates")
+LINEAGE_COLUMNS: tuple[str, ...] = (
+    "golden_id",
+    "attribute",
+    "value",
+    "source",
+    "source_id",
+    "rid",
+    "rule",
+    "candidates",
+)
 OVERRIDE_COLUMNS: tuple[str, ...] = ("golden_id", "attribute", "value", "steward", "decided_at")
 _RECORD_COLUMNS = ("golden_id", "rid", "source", "source_id", "source_format", "updated_at")
 
@@ -118,8 +126,9 @@ def _check_rule(attr: str, rule: AttributeRule) -> None:
         raise ValueError(f"survivorship: attribute {attr!r}: a rule is listed twice in {list(rule.rules)}")
     if (rule.priority or rule.prefer_formats) and SOURCE_PRIORITY not in rule.rules:
         key = "priority" if rule.priority else "prefer_formats"
-        raise ValueError(f"survivorship: attribute {attr!r}: {key!r} has no effect without the "
-                         f"{SOURCE_PRIORITY!r} rule")
+        raise ValueError(
+            f"survivorship: attribute {attr!r}: {key!r} has no effect without the {SOURCE_PRIORITY!r} rule"
+        )
 
 
 _REGISTER_FIRST = AttributeRule((SOURCE_PRIORITY, MOST_RECENT))
@@ -131,12 +140,31 @@ _INTERNAL_FIRST = AttributeRule((SOURCE_PRIORITY, MOST_RECENT), prefer_formats=(
 DEFAULT_SPEC = SurvivorshipSpec(
     default=(SOURCE_PRIORITY, MOST_RECENT),
     attributes={
-        **{a: _REGISTER_FIRST for a in (
-            "legal_name", "legal_name_lang", "name_en", "lei", "uscc", "cn_registration_number",
-            "gb_company_number", "cik", "ein", "registration_authority", "registration_number",
-            "country", "region", "city", "address", "postal_code", "jurisdiction")},
-        **{a: _INTERNAL_FIRST for a in (
-            "relationship_manager", "branch", "phone", "customer_status", "customer_since")},
+        **{
+            a: _REGISTER_FIRST
+            for a in (
+                "legal_name",
+                "legal_name_lang",
+                "name_en",
+                "lei",
+                "uscc",
+                "cn_registration_number",
+                "gb_company_number",
+                "cik",
+                "ein",
+                "registration_authority",
+                "registration_number",
+                "country",
+                "region",
+                "city",
+                "address",
+                "postal_code",
+                "jurisdiction",
+            )
+        },
+        **{
+            a: _INTERNAL_FIRST for a in ("relationship_manager", "branch", "phone", "customer_status", "customer_since")
+        },
         "entity_status": AttributeRule((MOST_RECENT, SOURCE_PRIORITY)),
         "industry_code": AttributeRule((MOST_FREQUENT, SOURCE_PRIORITY, MOST_RECENT)),
     },
@@ -175,17 +203,22 @@ def spec_from_config(config: Mapping[str, Any], base: SurvivorshipSpec | None = 
         if attr not in ATTRIBUTES:
             raise ValueError(f"survivorship: unknown attribute {attr!r} (known: {', '.join(ATTRIBUTES)})")
         if not isinstance(entry, Mapping):
-            raise ValueError(f"survivorship: attribute {attr!r}: must be a mapping with keys {', '.join(_ATTRIBUTE_KEYS)}")
+            raise ValueError(
+                f"survivorship: attribute {attr!r}: must be a mapping with keys {', '.join(_ATTRIBUTE_KEYS)}"
+            )
         for key in entry:
             if key not in _ATTRIBUTE_KEYS:
-                raise ValueError(f"survivorship: attribute {attr!r}: unknown key {key!r} "
-                                 f"(expected {', '.join(_ATTRIBUTE_KEYS)})")
+                raise ValueError(
+                    f"survivorship: attribute {attr!r}: unknown key {key!r} (expected {', '.join(_ATTRIBUTE_KEYS)})"
+                )
         rules = _names(attr, "rules", entry["rules"]) if "rules" in entry else default
         prio = entry.get("priority") or {}
         if not isinstance(prio, Mapping) or not all(
-                isinstance(s, str) and isinstance(r, int | float) and not isinstance(r, bool) for s, r in prio.items()):
-            raise ValueError(f"survivorship: attribute {attr!r}: 'priority' must map source names to numeric ranks, "
-                             f"got {prio!r}")
+            isinstance(s, str) and isinstance(r, int | float) and not isinstance(r, bool) for s, r in prio.items()
+        ):
+            raise ValueError(
+                f"survivorship: attribute {attr!r}: 'priority' must map source names to numeric ranks, got {prio!r}"
+            )
         formats = _names(attr, "prefer_formats", entry["prefer_formats"]) if "prefer_formats" in entry else ()
         rule = AttributeRule(rules, dict(prio), formats)
         _check_rule(attr, rule)
@@ -205,17 +238,20 @@ class _Column:
     """One attribute column as codes into its distinct values (-1: no value), with the trimmed,
     case-folded value codes used by most_frequent and by the decided-value check."""
 
-    codes: np.ndarray     # per record: index into values, -1 when null or blank
-    values: np.ndarray    # distinct values (object)
-    text: np.ndarray      # str() of each distinct value, for the lineage
-    norm: np.ndarray      # per distinct value: code of its normalised form
+    codes: np.ndarray  # per record: index into values, -1 when null or blank
+    values: np.ndarray  # distinct values (object)
+    text: np.ndarray  # str() of each distinct value, for the lineage
+    norm: np.ndarray  # per distinct value: code of its normalised form
 
     @classmethod
     def of(cls, series: pd.Series) -> _Column:
         codes, uniques = pd.factorize(series)
         values = np.asarray(uniques, dtype=object)
-        text = values if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty") else \
-            np.array([str(v) for v in values], dtype=object)
+        text = (
+            values
+            if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
+            else np.array([str(v) for v in values], dtype=object)
+        )
         folded = np.array([t.strip().casefold() for t in text], dtype=object)
         blank = folded == ""
         if blank.any():
@@ -223,8 +259,12 @@ class _Column:
         return cls(codes, values, text, pd.factorize(folded)[0])
 
 
-def survive(records: pd.DataFrame, priority: Mapping[str, float], spec: SurvivorshipSpec = DEFAULT_SPEC,
-            overrides: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def survive(
+    records: pd.DataFrame,
+    priority: Mapping[str, float],
+    spec: SurvivorshipSpec = DEFAULT_SPEC,
+    overrides: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Golden records and their lineage.
 
     records: standardised records with ``golden_id``. priority: source name -> rank (lower wins).
@@ -261,7 +301,7 @@ def survive(records: pd.DataFrame, priority: Mapping[str, float], spec: Survivor
     # Lineage rows are kept as integer codes (into texts, names, records) until the final gather.
     attr_names = sorted(ATTRIBUTES)
     rule_names = [*RULES, TIE_BREAK, STEWARD_OVERRIDE]
-    texts: list[np.ndarray] = []       # every attribute's distinct values as text, then the overrides' values
+    texts: list[np.ndarray] = []  # every attribute's distinct values as text, then the overrides' values
     names: list[np.ndarray] = [sources]  # source names, then the overriding stewards
     n_text, n_names = 0, len(sources)
     # per attribute: (cluster, attribute, text, name, record (n: none), rule, candidates) of each lineage row
@@ -282,8 +322,14 @@ def survive(records: pd.DataFrame, priority: Mapping[str, float], spec: Survivor
             n_cand[win_g] = cand
             keep = ~np.isin(win_g, og)
             seq = np.arange(len(og))
-            extra = (og, n_text + seq, n_names + seq, np.full(len(og), n), np.full(len(og), len(rule_names) - 1),
-                     n_cand[og])
+            extra = (
+                og,
+                n_text + seq,
+                n_names + seq,
+                np.full(len(og), n),
+                np.full(len(og), len(rule_names) - 1),
+                n_cand[og],
+            )
             part = tuple(np.concatenate([p[keep], e]) for p, e in zip(part, extra))
             out[og] = ovalue
             texts.append(ovalue)
@@ -298,17 +344,24 @@ def survive(records: pd.DataFrame, priority: Mapping[str, float], spec: Survivor
     g, attr_code, text, name, row, rule_code, cand = (np.concatenate(c) for c in zip(*parts))
     order = np.lexsort((attr_code, g))
     none = np.array([None], dtype=object)
-    lineage = pd.DataFrame({
-        "golden_id": gids[g[order]], "attribute": np.array(attr_names, dtype=object)[attr_code[order]],
-        "value": np.concatenate(texts)[text[order]], "source": np.concatenate(names)[name[order]],
-        "source_id": np.concatenate([source_ids, none])[row[order]], "rid": np.concatenate([rids, none])[row[order]],
-        "rule": np.array(rule_names, dtype=object)[rule_code[order]], "candidates": cand[order].astype(np.int64),
-    })
+    lineage = pd.DataFrame(
+        {
+            "golden_id": gids[g[order]],
+            "attribute": np.array(attr_names, dtype=object)[attr_code[order]],
+            "value": np.concatenate(texts)[text[order]],
+            "source": np.concatenate(names)[name[order]],
+            "source_id": np.concatenate([source_ids, none])[row[order]],
+            "rid": np.concatenate([rids, none])[row[order]],
+            "rule": np.array(rule_names, dtype=object)[rule_code[order]],
+            "candidates": cand[order].astype(np.int64),
+        }
+    )
     return pd.DataFrame(golden, columns=list(GOLDEN_COLUMNS)), lineage
 
 
-def _cluster_sources(gid_codes: np.ndarray, n_golden: int, src_codes: np.ndarray, sources: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _cluster_sources(
+    gid_codes: np.ndarray, n_golden: int, src_codes: np.ndarray, sources: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per cluster: the number of distinct sources, and their names sorted and joined with commas."""
     pairs = np.unique(gid_codes.astype(np.int64) * len(sources) + src_codes)
     pair_g, pair_s = pairs // max(len(sources), 1), pairs % max(len(sources), 1)
@@ -321,14 +374,22 @@ def _cluster_sources(gid_codes: np.ndarray, n_golden: int, src_codes: np.ndarray
 class _Keys:
     """Per-record sort keys of the rules (lower is better), computed once per run and shared by attributes."""
 
-    def __init__(self, src_codes: np.ndarray, sources: np.ndarray, formats: np.ndarray,
-                 priority: Mapping[str, float], columns: Mapping[str, _Column], updated_at: pd.Series) -> None:
+    def __init__(
+        self,
+        src_codes: np.ndarray,
+        sources: np.ndarray,
+        formats: np.ndarray,
+        priority: Mapping[str, float],
+        columns: Mapping[str, _Column],
+        updated_at: pd.Series,
+    ) -> None:
         self.src_codes, self.sources, self.formats, self.priority = src_codes, sources, formats, priority
         self._by_priority: dict[tuple[object, ...], list[np.ndarray]] = {}
         # most_recent: minus the instant of the update; records without a (parseable) one come last.
         codes, uniques = pd.factorize(updated_at)
-        stamps = pd.to_datetime(pd.Index(np.asarray(uniques, dtype=object)), format="ISO8601", errors="coerce",
-                                utc=True)
+        stamps = pd.to_datetime(
+            pd.Index(np.asarray(uniques, dtype=object)), format="ISO8601", errors="coerce", utc=True
+        )
         never = np.iinfo(np.int64).max
         per_value = np.where(stamps.isna(), never, -stamps.tz_localize(None).to_numpy().view(np.int64))
         self.recency = np.where(codes >= 0, per_value[np.maximum(codes, 0)] if len(per_value) else never, never)
@@ -348,8 +409,9 @@ class _Keys:
         return self._by_priority[key]
 
 
-def _decide(rule: AttributeRule, rows: np.ndarray, g: np.ndarray, col: _Column, ctx: _Keys,
-            rid_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _decide(
+    rule: AttributeRule, rows: np.ndarray, g: np.ndarray, col: _Column, ctx: _Keys, rid_rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The winning record of each cluster among the candidate ``rows`` (records with a value).
 
     Returns (cluster code, winning record, deciding rule as an index into ``(*rule.rules, TIE_BREAK)``,
@@ -392,12 +454,15 @@ def _decide(rule: AttributeRule, rows: np.ndarray, g: np.ndarray, col: _Column, 
         win_row.append(rows[order[starts]])
         decided_by.append(undecided)
         candidates.append(np.diff(np.r_[starts, len(order)]))
-    out_g, out_row, out_rule, out_n = (np.concatenate(x).astype(np.int64) for x in (win_g, win_row, decided_by, candidates))
+    out_g, out_row, out_rule, out_n = (
+        np.concatenate(x).astype(np.int64) for x in (win_g, win_row, decided_by, candidates)
+    )
     return out_g, out_row, out_rule, out_n
 
 
-def _latest_overrides(overrides: pd.DataFrame | None, gids: np.ndarray
-                      ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _latest_overrides(
+    overrides: pd.DataFrame | None, gids: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """attribute -> (cluster codes, values, stewards) of the latest steward decision per golden attribute."""
     if overrides is None or overrides.empty:
         return {}
@@ -411,11 +476,16 @@ def _latest_overrides(overrides: pd.DataFrame | None, gids: np.ndarray
     blank = ov["value"].isna() | (ov["value"].astype(str).str.strip() == "")
     if blank.any():
         first = ov[blank].iloc[0]
-        raise ValueError(f"survive: override of {first['attribute']!r} for {first['golden_id']!r} by "
-                         f"{first['steward']!r} has no value")
+        raise ValueError(
+            f"survive: override of {first['attribute']!r} for {first['golden_id']!r} by "
+            f"{first['steward']!r} has no value"
+        )
     g = pd.Index(gids).get_indexer(pd.Index(ov["golden_id"]))
     ov = ov.assign(_g=g)[g >= 0].astype({"value": str, "steward": str, "decided_at": str})
     ov = ov.sort_values(["attribute", "_g", "decided_at", "steward", "value"]).drop_duplicates(
-        ["attribute", "_g"], keep="last")
-    return {str(a): (f["_g"].to_numpy(np.int64), f["value"].to_numpy(object), f["steward"].to_numpy(object))
-            for a, f in ov.groupby("attribute", sort=False)}
+        ["attribute", "_g"], keep="last"
+    )
+    return {
+        str(a): (f["_g"].to_numpy(np.int64), f["value"].to_numpy(object), f["steward"].to_numpy(object))
+        for a, f in ov.groupby("attribute", sort=False)
+    }

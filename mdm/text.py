@@ -26,7 +26,8 @@ def has_cjk(text: str | None) -> bool:
 def _strip_accents(text: str) -> str:
     # NFC at the end recomposes what NFKD split but did not drop (Hangul syllables stay syllables).
     return unicodedata.normalize(
-        "NFC", "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)))
+        "NFC", "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    )
 
 
 def normalise_text(text: str | None) -> str:
@@ -41,8 +42,6 @@ def normalise_text(text: str | None) -> str:
     t = t.replace("'", "")
     t = _PUNCT_RE.sub(" ", t)
     return _SPACE_RE.sub(" ", t).strip()
-
-
 
 
 def abbreviates(short: str, long: str) -> bool:

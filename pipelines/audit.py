@@ -49,11 +49,20 @@ MAX_DETAIL = 64 * 1024  # canonical JSON bytes of one entry's detail
 
 # The actions the project records (other dotted lower-case names are accepted too).
 RUN_START, RUN_PUBLISH, RUN_ABORT = "run.start", "run.publish", "run.abort"
-REVIEW_DECIDE, REVIEW_OVERRIDE, REVIEW_SPLIT, REVIEW_UNDO = ("review.decide", "review.override", "review.split",
-                                                              "review.undo")
+REVIEW_DECIDE, REVIEW_OVERRIDE, REVIEW_SPLIT, REVIEW_UNDO = (
+    "review.decide",
+    "review.override",
+    "review.split",
+    "review.undo",
+)
 SIGN_IN_SUCCESS, SIGN_IN_FAILURE = "sign_in.success", "sign_in.failure"
-USER_ADD, USER_SET_ROLE, USER_DISABLE, USER_ENABLE, USER_PASSWORD = ("user.add", "user.set_role", "user.disable",
-                                                                     "user.enable", "user.password")
+USER_ADD, USER_SET_ROLE, USER_DISABLE, USER_ENABLE, USER_PASSWORD = (
+    "user.add",
+    "user.set_role",
+    "user.disable",
+    "user.enable",
+    "user.password",
+)
 EXPORT, SQL_QUERY, BACKUP, RESTORE = "export", "sql.query", "backup", "restore"
 
 
@@ -68,8 +77,9 @@ def canonical(obj: Any) -> str:
 
 def entry_hash(prev_hash: str, id_: int, ts: str, actor: str, action: str, subject: str, detail: str) -> str:
     """The chain hash of one entry; ``detail`` is its stored canonical JSON text."""
-    body = canonical({"id": id_, "ts": ts, "actor": actor, "action": action, "subject": subject,
-                      "detail": json.loads(detail)})
+    body = canonical(
+        {"id": id_, "ts": ts, "actor": actor, "action": action, "subject": subject, "detail": json.loads(detail)}
+    )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
@@ -150,8 +160,9 @@ def _checked(actor: str, action: str, detail: dict[str, Any] | None) -> str:
     return detail_text
 
 
-def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "",
-           detail: dict[str, Any] | None = None) -> int:
+def record(
+    con: sqlite3.Connection, actor: str, action: str, subject: str = "", detail: dict[str, Any] | None = None
+) -> int:
     """Append one entry and return its id.
 
     Commits ``con``'s transaction: a change made on ``con`` before the call (a user added, a decision
@@ -172,8 +183,11 @@ def record(con: sqlite3.Connection, actor: str, action: str, subject: str = "",
             id_, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
             ts = _now()
             h = entry_hash(prev, id_, ts, actor, action, subject, detail_text)
-            con.execute("INSERT INTO audit_log (id, ts, actor, action, subject, detail, prev_hash, hash) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (id_, ts, actor, action, subject, detail_text, prev, h))
+            con.execute(
+                "INSERT INTO audit_log (id, ts, actor, action, subject, detail, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (id_, ts, actor, action, subject, detail_text, prev, h),
+            )
             con.commit()
         except sqlite3.Error as e:
             con.rollback()
@@ -231,8 +245,9 @@ def _parse_anchor(anchor: str) -> tuple[int, str]:
 def verify(con: sqlite3.Connection, anchor: str | None = None, limit_problems: int = 50) -> Verification:
     """Recompute the chain and compare it with the head file (and an optional ``COUNT:HASH`` anchor)."""
     res = Verification()
-    rows = con.execute("SELECT id, ts, actor, action, subject, detail, prev_hash, hash FROM audit_log "
-                       "ORDER BY id").fetchall()
+    rows = con.execute(
+        "SELECT id, ts, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY id"
+    ).fetchall()
     # Where each entry was written: walk the links from the first entry (prev_hash -> next entry).
     by_prev: dict[str, int] = {}
     for r in rows:
@@ -250,18 +265,22 @@ def verify(con: sqlite3.Connection, anchor: str | None = None, limit_problems: i
             res.problems.append(f"{gone} missing (deleted): entry {id_} follows entry {expected_id - 1}")
         original = written_as.get(id_, id_)
         if original != id_:
-            res.problems.append(f"entry {id_} is out of order: it was written as entry {original} "
-                                "(entries were reordered)")
+            res.problems.append(
+                f"entry {id_} is out of order: it was written as entry {original} (entries were reordered)"
+            )
         elif stored_prev != prev and id_ == expected_id and written_as.get(id_ - 1, id_ - 1) == id_ - 1:
-            res.problems.append(f"entry {id_ - 1} was edited or replaced: entry {id_} links to a hash that "
-                                f"entry {id_ - 1} no longer has")
+            res.problems.append(
+                f"entry {id_ - 1} was edited or replaced: entry {id_} links to a hash that "
+                f"entry {id_ - 1} no longer has"
+            )
         try:
             actual = entry_hash(stored_prev, original, ts, actor, action, subject, detail)
         except (ValueError, TypeError):
             actual = ""
         if actual != stored_hash:
-            res.problems.append(f"entry {id_} ({action} by {actor} at {ts}) was edited: its hash does not "
-                                "match its content")
+            res.problems.append(
+                f"entry {id_} ({action} by {actor} at {ts}) was edited: its hash does not match its content"
+            )
         prev, expected_id = stored_hash, id_ + 1
         if len(res.problems) >= limit_problems:
             res.problems.append("... stopped after too many problems")
@@ -275,34 +294,48 @@ def verify(con: sqlite3.Connection, anchor: str | None = None, limit_problems: i
         head = None
     if head is None:
         if rows:
-            res.problems.append(f"the audit head file is missing: deletion of the newest entries cannot be "
-                                f"ruled out (the table ends at entry {count})")
+            res.problems.append(
+                f"the audit head file is missing: deletion of the newest entries cannot be "
+                f"ruled out (the table ends at entry {count})"
+            )
     else:
         h_count, h_hash = head
         tail = {r[0]: r[7] for r in rows}
         if h_count > count:
             gone = f"entry {h_count}" if h_count == count + 1 else f"entries {count + 1}-{h_count}"
-            res.problems.append(f"{gone} missing: the head file records {h_count} entries, the table ends at "
-                                f"entry {count} (the newest entries were deleted or the store was rolled back)")
+            res.problems.append(
+                f"{gone} missing: the head file records {h_count} entries, the table ends at "
+                f"entry {count} (the newest entries were deleted or the store was rolled back)"
+            )
         elif h_count > 0 and tail.get(h_count) != h_hash:
-            res.problems.append(f"entry {h_count} does not have the hash the head file records for it: the "
-                                "chain was rewritten or replaced")
+            res.problems.append(
+                f"entry {h_count} does not have the hash the head file records for it: the "
+                "chain was rewritten or replaced"
+            )
         elif h_count < count:
-            res.warnings.append(f"entries {h_count + 1}-{count} are not yet anchored in the head file (a writer "
-                                "may have stopped between commit and head update); the next entry anchors them")
+            res.warnings.append(
+                f"entries {h_count + 1}-{count} are not yet anchored in the head file (a writer "
+                "may have stopped between commit and head update); the next entry anchors them"
+            )
     if anchor:
         a_count, a_hash = _parse_anchor(anchor)
         got = {r[0]: r[7] for r in rows}.get(a_count)
         if got is None:
             res.problems.append(f"entry {a_count} named by the anchor is missing")
         elif got != a_hash:
-            res.problems.append(f"entry {a_count} does not have the anchored hash {a_hash[:12]}...: the chain up "
-                                "to it was rewritten")
+            res.problems.append(
+                f"entry {a_count} does not have the anchored hash {a_hash[:12]}...: the chain up to it was rewritten"
+            )
     return res
 
 
-def entries(con: sqlite3.Connection, limit: int = 100, action: str | None = None, actor: str | None = None,
-            since: str | None = None) -> list[Entry]:
+def entries(
+    con: sqlite3.Connection,
+    limit: int = 100,
+    action: str | None = None,
+    actor: str | None = None,
+    since: str | None = None,
+) -> list[Entry]:
     """The newest entries first, optionally filtered by action (prefix, e.g. ``user``), actor or time."""
     sql = "SELECT id, ts, actor, action, subject, detail, hash FROM audit_log WHERE 1 = 1"
     params: list[Any] = []

@@ -149,8 +149,7 @@ def _stage(wh: Warehouse, staging: Path) -> dict[str, Any]:
                 if p.is_file() and not p.is_symlink():
                     _link_or_copy(p, staging / p.relative_to(wh.root))
         head = backup_control(wh.root, staging)
-    return {"run_id": run_id, "links": links,
-            "audit": None if head is None else {"count": head[0], "hash": head[1]}}
+    return {"run_id": run_id, "links": links, "audit": None if head is None else {"count": head[0], "hash": head[1]}}
 
 
 def backup(warehouse: Path, out: Path, *, actor: str = "system", force: bool = False) -> BackupResult:
@@ -171,8 +170,14 @@ def backup(warehouse: Path, out: Path, *, actor: str = "system", force: bool = F
         for p in sorted(x for x in staging.rglob("*") if x.is_file()):
             rel = p.relative_to(staging).as_posix()
             files.append({"path": rel, "size": p.stat().st_size, "sha256": sha256_file(p)})
-        manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "created_by": actor, "source": str(wh.root.resolve()), **meta, "files": files}
+        manifest = {
+            "format": FORMAT,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "created_by": actor,
+            "source": str(wh.root.resolve()),
+            **meta,
+            "files": files,
+        }
         body = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
         fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw_out, tarfile.open(fileobj=raw_out, mode="w:gz", compresslevel=3) as tar:
@@ -198,10 +203,21 @@ def backup(warehouse: Path, out: Path, *, actor: str = "system", force: bool = F
     total = sum(f["size"] for f in files)
     con = control.connect(wh.root)
     try:
-        audit.record(con, actor, audit.BACKUP, str(out.resolve()),
-                     {"sha256": digest, "files": len(files), "bytes": total, "run_id": meta["run_id"],
-                      "audit_head": meta["audit"]})
+        audit.record(
+            con,
+            actor,
+            audit.BACKUP,
+            str(out.resolve()),
+            {
+                "sha256": digest,
+                "files": len(files),
+                "bytes": total,
+                "run_id": meta["run_id"],
+                "audit_head": meta["audit"],
+            },
+        )
     finally:
         con.close()
-    return BackupResult(out, digest, len(files), total, meta["run_id"],
-                        0 if meta["audit"] is None else meta["audit"]["count"])
+    return BackupResult(
+        out, digest, len(files), total, meta["run_id"], 0 if meta["audit"] is None else meta["audit"]["count"]
+    )

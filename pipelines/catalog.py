@@ -40,28 +40,59 @@ class Relation:
     columns: tuple[tuple[str, str], ...] = ()  # (column, description) declared by a SQL header
 
 
-def _r(name: str, owner: str, lifetime: Lifetime, sql: str | None = None, kind: Kind = "table",
-       writers: tuple[str, ...] = (), description: str = "") -> Relation:
+def _r(
+    name: str,
+    owner: str,
+    lifetime: Lifetime,
+    sql: str | None = None,
+    kind: Kind = "table",
+    writers: tuple[str, ...] = (),
+    description: str = "",
+) -> Relation:
     return Relation(name, owner, lifetime, kind, sql, writers, description)
 
 
 _DECLARED: tuple[Relation, ...] = (
     # -- published, created once and appended to by publish (sql/schema/tables.sql) ---------------------
-    *(_r(t, "schema", "published", "schema/tables", writers=("publish",)) for t in (
-        "run_log", "golden_id_registry", "golden_id_redirect", "load_issue", "quarantine", "quality_metrics",
-        "identifier_quality", "source_load", "validation_result", "run_state")),
+    *(
+        _r(t, "schema", "published", "schema/tables", writers=("publish",))
+        for t in (
+            "run_log",
+            "golden_id_registry",
+            "golden_id_redirect",
+            "load_issue",
+            "quarantine",
+            "quality_metrics",
+            "identifier_quality",
+            "source_load",
+            "validation_result",
+            "run_state",
+        )
+    ),
     # -- the run's bookkeeping -------------------------------------------------------------------------
     _r("run_stage", "runner", "run", description="Completed stages of the run: result and observations."),
     # -- extract ---------------------------------------------------------------------------------------
-    *(_r(f"raw_{t}", "extract", "run", writers=("validate",), description=f"Landed {t} rows of every source.")
-      for t in ("organization", "financial_fact")),
-    *(_r(f"raw_{t}", "extract", "run", writers=("validate", "publish"),
-         description=f"Landed {t} rows; renamed {t} at publish.") for t in ("relationship", "account", "balance")),
+    *(
+        _r(f"raw_{t}", "extract", "run", writers=("validate",), description=f"Landed {t} rows of every source.")
+        for t in ("organization", "financial_fact")
+    ),
+    *(
+        _r(
+            f"raw_{t}",
+            "extract",
+            "run",
+            writers=("validate", "publish"),
+            description=f"Landed {t} rows; renamed {t} at publish.",
+        )
+        for t in ("relationship", "account", "balance")
+    ),
     _r("run_issue", "extract", "run", "staging/run_issue", writers=("validate",)),
     # -- validate --------------------------------------------------------------------------------------
     _r("stg_organization", "validate", "run", "staging/stg_organization"),
-    *(_r(t, "validate", "run") for t in ("run_quarantine", "run_quality", "run_identifier_quality",
-                                         "run_source_load", "run_validation")),
+    *(
+        _r(t, "validate", "run")
+        for t in ("run_quarantine", "run_quality", "run_identifier_quality", "run_source_load", "run_validation")
+    ),
     # -- standardise -----------------------------------------------------------------------------------
     _r("stg_hashed", "standardise", "temp"),
     _r("std_reused_keys", "standardise", "temp", "staging/reuse_standardised"),
@@ -85,20 +116,39 @@ _DECLARED: tuple[Relation, ...] = (
     _r("new_golden_attribute_lineage", "survive", "run", "golden/new_golden_full", writers=("publish",)),
     _r("new_organization_record", "survive", "run", "golden/new_organization_record", writers=("publish",)),
     # -- published by publish (renamed from the run's new_* / raw_* tables, or built from them) ---------
-    *(_r(t, "publish", "published", "golden/publish", writers=("match", "survive")) for t in (
-        "organization_record", "xref", "golden_organization", "golden_attribute_lineage", "match_pair",
-        "match_model", "match_token_frequency")),
-    *(_r(t, "publish", "published", "golden/publish") for t in ("relationship", "financial_fact", "account",
-                                                                "balance")),
+    *(
+        _r(t, "publish", "published", "golden/publish", writers=("match", "survive"))
+        for t in (
+            "organization_record",
+            "xref",
+            "golden_organization",
+            "golden_attribute_lineage",
+            "match_pair",
+            "match_model",
+            "match_token_frequency",
+        )
+    ),
+    *(
+        _r(t, "publish", "published", "golden/publish")
+        for t in ("relationship", "financial_fact", "account", "balance")
+    ),
     _r("_golden_hash", "publish", "temp", "golden/history"),
     _r("_golden_new_version", "publish", "temp", "golden/history"),
     _r("golden_organization_history", "publish", "published", "golden/history"),
     _r("golden_hierarchy", "publish", "published", "golden/hierarchy"),
     _r("financial_concept", "publish", "published", "golden/financials"),
     _r("golden_financial_fact", "publish", "published", "golden/financials"),
-    *(_r(v, "publish", "published", "marts/views", kind="view") for v in (
-        "v_xref", "v_financial_latest", "v_golden_financials_latest", "v_golden_organization", "v_hierarchy",
-        "v_organization_group")),
+    *(
+        _r(v, "publish", "published", "marts/views", kind="view")
+        for v in (
+            "v_xref",
+            "v_financial_latest",
+            "v_golden_financials_latest",
+            "v_golden_organization",
+            "v_hierarchy",
+            "v_organization_group",
+        )
+    ),
     _r("golden_organization_as_of", "publish", "published", "marts/views", kind="macro"),
 )
 
@@ -132,10 +182,18 @@ def _from_sql_headers() -> list[Relation]:
                 last = None
         if "name" in head:
             rel = str(path.relative_to(SQL_DIR).with_suffix(""))
-            found.append(Relation(head["name"], head.get("stage", "publish"),
-                                  head.get("lifetime", "published"),  # type: ignore[arg-type]
-                                  head.get("kind", "table"), rel, (),  # type: ignore[arg-type]
-                                  head.get("description", ""), tuple(columns)))
+            found.append(
+                Relation(
+                    head["name"],
+                    head.get("stage", "publish"),
+                    head.get("lifetime", "published"),  # type: ignore[arg-type]
+                    head.get("kind", "table"),
+                    rel,
+                    (),  # type: ignore[arg-type]
+                    head.get("description", ""),
+                    tuple(columns),
+                )
+            )
     return found
 
 

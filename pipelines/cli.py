@@ -18,8 +18,13 @@ from rich.table import Table
 from pipelines.errors import MdmError
 from pipelines.fileperms import owner_only
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
-                  help="Master data for corporate customers: from source files to golden records.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
+    help="Master data for corporate customers: from source files to golden records.",
+)
 console = Console(stderr=False, soft_wrap=True)  # paths and queries must survive copy and paste from logs
 err = Console(stderr=True, soft_wrap=True)
 
@@ -39,7 +44,9 @@ def _print_summary(summary: Any, config: Path | None = None) -> None:
         if s.started_at and s.finished_at:
             from datetime import datetime
 
-            secs = f"{(datetime.fromisoformat(s.finished_at) - datetime.fromisoformat(s.started_at)).total_seconds():.2f}"
+            secs = (
+                f"{(datetime.fromisoformat(s.finished_at) - datetime.fromisoformat(s.started_at)).total_seconds():.2f}"
+            )
         t.add_row(s.stage, f"{s.rows_in:,}", f"{s.rows_out:,}", secs, s.status)
     console.print(t)
     src = Table(title="Records per source")
@@ -48,14 +55,18 @@ def _print_summary(summary: Any, config: Path | None = None) -> None:
     for name, n in summary.records_per_source.items():
         src.add_row(name, f"{n:,}")
     console.print(src)
-    console.print(f"golden records: {summary.golden_records:,}   matched pairs: {summary.matched_pairs:,}   "
-                  f"load warnings: {summary.warnings:,}")
+    console.print(
+        f"golden records: {summary.golden_records:,}   matched pairs: {summary.matched_pairs:,}   "
+        f"load warnings: {summary.warnings:,}"
+    )
     db = Path(summary.warehouse) / "mdm.duckdb"
     console.print(f"warehouse: {db}   parquet: {Path(summary.warehouse) / 'parquet'}")
     cfg = shlex.quote(str(config)) if config is not None else "<mdm.yaml>"
-    console.print(f"example query:\n  mdm sql --config {cfg} \"SELECT group_id, group_name, "
-                  "sum(total_balance) AS balance FROM customer_360 GROUP BY ALL ORDER BY balance DESC LIMIT 10\"\n"
-                  f"  mdm sql --config {cfg}        (an interactive shell; every table in docs/schema.md)")
+    console.print(
+        f'example query:\n  mdm sql --config {cfg} "SELECT group_id, group_name, '
+        'sum(total_balance) AS balance FROM customer_360 GROUP BY ALL ORDER BY balance DESC LIMIT 10"\n'
+        f"  mdm sql --config {cfg}        (an interactive shell; every table in docs/schema.md)"
+    )
 
 
 def _run(config: Path, full: bool = False) -> Any:
@@ -64,8 +75,15 @@ def _run(config: Path, full: bool = False) -> Any:
 
     cfg = load_config(config)
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(msg: str, done: int, total: int | None) -> None:
@@ -80,14 +98,28 @@ def _run(config: Path, full: bool = False) -> Any:
 
 
 @app.command()
-def run(config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
-        full: Annotated[bool, typer.Option("--full", help="Read every source in full and recompute everything "
-                                                           "(as `incremental: false`), e.g. a weekly reconciliation "
-                                                           "after change-data capture")] = False,
-        plan_only: Annotated[bool, typer.Option("--plan-only", help="Print what the run would do (which sources are "
-                                                "read, reused or change-captured, which steps are incremental and "
-                                                "why) and stop; nothing is written")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="With --plan-only: the plan as JSON")] = False) -> None:
+def run(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Read every source in full and recompute everything "
+            "(as `incremental: false`), e.g. a weekly reconciliation "
+            "after change-data capture",
+        ),
+    ] = False,
+    plan_only: Annotated[
+        bool,
+        typer.Option(
+            "--plan-only",
+            help="Print what the run would do (which sources are "
+            "read, reused or change-captured, which steps are incremental and "
+            "why) and stop; nothing is written",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --plan-only: the plan as JSON")] = False,
+) -> None:
     """Run the whole pipeline: extract, standardise, match, cluster, survive, publish.
 
     Incremental by default (see the config's `incremental`); --full reads and recomputes everything.
@@ -115,8 +147,12 @@ def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the sample into")],
     entities: Annotated[int, typer.Option("--entities", "-n", min=1, help="Number of legal entities")] = 1000,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (same seed, same files)")] = 0,
-    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder, overwriting the sample's "
-                                                        "config, databases and files there")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write into a non-empty folder, overwriting the sample's config, databases and files there"
+        ),
+    ] = False,
 ) -> None:
     """Generate a realistic sample of every source format, with truth.csv and a ready mdm.yaml.
 
@@ -194,8 +230,10 @@ def quality(config: Annotated[Path, typer.Option("--config", "-c", help="Pipelin
     if card.run_id is None:
         err.print("no published run yet")
         raise typer.Exit(1)
-    console.print(f"Quality of run {card.run_id}" + (f" (change against run {card.previous_run_id})"
-                                                      if card.previous_run_id else " (first run)"))
+    console.print(
+        f"Quality of run {card.run_id}"
+        + (f" (change against run {card.previous_run_id})" if card.previous_run_id else " (first run)")
+    )
     for source, m in card.metrics.groupby("source", sort=True):
         rows = int(m["rows"].iloc[0])
         d_rows = _delta(m["d_rows"].iloc[0], pct=False)
@@ -203,8 +241,15 @@ def quality(config: Annotated[Path, typer.Option("--config", "-c", help="Pipelin
         for col in ("attribute", "complete", "valid", "unique", "Δ compl.", "Δ valid", "Δ unique"):
             t.add_column(col, justify="left" if col == "attribute" else "right")
         for r in m.itertuples(index=False):
-            t.add_row(str(r.attribute), _pct(r.completeness), _pct(r.validity), _pct(r.uniqueness),
-                      _delta(r.d_completeness), _delta(r.d_validity), _delta(r.d_uniqueness))
+            t.add_row(
+                str(r.attribute),
+                _pct(r.completeness),
+                _pct(r.validity),
+                _pct(r.uniqueness),
+                _delta(r.d_completeness),
+                _delta(r.d_validity),
+                _delta(r.d_uniqueness),
+            )
         console.print(t)
     if len(card.identifiers):
         t = Table(title="Identifiers")
@@ -275,12 +320,18 @@ def explain(
         f.add_column(col, justify="left" if col == "feature" else "right")
     f.add_row("prior", "", "", f"{e.prior:+.2f}")
     for x in e.features:
-        f.add_row(x["feature"], "unknown" if x["value"] is None else f"{x['value']:.3f}",
-                  "-" if x["level"] < 0 else str(x["level"]), f"{x['weight']:+.2f}")
+        f.add_row(
+            x["feature"],
+            "unknown" if x["value"] is None else f"{x['value']:.3f}",
+            "-" if x["level"] < 0 else str(x["level"]),
+            f"{x['weight']:+.2f}",
+        )
     console.print(f)
     if e.shared_keys:
         console.print("shared identifiers: " + ", ".join(f"{k}={v}" for k, v in sorted(e.shared_keys.items())))
-    console.print(f"match probability {e.score:.4f} -> {e.band} (match >= {e.thresholds[0]}, review >= {e.thresholds[1]})")
+    console.print(
+        f"match probability {e.score:.4f} -> {e.band} (match >= {e.thresholds[0]}, review >= {e.thresholds[1]})"
+    )
     console.print(e.verdict)
 
 
@@ -295,12 +346,21 @@ def _cell(v: Any) -> str:
 @app.command()
 def sql(
     config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
-    query: Annotated[str | None, typer.Argument(help="SQL to run; without it an interactive shell reads statements")] = None,
+    query: Annotated[
+        str | None, typer.Argument(help="SQL to run; without it an interactive shell reads statements")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Output: table, csv or json")] = "table",
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows shown in table format")] = 100,
-    user: Annotated[str | None, typer.Option("--user", "-u", help="Sign in as this user (password from MDM_PASSWORD "
-                                                                  "or a prompt): the role decides what is visible "
-                                                                  "and every query is audited")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            "-u",
+            help="Sign in as this user (password from MDM_PASSWORD "
+            "or a prompt): the role decides what is visible "
+            "and every query is audited",
+        ),
+    ] = None,
 ) -> None:
     """Query the published warehouse read-only (DuckDB SQL); writes are refused.
 
@@ -334,7 +394,7 @@ def sql(
                 failed = sqlshell.shell(con, sys.stdin, console, err, fmt=fmt, max_rows=max_rows)  # type: ignore[arg-type]
             raise typer.Exit(1 if failed and not sys.stdin.isatty() else 0)
         try:
-            for res in (session.execute(query) if session else sqlshell.execute(con, query)):
+            for res in session.execute(query) if session else sqlshell.execute(con, query):
                 sqlshell.render(res, console, fmt, max_rows)  # type: ignore[arg-type]
         except MdmError as e:
             err.print(f"[red]error:[/red] {e}")

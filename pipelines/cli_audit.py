@@ -18,14 +18,18 @@ from rich.table import Table
 
 from pipelines.errors import MdmError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="The append-only, hash-chained audit log of a warehouse.\n\n"
-                       "Example: mdm audit verify --config demo/mdm.yaml")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="The append-only, hash-chained audit log of a warehouse.\n\nExample: mdm audit verify --config demo/mdm.yaml",
+)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c",
-                                         help="Pipeline config (YAML); the log lives beside its warehouse")]
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Pipeline config (YAML); the log lives beside its warehouse")
+]
 
 
 def _open(config: Path) -> sqlite3.Connection:
@@ -43,9 +47,13 @@ def _open(config: Path) -> sqlite3.Connection:
 
 
 @app.command("verify")
-def verify(config: ConfigOpt,
-           anchor: Annotated[str | None, typer.Option("--anchor", help="COUNT:HASH printed earlier by `mdm audit head` "
-                                                                        "and kept off this machine")] = None) -> None:
+def verify(
+    config: ConfigOpt,
+    anchor: Annotated[
+        str | None,
+        typer.Option("--anchor", help="COUNT:HASH printed earlier by `mdm audit head` and kept off this machine"),
+    ] = None,
+) -> None:
     """Recompute the hash chain; exit 1 naming every edited, reordered or deleted entry.
 
     Example: mdm audit verify --config demo/mdm.yaml --anchor 120:3f5a...
@@ -87,14 +95,18 @@ def head(config: ConfigOpt) -> None:
 
 
 @app.command("list")
-def list_(config: ConfigOpt,
-          limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="Newest entries shown")] = 50,
-          action: Annotated[str | None, typer.Option("--action", help="Only this action or family "
-                                                                      "(e.g. user, sign_in.failure)")] = None,
-          actor: Annotated[str | None, typer.Option("--actor", help="Only entries by this actor")] = None,
-          since: Annotated[str | None, typer.Option("--since", help="Only entries at or after this UTC time "
-                                                                    "(ISO 8601, e.g. 2026-11-30)")] = None,
-          as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False) -> None:
+def list_(
+    config: ConfigOpt,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="Newest entries shown")] = 50,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Only this action or family (e.g. user, sign_in.failure)")
+    ] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only entries by this actor")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only entries at or after this UTC time (ISO 8601, e.g. 2026-11-30)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
     """List audit entries, newest first.
 
     Example: mdm audit list --config demo/mdm.yaml --action sign_in --limit 20
@@ -108,14 +120,32 @@ def list_(config: ConfigOpt,
         con.close()
     if as_json:
         for e in rows:
-            console.out(json.dumps({"id": e.id, "ts": e.ts, "actor": e.actor, "action": e.action,
-                                    "subject": e.subject, "detail": e.detail, "hash": e.hash},
-                                   ensure_ascii=False), highlight=False)
+            console.out(
+                json.dumps(
+                    {
+                        "id": e.id,
+                        "ts": e.ts,
+                        "actor": e.actor,
+                        "action": e.action,
+                        "subject": e.subject,
+                        "detail": e.detail,
+                        "hash": e.hash,
+                    },
+                    ensure_ascii=False,
+                ),
+                highlight=False,
+            )
         return
     t = Table(title="Audit log (newest first)")
     for col in ("id", "time (UTC)", "actor", "action", "subject", "detail"):
         t.add_column(col, overflow="fold")
     for e in rows:
-        t.add_row(str(e.id), e.ts[:19], escape(e.actor), e.action, escape(e.subject),
-                  escape(json.dumps(e.detail, ensure_ascii=False)[:200]))
+        t.add_row(
+            str(e.id),
+            e.ts[:19],
+            escape(e.actor),
+            e.action,
+            escape(e.subject),
+            escape(json.dumps(e.detail, ensure_ascii=False)[:200]),
+        )
     console.print(t)

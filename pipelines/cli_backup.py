@@ -25,10 +25,11 @@ def _warehouse(config: Path) -> Path:
 
 
 @app.command("backup")
-def backup(config: ConfigOpt,
-           out: Annotated[Path, typer.Option("--out", "-o", help="Archive to write (tar.gz, owner-only)")],
-           force: Annotated[bool, typer.Option("--force", help="Replace an existing archive of that name")] = False,
-           ) -> None:
+def backup(
+    config: ConfigOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Archive to write (tar.gz, owner-only)")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing archive of that name")] = False,
+) -> None:
     """Back up the published warehouse (database, current Parquet snapshot, raw landings, Data Docs) and its
     control store (decisions, users, audit log) into one archive with a manifest of sha256 sums.
 
@@ -45,15 +46,19 @@ def backup(config: ConfigOpt,
     except MdmError as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(1) from None
-    console.print(f"backup written: {res.archive} ({res.files:,} files, {res.bytes:,} bytes unpacked, run "
-                  f"{res.run_id or '-'}, {res.audit_entries:,} audit entries)")
+    console.print(
+        f"backup written: {res.archive} ({res.files:,} files, {res.bytes:,} bytes unpacked, run "
+        f"{res.run_id or '-'}, {res.audit_entries:,} audit entries)"
+    )
     console.print(f"sha256 {res.sha256}")
 
 
 @app.command("restore")
-def restore(config: ConfigOpt,
-            source: Annotated[Path, typer.Option("--from", "-f", help="Archive written by mdm backup")],
-            yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False) -> None:
+def restore(
+    config: ConfigOpt,
+    source: Annotated[Path, typer.Option("--from", "-f", help="Archive written by mdm backup")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
     """Restore the warehouse and its control store from an archive of mdm backup.
 
     The archive is checked in full first (manifest, sha256 of every file, paths, sizes, the audit chain);
@@ -68,13 +73,17 @@ def restore(config: ConfigOpt,
     try:
         wh = _warehouse(config)
         if not yes:
-            typer.confirm(f"Replace the warehouse {wh} and its users, decisions and audit log with the state in "
-                          f"{source}?", abort=True)
+            typer.confirm(
+                f"Replace the warehouse {wh} and its users, decisions and audit log with the state in {source}?",
+                abort=True,
+            )
         res = run_restore(wh, source, actor=shell_actor())
     except MdmError as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(1) from None
-    console.print(f"restored {wh} from {source}: run {res.run_id or '-'}, {res.files:,} files, "
-                  f"{res.audit_entries:,} audit entries (plus this restore)")
+    console.print(
+        f"restored {wh} from {source}: run {res.run_id or '-'}, {res.files:,} files, "
+        f"{res.audit_entries:,} audit entries (plus this restore)"
+    )
     if res.kept:
         console.print(f"the replaced control store is kept in {res.kept}")

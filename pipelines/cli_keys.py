@@ -10,8 +10,12 @@ from rich.console import Console
 
 from pipelines.errors import MdmError
 
-keys_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                       help="Encryption keys of sensitive values: where they are, rotation.")
+keys_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Encryption keys of sensitive values: where they are, rotation.",
+)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -72,8 +76,10 @@ def rotate(config: ConfigOption) -> None:
         report = rotate_keys(cfg)
     except (MdmError, OSError) as e:
         raise _fail(e) from None
-    console.print(f"re-encrypted under key {report.new_key}: {len(report.databases)} database(s), "
-                  f"{report.parquet_files} Parquet file(s), {report.text_files} other file(s)")
+    console.print(
+        f"re-encrypted under key {report.new_key}: {len(report.databases)} database(s), "
+        f"{report.parquet_files} Parquet file(s), {report.text_files} other file(s)"
+    )
     console.print(report.message)
     if not report.retired:
         raise typer.Exit(1)

@@ -13,8 +13,10 @@ from pipelines.errors import MdmError
 err = Console(stderr=True)
 
 
-def report(config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
-           out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write report.html into")]) -> None:
+def report(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write report.html into")],
+) -> None:
     """Write a self-contained HTML report (charts as inline SVG; opens offline): source quality, matching,
     segments, tiers, financial risk and the churn watchlist.
 

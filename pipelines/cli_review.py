@@ -17,9 +17,13 @@ from rich.table import Table
 
 from pipelines.errors import MdmError
 
-review_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                         pretty_exceptions_show_locals=False,
-                         help="Data stewards: the review queue and decisions that last across runs.")
+review_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
+    help="Data stewards: the review queue and decisions that last across runs.",
+)
 console = Console(stderr=False, soft_wrap=True, markup=False)  # names and reasons are printed as they are
 err = Console(stderr=True, soft_wrap=True)
 
@@ -47,9 +51,13 @@ def _cell(v: Any) -> str:
 
 
 def _print_decision(d: Any, status: str = "live") -> None:
-    what = {"match": f"{d.rid_a} = {d.rid_b}", "no_match": f"{d.rid_a} != {d.rid_b}",
-            "split": f"{d.rid_a} out of {d.golden_id} (kept apart from {len(d.cannot_link)} records)",
-            "override": f"{d.golden_id}.{d.attribute} := {d.value!r}", "undo": f"takes back {d.target_id}"}[d.kind]
+    what = {
+        "match": f"{d.rid_a} = {d.rid_b}",
+        "no_match": f"{d.rid_a} != {d.rid_b}",
+        "split": f"{d.rid_a} out of {d.golden_id} (kept apart from {len(d.cannot_link)} records)",
+        "override": f"{d.golden_id}.{d.attribute} := {d.value!r}",
+        "undo": f"takes back {d.target_id}",
+    }[d.kind]
     console.print(f"{d.id}  {d.kind:<8} {what}  [{status}] by {d.user} at {d.decided_at}: {d.reason}")
 
 
@@ -59,11 +67,13 @@ def _decided(d: Any) -> None:
 
 
 @review_app.command("list")
-def list_items(config: ConfigOpt,
-               kind: Annotated[str | None, typer.Option("--kind", help="pair, weak_cluster or conflict")] = None,
-               limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Items shown")] = 20,
-               decisions: Annotated[bool, typer.Option("--decisions", help="List the decisions instead")] = False,
-               as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+def list_items(
+    config: ConfigOpt,
+    kind: Annotated[str | None, typer.Option("--kind", help="pair, weak_cluster or conflict")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Items shown")] = 20,
+    decisions: Annotated[bool, typer.Option("--decisions", help="List the decisions instead")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
     """List the open review items, most important first (or every decision with --decisions).
 
     Example: mdm review list --config demo/mdm.yaml --kind pair -n 10
@@ -98,8 +108,11 @@ def list_items(config: ConfigOpt,
 
 
 @review_app.command()
-def show(config: ConfigOpt, item: Annotated[str, typer.Argument(help="Review item id (R...) or decision id (D...)")],
-         as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+def show(
+    config: ConfigOpt,
+    item: Annotated[str, typer.Argument(help="Review item id (R...) or decision id (D...)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
     """Show a review item (with the pair's explanation) or a decision.
 
     Example: mdm review show --config demo/mdm.yaml R0123456789abcdef
@@ -134,24 +147,34 @@ def show(config: ConfigOpt, item: Annotated[str, typer.Argument(help="Review ite
         return
     for k, v in data.items():
         if k != "explanation":
-            console.print(f"{k:>16}: {json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else v}")
+            console.print(
+                f"{k:>16}: {json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else v}"
+            )
     if explanation is not None:
         for f in explanation["features"]:
             console.print(f"{f['feature']:>16}: level {f['level']}, weight {f['weight']:+.2f}")
         console.print(explanation["verdict"])
-    hint = {"pair": f"--left {data['rid_a']} --right {data['rid_b']} --verdict match|no-match",
-            "weak_cluster": f"split --record {data['rid_a']}, or decide --left {data['rid_a']} --right {data['rid_b']}",
-            "conflict": f"override --golden-id {data['golden_id']} --attribute {data['attribute']} --value ..."}
-    console.print(f"decide with: mdm review decide|split|override --config FILE --item {data['item_id']} "
-                  f"{hint.get(str(data['kind']), '')} --user U --reason TEXT")
+    hint = {
+        "pair": f"--left {data['rid_a']} --right {data['rid_b']} --verdict match|no-match",
+        "weak_cluster": f"split --record {data['rid_a']}, or decide --left {data['rid_a']} --right {data['rid_b']}",
+        "conflict": f"override --golden-id {data['golden_id']} --attribute {data['attribute']} --value ...",
+    }
+    console.print(
+        f"decide with: mdm review decide|split|override --config FILE --item {data['item_id']} "
+        f"{hint.get(str(data['kind']), '')} --user U --reason TEXT"
+    )
 
 
 @review_app.command()
-def decide(config: ConfigOpt,
-           left: Annotated[str, typer.Option("--left", help="First record, SOURCE:ID")],
-           right: Annotated[str, typer.Option("--right", help="Second record, SOURCE:ID")],
-           verdict: Annotated[str, typer.Option("--verdict", help="match or no-match")],
-           user: UserOpt, reason: ReasonOpt, item: ItemOpt = None) -> None:
+def decide(
+    config: ConfigOpt,
+    left: Annotated[str, typer.Option("--left", help="First record, SOURCE:ID")],
+    right: Annotated[str, typer.Option("--right", help="Second record, SOURCE:ID")],
+    verdict: Annotated[str, typer.Option("--verdict", help="match or no-match")],
+    user: UserOpt,
+    reason: ReasonOpt,
+    item: ItemOpt = None,
+) -> None:
     """Decide that two records are (match) or are not (no-match) the same legal entity.
 
     A match joins their clusters and a no-match keeps them apart in every later run, whatever the model says.
@@ -162,18 +185,25 @@ def decide(config: ConfigOpt,
 
     try:
         kind = store.parse_verdict(verdict)
-        _decided(store.record(_config(config), store.Draft(kind=kind, rid_a=left, rid_b=right, user=user,
-                                                           reason=reason, item_id=item)))
+        _decided(
+            store.record(
+                _config(config), store.Draft(kind=kind, rid_a=left, rid_b=right, user=user, reason=reason, item_id=item)
+            )
+        )
     except MdmError as e:
         raise _fail(e) from None
 
 
 @review_app.command()
-def override(config: ConfigOpt,
-             golden_id: Annotated[str, typer.Option("--golden-id", "-g", help="Golden record id (G...)")],
-             attribute: Annotated[str, typer.Option("--attribute", "-a", help="Golden attribute, e.g. legal_name")],
-             value: Annotated[str, typer.Option("--value", help="The value that beats every survivorship rule")],
-             user: UserOpt, reason: ReasonOpt, item: ItemOpt = None) -> None:
+def override(
+    config: ConfigOpt,
+    golden_id: Annotated[str, typer.Option("--golden-id", "-g", help="Golden record id (G...)")],
+    attribute: Annotated[str, typer.Option("--attribute", "-a", help="Golden attribute, e.g. legal_name")],
+    value: Annotated[str, typer.Option("--value", help="The value that beats every survivorship rule")],
+    user: UserOpt,
+    reason: ReasonOpt,
+    item: ItemOpt = None,
+) -> None:
     """Override one attribute of a golden record.
 
     Example: mdm review override --config demo/mdm.yaml -g G0123456789ABCDEF -a legal_name --value "Acme Holdings Ltd" --user alice --reason "name per certificate of incorporation"
@@ -181,15 +211,32 @@ def override(config: ConfigOpt,
     from pipelines.review import store
 
     try:
-        _decided(store.record(_config(config), store.Draft(kind="override", golden_id=golden_id, attribute=attribute,
-                                                           value=value, user=user, reason=reason, item_id=item)))
+        _decided(
+            store.record(
+                _config(config),
+                store.Draft(
+                    kind="override",
+                    golden_id=golden_id,
+                    attribute=attribute,
+                    value=value,
+                    user=user,
+                    reason=reason,
+                    item_id=item,
+                ),
+            )
+        )
     except MdmError as e:
         raise _fail(e) from None
 
 
 @review_app.command()
-def split(config: ConfigOpt, record: Annotated[str, typer.Option("--record", help="The record, SOURCE:ID")],
-          user: UserOpt, reason: ReasonOpt, item: ItemOpt = None) -> None:
+def split(
+    config: ConfigOpt,
+    record: Annotated[str, typer.Option("--record", help="The record, SOURCE:ID")],
+    user: UserOpt,
+    reason: ReasonOpt,
+    item: ItemOpt = None,
+) -> None:
     """Split a record out of its golden record: it never joins that cluster's present members again.
 
     Example: mdm review split --config demo/mdm.yaml --record crm:CUST00001234 --user alice --reason "a different company with the same name"
@@ -197,15 +244,22 @@ def split(config: ConfigOpt, record: Annotated[str, typer.Option("--record", hel
     from pipelines.review import store
 
     try:
-        _decided(store.record(_config(config), store.Draft(kind="split", rid_a=record, user=user, reason=reason,
-                                                           item_id=item)))
+        _decided(
+            store.record(
+                _config(config), store.Draft(kind="split", rid_a=record, user=user, reason=reason, item_id=item)
+            )
+        )
     except MdmError as e:
         raise _fail(e) from None
 
 
 @review_app.command()
-def undo(config: ConfigOpt, decision: Annotated[str, typer.Option("--decision", "-d", help="Decision id (D...)")],
-         user: UserOpt, reason: ReasonOpt) -> None:
+def undo(
+    config: ConfigOpt,
+    decision: Annotated[str, typer.Option("--decision", "-d", help="Decision id (D...)")],
+    user: UserOpt,
+    reason: ReasonOpt,
+) -> None:
     """Take back a live decision: its subject returns to the model's view (the decision itself is kept).
 
     Example: mdm review undo --config demo/mdm.yaml --decision D0123456789abcdef --user alice --reason "decided on the wrong pair"
@@ -219,9 +273,10 @@ def undo(config: ConfigOpt, decision: Annotated[str, typer.Option("--decision", 
 
 
 @review_app.command("import")
-def import_csv(config: ConfigOpt,
-               user: Annotated[str, typer.Option("--user", "-u", help="Who imports (decision rows name no user)")]
-               = "legacy-csv") -> None:
+def import_csv(
+    config: ConfigOpt,
+    user: Annotated[str, typer.Option("--user", "-u", help="Who imports (decision rows name no user)")] = "legacy-csv",
+) -> None:
     """Import the config's legacy CSV files (matching.decisions, survivorship.overrides) into the decision
     store, once: rows imported before are skipped; rows naming unknown records are reported and left out.
 
@@ -233,8 +288,9 @@ def import_csv(config: ConfigOpt,
         report = inputs.import_legacy(_config(config), user=user)
     except MdmError as e:
         raise _fail(e) from None
-    console.print(f"imported {len(report.added)} decisions; {report.already} imported before; "
-                  f"{len(report.refused)} refused")
+    console.print(
+        f"imported {len(report.added)} decisions; {report.already} imported before; {len(report.refused)} refused"
+    )
     for file, line, why in report.refused:
         err.print(f"  refused {file} line {line}: {why}", markup=False)
     if report.added:
@@ -259,21 +315,24 @@ def apply(config: ConfigOpt) -> None:
         err.print(f"[red]error:[/red] {escape(str(e))}")
         err.print("The warehouse was left as it was before this run.")
         raise typer.Exit(1) from None
-    console.print(f"run {summary.run_id}: {summary.golden_records:,} golden records, "
-                  f"{summary.matched_pairs:,} matched pairs; decisions applied")
+    console.print(
+        f"run {summary.run_id}: {summary.golden_records:,} golden records, "
+        f"{summary.matched_pairs:,} matched pairs; decisions applied"
+    )
 
 
-def match(config: ConfigOpt,
-          name: Annotated[str, typer.Option("--name", help="Legal name, any script")],
-          lei: Annotated[str | None, typer.Option("--lei")] = None,
-          uscc: Annotated[str | None, typer.Option("--uscc", help="Chinese Unified Social Credit Code")] = None,
-          registration_number: Annotated[str | None, typer.Option("--registration-number")] = None,
-          country: Annotated[str | None, typer.Option("--country")] = None,
-          city: Annotated[str | None, typer.Option("--city")] = None,
-          address: Annotated[str | None, typer.Option("--address")] = None,
-          limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=50)] = 5,
-          as_json: Annotated[bool, typer.Option("--json", help="Print JSON (as POST /api/match answers)")] = False,
-          ) -> None:
+def match(
+    config: ConfigOpt,
+    name: Annotated[str, typer.Option("--name", help="Legal name, any script")],
+    lei: Annotated[str | None, typer.Option("--lei")] = None,
+    uscc: Annotated[str | None, typer.Option("--uscc", help="Chinese Unified Social Credit Code")] = None,
+    registration_number: Annotated[str | None, typer.Option("--registration-number")] = None,
+    country: Annotated[str | None, typer.Option("--country")] = None,
+    city: Annotated[str | None, typer.Option("--city")] = None,
+    address: Annotated[str | None, typer.Option("--address")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=50)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (as POST /api/match answers)")] = False,
+) -> None:
     """Do we already know this company? The best golden records for a prospective customer.
 
     Example: mdm match --config demo/mdm.yaml --name "Acme Holdings Ltd" --country GB
@@ -283,8 +342,16 @@ def match(config: ConfigOpt,
     from pipelines.review import onboard
 
     try:
-        req = onboard.MatchRequest(name=name, lei=lei, uscc=uscc, registration_number=registration_number,
-                                   country=country, city=city, address=address, limit=limit)
+        req = onboard.MatchRequest(
+            name=name,
+            lei=lei,
+            uscc=uscc,
+            registration_number=registration_number,
+            country=country,
+            city=city,
+            address=address,
+            limit=limit,
+        )
         res = onboard.api_match(_config(config), req)
     except ValidationError as e:
         raise _fail("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
@@ -297,8 +364,16 @@ def match(config: ConfigOpt,
     for col in ("golden_id", "legal_name", "country", "lei", "probability", "band", "rule", "record"):
         t.add_column(col, justify="right" if col == "probability" else "left")
     for c in res.candidates:
-        t.add_row(c.golden_id, c.legal_name or "", c.country or "", c.lei or "", f"{c.probability:.4f}", c.band,
-                  c.rule, c.record)
+        t.add_row(
+            c.golden_id,
+            c.legal_name or "",
+            c.country or "",
+            c.lei or "",
+            f"{c.probability:.4f}",
+            c.band,
+            c.rule,
+            c.record,
+        )
     console.print(t)
     if res.candidates:
         console.print("best: " + res.candidates[0].explanation["verdict"])

@@ -12,8 +12,8 @@ from pipelines.errors import MdmError
 err = Console(stderr=True)
 
 
-def serve(  # noqa: B008 - typer reads its options from the defaults
-    config: Path = typer.Option(..., "--config", "-c", help="mdm.yaml of the warehouse to serve"),
+def serve(
+    config: Path = typer.Option(..., "--config", "-c", help="mdm.yaml of the warehouse to serve"),  # noqa: B008
     host: str = typer.Option("127.0.0.1", help="Address to listen on (keep 127.0.0.1 behind a TLS proxy)"),
     port: int = typer.Option(8765, min=1, max=65535, help="TCP port"),
 ) -> None:

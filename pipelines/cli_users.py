@@ -20,17 +20,26 @@ from rich.table import Table
 
 from pipelines.errors import MdmError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Users and roles (engineer, steward, analyst, auditor) of a warehouse.\n\n"
-                       "Example: mdm users add --config demo/mdm.yaml alice --role steward")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Users and roles (engineer, steward, analyst, auditor) of a warehouse.\n\n"
+    "Example: mdm users add --config demo/mdm.yaml alice --role steward",
+)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c",
-                                         help="Pipeline config (YAML); users live beside its warehouse")]
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Pipeline config (YAML); users live beside its warehouse")
+]
 NameArg = Annotated[str, typer.Argument(help="Sign-in name (letters, digits, . _ @ -)")]
-StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of "
-                                                                  "standard input instead of a prompt")]
+StdinOpt = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input instead of a prompt"
+    ),
+]
 
 
 def shell_actor() -> str:
@@ -76,9 +85,12 @@ def _do(config: Path, fn: Callable[[sqlite3.Connection], Any]) -> Any:
 
 
 @app.command("add")
-def add(name: NameArg, config: ConfigOpt,
-        role: Annotated[str, typer.Option("--role", "-r", help="engineer, steward, analyst or auditor")],
-        password_stdin: StdinOpt = False) -> None:
+def add(
+    name: NameArg,
+    config: ConfigOpt,
+    role: Annotated[str, typer.Option("--role", "-r", help="engineer, steward, analyst or auditor")],
+    password_stdin: StdinOpt = False,
+) -> None:
     """Add a user with a role; the password is asked for (or read with --password-stdin).
 
     Example: mdm users add --config demo/mdm.yaml alice --role steward
@@ -132,8 +144,11 @@ def enable(name: NameArg, config: ConfigOpt) -> None:
 
 
 @app.command("set-role")
-def set_role(name: NameArg, config: ConfigOpt,
-             role: Annotated[str, typer.Option("--role", "-r", help="engineer, steward, analyst or auditor")]) -> None:
+def set_role(
+    name: NameArg,
+    config: ConfigOpt,
+    role: Annotated[str, typer.Option("--role", "-r", help="engineer, steward, analyst or auditor")],
+) -> None:
     """Change a user's role.
 
     Example: mdm users set-role --config demo/mdm.yaml alice --role analyst

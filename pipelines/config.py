@@ -30,13 +30,23 @@ DEFAULT_FORMAT_PRIORITY = ("gleif_lei_xml", "cn_registry_csv", "companies_house_
 
 
 # Limits on what is read from outside (issue 12); each is a per-source key of the config.
-DEFAULT_MAX_FILE_SIZE = 64 * 2**30        # the full GLEIF golden copy and Companies House files are a few GB
-DEFAULT_MAX_ZIP_RATIO = 200.0             # real register zips compress 5-30x; a zip of NULs ~1000x
-DEFAULT_MAX_LINE_SIZE = 16 * 2**20        # bytes of one physical line of a CSV or tab-separated file
-DEFAULT_SQL_TIMEOUT = 3600.0              # seconds
-MAX_CONFIG_SIZE = 1 * 2**20               # bytes of a config file
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+DEFAULT_MAX_FILE_SIZE = 64 * 2**30  # the full GLEIF golden copy and Companies House files are a few GB
+DEFAULT_MAX_ZIP_RATIO = 200.0  # real register zips compress 5-30x; a zip of NULs ~1000x
+DEFAULT_MAX_LINE_SIZE = 16 * 2**20  # bytes of one physical line of a CSV or tab-separated file
+DEFAULT_SQL_TIMEOUT = 3600.0  # seconds
+MAX_CONFIG_SIZE = 1 * 2**20  # bytes of a config file
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
@@ -138,7 +148,9 @@ class SourceConfig(_Strict):
                 raise ValueError("format 'sql' takes 'url', not 'path'")
             for key, column in (self.changes or {}).items():
                 if key not in self.queries:
-                    raise ValueError(f"changes: {key!r} is not one of the configured queries ({', '.join(self.queries)})")
+                    raise ValueError(
+                        f"changes: {key!r} is not one of the configured queries ({', '.join(self.queries)})"
+                    )
                 if not _IDENTIFIER.match(column):
                     raise ValueError(f"changes.{key}: {column!r} is not a plain column name (letters, digits, _)")
         else:
@@ -185,10 +197,10 @@ class TierRule(_Strict):
     """One customer tier: a customer gets the first tier (in config order) whose every minimum it meets."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_ -]{0,39}$")]
-    min_balance: Annotated[float, Field(ge=0)] = 0.0        # total balance (absolute, reporting currency)
-    min_products: Annotated[int, Field(ge=0)] = 0           # distinct products of open accounts
-    min_tenure_years: Annotated[float, Field(ge=0)] = 0.0   # years since the relationship opened
-    min_monthly_txn: Annotated[float, Field(ge=0)] = 0.0    # average transactions a month over the churn window
+    min_balance: Annotated[float, Field(ge=0)] = 0.0  # total balance (absolute, reporting currency)
+    min_products: Annotated[int, Field(ge=0)] = 0  # distinct products of open accounts
+    min_tenure_years: Annotated[float, Field(ge=0)] = 0.0  # years since the relationship opened
+    min_monthly_txn: Annotated[float, Field(ge=0)] = 0.0  # average transactions a month over the churn window
 
 
 DEFAULT_TIERS = (
@@ -272,7 +284,9 @@ class Config(_Strict):
                 try:
                     self.limits(s.name)
                 except ValidationError as e:
-                    raise ValueError(f"sources.{s.name}.validation: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") from None
+                    raise ValueError(
+                        f"sources.{s.name}.validation: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}"
+                    ) from None
         return self
 
     def limits(self, source: str) -> ValidationLimits:
@@ -310,8 +324,13 @@ def _resolve_url(base: Path, url: str) -> str:
         u = make_url(url)
     except ArgumentError:
         return url  # reported by _check_url
-    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" \
-            and not u.database.startswith("file:") and not Path(u.database).is_absolute():
+    if (
+        u.get_backend_name() == "sqlite"
+        and u.database
+        and u.database != ":memory:"
+        and not u.database.startswith("file:")
+        and not Path(u.database).is_absolute()
+    ):
         return u.set(database=str((base / u.database).resolve())).render_as_string(hide_password=False)
     return url
 
@@ -324,8 +343,7 @@ def _check_url(source: SourceConfig, file: Path) -> None:
         u = make_url(source.url or "")
     except ArgumentError as e:
         raise ConfigError(f"{file}: sources.{source.name}.url: not an SQLAlchemy URL: {e}") from None
-    if (u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:"
-            and not Path(u.database).exists()):
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and not Path(u.database).exists():
         raise ConfigError(f"{file}: sources.{source.name}.url: SQLite file not found: {u.database}")
 
 
@@ -341,8 +359,9 @@ def _read_config_text(file: Path) -> str:
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(f"{file}: refused: the config must be a regular file (not a device, FIFO, socket or folder)")
     if st.st_size > MAX_CONFIG_SIZE:
-        raise ConfigError(f"{file}: refused: the config file is {st.st_size:,} bytes, over the limit of "
-                          f"{MAX_CONFIG_SIZE:,} bytes")
+        raise ConfigError(
+            f"{file}: refused: the config file is {st.st_size:,} bytes, over the limit of {MAX_CONFIG_SIZE:,} bytes"
+        )
     with file.open("rb") as fh:
         data = fh.read(MAX_CONFIG_SIZE + 1)
     if len(data) > MAX_CONFIG_SIZE:
@@ -363,11 +382,15 @@ def _check_source_path(file: Path, s: SourceConfig) -> None:
         return
     if not stat.S_ISREG(st.st_mode):
         allowed = "a regular file or a folder" if s.format == "sec_fsds" else "a regular file"
-        raise ConfigError(f"{file}: sources.{s.name}.path: refused: {s.path} is not {allowed} (devices, FIFOs "
-                          f"and sockets cannot be sources)")
+        raise ConfigError(
+            f"{file}: sources.{s.name}.path: refused: {s.path} is not {allowed} (devices, FIFOs "
+            f"and sockets cannot be sources)"
+        )
     if st.st_size > s.max_file_size:
-        raise ConfigError(f"{file}: sources.{s.name}.path: refused: {s.path} is {st.st_size:,} bytes, over "
-                          f"max_file_size ({s.max_file_size:,} bytes)")
+        raise ConfigError(
+            f"{file}: sources.{s.name}.path: refused: {s.path} is {st.st_size:,} bytes, over "
+            f"max_file_size ({s.max_file_size:,} bytes)"
+        )
 
 
 def load_config(path: str | Path, *, check_files: bool = True) -> Config:
@@ -416,9 +439,17 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
     security = cfg.security
     if security.key_file is not None:
         security = security.model_copy(update={"key_file": _resolve(base, security.key_file)})
-    cfg = cfg.model_copy(update={"sources": sources, "warehouse": _resolve(base, cfg.warehouse),
-                                 "config_path": file.resolve(), "matching": matching, "survivorship": surv,
-                                 "marts": marts, "security": security})
+    cfg = cfg.model_copy(
+        update={
+            "sources": sources,
+            "warehouse": _resolve(base, cfg.warehouse),
+            "config_path": file.resolve(),
+            "matching": matching,
+            "survivorship": surv,
+            "marts": marts,
+            "security": security,
+        }
+    )
     if check_files:
         if cfg.matching.decisions is not None and not cfg.matching.decisions.exists():
             raise ConfigError(f"{file}: matching.decisions: file not found: {cfg.matching.decisions}")

@@ -47,10 +47,10 @@ from pipelines.errors import ConfigError, MdmError
 log = logging.getLogger(__name__)
 
 ENV_KEY = "MDM_ENCRYPTION_KEY"
-KEY_BYTES = 64                      # AES-256-SIV
+KEY_BYTES = 64  # AES-256-SIV
 PREFIX = "enc:v1:"
 TOKEN = re.compile(r"enc:v1:([0-9a-f]{12}):([A-Za-z0-9_-]+)")
-KEY_ID_FILE = ".key-id"             # in the warehouse folder: the id of the key its values are under
+KEY_ID_FILE = ".key-id"  # in the warehouse folder: the id of the key its values are under
 MAX_KEY_FILE = 1 << 20
 
 
@@ -77,8 +77,9 @@ def _decode_key(text: str, where: str) -> bytes:
     except (binascii.Error, ValueError):
         raise EncryptionKeyError(f"{where}: not a base64 key") from None
     if len(key) != KEY_BYTES:
-        raise EncryptionKeyError(f"{where}: a key must be {KEY_BYTES} bytes (base64 of {KEY_BYTES} random bytes), "
-                        f"not {len(key)}")
+        raise EncryptionKeyError(
+            f"{where}: a key must be {KEY_BYTES} bytes (base64 of {KEY_BYTES} random bytes), not {len(key)}"
+        )
     return key
 
 
@@ -88,8 +89,8 @@ class Keyring:
 
     active: str
     keys: dict[str, bytes]
-    origin: str                 # where the keys came from, for messages
-    path: Path | None = None    # the key file, when the keys came from one
+    origin: str  # where the keys came from, for messages
+    path: Path | None = None  # the key file, when the keys came from one
 
     @classmethod
     def of(cls, keys: list[bytes], origin: str, path: Path | None = None) -> Keyring:
@@ -98,6 +99,7 @@ class Keyring:
 
 # -- key files -----------------------------------------------------------------------------------------
 
+
 def read_key_file(path: Path) -> Keyring:
     """The keyring of a key file; refuses a file that others can read."""
     try:
@@ -105,8 +107,9 @@ def read_key_file(path: Path) -> Keyring:
         if st.st_size > MAX_KEY_FILE:
             raise EncryptionKeyError(f"key file {path}: larger than {MAX_KEY_FILE} bytes, not a key file")
         if stat.S_IMODE(st.st_mode) & 0o077:
-            raise EncryptionKeyError(f"key file {path}: readable by other users (mode {stat.S_IMODE(st.st_mode):o}); "
-                            f"run: chmod 600 {path}")
+            raise EncryptionKeyError(
+                f"key file {path}: readable by other users (mode {stat.S_IMODE(st.st_mode):o}); run: chmod 600 {path}"
+            )
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise EncryptionKeyError(f"key file {path}: cannot read it: {e.strerror or e}") from None
@@ -125,8 +128,9 @@ def write_key_file(path: Path, ring: Keyring, *, exclusive: bool = False) -> boo
     """Write a keyring atomically, owner-only (0600 in a 0700 folder). ``exclusive``: only when no key file
     exists yet (two first runs at once agree on one key); returns whether this call wrote it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    body = json.dumps({"active": ring.active, "keys": {k: encode_key(v) for k, v in ring.keys.items()}},
-                      indent=2, sort_keys=True)
+    body = json.dumps(
+        {"active": ring.active, "keys": {k: encode_key(v) for k, v in ring.keys.items()}}, indent=2, sort_keys=True
+    )
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -188,24 +192,34 @@ def load_keyring(config: Any, *, create: bool = True) -> Keyring:
         elif not create:
             raise EncryptionKeyError(f"no encryption key: {ENV_KEY} is not set and {path} does not exist")
         elif (kid := warehouse_key_id(config.warehouse)) is not None:
-            raise EncryptionKeyError(f"the warehouse {config.warehouse} is encrypted with key {kid}, but there is no "
-                                     f"key file at {path}: copy the warehouse's key file there, name it in "
-                                     f"security.key_file or set {ENV_KEY}")
+            raise EncryptionKeyError(
+                f"the warehouse {config.warehouse} is encrypted with key {kid}, but there is no "
+                f"key file at {path}: copy the warehouse's key file there, name it in "
+                f"security.key_file or set {ENV_KEY}"
+            )
         else:
             ring = Keyring.of([new_key()], f"key file {path}", path)
             try:
                 created = write_key_file(path, ring, exclusive=True)
             except OSError as e:
-                raise EncryptionKeyError(f"cannot create the key file {path}: {e.strerror or e}; name a writable "
-                                         f"one in security.key_file or set {ENV_KEY}") from None
+                raise EncryptionKeyError(
+                    f"cannot create the key file {path}: {e.strerror or e}; name a writable "
+                    f"one in security.key_file or set {ENV_KEY}"
+                ) from None
             if not created:  # another process made it meanwhile
                 return load_keyring(config, create=False)
-            log.warning("created the encryption key file %s (owner-only). Back it up: without it the "
-                        "encrypted values of %s cannot be read.", path, config.warehouse)
+            log.warning(
+                "created the encryption key file %s (owner-only). Back it up: without it the "
+                "encrypted values of %s cannot be read.",
+                path,
+                config.warehouse,
+            )
     expected = warehouse_key_id(config.warehouse)
     if expected is not None and expected not in ring.keys:
-        raise EncryptionKeyError(f"the warehouse {config.warehouse} is encrypted with key {expected}, which is not in "
-                        f"the {ring.origin} (keys: {', '.join(sorted(ring.keys))}); give the right key")
+        raise EncryptionKeyError(
+            f"the warehouse {config.warehouse} is encrypted with key {expected}, which is not in "
+            f"the {ring.origin} (keys: {', '.join(sorted(ring.keys))}); give the right key"
+        )
     return ring
 
 
@@ -228,6 +242,7 @@ def mark_warehouse(warehouse: Path, kid: str) -> None:
 
 
 # -- the cipher ----------------------------------------------------------------------------------------
+
 
 class FieldCipher:
     """Encrypts and decrypts sensitive values as tokens under a :class:`Keyring`."""
@@ -263,8 +278,9 @@ class FieldCipher:
         """Every token inside a text (a JSON object, an HTML page) replaced by its clear value."""
         if text is None or PREFIX not in text:
             return text
-        return TOKEN.sub(lambda m: json.dumps(self._open(m), ensure_ascii=False)[1:-1]
-                         if _in_json(text) else self._open(m), text)
+        return TOKEN.sub(
+            lambda m: json.dumps(self._open(m), ensure_ascii=False)[1:-1] if _in_json(text) else self._open(m), text
+        )
 
     def rekey_text(self, text: str | None) -> str | None:
         """Every token inside a text not under the active key re-encrypted under it."""
@@ -325,17 +341,25 @@ class FieldCipher:
         out = frame.copy(deep=False)
         for col in frame.columns:
             if classification.is_sensitive_column(col):
-                out[col] = pd.Series(self.protect_values(frame[col].tolist(), clear=clear), index=frame.index,
-                                     dtype="object")
+                out[col] = pd.Series(
+                    self.protect_values(frame[col].tolist(), clear=clear), index=frame.index, dtype="object"
+                )
             elif col == classification.EXTRA_COLUMN:
                 if isinstance(source_format, str) and not classification.sensitive_extra_keys(source_format):
                     continue  # a format whose extra holds nothing sensitive (GLEIF, SEC)
-                formats = (source_format.tolist() if isinstance(source_format, pd.Series)
-                           else [source_format] * len(frame))
-                out[col] = pd.Series([None if v is None or (isinstance(v, float) and v != v)
-                                      else self.protect_extra(str(v), f, clear=clear)
-                                      for v, f in zip(frame[col].tolist(), formats)],
-                                     index=frame.index, dtype="object")
+                formats = (
+                    source_format.tolist() if isinstance(source_format, pd.Series) else [source_format] * len(frame)
+                )
+                out[col] = pd.Series(
+                    [
+                        None
+                        if v is None or (isinstance(v, float) and v != v)
+                        else self.protect_extra(str(v), f, clear=clear)
+                        for v, f in zip(frame[col].tolist(), formats)
+                    ],
+                    index=frame.index,
+                    dtype="object",
+                )
         return out
 
 

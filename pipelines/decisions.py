@@ -42,13 +42,18 @@ def read_decisions(path: Path | None) -> pd.DataFrame:
     for line, rec in _records(path, COLUMNS, "steward decisions", "decisions"):
         decision = (rec["decision"] or "").strip().lower()
         if decision not in VALUES:
-            raise SourceError(f"decision must be match or no_match, not {rec['decision']!r}",
-                              source="decisions", file=str(path), line=line)
+            raise SourceError(
+                f"decision must be match or no_match, not {rec['decision']!r}",
+                source="decisions",
+                file=str(path),
+                line=line,
+            )
         a = f"{rec['source_a'].strip()}:{rec['source_id_a'].strip()}"
         b = f"{rec['source_b'].strip()}:{rec['source_id_b'].strip()}"
         if a == b:
-            raise SourceError("a decision needs two different records", source="decisions",
-                              file=str(path), line=line, key=a)
+            raise SourceError(
+                "a decision needs two different records", source="decisions", file=str(path), line=line, key=a
+            )
         rows[(min(a, b), max(a, b))] = VALUES[decision]
     return pd.DataFrame([(a, b, m) for (a, b), m in sorted(rows.items())], columns=["rid_a", "rid_b", "is_match"])
 
@@ -65,10 +70,16 @@ def read_overrides(path: Path | None) -> pd.DataFrame | None:
     rows = []
     for line, rec in _records(path, OVERRIDE_COLUMNS, "steward overrides", "overrides"):
         if rec["attribute"] not in ATTRIBUTES:
-            raise SourceError(f"unknown golden attribute {rec['attribute']!r}", source="overrides",
-                              file=str(path), line=line, key=rec["golden_id"])
+            raise SourceError(
+                f"unknown golden attribute {rec['attribute']!r}",
+                source="overrides",
+                file=str(path),
+                line=line,
+                key=rec["golden_id"],
+            )
         if not (rec["value"] or "").strip():
-            raise SourceError("an override needs a value", source="overrides", file=str(path),
-                              line=line, key=rec["golden_id"])
+            raise SourceError(
+                "an override needs a value", source="overrides", file=str(path), line=line, key=rec["golden_id"]
+            )
         rows.append({c: rec[c] for c in OVERRIDE_COLUMNS})
     return pd.DataFrame(rows, columns=list(OVERRIDE_COLUMNS))

@@ -23,18 +23,33 @@ from pipelines.errors import MdmError
 from pipelines.sandbox import open_readonly
 from pipelines.warehouse import Warehouse
 
-SHOWN = ("source", "source_id", "name", "name_en", "lei", "uscc", "registration_number", "country_iso", "city",
-         "postal_code", "address", "legal_form_norm", "branch_flag", "invalid_ids", "golden_id")
+SHOWN = (
+    "source",
+    "source_id",
+    "name",
+    "name_en",
+    "lei",
+    "uscc",
+    "registration_number",
+    "country_iso",
+    "city",
+    "postal_code",
+    "address",
+    "legal_form_norm",
+    "branch_flag",
+    "invalid_ids",
+    "golden_id",
+)
 
 
 @dataclass
 class Explanation:
     rid_a: str
     rid_b: str
-    records: pd.DataFrame                       # the two records (SHOWN columns), indexed by rid
-    candidate: bool                             # compared by the run (blocking, a shared identifier, a steward)
-    rule: str | None                            # id:<scheme>, score, or None when never compared
-    features: list[dict[str, Any]]              # feature, value, level, lower bound, weight
+    records: pd.DataFrame  # the two records (SHOWN columns), indexed by rid
+    candidate: bool  # compared by the run (blocking, a shared identifier, a steward)
+    rule: str | None  # id:<scheme>, score, or None when never compared
+    features: list[dict[str, Any]]  # feature, value, level, lower bound, weight
     prior: float
     score: float
     band: str
@@ -42,9 +57,9 @@ class Explanation:
     shared_keys: dict[str, str] = field(default_factory=dict)
     conflicting_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     same_cluster: bool = False
-    steward: bool | None = None                 # the steward's decision on the pair (True: match, False: no_match)
-    steward_changed: bool = False               # it turned the outcome the model or identifiers gave
-    stored: dict[str, Any] | None = None        # the pair's match_pair row (rule, score, band, run_id)
+    steward: bool | None = None  # the steward's decision on the pair (True: match, False: no_match)
+    steward_changed: bool = False  # it turned the outcome the model or identifiers gave
+    stored: dict[str, Any] | None = None  # the pair's match_pair row (rule, score, band, run_id)
     verdict: str = ""
 
 
@@ -64,8 +79,9 @@ def _identifier_rule(con: duckdb.DuckDBPyConnection, recs: pd.DataFrame, a: str,
         return None
     # Column names are constants of mdm.standardise; the values are bound parameters.
     where = " OR ".join(f"list_contains(${c}, {c})" for c in values)
-    ids = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM organization_record WHERE {where} ORDER BY rid",
-                      values).df()
+    ids = con.execute(
+        f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM organization_record WHERE {where} ORDER BY rid", values
+    ).df()
     det = matching.deterministic_pairs(ids)
     hit = det[(det.rid_a == a) & (det.rid_b == b)]
     return str(hit["rule"].iloc[0]) if len(hit) else None
@@ -83,40 +99,68 @@ def explain(config: Config, ref_a: str, ref_b: str) -> Explanation:
     decisions = decision_inputs(config).pairs
     con = open_readonly(wh.db_path)
     try:
-        recs = con.execute("SELECT * FROM organization_record WHERE rid IN ($a, $b) ORDER BY rid",
-                           {"a": a, "b": b}).df()
+        recs = con.execute(
+            "SELECT * FROM organization_record WHERE rid IN ($a, $b) ORDER BY rid", {"a": a, "b": b}
+        ).df()
         missing = {a, b} - set(recs["rid"])
         if missing:
-            raise MdmError(f"no loaded record {', '.join(sorted(missing))} (use the source name of the config and "
-                           "the record's natural key; see the xref table)")
-        pair = con.execute("SELECT rule, score, band, run_id FROM match_pair WHERE rid_a = $a AND rid_b = $b",
-                           {"a": a, "b": b}).df()
+            raise MdmError(
+                f"no loaded record {', '.join(sorted(missing))} (use the source name of the config and "
+                "the record's natural key; see the xref table)"
+            )
+        pair = con.execute(
+            "SELECT rule, score, band, run_id FROM match_pair WHERE rid_a = $a AND rid_b = $b", {"a": a, "b": b}
+        ).df()
         model = FellegiSunter.from_parameters(con.execute("SELECT * FROM match_model").df())
         counts = dict(con.execute("SELECT token, records FROM match_token_frequency").fetchall())
         records = con.execute("SELECT count(*) FROM organization_record").fetchall()[0][0]
         rule = _identifier_rule(con, recs, a, b)
         members = con.execute(
             "SELECT * FROM organization_record WHERE golden_id IN (SELECT golden_id FROM organization_record "
-            "WHERE rid IN ($a, $b))", {"a": a, "b": b}).df()
+            "WHERE rid IN ($a, $b))",
+            {"a": a, "b": b},
+        ).df()
     finally:
         con.close()
     settings = config.matching.settings()
-    d = matching.decide_pair(model, matching.idf_weights(counts, records), recs, settings,
-                             rule=rule or "score", decisions=decisions)
+    d = matching.decide_pair(
+        model, matching.idf_weights(counts, records), recs, settings, rule=rule or "score", decisions=decisions
+    )
     stored = {str(k): v for k, v in pair.iloc[0].items()} if len(pair) else None
-    feats = [{"feature": f, "value": d.vector[f], "level": d.levels[f],
-              "lower_bound": None if d.levels[f] < 0 else (0.0, *LEVELS[f])[d.levels[f]], "weight": d.weights[f]}
-             for f in model.features]
+    feats = [
+        {
+            "feature": f,
+            "value": d.vector[f],
+            "level": d.levels[f],
+            "lower_bound": None if d.levels[f] < 0 else (0.0, *LEVELS[f])[d.levels[f]],
+            "weight": d.weights[f],
+        }
+        for f in model.features
+    ]
     recs = recs.set_index("rid", drop=False)
     keys = identity_keys(recs.reset_index(drop=True))
     ka, kb = keys[a], keys[b]
     shared = {k: ka[k] for k in ka.keys() & kb.keys() if ka[k] == kb[k]}
     conflict = {k: (ka[k], kb[k]) for k in ka.keys() & kb.keys() if ka[k] != kb[k]}
     same = bool(recs.at[a, "golden_id"] == recs.at[b, "golden_id"])
-    e = Explanation(a, b, recs[[c for c in SHOWN if c in recs.columns]], stored is not None,
-                    d.rule if stored is not None else None, feats, d.prior, d.score, d.band,
-                    (settings.match_threshold, settings.review_threshold), shared, conflict, same,
-                    d.steward, d.steward_changed, stored)
+    e = Explanation(
+        a,
+        b,
+        recs[[c for c in SHOWN if c in recs.columns]],
+        stored is not None,
+        d.rule if stored is not None else None,
+        feats,
+        d.prior,
+        d.score,
+        d.band,
+        (settings.match_threshold, settings.review_threshold),
+        shared,
+        conflict,
+        same,
+        d.steward,
+        d.steward_changed,
+        stored,
+    )
     e.verdict = _verdict(e, d, members, recs)
     return e
 
@@ -127,16 +171,21 @@ def _verdict(e: Explanation, d: matching.PairDecision, members: pd.DataFrame, re
     if e.rule and e.rule.startswith("id:"):
         how = f"matched deterministically: both carry {e.rule[3:]} {e.shared_keys.get(e.rule[3:], '')}".rstrip()
     elif e.rule is None:
-        how = "never compared: no blocking key in common (name cores: " + \
-              f"{recs.at[a, 'name_core']!r} vs {recs.at[b, 'name_core']!r}); scored here for information"
+        how = (
+            "never compared: no blocking key in common (name cores: "
+            + f"{recs.at[a, 'name_core']!r} vs {recs.at[b, 'name_core']!r}); scored here for information"
+        )
     else:
         how = f"scored by the model: {e.band}"
     if e.stored is not None and (e.stored["rule"], e.stored["band"], e.stored["score"]) != (e.rule, e.band, e.score):
-        how += (f"; stored as {e.stored['band']} ({e.stored['score']}) by run {e.stored['run_id']}, which scored it "
-                "with that run's token frequencies (an incremental run keeps pairs of unchanged records)")
+        how += (
+            f"; stored as {e.stored['band']} ({e.stored['score']}) by run {e.stored['run_id']}, which scored it "
+            "with that run's token frequencies (an incremental run keeps pairs of unchanged records)"
+        )
     if e.steward_changed:
-        how += (f"; a steward decided {steward} (matching.decisions), which overrides this: the pair is a "
-                + ("must-link" if d.steward else "cannot-link, so clustering keeps the two apart"))
+        how += f"; a steward decided {steward} (matching.decisions), which overrides this: the pair is a " + (
+            "must-link" if d.steward else "cannot-link, so clustering keeps the two apart"
+        )
     elif steward is not None:
         how += f"; a steward decided {steward} as well (matching.decisions)"
     if e.conflicting_keys:
@@ -154,13 +203,26 @@ def _verdict(e: Explanation, d: matching.PairDecision, members: pd.DataFrame, re
         kb = {k: v for keys in identity_keys(gb).values() for k, v in keys.items()}
         clash = sorted(k for k in ka.keys() & kb.keys() if ka[k] != kb[k])
         if clash:
-            return how + f"; their clusters hold different {', '.join(clash)}, so the merge was refused. " \
-                         f"Golden ids: {recs.at[a, 'golden_id']} and {recs.at[b, 'golden_id']}."
+            return (
+                how + f"; their clusters hold different {', '.join(clash)}, so the merge was refused. "
+                f"Golden ids: {recs.at[a, 'golden_id']} and {recs.at[b, 'golden_id']}."
+            )
     return how + f". Golden ids: {recs.at[a, 'golden_id']} and {recs.at[b, 'golden_id']}."
 
 
 def as_dict(e: Explanation) -> dict[str, Any]:
-    return {"records": json.loads(e.records.to_json(orient="index", force_ascii=False)), "rule": e.rule,
-            "features": e.features, "prior": e.prior, "score": e.score, "band": e.band,
-            "shared_keys": e.shared_keys, "conflicting_keys": e.conflicting_keys, "same_cluster": e.same_cluster,
-            "steward": e.steward, "steward_changed": e.steward_changed, "stored": e.stored, "verdict": e.verdict}
+    return {
+        "records": json.loads(e.records.to_json(orient="index", force_ascii=False)),
+        "rule": e.rule,
+        "features": e.features,
+        "prior": e.prior,
+        "score": e.score,
+        "band": e.band,
+        "shared_keys": e.shared_keys,
+        "conflicting_keys": e.conflicting_keys,
+        "same_cluster": e.same_cluster,
+        "steward": e.steward,
+        "steward_changed": e.steward_changed,
+        "stored": e.stored,
+        "verdict": e.verdict,
+    }

@@ -29,8 +29,18 @@ from pipelines.warehouse import SQL_DIR, run_sql
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_FX_RATES = DATA_DIR / "fx_rates.csv"
 # Dependency order: reference tables, then each mart after the ones it reads.
-MART_FILES = ("fx_rate", "industry_isic", "tier_rule", "financial_yoy", "customer_month", "customer_360",
-              "segment", "customer_tier", "financial_risk", "churn_watchlist")
+MART_FILES = (
+    "fx_rate",
+    "industry_isic",
+    "tier_rule",
+    "financial_yoy",
+    "customer_month",
+    "customer_360",
+    "segment",
+    "customer_tier",
+    "financial_risk",
+    "churn_watchlist",
+)
 MAX_REFERENCE_BYTES = 1_000_000
 MAX_REFERENCE_ROWS = 10_000
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -49,7 +59,7 @@ class MartDoc:
     stage: str
     description: str
     columns: dict[str, str] = field(default_factory=dict)
-    file: str = ""          # the SQL file's stem under sql/marts/
+    file: str = ""  # the SQL file's stem under sql/marts/
 
 
 def mart_docs(sql_dir: Path = SQL_DIR / "marts") -> dict[str, MartDoc]:
@@ -69,8 +79,14 @@ def mart_docs(sql_dir: Path = SQL_DIR / "marts") -> dict[str, MartDoc]:
             if m:
                 meta[m.group(1)] = m.group(2).strip()
         if "name" in meta:
-            docs[meta["name"]] = MartDoc(meta["name"], meta.get("kind", "table"), meta.get("stage", "publish"),
-                                         meta.get("description", ""), cols, path.stem)
+            docs[meta["name"]] = MartDoc(
+                meta["name"],
+                meta.get("kind", "table"),
+                meta.get("stage", "publish"),
+                meta.get("description", ""),
+                cols,
+                path.stem,
+            )
     return docs
 
 
@@ -128,43 +144,56 @@ def load_fx_rates(path: Path, reporting_currency: str) -> pa.Table:
         raise MartError(f"{path}: no rate for the reporting currency {reporting_currency} (base {base})")
     per_reporting = rates[reporting_currency][0]
     names = sorted(rates)
-    return pa.table({
-        "currency": pa.array(names, pa.string()),
-        "reporting_currency": pa.array([reporting_currency] * len(names), pa.string()),
-        "rate": pa.array([rates[c][0] / per_reporting for c in names], pa.float64()),
-        "as_of": pa.array([date.fromisoformat(rates[c][1]) if rates[c][1] else None for c in names], pa.date32()),
-        "file": pa.array([str(path)] * len(names), pa.string()),
-    })
+    return pa.table(
+        {
+            "currency": pa.array(names, pa.string()),
+            "reporting_currency": pa.array([reporting_currency] * len(names), pa.string()),
+            "rate": pa.array([rates[c][0] / per_reporting for c in names], pa.float64()),
+            "as_of": pa.array([date.fromisoformat(rates[c][1]) if rates[c][1] else None for c in names], pa.date32()),
+            "file": pa.array([str(path)] * len(names), pa.string()),
+        }
+    )
 
 
 def load_industry_map() -> tuple[pa.Table, pa.Table]:
     """The industry code -> ISIC Rev.4 section mapping and the section titles (package data)."""
     mapping = _read_csv(DATA_DIR / "industry_isic.csv", ("scheme", "code_prefix", "isic_section"))
     sections = _read_csv(DATA_DIR / "isic_sections.csv", ("isic_section", "name"))
-    return (pa.table({k: pa.array([r[k] for _, r in mapping], pa.string())
-                      for k in ("scheme", "code_prefix", "isic_section")}),
-            pa.table({k: pa.array([r[k] for _, r in sections], pa.string()) for k in ("isic_section", "name")}))
+    return (
+        pa.table(
+            {k: pa.array([r[k] for _, r in mapping], pa.string()) for k in ("scheme", "code_prefix", "isic_section")}
+        ),
+        pa.table({k: pa.array([r[k] for _, r in sections], pa.string()) for k in ("isic_section", "name")}),
+    )
 
 
 def tier_rules(marts: MartsConfig) -> pa.Table:
     """The configured tiers, best first, as an Arrow table."""
     t = marts.tiers
-    return pa.table({
-        "tier": pa.array([r.name for r in t], pa.string()),
-        "tier_rank": pa.array(list(range(1, len(t) + 1)), pa.int32()),
-        "min_balance": pa.array([float(r.min_balance) for r in t], pa.float64()),
-        "min_products": pa.array([int(r.min_products) for r in t], pa.int32()),
-        "min_tenure_years": pa.array([float(r.min_tenure_years) for r in t], pa.float64()),
-        "min_monthly_txn": pa.array([float(r.min_monthly_txn) for r in t], pa.float64()),
-    })
+    return pa.table(
+        {
+            "tier": pa.array([r.name for r in t], pa.string()),
+            "tier_rank": pa.array(list(range(1, len(t) + 1)), pa.int32()),
+            "min_balance": pa.array([float(r.min_balance) for r in t], pa.float64()),
+            "min_products": pa.array([int(r.min_products) for r in t], pa.int32()),
+            "min_tenure_years": pa.array([float(r.min_tenure_years) for r in t], pa.float64()),
+            "min_monthly_txn": pa.array([float(r.min_monthly_txn) for r in t], pa.float64()),
+        }
+    )
 
 
 def mart_params(marts: MartsConfig, run_id: str) -> dict[str, Any]:
     """The bound parameters the mart SQL files may use (each statement takes the ones it names)."""
-    return {"reporting_currency": marts.reporting_currency, "window_months": marts.churn.window_months,
-            "balance_drop": marts.churn.balance_drop, "transaction_drop": marts.churn.transaction_drop,
-            "revenue_fall": marts.risk.revenue_fall, "high_leverage": marts.risk.high_leverage,
-            "default_tier": marts.default_tier, "run": run_id}
+    return {
+        "reporting_currency": marts.reporting_currency,
+        "window_months": marts.churn.window_months,
+        "balance_drop": marts.churn.balance_drop,
+        "transaction_drop": marts.churn.transaction_drop,
+        "revenue_fall": marts.risk.revenue_fall,
+        "high_leverage": marts.risk.high_leverage,
+        "default_tier": marts.default_tier,
+        "run": run_id,
+    }
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> list[str]:
@@ -173,8 +202,12 @@ def build_marts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> 
     marts = config.marts
     fx = load_fx_rates(marts.fx_rates or DEFAULT_FX_RATES, marts.reporting_currency)
     industry, sections = load_industry_map()
-    inputs = {"fx_rate_input": fx, "industry_isic_input": industry, "isic_section_input": sections,
-              "tier_rule_input": tier_rules(marts)}
+    inputs = {
+        "fx_rate_input": fx,
+        "industry_isic_input": industry,
+        "isic_section_input": sections,
+        "tier_rule_input": tier_rules(marts),
+    }
     for name, table in inputs.items():
         con.register(name, table)
     try:
@@ -188,4 +221,3 @@ def build_marts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> 
         for name in inputs:
             con.unregister(name)
     return built
-

@@ -37,8 +37,10 @@ def config_path() -> str:
     """The pipeline config path from ``MDM_CONFIG`` (read in the task process, never at parse time)."""
     path = os.environ.get(CONFIG_ENV)
     if not path:
-        raise RuntimeError(f"environment variable {CONFIG_ENV} is not set: point it at the pipeline YAML config "
-                           "(in the environment of the Airflow workers)")
+        raise RuntimeError(
+            f"environment variable {CONFIG_ENV} is not set: point it at the pipeline YAML config "
+            "(in the environment of the Airflow workers)"
+        )
     return path
 
 
@@ -110,8 +112,10 @@ def resolve(key: str, events: Iterable[Mapping[str, Any]], full: bool = False) -
             log.info("continuing MDM run %s landed by the triggering source events", run_id)
             return run_id
     if named:
-        log.info("runs %s named by the triggering events are gone or a full run was asked; starting a new run",
-                 ", ".join(named))
+        log.info(
+            "runs %s named by the triggering events are gone or a full run was asked; starting a new run",
+            ", ".join(named),
+        )
     return start(key, full)
 
 
@@ -121,8 +125,7 @@ def sources(selected: Iterable[str] | None) -> list[str]:
     chosen = [str(s) for s in (selected or [])]
     unknown = sorted(set(chosen) - set(names))
     if unknown:
-        raise ValueError(f"unknown source(s) {', '.join(unknown)} in the DAG params; the config has "
-                         f"{', '.join(names)}")
+        raise ValueError(f"unknown source(s) {', '.join(unknown)} in the DAG params; the config has {', '.join(names)}")
     return [n for n in names if n in chosen] if chosen else names
 
 
@@ -151,8 +154,11 @@ def new_data(run_id: str, landed: Iterable[Mapping[str, Any]]) -> list[dict[str,
         return []  # already published or abandoned by an earlier try of this task
     plan = read_plan(folder)
     rows = {str(d.get("source")): d.get("rows") for d in landed if isinstance(d, Mapping)}
-    fresh = [{"source": s.name, "mdm_run_id": run_id, "mode": s.mode, "rows": rows.get(s.name), "reason": s.reason}
-             for s in plan.sources if s.mode != "reuse"]
+    fresh = [
+        {"source": s.name, "mdm_run_id": run_id, "mode": s.mode, "rows": rows.get(s.name), "reason": s.reason}
+        for s in plan.sources
+        if s.mode != "reuse"
+    ]
     if not fresh:
         runner.abort_run(cfg, run_id, reason="no source has new data; nothing to match")
         log.info("run %s: every source is unchanged since its last load; staging discarded", run_id)
@@ -173,12 +179,14 @@ def quality_report(out: Path | None = None) -> dict[str, Any]:
         raise RuntimeError(f"no published run in {cfg.warehouse}: nothing to score")
     m = card.metrics
     summary: dict[str, Any] = {
-        "run_id": card.run_id, "previous_run_id": card.previous_run_id,
+        "run_id": card.run_id,
+        "previous_run_id": card.previous_run_id,
         "sources": {str(s): int(g["rows"].iloc[0]) for s, g in m.groupby("source", sort=True)} if len(m) else {},
         "min_completeness": float(m["completeness"].min()) if len(m) else None,
         "quarantined_rows": int(card.quarantine["rows"].sum()) if len(card.quarantine) else 0,
         "failed_validations": int((~card.validations["success"].astype(bool)).sum()) if len(card.validations) else 0,
-        "data_docs": str(card.docs) if card.docs else None, "report": None,
+        "data_docs": str(card.docs) if card.docs else None,
+        "report": None,
     }
     try:
         report = importlib.import_module("pipelines.report")
@@ -205,8 +213,12 @@ def on_failure(context: Mapping[str, Any]) -> None:
         "MDM task %s failed in DAG run %s (try %s): %s: %s. The published warehouse is unchanged and the run's "
         "staging folder is kept: fix the cause and clear the task to resume; a run that is never resumed is "
         "discarded when a later run publishes.",
-        where, getattr(dag_run, "run_id", "?"), getattr(ti, "try_number", "?"),
-        type(error).__name__ if error else "error", error)
+        where,
+        getattr(dag_run, "run_id", "?"),
+        getattr(ti, "try_number", "?"),
+        type(error).__name__ if error else "error",
+        error,
+    )
 
 
 def default_args() -> dict[str, Any]:

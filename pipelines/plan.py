@@ -91,8 +91,9 @@ class RunPlan(_Frozen):
 
     def summary(self) -> str:
         """A few lines a person reads before a run starts."""
-        lines = [f"run {self.run_id} from {self.base_run or 'an empty warehouse'}"
-                 + (" (full run)" if self.full else "")]
+        lines = [
+            f"run {self.run_id} from {self.base_run or 'an empty warehouse'}" + (" (full run)" if self.full else "")
+        ]
         for s in self.sources:
             lines.append(f"  source {s.name:<16} {s.mode:<8} {s.reason}")
         for step in ("standardise", "match", "survive"):
@@ -106,6 +107,7 @@ def now() -> str:
 
 
 # -- fingerprints: what each reusable result depends on besides the data ------------------------------
+
 
 def source_fingerprint(src: SourceConfig, suites_dir: Path | None = None) -> str:
     """A digest of everything a source's landing and its validation depend on besides the data of a
@@ -137,21 +139,38 @@ def match_fingerprint(config: Config, decisions: str) -> str:
     """What scored pairs depend on besides the two records: thresholds, features, steward decisions (the
     digest of the live match/no-match/split decisions)."""
     m = config.matching
-    return json.dumps({"match": m.match_threshold, "review": m.review_threshold, "block": m.max_block_size,
-                       "features": list(matching.FEATURES), "std": STANDARDISE_VERSION,
-                       "decisions": decisions}, sort_keys=True)
+    return json.dumps(
+        {
+            "match": m.match_threshold,
+            "review": m.review_threshold,
+            "block": m.max_block_size,
+            "features": list(matching.FEATURES),
+            "std": STANDARDISE_VERSION,
+            "decisions": decisions,
+        },
+        sort_keys=True,
+    )
 
 
 def survive_fingerprint(config: Config, overrides: str) -> str:
     """What golden values depend on besides the records: rules, source ranks, overrides (the digest of the
     live steward overrides), versions."""
     sv = config.survivorship
-    return json.dumps({"rules": sv.rules, "priority": {s.name: config.priority(s.name) for s in config.sources},
-                       "overrides": overrides, "std": STANDARDISE_VERSION,
-                       "attributes": list(survivorship.ATTRIBUTES)}, sort_keys=True, default=str)
+    return json.dumps(
+        {
+            "rules": sv.rules,
+            "priority": {s.name: config.priority(s.name) for s in config.sources},
+            "overrides": overrides,
+            "std": STANDARDISE_VERSION,
+            "attributes": list(survivorship.ATTRIBUTES),
+        },
+        sort_keys=True,
+        default=str,
+    )
 
 
 # -- what the published warehouse holds ---------------------------------------------------------------
+
 
 class Published:
     """Read-only facts about the published warehouse that the plan depends on."""
@@ -166,8 +185,9 @@ class Published:
             return
         con = wh.connect(read_only=True)
         try:
-            for table, column in con.execute("SELECT table_name, column_name FROM information_schema.columns"
-                                             ).fetchall():
+            for table, column in con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns"
+            ).fetchall():
                 self.tables.add(table)
                 self.columns.setdefault(table, set()).add(column)
             if "run_state" in self.tables:
@@ -176,7 +196,8 @@ class Published:
                 rows = con.execute(
                     "SELECT source, fingerprint, run_id, watermarks FROM (SELECT *, row_number() OVER "
                     "(PARTITION BY source ORDER BY run_id DESC) AS rn FROM source_load) "
-                    "WHERE rn = 1 AND fingerprint IS NOT NULL").fetchall()
+                    "WHERE rn = 1 AND fingerprint IS NOT NULL"
+                ).fetchall()
                 self.loads = {s: (fp, r, json.loads(w) if w else {}) for s, fp, r, w in rows}
         finally:
             con.close()
@@ -202,13 +223,19 @@ def _source_plan(src: SourceConfig, wh: Warehouse, pub: Published, incremental: 
     if src.path is not None:
         return SourcePlan(mode="reuse", base_load=prev[1], reason=f"unchanged since load {prev[1]}", **base)
     if prev[2]:
-        return SourcePlan(mode="changes", base_load=prev[1], since=dict(prev[2]),
-                          reason=f"rows changed since the watermarks of load {prev[1]}", **base)
+        return SourcePlan(
+            mode="changes",
+            base_load=prev[1],
+            since=dict(prev[2]),
+            reason=f"rows changed since the watermarks of load {prev[1]}",
+            **base,
+        )
     return SourcePlan(mode="read", reason="database without change columns", **base)
 
 
-def make_plan(config: Config, run_id: str, full: bool = False, mode: Literal["run", "apply"] = "run",
-              decisions: Any = None) -> RunPlan:
+def make_plan(
+    config: Config, run_id: str, full: bool = False, mode: Literal["run", "apply"] = "run", decisions: Any = None
+) -> RunPlan:
     """The plan of a run of ``config`` starting now from the published warehouse (read, never written).
     ``decisions``: the run's snapshot of steward decisions (pipelines.review.inputs.DecisionInputs); by
     default the ones live now."""
@@ -227,42 +254,67 @@ def make_plan(config: Config, run_id: str, full: bool = False, mode: Literal["ru
     elif "content_hash" not in pub.columns.get("organization_record", set()):
         std = StepPlan(incremental=False, reason="no standardised records with content hashes yet")
     else:
-        std = StepPlan(incremental=True, reason=f"records with an unchanged content hash keep their standardised "
-                                                f"form ({STANDARDISE_VERSION})")
+        std = StepPlan(
+            incremental=True,
+            reason=f"records with an unchanged content hash keep their standardised form ({STANDARDISE_VERSION})",
+        )
 
     mfp = match_fingerprint(config, decisions.pairs_fingerprint)
     if not incremental:
         match = StepPlan(incremental=False, reason=off, fingerprint=mfp)
     elif pub.state.get("match_fingerprint") != mfp:
-        match = StepPlan(incremental=False, fingerprint=mfp,
-                         reason="thresholds, features, standardisation or steward decisions changed"
-                         if "match_fingerprint" in pub.state else "no earlier model")
+        match = StepPlan(
+            incremental=False,
+            fingerprint=mfp,
+            reason="thresholds, features, standardisation or steward decisions changed"
+            if "match_fingerprint" in pub.state
+            else "no earlier model",
+        )
     elif not pub.has("match_model", "match_pair", "match_token_frequency", "organization_record"):
         match = StepPlan(incremental=False, reason="earlier model or pairs missing", fingerprint=mfp)
     else:
-        match = StepPlan(incremental=True, fingerprint=mfp,
-                         reason=f"reuse the last model and pairs if at most {INCREMENTAL_MAX_SHARE:.0%} of the "
-                                "records changed")
+        match = StepPlan(
+            incremental=True,
+            fingerprint=mfp,
+            reason=f"reuse the last model and pairs if at most {INCREMENTAL_MAX_SHARE:.0%} of the records changed",
+        )
 
     sfp = survive_fingerprint(config, decisions.overrides_fingerprint)
     if not incremental:
         survive = StepPlan(incremental=False, reason=off, fingerprint=sfp)
     elif pub.state.get("survive_fingerprint") != sfp:
-        survive = StepPlan(incremental=False, fingerprint=sfp,
-                           reason="rules, source ranks or overrides changed" if "survive_fingerprint" in pub.state
-                           else "no earlier golden records")
+        survive = StepPlan(
+            incremental=False,
+            fingerprint=sfp,
+            reason="rules, source ranks or overrides changed"
+            if "survive_fingerprint" in pub.state
+            else "no earlier golden records",
+        )
     elif not pub.has("golden_organization", "xref"):
         survive = StepPlan(incremental=False, reason="earlier golden records missing", fingerprint=sfp)
     else:
-        survive = StepPlan(incremental=True, fingerprint=sfp,
-                           reason="recompute only the golden records whose clusters changed")
+        survive = StepPlan(
+            incremental=True, fingerprint=sfp, reason="recompute only the golden records whose clusters changed"
+        )
 
     if mode == "apply":  # the published pairs stay those of the published model
-        match = StepPlan(incremental=False, fingerprint=pub.state.get("match_fingerprint"),
-                         reason="apply run: the published pairs and model are reused as they are")
-    return RunPlan(run_id=run_id, config=str(config.config_path) if config.config_path else None,
-                   base_run=pub.run, created_at=now(), mode=mode, full=not incremental,
-                   sources=sources, standardise=std, match=match, survive=survive)
+        match = StepPlan(
+            incremental=False,
+            fingerprint=pub.state.get("match_fingerprint"),
+            reason="apply run: the published pairs and model are reused as they are",
+        )
+    return RunPlan(
+        run_id=run_id,
+        config=str(config.config_path) if config.config_path else None,
+        base_run=pub.run,
+        created_at=now(),
+        mode=mode,
+        full=not incremental,
+        sources=sources,
+        standardise=std,
+        match=match,
+        survive=survive,
+    )
 
 
 def write_plan(plan: RunPlan, folder: Path) -> None:
@@ -277,8 +329,11 @@ def read_plan(folder: Path) -> RunPlan:
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view of that name exists (any schema, temporary ones included)."""
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $t",
-                            {"t": name}).fetchall()[0][0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $t", {"t": name}).fetchall()[0][
+            0
+        ]
+    )
 
 
 def as_json(value: Any) -> str:

@@ -46,9 +46,9 @@ class PreviousLoad:
 
     run_id: str
     rows: int
-    populated: list[str]               # canonical columns that had a value
-    fingerprint: str | None            # of the source's input, None when it was not fingerprinted
-    watermarks: dict[str, str]         # change-data-capture watermark token per query
+    populated: list[str]  # canonical columns that had a value
+    fingerprint: str | None  # of the source's input, None when it was not fingerprinted
+    watermarks: dict[str, str]  # change-data-capture watermark token per query
 
 
 def previous_loads(con: duckdb.DuckDBPyConnection) -> dict[str, PreviousLoad]:
@@ -57,7 +57,8 @@ def previous_loads(con: duckdb.DuckDBPyConnection) -> dict[str, PreviousLoad]:
     rows = con.execute(
         "SELECT source, run_id, rows, populated, fingerprint, watermarks FROM ("
         "  SELECT *, row_number() OVER (PARTITION BY source ORDER BY run_id DESC) AS rn FROM source_load"
-        ") WHERE rn = 1").fetchall()
+        ") WHERE rn = 1"
+    ).fetchall()
     return {s: PreviousLoad(r, n, list(p), fp, json.loads(w) if w else {}) for s, r, n, p, fp, w in rows}
 
 
@@ -76,7 +77,8 @@ def _describe(source: str, f: dict[str, Any], where: str | None = None) -> str:
     col = f" on column {f['column']!r}" if f.get("column") else ""
     origin = f" ({where})" if where else ""
     return f"source '{source}'{origin}: expectation {f['expectation']}{col} failed: observed {f['observed']!r}" + (
-        f" ({f['detail']})" if f.get("detail") else "")
+        f" ({f['detail']})" if f.get("detail") else ""
+    )
 
 
 def _where(src: Any) -> str:
@@ -88,11 +90,16 @@ def _where(src: Any) -> str:
     return f"database {make_url(src.url).render_as_string(hide_password=True)}"
 
 
-def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, docs: Path,
-                     fingerprints: dict[str, str | None] | None = None,
-                     reused: dict[str, str] | None = None,
-                     watermarks: dict[str, dict[str, str]] | None = None,
-                     changes: dict[str, dict[str, Any]] | None = None) -> ValidationReport:
+def validate_sources(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    run_id: str,
+    docs: Path,
+    fingerprints: dict[str, str | None] | None = None,
+    reused: dict[str, str] | None = None,
+    watermarks: dict[str, dict[str, str]] | None = None,
+    changes: dict[str, dict[str, Any]] | None = None,
+) -> ValidationReport:
     """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
 
     Creates run_quarantine, run_quality, run_identifier_quality, run_source_load and run_validation in
@@ -118,13 +125,15 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     for src in config.sources:
         suite, table = SUITES[src.format]
         if src.name in reused:
-            report.quarantined += _carry_over(con, src.name, reused[src.name], run_id, quarantine, metrics, classes,
-                                              loads, results)
+            report.quarantined += _carry_over(
+                con, src.name, reused[src.name], run_id, quarantine, metrics, classes, loads, results
+            )
             report.suites[src.name] = {"suite": suite, "success": True, "reused_from": reused[src.name]}
             continue
         # Table names come from the constant SUITES map, never from the config.
-        frame = con.execute(f"SELECT * FROM raw_{table} WHERE source = $s ORDER BY src_file, src_line",
-                            {"s": src.name}).df()
+        frame = con.execute(
+            f"SELECT * FROM raw_{table} WHERE source = $s ORDER BY src_file, src_line", {"s": src.name}
+        ).df()
         frame = frame.astype(object).mask(frame.isna(), None)
         limits = config.limits(src.name)
         prev = previous.get(src.name)
@@ -133,8 +142,9 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
         if cdc is not None and table == "organization":
             # A change-captured load: the rows kept from the base load passed the row rules then (their
             # quarantine is carried over); the rows read again are checked now; the batch as a whole.
-            outcome, carried, carried_rows = _validate_changes(con, validator, suite, frame, src.name, run_id, params,
-                                                               cdc)
+            outcome, carried, carried_rows = _validate_changes(
+                con, validator, suite, frame, src.name, run_id, params, cdc
+            )
             quarantine.append(carried)
         else:
             outcome = validator.validate(suite, frame, batch=src.name, run_id=run_id, params=params)
@@ -146,17 +156,24 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
             if lost:
                 batch_failures.append(
                     f"source '{src.name}' ({_where(src)}): schema drift: column(s) {', '.join(lost)} had values in the previous "
-                    f"load (run {prev.run_id}) and are empty in this one")
+                    f"load (run {prev.run_id}) and are empty in this one"
+                )
         failures += batch_failures
         rf = outcome.row_failures
         if len(rf):
             rows = frame.iloc[rf["row"].to_numpy()]
-            q = pd.DataFrame({
-                "run_id": run_id, "source": src.name, "source_id": rows[KEY_COLUMNS[table]].to_numpy(),
-                "file": rows["src_file"].to_numpy(), "line": rows["src_line"].to_numpy(),
-                "rule": rf["rule"].to_numpy(), "column": rf["column"].to_numpy(),
-                "value": [None if v is None else str(v)[:1000] for v in rf["value"]],
-            })
+            q = pd.DataFrame(
+                {
+                    "run_id": run_id,
+                    "source": src.name,
+                    "source_id": rows[KEY_COLUMNS[table]].to_numpy(),
+                    "file": rows["src_file"].to_numpy(),
+                    "line": rows["src_line"].to_numpy(),
+                    "rule": rf["rule"].to_numpy(),
+                    "column": rf["column"].to_numpy(),
+                    "value": [None if v is None else str(v)[:1000] for v in rf["value"]],
+                }
+            )
             quarantine.append(q)
         bad = set(outcome.failed_rows()) | carried_rows
         report.quarantined += len(bad)
@@ -169,22 +186,49 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
             c.insert(0, "run_id", run_id)
             classes.append(c)
         marks = watermarks.get(src.name)
-        loads.append((run_id, src.name, src.format, table, len(frame), populated, fingerprints.get(src.name),
-                      json.dumps(marks, sort_keys=True) if marks else None))
+        loads.append(
+            (
+                run_id,
+                src.name,
+                src.format,
+                table,
+                len(frame),
+                populated,
+                fingerprints.get(src.name),
+                json.dumps(marks, sort_keys=True) if marks else None,
+            )
+        )
         stats = outcome.statistics
-        results.append((run_id, suite, src.name, not batch_failures, stats.get("evaluated_expectations"),
-                        len(bad), json.dumps({"batch_failures": batch_failures}, ensure_ascii=False)))
+        results.append(
+            (
+                run_id,
+                suite,
+                src.name,
+                not batch_failures,
+                stats.get("evaluated_expectations"),
+                len(bad),
+                json.dumps({"batch_failures": batch_failures}, ensure_ascii=False),
+            )
+        )
         report.suites[src.name] = {"suite": suite, "success": not batch_failures, "quarantined": len(bad)}
     validator.build_docs()
     if failures:
         raise ValidationFailed("validation failed; nothing was published:\n  " + "\n  ".join(failures))
-    _store(con, "run_quarantine", quarantine,
-           ["run_id", "source", "source_id", "file", "line", "rule", "column", "value"], "quarantine")
+    _store(
+        con,
+        "run_quarantine",
+        quarantine,
+        ["run_id", "source", "source_id", "file", "line", "rule", "column", "value"],
+        "quarantine",
+    )
     _store(con, "run_quality", metrics, None, "quality_metrics")
     _store(con, "run_identifier_quality", classes, None, "identifier_quality")
     con.execute("CREATE OR REPLACE TABLE run_source_load AS SELECT * FROM source_load LIMIT 0")
-    con.executemany("INSERT INTO run_source_load BY NAME SELECT ? AS run_id, ? AS source, ? AS format, "
-                    "? AS \"table\", ? AS rows, ?::VARCHAR[] AS populated, ? AS fingerprint, ? AS watermarks", loads)
+    con.executemany(
+        "INSERT INTO run_source_load BY NAME SELECT ? AS run_id, ? AS source, ? AS format, "
+        '? AS "table", ? AS rows, ?::VARCHAR[] AS populated, ? AS fingerprint, ? AS watermarks',
+        loads,
+    )
     con.execute("CREATE OR REPLACE TABLE run_validation AS SELECT * FROM validation_result LIMIT 0")
     con.executemany("INSERT INTO run_validation VALUES (?, ?, ?, ?, ?, ?, ?)", results)
     # Quarantined rows are not loaded.
@@ -197,9 +241,16 @@ def validate_sources(con: duckdb.DuckDBPyConnection, config: Config, run_id: str
     return report
 
 
-def _validate_changes(con: duckdb.DuckDBPyConnection, validator: Any, suite: str, frame: pd.DataFrame, source: str,
-                      run_id: str, params: dict[str, Any], cdc: dict[str, Any]
-                      ) -> tuple[Any, pd.DataFrame, set[int]]:
+def _validate_changes(
+    con: duckdb.DuckDBPyConnection,
+    validator: Any,
+    suite: str,
+    frame: pd.DataFrame,
+    source: str,
+    run_id: str,
+    params: dict[str, Any],
+    cdc: dict[str, Any],
+) -> tuple[Any, pd.DataFrame, set[int]]:
     """Validate a change-captured load (``frame``: the whole landing, ordered by file and line): the
     suite's row rules over the rows read again (``cdc['files']``, this run's parts), its batch rules over
     the whole landing. The base load's quarantine entries of the rows kept from it are carried over.
@@ -207,11 +258,15 @@ def _validate_changes(con: duckdb.DuckDBPyConnection, validator: Any, suite: str
     and the positions of their rows."""
     from pipelines.validation import Outcome
 
-    lines = pd.DataFrame({"file": frame["src_file"].to_numpy(), "line": frame["src_line"].to_numpy(),
-                          "pos": range(len(frame))})
+    lines = pd.DataFrame(
+        {"file": frame["src_file"].to_numpy(), "line": frame["src_line"].to_numpy(), "pos": range(len(frame))}
+    )
     # Rows read again this run, by (file, line): the Parquet parts the adapter wrote.
-    delta = (con.execute("SELECT src_file AS file, src_line AS line FROM read_parquet($f)", {"f": cdc["files"]}).df()
-             if cdc["files"] else pd.DataFrame({"file": pd.Series(dtype=object), "line": pd.Series(dtype="int64")}))
+    delta = (
+        con.execute("SELECT src_file AS file, src_line AS line FROM read_parquet($f)", {"f": cdc["files"]}).df()
+        if cdc["files"]
+        else pd.DataFrame({"file": pd.Series(dtype=object), "line": pd.Series(dtype="int64")})
+    )
     positions = lines.merge(delta, on=["file", "line"])["pos"].sort_values().to_numpy()
     rows = frame.iloc[positions].reset_index(drop=True)
     batch = validator.validate(suite, frame, batch=source, run_id=run_id, params=params, level="batch")
@@ -222,23 +277,42 @@ def _validate_changes(con: duckdb.DuckDBPyConnection, validator: Any, suite: str
     con.register("tmp_lines", lines[["file", "line"]])
     carried = con.execute(
         "SELECT q.* REPLACE ($run AS run_id) FROM quarantine q SEMI JOIN tmp_lines l USING (file, line) "
-        "WHERE q.run_id = $base AND q.source = $s", {"run": run_id, "base": cdc["base_load"], "s": source}).df()
+        "WHERE q.run_id = $base AND q.source = $s",
+        {"run": run_id, "base": cdc["base_load"], "s": source},
+    ).df()
     con.unregister("tmp_lines")
     # Rows read again replace their old selves, whose old quarantine entries do not apply.
     carried = carried.merge(delta, on=["file", "line"], how="left", indicator=True)
     carried = carried[carried["_merge"] == "left_only"].drop(columns="_merge")
     kept_bad = set(lines.merge(carried[["file", "line"]].drop_duplicates(), on=["file", "line"])["pos"].tolist())
-    outcome = Outcome(suite=suite, batch=source, run_id=run_id, success=batch.success,
-                      row_failures=failures.reset_index(drop=True), batch_failures=batch.batch_failures,
-                      statistics={"evaluated_expectations": batch.statistics.get("evaluated_expectations", 0)
-                                  + (checked.statistics.get("evaluated_expectations", 0) if len(rows) else 0),
-                                  "rows_checked": len(rows), "rows": len(frame)})
+    outcome = Outcome(
+        suite=suite,
+        batch=source,
+        run_id=run_id,
+        success=batch.success,
+        row_failures=failures.reset_index(drop=True),
+        batch_failures=batch.batch_failures,
+        statistics={
+            "evaluated_expectations": batch.statistics.get("evaluated_expectations", 0)
+            + (checked.statistics.get("evaluated_expectations", 0) if len(rows) else 0),
+            "rows_checked": len(rows),
+            "rows": len(frame),
+        },
+    )
     return outcome, carried, kept_bad
 
 
-def _carry_over(con: duckdb.DuckDBPyConnection, source: str, prev_run: str, run_id: str,
-                quarantine: list[pd.DataFrame], metrics: list[pd.DataFrame], classes: list[pd.DataFrame],
-                loads: list[tuple], results: list[tuple]) -> int:
+def _carry_over(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    prev_run: str,
+    run_id: str,
+    quarantine: list[pd.DataFrame],
+    metrics: list[pd.DataFrame],
+    classes: list[pd.DataFrame],
+    loads: list[tuple],
+    results: list[tuple],
+) -> int:
     """Copy a reused load's validation outcome under this run's id; returns its quarantined rows."""
     params = {"r": prev_run, "s": source}
     quarantined = 0
@@ -249,17 +323,24 @@ def _carry_over(con: duckdb.DuckDBPyConnection, source: str, prev_run: str, run_
         target.append(frame)
         if table == "quarantine":
             quarantined = len(frame[["file", "line"]].drop_duplicates())
-    for row in con.execute('SELECT source, format, "table", rows, populated, fingerprint, watermarks FROM source_load '
-                           "WHERE run_id = $r AND source = $s", params).fetchall():
+    for row in con.execute(
+        'SELECT source, format, "table", rows, populated, fingerprint, watermarks FROM source_load '
+        "WHERE run_id = $r AND source = $s",
+        params,
+    ).fetchall():
         loads.append((run_id, *row))
-    for row in con.execute("SELECT suite, batch, success, evaluated, failed_rows, detail FROM validation_result "
-                           "WHERE run_id = $r AND batch = $s", params).fetchall():
+    for row in con.execute(
+        "SELECT suite, batch, success, evaluated, failed_rows, detail FROM validation_result "
+        "WHERE run_id = $r AND batch = $s",
+        params,
+    ).fetchall():
         results.append((run_id, *row))
     return quarantined
 
 
-def _store(con: duckdb.DuckDBPyConnection, name: str, parts: list[pd.DataFrame], columns: list[str] | None,
-           like: str) -> None:
+def _store(
+    con: duckdb.DuckDBPyConnection, name: str, parts: list[pd.DataFrame], columns: list[str] | None, like: str
+) -> None:
     """Create staging table ``name`` shaped like published table ``like`` and fill it with ``parts``."""
     con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {like} LIMIT 0")
     frames = [p for p in parts if len(p)]
@@ -276,8 +357,12 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, parts: list[pd.DataFrame],
 # Output tables checked before publishing: (suite, staging table, its key, the rows an incremental run
 # computed again). Names are constants, never input.
 OUTPUTS = (
-    ("organization_record", "new_organization_record", "rid",
-     "rid IN (SELECT rid FROM run_changed) OR golden_id IN (SELECT golden_id FROM affected)"),
+    (
+        "organization_record",
+        "new_organization_record",
+        "rid",
+        "rid IN (SELECT rid FROM run_changed) OR golden_id IN (SELECT golden_id FROM affected)",
+    ),
     ("golden_organization", "new_golden_organization", "golden_id", "golden_id IN (SELECT golden_id FROM affected)"),
 )
 
@@ -293,8 +378,13 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
     failures: list[str] = []
     for suite, table, key, recomputed in OUTPUTS:
         # List columns are not checked by the suites and make GX's batch hashing slow: leave them out.
-        lists = [c for c, t in con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                           "WHERE table_name = $t", {"t": table}).fetchall() if t.endswith("[]")]
+        lists = [
+            c
+            for c, t in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t", {"t": table}
+            ).fetchall()
+            if t.endswith("[]")
+        ]
         exclude = f" EXCLUDE ({', '.join(lists)})" if lists else ""
         where = f" WHERE {recomputed}" if incremental else ""
         frame = con.execute(f"SELECT *{exclude} FROM {table}{where}").df()
@@ -307,8 +397,10 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
         if incremental:
             rows, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchall()[0]
             if rows == 0 or rows != distinct:
-                failures.append(f"{suite}: {rows} rows, {distinct} distinct {key} values (expected at least one "
-                                "row and unique keys)")
+                failures.append(
+                    f"{suite}: {rows} rows, {distinct} distinct {key} values (expected at least one "
+                    "row and unique keys)"
+                )
     validator.build_docs()
     if failures:
         raise ValidationFailed("output validation failed; nothing was published:\n  " + "\n  ".join(failures))
@@ -318,11 +410,11 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
 class Scorecard:
     run_id: str | None
     previous_run_id: str | None
-    metrics: pd.DataFrame          # source, attribute, rows, completeness, validity, uniqueness, d_* (change)
-    identifiers: pd.DataFrame      # source, attribute, class, rows
-    quarantine: pd.DataFrame       # source, rule, rows
-    issues: pd.DataFrame           # source, code, rows
-    validations: pd.DataFrame      # suite, batch, success, failed_rows
+    metrics: pd.DataFrame  # source, attribute, rows, completeness, validity, uniqueness, d_* (change)
+    identifiers: pd.DataFrame  # source, attribute, class, rows
+    quarantine: pd.DataFrame  # source, rule, rows
+    issues: pd.DataFrame  # source, code, rows
+    validations: pd.DataFrame  # suite, batch, success, failed_rows
     docs: Path | None
 
 
@@ -335,16 +427,30 @@ def scorecard(config: Config) -> Scorecard:
         raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
     con = open_readonly(wh.db_path)
     try:
-        runs = [r[0] for r in con.execute(
-            "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
-            "ORDER BY finished_at DESC LIMIT 2").fetchall()]
+        runs = [
+            r[0]
+            for r in con.execute(
+                "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
+                "ORDER BY finished_at DESC LIMIT 2"
+            ).fetchall()
+        ]
         latest = runs[0] if runs else None
         prev = runs[1] if len(runs) > 1 else None
         params = {"run": latest, "prev": prev}
-        frames = {name: query_sql(con, f"marts/scorecard_{name}", params).df()
-                  for name in ("metrics", "identifiers", "quarantine", "issues", "validations")}
+        frames = {
+            name: query_sql(con, f"marts/scorecard_{name}", params).df()
+            for name in ("metrics", "identifiers", "quarantine", "issues", "validations")
+        }
     finally:
         con.close()
     docs = wh.root / "docs" / "index.html"
-    return Scorecard(latest, prev, frames["metrics"], frames["identifiers"], frames["quarantine"],
-                     frames["issues"], frames["validations"], docs if docs.exists() else None)
+    return Scorecard(
+        latest,
+        prev,
+        frames["metrics"],
+        frames["identifiers"],
+        frames["quarantine"],
+        frames["issues"],
+        frames["validations"],
+        docs if docs.exists() else None,
+    )

@@ -25,8 +25,9 @@ WATCHLIST_ROWS = 25
 
 
 def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n",
-                            {"n": name}).fetchone()[0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchone()[0]
+    )
 
 
 def _quality(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -43,45 +44,61 @@ def _quality(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for run, src, c, v in rows:
         comp[src][runs.index(run)] = None if c is None else round(100 * c, 1)
         valid[src][runs.index(run)] = None if v is None else round(100 * v, 1)
-    labels = [r[4:8] + " " + r[9:13] for r in runs]     # MMDD hhmm of the run id
-    return {"runs": len(runs),
-            "completeness": Markup(line_chart(labels, comp, "Completeness per source (% of attributes filled)",
-                                              y_max=100)),
-            "validity": Markup(line_chart(labels, valid, "Validity per source (% of values valid)", y_max=100))}
+    labels = [r[4:8] + " " + r[9:13] for r in runs]  # MMDD hhmm of the run id
+    return {
+        "runs": len(runs),
+        "completeness": Markup(line_chart(labels, comp, "Completeness per source (% of attributes filled)", y_max=100)),
+        "validity": Markup(line_chart(labels, valid, "Validity per source (% of values valid)", y_max=100)),
+    }
 
 
 def _matching(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     bands = con.execute("SELECT band, count(*) FROM match_pair GROUP BY band ORDER BY 2 DESC").fetchall()
     rules = con.execute("SELECT match_rule, count(*) FROM xref GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    sizes = con.execute("SELECT CASE WHEN record_count >= 5 THEN '5+' ELSE record_count::VARCHAR END AS n, count(*) "
-                        "FROM golden_organization GROUP BY 1 ORDER BY 1").fetchall()
+    sizes = con.execute(
+        "SELECT CASE WHEN record_count >= 5 THEN '5+' ELSE record_count::VARCHAR END AS n, count(*) "
+        "FROM golden_organization GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     golden, records = con.execute("SELECT count(*), sum(record_count) FROM golden_organization").fetchone()
-    return {"golden": golden, "records": records or 0,
-            "bands": Markup(bar_chart(bands, "Scored candidate pairs by band")),
-            "rules": Markup(bar_chart(rules, "Source records by how they joined their golden record")),
-            "sizes": Markup(bar_chart(sizes, "Golden records by number of source records"))}
+    return {
+        "golden": golden,
+        "records": records or 0,
+        "bands": Markup(bar_chart(bands, "Scored candidate pairs by band")),
+        "rules": Markup(bar_chart(rules, "Source records by how they joined their golden record")),
+        "sizes": Markup(bar_chart(sizes, "Golden records by number of source records")),
+    }
 
 
 def _marts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if not all(_has(con, t) for t in ("segment", "customer_tier", "financial_risk", "churn_watchlist")):
         return {}
     ccy = con.execute("SELECT any_value(reporting_currency) FROM customer_360").fetchone()[0] or ""
-    section = con.execute("SELECT CASE WHEN isic_section = 'unknown' THEN 'unknown' ELSE isic_section || ' ' || "
-                          "left(any_value(isic_section_name), 28) END, sum(organisations) "
-                          "FROM segment GROUP BY isic_section ORDER BY 2 DESC").fetchall()
+    section = con.execute(
+        "SELECT CASE WHEN isic_section = 'unknown' THEN 'unknown' ELSE isic_section || ' ' || "
+        "left(any_value(isic_section_name), 28) END, sum(organisations) "
+        "FROM segment GROUP BY isic_section ORDER BY 2 DESC"
+    ).fetchall()
     region = con.execute("SELECT region, sum(total_balance) FROM segment GROUP BY 1 ORDER BY 2 DESC").fetchall()
     size = con.execute("SELECT size_band, sum(organisations) FROM segment GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    tiers = con.execute("SELECT tier, count(*), sum(total_balance) FROM customer_tier "
-                        "GROUP BY tier, tier_rank ORDER BY tier_rank").fetchall()
-    risk = con.execute("SELECT risk_band, count(*) FROM financial_risk GROUP BY 1 "
-                       "ORDER BY CASE risk_band WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END").fetchall()
-    flags = con.execute("SELECT f, count(*) FROM (SELECT unnest(flags) AS f FROM financial_risk) "
-                        "GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    reasons = con.execute("SELECT r, count(*) FROM (SELECT unnest(reasons) AS r FROM churn_watchlist) "
-                          "GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    watch = con.execute("SELECT legal_name, group_name, reason, balance_trend, total_balance, group_total_balance, "
-                        "tier, relationship_manager FROM churn_watchlist "
-                        "ORDER BY group_total_balance DESC, golden_id LIMIT $n", {"n": WATCHLIST_ROWS}).fetchall()
+    tiers = con.execute(
+        "SELECT tier, count(*), sum(total_balance) FROM customer_tier GROUP BY tier, tier_rank ORDER BY tier_rank"
+    ).fetchall()
+    risk = con.execute(
+        "SELECT risk_band, count(*) FROM financial_risk GROUP BY 1 "
+        "ORDER BY CASE risk_band WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
+    ).fetchall()
+    flags = con.execute(
+        "SELECT f, count(*) FROM (SELECT unnest(flags) AS f FROM financial_risk) GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    reasons = con.execute(
+        "SELECT r, count(*) FROM (SELECT unnest(reasons) AS r FROM churn_watchlist) GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    watch = con.execute(
+        "SELECT legal_name, group_name, reason, balance_trend, total_balance, group_total_balance, "
+        "tier, relationship_manager FROM churn_watchlist "
+        "ORDER BY group_total_balance DESC, golden_id LIMIT $n",
+        {"n": WATCHLIST_ROWS},
+    ).fetchall()
     on_list, exposure = con.execute("SELECT count(*), sum(total_balance) FROM churn_watchlist").fetchone()
     return {
         "currency": ccy,
@@ -93,10 +110,21 @@ def _marts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "risk": Markup(bar_chart(risk, "Organisations with SEC figures by risk band")),
         "flags": Markup(bar_chart(flags, "Risk flags")),
         "reasons": Markup(bar_chart(reasons, "Watchlist reasons")),
-        "on_list": on_list, "exposure": exposure or 0,
-        "watchlist": [{"name": n, "group": g, "reason": r, "trend": Markup(sparkline(list(t or []))),
-                       "balance": b, "group_balance": gb, "tier": tier, "rm": rm}
-                      for n, g, r, t, b, gb, tier, rm in watch],
+        "on_list": on_list,
+        "exposure": exposure or 0,
+        "watchlist": [
+            {
+                "name": n,
+                "group": g,
+                "reason": r,
+                "trend": Markup(sparkline(list(t or []))),
+                "balance": b,
+                "group_balance": gb,
+                "tier": tier,
+                "rm": rm,
+            }
+            for n, g, r, t, b, gb, tier, rm in watch
+        ],
     }
 
 
@@ -106,10 +134,17 @@ def build_report(db_path: Path, out_dir: Path) -> Path:
         raise MdmError(f"no published warehouse at {db_path}; run `mdm run` first")
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        run = con.execute("SELECT run_id, max(finished_at) FROM run_log WHERE stage = 'publish' "
-                          "GROUP BY run_id ORDER BY 2 DESC LIMIT 1").fetchone()
-        ctx = {"run_id": run[0] if run else "-", "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-               "quality": _quality(con), "matching": _matching(con), "marts": _marts(con)}
+        run = con.execute(
+            "SELECT run_id, max(finished_at) FROM run_log WHERE stage = 'publish' "
+            "GROUP BY run_id ORDER BY 2 DESC LIMIT 1"
+        ).fetchone()
+        ctx = {
+            "run_id": run[0] if run else "-",
+            "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "quality": _quality(con),
+            "matching": _matching(con),
+            "marts": _marts(con),
+        }
     finally:
         con.close()
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))

@@ -21,7 +21,6 @@ Order of work, so that a bad archive or a busy warehouse changes nothing:
 from __future__ import annotations
 
 import contextlib
-
 import fcntl
 import hashlib
 import json
@@ -102,8 +101,14 @@ def check_manifest(manifest: Any, max_bytes: int) -> dict[str, dict[str, Any]]:
         raise BackupError(f"manifest must list at most {MAX_FILES:,} files")
     out: dict[str, dict[str, Any]] = {}
     for f in files:
-        if not (isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("size"), int)
-                and f["size"] >= 0 and isinstance(f.get("sha256"), str) and HEX64.match(f["sha256"])):
+        if not (
+            isinstance(f, dict)
+            and isinstance(f.get("path"), str)
+            and isinstance(f.get("size"), int)
+            and f["size"] >= 0
+            and isinstance(f.get("sha256"), str)
+            and HEX64.match(f["sha256"])
+        ):
             raise BackupError(f"manifest entry {str(f)[:120]} needs a path, a size and a sha256")
         if not _allowed(f["path"], run_id):
             raise BackupError(f"manifest lists {f['path'][:200]!r}, a path outside the warehouse layout: refused")
@@ -155,24 +160,30 @@ def unpack(archive: Path, dest: Path, max_bytes: int = MAX_TOTAL) -> dict[str, A
                 raise BackupError(f"the archive unpacks to {need:,} bytes; only {free:,} are free beside the warehouse")
             seen: set[str] = set()
             while (member := tar.next()) is not None:
-                rel = member.name[len(PREFIX):] if member.name.startswith(PREFIX) else None
+                rel = member.name[len(PREFIX) :] if member.name.startswith(PREFIX) else None
                 if not member.isreg():
-                    raise BackupError(f"archive member {member.name[:200]!r} is not a regular file (a link, device "
-                                      "or folder): refused")
+                    raise BackupError(
+                        f"archive member {member.name[:200]!r} is not a regular file (a link, device "
+                        "or folder): refused"
+                    )
                 if rel is None or rel not in expected or rel in seen:
-                    raise BackupError(f"archive member {member.name[:200]!r} is not listed in the manifest (or "
-                                      "comes twice): refused")
+                    raise BackupError(
+                        f"archive member {member.name[:200]!r} is not listed in the manifest (or comes twice): refused"
+                    )
                 if member.size != expected[rel]["size"]:
-                    raise BackupError(f"archive member {member.name} has {member.size:,} bytes, the manifest says "
-                                      f"{expected[rel]['size']:,}: refused")
+                    raise BackupError(
+                        f"archive member {member.name} has {member.size:,} bytes, the manifest says "
+                        f"{expected[rel]['size']:,}: refused"
+                    )
                 seen.add(rel)
                 _write_member(tar, member, dest / rel, expected[rel])
     except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
         raise BackupError(f"{archive} is corrupted or truncated: {e}") from None
     missing = sorted(set(expected) - seen)
     if missing:
-        raise BackupError(f"{archive} is incomplete: {len(missing)} file(s) of the manifest are missing, "
-                          f"e.g. {missing[0]}")
+        raise BackupError(
+            f"{archive} is incomplete: {len(missing)} file(s) of the manifest are missing, e.g. {missing[0]}"
+        )
     return manifest
 
 
@@ -213,8 +224,10 @@ def refuse_if_busy(wh: Warehouse) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BackupError(f"a run is publishing to {wh.root} (its lock is held): nothing was restored; "
-                              "try again when it has finished") from None
+            raise BackupError(
+                f"a run is publishing to {wh.root} (its lock is held): nothing was restored; "
+                "try again when it has finished"
+            ) from None
         try:
             yield
         finally:
@@ -332,12 +345,20 @@ def restore(warehouse: Path, archive: Path, *, actor: str = "system", max_bytes:
     con = control.connect(wh.root)
     try:
         head = manifest.get("audit") or {"count": 0}
-        audit.record(con, actor, audit.RESTORE, str(archive.resolve()),
-                     {"sha256": digest, "backup_created_at": manifest.get("created_at"),
-                      "run_id": manifest.get("run_id"),
-                      "audit_head": manifest.get("audit"),
-                      "replaced_audit_head": None if replaced is None else {"count": replaced[0], "hash": replaced[1]},
-                      "replaced_control_store_kept_in": None if kept is None else str(kept)})
+        audit.record(
+            con,
+            actor,
+            audit.RESTORE,
+            str(archive.resolve()),
+            {
+                "sha256": digest,
+                "backup_created_at": manifest.get("created_at"),
+                "run_id": manifest.get("run_id"),
+                "audit_head": manifest.get("audit"),
+                "replaced_audit_head": None if replaced is None else {"count": replaced[0], "hash": replaced[1]},
+                "replaced_control_store_kept_in": None if kept is None else str(kept),
+            },
+        )
     finally:
         con.close()
     files = manifest["files"]

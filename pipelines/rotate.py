@@ -82,6 +82,7 @@ def _runs_in_progress(wh: Warehouse) -> list[str]:
 
 # -- values ---------------------------------------------------------------------------------------------
 
+
 def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
@@ -110,13 +111,18 @@ def transform_table(name: str, table: pa.Table, cipher: FieldCipher, formats: di
         if classification.is_sensitive_column(f.name):
             out = cipher.protect_values(values, clear=False)
         elif f.name == classification.EXTRA_COLUMN:
-            out = [cipher.rekey_text(cipher.protect_extra(v, fmt, clear=False)) if v is not None else None
-                   for v, fmt in zip(values, row_formats)]
+            out = [
+                cipher.rekey_text(cipher.protect_extra(v, fmt, clear=False)) if v is not None else None
+                for v, fmt in zip(values, row_formats)
+            ]
         elif f.name == "value" and name in (LINEAGE_TABLE, QUARANTINE_TABLE):
             kinds = col("attribute") if name == LINEAGE_TABLE else col("column")
-            out = [cipher.protect(v) if k in classification.SENSITIVE_ATTRIBUTES
-                   or (k is not None and classification.is_sensitive_column(k)) else cipher.rekey_text(v)
-                   for v, k in zip(values, kinds)]
+            out = [
+                cipher.protect(v)
+                if k in classification.SENSITIVE_ATTRIBUTES or (k is not None and classification.is_sensitive_column(k))
+                else cipher.rekey_text(v)
+                for v, k in zip(values, kinds)
+            ]
         else:
             if not any(v is not None and "enc:v1:" in v for v in values):
                 continue
@@ -126,6 +132,7 @@ def transform_table(name: str, table: pa.Table, cipher: FieldCipher, formats: di
 
 
 # -- files ----------------------------------------------------------------------------------------------
+
 
 def _tmp_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.rotate-{secrets.token_hex(4)}")
@@ -139,8 +146,10 @@ def rotate_duckdb(path: Path, cipher: FieldCipher, formats: dict[str, str]) -> N
         con.execute("ATTACH $p AS rot_src (READ_ONLY)", {"p": str(path)})
         target = con.execute("SELECT current_database()").fetchone()[0]
         con.execute(f"COPY FROM DATABASE rot_src TO {_q(target)} (SCHEMA)")
-        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'rot_src' "
-                             "ORDER BY schema_name, table_name").fetchall()
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'rot_src' "
+            "ORDER BY schema_name, table_name"
+        ).fetchall()
         for schema, name in tables:
             src = f"rot_src.{_q(schema)}.{_q(name)}"
             dest = f"{_q(target)}.{_q(schema)}.{_q(name)}"
@@ -203,6 +212,7 @@ def _files(root: Path) -> list[Path]:
 
 # -- the rotation ---------------------------------------------------------------------------------------
 
+
 def _target_ring(config: Any) -> Keyring:
     """The keyring to rotate with: active = the key to rotate to (a new key added to a key file holding
     one key; the active key of an unfinished rotation; the first key of MDM_ENCRYPTION_KEY)."""
@@ -211,7 +221,8 @@ def _target_ring(config: Any) -> Keyring:
         if len(ring.keys) < 2:
             raise RotationError(
                 f"the key comes from {ENV_KEY}: make a new key (`mdm keys generate`), set {ENV_KEY}=<new>,<old>, "
-                f"run `mdm keys rotate` again, then remove <old> from {ENV_KEY}")
+                f"run `mdm keys rotate` again, then remove <old> from {ENV_KEY}"
+            )
         return ring
     if len(ring.keys) == 1:
         key = new_key()
@@ -228,8 +239,10 @@ def rotate_keys(config: Any, progress: Callable[[str], None] | None = None) -> R
         raise RotationError(f"no warehouse at {wh.root}")
     busy = _runs_in_progress(wh)
     if busy:
-        raise RotationError(f"runs in progress (or abandoned) in {wh.runs_dir}: {', '.join(busy)}; wait for them "
-                            "to end (or remove an abandoned one's folder) and rotate again")
+        raise RotationError(
+            f"runs in progress (or abandoned) in {wh.runs_dir}: {', '.join(busy)}; wait for them "
+            "to end (or remove an abandoned one's folder) and rotate again"
+        )
     ring = _target_ring(config)
     cipher = FieldCipher(ring)
     formats = {s.name: s.format for s in config.sources}
@@ -249,12 +262,14 @@ def rotate_keys(config: Any, progress: Callable[[str], None] | None = None) -> R
         mark_warehouse(wh.root, ring.active)
         late = _runs_in_progress(wh)
         if late:
-            report.message = (f"runs started during the rotation ({', '.join(late)}); old keys kept: "
-                              "rotate again after they end")
+            report.message = (
+                f"runs started during the rotation ({', '.join(late)}); old keys kept: rotate again after they end"
+            )
             return report
         if ring.path is not None:
-            write_key_file(ring.path, Keyring(ring.active, {ring.active: ring.keys[ring.active]}, ring.origin,
-                                              ring.path))
+            write_key_file(
+                ring.path, Keyring(ring.active, {ring.active: ring.keys[ring.active]}, ring.origin, ring.path)
+            )
             report.message = f"old keys {', '.join(report.old_keys) or '-'} removed from {ring.path}"
         else:
             report.message = f"remove the old keys from {ENV_KEY}: keep only the first one"

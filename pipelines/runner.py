@@ -37,8 +37,23 @@ from pipelines.stages import APPLY_STAGES, STAGES, stage_function
 from pipelines.stages.base import Progress, RunError, StageContext, StageResult, snapshot_decisions
 from pipelines.warehouse import Warehouse, run_sql
 
-__all__ = ["STAGES", "MdmError", "RunError", "RunSummary", "StageResult", "abort_run", "apply_decisions", "land_source", "load_config", "plan_run",
-           "run", "run_stage", "start_run", "summarise", "sweep_abandoned"]
+__all__ = [
+    "STAGES",
+    "MdmError",
+    "RunError",
+    "RunSummary",
+    "StageResult",
+    "abort_run",
+    "apply_decisions",
+    "land_source",
+    "load_config",
+    "plan_run",
+    "run",
+    "run_stage",
+    "start_run",
+    "summarise",
+    "sweep_abandoned",
+]
 
 log = logging.getLogger(__name__)
 WORK_DB = "work.duckdb"
@@ -102,8 +117,13 @@ def start_run(config: Config | str | Path, full: bool = False, mode: Literal["ru
         con.close()
     write_plan(plan, folder)  # last: a folder with a plan is a started run
     try:
-        audit.record_at(cfg.warehouse, audit.os_actor(), audit.RUN_START, run_id,
-                        {"mode": mode, "full": plan.full, "base_run": plan.base_run})
+        audit.record_at(
+            cfg.warehouse,
+            audit.os_actor(),
+            audit.RUN_START,
+            run_id,
+            {"mode": mode, "full": plan.full, "base_run": plan.base_run},
+        )
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)  # no unaudited run
         raise
@@ -116,26 +136,53 @@ def _completed(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, dict[st
     names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "run_stage" in names:
         for stage, s, f, i, o, st, d, obs in con.execute(
-                "SELECT stage, started_at, finished_at, rows_in, rows_out, status, detail, observed "
-                "FROM run_stage ORDER BY seq").fetchall():
-            done[stage] = {"stage": stage, "rows_in": i, "rows_out": o, "status": st, "started_at": s,
-                           "finished_at": f, "detail": json.loads(d or "{}"), "observed": json.loads(obs or "{}")}
+            "SELECT stage, started_at, finished_at, rows_in, rows_out, status, detail, observed "
+            "FROM run_stage ORDER BY seq"
+        ).fetchall():
+            done[stage] = {
+                "stage": stage,
+                "rows_in": i,
+                "rows_out": o,
+                "status": st,
+                "started_at": s,
+                "finished_at": f,
+                "detail": json.loads(d or "{}"),
+                "observed": json.loads(obs or "{}"),
+            }
     if "run_log" in names:  # after publish committed, the run log holds every stage
         for stage, s, f, i, o, st, d in con.execute(
-                "SELECT stage, started_at, finished_at, rows_in, rows_out, status, detail FROM run_log "
-                "WHERE run_id = $r ORDER BY started_at", {"r": run_id}).fetchall():
-            done.setdefault(stage, {"stage": stage, "rows_in": i, "rows_out": o, "status": st,
-                                    "started_at": str(s).replace(" ", "T"), "finished_at": str(f).replace(" ", "T"),
-                                    "detail": json.loads(d or "{}"), "observed": {}})
+            "SELECT stage, started_at, finished_at, rows_in, rows_out, status, detail FROM run_log "
+            "WHERE run_id = $r ORDER BY started_at",
+            {"r": run_id},
+        ).fetchall():
+            done.setdefault(
+                stage,
+                {
+                    "stage": stage,
+                    "rows_in": i,
+                    "rows_out": o,
+                    "status": st,
+                    "started_at": str(s).replace(" ", "T"),
+                    "finished_at": str(f).replace(" ", "T"),
+                    "detail": json.loads(d or "{}"),
+                    "observed": {},
+                },
+            )
     return done
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Tables, views and table macros by name; those of a schema other than main (or temp) as schema.name."""
-    tables = {t if s in ("main", "temp") else f"{s}.{t}" for s, t in con.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
-    macros = {r[0] for r in con.execute("SELECT function_name FROM duckdb_functions() "
-                                        "WHERE function_type = 'table_macro' AND NOT internal").fetchall()}
+    tables = {
+        t if s in ("main", "temp") else f"{s}.{t}"
+        for s, t in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+    }
+    macros = {
+        r[0]
+        for r in con.execute(
+            "SELECT function_name FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal"
+        ).fetchall()
+    }
     return tables | macros
 
 
@@ -154,8 +201,7 @@ def _published_result(wh: Warehouse, run_id: str, stage: str) -> dict[str, Any] 
         con.close()
 
 
-def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Progress | None = None
-              ) -> dict[str, Any]:
+def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Progress | None = None) -> dict[str, Any]:
     """Run one stage of a started run; returns its result as a JSON-serialisable dict.
 
     A stage that already completed is not run again: its recorded result is returned (also after the run
@@ -186,8 +232,10 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
                 _publish_finish(ctx)
             return _public(done[stage], time.perf_counter() - t0)
         if stage not in plan.stages:
-            raise RunError(f"run {run_id} is a{'n' if plan.mode == 'apply' else ''} {plan.mode} run: its stages are "
-                           f"{', '.join(plan.stages)}")
+            raise RunError(
+                f"run {run_id} is a{'n' if plan.mode == 'apply' else ''} {plan.mode} run: its stages are "
+                f"{', '.join(plan.stages)}"
+            )
         expected = next(s for s in plan.stages if s not in done)
         if stage != expected:
             raise RunError(f"run {run_id}: stage {stage!r} cannot run now; next stage is {expected!r}")
@@ -236,10 +284,20 @@ def _run_in_transaction(con: duckdb.DuckDBPyConnection, stage: str, ctx: StageCo
             raise RunError(f"stage {stage} broke the table catalog: " + "; ".join(problems))
         if stage != "publish":  # publish wrote the run log itself and dropped run_stage
             result.started_at, result.finished_at = started, now()
-            con.execute("INSERT INTO run_stage VALUES ($seq, $stage, $s, $f, $i, $o, $st, $d, $obs)", {
-                "seq": seq, "stage": stage, "s": result.started_at, "f": result.finished_at, "i": result.rows_in,
-                "o": result.rows_out, "st": result.status, "d": json.dumps(result.detail, sort_keys=True),
-                "obs": json.dumps(ctx.notes, sort_keys=True)})
+            con.execute(
+                "INSERT INTO run_stage VALUES ($seq, $stage, $s, $f, $i, $o, $st, $d, $obs)",
+                {
+                    "seq": seq,
+                    "stage": stage,
+                    "s": result.started_at,
+                    "f": result.finished_at,
+                    "i": result.rows_in,
+                    "o": result.rows_out,
+                    "st": result.status,
+                    "d": json.dumps(result.detail, sort_keys=True),
+                    "obs": json.dumps(ctx.notes, sort_keys=True),
+                },
+            )
         con.commit()
     except BaseException:
         con.rollback()
@@ -319,25 +377,37 @@ def sweep_abandoned(wh: Warehouse) -> list[str]:
     return swept
 
 
-def run(config: Config | str | Path, progress: Progress | None = None,
-        on_stage: Callable[[dict[str, Any]], None] | None = None, full: bool = False) -> RunSummary:
+def run(
+    config: Config | str | Path,
+    progress: Progress | None = None,
+    on_stage: Callable[[dict[str, Any]], None] | None = None,
+    full: bool = False,
+) -> RunSummary:
     """Run every stage in one process; on any failure discard the run (final for ``mdm run``) and re-raise."""
     return _run_all(_resolve(config), "run", progress, on_stage, full)
 
 
-def apply_decisions(config: Config | str | Path, progress: Progress | None = None,
-                    on_stage: Callable[[dict[str, Any]], None] | None = None) -> RunSummary:
+def apply_decisions(
+    config: Config | str | Path,
+    progress: Progress | None = None,
+    on_stage: Callable[[dict[str, Any]], None] | None = None,
+) -> RunSummary:
     """Apply the steward decisions of now to the published records and scored pairs: cluster, survive and
     publish again without extracting or matching (``mdm review apply``; seconds, not a full run)."""
     return _run_all(_resolve(config), "apply", progress, on_stage, False)
 
 
-def _run_all(cfg: Config, mode: Literal["run", "apply"], progress: Progress | None,
-             on_stage: Callable[[dict[str, Any]], None] | None, full: bool) -> RunSummary:
+def _run_all(
+    cfg: Config,
+    mode: Literal["run", "apply"],
+    progress: Progress | None,
+    on_stage: Callable[[dict[str, Any]], None] | None,
+    full: bool,
+) -> RunSummary:
     run_id = start_run(cfg, full=full, mode=mode)
     results = []
     try:
-        for stage in (APPLY_STAGES if mode == "apply" else STAGES):
+        for stage in APPLY_STAGES if mode == "apply" else STAGES:
             if progress:
                 progress(stage, 0, None)
             res = run_stage(cfg, run_id, stage, progress)
@@ -355,6 +425,12 @@ def summarise(cfg: Config, run_id: str, results: list[dict[str, Any]]) -> RunSum
     validated = by_stage.get("validate", {}).get("detail", {})
     matched = by_stage["match"]["rows_out"] if "match" in by_stage else by_stage["reuse"]["detail"]["matched_pairs"]
     return RunSummary(
-        run_id=run_id, warehouse=cfg.warehouse, stages=[StageResult.from_dict(r) for r in results],
-        records_per_source=validated.get("records_per_source", {}), golden_records=by_stage["cluster"]["rows_out"],
-        matched_pairs=matched, warnings=validated.get("warnings", 0), quarantined=validated.get("quarantined", 0))
+        run_id=run_id,
+        warehouse=cfg.warehouse,
+        stages=[StageResult.from_dict(r) for r in results],
+        records_per_source=validated.get("records_per_source", {}),
+        golden_records=by_stage["cluster"]["rows_out"],
+        matched_pairs=matched,
+        warnings=validated.get("warnings", 0),
+        quarantined=validated.get("quarantined", 0),
+    )

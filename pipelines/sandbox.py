@@ -26,8 +26,10 @@ SANDBOX_CONFIG: Final[dict[str, str | bool]] = {
     "lock_configuration": True,
 }
 
-REFUSAL: Final = ("refused: the warehouse is open read-only in a sandbox (no file access, COPY, ATTACH, "
-                  "INSTALL/LOAD or settings changes)")
+REFUSAL: Final = (
+    "refused: the warehouse is open read-only in a sandbox (no file access, COPY, ATTACH, "
+    "INSTALL/LOAD or settings changes)"
+)
 
 
 def open_readonly(db_path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -41,8 +43,10 @@ def open_readonly(db_path: str | Path) -> duckdb.DuckDBPyConnection:
 def is_refusal(e: BaseException) -> bool:
     """Whether a DuckDB error is the sandbox (or the read-only mode) refusing a statement."""
     msg = str(e)
-    return (isinstance(e, duckdb.PermissionException)
-            or "configuration has been locked" in msg
-            or "read-only mode" in msg
-            or "disabled by configuration" in msg
-            or "disabled through configuration" in msg)
+    return (
+        isinstance(e, duckdb.PermissionException)
+        or "configuration has been locked" in msg
+        or "read-only mode" in msg
+        or "disabled by configuration" in msg
+        or "disabled through configuration" in msg
+    )

@@ -65,8 +65,12 @@ def open_audit_copy(ctl: sqlite3.Connection) -> duckdb.DuckDBPyConnection:
     """An in-memory database with the audit log as its only table, for auditors."""
     rows = ctl.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log ORDER BY id").fetchall()  # constants
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(AUDIT_COLUMNS)
-    table = pa.table({c: pa.array(list(v), type=pa.int64() if c == "id" else pa.string())
-                      for c, v in zip(AUDIT_COLUMNS, cols, strict=True)})
+    table = pa.table(
+        {
+            c: pa.array(list(v), type=pa.int64() if c == "id" else pa.string())
+            for c, v in zip(AUDIT_COLUMNS, cols, strict=True)
+        }
+    )
     con = duckdb.connect(":memory:")
     con.register("audit_rows", table)
     con.execute("CREATE TABLE audit_log AS SELECT * FROM audit_rows ORDER BY id")
@@ -82,8 +86,13 @@ class SqlSession:
     ctl: sqlite3.Connection
 
     def record(self, sql: str, results: list[sqlshell.Result] | None, error: str | None) -> None:
-        detail = {"role": self.user.role, "view": self.view, "sha256": hashlib.sha256(sql.encode()).hexdigest(),
-                  "text": sql[:MAX_TEXT], "truncated": len(sql) > MAX_TEXT}
+        detail = {
+            "role": self.user.role,
+            "view": self.view,
+            "sha256": hashlib.sha256(sql.encode()).hexdigest(),
+            "text": sql[:MAX_TEXT],
+            "truncated": len(sql) > MAX_TEXT,
+        }
         if results is not None:
             detail |= {"statements": len(results), "rows": sum(len(r.rows) for r in results)}
         else:
@@ -139,8 +148,14 @@ def open_session(config: Path, name: str, password: str) -> SqlSession:
 class AuditedShell(sqlshell.Shell):
     """The interactive shell of a session: every statement goes through :meth:`SqlSession.execute`."""
 
-    def __init__(self, session: SqlSession, console: Console, err: Console, fmt: sqlshell.Format = "table",
-                 max_rows: int | None = 100) -> None:
+    def __init__(
+        self,
+        session: SqlSession,
+        console: Console,
+        err: Console,
+        fmt: sqlshell.Format = "table",
+        max_rows: int | None = 100,
+    ) -> None:
         super().__init__(session.con, console, err, fmt, max_rows)
         self.session = session
 
@@ -155,10 +170,19 @@ class AuditedShell(sqlshell.Shell):
             sqlshell.render(res, self.console, self.fmt, self.max_rows)
 
 
-def shell(session: SqlSession, stream: TextIO | Iterable[str], console: Console, err: Console,
-          fmt: sqlshell.Format = "table", max_rows: int | None = 100) -> int:
+def shell(
+    session: SqlSession,
+    stream: TextIO | Iterable[str],
+    console: Console,
+    err: Console,
+    fmt: sqlshell.Format = "table",
+    max_rows: int | None = 100,
+) -> int:
     interactive = bool(getattr(stream, "isatty", lambda: False)())
     if interactive:
-        console.out(f"mdm sql as {session.user.name} ({session.user.role}, {session.view} view); every query is "
-                    "audited. .help for help, .quit to leave.", highlight=False)
+        console.out(
+            f"mdm sql as {session.user.name} ({session.user.role}, {session.view} view); every query is "
+            "audited. .help for help, .quit to leave.",
+            highlight=False,
+        )
     return AuditedShell(session, console, err, fmt, max_rows).loop(stream, interactive=interactive)

@@ -24,28 +24,109 @@ from sqlglot.errors import SqlglotError
 
 # SQLAlchemy backend name -> sqlglot dialect (None: sqlglot's generic SQL).
 DIALECTS: Final[dict[str, str]] = {
-    "postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql",
-    "oracle": "oracle", "duckdb": "duckdb", "snowflake": "snowflake", "bigquery": "bigquery",
-    "redshift": "redshift", "trino": "trino", "db2": None,  # type: ignore[dict-item]
+    "postgresql": "postgres",
+    "sqlite": "sqlite",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mssql": "tsql",
+    "oracle": "oracle",
+    "duckdb": "duckdb",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "redshift": "redshift",
+    "trino": "trino",
+    "db2": None,  # type: ignore[dict-item]
 }
 
-_QUERY_ROOTS: Final = tuple(t for t in (exp.Select, getattr(exp, "SetOperation", None), exp.Union, exp.Intersect,
-                                        exp.Except, exp.Values, exp.Subquery) if t is not None)
+_QUERY_ROOTS: Final = tuple(
+    t
+    for t in (
+        exp.Select,
+        getattr(exp, "SetOperation", None),
+        exp.Union,
+        exp.Intersect,
+        exp.Except,
+        exp.Values,
+        exp.Subquery,
+    )
+    if t is not None
+)
 # Node types that write, lock or change state wherever they appear in a query.
-_FORBIDDEN_NODES: Final = tuple(t for t in (getattr(exp, n, None) for n in (
-    "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "AlterTable", "TruncateTable", "Command",
-    "Into", "Lock", "Copy", "Pragma", "Set", "Transaction", "Commit", "Rollback", "Use", "Attach", "Detach",
-    "Grant", "Revoke", "Analyze", "LoadData", "Cache", "Uncache", "Refresh", "Install",
-)) if t is not None)
+_FORBIDDEN_NODES: Final = tuple(
+    t
+    for t in (
+        getattr(exp, n, None)
+        for n in (
+            "Insert",
+            "Update",
+            "Delete",
+            "Merge",
+            "Create",
+            "Drop",
+            "Alter",
+            "AlterTable",
+            "TruncateTable",
+            "Command",
+            "Into",
+            "Lock",
+            "Copy",
+            "Pragma",
+            "Set",
+            "Transaction",
+            "Commit",
+            "Rollback",
+            "Use",
+            "Attach",
+            "Detach",
+            "Grant",
+            "Revoke",
+            "Analyze",
+            "LoadData",
+            "Cache",
+            "Uncache",
+            "Refresh",
+            "Install",
+        )
+    )
+    if t is not None
+)
 # Functions with side effects even in a read-only transaction (lower case; prefixes end with '*').
-_FORBIDDEN_FUNCTIONS: Final = frozenset({
-    "set_config", "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf",
-    "pg_rotate_logfile", "pg_switch_wal", "pg_create_restore_point", "pg_notify", "pg_read_file",
-    "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_file_write", "nextval", "setval",
-    "load_extension", "writefile", "readfile", "fts3_tokenizer", "load_file", "get_lock", "release_lock",
-    "benchmark", "xp_cmdshell", "openrowset", "opendatasource",
-    "lo_*", "pg_advisory*", "pg_try_advisory*", "dblink*", "pg_logical_*", "pg_replication_*",
-})
+_FORBIDDEN_FUNCTIONS: Final = frozenset(
+    {
+        "set_config",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_switch_wal",
+        "pg_create_restore_point",
+        "pg_notify",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "pg_file_write",
+        "nextval",
+        "setval",
+        "load_extension",
+        "writefile",
+        "readfile",
+        "fts3_tokenizer",
+        "load_file",
+        "get_lock",
+        "release_lock",
+        "benchmark",
+        "xp_cmdshell",
+        "openrowset",
+        "opendatasource",
+        "lo_*",
+        "pg_advisory*",
+        "pg_try_advisory*",
+        "dblink*",
+        "pg_logical_*",
+        "pg_replication_*",
+    }
+)
 
 
 class QueryRefused(ValueError):
@@ -96,14 +177,16 @@ def _check(text: str, backend: str) -> None:
         raise QueryRefused(f"holds {len(statements)} statements: only a single SELECT query is allowed")
     root = statements[0]
     if not isinstance(root, _QUERY_ROOTS):
-        raise QueryRefused(f"is not a SELECT query but {_kind(root)} ({_snippet(root)}): only a single "
-                           f"SELECT/WITH query is allowed")
+        raise QueryRefused(
+            f"is not a SELECT query but {_kind(root)} ({_snippet(root)}): only a single SELECT/WITH query is allowed"
+        )
     for node in root.walk():
         if isinstance(node, _FORBIDDEN_NODES):
             raise QueryRefused(f"contains {_kind(node)} ({_snippet(node)}): only a read-only SELECT query is allowed")
         if isinstance(node, exp.Func) and _forbidden_function(_function_name(node)):
-            raise QueryRefused(f"calls {_function_name(node)}(), which has side effects: only a read-only SELECT "
-                               f"query is allowed")
+            raise QueryRefused(
+                f"calls {_function_name(node)}(), which has side effects: only a read-only SELECT query is allowed"
+            )
 
 
 def _parse_error(e: SqlglotError) -> str:

@@ -45,8 +45,9 @@ Example: SELECT golden_id, legal_name, revenue FROM v_golden_organization WHERE 
 # Statement types mdm sql runs (DESCRIBE, SHOW and SUMMARIZE are SELECTs); every other type (ATTACH, COPY,
 # EXPORT, INSTALL/LOAD, SET, CREATE, INSERT ...) is refused before it reaches DuckDB, whose sandbox
 # (pipelines.sandbox) refuses file access, extensions and settings changes in any statement.
-QUERY_TYPES = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA,
-                         duckdb.StatementType.CALL})
+QUERY_TYPES = frozenset(
+    {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA, duckdb.StatementType.CALL}
+)
 
 
 class SqlError(MdmError):
@@ -78,8 +79,10 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> list[Result]:
         for stmt in statements:
             if stmt.type not in QUERY_TYPES:
                 kind = stmt.type.name.replace("_", " ")
-                raise SqlError(f"{REFUSAL}: a {kind} statement is not a query; mdm sql runs SELECT, WITH, FROM, "
-                               f"DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA and CALL only")
+                raise SqlError(
+                    f"{REFUSAL}: a {kind} statement is not a query; mdm sql runs SELECT, WITH, FROM, "
+                    f"DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA and CALL only"
+                )
             cur = con.execute(stmt.query)
             if cur.description is None:
                 results.append(Result([], []))
@@ -156,8 +159,14 @@ def render(result: Result, console: Console, fmt: Format = "table", max_rows: in
 class Shell:
     """The interactive loop over a read-only connection: statements, dot commands, errors that do not end it."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, console: Console, err: Console,
-                 fmt: Format = "table", max_rows: int | None = 100) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        console: Console,
+        err: Console,
+        fmt: Format = "table",
+        max_rows: int | None = 100,
+    ) -> None:
         self.con = con
         self.console = console
         self.err = err
@@ -202,20 +211,25 @@ class Shell:
             "UNION ALL "
             "SELECT DISTINCT function_name, 'table macro' FROM duckdb_functions() "
             "WHERE function_type = 'table_macro' AND NOT internal AND schema_name = 'main' "
-            "ORDER BY name").fetchall()
+            "ORDER BY name"
+        ).fetchall()
         return Result(["name", "type"], rows)
 
     def _schema(self, name: str) -> None:
         cols = self.con.execute(
             "SELECT column_name AS column, data_type AS type, is_nullable AS nullable "
             "FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $n "
-            "ORDER BY ordinal_position", {"n": name}).fetchall()
+            "ORDER BY ordinal_position",
+            {"n": name},
+        ).fetchall()
         if cols:
             render(Result(["column", "type", "nullable"], cols), self.console, self.fmt, None)
             return
         macro = self.con.execute(
             "SELECT function_name, parameters, macro_definition FROM duckdb_functions() "
-            "WHERE function_type = 'table_macro' AND NOT internal AND function_name = $n", {"n": name}).fetchall()
+            "WHERE function_type = 'table_macro' AND NOT internal AND function_name = $n",
+            {"n": name},
+        ).fetchall()
         if macro:
             fn, params, body = macro[0]
             self.console.out(f"table macro {fn}({', '.join(params)}):\n{body}", highlight=False)
@@ -252,11 +266,18 @@ class Shell:
         return self.errors
 
 
-def shell(con: duckdb.DuckDBPyConnection, stream: TextIO, console: Console, err: Console,
-          fmt: Format = "table", max_rows: int | None = 100) -> int:
+def shell(
+    con: duckdb.DuckDBPyConnection,
+    stream: TextIO,
+    console: Console,
+    err: Console,
+    fmt: Format = "table",
+    max_rows: int | None = 100,
+) -> int:
     """The interactive shell on ``stream`` (a banner and prompts when it is a terminal)."""
     interactive = stream.isatty()
     if interactive:
-        console.out("mdm sql: read-only DuckDB shell on the warehouse. .help for help, .quit to leave.",
-                    highlight=False)
+        console.out(
+            "mdm sql: read-only DuckDB shell on the warehouse. .help for help, .quit to leave.", highlight=False
+        )
     return Shell(con, console, err, fmt, max_rows).loop(stream, interactive=interactive)

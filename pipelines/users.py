@@ -66,8 +66,10 @@ def normalise_name(name: str) -> str:
     """The stored form of a sign-in name (lower case); refuses names outside ``[a-z0-9._@-]``."""
     n = (name or "").strip().lower()
     if not NAME.match(n):
-        raise UserError(f"user name must be 1-64 characters of letters, digits, . _ @ - (starting with a letter "
-                        f"or digit), not {name[:80]!r}")
+        raise UserError(
+            f"user name must be 1-64 characters of letters, digits, . _ @ - (starting with a letter "
+            f"or digit), not {name[:80]!r}"
+        )
     return n
 
 
@@ -121,8 +123,10 @@ def add_user(con: sqlite3.Connection, name: str, password: str, role: str, *, ac
     if _row(con, n) is not None:
         raise UserError(f"user {n!r} exists already (use set-role, or disable it)")
     now = _now()
-    con.execute("INSERT INTO app_user (name, password_hash, role, disabled, created_at, updated_at) "
-                "VALUES (?, ?, ?, 0, ?, ?)", (n, HASHER.hash(password), role, now, now))
+    con.execute(
+        "INSERT INTO app_user (name, password_hash, role, disabled, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)",
+        (n, HASHER.hash(password), role, now, now),
+    )
     audit.record(con, actor, audit.USER_ADD, n, {"role": role})
     return User(n, role, False)
 
@@ -154,14 +158,18 @@ def enable(con: sqlite3.Connection, name: str, *, actor: str = "system") -> User
 def set_password(con: sqlite3.Connection, name: str, password: str, *, actor: str = "system") -> None:
     r = _require(con, name)
     check_password(r["name"], password)
-    con.execute("UPDATE app_user SET password_hash = ?, updated_at = ? WHERE name = ?",
-                (HASHER.hash(password), _now(), r["name"]))
+    con.execute(
+        "UPDATE app_user SET password_hash = ?, updated_at = ? WHERE name = ?",
+        (HASHER.hash(password), _now(), r["name"]),
+    )
     audit.record(con, actor, audit.USER_PASSWORD, r["name"], {})
 
 
 def list_users(con: sqlite3.Connection) -> list[User]:
-    return [User(r[0], r[1], bool(r[2])) for r in
-            con.execute("SELECT name, role, disabled FROM app_user ORDER BY name").fetchall()]
+    return [
+        User(r[0], r[1], bool(r[2]))
+        for r in con.execute("SELECT name, role, disabled FROM app_user ORDER BY name").fetchall()
+    ]
 
 
 def _dummy() -> str:
@@ -192,7 +200,7 @@ def authenticate(con: sqlite3.Connection, name: str, password: str, *, channel: 
     except UserError:
         n = None
     r = _row(con, n) if n else None
-    password = (password or "")[:MAX_PASSWORD + 1]
+    password = (password or "")[: MAX_PASSWORD + 1]
     ok = _matches(r["password_hash"] if r else _dummy(), password)
     subject = n or str(name)[:64]
     if r is None or not ok or r["disabled"]:

@@ -149,8 +149,10 @@ def _context(docs_dir: Path | None) -> Any:
     if docs_dir is not None:
         stores[defaults.validation_results_store_name] = {
             "class_name": "ValidationResultsStore",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(docs_dir / RESULTS_SUBDIR)},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir / RESULTS_SUBDIR),
+            },
         }
         sites[_SITE] = {
             "class_name": "SiteBuilder",
@@ -158,8 +160,13 @@ def _context(docs_dir: Path | None) -> Any:
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
-    config = DataContextConfig(store_backend_defaults=defaults, stores=stores, data_docs_sites=sites,
-                               analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False))
+    config = DataContextConfig(
+        store_backend_defaults=defaults,
+        stores=stores,
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
@@ -181,19 +188,26 @@ class Validator:
             exps: list[tuple[str, Any]] = []
             for i, e in enumerate(s.spec["expectations"]):
                 try:
-                    exps.append((e["meta"]["level"], ExpectationConfiguration(
-                        type=e["type"], kwargs=e.get("kwargs", {}), meta=e.get("meta"),
-                        notes=e.get("notes")).to_domain_obj()))
+                    exps.append(
+                        (
+                            e["meta"]["level"],
+                            ExpectationConfiguration(
+                                type=e["type"], kwargs=e.get("kwargs", {}), meta=e.get("meta"), notes=e.get("notes")
+                            ).to_domain_obj(),
+                        )
+                    )
                 except Exception as err:  # unknown type or invalid kwargs: name the file and expectation
-                    raise SuiteError(f"suite file {s.path}, expectation {i} ({e.get('type')}): "
-                                     f"{type(err).__name__}: {err}") from err
+                    raise SuiteError(
+                        f"suite file {s.path}, expectation {i} ({e.get('type')}): {type(err).__name__}: {err}"
+                    ) from err
             # The whole suite, and one part per level (`<suite>.row`, `<suite>.batch`) for loads whose rows
             # are checked apart from the whole batch (see validate's ``level``).
             for name, level in ((s.name, None), *((f"{s.name}.{lv}", lv) for lv in sorted(LEVELS))):
                 part = [x.copy() for lv, x in exps if level in (None, lv)]
                 if part:
-                    suite = gx.ExpectationSuite(name=name, expectations=part, meta=s.spec.get("meta"),
-                                                notes=s.spec.get("notes"))
+                    suite = gx.ExpectationSuite(
+                        name=name, expectations=part, meta=s.spec.get("meta"), notes=s.spec.get("notes")
+                    )
                     self._gx_suites[name] = self._ctx.suites.add(suite)
         self._datasource = self._ctx.data_sources.add_pandas(_DATASOURCE)
         self._definitions: dict[tuple[str, str], Any] = {}
@@ -215,14 +229,28 @@ class Validator:
             vd = self._ctx.validation_definitions.add(vd)
             # A checkpoint per validation definition: it stores the result and, with a docs folder,
             # updates the Data Docs site as its action.
-            actions: list[ValidationAction] = [UpdateDataDocsAction(name="update_data_docs", site_names=[_SITE])] if self.docs_dir else []
-            checkpoint = gx.Checkpoint(name=f"checkpoint:{suite}:{asset_name}", validation_definitions=[vd],
-                                       actions=actions, result_format={"result_format": "COMPLETE"})
+            actions: list[ValidationAction] = (
+                [UpdateDataDocsAction(name="update_data_docs", site_names=[_SITE])] if self.docs_dir else []
+            )
+            checkpoint = gx.Checkpoint(
+                name=f"checkpoint:{suite}:{asset_name}",
+                validation_definitions=[vd],
+                actions=actions,
+                result_format={"result_format": "COMPLETE"},
+            )
             self._definitions[key] = self._ctx.checkpoints.add(checkpoint)
         return self._definitions[key]
 
-    def validate(self, suite: str, frame: pd.DataFrame, *, batch: str, run_id: str,
-                 params: Mapping[str, Any] | None = None, level: str | None = None) -> Outcome:
+    def validate(
+        self,
+        suite: str,
+        frame: pd.DataFrame,
+        *,
+        batch: str,
+        run_id: str,
+        params: Mapping[str, Any] | None = None,
+        level: str | None = None,
+    ) -> Outcome:
         """Validate ``frame`` against ``suite``; ``batch`` names the data (e.g. the source) in results and
         Data Docs, ``run_id`` groups the results of one pipeline run, ``params`` override the suite's
         parameter defaults (unknown names are an error, to catch typos). ``level`` (row or batch) runs
@@ -233,10 +261,17 @@ class Validator:
             raise SuiteError(f"unknown level {level!r}; levels are {', '.join(sorted(LEVELS))}")
         gx_suite = suite if level is None else f"{suite}.{level}"
         if gx_suite not in self._gx_suites:  # a suite without expectations of that level
-            return Outcome(suite=gx_suite, batch=batch, run_id=run_id, success=True,
-                           row_failures=pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object")
-                                                      for c in ROW_FAILURE_COLUMNS}), batch_failures=[],
-                           statistics={"evaluated_expectations": 0, "rows": len(frame)})
+            return Outcome(
+                suite=gx_suite,
+                batch=batch,
+                run_id=run_id,
+                success=True,
+                row_failures=pd.DataFrame(
+                    {c: pd.Series(dtype="int64" if c == "row" else "object") for c in ROW_FAILURE_COLUMNS}
+                ),
+                batch_failures=[],
+                statistics={"evaluated_expectations": 0, "rows": len(frame)},
+            )
         spec = self.suites[suite]
         unknown = set(params or {}) - set(spec.parameters)
         if unknown:
@@ -305,8 +340,12 @@ def _batch_failure(res: Any) -> dict[str, Any]:
     r = res.result or {}
     error = _error(res)
     if error:
-        return {"expectation": cfg.type, "column": _column(cfg.kwargs), "observed": None,
-                "detail": f"could not be evaluated: {error}"}
+        return {
+            "expectation": cfg.type,
+            "column": _column(cfg.kwargs),
+            "observed": None,
+            "detail": f"could not be evaluated: {error}",
+        }
     if "observed_value" in r:
         observed = r["observed_value"]
         detail = f"observed {observed!r}; expected {kwargs}"
@@ -319,9 +358,11 @@ def _batch_failure(res: Any) -> dict[str, Any]:
         # GX reports unexpected_percent over the rows the expectation looked at: all rows for a not-null
         # check, the non-null ones for the others.
         base = "rows" if cfg.type == "expect_column_values_to_not_be_null" else "non-null values"
-        detail = (f"{r.get('unexpected_count')} of {r.get('element_count')} values unexpected "
-                  f"({observed if observed is None else f'{observed:.4g}'}% of {base}); mostly={kwargs.get('mostly', 1.0)}"
-                  + (f"; {rest}" if rest else ""))
+        detail = (
+            f"{r.get('unexpected_count')} of {r.get('element_count')} values unexpected "
+            f"({observed if observed is None else f'{observed:.4g}'}% of {base}); mostly={kwargs.get('mostly', 1.0)}"
+            + (f"; {rest}" if rest else "")
+        )
     return {"expectation": cfg.type, "column": _column(cfg.kwargs), "observed": observed, "detail": detail}
 
 
@@ -339,17 +380,39 @@ def _outcome(suite: str, batch: str, run_id: str, result: Any, rows: int, second
             r = res.result
             index = r.get("unexpected_index_list") or []
             values = r.get("unexpected_list") or []
-            row_parts.append(pd.DataFrame({"row": pd.Series(index, dtype="int64"), "rule": cfg.meta["rule"],
-                                           "column": _column(cfg.kwargs),
-                                           "value": pd.Series([_plain(v) for v in values], dtype="object")}))
+            row_parts.append(
+                pd.DataFrame(
+                    {
+                        "row": pd.Series(index, dtype="int64"),
+                        "rule": cfg.meta["rule"],
+                        "column": _column(cfg.kwargs),
+                        "value": pd.Series([_plain(v) for v in values], dtype="object"),
+                    }
+                )
+            )
         elif not res.success or errored:
             batch_failures.append(_batch_failure(res))
-    row_failures = (pd.concat(row_parts, ignore_index=True).sort_values(["row", "rule"], kind="stable")
-                    .reset_index(drop=True) if row_parts else pd.DataFrame(
-                        {c: pd.Series(dtype="int64" if c == "row" else "object") for c in ROW_FAILURE_COLUMNS}))
+    row_failures = (
+        pd.concat(row_parts, ignore_index=True).sort_values(["row", "rule"], kind="stable").reset_index(drop=True)
+        if row_parts
+        else pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object") for c in ROW_FAILURE_COLUMNS})
+    )
     stats = dict(result.statistics)
-    stats.update({"rows": rows, "row_failures": len(row_failures),
-                  "failed_rows": int(row_failures["row"].nunique()), "batch_failures": len(batch_failures),
-                  "seconds": round(seconds, 3)})
-    return Outcome(suite=suite, batch=batch, run_id=run_id, success=not batch_failures,
-                   row_failures=row_failures, batch_failures=batch_failures, statistics=stats)
+    stats.update(
+        {
+            "rows": rows,
+            "row_failures": len(row_failures),
+            "failed_rows": int(row_failures["row"].nunique()),
+            "batch_failures": len(batch_failures),
+            "seconds": round(seconds, 3),
+        }
+    )
+    return Outcome(
+        suite=suite,
+        batch=batch,
+        run_id=run_id,
+        success=not batch_failures,
+        row_failures=row_failures,
+        batch_failures=batch_failures,
+        statistics=stats,
+    )

@@ -29,15 +29,38 @@ import duckdb
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DB_NAME = "mdm.duckdb"
-PARQUET_TABLES = ("golden_organization", "xref", "golden_attribute_lineage", "golden_id_redirect",
-                  "organization_record", "financial_fact", "relationship", "golden_organization_history",
-                  "golden_hierarchy", "golden_financial_fact", "account", "balance",
-                  # views, exported as their result
-                  "v_golden_organization", "v_xref", "v_financial_latest", "v_golden_financials_latest", "v_hierarchy",
-                  "v_organization_group", "v_financial_yoy",
-                  # marts and their reference tables
-                  "customer_360", "customer_month", "segment", "customer_tier", "financial_risk", "churn_watchlist",
-                  "fx_rate", "industry_isic", "tier_rule")
+PARQUET_TABLES = (
+    "golden_organization",
+    "xref",
+    "golden_attribute_lineage",
+    "golden_id_redirect",
+    "organization_record",
+    "financial_fact",
+    "relationship",
+    "golden_organization_history",
+    "golden_hierarchy",
+    "golden_financial_fact",
+    "account",
+    "balance",
+    # views, exported as their result
+    "v_golden_organization",
+    "v_xref",
+    "v_financial_latest",
+    "v_golden_financials_latest",
+    "v_hierarchy",
+    "v_organization_group",
+    "v_financial_yoy",
+    # marts and their reference tables
+    "customer_360",
+    "customer_month",
+    "segment",
+    "customer_tier",
+    "financial_risk",
+    "churn_watchlist",
+    "fx_rate",
+    "industry_isic",
+    "tier_rule",
+)
 # Published states kept: the current one and the one before (a reader may still hold it open).
 KEEP_SNAPSHOTS = 2
 FIXED_LINKS = {"mdm.duckdb": "current/mdm.duckdb", "parquet": "current/parquet", "docs": "current/docs"}
@@ -99,10 +122,14 @@ class Warehouse:
             return None
         con = duckdb.connect(str(self.db_path), read_only=True)
         try:
-            if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'run_log'").fetchone()[0]:
+            if not con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'run_log'"
+            ).fetchone()[0]:
                 return None
-            row = con.execute("SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
-                              "ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchone()
+            row = con.execute(
+                "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
+                "ORDER BY finished_at DESC, run_id DESC LIMIT 1"
+            ).fetchone()
             return row[0] if row else None
         finally:
             con.close()
@@ -155,7 +182,9 @@ class Warehouse:
         tmp.symlink_to(target)
         os.replace(tmp, self.root / name)
 
-    def swap_in(self, staged_db: Path, snapshot: Path, raw_staging: Path, run_id: str, docs: Path | None = None) -> None:
+    def swap_in(
+        self, staged_db: Path, snapshot: Path, raw_staging: Path, run_id: str, docs: Path | None = None
+    ) -> None:
         """Make a run's results the published state. Everything goes into the run's snapshot folder first
         (database, Parquet, Data Docs; the raw landings to raw/), then one atomic rename of ``current``
         publishes them all at once. The fixed links (mdm.duckdb, parquet, docs) point through ``current``."""

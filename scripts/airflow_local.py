@@ -11,6 +11,7 @@ Usage: python scripts/airflow_local.py --home .airflow --config demo/mdm.yaml [-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -88,8 +89,9 @@ def prepare(env: dict[str, str], timeout: int = 900, migrate: bool = True) -> No
     password(Path(env["AIRFLOW_HOME"]))
     steps = [["db", "migrate"]] if migrate else []
     for args in [*steps, ["pools", "set", "mdm_warehouse", "1", "MDM: one writer of the warehouse"]]:
-        proc = subprocess.run([str(AIRFLOW), *args], env=env, capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        proc = subprocess.run(
+            [str(AIRFLOW), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"airflow {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
@@ -100,8 +102,17 @@ def start(env: dict[str, str], logs: Path) -> list[subprocess.Popen]:
     procs = []
     for args in COMPONENTS:
         with open(logs / f"{args[0]}.log", "ab") as log:
-            procs.append(subprocess.Popen([str(AIRFLOW), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True, cwd=env["AIRFLOW_HOME"]))
+            procs.append(
+                subprocess.Popen(
+                    [str(AIRFLOW), *args],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    cwd=env["AIRFLOW_HOME"],
+                )
+            )
     return procs
 
 
@@ -109,20 +120,14 @@ def stop(procs: list[subprocess.Popen], grace: float = 15) -> None:
     """Terminate each component's whole process group (its task processes too), then kill what is left."""
     for p in procs:
         if p.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + grace
     for p in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # the group may outlive its leader (task processes)
+        with contextlib.suppress(ProcessLookupError):  # the group may outlive its leader (task processes)
             os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         p.wait()
 
 
@@ -157,9 +162,12 @@ def main() -> int:
     procs = start(env, home / "logs")
     try:
         wait_healthy(port)
-        print(f"\nAirflow UI:  http://127.0.0.1:{port}\nSign in:     user {USER}, password {password(home)}"
-              f"\nDAGs:        mdm_land_sources -> mdm_pipeline (on their assets), mdm_quality (paused: unpause them)"
-              f"\nMDM_CONFIG:  {args.config.resolve()}\nLogs:        {home / 'logs'}\nCtrl-C stops Airflow.", flush=True)
+        print(
+            f"\nAirflow UI:  http://127.0.0.1:{port}\nSign in:     user {USER}, password {password(home)}"
+            f"\nDAGs:        mdm_land_sources -> mdm_pipeline (on their assets), mdm_quality (paused: unpause them)"
+            f"\nMDM_CONFIG:  {args.config.resolve()}\nLogs:        {home / 'logs'}\nCtrl-C stops Airflow.",
+            flush=True,
+        )
         while all(p.poll() is None for p in procs):
             time.sleep(1)
         print("an Airflow component stopped; see the logs", file=sys.stderr)

@@ -58,19 +58,122 @@ SHORT_TOKEN = 5
 
 # Words and abbreviations that name what an organisation is or does; stripping them would merge a bank with
 # its trust company or a fund with its manager, so they stay in the name core.
-NEVER_FORMS = frozenset({
-    "association", "assn", "assoc", "bank", "trust", "fund", "foundation", "society", "union", "club",
-    "cooperative", "co operative", "coop", "co op", "cooperativa", "cooperative association", "partnership",
-    "general partnership", "municipal", "municipality", "railroad", "church", "group", "holding", "holdings",
-    "company limited by guarantee", "dba", "sole proprietor", "sole proprietorship", "unlimited", "estado",
-    "mpo", "edo", "the", "and", "of", "in", "is", "it", "to", "on", "or", "by", "we", "us", "me", "my", "go", "do",
-    "be", "at", "an", "ok", "up", "vs", "am", "pr", "jv", "uk", "cn", "hk", "jp", "eu", "private", "public",
-    "societe", "district", "son", "sons", "sam", "per", "etat", "bund", "ent", "pool inc", "pool ltd",
-    "pool limited", "pool incorporated", "power att", "mesto o", "m urad", "zweig hr", "ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii",
-})
+NEVER_FORMS = frozenset(
+    {
+        "association",
+        "assn",
+        "assoc",
+        "bank",
+        "trust",
+        "fund",
+        "foundation",
+        "society",
+        "union",
+        "club",
+        "cooperative",
+        "co operative",
+        "coop",
+        "co op",
+        "cooperativa",
+        "cooperative association",
+        "partnership",
+        "general partnership",
+        "municipal",
+        "municipality",
+        "railroad",
+        "church",
+        "group",
+        "holding",
+        "holdings",
+        "company limited by guarantee",
+        "dba",
+        "sole proprietor",
+        "sole proprietorship",
+        "unlimited",
+        "estado",
+        "mpo",
+        "edo",
+        "the",
+        "and",
+        "of",
+        "in",
+        "is",
+        "it",
+        "to",
+        "on",
+        "or",
+        "by",
+        "we",
+        "us",
+        "me",
+        "my",
+        "go",
+        "do",
+        "be",
+        "at",
+        "an",
+        "ok",
+        "up",
+        "vs",
+        "am",
+        "pr",
+        "jv",
+        "uk",
+        "cn",
+        "hk",
+        "jp",
+        "eu",
+        "private",
+        "public",
+        "societe",
+        "district",
+        "son",
+        "sons",
+        "sam",
+        "per",
+        "etat",
+        "bund",
+        "ent",
+        "pool inc",
+        "pool ltd",
+        "pool limited",
+        "pool incorporated",
+        "power att",
+        "mesto o",
+        "m urad",
+        "zweig hr",
+        "ii",
+        "iii",
+        "iv",
+        "vi",
+        "vii",
+        "viii",
+        "ix",
+        "xi",
+        "xii",
+    }
+)
 # Parts of a spelling (compared without spaces) that mark a kind of business rather than a legal form.
-NEVER_PARTS = ("bank", "insur", "trust", "fund", "fond", "church", "municip", "hospital", "universit", "school",
-               "railroad", "saving", "loan", "coop", "cooperat", "associat", "assn", "union")
+NEVER_PARTS = (
+    "bank",
+    "insur",
+    "trust",
+    "fund",
+    "fond",
+    "church",
+    "municip",
+    "hospital",
+    "universit",
+    "school",
+    "railroad",
+    "saving",
+    "loan",
+    "coop",
+    "cooperat",
+    "associat",
+    "assn",
+    "union",
+)
 # A CJK spelling is kept only when it ends like a company or partnership name: the ELF list's other Chinese
 # entries are kinds of public body (机关, 事业单位, 其他（外交）) that never end a company's name.
 CJK_ENDINGS = ("公司", "会社", "合伙", "合伙企业", "独资企业", "회사")
@@ -79,42 +182,90 @@ CJK_NOT_START = ("非", "其他", "外国", "その他")
 # Hand-written spellings: (spelling, canonical, language). Canonical keys here override the vote, so the keys
 # used by mdm.standardise before this list existed stay the same.
 CURATED: tuple[tuple[str, str, str], ...] = (
-    ("public limited company", "plc", "en"), ("plc", "plc", "en"), ("p l c", "plc", "en"),
-    ("limited liability company", "llc", "en"), ("llc", "llc", "en"),
-    ("limited liability partnership", "llp", "en"), ("llp", "llp", "en"),
-    ("limited partnership", "lp", "en"), ("lp", "lp", "en"),
-    ("private limited company", "ltd", "en"), ("limited company", "ltd", "en"), ("limited", "ltd", "en"),
+    ("public limited company", "plc", "en"),
+    ("plc", "plc", "en"),
+    ("p l c", "plc", "en"),
+    ("limited liability company", "llc", "en"),
+    ("llc", "llc", "en"),
+    ("limited liability partnership", "llp", "en"),
+    ("llp", "llp", "en"),
+    ("limited partnership", "lp", "en"),
+    ("lp", "lp", "en"),
+    ("private limited company", "ltd", "en"),
+    ("limited company", "ltd", "en"),
+    ("limited", "ltd", "en"),
     ("ltd", "ltd", "en"),
-    ("company limited", "co ltd", "en"), ("co ltd", "co ltd", "en"), ("co limited", "co ltd", "en"),
+    ("company limited", "co ltd", "en"),
+    ("co ltd", "co ltd", "en"),
+    ("co limited", "co ltd", "en"),
     ("company ltd", "co ltd", "en"),
-    ("incorporated", "inc", "en"), ("inc", "inc", "en"),
-    ("corporation", "corp", "en"), ("corp", "corp", "en"),
-    ("company", "co", "en"), ("co", "co", "en"), ("and co", "co", "en"), ("and company", "co", "en"),
-    ("gesellschaft mit beschrankter haftung", "gmbh", "de"), ("gmbh", "gmbh", "de"),
-    ("aktiengesellschaft", "ag", "de"), ("ag", "ag", "de"),
-    ("kommanditgesellschaft", "kg", "de"), ("kg", "kg", "de"),
-    ("gmbh and co kg", "gmbh co kg", "de"), ("gmbh co kg", "gmbh co kg", "de"),
-    ("and co kg", "co kg", "de"), ("co kg", "co kg", "de"),
-    ("societe anonyme", "sa", "fr"), ("sa", "sa", "fr"),
-    ("societe par actions simplifiee", "sas", "fr"), ("societe a responsabilite limitee", "sarl", "fr"),
-    ("naamloze vennootschap", "nv", "nl"), ("besloten vennootschap", "bv", "nl"),
+    ("incorporated", "inc", "en"),
+    ("inc", "inc", "en"),
+    ("corporation", "corp", "en"),
+    ("corp", "corp", "en"),
+    ("company", "co", "en"),
+    ("co", "co", "en"),
+    ("and co", "co", "en"),
+    ("and company", "co", "en"),
+    ("gesellschaft mit beschrankter haftung", "gmbh", "de"),
+    ("gmbh", "gmbh", "de"),
+    ("aktiengesellschaft", "ag", "de"),
+    ("ag", "ag", "de"),
+    ("kommanditgesellschaft", "kg", "de"),
+    ("kg", "kg", "de"),
+    ("gmbh and co kg", "gmbh co kg", "de"),
+    ("gmbh co kg", "gmbh co kg", "de"),
+    ("and co kg", "co kg", "de"),
+    ("co kg", "co kg", "de"),
+    ("societe anonyme", "sa", "fr"),
+    ("sa", "sa", "fr"),
+    ("societe par actions simplifiee", "sas", "fr"),
+    ("societe a responsabilite limitee", "sarl", "fr"),
+    ("naamloze vennootschap", "nv", "nl"),
+    ("besloten vennootschap", "bv", "nl"),
     ("societa per azioni", "spa", "it"),
-    ("kabushiki kaisha", "kk", "ja"), ("kabushikigaisha", "kk", "ja"), ("kk", "kk", "ja"),
-    ("yugen kaisha", "yk", "ja"), ("godo kaisha", "gk", "ja"), ("gomei kaisha", "gmk", "ja"),
+    ("kabushiki kaisha", "kk", "ja"),
+    ("kabushikigaisha", "kk", "ja"),
+    ("kk", "kk", "ja"),
+    ("yugen kaisha", "yk", "ja"),
+    ("godo kaisha", "gk", "ja"),
+    ("gomei kaisha", "gmk", "ja"),
     ("goshi kaisha", "gsk", "ja"),
-    ("private limited", "pte ltd", "en"), ("pte ltd", "pte ltd", "en"), ("pte", "pte", "en"),
-    ("proprietary limited", "pty ltd", "en"), ("pty ltd", "pty ltd", "en"), ("pty", "pty", "en"),
-    ("sendirian berhad", "sdn bhd", "ms"), ("sdn bhd", "sdn bhd", "ms"), ("berhad", "bhd", "ms"),
-    ("ulc", "ulc", "en"), ("cic", "cic", "en"), ("lllp", "lllp", "en"), ("pllc", "pllc", "en"),
-    ("ab", "ab", "sv"), ("as", "as", "no"), ("oy", "oy", "fi"),
+    ("private limited", "pte ltd", "en"),
+    ("pte ltd", "pte ltd", "en"),
+    ("pte", "pte", "en"),
+    ("proprietary limited", "pty ltd", "en"),
+    ("pty ltd", "pty ltd", "en"),
+    ("pty", "pty", "en"),
+    ("sendirian berhad", "sdn bhd", "ms"),
+    ("sdn bhd", "sdn bhd", "ms"),
+    ("berhad", "bhd", "ms"),
+    ("ulc", "ulc", "en"),
+    ("cic", "cic", "en"),
+    ("lllp", "lllp", "en"),
+    ("pllc", "pllc", "en"),
+    ("ab", "ab", "sv"),
+    ("as", "as", "no"),
+    ("oy", "oy", "fi"),
     # Chinese registered-name suffixes (PRC Company Law, Partnership Law), longest ones first in matching.
-    ("股份有限公司", "股份有限公司", "zh"), ("有限责任公司", "有限责任公司", "zh"), ("有限公司", "有限公司", "zh"),
-    ("集团有限公司", "集团有限公司", "zh"), ("集团股份有限公司", "集团股份有限公司", "zh"),
-    ("集团有限责任公司", "集团有限责任公司", "zh"), ("股份公司", "股份公司", "zh"), ("公司", "公司", "zh"),
-    ("合伙企业", "合伙企业", "zh"), ("有限合伙", "有限合伙", "zh"), ("普通合伙", "普通合伙", "zh"),
-    ("特殊普通合伙", "特殊普通合伙", "zh"), ("个人独资企业", "个人独资企业", "zh"),
-    ("株式会社", "株式会社", "ja"), ("有限会社", "有限会社", "ja"), ("合同会社", "合同会社", "ja"),
-    ("주식회사", "주식회사", "ko"), ("유한회사", "유한회사", "ko"),
+    ("股份有限公司", "股份有限公司", "zh"),
+    ("有限责任公司", "有限责任公司", "zh"),
+    ("有限公司", "有限公司", "zh"),
+    ("集团有限公司", "集团有限公司", "zh"),
+    ("集团股份有限公司", "集团股份有限公司", "zh"),
+    ("集团有限责任公司", "集团有限责任公司", "zh"),
+    ("股份公司", "股份公司", "zh"),
+    ("公司", "公司", "zh"),
+    ("合伙企业", "合伙企业", "zh"),
+    ("有限合伙", "有限合伙", "zh"),
+    ("普通合伙", "普通合伙", "zh"),
+    ("特殊普通合伙", "特殊普通合伙", "zh"),
+    ("个人独资企业", "个人独资企业", "zh"),
+    ("株式会社", "株式会社", "ja"),
+    ("有限会社", "有限会社", "ja"),
+    ("合同会社", "合同会社", "ja"),
+    ("주식회사", "주식회사", "ko"),
+    ("유한회사", "유한회사", "ko"),
 )
 
 # One legal form across scripts: the local spelling, its transliterations and the English usage share one key,
@@ -124,29 +275,62 @@ CURATED: tuple[tuple[str, str, str], ...] = (
 # category names without abbreviations (so the vote above cannot key them); the abbreviations and English
 # equivalents are how registers and the financial press write them (Sberbank: ПАО Сбербанк / PJSC Sberbank).
 EQUIVALENT: tuple[tuple[str, str, str], ...] = (
-    ("общество с ограниченной ответственностью", "llc", "ru"), ("ооо", "llc", "ru"), ("ooo", "llc", "ru"),
-    ("товариство з обмеженою відповідальністю", "llc", "uk"), ("тов", "llc", "uk"), ("tov", "llc", "uk"),
-    ("таварыства з абмежаванай адказнасцю", "llc", "be"), ("таа", "llc", "be"),
-    ("акционерное общество", "jsc", "ru"), ("ао", "jsc", "ru"), ("ao", "jsc", "ru"),
-    ("акціонерне товариство", "jsc", "uk"), ("joint stock company", "jsc", "en"), ("jsc", "jsc", "en"),
-    ("публичное акционерное общество", "pjsc", "ru"), ("пао", "pjsc", "ru"), ("pao", "pjsc", "ru"),
-    ("публічне акціонерне товариство", "pjsc", "uk"), ("пат", "pjsc", "uk"),
-    ("public joint stock company", "pjsc", "en"), ("pjsc", "pjsc", "en"),
-    ("приватне акціонерне товариство", "prjsc", "uk"), ("прат", "prjsc", "uk"), ("prat", "prjsc", "uk"),
-    ("private joint stock company", "prjsc", "en"), ("prjsc", "prjsc", "en"),
-    ("закрытое акционерное общество", "cjsc", "ru"), ("зао", "cjsc", "ru"), ("zao", "cjsc", "ru"),
-    ("closed joint stock company", "cjsc", "en"), ("cjsc", "cjsc", "en"),
-    ("открытое акционерное общество", "ojsc", "ru"), ("оао", "ojsc", "ru"), ("oao", "ojsc", "ru"),
-    ("open joint stock company", "ojsc", "en"), ("ojsc", "ojsc", "en"),
-    ("ανωνυμη εταιρεια", "ae", "el"), ("ανωνυμη εταιρια", "ae", "el"), ("αε", "ae", "el"),
-    ("εταιρεια περιορισμενης ευθυνης", "epe", "el"), ("εταιρια περιορισμενης ευθυνης", "epe", "el"),
+    ("общество с ограниченной ответственностью", "llc", "ru"),
+    ("ооо", "llc", "ru"),
+    ("ooo", "llc", "ru"),
+    ("товариство з обмеженою відповідальністю", "llc", "uk"),
+    ("тов", "llc", "uk"),
+    ("tov", "llc", "uk"),
+    ("таварыства з абмежаванай адказнасцю", "llc", "be"),
+    ("таа", "llc", "be"),
+    ("акционерное общество", "jsc", "ru"),
+    ("ао", "jsc", "ru"),
+    ("ao", "jsc", "ru"),
+    ("акціонерне товариство", "jsc", "uk"),
+    ("joint stock company", "jsc", "en"),
+    ("jsc", "jsc", "en"),
+    ("публичное акционерное общество", "pjsc", "ru"),
+    ("пао", "pjsc", "ru"),
+    ("pao", "pjsc", "ru"),
+    ("публічне акціонерне товариство", "pjsc", "uk"),
+    ("пат", "pjsc", "uk"),
+    ("public joint stock company", "pjsc", "en"),
+    ("pjsc", "pjsc", "en"),
+    ("приватне акціонерне товариство", "prjsc", "uk"),
+    ("прат", "prjsc", "uk"),
+    ("prat", "prjsc", "uk"),
+    ("private joint stock company", "prjsc", "en"),
+    ("prjsc", "prjsc", "en"),
+    ("закрытое акционерное общество", "cjsc", "ru"),
+    ("зао", "cjsc", "ru"),
+    ("zao", "cjsc", "ru"),
+    ("closed joint stock company", "cjsc", "en"),
+    ("cjsc", "cjsc", "en"),
+    ("открытое акционерное общество", "ojsc", "ru"),
+    ("оао", "ojsc", "ru"),
+    ("oao", "ojsc", "ru"),
+    ("open joint stock company", "ojsc", "en"),
+    ("ojsc", "ojsc", "en"),
+    ("ανωνυμη εταιρεια", "ae", "el"),
+    ("ανωνυμη εταιρια", "ae", "el"),
+    ("αε", "ae", "el"),
+    ("εταιρεια περιορισμενης ευθυνης", "epe", "el"),
+    ("εταιρια περιορισμενης ευθυνης", "epe", "el"),
     ("επε", "epe", "el"),
-    ("株式会社", "kk", "ja"), ("kabushiki kaisha", "kk", "ja"), ("kabushikigaisha", "kk", "ja"),
-    ("kabusikigaisya", "kk", "ja"), ("kk", "kk", "ja"),
-    ("주식회사", "co ltd", "ko"), ("jusikhoesa", "co ltd", "ko"), ("jusik hoesa", "co ltd", "ko"),
-    ("유한회사", "yuhan hoesa", "ko"), ("yuhanhoesa", "yuhan hoesa", "ko"),
-    ("شركة ذات مسؤولية محدودة", "llc", "ar"), ("شركه ذات مسؤولية محدودة", "llc", "ar"),
-    ("ذات مسؤولية محدودة", "llc", "ar"), ("شركة مساهمة", "jsc", "ar"),
+    ("株式会社", "kk", "ja"),
+    ("kabushiki kaisha", "kk", "ja"),
+    ("kabushikigaisha", "kk", "ja"),
+    ("kabusikigaisya", "kk", "ja"),
+    ("kk", "kk", "ja"),
+    ("주식회사", "co ltd", "ko"),
+    ("jusikhoesa", "co ltd", "ko"),
+    ("jusik hoesa", "co ltd", "ko"),
+    ("유한회사", "yuhan hoesa", "ko"),
+    ("yuhanhoesa", "yuhan hoesa", "ko"),
+    ("شركة ذات مسؤولية محدودة", "llc", "ar"),
+    ("شركه ذات مسؤولية محدودة", "llc", "ar"),
+    ("ذات مسؤولية محدودة", "llc", "ar"),
+    ("شركة مساهمة", "jsc", "ar"),
 )
 
 _SPLIT_RE = re.compile(r"[;,]")
@@ -193,9 +377,49 @@ def is_short(spelling: str) -> bool:
 
 
 # Words an acronym may skip ("sociedad de responsabilidad limitada" -> "srl").
-_SKIPPABLE = frozenset({"a", "and", "by", "da", "de", "del", "della", "der", "des", "di", "do", "du", "e", "en",
-                        "et", "for", "i", "la", "le", "les", "met", "mit", "och", "of", "og", "op", "s", "sa", "so",
-                        "the", "u", "und", "van", "von", "with", "y", "z", "za", "zu"})
+_SKIPPABLE = frozenset(
+    {
+        "a",
+        "and",
+        "by",
+        "da",
+        "de",
+        "del",
+        "della",
+        "der",
+        "des",
+        "di",
+        "do",
+        "du",
+        "e",
+        "en",
+        "et",
+        "for",
+        "i",
+        "la",
+        "le",
+        "les",
+        "met",
+        "mit",
+        "och",
+        "of",
+        "og",
+        "op",
+        "s",
+        "sa",
+        "so",
+        "the",
+        "u",
+        "und",
+        "van",
+        "von",
+        "with",
+        "y",
+        "z",
+        "za",
+        "zu",
+    }
+)
 
 
 def abbreviates(abbr: str, full: str) -> bool:
@@ -232,8 +456,12 @@ def abbreviates(abbr: str, full: str) -> bool:
 def never_a_form(spelling: str) -> bool:
     """Whether a spelling must stay in the name core (NEVER_FORMS, NEVER_PARTS) or is too short to strip."""
     c = compact(spelling)
-    return (len(c) < 2 or spelling in NEVER_FORMS or c in NEVER_FORMS
-            or (not CJK_RE.search(spelling) and any(part in c for part in NEVER_PARTS)))
+    return (
+        len(c) < 2
+        or spelling in NEVER_FORMS
+        or c in NEVER_FORMS
+        or (not CJK_RE.search(spelling) and any(part in c for part in NEVER_PARTS))
+    )
 
 
 @dataclass
@@ -260,8 +488,16 @@ def _clean(raw: str) -> str:
     return s
 
 
-def _add_row(table: dict[str, Spelling], fulls: list[str], abbrs: list[str], *, elf: str = "", country: str = "",
-             language: str = "", source: str) -> None:
+def _add_row(
+    table: dict[str, Spelling],
+    fulls: list[str],
+    abbrs: list[str],
+    *,
+    elf: str = "",
+    country: str = "",
+    language: str = "",
+    source: str,
+) -> None:
     """Cast one source row's votes: abbreviations for themselves, full names for their longest abbreviation."""
     fulls = [s for s in dict.fromkeys(_clean(f) for f in fulls) if s]
     abbrs = [s for s in dict.fromkeys(_clean(a) for a in abbrs) if s]
@@ -302,13 +538,25 @@ def read_elf(path: Path, table: dict[str, Spelling]) -> int:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
             n += 1
-            fulls = [row["Entity Legal Form name Local name"],
-                     row["Entity Legal Form name Transliterated name (per ISO 01-140-10)"]]
-            abbrs = [a for col in ("Abbreviations Local language", "Abbreviations transliterated")
-                     for a in _SPLIT_RE.split(row[col] or "")]
+            fulls = [
+                row["Entity Legal Form name Local name"],
+                row["Entity Legal Form name Transliterated name (per ISO 01-140-10)"],
+            ]
+            abbrs = [
+                a
+                for col in ("Abbreviations Local language", "Abbreviations transliterated")
+                for a in _SPLIT_RE.split(row[col] or "")
+            ]
             lang = (row["Language Code (ISO 639-1)"] or "").strip().lower()
-            _add_row(table, fulls, abbrs, elf=row["ELF Code"].strip(), country=row["Country Code (ISO 3166-1)"].strip(),
-                     language="ko" if lang == "kr" else lang, source="elf")
+            _add_row(
+                table,
+                fulls,
+                abbrs,
+                elf=row["ELF Code"].strip(),
+                country=row["Country Code (ISO 3166-1)"].strip(),
+                language="ko" if lang == "kr" else lang,
+                source="elf",
+            )
     return n
 
 
@@ -398,14 +646,16 @@ def build_rows(realdata: Path) -> list[dict[str, str]]:
             continue
         # A key that is itself a spelling with an override follows it ("obshchestvo ..." votes "ooo" -> "llc").
         key = overrides.get(compact(s)) or overrides.get(compact(key)) or spaced.get(compact(key), key)
-        rows.append({
-            "spelling": s,
-            "canonical": key,
-            "elf_codes": " ".join(sorted(entry.elf_codes)),
-            "countries": " ".join(sorted(entry.countries)),
-            "languages": " ".join(sorted(entry.languages)),
-            "sources": " ".join(sorted(entry.sources)),
-        })
+        rows.append(
+            {
+                "spelling": s,
+                "canonical": key,
+                "elf_codes": " ".join(sorted(entry.elf_codes)),
+                "countries": " ".join(sorted(entry.countries)),
+                "languages": " ".join(sorted(entry.languages)),
+                "sources": " ".join(sorted(entry.sources)),
+            }
+        )
     rows.sort(key=lambda r: r["spelling"])
     return rows
 

@@ -85,10 +85,22 @@ def _hypothesis_profiles() -> None:
 
     from hypothesis import HealthCheck, settings
 
-    settings.register_profile("mdm", max_examples=30, deadline=5000, database=None, print_blob=True,
-                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-    settings.register_profile("deep", max_examples=3000, deadline=None, database=None, print_blob=True,
-                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    settings.register_profile(
+        "mdm",
+        max_examples=30,
+        deadline=5000,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    settings.register_profile(
+        "deep",
+        max_examples=3000,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mdm"))
 
 

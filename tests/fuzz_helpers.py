@@ -14,6 +14,7 @@ HANG_SECONDS = 10
 @contextmanager
 def no_hang(seconds: int = HANG_SECONDS) -> Iterator[None]:
     """Fail an example that runs longer than ``seconds`` (a hang), instead of blocking the suite."""
+
     def expired(*_: object) -> None:
         raise TimeoutError(f"example still running after {seconds} s: a hang")
 
@@ -40,7 +41,7 @@ def mutated(draw: st.DrawFn, seed: bytes, max_edits: int = 4) -> bytes:
         elif op == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif op == "delete":
-            del data[at:at + draw(st.integers(1, 16))]
+            del data[at : at + draw(st.integers(1, 16))]
         elif op == "truncate":
             del data[at:]
         else:

@@ -53,9 +53,9 @@ class _Reader(Protocol):
 class CsvRow:
     """One data row of a CSV source: where it is and its values by (stripped) header name."""
 
-    file: str                       # the file path, or "archive.zip!member"
-    line: int                       # 1-based physical line where the row starts
-    values: dict[str, str | None]   # None = NULL; every header column is present
+    file: str  # the file path, or "archive.zip!member"
+    line: int  # 1-based physical line where the row starts
+    values: dict[str, str | None]  # None = NULL; every header column is present
 
     def get(self, column: str) -> str | None:
         """The value of ``column``, None when NULL or when the file has no such column."""
@@ -86,13 +86,15 @@ def _read_zip(ctx: ExtractContext, path: Path, required: Sequence[str], key_colu
         raise ctx.error(f"not a readable zip archive: {e}", file=path) from None
     with archive:
         members = [
-            m for m in archive.infolist()
+            m
+            for m in archive.infolist()
             if not m.is_dir() and m.filename.lower().endswith(".csv") and not m.filename.startswith("__MACOSX/")
         ]
         if len(members) != 1:
             names = ", ".join(m.filename for m in members) or "none"
-            raise ctx.error(f"the zip archive must hold exactly one .csv file, found {len(members)} ({names})",
-                            file=path)
+            raise ctx.error(
+                f"the zip archive must hold exactly one .csv file, found {len(members)} ({names})", file=path
+            )
         label = f"{path}!{members[0].filename}"
         try:
             stream = open_member(ctx, archive, members[0], label)
@@ -122,15 +124,20 @@ def _text_lines(ctx: ExtractContext, stream: IO[bytes], label: str) -> Iterator[
         try:
             text = decoder.decode(chunk or b"", final=final)
         except UnicodeDecodeError as e:
-            bad = e.object[e.start:e.end]
+            bad = e.object[e.start : e.end]
             raise ctx.error(
                 f"cannot decode the bytes as {ctx.encoding} ({e.reason}: {bad!r} at byte {e.start + 1} of the "
                 f"line); set the source's 'encoding' to the file's real encoding",
-                file=label, line=done + 1,
+                file=label,
+                line=done + 1,
             ) from None
         except UnicodeError as e:  # e.g. UTF-16 without a byte-order mark
-            raise ctx.error(f"cannot decode the bytes as {ctx.encoding} ({e}); set the source's 'encoding' to the "
-                            f"file's real encoding", file=label, line=done + 1) from None
+            raise ctx.error(
+                f"cannot decode the bytes as {ctx.encoding} ({e}); set the source's 'encoding' to the "
+                f"file's real encoding",
+                file=label,
+                line=done + 1,
+            ) from None
         if "\n" in text:
             *complete, pending = (pending + text).split("\n")
             for line in complete:
@@ -151,11 +158,18 @@ def _next_fields(ctx: ExtractContext, reader: _Reader, label: str) -> list[str] 
         return next(reader, None)
     except csv.Error as e:
         if "field larger than field limit" in str(e):
-            raise ctx.error(f"malformed CSV in the record starting on this line: field larger than field limit "
-                            f"({csv.field_size_limit():,} characters; an unclosed quote, or a field far longer "
-                            f"than any register value)", file=label, line=start) from None
-        raise ctx.error(f"malformed CSV in the record starting on this line (it ends on line {reader.line_num}): {e}",
-                        file=label, line=start) from None
+            raise ctx.error(
+                f"malformed CSV in the record starting on this line: field larger than field limit "
+                f"({csv.field_size_limit():,} characters; an unclosed quote, or a field far longer "
+                f"than any register value)",
+                file=label,
+                line=start,
+            ) from None
+        raise ctx.error(
+            f"malformed CSV in the record starting on this line (it ends on line {reader.line_num}): {e}",
+            file=label,
+            line=start,
+        ) from None
 
 
 def _header(ctx: ExtractContext, reader: _Reader, label: str, required: Sequence[str]) -> list[str]:
@@ -181,13 +195,15 @@ def _header(ctx: ExtractContext, reader: _Reader, label: str, required: Sequence
             hint = " (the header has a single column: the file is probably not comma-separated)"
         raise ctx.error(
             f"required column {', '.join(repr(c) for c in missing)} missing from the header [{shown[:500]}]{hint}",
-            file=label, line=line,
+            file=label,
+            line=line,
         )
     return names
 
 
-def _read_stream(ctx: ExtractContext, stream: IO[bytes], label: str, required: Sequence[str],
-                 key_column: str) -> Iterator[CsvRow]:
+def _read_stream(
+    ctx: ExtractContext, stream: IO[bytes], label: str, required: Sequence[str], key_column: str
+) -> Iterator[CsvRow]:
     """Parse a CSV byte stream into :class:`CsvRow` s (see the module docstring for the rules)."""
     reader = csv.reader(_text_lines(ctx, stream, label))
     names = _header(ctx, reader, label, required)
@@ -214,10 +230,18 @@ def _read_stream(ctx: ExtractContext, stream: IO[bytes], label: str, required: S
             values[name] = v if v and (len(v) > _NULL_MAX_LEN or v.casefold() not in _NULLS) else None
         key = values.get(key_column)
         if len(fields) != width:
-            what = (f"the {len(fields) - width} extra field(s) are dropped" if len(fields) > width
-                    else f"the {width - len(fields)} missing field(s) are NULL")
-            ctx.warn(f"row has {len(fields)} fields, the header has {width}: {what}",
-                     file=label, line=start, key=key, code="ragged_row")
+            what = (
+                f"the {len(fields) - width} extra field(s) are dropped"
+                if len(fields) > width
+                else f"the {width - len(fields)} missing field(s) are NULL"
+            )
+            ctx.warn(
+                f"row has {len(fields)} fields, the header has {width}: {what}",
+                file=label,
+                line=start,
+                key=key,
+                code="ragged_row",
+            )
         if nuls:
             ctx.warn(f"NUL bytes removed from {', '.join(nuls)}", file=label, line=start, key=key, code="nul_bytes")
         yield CsvRow(label, start, values)
@@ -242,6 +266,7 @@ def iso_date(ctx: ExtractContext, row: CsvRow, column: str, layout: re.Pattern[s
             return date(int(m["y"]), int(m["m"]), int(m["d"])).isoformat()
         except ValueError:
             pass
-    ctx.warn(f"{column}: not a valid date {value!r}, set to NULL", file=row.file, line=row.line, key=key,
-             code="bad_date")
+    ctx.warn(
+        f"{column}: not a valid date {value!r}, set to NULL", file=row.file, line=row.line, key=key, code="bad_date"
+    )
     return None

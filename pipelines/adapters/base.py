@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Batch:
-    table: str            # one of mdm.schema.TABLES
-    frame: pd.DataFrame   # columns: a subset of the table's columns; missing ones become NULL
+    table: str  # one of mdm.schema.TABLES
+    frame: pd.DataFrame  # columns: a subset of the table's columns; missing ones become NULL
     # True for a batch of a changes-only read that lists the natural keys of all current rows of the
     # table (no other columns, already conformed strings): the loader drops earlier rows whose key is
     # missing from them. Such batches are not rows to load.
@@ -68,12 +68,20 @@ class ExtractContext:
     def encoding(self) -> str:
         return self.source.encoding
 
-    def warn(self, message: str, *, file: str | Path | None = None, line: int | None = None,
-             key: str | None = None, code: str = "warning") -> None:
+    def warn(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        code: str = "warning",
+    ) -> None:
         self.warnings.add(LoadWarning(self.name, message, str(file) if file is not None else None, line, key, code))
 
-    def error(self, message: str, *, file: str | Path | None = None, line: int | None = None,
-              key: str | None = None) -> SourceError:
+    def error(
+        self, message: str, *, file: str | Path | None = None, line: int | None = None, key: str | None = None
+    ) -> SourceError:
         """Build (not raise) a SourceError naming this source: ``raise ctx.error(...)``."""
         return SourceError(message, source=self.name, file=str(file) if file is not None else None, line=line, key=key)
 
@@ -117,7 +125,7 @@ def conform(table: str, frame: pd.DataFrame, ctx: ExtractContext) -> pd.DataFram
     return out
 
 
-_INT64_LIMIT: Final = 2.0 ** 63
+_INT64_LIMIT: Final = 2.0**63
 
 
 def _integers(col: pd.Series) -> pd.Series:
@@ -160,8 +168,9 @@ def conform_strings(col: pd.Series) -> pd.Series:
         if state == (False, False):
             return pd.Series(col.to_numpy(), index=col.index, dtype="object")
         if state is not None:
-            return pd.Series([None if v is None else (str(v).strip() or None) for v in values], index=col.index,
-                             dtype="object")
+            return pd.Series(
+                [None if v is None else (str(v).strip() or None) for v in values], index=col.index, dtype="object"
+            )
     col = col.astype("object").mask(col.isna(), None)
     return col.map(lambda v: None if v is None else (str(v).strip() or None))
 

@@ -46,28 +46,65 @@ _ADDRESS = ("RegAddress.CareOf", "RegAddress.POBox", "RegAddress.AddressLine1", 
 _SIC = tuple(f"SICCode.SicText_{i}" for i in range(1, 5))
 _PREVIOUS = tuple((f"PreviousName_{i}.CompanyName", f"PreviousName_{i}.CONDATE") for i in range(1, 11))
 # Columns whose content goes into canonical columns (everything else non-empty goes into `extra`).
-_MAPPED = frozenset({
-    *REQUIRED, *_ADDRESS, *_SIC, *(c for pair in _PREVIOUS for c in pair),
-    "RegAddress.PostTown", "RegAddress.County", "RegAddress.Country", "RegAddress.PostCode",
-    "CompanyCategory", "CompanyStatus", "IncorporationDate",
-})
-_DATES = frozenset({
-    "DissolutionDate", "Accounts.NextDueDate", "Accounts.LastMadeUpDate", "Returns.NextDueDate",
-    "Returns.LastMadeUpDate", "ConfStmtNextDueDate", "ConfStmtLastMadeUpDate",
-})
+_MAPPED = frozenset(
+    {
+        *REQUIRED,
+        *_ADDRESS,
+        *_SIC,
+        *(c for pair in _PREVIOUS for c in pair),
+        "RegAddress.PostTown",
+        "RegAddress.County",
+        "RegAddress.Country",
+        "RegAddress.PostCode",
+        "CompanyCategory",
+        "CompanyStatus",
+        "IncorporationDate",
+    }
+)
+_DATES = frozenset(
+    {
+        "DissolutionDate",
+        "Accounts.NextDueDate",
+        "Accounts.LastMadeUpDate",
+        "Returns.NextDueDate",
+        "Returns.LastMadeUpDate",
+        "ConfStmtNextDueDate",
+        "ConfStmtLastMadeUpDate",
+    }
+)
 
 # Country spellings of the register that are the United Kingdom, and others pycountry does not know.
-_UK = frozenset({
-    "UNITED KINGDOM", "ENGLAND", "WALES", "SCOTLAND", "NORTHERN IRELAND", "GREAT BRITAIN", "UK", "U.K.",
-    "ENGLAND AND WALES", "ENGLAND & WALES",
-})
+_UK = frozenset(
+    {
+        "UNITED KINGDOM",
+        "ENGLAND",
+        "WALES",
+        "SCOTLAND",
+        "NORTHERN IRELAND",
+        "GREAT BRITAIN",
+        "UK",
+        "U.K.",
+        "ENGLAND AND WALES",
+        "ENGLAND & WALES",
+    }
+)
 _ALIASES = {
-    "RUSSIA": "RU", "WEST GERMANY": "DE", "TURKEY": "TR", "THE NETHERLANDS": "NL", "HOLLAND": "NL",
-    "MACAU": "MO", "EIRE": "IE", "REPUBLIC OF IRELAND": "IE", "SWAZILAND": "SZ", "BURMA": "MM",
+    "RUSSIA": "RU",
+    "WEST GERMANY": "DE",
+    "TURKEY": "TR",
+    "THE NETHERLANDS": "NL",
+    "HOLLAND": "NL",
+    "MACAU": "MO",
+    "EIRE": "IE",
+    "REPUBLIC OF IRELAND": "IE",
+    "SWAZILAND": "SZ",
+    "BURMA": "MM",
     "IVORY COAST": "CI",
 }
 
-_SIC_CODE = re.compile(r"(\d{4,5})\b")  # "62090 - Other information technology..." (SIC 2007) or "7499 - ..." (SIC 2003)
+_SIC_CODE = re.compile(
+    r"(\d{4,5})\b"
+)  # "62090 - Other information technology..." (SIC 2007) or "7499 - ..." (SIC 2003)
 
 
 @lru_cache(maxsize=4096)
@@ -105,8 +142,13 @@ def _record(ctx: ExtractContext, row: CsvRow) -> dict[str, Any]:
     if row.get("RegAddress.Country") is not None and codes_found[0] is None:
         extra["RegAddress.Country"] = given[0]
     if given and country is None:
-        ctx.warn(f"unknown country {given[0]!r}: country left NULL, raw value kept in extra",
-                 file=row.file, line=row.line, key=number, code="unknown_country")
+        ctx.warn(
+            f"unknown country {given[0]!r}: country left NULL, raw value kept in extra",
+            file=row.file,
+            line=row.line,
+            key=number,
+            code="unknown_country",
+        )
 
     codes: list[str] = []
     for column in _SIC:
@@ -118,8 +160,13 @@ def _record(ctx: ExtractContext, row: CsvRow) -> dict[str, Any]:
             codes.append(m[1])
         else:
             extra[column] = text
-            ctx.warn(f"{column}: no SIC code in {text!r}, kept in extra", file=row.file, line=row.line,
-                     key=number, code="bad_sic")
+            ctx.warn(
+                f"{column}: no SIC code in {text!r}, kept in extra",
+                file=row.file,
+                line=row.line,
+                key=number,
+                code="bad_sic",
+            )
 
     previous = [
         {"name": name, "type": "PREVIOUS_LEGAL_NAME", "date": iso_date(ctx, row, date_col, DMY_SLASH, number)}

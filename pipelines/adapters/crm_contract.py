@@ -31,7 +31,7 @@ class Column:
     name: str
     type: ColumnType = "text"
     required: bool = False
-    target: str | None = None   # the canonical column it lands in, when not its own name
+    target: str | None = None  # the canonical column it lands in, when not its own name
 
     @property
     def lands_in(self) -> str:
@@ -42,11 +42,11 @@ class Column:
 class CrmTable:
     """One CRM query: its key in the config, the canonical table it lands in, and its columns."""
 
-    key: str                      # the query key in the source's ``queries`` (and the sample CRM's table name)
-    table: str                    # the canonical table of the landing
+    key: str  # the query key in the source's ``queries`` (and the sample CRM's table name)
+    table: str  # the canonical table of the landing
     columns: tuple[Column, ...]
     natural_key: tuple[str, ...]  # the columns identifying a row
-    has_extra: bool               # other columns are kept in ``extra`` (JSON) rather than ignored
+    has_extra: bool  # other columns are kept in ``extra`` (JSON) rather than ignored
 
     def __post_init__(self) -> None:
         names = self.names
@@ -67,28 +67,64 @@ class CrmTable:
 
 
 CUSTOMERS: Final = CrmTable(
-    "customers", "organization",
-    (Column("source_id", required=True), Column("name", required=True), Column("name_en"), Column("uscc"),
-     Column("lei"), Column("registration_number"), Column("country"), Column("city"), Column("address"),
-     Column("postal_code"), Column("phone"), Column("industry_code"), Column("branch"),
-     Column("relationship_manager"), Column("opened_on", "date"), Column("status"),
-     Column("updated_at", "timestamp"),
-     # Trading, former and other names the bank knows the customer by; they take part in matching.
-     Column("aliases", "names", target="other_names"),
-     # The scheme of registration_number when the country alone does not say it: a scheme code of
-     # mdm.registers (RU-OGRN, FR-SIREN, DE-HR ...) or a GLEIF registration-authority code (RA000189).
-     Column("registration_scheme", target="registration_authority")),
-    natural_key=("source_id",), has_extra=True)
+    "customers",
+    "organization",
+    (
+        Column("source_id", required=True),
+        Column("name", required=True),
+        Column("name_en"),
+        Column("uscc"),
+        Column("lei"),
+        Column("registration_number"),
+        Column("country"),
+        Column("city"),
+        Column("address"),
+        Column("postal_code"),
+        Column("phone"),
+        Column("industry_code"),
+        Column("branch"),
+        Column("relationship_manager"),
+        Column("opened_on", "date"),
+        Column("status"),
+        Column("updated_at", "timestamp"),
+        # Trading, former and other names the bank knows the customer by; they take part in matching.
+        Column("aliases", "names", target="other_names"),
+        # The scheme of registration_number when the country alone does not say it: a scheme code of
+        # mdm.registers (RU-OGRN, FR-SIREN, DE-HR ...) or a GLEIF registration-authority code (RA000189).
+        Column("registration_scheme", target="registration_authority"),
+    ),
+    natural_key=("source_id",),
+    has_extra=True,
+)
 ACCOUNTS: Final = CrmTable(
-    "accounts", "account",
-    (Column("account_id", required=True), Column("source_id", required=True), Column("product"),
-     Column("currency"), Column("opened_on", "date"), Column("closed_on", "date"), Column("status")),
-    natural_key=("account_id",), has_extra=False)
+    "accounts",
+    "account",
+    (
+        Column("account_id", required=True),
+        Column("source_id", required=True),
+        Column("product"),
+        Column("currency"),
+        Column("opened_on", "date"),
+        Column("closed_on", "date"),
+        Column("status"),
+    ),
+    natural_key=("account_id",),
+    has_extra=False,
+)
 BALANCES: Final = CrmTable(
-    "balances", "balance",
-    (Column("account_id", required=True), Column("month", "month", required=True), Column("balance", "real"),
-     Column("debit_amount", "real"), Column("credit_amount", "real"), Column("txn_count", "integer")),
-    natural_key=("account_id", "month"), has_extra=False)
+    "balances",
+    "balance",
+    (
+        Column("account_id", required=True),
+        Column("month", "month", required=True),
+        Column("balance", "real"),
+        Column("debit_amount", "real"),
+        Column("credit_amount", "real"),
+        Column("txn_count", "integer"),
+    ),
+    natural_key=("account_id", "month"),
+    has_extra=False,
+)
 
 TABLES: Final = (CUSTOMERS, ACCOUNTS, BALANCES)
 

@@ -56,8 +56,16 @@ XML_LANG: Final = "{http://www.w3.org/XML/1998/namespace}lang"
 # Address children that make up the street part of an address, in LEI-CDF 2.1/3.x
 # (FirstAddressLine ... AdditionalAddressLine) and LEI-CDF 1.0 (Line1 ... Line4) naming.
 _STREET_PARTS: Final = frozenset(
-    {"FirstAddressLine", "AddressNumber", "AddressNumberWithinBuilding", "AdditionalAddressLine",
-     "Line1", "Line2", "Line3", "Line4"}
+    {
+        "FirstAddressLine",
+        "AddressNumber",
+        "AddressNumberWithinBuilding",
+        "AdditionalAddressLine",
+        "Line1",
+        "Line2",
+        "Line3",
+        "Line4",
+    }
 )
 # ELF code GLEIF uses for "legal form not in the ELF code list": the name is in OtherLegalForm.
 OTHER_LEGAL_FORM_CODE: Final = "8888"
@@ -84,8 +92,8 @@ class _StartTagLines:
         self._raw = raw
         prefix = rb"<(?:[^\s<>/:!?\"'=]{1,64}:)?"
         self._pattern = re.compile(prefix + re.escape(local_name.encode()) + rb"[\s/>]")
-        self._pending = b""    # bytes read but not yet scanned (the tail of the previous chunk)
-        self._line = 1         # line number at the start of self._pending
+        self._pending = b""  # bytes read but not yet scanned (the tail of the previous chunk)
+        self._line = 1  # line number at the start of self._pending
         self.starts: deque[int] = deque()
 
     def read(self, size: int = -1) -> bytes:
@@ -134,8 +142,9 @@ def _open_xml(ctx: ExtractContext, kind: str) -> Iterator[tuple[IO[bytes], str]]
             members = [i for i in zf.infolist() if not i.is_dir() and i.filename.lower().endswith(".xml")]
             if len(members) != 1:
                 names = [i.filename for i in members] or [i.filename for i in zf.infolist()]
-                raise ctx.error(f"zip archive must hold exactly one .xml file, found {len(members)}: {names[:10]}",
-                                file=path)
+                raise ctx.error(
+                    f"zip archive must hold exactly one .xml file, found {len(members)}: {names[:10]}", file=path
+                )
             member = members[0]
             label = f"{path}!{member.filename}"
             if member.file_size == 0:
@@ -158,8 +167,13 @@ def _iter_records(
     with _open_xml(ctx, kind) as (raw, label):
         scanner = _StartTagLines(raw, record)
         events = etree.iterparse(
-            scanner, events=("end",), tag=f"{{*}}{record}",
-            resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False,
+            scanner,
+            events=("end",),
+            tag=f"{{*}}{record}",
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            huge_tree=False,
         )
         count = 0
         try:
@@ -174,8 +188,9 @@ def _iter_records(
                     while elem.getprevious() is not None:
                         del parent[0]
         except etree.XMLSyntaxError as e:
-            raise ctx.error(f"malformed XML after {count} {record} record(s): {e.msg}",
-                            file=label, line=e.lineno or None) from None
+            raise ctx.error(
+                f"malformed XML after {count} {record} record(s): {e.msg}", file=label, line=e.lineno or None
+            ) from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
             raise ctx.error(f"cannot read file after {count} {record} record(s): {e}", file=label) from None
         if count == 0:
@@ -186,8 +201,11 @@ def _check_root(ctx: ExtractContext, elem: etree._Element | None, expected: str,
     """Raise a SourceError unless the document element has the local name ``expected``."""
     name = _local(elem) if elem is not None else None
     if name != expected:
-        raise ctx.error(f"not a {kind} file: document element is <{name}>, expected <{expected}>",
-                        file=label, line=elem.sourceline if elem is not None else None)
+        raise ctx.error(
+            f"not a {kind} file: document element is <{name}>, expected <{expected}>",
+            file=label,
+            line=elem.sourceline if elem is not None else None,
+        )
 
 
 # --------------------------------------------------------------------------- element helpers
@@ -235,16 +253,16 @@ def _first_text(kids: dict[str, list[etree._Element]], name: str) -> str | None:
     return _text(_first(kids, name))
 
 
-def _iso_date(ctx: ExtractContext, value: str | None, what: str, *, file: str, line: int | None,
-              key: str | None) -> str | None:
+def _iso_date(
+    ctx: ExtractContext, value: str | None, what: str, *, file: str, line: int | None, key: str | None
+) -> str | None:
     """The ``YYYY-MM-DD`` part of an ISO date or timestamp; warn and give None for anything else."""
     if value is None:
         return None
     m = _ISO_DATE.match(value)
     if m:
         return m.group(1)
-    ctx.warn(f"{what} {value!r} is not an ISO date; left empty",
-             file=file, line=line, key=key, code="gleif_bad_date")
+    ctx.warn(f"{what} {value!r} is not an ISO date; left empty", file=file, line=line, key=key, code="gleif_bad_date")
     return None
 
 
@@ -268,8 +286,9 @@ def _address(elem: etree._Element | None) -> dict[str, str | None]:
     MailRouting ("C/O ...") is left out: it is a delivery note, not part of the street address.
     """
     kids = _kids(elem)
-    street = [t for child in (elem if elem is not None else ())
-              if _local(child) in _STREET_PARTS and (t := _text(child))]
+    street = [
+        t for child in (elem if elem is not None else ()) if _local(child) in _STREET_PARTS and (t := _text(child))
+    ]
     return {
         "address": ", ".join(street) or None,
         "city": _first_text(kids, "City"),
@@ -282,8 +301,10 @@ def _address(elem: etree._Element | None) -> dict[str, str | None]:
 def _names(entity: dict[str, list[etree._Element]]) -> list[dict[str, str | None]]:
     """Other and transliterated names as {"name", "type", "lang"}, in document order."""
     out = []
-    for group, item in (("OtherEntityNames", "OtherEntityName"),
-                        ("TransliteratedOtherEntityNames", "TransliteratedOtherEntityName")):
+    for group, item in (
+        ("OtherEntityNames", "OtherEntityName"),
+        ("TransliteratedOtherEntityNames", "TransliteratedOtherEntityName"),
+    ):
         for container in entity.get(group, []):
             for child in _kids(container).get(item, []):
                 name = _text(child)
@@ -303,10 +324,12 @@ def _name_en(legal: str | None, lang: str | None, others: list[dict[str, str | N
 
     if legal and (lang or "").lower().startswith("en"):
         return legal
-    return (of_type("ALTERNATIVE_LANGUAGE_LEGAL_NAME", english=True)
-            or of_type("PREFERRED_ASCII_TRANSLITERATED_LEGAL_NAME")
-            or (legal if legal and _is_latin(legal) else None)
-            or of_type("AUTO_ASCII_TRANSLITERATED_LEGAL_NAME"))
+    return (
+        of_type("ALTERNATIVE_LANGUAGE_LEGAL_NAME", english=True)
+        or of_type("PREFERRED_ASCII_TRANSLITERATED_LEGAL_NAME")
+        or (legal if legal and _is_latin(legal) else None)
+        or of_type("AUTO_ASCII_TRANSLITERATED_LEGAL_NAME")
+    )
 
 
 def _lei_row(ctx: ExtractContext, rec: etree._Element, file: str, line: int | None) -> dict[str, Any]:
@@ -314,8 +337,12 @@ def _lei_row(ctx: ExtractContext, rec: etree._Element, file: str, line: int | No
     top = _kids(rec)
     lei = _first_text(top, "LEI")
     if lei is None:
-        ctx.warn("LEIRecord has no LEI; passed on for the loader to quarantine",
-                 file=file, line=line, code="gleif_missing_lei")
+        ctx.warn(
+            "LEIRecord has no LEI; passed on for the loader to quarantine",
+            file=file,
+            line=line,
+            code="gleif_missing_lei",
+        )
     entity = _kids(_first(top, "Entity"))
     reg = _kids(_first(top, "Registration"))
 
@@ -344,8 +371,13 @@ def _lei_row(ctx: ExtractContext, rec: etree._Element, file: str, line: int | No
     legal_form_code = _first_text(lf, "EntityLegalFormCode")
     legal_form = _first_text(lf, "OtherLegalForm") or (_text(lf_el) if not lf else None)
     if legal_form_code == OTHER_LEGAL_FORM_CODE and legal_form is None:
-        ctx.warn("EntityLegalFormCode 8888 (other legal form) without an OtherLegalForm name",
-                 file=file, line=line, key=lei, code="gleif_other_legal_form_missing")
+        ctx.warn(
+            "EntityLegalFormCode 8888 (other legal form) without an OtherLegalForm name",
+            file=file,
+            line=line,
+            key=lei,
+            code="gleif_other_legal_form_missing",
+        )
 
     successor = _kids(_first(entity, "SuccessorEntity"))
     extra = {
@@ -380,8 +412,9 @@ def _lei_row(ctx: ExtractContext, rec: etree._Element, file: str, line: int | No
         "entity_status": _first_text(entity, "EntityStatus"),
         "registration_status": _first_text(reg, "RegistrationStatus"),
         "updated_at": _first_text(reg, "LastUpdateDate"),
-        "incorporated_on": _iso_date(ctx, _first_text(entity, "EntityCreationDate"), "EntityCreationDate",
-                                     file=file, line=line, key=lei),
+        "incorporated_on": _iso_date(
+            ctx, _first_text(entity, "EntityCreationDate"), "EntityCreationDate", file=file, line=line, key=lei
+        ),
         "extra": _json({k: v for k, v in extra.items() if v is not None}),
         "src_file": file,
         "src_line": line,
@@ -415,8 +448,13 @@ def _rr_row(ctx: ExtractContext, rec: etree._Element, file: str, line: int | Non
     child_id, parent_id = _first_text(start, "NodeID"), _first_text(end, "NodeID")
     key = f"{child_id}->{parent_id}"
     if child_id is None or parent_id is None:
-        ctx.warn("RelationshipRecord lacks a StartNode or EndNode NodeID; passed on for the loader to quarantine",
-                 file=file, line=line, key=key, code="gleif_rr_missing_node")
+        ctx.warn(
+            "RelationshipRecord lacks a StartNode or EndNode NodeID; passed on for the loader to quarantine",
+            file=file,
+            line=line,
+            key=key,
+            code="gleif_rr_missing_node",
+        )
 
     start_date = end_date = None
     for periods in rel.get("RelationshipPeriods", []):
@@ -448,8 +486,9 @@ def extract_rr(ctx: ExtractContext) -> Iterator[Batch]:
     """Adapter for ``gleif_rr_xml``: RR-CDF 1.x/2.x relationship records -> ``relationship`` rows."""
 
     def rows() -> Iterator[dict[str, Any]]:
-        for rec, file, line in _iter_records(ctx, kind="GLEIF RR-CDF", root="RelationshipData",
-                                             record="RelationshipRecord"):
+        for rec, file, line in _iter_records(
+            ctx, kind="GLEIF RR-CDF", root="RelationshipData", record="RelationshipRecord"
+        ):
             yield _rr_row(ctx, rec, file, line)
 
     yield from chunked(rows(), ctx.chunk_size, "relationship")

@@ -49,14 +49,24 @@ def check_path(ctx: ExtractContext, path: Path, *, folder_ok: bool = False, what
             return True
         raise ctx.error(f"is a folder, expected a {what}", file=path)
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or
-                stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "not a regular file"
+        )
         allowed = "regular files and folders" if folder_ok else "regular files"
         raise ctx.error(f"refused: {kind} cannot be a source (only {allowed} are read)", file=path)
     limit = ctx.source.max_file_size
     if st.st_size > limit:
-        raise ctx.error(f"refused: the file is {_size(st.st_size)}, over the source's max_file_size of "
-                        f"{_size(limit)} (raise max_file_size in the config if it is genuine)", file=path)
+        raise ctx.error(
+            f"refused: the file is {_size(st.st_size)}, over the source's max_file_size of "
+            f"{_size(limit)} (raise max_file_size in the config if it is genuine)",
+            file=path,
+        )
     return False
 
 
@@ -88,7 +98,7 @@ class BoundedReader(io.RawIOBase):
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
     def readline(self, size: int | None = -1) -> bytes:
@@ -109,31 +119,48 @@ def open_file(ctx: ExtractContext, path: Path) -> BoundedReader:
         raw = path.open("rb")
     except OSError as e:
         raise ctx.error(f"cannot open the file: {e.strerror or e}", file=path) from None
-    return BoundedReader(raw, ctx, str(path), ctx.source.max_file_size,
-                         "the source's max_file_size (the file grew or declares a wrong size)")
+    return BoundedReader(
+        raw,
+        ctx,
+        str(path),
+        ctx.source.max_file_size,
+        "the source's max_file_size (the file grew or declares a wrong size)",
+    )
 
 
 def check_member(ctx: ExtractContext, info: zipfile.ZipInfo, label: str) -> None:
     """Refuse a zip member whose declared size is over ``max_file_size`` or whose ratio is over ``max_zip_ratio``."""
     limit, ratio_limit = ctx.source.max_file_size, ctx.source.max_zip_ratio
     if info.file_size > limit:
-        raise ctx.error(f"refused: the zip member is {_size(info.file_size)} uncompressed, over the source's "
-                        f"max_file_size of {_size(limit)}", file=label)
+        raise ctx.error(
+            f"refused: the zip member is {_size(info.file_size)} uncompressed, over the source's "
+            f"max_file_size of {_size(limit)}",
+            file=label,
+        )
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > _CHUNK and ratio > ratio_limit:
-        raise ctx.error(f"refused: the zip member expands {ratio:,.0f} times ({_size(info.compress_size)} -> "
-                        f"{_size(info.file_size)}), over the source's max_zip_ratio of {ratio_limit:g} "
-                        f"(a zip bomb?)", file=label)
+        raise ctx.error(
+            f"refused: the zip member expands {ratio:,.0f} times ({_size(info.compress_size)} -> "
+            f"{_size(info.file_size)}), over the source's max_zip_ratio of {ratio_limit:g} "
+            f"(a zip bomb?)",
+            file=label,
+        )
 
 
 def open_member(ctx: ExtractContext, archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> BoundedReader:
     """A checked zip member (see :func:`check_member`) opened for streaming, its bytes counted against its
     declared size, ``max_file_size`` and ``max_zip_ratio`` times its compressed size."""
     check_member(ctx, info, label)
-    limit = min(info.file_size, ctx.source.max_file_size,
-                max(_CHUNK, int(info.compress_size * ctx.source.max_zip_ratio)))
-    return BoundedReader(archive.open(info), ctx, label, limit,
-                         "the zip member's declared size, the source's max_file_size or max_zip_ratio")
+    limit = min(
+        info.file_size, ctx.source.max_file_size, max(_CHUNK, int(info.compress_size * ctx.source.max_zip_ratio))
+    )
+    return BoundedReader(
+        archive.open(info),
+        ctx,
+        label,
+        limit,
+        "the zip member's declared size, the source's max_file_size or max_zip_ratio",
+    )
 
 
 def lines(ctx: ExtractContext, stream: IO[bytes], label: str, *, first_line: int = 1) -> Iterator[bytes]:
@@ -146,8 +173,11 @@ def lines(ctx: ExtractContext, stream: IO[bytes], label: str, *, first_line: int
         if not line:
             return
         if len(line) > limit and not line.endswith(b"\n"):
-            raise ctx.error(f"refused: line longer than the source's max_line_size of {_size(limit)} "
-                            f"(not a line-oriented text file?)", file=label, line=number)
+            raise ctx.error(
+                f"refused: line longer than the source's max_line_size of {_size(limit)} "
+                f"(not a line-oriented text file?)",
+                file=label,
+                line=number,
+            )
         yield line
         number += 1
-

@@ -96,8 +96,10 @@ class _DataSet:
     def find(self, name: str) -> str:
         """The member (zip entry name or file name) for ``name``; a SourceError naming it when absent."""
         if self.zip is not None:
-            hits = sorted((n for n in self.zip.namelist() if n.rsplit("/", 1)[-1].lower() == name),
-                          key=lambda n: (n.count("/"), n))
+            hits = sorted(
+                (n for n in self.zip.namelist() if n.rsplit("/", 1)[-1].lower() == name),
+                key=lambda n: (n.count("/"), n),
+            )
             if hits:
                 return hits[0]
             raise self.ctx.error(f"{name} missing from the SEC data set archive", file=f"{self.path}!{name}")
@@ -116,8 +118,9 @@ class _DataSet:
                 yield f
 
 
-def _rows(ctx: ExtractContext, ds: _DataSet, member: str, required: tuple[str, ...]
-          ) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(
+    ctx: ExtractContext, ds: _DataSet, member: str, required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Stream one tab-separated member as (line number, {column: value}) after checking its header.
 
     Lines are decoded one at a time so that bad bytes are reported at their exact line; rows with the
@@ -133,22 +136,31 @@ def _rows(ctx: ExtractContext, ds: _DataSet, member: str, required: tuple[str, .
                 try:
                     text = raw.decode(ctx.encoding)
                 except UnicodeDecodeError as e:
-                    raise ctx.error(f"cannot decode as {ctx.encoding}: {e.reason} at byte {e.start}",
-                                    file=label, line=line_no) from None
+                    raise ctx.error(
+                        f"cannot decode as {ctx.encoding}: {e.reason} at byte {e.start}", file=label, line=line_no
+                    ) from None
                 text = text.rstrip("\r\n")
                 if header is None:
                     header = [h.strip().lower() for h in text.lstrip("\ufeff").split("\t")]
                     for col in required:
                         if col not in header:
-                            raise ctx.error(f"required column {col!r} missing (header: {', '.join(header)})",
-                                            file=label, line=1, key=col)
+                            raise ctx.error(
+                                f"required column {col!r} missing (header: {', '.join(header)})",
+                                file=label,
+                                line=1,
+                                key=col,
+                            )
                     continue
                 if not text:
                     continue
                 fields = text.split("\t")
                 if len(fields) != len(header):
-                    ctx.warn(f"expected {len(header)} tab-separated fields, found {len(fields)}; row skipped",
-                             file=label, line=line_no, code="bad_row")
+                    ctx.warn(
+                        f"expected {len(header)} tab-separated fields, found {len(fields)}; row skipped",
+                        file=label,
+                        line=line_no,
+                        code="bad_row",
+                    )
                     continue
                 yield line_no, dict(zip(header, fields))
             if header is None:
@@ -204,23 +216,44 @@ def _organization(f: _Filing, n_filings: int, label: str) -> dict[str, Any]:
     address = _join(g("bas1"), g("bas2"))
     other_names = None
     if g("former"):
-        other_names = json.dumps([_compact({"name": g("former"), "type": "PREVIOUS_LEGAL_NAME",
-                                            "date": _iso(g("changed"))})], ensure_ascii=False)
+        other_names = json.dumps(
+            [_compact({"name": g("former"), "type": "PREVIOUS_LEGAL_NAME", "date": _iso(g("changed"))})],
+            ensure_ascii=False,
+        )
     jurisdiction = None
     if g("countryinc"):
         jurisdiction = g("countryinc") + (f"-{g('stprinc')}" if g("stprinc") else "")
     elif g("stprinc"):
         jurisdiction = g("stprinc")
-    mailing = _compact({
-        "address": _join(g("mas1"), g("mas2")), "city": g("cityma"),
-        "region": _subdivision(g("countryma"), g("stprma")), "postal_code": g("zipma"), "country": g("countryma"),
-    })
-    extra = _compact({
-        "adsh": r["adsh"], "form": g("form"), "period": _iso(g("period")) or g("period"), "fy": g("fy"),
-        "fp": g("fp"), "fye": g("fye"), "afs": g("afs"), "wksi": g("wksi"), "prevrpt": g("prevrpt"),
-        "detail": g("detail"), "instance": g("instance"), "nciks": g("nciks"), "aciks": g("aciks"),
-        "accepted": g("accepted"), "filings_in_data_set": n_filings, "mailing_address": mailing,
-    })
+    mailing = _compact(
+        {
+            "address": _join(g("mas1"), g("mas2")),
+            "city": g("cityma"),
+            "region": _subdivision(g("countryma"), g("stprma")),
+            "postal_code": g("zipma"),
+            "country": g("countryma"),
+        }
+    )
+    extra = _compact(
+        {
+            "adsh": r["adsh"],
+            "form": g("form"),
+            "period": _iso(g("period")) or g("period"),
+            "fy": g("fy"),
+            "fp": g("fp"),
+            "fye": g("fye"),
+            "afs": g("afs"),
+            "wksi": g("wksi"),
+            "prevrpt": g("prevrpt"),
+            "detail": g("detail"),
+            "instance": g("instance"),
+            "nciks": g("nciks"),
+            "aciks": g("aciks"),
+            "accepted": g("accepted"),
+            "filings_in_data_set": n_filings,
+            "mailing_address": mailing,
+        }
+    )
     return {
         "source_id": cik,
         "cik": cik,
@@ -247,8 +280,7 @@ def _organization(f: _Filing, n_filings: int, label: str) -> dict[str, Any]:
     }
 
 
-def _facts(ctx: ExtractContext, ds: _DataSet, member: str, filings: dict[str, _Filing]
-           ) -> Iterator[dict[str, Any]]:
+def _facts(ctx: ExtractContext, ds: _DataSet, member: str, filings: dict[str, _Filing]) -> Iterator[dict[str, Any]]:
     """The kept facts of num.txt as financial_fact rows."""
     label = ds.label(member)
     for line, r in _rows(ctx, ds, member, NUM_REQUIRED):
@@ -257,21 +289,36 @@ def _facts(ctx: ExtractContext, ds: _DataSet, member: str, filings: dict[str, _F
             continue
         filing = filings.get(r["adsh"])
         if filing is None:
-            ctx.warn(f"fact {tag} refers to filing {r['adsh']} which is not in sub.txt; fact skipped",
-                     file=label, line=line, key=r["adsh"], code="orphan_fact")
+            ctx.warn(
+                f"fact {tag} refers to filing {r['adsh']} which is not in sub.txt; fact skipped",
+                file=label,
+                line=line,
+                key=r["adsh"],
+                code="orphan_fact",
+            )
             continue
         try:
             value = float(r["value"])
             if not math.isfinite(value):
                 raise ValueError(r["value"])
         except ValueError:
-            ctx.warn(f"{tag} value {r['value']!r} is not a number; fact skipped",
-                     file=label, line=line, key=r["adsh"], code="bad_value")
+            ctx.warn(
+                f"{tag} value {r['value']!r} is not a number; fact skipped",
+                file=label,
+                line=line,
+                key=r["adsh"],
+                code="bad_value",
+            )
             continue
         period_end = _iso(r["ddate"])
         if period_end is None:
-            ctx.warn(f"ddate {r['ddate']!r} is not a YYYYMMDD date; kept as given",
-                     file=label, line=line, key=r["adsh"], code="bad_date")
+            ctx.warn(
+                f"ddate {r['ddate']!r} is not a YYYYMMDD date; kept as given",
+                file=label,
+                line=line,
+                key=r["adsh"],
+                code="bad_date",
+            )
             period_end = r["ddate"]
         yield {
             "source_id": _cik(filing.row["cik"]),
@@ -291,8 +338,9 @@ def _facts(ctx: ExtractContext, ds: _DataSet, member: str, filings: dict[str, _F
 def extract(ctx: ExtractContext) -> Iterator[Batch]:
     """Stream one SEC Financial Statement Data Set (folder or quarter zip) as organizations and facts."""
     if "\t\n".encode(ctx.encoding) != b"\t\n":
-        raise ctx.error(f"encoding {ctx.encoding!r} is not ASCII-compatible; SEC data sets are read line by line",
-                        file=ctx.path)
+        raise ctx.error(
+            f"encoding {ctx.encoding!r} is not ASCII-compatible; SEC data sets are read line by line", file=ctx.path
+        )
     ds = _DataSet(ctx)
     try:
         sub = ds.find(SUB_FILE)
@@ -310,7 +358,7 @@ def extract(ctx: ExtractContext) -> Iterator[Batch]:
         label = ds.label(sub)
         orgs = [_organization(f, counts[cik], label) for cik, f in sorted(latest.items(), key=lambda kv: kv[1].line)]
         for i in range(0, len(orgs), ctx.chunk_size):
-            yield Batch("organization", pd.DataFrame.from_records(orgs[i:i + ctx.chunk_size]))
+            yield Batch("organization", pd.DataFrame.from_records(orgs[i : i + ctx.chunk_size]))
         yield from chunked(_facts(ctx, ds, num, filings), ctx.chunk_size, "financial_fact")
     finally:
         ds.close()

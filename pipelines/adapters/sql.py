@@ -167,7 +167,7 @@ _NONE: Final = type(None)
 _STR_OR_NONE: Final = frozenset({str, _NONE})
 # Value types numpy turns into float64 exactly as ``float(v)`` does (None becomes NaN).
 _FLOAT_LIKE: Final = frozenset({float, int, Decimal, _NONE})
-_INT64_LIMIT: Final = 2.0 ** 63
+_INT64_LIMIT: Final = 2.0**63
 
 
 def _names_json(v: Any) -> str | None:
@@ -186,7 +186,9 @@ def _names_json(v: Any) -> str | None:
     if not names:
         names = _NAME_SEPARATORS.split(text)
     clean = [n.strip() for n in names if isinstance(n, str) and n.strip()]
-    return json.dumps([{"name": n, "type": "ALIAS"} for n in dict.fromkeys(clean)], ensure_ascii=False) if clean else None
+    return (
+        json.dumps([{"name": n, "type": "ALIAS"} for n in dict.fromkeys(clean)], ensure_ascii=False) if clean else None
+    )
 
 
 def _each(func: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
@@ -301,8 +303,8 @@ def _highest(values: Sequence[Any], current: Any) -> Any:
 class _Result:
     """What one run of a query leaves besides its batches."""
 
-    names: list[str]   # the result's column names as the database gives them
-    highest: Any       # largest value of the change column (None: no change column, or no value)
+    names: list[str]  # the result's column names as the database gives them
+    highest: Any  # largest value of the change column (None: no change column, or no value)
 
 
 class _Reader:
@@ -332,8 +334,9 @@ class _Reader:
             try:
                 check_query(sql, backend)
             except QueryRefused as e:
-                raise self.ctx.error(f"query {q.key!r} refused: it {e}", file=f"{self.shown}#{q.key}",
-                                     key=q.key) from None
+                raise self.ctx.error(
+                    f"query {q.key!r} refused: it {e}", file=f"{self.shown}#{q.key}", key=q.key
+                ) from None
 
     def engine(self) -> Engine:
         """An engine whose connections are read-only where the driver allows, with the source's timeout.
@@ -344,11 +347,13 @@ class _Reader:
         query gets a fresh session that no earlier query can have changed.
         """
         try:
-            engine = create_engine(self.url, connect_args=read_only_connect_args(self.url, self.ctx.source.timeout),
-                                   poolclass=NullPool)
+            engine = create_engine(
+                self.url, connect_args=read_only_connect_args(self.url, self.ctx.source.timeout), poolclass=NullPool
+            )
         except (SQLAlchemyError, ImportError) as e:
-            raise self.ctx.error(f"cannot create a database engine for {self.shown}: {_first_line(e, self.url)}",
-                                 file=self.shown) from None
+            raise self.ctx.error(
+                f"cannot create a database engine for {self.shown}: {_first_line(e, self.url)}", file=self.shown
+            ) from None
         if self.url.get_backend_name() == "sqlite":
             event.listen(engine, "connect", partial(sqlite_read_only, timeout=self.ctx.source.timeout))
         return engine
@@ -367,8 +372,9 @@ class _Reader:
                 raise self.fail(q, "cannot start a read-only transaction", e) from None
         return conn
 
-    def columns(self, q: CrmTable, names: Sequence[str], src: str,
-                change: str | None = None) -> tuple[list[str], list[str]]:
+    def columns(
+        self, q: CrmTable, names: Sequence[str], src: str, change: str | None = None
+    ) -> tuple[list[str], list[str]]:
         """Normalised result column names, and the unknown ones; SourceError for missing/duplicate ones.
         A configured change column outside the contract is expected there: no warning names it."""
         cols = [n.strip().lower() for n in names]
@@ -377,18 +383,24 @@ class _Reader:
             raise self.ctx.error(f"query {q.key!r} returns duplicate columns {dups}", file=src, key=q.key)
         for col in q.required:
             if col not in cols:
-                raise self.ctx.error(f"query {q.key!r} has no column {col!r} (it returns: {', '.join(cols)})",
-                                     file=src, key=col)
+                raise self.ctx.error(
+                    f"query {q.key!r} has no column {col!r} (it returns: {', '.join(cols)})", file=src, key=col
+                )
         unknown = [c for c in cols if c not in q.names]
         unexpected = [c for c in unknown if change is None or c != change.strip().lower()]
         if unexpected:
             kept = "kept in extra" if q.has_extra else "ignored"
-            self.ctx.warn(f"query {q.key!r} returns columns outside the {q.table} contract, {kept}: "
-                          f"{', '.join(unexpected)}", file=src, key=q.key, code="extra_columns")
+            self.ctx.warn(
+                f"query {q.key!r} returns columns outside the {q.table} contract, {kept}: {', '.join(unexpected)}",
+                file=src,
+                key=q.key,
+                code="extra_columns",
+            )
         return cols, unknown
 
-    def numbers(self, col: str, values: Sequence[Any], first: int, pos: int,
-                bad: list[tuple[int, int, str]]) -> np.ndarray | list[Any]:
+    def numbers(
+        self, col: str, values: Sequence[Any], first: int, pos: int, bad: list[tuple[int, int, str]]
+    ) -> np.ndarray | list[Any]:
         """A numeric column: floats (NaN for NULL), or ints without NULLs as int64. Bad values
         become NULL and are listed in ``bad`` as (line, column position, warning message)."""
         if set(map(type, values)) <= _FLOAT_LIKE:
@@ -419,12 +431,15 @@ class _Reader:
             out.append(number)
         return out
 
-    def convert(self, q: CrmTable, cols: list[str], unknown: list[str], rows: Sequence[Sequence[Any]], first: int,
-                src: str) -> pd.DataFrame:
+    def convert(
+        self, q: CrmTable, cols: list[str], unknown: list[str], rows: Sequence[Sequence[Any]], first: int, src: str
+    ) -> pd.DataFrame:
         """Rows of a query result (the first on line ``first``) as a frame of the query's table."""
         n = len(rows)
-        data: dict[str, Any] = {"src_file": _objects([src] * n),
-                                "src_line": np.arange(first, first + n, dtype=np.int64)}
+        data: dict[str, Any] = {
+            "src_file": _objects([src] * n),
+            "src_line": np.arange(first, first + n, dtype=np.int64),
+        }
         columns = list(zip(*rows))
         bad: list[tuple[int, int, str]] = []
         extra: list[tuple[str, Sequence[Any]]] = []
@@ -470,8 +485,9 @@ class _Reader:
             out.append(json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None)
         return out
 
-    def run(self, conn: Connection, q: CrmTable, stmt: TextClause, src: str, what: str,
-            change: str | None = None) -> Generator[Batch, None, _Result]:
+    def run(
+        self, conn: Connection, q: CrmTable, stmt: TextClause, src: str, what: str, change: str | None = None
+    ) -> Generator[Batch, None, _Result]:
         """Stream one query's result as Batches of the query's canonical table; returns a _Result
         (with the largest value of the ``change`` column when one is given)."""
         size = self.ctx.chunk_size
@@ -486,8 +502,11 @@ class _Reader:
         at = None
         if change is not None:
             if change.strip().lower() not in cols:
-                raise self.ctx.error(f"query {q.key!r} has no change column {change!r} (it returns: {', '.join(cols)})",
-                                     file=src, key=change)
+                raise self.ctx.error(
+                    f"query {q.key!r} has no change column {change!r} (it returns: {', '.join(cols)})",
+                    file=src,
+                    key=change,
+                )
             at = cols.index(change.strip().lower())
         highest = None
         line = 1
@@ -515,16 +534,20 @@ class _Reader:
         try:
             return _highest(values, current)
         except TypeError as e:
-            raise self.ctx.error(f"query {q.key!r}: the values of change column {change!r} cannot be compared ({e})",
-                                 file=src, key=change) from None
+            raise self.ctx.error(
+                f"query {q.key!r}: the values of change column {change!r} cannot be compared ({e})",
+                file=src,
+                key=change,
+            ) from None
 
     def token(self, q: CrmTable, change: str, value: Any, src: str) -> str:
         """:func:`make_token` of a change-column value; SourceError for a type that cannot be one."""
         try:
             return make_token(value)
         except TypeError as e:
-            raise self.ctx.error(f"query {q.key!r}: change column {change!r} cannot give a watermark: {e}",
-                                 file=src, key=change) from None
+            raise self.ctx.error(
+                f"query {q.key!r}: change column {change!r} cannot give a watermark: {e}", file=src, key=change
+            ) from None
 
     def keys(self, conn: Connection, q: CrmTable, sql: str, names: list[str], src: str) -> Iterator[Batch]:
         """Stream the natural key of every row ``sql`` returns now, as keys-only Batches of strings
@@ -534,7 +557,8 @@ class _Reader:
         select = ", ".join(f"cdc_q.{quote(by_name[k])}" for k in q.natural_key)
         try:
             result = conn.execution_options(yield_per=self.ctx.chunk_size).execute(
-                text(f"SELECT {select} FROM (\n{sql}\n) AS cdc_q"))
+                text(f"SELECT {select} FROM (\n{sql}\n) AS cdc_q")
+            )
         except SQLAlchemyError as e:
             raise self.fail(q, "failed reading the keys of all rows", e, src) from None
         try:
@@ -546,8 +570,12 @@ class _Reader:
                         raise self.fail(q, "failed reading the keys of all rows", e, src) from None
                     if not part:
                         break
-                    frame = pd.DataFrame({k: conform_strings(pd.Series(_objects(self.texts(k, values)), dtype="object"))
-                                          for k, values in zip(q.natural_key, zip(*part))})
+                    frame = pd.DataFrame(
+                        {
+                            k: conform_strings(pd.Series(_objects(self.texts(k, values)), dtype="object"))
+                            for k, values in zip(q.natural_key, zip(*part))
+                        }
+                    )
                 yield Batch(q.table, frame, keys_only=True)
         finally:
             result.close()
@@ -570,13 +598,12 @@ class _Reader:
         body = sql.strip().rstrip(";")
         column = conn.dialect.identifier_preparer.quote(change)
         stmt = text(f"SELECT * FROM (\n{body}\n) AS cdc_q WHERE cdc_q.{column} >= :cdc_since").bindparams(
-            cdc_since=since)
+            cdc_since=since
+        )
         changed_src = f"{src}?changed_since={shown}"
-        done = yield from self.run(conn, q, stmt, changed_src, f"failed reading the rows changed since {shown}",
-                                   change)
+        done = yield from self.run(conn, q, stmt, changed_src, f"failed reading the rows changed since {shown}", change)
         yield from self.keys(conn, q, body, done.names, src)
-        self.ctx.watermarks[q.key] = (token if done.highest is None
-                                      else self.token(q, change, done.highest, changed_src))
+        self.ctx.watermarks[q.key] = token if done.highest is None else self.token(q, change, done.highest, changed_src)
 
 
 def extract(ctx: ExtractContext) -> Iterator[Batch]:

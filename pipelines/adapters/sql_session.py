@@ -29,8 +29,9 @@ def read_only_connect_args(url: URL, timeout: float) -> dict[str, Any]:
             args["connect_timeout"] = 15
         given = url.query.get("options", "")
         given = " ".join(given) if isinstance(given, tuple) else given
-        args["options"] = (f"{given} -c default_transaction_read_only=on "
-                           f"-c statement_timeout={max(1, int(timeout * 1000))}").strip()
+        args["options"] = (
+            f"{given} -c default_transaction_read_only=on -c statement_timeout={max(1, int(timeout * 1000))}"
+        ).strip()
     return args
 
 

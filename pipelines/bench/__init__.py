@@ -25,11 +25,22 @@ from pipelines.bench.report import machine, render, section_title, write_report
 from pipelines.bench.run import Benchmark, run_benchmark
 from pipelines.bench.scoring import Scores
 from pipelines.bench.systems import (
-           SPLINK_DEFAULT_THRESHOLD,
-           SPLINK_METHODS,
-           SPLINK_THRESHOLDS,
-           SystemResult,
+    SPLINK_DEFAULT_THRESHOLD,
+    SPLINK_METHODS,
+    SPLINK_THRESHOLDS,
+    SystemResult,
 )
 
-__all__ = ["SPLINK_DEFAULT_THRESHOLD", "SPLINK_METHODS", "SPLINK_THRESHOLDS", "Benchmark", "Scores", "SystemResult",
-           "machine", "render", "run_benchmark", "section_title", "write_report"]
+__all__ = [
+    "SPLINK_DEFAULT_THRESHOLD",
+    "SPLINK_METHODS",
+    "SPLINK_THRESHOLDS",
+    "Benchmark",
+    "Scores",
+    "SystemResult",
+    "machine",
+    "render",
+    "run_benchmark",
+    "section_title",
+    "write_report",
+]

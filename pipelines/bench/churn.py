@@ -32,7 +32,8 @@ def watchlist_quality(db_path: Path, truth_path: Path, window_months: int) -> di
         con.execute("ATTACH $db AS wh (READ_ONLY)", {"db": str(db_path)})
         con.execute("CREATE TEMP TABLE truth (source VARCHAR, source_id VARCHAR, reason VARCHAR, from_month VARCHAR)")
         con.executemany("INSERT INTO truth VALUES (?, ?, ?, ?)", truth)
-        row = con.execute("""
+        row = con.execute(
+            """
             WITH ref AS (SELECT CAST(max(month) || '-01' AS DATE) AS m FROM wh.balance),
             positives AS (
                 SELECT x.golden_id, list(DISTINCT t.reason) AS reasons
@@ -51,11 +52,17 @@ def watchlist_quality(db_path: Path, truth_path: Path, window_months: int) -> di
                                              THEN ['balance_decline', 'product_decline', 'transaction_decline']
                                              ELSE [] END)))
             FROM positives AS p FULL JOIN predicted AS w USING (golden_id)
-        """, {"w": window_months}).fetchone()
+        """,
+            {"w": window_months},
+        ).fetchone()
     finally:
         con.close()
     positives, predicted, hits, right_reason = row
-    return {"positives": positives, "predicted": predicted, "true_positives": hits,
-            "precision": hits / predicted if predicted else 0.0,
-            "recall": hits / positives if positives else 0.0,
-            "right_reason": right_reason / hits if hits else 0.0}
+    return {
+        "positives": positives,
+        "predicted": predicted,
+        "true_positives": hits,
+        "precision": hits / predicted if predicted else 0.0,
+        "recall": hits / positives if positives else 0.0,
+        "right_reason": right_reason / hits if hits else 0.0,
+    }

@@ -22,11 +22,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="Markdown file whose section for this N is replaced")
     parser.add_argument("--u-max-pairs", type=float, default=1e7, help="Splink: pairs sampled to estimate u")
     parser.add_argument("--no-incremental", action="store_true", help="skip the 1%% change incremental run")
-    parser.add_argument("--realdata", type=Path, default=REALDATA,
-                        help="public real files for the real labelled set (skipped when absent)")
+    parser.add_argument(
+        "--realdata",
+        type=Path,
+        default=REALDATA,
+        help="public real files for the real labelled set (skipped when absent)",
+    )
     args = parser.parse_args(argv)
-    bench = run_benchmark(args.entities, args.seed, args.out, with_splink=not args.no_splink,
-                          u_max_pairs=args.u_max_pairs, with_incremental=not args.no_incremental)
+    bench = run_benchmark(
+        args.entities,
+        args.seed,
+        args.out,
+        with_splink=not args.no_splink,
+        u_max_pairs=args.u_max_pairs,
+        with_incremental=not args.no_incremental,
+    )
     section = render(bench, machine())
     print(section)
     if args.report:

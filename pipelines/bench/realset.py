@@ -40,8 +40,8 @@ from pipelines.bench.evaluation import bcubed, pairwise
 HAND_MADE = Path(__file__).resolve().parents[2] / "tests" / "data" / "real_companies.csv"
 GLEIF_DELTA = "gleif/goldencopy-lei2-intra-day-20240505-0000.json"
 DE_CHUNK = "de-offeneregister/offeneregister-ocdata.chunk1.jsonl.bz2"
-DE_COMPANIES = 300          # companies with previous names taken from the German register file, in file order
-DE_NAMESAKES = 2            # other companies per one, sharing the first word of its name
+DE_COMPANIES = 300  # companies with previous names taken from the German register file, in file order
+DE_NAMESAKES = 2  # other companies per one, sharing the first word of its name
 
 
 def _rec(entity: str, source: str, source_id: str, fmt: str, name: str | None, **kw: Any) -> dict[str, Any]:
@@ -61,23 +61,43 @@ def gleif(realdata: Path) -> Iterator[dict[str, Any]]:
         number = ra.get("RegistrationAuthorityEntityID", {}).get("$")
         addr = e.get("LegalAddress", {})
         country, city = addr.get("Country", {}).get("$"), addr.get("City", {}).get("$")
-        others = (_names(e.get("OtherEntityNames", {}).get("OtherEntityName"))
-                  + _names(e.get("TransliteratedOtherEntityNames", {}).get("TransliteratedOtherEntityName")))
-        yield _rec("LEI:" + lei, "gleif", lei, "gleif_lei_xml", e["LegalName"]["$"], lei=lei,
-                   registration_number=number, registration_authority=ra.get("RegistrationAuthorityID", {}).get("$"),
-                   other_names=json.dumps(others, ensure_ascii=False) if others else None, country=country, city=city,
-                   jurisdiction=e.get("LegalJurisdiction", {}).get("$"))
+        others = _names(e.get("OtherEntityNames", {}).get("OtherEntityName")) + _names(
+            e.get("TransliteratedOtherEntityNames", {}).get("TransliteratedOtherEntityName")
+        )
+        yield _rec(
+            "LEI:" + lei,
+            "gleif",
+            lei,
+            "gleif_lei_xml",
+            e["LegalName"]["$"],
+            lei=lei,
+            registration_number=number,
+            registration_authority=ra.get("RegistrationAuthorityID", {}).get("$"),
+            other_names=json.dumps(others, ensure_ascii=False) if others else None,
+            country=country,
+            city=city,
+            jurisdiction=e.get("LegalJurisdiction", {}).get("$"),
+        )
         if others:
-            yield _rec("LEI:" + lei, "bank", "g-" + lei, "sql", others[0]["name"], country=country, city=city,
-                       registration_number=number if n % 2 == 0 else None)
+            yield _rec(
+                "LEI:" + lei,
+                "bank",
+                "g-" + lei,
+                "sql",
+                others[0]["name"],
+                country=country,
+                city=city,
+                registration_number=number if n % 2 == 0 else None,
+            )
 
 
 def sec(realdata: Path) -> Iterator[dict[str, Any]]:
     filers: dict[str, dict[str, Any]] = {}
     with zipfile.ZipFile(realdata / "sec-fsds/2009q3.zip") as z:
         for row in csv.DictReader(io.TextIOWrapper(z.open("sub.txt"), encoding="utf-8"), delimiter="\t"):
-            f = filers.setdefault(row["cik"], {"name": row["name"], "former": [], "country": row["countryba"],
-                                                "city": row["cityba"]})
+            f = filers.setdefault(
+                row["cik"], {"name": row["name"], "former": [], "country": row["countryba"], "city": row["cityba"]}
+            )
             if row["former"] and row["former"] not in f["former"]:
                 f["former"].append(row["former"])
     for path in sorted((realdata / "sec-edgar-json").glob("*_submission.json")):
@@ -88,8 +108,17 @@ def sec(realdata: Path) -> Iterator[dict[str, Any]]:
         f["former"] += [x["name"] for x in sub.get("formerNames", []) if x["name"] not in f["former"]]
     for cik, f in sorted(filers.items()):
         others = [{"name": x, "type": "PREVIOUS_LEGAL_NAME"} for x in f["former"]]
-        yield _rec("CIK:" + cik, "sec", cik, "sec_fsds", f["name"], cik=cik, country=f["country"] or None,
-                   city=f["city"] or None, other_names=json.dumps(others) if others else None)
+        yield _rec(
+            "CIK:" + cik,
+            "sec",
+            cik,
+            "sec_fsds",
+            f["name"],
+            cik=cik,
+            country=f["country"] or None,
+            city=f["city"] or None,
+            other_names=json.dumps(others) if others else None,
+        )
         for i, former in enumerate(f["former"]):
             yield _rec("CIK:" + cik, "bank", f"s-{cik}-{i}", "sql", former, country=f["country"] or None)
 
@@ -112,7 +141,7 @@ def german_register(realdata: Path) -> Iterator[dict[str, Any]]:
     for i in chosen:
         picked[i] = None
         words = name_core(rows[i]["name"]).split()
-        for j in (first_word.get(words[0], []) if words else [])[:DE_NAMESAKES + 1]:
+        for j in (first_word.get(words[0], []) if words else [])[: DE_NAMESAKES + 1]:
             picked.setdefault(j, None)
     for n, i in enumerate(picked):
         r = rows[i]
@@ -120,11 +149,28 @@ def german_register(realdata: Path) -> Iterator[dict[str, Any]]:
         city = r["all_attributes"].get("registered_office")
         previous = [p["company_name"] for p in r.get("previous_names") or [] if p.get("company_name")]
         others = [{"name": p, "type": "PREVIOUS_LEGAL_NAME"} for p in previous]
-        yield _rec("DE:" + number, "de_register", r["company_number"], "sql", r["name"], registration_number=number,
-                   country="DE", city=city, other_names=json.dumps(others, ensure_ascii=False) if others else None)
+        yield _rec(
+            "DE:" + number,
+            "de_register",
+            r["company_number"],
+            "sql",
+            r["name"],
+            registration_number=number,
+            country="DE",
+            city=city,
+            other_names=json.dumps(others, ensure_ascii=False) if others else None,
+        )
         if previous and i in chosen:
-            yield _rec("DE:" + number, "bank", "d-" + r["company_number"], "sql", previous[0], country="DE",
-                       city=city, registration_number=number if n % 2 == 0 else None)
+            yield _rec(
+                "DE:" + number,
+                "bank",
+                "d-" + r["company_number"],
+                "sql",
+                previous[0],
+                country="DE",
+                city=city,
+                registration_number=number if n % 2 == 0 else None,
+            )
 
 
 def name_pairs(realdata: Path) -> Iterator[dict[str, Any]]:
@@ -154,9 +200,17 @@ def name_pairs(realdata: Path) -> Iterator[dict[str, Any]]:
 def hand_made(path: Path = HAND_MADE) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            yield _rec(row["entity"], row["source"], row["source_id"], "sql", row["name"],
-                       country=row["country"] or None, registration_number=row["registration_number"] or None,
-                       registration_authority=row["registration_scheme"] or None, lei=row["lei"] or None)
+            yield _rec(
+                row["entity"],
+                row["source"],
+                row["source_id"],
+                "sql",
+                row["name"],
+                country=row["country"] or None,
+                registration_number=row["registration_number"] or None,
+                registration_authority=row["registration_scheme"] or None,
+                lei=row["lei"] or None,
+            )
 
 
 PARTS = {"gleif": gleif, "sec": sec, "german_register": german_register, "name_pairs": name_pairs}
@@ -202,10 +256,20 @@ def evaluate(records: pd.DataFrame, settings: MatchSettings | None = None) -> di
         b3 += bcubed({r: predicted[r] for r in sel}, {r: truth[r] for r in sel})["f1"] * len(sel)
     precision, recall = (tp / pp if pp else 1.0), (tp / tt if tt else 1.0)
     out: dict[str, Any] = {
-        "records": len(records), "entities": records["entity"].nunique(), "model": model.trained_on,
-        "seconds": seconds, "parts": parts, "bcubed_f1": b3 / len(records),
-        "pairwise": {"precision": precision, "recall": recall, "true_pairs": int(tt), "predicted_pairs": int(pp),
-                     "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0}}
+        "records": len(records),
+        "entities": records["entity"].nunique(),
+        "model": model.trained_on,
+        "seconds": seconds,
+        "parts": parts,
+        "bcubed_f1": b3 / len(records),
+        "pairwise": {
+            "precision": precision,
+            "recall": recall,
+            "true_pairs": int(tt),
+            "predicted_pairs": int(pp),
+            "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        },
+    }
     # Recall on the true pairs that share no identifier value: what the names and addresses alone must find.
     by_entity: dict[str, list[str]] = {}
     for r, e in truth.items():
@@ -213,7 +277,7 @@ def evaluate(records: pd.DataFrame, settings: MatchSettings | None = None) -> di
     hard = found = 0
     for members in by_entity.values():
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
+            for b in members[i + 1 :]:
                 ka, kb = keys.get(a, {}), keys.get(b, {})
                 if any(ka[k] == kb.get(k) for k in ka):
                     continue
@@ -246,8 +310,10 @@ def render(result: dict[str, Any]) -> str:
     ]
     for part, r in result["parts"].items():
         q = r["pairwise"]
-        lines.append(f"| {part} | {r['records']:,} | {q['true_pairs']:,} | {q['precision']:.4f} | {q['recall']:.4f} "
-                     f"| {q['f1']:.4f} |")
+        lines.append(
+            f"| {part} | {r['records']:,} | {q['true_pairs']:,} | {q['precision']:.4f} | {q['recall']:.4f} "
+            f"| {q['f1']:.4f} |"
+        )
     return "\n".join(lines)
 
 

@@ -34,8 +34,13 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    info = {"cpu": cpu, "cores": str(os.cpu_count()), "ram": f"{mem_kb / 1024 ** 2:.1f} GiB",
-            "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}"}
+    info = {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram": f"{mem_kb / 1024**2:.1f} GiB",
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
     for pkg in PACKAGES:
         try:
             info[pkg] = metadata.version(pkg)
@@ -59,20 +64,30 @@ def section_title(entities: int) -> str:
 
 def render(b: Benchmark, info: Mapping[str, str]) -> str:
     """The Markdown section of one benchmark run."""
-    lines = [section_title(b.entities), "",
-             f"Seed {b.seed}, run {b.date}. Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, "
-             f"{info['os']}; Python {info['python']}, " + ", ".join(f"{p} {info[p]}" for p in PACKAGES) + ".", "",
-             f"{b.records:,} source records of {b.entities:,} entities "
-             f"({', '.join(f'{s} {b.counts[s]:,}' for s in ('gleif', 'cn_registry', 'uk_registry', 'sec', 'crm'))}); "
-             f"{b.truth_records:,} of them in truth.csv, {b.true_pairs:,} true matching pairs.", ""]
+    lines = [
+        section_title(b.entities),
+        "",
+        f"Seed {b.seed}, run {b.date}. Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, "
+        f"{info['os']}; Python {info['python']}, " + ", ".join(f"{p} {info[p]}" for p in PACKAGES) + ".",
+        "",
+        f"{b.records:,} source records of {b.entities:,} entities "
+        f"({', '.join(f'{s} {b.counts[s]:,}' for s in ('gleif', 'cn_registry', 'uk_registry', 'sec', 'crm'))}); "
+        f"{b.truth_records:,} of them in truth.csv, {b.true_pairs:,} true matching pairs.",
+        "",
+    ]
     ours, o = b.ours, b.ours_scores
     match_secs = sum(ours.stage_seconds.get(s, 0.0) for s in ("standardise", "match", "cluster"))
     cols: list[tuple[str, SystemResult, Scores]] = [("ours", ours, o)]
     if b.splink is not None:
         best = max(b.splink_sweep, key=lambda k: b.splink_sweep[k].pairwise["f1"])
         for method in SPLINK_METHODS:
-            cols.append((f"Splink 5 {method}, p ≥ {SPLINK_DEFAULT_THRESHOLD}", b.splink,
-                         b.splink_sweep[(method, SPLINK_DEFAULT_THRESHOLD)]))
+            cols.append(
+                (
+                    f"Splink 5 {method}, p ≥ {SPLINK_DEFAULT_THRESHOLD}",
+                    b.splink,
+                    b.splink_sweep[(method, SPLINK_DEFAULT_THRESHOLD)],
+                )
+            )
         cols.append((f"Splink 5 tuned ({best[0]}, p ≥ {best[1]})", b.splink, b.splink_sweep[best]))
     rows: list[tuple[str, list[str]]] = [
         ("pairwise precision", [_f(s.pairwise["precision"]) for _, _, s in cols]),
@@ -91,38 +106,61 @@ def render(b: Benchmark, info: Mapping[str, str]) -> str:
     ]
     lines += ["| | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(vals) + " |" for label, vals in rows]
-    lines += ["", "Our total time is the whole pipeline (extract, validation, survivorship, publish); matching time is "
-              "standardise + match + cluster. " + "; ".join(ours.notes) + "."]
+    lines += [
+        "",
+        "Our total time is the whole pipeline (extract, validation, survivorship, publish); matching time is "
+        "standardise + match + cluster. " + "; ".join(ours.notes) + ".",
+    ]
     lines += ["", "Our stages: " + ", ".join(f"{st} {sec:.1f} s" for st, sec in ours.stage_seconds.items()) + "."]
     if b.splink is not None:
-        lines += ["", "Splink stages: " + ", ".join(f"{st} {sec:.1f} s" for st, sec in b.splink.stage_seconds.items())
-                  + " (cluster = both clusterings at the default threshold); " + "; ".join(b.splink.notes) + ". "
-                  + "; ".join(f"{m} = {d}" for m, d in SPLINK_METHODS.items()) + ". Tuned = the best pairwise F1 "
-                  "over the sweep below, chosen on the truth itself (an upper bound, not a deployable setting).", "",
-                  "| Splink clustering | threshold | pairwise P | pairwise R | pairwise F1 | B-cubed F1 | clusters |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {m} | {t} | {_f(s.pairwise['precision'])} | {_f(s.pairwise['recall'])} | "
-                  f"{_f(s.pairwise['f1'])} | {_f(s.bcubed['f1'])} | {s.clusters:,} |"
-                  for (m, t), s in b.splink_sweep.items()]
+        lines += [
+            "",
+            "Splink stages: "
+            + ", ".join(f"{st} {sec:.1f} s" for st, sec in b.splink.stage_seconds.items())
+            + " (cluster = both clusterings at the default threshold); "
+            + "; ".join(b.splink.notes)
+            + ". "
+            + "; ".join(f"{m} = {d}" for m, d in SPLINK_METHODS.items())
+            + ". Tuned = the best pairwise F1 "
+            "over the sweep below, chosen on the truth itself (an upper bound, not a deployable setting).",
+            "",
+            "| Splink clustering | threshold | pairwise P | pairwise R | pairwise F1 | B-cubed F1 | clusters |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {m} | {t} | {_f(s.pairwise['precision'])} | {_f(s.pairwise['recall'])} | "
+            f"{_f(s.pairwise['f1'])} | {_f(s.bcubed['f1'])} | {s.clusters:,} |"
+            for (m, t), s in b.splink_sweep.items()
+        ]
     else:
         lines += ["", "Splink was not run (--no-splink)."]
     if b.churn is not None:
         c = b.churn
-        lines += ["", f"Churn watchlist against the generator's churn truth (golden records): precision "
-                  f"{c['precision']:.3f}, recall {c['recall']:.3f} ({c['true_positives']:,} of {c['positives']:,} "
-                  f"declining customers found, {c['predicted']:,} on the watchlist); the truth's reason among the "
-                  f"watchlist's reasons for {c['right_reason']:.1%} of the hits."]
+        lines += [
+            "",
+            f"Churn watchlist against the generator's churn truth (golden records): precision "
+            f"{c['precision']:.3f}, recall {c['recall']:.3f} ({c['true_positives']:,} of {c['positives']:,} "
+            f"declining customers found, {c['predicted']:,} on the watchlist); the truth's reason among the "
+            f"watchlist's reasons for {c['right_reason']:.1%} of the hits.",
+        ]
     if b.incremental is not None:
         inc, full = b.incremental["incremental"], b.incremental["full"]
-        lines += ["", f"Incremental run after changing {b.incremental['changed']:,} CRM customers (1%): "
-                  f"{inc['seconds']:.1f} s against {full['seconds']:.1f} s for a full run of the same input from the "
-                  f"same published state ({inc['seconds'] / max(full['seconds'], 1e-9):.0%}). Records whose golden "
-                  f"id differs between the two: {b.incremental['records_differing']:,} of "
-                  f"{b.incremental['records']:,} (the full run retrains the matching model on the changed data; "
-                  f"the incremental run keeps the last one).", "",
-                  "| stage | incremental | full |", "|---|---|---|"]
-        lines += [f"| {st} | {inc['stage_seconds'].get(st, 0):.1f} s | {sec:.1f} s |"
-                  for st, sec in full["stage_seconds"].items()]
+        lines += [
+            "",
+            f"Incremental run after changing {b.incremental['changed']:,} CRM customers (1%): "
+            f"{inc['seconds']:.1f} s against {full['seconds']:.1f} s for a full run of the same input from the "
+            f"same published state ({inc['seconds'] / max(full['seconds'], 1e-9):.0%}). Records whose golden "
+            f"id differs between the two: {b.incremental['records_differing']:,} of "
+            f"{b.incremental['records']:,} (the full run retrains the matching model on the changed data; "
+            f"the incremental run keeps the last one).",
+            "",
+            "| stage | incremental | full |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {st} | {inc['stage_seconds'].get(st, 0):.1f} s | {sec:.1f} s |"
+            for st, sec in full["stage_seconds"].items()
+        ]
         lines += [f"| peak memory | {_mb(inc['peak_rss_mb'])} | {_mb(full['peak_rss_mb'])} |"]
     return "\n".join(lines) + "\n"
 

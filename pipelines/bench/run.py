@@ -37,12 +37,18 @@ class Benchmark:
     ours_scores: Scores
     splink: SystemResult | None = None
     splink_sweep: dict[tuple[str, float], Scores] = field(default_factory=dict)  # (method, threshold)
-    incremental: dict[str, Any] | None = None   # 1% change: incremental vs full run times
-    churn: dict[str, Any] | None = None         # churn watchlist vs the generator's churn truth
+    incremental: dict[str, Any] | None = None  # 1% change: incremental vs full run times
+    churn: dict[str, Any] | None = None  # churn watchlist vs the generator's churn truth
 
 
-def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
-                  u_max_pairs: float = 1e7, with_incremental: bool = True) -> Benchmark:
+def run_benchmark(
+    entities: int,
+    seed: int,
+    out: Path,
+    with_splink: bool = True,
+    u_max_pairs: float = 1e7,
+    with_incremental: bool = True,
+) -> Benchmark:
     """Generate the sample, run both systems in child processes and score them."""
     from mdm.standardise import REGISTER_FORMATS
     from pipelines.sample import generate
@@ -63,34 +69,64 @@ def run_benchmark(entities: int, seed: int, out: Path, with_splink: bool = True,
         con.execute("ATTACH $db AS wh (READ_ONLY)", {"db": str(db)})
         ours_clusters = read_clusters(con, "SELECT rid, golden_id FROM wh.xref")
         ours = SystemResult(
-            name="ours", clusters=ours_clusters, pairs_compared=o["candidate_pairs"] + o["deterministic_pairs"],
-            seconds=o["seconds"], peak_rss_mb=o["peak_rss_mb"], stage_seconds=o["stage_seconds"],
-            notes=[f"{o['candidate_pairs']:,} candidate pairs scored + {o['deterministic_pairs']:,} "
-                   "deterministic identifier pairs"])
+            name="ours",
+            clusters=ours_clusters,
+            pairs_compared=o["candidate_pairs"] + o["deterministic_pairs"],
+            seconds=o["seconds"],
+            peak_rss_mb=o["peak_rss_mb"],
+            stage_seconds=o["stage_seconds"],
+            notes=[
+                f"{o['candidate_pairs']:,} candidate pairs scored + {o['deterministic_pairs']:,} "
+                "deterministic identifier pairs"
+            ],
+        )
         ours_scores = score(con, truth, ours_clusters, "SELECT rid_a AS a, rid_b AS b FROM wh.match_pair")
         bench = Benchmark(
-            entities=entities, seed=seed, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            counts=counts, records=len(ours_clusters), truth_records=len(set(truth) & set(ours_clusters)),
-            true_pairs=int(ours_scores.pairwise["true_pairs"]), ours=ours, ours_scores=ours_scores)
+            entities=entities,
+            seed=seed,
+            date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            counts=counts,
+            records=len(ours_clusters),
+            truth_records=len(set(truth) & set(ours_clusters)),
+            true_pairs=int(ours_scores.pairwise["true_pairs"]),
+            ours=ours,
+            ours_scores=ours_scores,
+        )
         if with_splink:
-            registers = [r for r, in con.execute("SELECT DISTINCT source FROM wh.organization_record "
-                                                 "WHERE list_contains($f, source_format) ORDER BY 1",
-                                                 {"f": sorted(REGISTER_FORMATS)}).fetchall()]
+            registers = [
+                r
+                for (r,) in con.execute(
+                    "SELECT DISTINCT source FROM wh.organization_record "
+                    "WHERE list_contains($f, source_format) ORDER BY 1",
+                    {"f": sorted(REGISTER_FORMATS)},
+                ).fetchall()
+            ]
             s = in_child(run_splink, str(db), str(splink_dir), seed, u_max_pairs, registers)
-            con.execute("CREATE TEMP TABLE splink_blocked AS SELECT a, b FROM read_parquet($p)",
-                        {"p": str(splink_dir / "blocked.parquet")})
+            con.execute(
+                "CREATE TEMP TABLE splink_blocked AS SELECT a, b FROM read_parquet($p)",
+                {"p": str(splink_dir / "blocked.parquet")},
+            )
             blocked = "SELECT a, b FROM splink_blocked"
             n_blocked = con.execute(f"SELECT count(*) FROM ({blocked})").fetchall()[0][0]
             for method in SPLINK_METHODS:
                 for t in SPLINK_THRESHOLDS:
                     path = splink_dir / f"clusters_{method}_{t}.parquet"
-                    clusters = read_clusters(con, "SELECT unique_id, cluster_id FROM read_parquet($p)", {"p": str(path)})
+                    clusters = read_clusters(
+                        con, "SELECT unique_id, cluster_id FROM read_parquet($p)", {"p": str(path)}
+                    )
                     bench.splink_sweep[(method, t)] = score(con, truth, clusters, blocked)
             bench.splink = SystemResult(
-                name="splink", clusters={}, pairs_compared=int(n_blocked), seconds=s["seconds"],
-                peak_rss_mb=s["peak_rss_mb"], stage_seconds=s["stage_seconds"],
-                notes=[f"estimated probability that two random records match: {s['lambda']:.3g}",
-                       "duplicate-free registers: " + ", ".join(registers)])
+                name="splink",
+                clusters={},
+                pairs_compared=int(n_blocked),
+                seconds=s["seconds"],
+                peak_rss_mb=s["peak_rss_mb"],
+                stage_seconds=s["stage_seconds"],
+                notes=[
+                    f"estimated probability that two random records match: {s['lambda']:.3g}",
+                    "duplicate-free registers: " + ", ".join(registers),
+                ],
+            )
     finally:
         con.close()
     from pipelines.bench.churn import watchlist_quality
@@ -115,8 +151,10 @@ def change_crm(sample: Path, share: float) -> int:
         changed = ids[::step]
         # The CRM stamps every change, as change-data capture (config `changes`) expects.
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        con.executemany("UPDATE customers SET name = name || ' Trading', city = 'Leeds', updated_at = ? "
-                        "WHERE source_id = ?", [(stamp, i) for i in changed])
+        con.executemany(
+            "UPDATE customers SET name = name || ' Trading', city = 'Leeds', updated_at = ? WHERE source_id = ?",
+            [(stamp, i) for i in changed],
+        )
         con.commit()
     finally:
         con.close()
@@ -142,8 +180,10 @@ def measure_incremental(sample: Path, warehouse: Path, share: float) -> dict[str
     try:
         con.execute("ATTACH $db AS a (READ_ONLY)", {"db": str(warehouse / "mdm.duckdb")})
         con.execute("ATTACH $db AS b (READ_ONLY)", {"db": str(full_wh / "mdm.duckdb")})
-        differ = con.execute("SELECT count(*) FROM a.xref FULL JOIN b.xref USING (rid) "
-                             "WHERE a.xref.golden_id IS DISTINCT FROM b.xref.golden_id").fetchall()[0][0]
+        differ = con.execute(
+            "SELECT count(*) FROM a.xref FULL JOIN b.xref USING (rid) "
+            "WHERE a.xref.golden_id IS DISTINCT FROM b.xref.golden_id"
+        ).fetchall()[0][0]
         records = con.execute("SELECT count(*) FROM b.xref").fetchall()[0][0]
     finally:
         con.close()

@@ -48,11 +48,16 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, clusters: Mapping[str, str],
     return found / total if total else 1.0
 
 
-def score(con: duckdb.DuckDBPyConnection, truth: Mapping[str, str], clusters: Mapping[str, str],
-          compared_sql: str) -> Scores:
+def score(
+    con: duckdb.DuckDBPyConnection, truth: Mapping[str, str], clusters: Mapping[str, str], compared_sql: str
+) -> Scores:
     """Pairwise and B-cubed scores of ``clusters`` against ``truth``, and blocking recall."""
-    return Scores(pairwise(clusters, truth), bcubed(clusters, truth), blocking_recall(con, clusters, compared_sql),
-                  len(set(clusters.values())))
+    return Scores(
+        pairwise(clusters, truth),
+        bcubed(clusters, truth),
+        blocking_recall(con, clusters, compared_sql),
+        len(set(clusters.values())),
+    )
 
 
 def read_clusters(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, str]:

@@ -51,6 +51,7 @@ def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 # -- the two systems (each runs in a child process) ------------------------------------------------------
 
+
 def run_ours(config: str) -> dict[str, Any]:
     """Run the whole pipeline on ``config``; returns timings, peak memory and the match stage's counts."""
     from pipelines import runner
@@ -60,9 +61,14 @@ def run_ours(config: str) -> dict[str, Any]:
     summary = runner.run(Path(config), on_stage=lambda r: stage_seconds.__setitem__(r["stage"], r["seconds"]))
     seconds = time.perf_counter() - t0
     match = next(s for s in summary.stages if s.stage == "match").detail
-    return {"seconds": seconds, "stage_seconds": stage_seconds, "peak_rss_mb": peak_rss_mb(),
-            "warehouse": str(summary.warehouse), "candidate_pairs": int(match.get("candidate_pairs", 0)),
-            "deterministic_pairs": int(match.get("deterministic_pairs", 0))}
+    return {
+        "seconds": seconds,
+        "stage_seconds": stage_seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "warehouse": str(summary.warehouse),
+        "candidate_pairs": int(match.get("candidate_pairs", 0)),
+        "deterministic_pairs": int(match.get("deterministic_pairs", 0)),
+    }
 
 
 def splink_input(db_path: str) -> pd.DataFrame:
@@ -83,7 +89,8 @@ def splink_input(db_path: str) -> pd.DataFrame:
             "nullif(country_iso, '') AS country_iso, nullif(city_norm, '') AS city_norm, "
             "nullif(postal_norm, '') AS postal_norm, "
             "id_LEI AS lei, id_USCC AS uscc, id_GB_COH AS gb_coh "
-            "FROM organization_record ORDER BY rid").df()
+            "FROM organization_record ORDER BY rid"
+        ).df()
     finally:
         con.close()
     df["name_en_core"] = [name_core(n) or None if isinstance(n, str) and n else None for n in df["name_en"]]
@@ -126,7 +133,8 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
             cll.JaroWinklerLevel("name_core", 0.88),
             cll.JaroWinklerLevel("name_core", 0.80),
             cll.ElseLevel(),
-        ])
+        ],
+    )
     settings = SettingsCreator(
         link_type="link_and_dedupe",
         unique_id_column_name="unique_id",
@@ -158,11 +166,14 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
     db_api = DuckDBAPI(splink_con)
     # One input table per source: scoring is the same as a dedupe of all records, and Splink then knows which
     # records come from a register whose keys are distinct entities (for single-best-links clustering).
-    inputs = [db_api.register(frame.drop(columns=["source"]).reset_index(drop=True),
-                              dataset_display_name=str(src)) for src, frame in records.groupby("source")]
+    inputs = [
+        db_api.register(frame.drop(columns=["source"]).reset_index(drop=True), dataset_display_name=str(src))
+        for src, frame in records.groupby("source")
+    ]
     linker = Linker(inputs, settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("lei"), block_on("uscc"), block_on("gb_coh")], recall=0.7)
+        [block_on("lei"), block_on("uscc"), block_on("gb_coh")], recall=0.7
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("name_core"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("postal_norm"))
@@ -175,12 +186,15 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
     def cluster(method: str, threshold: float) -> None:
         if method == "cc":
             c = linker.clustering.cluster_pairwise_predictions_at_threshold(
-                predictions, threshold_match_probability=threshold)
+                predictions, threshold_match_probability=threshold
+            )
         else:
             c = linker.clustering.cluster_using_single_best_links(
-                predictions, duplicate_free_datasets=registers, threshold_match_probability=threshold)
+                predictions, duplicate_free_datasets=registers, threshold_match_probability=threshold
+            )
         c.as_duckdbpyrelation().select("unique_id, cluster_id").write_parquet(
-            str(out / f"clusters_{method}_{threshold}.parquet"))
+            str(out / f"clusters_{method}_{threshold}.parquet")
+        )
 
     for method in SPLINK_METHODS:
         cluster(method, SPLINK_DEFAULT_THRESHOLD)
@@ -189,13 +203,22 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
     peak = peak_rss_mb()
 
     # Outside the timed section: the blocked pairs (for blocking recall) and the other thresholds.
-    blocked.select("split_part(join_key_l, '-__-', 2) AS a, split_part(join_key_r, '-__-', 2) AS b").distinct() \
-        .write_parquet(str(out / "blocked.parquet"))
+    blocked.select(
+        "split_part(join_key_l, '-__-', 2) AS a, split_part(join_key_r, '-__-', 2) AS b"
+    ).distinct().write_parquet(str(out / "blocked.parquet"))
     for method in SPLINK_METHODS:
         for threshold in SPLINK_THRESHOLDS:
             if threshold != SPLINK_DEFAULT_THRESHOLD:
                 cluster(method, threshold)
-    return {"seconds": seconds, "peak_rss_mb": peak, "records": len(records),
-            "stage_seconds": {"prepare": t_prepared - t0, "train": t_trained - t_prepared,
-                              "predict": t_predicted - t_trained, "cluster": t_clustered - t_predicted},
-            "lambda": linker._settings_obj._probability_two_random_records_match}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": peak,
+        "records": len(records),
+        "stage_seconds": {
+            "prepare": t_prepared - t0,
+            "train": t_trained - t_prepared,
+            "predict": t_predicted - t_trained,
+            "cluster": t_clustered - t_predicted,
+        },
+        "lambda": linker._settings_obj._probability_two_random_records_match,
+    }

@@ -24,17 +24,29 @@ from pipelines.decisions import OVERRIDE_COLUMNS as CSV_OVERRIDE_COLUMNS
 from pipelines.errors import SourceError
 from pipelines.review import store
 
-LIVE_COLUMNS = ("decision_id", "kind", "rid_a", "rid_b", "golden_id", "attribute", "value", "item_id",
-                "subject_item_id", "user_name", "decided_at", "reason")
+LIVE_COLUMNS = (
+    "decision_id",
+    "kind",
+    "rid_a",
+    "rid_b",
+    "golden_id",
+    "attribute",
+    "value",
+    "item_id",
+    "subject_item_id",
+    "user_name",
+    "decided_at",
+    "reason",
+)
 
 
 @dataclass
 class DecisionInputs:
-    pairs: pd.DataFrame                 # rid_a < rid_b, is_match: live match (True), no-match and split (False)
-    overrides: pd.DataFrame | None      # OVERRIDE_COLUMNS, one live override per golden id and attribute
-    live: pd.DataFrame                  # LIVE_COLUMNS, one row per live decision and review item it answers
-    pairs_fingerprint: str              # digest of the live pairs: for the match stage's fingerprint
-    overrides_fingerprint: str          # digest of the live overrides: for the survive stage's fingerprint
+    pairs: pd.DataFrame  # rid_a < rid_b, is_match: live match (True), no-match and split (False)
+    overrides: pd.DataFrame | None  # OVERRIDE_COLUMNS, one live override per golden id and attribute
+    live: pd.DataFrame  # LIVE_COLUMNS, one row per live decision and review item it answers
+    pairs_fingerprint: str  # digest of the live pairs: for the match stage's fingerprint
+    overrides_fingerprint: str  # digest of the live overrides: for the survive stage's fingerprint
 
 
 def _key(kind: str, path: Path, line: int, row: dict[str, str]) -> str:
@@ -53,23 +65,48 @@ def legacy_drafts(config: Config, user: str = "legacy-csv") -> list[tuple[int, s
             a = f"{(rec['source_a'] or '').strip()}:{(rec['source_id_a'] or '').strip()}"
             b = f"{(rec['source_b'] or '').strip()}:{(rec['source_id_b'] or '').strip()}"
             if verdict not in VALUES:
-                raise SourceError(f"decision must be match or no_match, not {rec['decision']!r}",
-                                  source="decisions", file=str(path), line=line)
+                raise SourceError(
+                    f"decision must be match or no_match, not {rec['decision']!r}",
+                    source="decisions",
+                    file=str(path),
+                    line=line,
+                )
             kind = "match" if VALUES[verdict] else "no_match"
-            out.append((line, store.Draft(kind=kind, rid_a=a, rid_b=b, user=user, origin="import",
-                                          reason=f"imported from {path.name} line {line}",
-                                          import_key=_key("decisions", path, line, rec))))
+            out.append(
+                (
+                    line,
+                    store.Draft(
+                        kind=kind,
+                        rid_a=a,
+                        rid_b=b,
+                        user=user,
+                        origin="import",
+                        reason=f"imported from {path.name} line {line}",
+                        import_key=_key("decisions", path, line, rec),
+                    ),
+                )
+            )
     path = config.survivorship.overrides
     if path is not None:
         rows = list(_records(path, CSV_OVERRIDE_COLUMNS, "steward overrides", "overrides"))
         # The run took the latest decided_at per golden attribute: that order is the seq order.
         for line, rec in sorted(rows, key=lambda x: ((x[1]["decided_at"] or ""), x[0])):
-            out.append((line, store.Draft(kind="override", golden_id=(rec["golden_id"] or "").strip(),
-                                          attribute=(rec["attribute"] or "").strip(), value=rec["value"],
-                                          user=(rec["steward"] or "").strip() or user, origin="import",
-                                          decided_at=(rec["decided_at"] or "").strip() or None,
-                                          reason=f"imported from {path.name} line {line}",
-                                          import_key=_key("overrides", path, line, rec))))
+            out.append(
+                (
+                    line,
+                    store.Draft(
+                        kind="override",
+                        golden_id=(rec["golden_id"] or "").strip(),
+                        attribute=(rec["attribute"] or "").strip(),
+                        value=rec["value"],
+                        user=(rec["steward"] or "").strip() or user,
+                        origin="import",
+                        decided_at=(rec["decided_at"] or "").strip() or None,
+                        reason=f"imported from {path.name} line {line}",
+                        import_key=_key("overrides", path, line, rec),
+                    ),
+                )
+            )
     return out
 
 
@@ -95,7 +132,7 @@ def all_decisions(config: Config) -> list[dm.Decision]:
 @dataclass
 class ImportReport:
     added: list[dm.Decision]
-    already: int                        # rows imported before
+    already: int  # rows imported before
     refused: list[tuple[str, int, str]]  # (file, line, why)
 
 
@@ -128,21 +165,39 @@ def live_frame(res: dm.Resolution) -> pd.DataFrame:
     rows = []
     for d in res.live:
         for item in sorted(d.answered_items()):
-            rows.append((d.id, d.kind, d.rid_a, d.rid_b, d.golden_id, d.attribute, d.value, d.item_id, item,
-                         d.user, d.decided_at, d.reason))
+            rows.append(
+                (
+                    d.id,
+                    d.kind,
+                    d.rid_a,
+                    d.rid_b,
+                    d.golden_id,
+                    d.attribute,
+                    d.value,
+                    d.item_id,
+                    item,
+                    d.user,
+                    d.decided_at,
+                    d.reason,
+                )
+            )
     return pd.DataFrame(rows, columns=list(LIVE_COLUMNS)).astype(object)
 
 
 def decision_inputs(config: Config) -> DecisionInputs:
     """Everything the run takes from steward decisions (see the module doc)."""
     res = dm.resolve(all_decisions(config))
-    pairs = pd.DataFrame([(a, b, True) for a, b in res.must_link] + [(a, b, False) for a, b in res.cannot_link],
-                         columns=["rid_a", "rid_b", "is_match"])
+    pairs = pd.DataFrame(
+        [(a, b, True) for a, b in res.must_link] + [(a, b, False) for a, b in res.cannot_link],
+        columns=["rid_a", "rid_b", "is_match"],
+    )
     pairs = pairs.sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
     overrides = None
     if res.overrides:
-        overrides = pd.DataFrame([(d.golden_id, d.attribute, d.value, d.user, d.decided_at) for d in res.overrides],
-                                 columns=list(OVERRIDE_COLUMNS))
+        overrides = pd.DataFrame(
+            [(d.golden_id, d.attribute, d.value, d.user, d.decided_at) for d in res.overrides],
+            columns=list(OVERRIDE_COLUMNS),
+        )
     fp_pairs, fp_overrides = dm.fingerprint(res)
     return DecisionInputs(pairs, overrides, live_frame(res), fp_pairs, fp_overrides)
 

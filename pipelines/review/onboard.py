@@ -34,9 +34,9 @@ from pipelines.errors import MdmError
 from pipelines.warehouse import Warehouse
 
 QUERY_RID = "query:candidate"
-TOKEN_CAP = 100        # a name token held by more records than this does not propose candidates
-RARE_TOKENS = 2        # the rarest tokens of the candidate's names that propose candidates
-SCORED = 60            # records scored per query besides identifier hits: those with the closest names
+TOKEN_CAP = 100  # a name token held by more records than this does not propose candidates
+RARE_TOKENS = 2  # the rarest tokens of the candidate's names that propose candidates
+SCORED = 60  # records scored per query besides identifier hits: those with the closest names
 GOLDEN_COLUMNS = ("golden_id", "legal_name", "country", "lei", "uscc", "gb_company_number", "city", "record_count")
 
 
@@ -96,8 +96,7 @@ class MatchIndex:
         try:
             cols = ", ".join(dict.fromkeys((*matching.MATCH_COLUMNS, "name", "golden_id")))  # constants
             std = con.execute(f"SELECT {cols} FROM organization_record ORDER BY rid").df()
-            self.model = FellegiSunter.from_parameters(
-                con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
+            self.model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
             counts = dict(con.execute("SELECT token, records FROM match_token_frequency").fetchall())
             golden = con.execute(f"SELECT {', '.join(GOLDEN_COLUMNS)} FROM golden_organization").df()
         finally:
@@ -125,8 +124,9 @@ class MatchIndex:
         # Row lookups by rid in a dict: a .loc over 200k rows costs tens of ms per query.
         self.rows: dict[str, tuple] = dict(zip(std["rid"], std[self.columns].itertuples(index=False, name=None)))
         self.golden_of: dict[str, str] = dict(zip(std["rid"], std["golden_id"]))
-        self.aliases: dict[str, list[str]] = {r: list(a) if a is not None else [] for r, a in
-                                              zip(std["rid"], std["aliases"])}
+        self.aliases: dict[str, list[str]] = {
+            r: list(a) if a is not None else [] for r, a in zip(std["rid"], std["aliases"])
+        }
 
     # -- candidates ----------------------------------------------------------------------------------
     def _near(self, keys: list[str], groups: dict[str, list[str]], key: str) -> list[str]:
@@ -135,7 +135,7 @@ class MatchIndex:
         i = bisect.bisect_left(keys, key)
         w = self.settings.window
         out: list[str] = []
-        for k in keys[max(0, i - w): i + w + (1 if i < len(keys) and keys[i] == key else 0)]:
+        for k in keys[max(0, i - w) : i + w + (1 if i < len(keys) and keys[i] == key else 0)]:
             rids = groups[k]
             if len(rids) <= self.settings.max_block_size:
                 out.extend(rids)
@@ -168,10 +168,22 @@ class MatchIndex:
     # -- query ---------------------------------------------------------------------------------------
     def standardise(self, req: MatchRequest) -> pd.Series:
         row: dict[str, Any] = {c: None for c in ORGANIZATION}
-        row.update({"source": "query", "source_id": "candidate", "source_format": "query", "name": req.name.strip(),
-                    "name_en": req.name_en, "lei": req.lei, "uscc": req.uscc,
-                    "registration_number": req.registration_number, "country": req.country, "city": req.city,
-                    "address": req.address, "postal_code": req.postal_code})
+        row.update(
+            {
+                "source": "query",
+                "source_id": "candidate",
+                "source_format": "query",
+                "name": req.name.strip(),
+                "name_en": req.name_en,
+                "lei": req.lei,
+                "uscc": req.uscc,
+                "registration_number": req.registration_number,
+                "country": req.country,
+                "city": req.city,
+                "address": req.address,
+                "postal_code": req.postal_code,
+            }
+        )
         return standardise_records(pd.DataFrame([row]).astype(object)).iloc[0]
 
     def match(self, req: MatchRequest) -> MatchResponse:
@@ -180,10 +192,12 @@ class MatchIndex:
         rids = self.candidates(cand)
         thresholds = (self.settings.match_threshold, self.settings.review_threshold)
         if not rids:
-            return MatchResponse(candidates=[], compared=0, thresholds=thresholds,
-                                 elapsed_ms=round(1000 * (time.perf_counter() - t0), 2))
-        frame = pd.DataFrame([tuple(cand[c] for c in self.columns), *(self.rows[r] for r in rids)],
-                             columns=self.columns)
+            return MatchResponse(
+                candidates=[], compared=0, thresholds=thresholds, elapsed_ms=round(1000 * (time.perf_counter() - t0), 2)
+            )
+        frame = pd.DataFrame(
+            [tuple(cand[c] for c in self.columns), *(self.rows[r] for r in rids)], columns=self.columns
+        )
         pairs = pd.DataFrame({"rid_a": QUERY_RID, "rid_b": rids})
         vectors = matching.compare(frame, pairs, self.idf)
         scored, _ = matching.score(vectors, self.settings, self.model)
@@ -206,8 +220,9 @@ class MatchIndex:
                 rule, band = "id:" + sorted(shared)[0], "match"
             elif conflict:
                 band = "non-match"
-            ranked.append((rule == "score", -(1.0 if rule != "score" else probs[i]), rid, i, rule, band, shared,
-                           conflict))
+            ranked.append(
+                (rule == "score", -(1.0 if rule != "score" else probs[i]), rid, i, rule, band, shared, conflict)
+            )
         ranked.sort(key=lambda x: x[:3])
         out: list[MatchCandidate] = []
         seen: set[str] = set()
@@ -218,21 +233,46 @@ class MatchIndex:
             seen.add(gid)
             g = self.golden.loc[gid] if gid in self.golden.index else None
             prob = float(probs[i])
-            features = [{"feature": f, "value": None if np.isnan(values[i, j]) else float(values[i, j]),
-                         "level": int(levels[i, j]),
-                         "lower_bound": None if levels[i, j] < 0 else (0.0, *LEVELS[f])[levels[i, j]],
-                         "weight": float(weights[i, j])} for j, f in enumerate(feats)]
-            out.append(MatchCandidate(
-                golden_id=gid, legal_name=_text(g, "legal_name"), country=_text(g, "country"), lei=_text(g, "lei"),
-                record=rid, probability=1.0 if rule != "score" else round(prob, 6), band=band, rule=rule,
-                explanation={"features": features, "prior": self.model.prior_weight(), "score": prob, "band": band,
-                             "rule": rule, "shared_keys": shared,
-                             "conflicting_keys": {k: list(v) for k, v in conflict.items()},
-                             "verdict": _verdict(rule, band, shared, conflict, bool(branch[i]), gid)}))
+            features = [
+                {
+                    "feature": f,
+                    "value": None if np.isnan(values[i, j]) else float(values[i, j]),
+                    "level": int(levels[i, j]),
+                    "lower_bound": None if levels[i, j] < 0 else (0.0, *LEVELS[f])[levels[i, j]],
+                    "weight": float(weights[i, j]),
+                }
+                for j, f in enumerate(feats)
+            ]
+            out.append(
+                MatchCandidate(
+                    golden_id=gid,
+                    legal_name=_text(g, "legal_name"),
+                    country=_text(g, "country"),
+                    lei=_text(g, "lei"),
+                    record=rid,
+                    probability=1.0 if rule != "score" else round(prob, 6),
+                    band=band,
+                    rule=rule,
+                    explanation={
+                        "features": features,
+                        "prior": self.model.prior_weight(),
+                        "score": prob,
+                        "band": band,
+                        "rule": rule,
+                        "shared_keys": shared,
+                        "conflicting_keys": {k: list(v) for k, v in conflict.items()},
+                        "verdict": _verdict(rule, band, shared, conflict, bool(branch[i]), gid),
+                    },
+                )
+            )
             if len(out) >= req.limit:
                 break
-        return MatchResponse(candidates=out, compared=len(rids), thresholds=thresholds,
-                             elapsed_ms=round(1000 * (time.perf_counter() - t0), 2))
+        return MatchResponse(
+            candidates=out,
+            compared=len(rids),
+            thresholds=thresholds,
+            elapsed_ms=round(1000 * (time.perf_counter() - t0), 2),
+        )
 
 
 def _text(g: pd.Series | None, col: str) -> str | None:
@@ -296,13 +336,21 @@ def measure_latency(config: Config, queries: int = 200, seed: int = 7) -> dict[s
         name = str(name or "x")
         if n % 2 and len(name) > 4:
             cut = int(rng.integers(1, len(name) - 1))
-            name = name[:cut] + name[cut + 1:]
-        req = MatchRequest(name=name[:500], country=country if isinstance(country, str) else None,
-                           lei=lei if n % 4 == 0 and isinstance(lei, str) else None)
+            name = name[:cut] + name[cut + 1 :]
+        req = MatchRequest(
+            name=name[:500],
+            country=country if isinstance(country, str) else None,
+            lei=lei if n % 4 == 0 and isinstance(lei, str) else None,
+        )
         t = time.perf_counter()
         idx.match(req)
         times.append(1000 * (time.perf_counter() - t))
     arr = np.asarray(times)
-    return {"records": float(len(idx.std)), "index_seconds": round(built, 2), "queries": float(len(arr)),
-            "p50_ms": round(float(np.percentile(arr, 50)), 1), "p95_ms": round(float(np.percentile(arr, 95)), 1),
-            "max_ms": round(float(arr.max()), 1)}
+    return {
+        "records": float(len(idx.std)),
+        "index_seconds": round(built, 2),
+        "queries": float(len(arr)),
+        "p50_ms": round(float(np.percentile(arr, 50)), 1),
+        "p95_ms": round(float(np.percentile(arr, 95)), 1),
+        "max_ms": round(float(arr.max()), 1),
+    }

@@ -18,8 +18,22 @@ from pipelines.review import inputs
 from pipelines.review.store import DecisionError
 from pipelines.warehouse import Warehouse, run_sql
 
-COLUMNS = ("item_id", "kind", "subject", "priority", "golden_id", "other_golden_id", "rid_a", "rid_b", "attribute",
-           "score", "uncertainty", "accounts", "balance", "detail")
+COLUMNS = (
+    "item_id",
+    "kind",
+    "subject",
+    "priority",
+    "golden_id",
+    "other_golden_id",
+    "rid_a",
+    "rid_b",
+    "attribute",
+    "score",
+    "uncertainty",
+    "accounts",
+    "balance",
+    "detail",
+)
 # The size of the queue, for the run summary and `mdm quality`.
 QUEUE_SIZE_SQL = "SELECT count(*) AS review_items FROM review_item"
 
@@ -41,22 +55,23 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, live: pd.DataFrame | N
         con.register("tmp_live", frame[list(inputs.LIVE_COLUMNS)])
         con.execute("INSERT INTO steward_decision_live SELECT * FROM tmp_live")
         con.unregister("tmp_live")
-    run_sql(con, "review/review_item", {"register_formats": sorted(REGISTER_FORMATS),
-                                        "strong": strong_level(config)})
+    run_sql(con, "review/review_item", {"register_formats": sorted(REGISTER_FORMATS), "strong": strong_level(config)})
     return int(con.execute("SELECT count(*) FROM review_item").fetchone()[0])
 
 
 def _published(config: Config) -> duckdb.DuckDBPyConnection:
     wh = Warehouse(config.warehouse)
     if not wh.exists():
-        raise DecisionError(f"no published warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` "
-                            "first")
+        raise DecisionError(
+            f"no published warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first"
+        )
     return wh.connect(read_only=True)
 
 
 def has_queue(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_item'")
-                .fetchone()[0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_item'").fetchone()[0]
+    )
 
 
 def compute(config: Config) -> pd.DataFrame:

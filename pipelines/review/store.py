@@ -31,8 +31,24 @@ MAX_REASON = 2000
 MAX_VALUE = 1000
 MAX_USER = 100
 VERDICTS = {"match": "match", "no-match": "no_match", "no_match": "no_match", "nomatch": "no_match"}
-COLUMNS = ("seq", "id", "kind", "rid_a", "rid_b", "golden_id", "attribute", "value", "target_id", "cannot_link",
-           "item_id", "reason", "user_name", "decided_at", "origin", "import_key")
+COLUMNS = (
+    "seq",
+    "id",
+    "kind",
+    "rid_a",
+    "rid_b",
+    "golden_id",
+    "attribute",
+    "value",
+    "target_id",
+    "cannot_link",
+    "item_id",
+    "reason",
+    "user_name",
+    "decided_at",
+    "origin",
+    "import_key",
+)
 
 
 class DecisionError(MdmError):
@@ -45,11 +61,23 @@ def now() -> str:
 
 def from_row(row: Any) -> dm.Decision:
     r = dict(row)
-    return dm.Decision(id=r["id"], seq=int(r["seq"]), kind=r["kind"], reason=r["reason"], user=r["user_name"],
-                       decided_at=r["decided_at"], rid_a=r["rid_a"], rid_b=r["rid_b"], golden_id=r["golden_id"],
-                       attribute=r["attribute"], value=r["value"], target_id=r["target_id"],
-                       cannot_link=tuple(json.loads(r["cannot_link"])) if r["cannot_link"] else (),
-                       item_id=r["item_id"], origin=r["origin"])
+    return dm.Decision(
+        id=r["id"],
+        seq=int(r["seq"]),
+        kind=r["kind"],
+        reason=r["reason"],
+        user=r["user_name"],
+        decided_at=r["decided_at"],
+        rid_a=r["rid_a"],
+        rid_b=r["rid_b"],
+        golden_id=r["golden_id"],
+        attribute=r["attribute"],
+        value=r["value"],
+        target_id=r["target_id"],
+        cannot_link=tuple(json.loads(r["cannot_link"])) if r["cannot_link"] else (),
+        item_id=r["item_id"],
+        origin=r["origin"],
+    )
 
 
 def load(con: sqlite3.Connection) -> list[dm.Decision]:
@@ -77,8 +105,10 @@ def published(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published warehouse, or a DecisionError when there is none."""
     wh = Warehouse(config.warehouse)
     if not wh.exists():
-        raise DecisionError(f"no published warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` "
-                            "first (decisions are checked against the published records)")
+        raise DecisionError(
+            f"no published warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` "
+            "first (decisions are checked against the published records)"
+        )
     con = wh.connect(read_only=True)
     try:
         yield con
@@ -119,8 +149,10 @@ def _known_records(con: duckdb.DuckDBPyConnection, config: Config, rids: list[st
     missing = [r for r in rids if r not in found]
     if missing:
         sources = ", ".join(s.name for s in config.sources)
-        raise DecisionError(f"unknown record {', '.join(missing)}: no published record has this SOURCE:ID "
-                            f"(sources of this config: {sources}; the id is the record's natural key, see xref)")
+        raise DecisionError(
+            f"unknown record {', '.join(missing)}: no published record has this SOURCE:ID "
+            f"(sources of this config: {sources}; the id is the record's natural key, see xref)"
+        )
     return found
 
 
@@ -134,8 +166,9 @@ def _identity(con: duckdb.DuckDBPyConnection, rids: list[str]) -> dict[str, dict
     con.register("tmp_rids", _frame({"rid": rids}))
     try:
         # Column names are constants of mdm.standardise.
-        std = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM organization_record "
-                          "SEMI JOIN tmp_rids USING (rid)").df()
+        std = con.execute(
+            f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM organization_record SEMI JOIN tmp_rids USING (rid)"
+        ).df()
     finally:
         con.unregister("tmp_rids")
     return identity_keys(std)
@@ -148,8 +181,10 @@ def _check_live(con: duckdb.DuckDBPyConnection, existing: list[dm.Decision], new
     clash = dm.contradiction(res)
     if clash is not None:
         path = dm.must_link_path(res.must_link, *clash)
-        raise DecisionError(f"{clash[0]} and {clash[1]} would be both kept apart and joined by live match decisions "
-                            f"({' -> '.join(path)}); undo one of those first (mdm review list --decisions)")
+        raise DecisionError(
+            f"{clash[0]} and {clash[1]} would be both kept apart and joined by live match decisions "
+            f"({' -> '.join(path)}); undo one of those first (mdm review list --decisions)"
+        )
     if new.kind != "match" or not new.rid_a or not new.rid_b:
         return
     comp = dm.components(res.must_link)
@@ -160,9 +195,11 @@ def _check_live(con: duckdb.DuckDBPyConnection, existing: list[dm.Decision], new
             seen = merged.setdefault(scheme, (value, rid))
             if seen[0] != value:
                 what = "two keys of register " + scheme[4:] if scheme.startswith("KEY:") else f"different {scheme}"
-                raise DecisionError(f"cannot join {new.rid_a} and {new.rid_b}: the records joined by this decision "
-                                    f"hold {what} ({seen[1]}: {seen[0]}, {rid}: {value}), two legal entities that "
-                                    "the run never merges; correct the identifier in its source instead")
+                raise DecisionError(
+                    f"cannot join {new.rid_a} and {new.rid_b}: the records joined by this decision "
+                    f"hold {what} ({seen[1]}: {seen[0]}, {rid}: {value}), two legal entities that "
+                    "the run never merges; correct the identifier in its source instead"
+                )
 
 
 @dataclass
@@ -185,11 +222,23 @@ class Draft:
     import_key: str | None = None
 
     def decision(self, seq: int) -> dm.Decision:
-        return dm.Decision(id="D" + secrets.token_hex(8), seq=seq, kind=self.kind, reason=self.reason, user=self.user,
-                           decided_at=self.decided_at or now(), rid_a=self.rid_a, rid_b=self.rid_b,
-                           golden_id=self.golden_id, attribute=self.attribute, value=self.value,
-                           target_id=self.target_id, cannot_link=self.cannot_link, item_id=self.item_id,
-                           origin=self.origin)
+        return dm.Decision(
+            id="D" + secrets.token_hex(8),
+            seq=seq,
+            kind=self.kind,
+            reason=self.reason,
+            user=self.user,
+            decided_at=self.decided_at or now(),
+            rid_a=self.rid_a,
+            rid_b=self.rid_b,
+            golden_id=self.golden_id,
+            attribute=self.attribute,
+            value=self.value,
+            target_id=self.target_id,
+            cannot_link=self.cannot_link,
+            item_id=self.item_id,
+            origin=self.origin,
+        )
 
 
 def _append(con: sqlite3.Connection, d: dm.Decision, import_key: str | None = None) -> dm.Decision:
@@ -197,24 +246,52 @@ def _append(con: sqlite3.Connection, d: dm.Decision, import_key: str | None = No
     cur = con.execute(
         "INSERT INTO steward_decision (id, kind, rid_a, rid_b, golden_id, attribute, value, target_id, cannot_link, "
         "item_id, reason, user_name, decided_at, origin, import_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (d.id, d.kind, d.rid_a, d.rid_b, d.golden_id, d.attribute, d.value, d.target_id,
-         json.dumps(list(d.cannot_link)) if d.kind == "split" else None, d.item_id, d.reason, d.user, d.decided_at,
-         d.origin, import_key))
+        (
+            d.id,
+            d.kind,
+            d.rid_a,
+            d.rid_b,
+            d.golden_id,
+            d.attribute,
+            d.value,
+            d.target_id,
+            json.dumps(list(d.cannot_link)) if d.kind == "split" else None,
+            d.item_id,
+            d.reason,
+            d.user,
+            d.decided_at,
+            d.origin,
+            import_key,
+        ),
+    )
     _audit(con, d)
     return dm.Decision(**{**d.__dict__, "seq": int(cur.lastrowid or 0)})
 
 
-AUDIT_ACTIONS = {"match": audit.REVIEW_DECIDE, "no_match": audit.REVIEW_DECIDE, "split": audit.REVIEW_SPLIT,
-                 "override": audit.REVIEW_OVERRIDE, "undo": audit.REVIEW_UNDO}
+AUDIT_ACTIONS = {
+    "match": audit.REVIEW_DECIDE,
+    "no_match": audit.REVIEW_DECIDE,
+    "split": audit.REVIEW_SPLIT,
+    "override": audit.REVIEW_OVERRIDE,
+    "undo": audit.REVIEW_UNDO,
+}
 
 
 def _audit(con: sqlite3.Connection, d: dm.Decision) -> None:
     """The decision as an entry of the audit log; commits it together with the decision (or neither)."""
-    subject = d.golden_id if d.kind == "override" else d.target_id if d.kind == "undo" else \
-        "|".join(r for r in (d.rid_a, d.rid_b) if r)
+    subject = (
+        d.golden_id
+        if d.kind == "override"
+        else d.target_id
+        if d.kind == "undo"
+        else "|".join(r for r in (d.rid_a, d.rid_b) if r)
+    )
     detail = {"decision_id": d.id, "kind": d.kind, "reason": d.reason, "origin": d.origin}
-    detail |= {k: v for k, v in (("attribute", d.attribute), ("value", d.value), ("item_id", d.item_id),
-                                 ("golden_id", d.golden_id)) if v is not None}
+    detail |= {
+        k: v
+        for k, v in (("attribute", d.attribute), ("value", d.value), ("item_id", d.item_id), ("golden_id", d.golden_id))
+        if v is not None
+    }
     if d.kind == "split":
         detail["cannot_link"] = list(d.cannot_link)
     if d.origin in ("cli", "import"):
@@ -272,8 +349,12 @@ def _validate(config: Config, wh: duckdb.DuckDBPyConnection, existing: list[dm.D
     elif d.kind == "split":
         rid = parse_ref(d.rid_a or "")
         gid = _known_records(wh, config, [rid])[rid]
-        members = sorted(r for (r,) in wh.execute("SELECT rid FROM xref WHERE golden_id = $g AND rid <> $r",
-                                                  {"g": gid, "r": rid}).fetchall())
+        members = sorted(
+            r
+            for (r,) in wh.execute(
+                "SELECT rid FROM xref WHERE golden_id = $g AND rid <> $r", {"g": gid, "r": rid}
+            ).fetchall()
+        )
         if not members:
             raise DecisionError(f"{rid} is alone in golden record {gid}: there is nothing to split it from")
         d.rid_a, d.golden_id, d.cannot_link = rid, gid, tuple(members)
@@ -282,10 +363,13 @@ def _validate(config: Config, wh: duckdb.DuckDBPyConnection, existing: list[dm.D
         if d.attribute not in ATTRIBUTES:
             raise DecisionError(f"unknown golden attribute {d.attribute!r} (attributes: {', '.join(ATTRIBUTES)})")
         d.value = _text(d.value, "value", MAX_VALUE)
-        if not wh.execute("SELECT count(*) FROM golden_organization WHERE golden_id = $g",
-                          {"g": d.golden_id}).fetchone()[0]:
-            row = wh.execute("SELECT surviving_id FROM golden_id_redirect WHERE retired_id = $g ORDER BY run_id DESC "
-                             "LIMIT 1", {"g": d.golden_id}).fetchone()
+        if not wh.execute(
+            "SELECT count(*) FROM golden_organization WHERE golden_id = $g", {"g": d.golden_id}
+        ).fetchone()[0]:
+            row = wh.execute(
+                "SELECT surviving_id FROM golden_id_redirect WHERE retired_id = $g ORDER BY run_id DESC LIMIT 1",
+                {"g": d.golden_id},
+            ).fetchone()
             hint = f"; it was retired, its records are now in {row[0]}" if row and row[0] else ""
             raise DecisionError(f"unknown golden id {d.golden_id!r}{hint}")
     elif d.kind == "undo":
@@ -295,5 +379,7 @@ def _validate(config: Config, wh: duckdb.DuckDBPyConnection, existing: list[dm.D
         d.target_id = target.id
         status = dm.resolve(existing).status(target)
         if status != "live":
-            raise DecisionError(f"decision {target.id} is {status}, not live: only a live decision can be undone"
-                                + (" (record a new decision instead)" if status == "undo" else ""))
+            raise DecisionError(
+                f"decision {target.id} is {status}, not live: only a live decision can be undone"
+                + (" (record a new decision instead)" if status == "undo" else "")
+            )

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import random
 
-CHURN_RATE = 0.06                    # share of CRM customers made to decline
-RECENT_MONTHS = 3                    # the decline happens over the last months of the balance history
+CHURN_RATE = 0.06  # share of CRM customers made to decline
+RECENT_MONTHS = 3  # the decline happens over the last months of the balance history
 KINDS = ("balance_decline", "transaction_decline", "account_closed")
 TRUTH_COLUMNS = ("source", "source_id", "entity_id", "reason", "from_month")
 

@@ -110,32 +110,58 @@ def crm_customer(e: Entity, source_id: str, rng: random.Random) -> tuple:
     city = addr.city + ("市" if addr.country == "CN" and rng.random() < 0.5 else "")
     p = addr.phone_prefix
     if addr.country == "CN":
-        phone = f"{p}-{rng.randrange(10 ** 7, 10 ** 8)}"
+        phone = f"{p}-{rng.randrange(10**7, 10**8)}"
     elif addr.country == "GB":
         phone = f"{p} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}"
     elif addr.country == "US":
         phone = f"({p}) {rng.randrange(200, 999)}-{rng.randrange(10000):04d}"
     else:
-        phone = f"{p} {rng.randrange(10 ** 6, 10 ** 8)}"
+        phone = f"{p} {rng.randrange(10**6, 10**8)}"
     city_en = next((c[2] for c in _CN_CITIES if c[1] == addr.city), addr.city)
     branch = f"{city_en} {rng.choice(('Main Branch', 'Corporate Banking Centre', 'Commercial Centre', 'City Branch'))}"
     opened = _rand_date(rng, max(e.incorporated, date(1995, 1, 1)), date(2024, 1, 1))
     status = "closed" if not e.active and rng.random() < 0.7 else ("dormant" if rng.random() < 0.05 else "active")
     updated = _rand_date(rng, max(opened, date(2022, 1, 1)), date(2024, 6, 30))
     rm = _cn_person(rng) if e.country == "CN" and rng.random() < 0.7 else _en_person(rng)
-    return (source_id, name, name_en, uscc, lei, reg, addr.country, city, addr.full, addr.postal or None,
-            phone if rng.random() < 0.85 else None, _INDUSTRIES[e.industry][4][:5], branch, rm, opened.isoformat(),
-            status, f"{updated.isoformat()} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}",
-            None, None)  # aliases, registration_scheme: the sample's CRM keeps none
+    return (
+        source_id,
+        name,
+        name_en,
+        uscc,
+        lei,
+        reg,
+        addr.country,
+        city,
+        addr.full,
+        addr.postal or None,
+        phone if rng.random() < 0.85 else None,
+        _INDUSTRIES[e.industry][4][:5],
+        branch,
+        rm,
+        opened.isoformat(),
+        status,
+        f"{updated.isoformat()} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}",
+        None,
+        None,
+    )  # aliases, registration_scheme: the sample's CRM keeps none
 
 
-_PRODUCTS = ("current account", "current account", "term deposit", "term loan", "revolving credit facility",
-             "trade finance", "fx forward", "cash pooling")
+_PRODUCTS = (
+    "current account",
+    "current account",
+    "term deposit",
+    "term loan",
+    "revolving credit facility",
+    "trade finance",
+    "fx forward",
+    "cash pooling",
+)
 _CURRENCY = {"CN": "CNY", "GB": "GBP", "US": "USD", "DE": "EUR", "FR": "EUR", "HK": "HKD", "SG": "SGD", "JP": "JPY"}
 
 
-def crm_accounts(e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: random.Random,
-                 seed: int = 0) -> tuple[list[tuple], list[tuple], list[tuple]]:
+def crm_accounts(
+    e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: random.Random, seed: int = 0
+) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """Accounts of one CRM customer, their monthly balances, and the customer's declines (churn truth rows
     ``(reason, from_month)``, see pipelines/sample/churn.py)."""
     accounts: list[tuple] = []
@@ -144,7 +170,7 @@ def crm_accounts(e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: rand
     crng = churn_rng(seed, source_id)
     kind = choose_decline(crng)
     depth, level = crng.uniform(0.5, 0.8), crng.uniform(0.1, 0.4)
-    recent0 = len(BALANCE_MONTHS) - churn.RECENT_MONTHS          # index of the recent window's first month
+    recent0 = len(BALANCE_MONTHS) - churn.RECENT_MONTHS  # index of the recent window's first month
     window_start = date.fromisoformat(BALANCE_MONTHS[recent0] + "-01")
     n = 1 if rng.random() < 0.55 else (2 if rng.random() < 0.65 else 3)
     opened0 = date.fromisoformat(opened_on)
@@ -159,11 +185,20 @@ def crm_accounts(e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: rand
         if i == closing and opened < window_start and (closed is None or closed >= window_start):
             closed = window_start + timedelta(days=crng.randrange(20))
         if closed is not None and closed.strftime("%Y-%m") >= BALANCE_MONTHS[0]:
-            declines.append(("account_closed", closed.strftime("%Y-%m")))   # within the balance history
-        accounts.append((acc, source_id, product, cur, opened.isoformat(), closed.isoformat() if closed else None,
-                         "closed" if closed else "active"))
+            declines.append(("account_closed", closed.strftime("%Y-%m")))  # within the balance history
+        accounts.append(
+            (
+                acc,
+                source_id,
+                product,
+                cur,
+                opened.isoformat(),
+                closed.isoformat() if closed else None,
+                "closed" if closed else "active",
+            )
+        )
         bal = scale * rng.uniform(0.2, 2.0) * (-1 if "loan" in product or "credit" in product else 1)
-        txn_level = crng.randrange(20, 300)     # the account's usual transactions a month
+        txn_level = crng.randrange(20, 300)  # the account's usual transactions a month
         for j, m in enumerate(BALANCE_MONTHS):
             first = date.fromisoformat(m + "-01")
             if first < opened.replace(day=1) or (closed is not None and first > closed):
@@ -173,8 +208,16 @@ def crm_accounts(e: Entity, source_id: str, opened_on: str, ids: _Ids, rng: rand
             bal = bal + credit - debit
             k = j - recent0 + 1
             txn = txn_level * (0.8 + 0.4 * rng.randrange(0, 400) / 400) * churn.txn_factor(kind, level, k)
-            balances.append((acc, m, round(bal * churn.balance_factor(kind, depth, k), 2), round(debit, 2),
-                             round(credit, 2), round(txn)))
+            balances.append(
+                (
+                    acc,
+                    m,
+                    round(bal * churn.balance_factor(kind, depth, k), 2),
+                    round(debit, 2),
+                    round(credit, 2),
+                    round(txn),
+                )
+            )
     if kind in ("balance_decline", "transaction_decline") and any(b[1] < BALANCE_MONTHS[recent0] for b in balances):
         declines.append((kind, BALANCE_MONTHS[recent0]))
     return accounts, balances, sorted(set(declines))

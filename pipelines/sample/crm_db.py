@@ -7,10 +7,17 @@ from pathlib import Path
 
 from pipelines.adapters.crm_contract import AUDIT_COLUMN, TABLES, Column, CrmTable
 
-SQL_BATCH = 20_000             # rows per sqlite executemany
+SQL_BATCH = 20_000  # rows per sqlite executemany
 # SQLite column types of the contract's types (dates and timestamps as ISO text, as SQLite keeps them).
-SQLITE_TYPES = {"text": "TEXT", "date": "TEXT", "timestamp": "TEXT", "month": "TEXT", "real": "REAL",
-                "integer": "INTEGER", "names": "TEXT"}
+SQLITE_TYPES = {
+    "text": "TEXT",
+    "date": "TEXT",
+    "timestamp": "TEXT",
+    "month": "TEXT",
+    "real": "REAL",
+    "integer": "INTEGER",
+    "names": "TEXT",
+}
 
 
 def sample_columns(t: CrmTable) -> tuple[Column, ...]:
@@ -58,9 +65,13 @@ class _Sqlite:
         for t in self.buf:
             self.flush(t)
         # Distinct stamps (a second per row within the day), as real audit columns mostly are.
-        self.con.execute("UPDATE accounts SET updated_at = coalesce(datetime(coalesce(closed_on, opened_on), "
-                         "'+' || (rowid % 86400) || ' seconds'), '2000-01-01 00:00:00')")
-        self.con.execute("UPDATE balances SET updated_at = coalesce(datetime(month || '-28', "
-                         "'+' || (rowid % 86400) || ' seconds'), '2000-01-01 00:00:00')")
+        self.con.execute(
+            "UPDATE accounts SET updated_at = coalesce(datetime(coalesce(closed_on, opened_on), "
+            "'+' || (rowid % 86400) || ' seconds'), '2000-01-01 00:00:00')"
+        )
+        self.con.execute(
+            "UPDATE balances SET updated_at = coalesce(datetime(month || '-28', "
+            "'+' || (rowid % 86400) || ' seconds'), '2000-01-01 00:00:00')"
+        )
         self.con.commit()
         self.con.close()

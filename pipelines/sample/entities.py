@@ -15,9 +15,9 @@ class Address:
     region: str
     postal: str
     country: str
-    district: str = ""          # CN: 区/县 (with suffix); GB: the register (EW, SC or NI)
-    province: str = ""          # CN: 所在省份
-    area_code: str = ""         # CN: 6-digit administrative division code
+    district: str = ""  # CN: 区/县 (with suffix); GB: the register (EW, SC or NI)
+    province: str = ""  # CN: 所在省份
+    area_code: str = ""  # CN: 6-digit administrative division code
     phone_prefix: str = ""
 
     @property
@@ -33,10 +33,10 @@ class Entity:
 
     idx: int
     country: str
-    kind: str                    # root / sub / branch
-    form: str                    # key of _FORMS
-    name: str                    # current legal name, native script
-    name_en: str | None          # English name of a Chinese-script entity
+    kind: str  # root / sub / branch
+    form: str  # key of _FORMS
+    name: str  # current legal name, native script
+    name_en: str | None  # English name of a Chinese-script entity
     industry: int
     address: Address
     incorporated: date
@@ -56,7 +56,7 @@ class Entity:
     reg_authority: str | None = None
     reg_id: str | None = None
     us_state: str = ""
-    sources: set[str] = field(default_factory=set)   # membership only; never iterated
+    sources: set[str] = field(default_factory=set)  # membership only; never iterated
 
     @property
     def entity_id(self) -> str:

@@ -22,7 +22,7 @@ from pipelines.sample.registers import CH_HEADER, CN_HEADER, ch_row, cn_row
 from pipelines.sample.sec import NUM_HEADER, SUB_HEADER, sec_rows
 from pipelines.sample.world import World
 
-BLOCK_ENTITIES = 2000          # entities generated, shuffled and written per block
+BLOCK_ENTITIES = 2000  # entities generated, shuffled and written per block
 _OPENED_ON = CUSTOMERS.names.index("opened_on")  # position in a customers row
 
 
@@ -59,7 +59,8 @@ def check_output_folder(out: Path) -> None:
     if out.is_dir() and any(out.iterdir()):
         raise OutputFolderNotEmpty(
             f"{out} is not empty: generating a sample there would overwrite its mdm.yaml, databases and source "
-            "files. Choose a new or empty folder, or pass --force to overwrite.")
+            "files. Choose a new or empty folder, or pass --force to overwrite."
+        )
 
 
 def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> dict[str, int]:
@@ -82,19 +83,38 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
         (out / sub).mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     world = World(rng)
-    counts = dict.fromkeys(("entities", "groups", "gleif", "gleif_rr", "cn_registry", "uk_registry", "sec",
-                            "sec_filings", "sec_facts", "crm", "crm_duplicates", "crm_accounts", "crm_balances", "crm_declines"), 0)
+    counts = dict.fromkeys(
+        (
+            "entities",
+            "groups",
+            "gleif",
+            "gleif_rr",
+            "cn_registry",
+            "uk_registry",
+            "sec",
+            "sec_filings",
+            "sec_facts",
+            "crm",
+            "crm_duplicates",
+            "crm_accounts",
+            "crm_balances",
+            "crm_declines",
+        ),
+        0,
+    )
     lei_body = out / "registry" / ".gleif_lei2.body"
     rr_body = out / "registry" / ".gleif_rr.body"
     db = _Sqlite(out / "internal" / "crm.sqlite")
-    with (lei_body.open("w", encoding="utf-8", newline="\n") as f_lei,
-          rr_body.open("w", encoding="utf-8", newline="\n") as f_rr,
-          (out / "registry" / "cn_registry.csv").open("w", encoding="utf-8", newline="") as f_cn,
-          (out / "registry" / "uk_basiccompany.csv").open("w", encoding="utf-8", newline="") as f_ch,
-          (out / "financials" / "sub.txt").open("w", encoding="utf-8", newline="") as f_sub,
-          (out / "financials" / "num.txt").open("w", encoding="utf-8", newline="") as f_num,
-          (out / "truth.csv").open("w", encoding="utf-8", newline="") as f_truth,
-          (out / "churn_truth.csv").open("w", encoding="utf-8", newline="") as f_churn):
+    with (
+        lei_body.open("w", encoding="utf-8", newline="\n") as f_lei,
+        rr_body.open("w", encoding="utf-8", newline="\n") as f_rr,
+        (out / "registry" / "cn_registry.csv").open("w", encoding="utf-8", newline="") as f_cn,
+        (out / "registry" / "uk_basiccompany.csv").open("w", encoding="utf-8", newline="") as f_ch,
+        (out / "financials" / "sub.txt").open("w", encoding="utf-8", newline="") as f_sub,
+        (out / "financials" / "num.txt").open("w", encoding="utf-8", newline="") as f_num,
+        (out / "truth.csv").open("w", encoding="utf-8", newline="") as f_truth,
+        (out / "churn_truth.csv").open("w", encoding="utf-8", newline="") as f_churn,
+    ):
         w_cn = csv.writer(f_cn, lineterminator="\r\n")
         w_cn.writerow(CN_HEADER)
         f_ch.write(CH_HEADER + "\n")
@@ -108,21 +128,49 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
         w_churn = csv.writer(f_churn, lineterminator="\n")
         w_churn.writerow(TRUTH_COLUMNS)
         for block in _blocks(world, entities):
-            _emit_block(block, world, rng, counts, f_lei, f_rr, w_cn, w_ch, w_sub, w_num, w_truth, db,
-                        seed=seed, w_churn=w_churn)
+            _emit_block(
+                block,
+                world,
+                rng,
+                counts,
+                f_lei,
+                f_rr,
+                w_cn,
+                w_ch,
+                w_sub,
+                w_num,
+                w_truth,
+                db,
+                seed=seed,
+                w_churn=w_churn,
+            )
     db.close()
-    lei_head = ('<?xml version="1.0" encoding="UTF-8"?><lei:LEIData xmlns:lei="http://www.gleif.org/data/schema/leidata/2016" '
-                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n  <lei:LEIHeader>\n'
-                f"    <lei:ContentDate>{CONTENT_DATE}</lei:ContentDate>\n    <lei:FileContent>GLEIF_FULL_PUBLISHED</lei:FileContent>\n"
-                "    <lei:RecordCount>{COUNT}</lei:RecordCount>\n  </lei:LEIHeader>\n  <lei:LEIRecords>\n")
-    _write_xml(out / "registry" / "gleif_lei2.xml", lei_body, lei_head, counts["gleif"],
-               "  </lei:LEIRecords>\n</lei:LEIData>\n")
-    rr_head = ('<?xml version="1.0" encoding="UTF-8"?><rr:RelationshipData  xmlns:rr="http://www.gleif.org/data/schema/rr/2016" '
-               'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n  <rr:Header>\n'
-               f"    <rr:ContentDate>{CONTENT_DATE}</rr:ContentDate>\n    <rr:FileContent>GLEIF_FULL_PUBLISHED</rr:FileContent>\n"
-               "    <rr:RecordCount>{COUNT}</rr:RecordCount>\n  </rr:Header>\n  <rr:RelationshipRecords>\n")
-    _write_xml(out / "registry" / "gleif_rr.xml", rr_body, rr_head, counts["gleif_rr"],
-               "  </rr:RelationshipRecords>\n</rr:RelationshipData>\n")
+    lei_head = (
+        '<?xml version="1.0" encoding="UTF-8"?><lei:LEIData xmlns:lei="http://www.gleif.org/data/schema/leidata/2016" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n  <lei:LEIHeader>\n'
+        f"    <lei:ContentDate>{CONTENT_DATE}</lei:ContentDate>\n    <lei:FileContent>GLEIF_FULL_PUBLISHED</lei:FileContent>\n"
+        "    <lei:RecordCount>{COUNT}</lei:RecordCount>\n  </lei:LEIHeader>\n  <lei:LEIRecords>\n"
+    )
+    _write_xml(
+        out / "registry" / "gleif_lei2.xml",
+        lei_body,
+        lei_head,
+        counts["gleif"],
+        "  </lei:LEIRecords>\n</lei:LEIData>\n",
+    )
+    rr_head = (
+        '<?xml version="1.0" encoding="UTF-8"?><rr:RelationshipData  xmlns:rr="http://www.gleif.org/data/schema/rr/2016" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n  <rr:Header>\n'
+        f"    <rr:ContentDate>{CONTENT_DATE}</rr:ContentDate>\n    <rr:FileContent>GLEIF_FULL_PUBLISHED</rr:FileContent>\n"
+        "    <rr:RecordCount>{COUNT}</rr:RecordCount>\n  </rr:Header>\n  <rr:RelationshipRecords>\n"
+    )
+    _write_xml(
+        out / "registry" / "gleif_rr.xml",
+        rr_body,
+        rr_head,
+        counts["gleif_rr"],
+        "  </rr:RelationshipRecords>\n</rr:RelationshipData>\n",
+    )
     (out / "mdm.yaml").write_text(MDM_YAML, encoding="utf-8")
     # Illustrative FX rates for the marts' reporting currency (see pipelines/data/README.md).
     shutil.copyfile(DEFAULT_FX_RATES, out / "fx_rates.csv")
@@ -130,9 +178,22 @@ def generate(out: Path, entities: int, seed: int = 0, force: bool = False) -> di
     return counts
 
 
-def _emit_block(block: list[Entity], world: World, rng: random.Random, counts: dict[str, int], f_lei: TextIO,
-                f_rr: TextIO, w_cn: Any, w_ch: Any, w_sub: Any, w_num: Any, w_truth: Any, db: _Sqlite,
-                seed: int = 0, w_churn: Any = None) -> None:
+def _emit_block(
+    block: list[Entity],
+    world: World,
+    rng: random.Random,
+    counts: dict[str, int],
+    f_lei: TextIO,
+    f_rr: TextIO,
+    w_cn: Any,
+    w_ch: Any,
+    w_sub: Any,
+    w_num: Any,
+    w_truth: Any,
+    db: _Sqlite,
+    seed: int = 0,
+    w_churn: Any = None,
+) -> None:
     """Write one block of entities to every source, each source's records in a shuffled order."""
     counts["groups"] += sum(1 for e in block if e.kind == "root")
 

@@ -21,8 +21,9 @@ sources:
     url: sqlite:///internal/crm.sqlite
     queries:
 """
-_QUERIES = "".join(f'      {t.key}: "SELECT {", ".join(c.name for c in sample_columns(t))} FROM {t.key}"\n'
-                   for t in TABLES)
+_QUERIES = "".join(
+    f'      {t.key}: "SELECT {", ".join(c.name for c in sample_columns(t))} FROM {t.key}"\n' for t in TABLES
+)
 _CHANGES = "    changes: {" + ", ".join(f"{t.key}: {AUDIT_COLUMN.name}" for t in TABLES) + "}\n"
 
 # Analyst marts: balances reported in EUR with the illustrative rates copied next to the sample.

@@ -55,9 +55,20 @@ class _Ids:
     def __init__(self, rng: random.Random) -> None:
         self.params: dict[str, tuple[int, int, int]] = {}
         self.counters: dict[str, int] = {}
-        for name, size in (("lei", 36 ** 12), ("uscc", 10 ** 8), ("ch8", 2 * 10 ** 7), ("ch6", 10 ** 6),
-                           ("cik", 1_980_000), ("ein", 10 ** 7), ("crm", 10 ** 8), ("acc", 10 ** 10),
-                           ("state", 10 ** 7), ("hrb", 10 ** 6), ("siren", 10 ** 8), ("hkcr", 10 ** 7)):
+        for name, size in (
+            ("lei", 36**12),
+            ("uscc", 10**8),
+            ("ch8", 2 * 10**7),
+            ("ch6", 10**6),
+            ("cik", 1_980_000),
+            ("ein", 10**7),
+            ("crm", 10**8),
+            ("acc", 10**10),
+            ("state", 10**7),
+            ("hrb", 10**6),
+            ("siren", 10**8),
+            ("hkcr", 10**7),
+        ):
             a = rng.randrange(size // 3, size)
             while _gcd(a, size) != 1:
                 a += 1

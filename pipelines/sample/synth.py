@@ -72,7 +72,7 @@ def mistype(value: str, rng: random.Random, is_valid: Callable[[str], bool], alp
         c = rng.choice(alphabet)
         if c == value[i]:
             continue
-        out = value[:i] + c + value[i + 1:]
+        out = value[:i] + c + value[i + 1 :]
         if not is_valid(out):
             return out
     raise ValueError(f"could not mistype {value!r}")
@@ -104,7 +104,9 @@ def abbreviate(name: str, rng: random.Random) -> str:
     for long, short in ABBREVIATIONS:
         if long in name:
             options.append((long, short))
-        elif (short.strip() and re.search(rf"\b{re.escape(short.strip())}\b", name) and short != " and ") or (short == " and " and short in name):
+        elif (short.strip() and re.search(rf"\b{re.escape(short.strip())}\b", name) and short != " and ") or (
+            short == " and " and short in name
+        ):
             options.append((short, long))
     if not options:
         return name
@@ -141,14 +143,14 @@ def typo(name: str, rng: random.Random) -> str:
     i = letters[rng.randrange(1, len(letters) - 1)]
     r = rng.random()
     if r < 0.4 and i + 1 < len(name):
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
     if r < 0.7:
-        return name[:i] + name[i + 1:]
+        return name[:i] + name[i + 1 :]
     c = name[i]
     if "\u4e00" <= c <= "\u9fff":
-        return name[:i] + rng.choice("华兴达利通信源泰昌盛") + name[i + 1:]
+        return name[:i] + rng.choice("华兴达利通信源泰昌盛") + name[i + 1 :]
     repl = rng.choice("abcdefghijklmnoprstuvwy")
-    return name[:i] + (repl.upper() if c.isupper() else repl) + name[i + 1:]
+    return name[:i] + (repl.upper() if c.isupper() else repl) + name[i + 1 :]
 
 
 _HALF = str.maketrans({"（": "(", "）": ")"})
@@ -171,4 +173,4 @@ def replace_suffix(name: str, old: str, new: str) -> str:
     if name.endswith(old):
         return name[: len(name) - len(old)] + new
     i = name.rfind(old)
-    return name if i < 0 else name[:i] + new + name[i + len(old):]
+    return name if i < 0 else name[:i] + new + name[i + len(old) :]

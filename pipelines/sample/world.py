@@ -79,13 +79,18 @@ class World:
             line = f"{prefix}{district}{road}{rng.randrange(1, 2000)}号"
             if rng.random() < 0.35:
                 line += f"{_CN_BUILDINGS[rng.randrange(len(_CN_BUILDINGS))]}{rng.randrange(2, 40)}{rng.randrange(1, 20):02d}室"
-            return Address((line,), name, region, f"{postal[:4]}{rng.randrange(100):02d}", "CN", district, province, area, phone)
+            return Address(
+                (line,), name, region, f"{postal[:4]}{rng.randrange(100):02d}", "CN", district, province, area, phone
+            )
         if country == "GB":
             town = _GB_TOWNS[rng.randrange(len(_GB_TOWNS))]
             pc = f"{town[2][rng.randrange(len(town[2]))]} {rng.randrange(1, 10)}{rng.choice(_PC_LETTERS)}{rng.choice(_PC_LETTERS)}"
             street = f"{rng.randrange(1, 300)} {_GB_STREETS[rng.randrange(len(_GB_STREETS))]}"
             if rng.random() < 0.5:
-                lines: tuple[str, ...] = (f"{rng.choice(('Unit', 'Suite', 'Floor'))} {rng.randrange(1, 30)} {rng.choice(_WORD_STEMS[:40])} {rng.choice(_GB_BUILDINGS)}", street)
+                lines: tuple[str, ...] = (
+                    f"{rng.choice(('Unit', 'Suite', 'Floor'))} {rng.randrange(1, 30)} {rng.choice(_WORD_STEMS[:40])} {rng.choice(_GB_BUILDINGS)}",
+                    street,
+                )
             else:
                 lines = (street,)
             return Address(lines, town[0].title(), town[1].title(), pc, "GB", phone_prefix=town[3], district=town[4])
@@ -100,23 +105,50 @@ class World:
         street = _OTHER_STREETS[country][rng.randrange(len(_OTHER_STREETS[country]))]
         n = rng.randrange(1, 200)
         if country == "DE":
-            return Address((f"{street} {n}",), city, region, f"{pbase + rng.randrange(60):05d}", country, phone_prefix=phone)
+            return Address(
+                (f"{street} {n}",), city, region, f"{pbase + rng.randrange(60):05d}", country, phone_prefix=phone
+            )
         if country == "FR":
-            return Address((f"{n} {street}",), city, region, f"{pbase + rng.randrange(16):05d}", country, phone_prefix=phone)
+            return Address(
+                (f"{n} {street}",), city, region, f"{pbase + rng.randrange(16):05d}", country, phone_prefix=phone
+            )
         if country == "HK":
-            lines = (f"Room {rng.randrange(1, 40)}{rng.randrange(1, 20):02d}, {rng.randrange(2, 60)}/F, {rng.choice(_WORD_STEMS[:40])} Tower",
-                     f"{n} {street}, {rng.choice(_HK_DISTRICTS)}")
+            lines = (
+                f"Room {rng.randrange(1, 40)}{rng.randrange(1, 20):02d}, {rng.randrange(2, 60)}/F, {rng.choice(_WORD_STEMS[:40])} Tower",
+                f"{n} {street}, {rng.choice(_HK_DISTRICTS)}",
+            )
             return Address(lines, city, region, "", country, phone_prefix=phone)
         if country == "SG":
-            return Address((f"{n} {street} #{rng.randrange(2, 60):02d}-{rng.randrange(1, 20):02d}",), city, region,
-                           f"{pbase + rng.randrange(70000):06d}", country, phone_prefix=phone)
+            return Address(
+                (f"{n} {street} #{rng.randrange(2, 60):02d}-{rng.randrange(1, 20):02d}",),
+                city,
+                region,
+                f"{pbase + rng.randrange(70000):06d}",
+                country,
+                phone_prefix=phone,
+            )
         pc = pbase + rng.randrange(50)
-        return Address((f"{rng.randrange(1, 9)}-{rng.randrange(1, 20)}-{rng.randrange(1, 30)} {street}, {rng.choice(_JP_WARDS)}",),
-                       city, region, f"{pc // 10000:03d}-{pc % 10000:04d}", country, phone_prefix=phone)
+        return Address(
+            (f"{rng.randrange(1, 9)}-{rng.randrange(1, 20)}-{rng.randrange(1, 30)} {street}, {rng.choice(_JP_WARDS)}",),
+            city,
+            region,
+            f"{pc // 10000:03d}-{pc % 10000:04d}",
+            country,
+            phone_prefix=phone,
+        )
 
     # names -------------------------------------------------------------------------------------
-    def render(self, country: str, form: str, stem_l: str, stem_z: str, ind: int, qual: int | None,
-               city_prefix: str = "", group_word: bool = False) -> tuple[str, str | None]:
+    def render(
+        self,
+        country: str,
+        form: str,
+        stem_l: str,
+        stem_z: str,
+        ind: int,
+        qual: int | None,
+        city_prefix: str = "",
+        group_word: bool = False,
+    ) -> tuple[str, str | None]:
         """The legal name (and English name for Chinese) of an entity."""
         en, zh, de, fr = _INDUSTRIES[ind][:4]
         canon = _FORMS[form][1]
@@ -203,8 +235,17 @@ class World:
                 q = free[rng.randrange(len(free))]
         return q
 
-    def _entity(self, country: str, kind: str, parent: Entity | None, stem_l: str, stem_z: str, ind: int,
-                qual: int | None, has_children: bool) -> Entity:
+    def _entity(
+        self,
+        country: str,
+        kind: str,
+        parent: Entity | None,
+        stem_l: str,
+        stem_z: str,
+        ind: int,
+        qual: int | None,
+        has_children: bool,
+    ) -> Entity:
         rng = self.rng
         idx = self.next_idx
         self.next_idx += 1
@@ -221,22 +262,46 @@ class World:
             if country == "CN" and kind == "root" and rng.random() < 0.3:
                 c = _CN_CITIES[rng.randrange(len(_CN_CITIES))]
                 city_prefix = c[1] + ("市" if rng.random() < 0.5 else "")
-            name, name_en = self.render(country, form, stem_l, stem_z, ind, qual, city_prefix,
-                                        has_children and country == "CN" and rng.random() < 0.3)
+            name, name_en = self.render(
+                country,
+                form,
+                stem_l,
+                stem_z,
+                ind,
+                qual,
+                city_prefix,
+                has_children and country == "CN" and rng.random() < 0.3,
+            )
             here: Address | None = None
             if country == "CN" and qual is not None:
                 here = Address((), _CN_CITIES[qual][1], "", "", "CN")
             elif city_prefix:
                 here = Address((), city_prefix.removesuffix("市"), "", "", "CN")
-            if (parent is not None and parent.country == country and rng.random() < 0.5
-                    and (here is None or here.city == parent.address.city)):
+            if (
+                parent is not None
+                and parent.country == country
+                and rng.random() < 0.5
+                and (here is None or here.city == parent.address.city)
+            ):
                 addr = parent.address
             else:
                 addr = self.address(country, here)
         start = parent.incorporated if parent is not None else date(1965, 1, 1)
         incorporated = _rand_date(rng, start, date(2022, 6, 30))
-        e = Entity(idx, country, kind, form, name, name_en, ind, addr, incorporated, rng.random() < 0.94,
-                   parent=parent, stem_latin=stem_l)
+        e = Entity(
+            idx,
+            country,
+            kind,
+            form,
+            name,
+            name_en,
+            ind,
+            addr,
+            incorporated,
+            rng.random() < 0.94,
+            parent=parent,
+            stem_latin=stem_l,
+        )
         if kind == "root" and rng.random() < 0.12:
             if country == "CN":
                 s, find = self.zh.take_former()

@@ -37,13 +37,27 @@ class StageResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "rows_in": self.rows_in, "rows_out": self.rows_out, "status": self.status,
-                "started_at": self.started_at, "finished_at": self.finished_at, "detail": self.detail}
+        return {
+            "stage": self.stage,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "status": self.status,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "detail": self.detail,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StageResult:
-        return cls(d["stage"], d["rows_in"], d["rows_out"], d.get("status", "success"), d.get("started_at", ""),
-                   d.get("finished_at", ""), d.get("detail", {}))
+        return cls(
+            d["stage"],
+            d["rows_in"],
+            d["rows_out"],
+            d.get("status", "success"),
+            d.get("started_at", ""),
+            d.get("finished_at", ""),
+            d.get("detail", {}),
+        )
 
 
 @dataclass
@@ -94,8 +108,9 @@ def typed_strings(frame: pd.DataFrame, columns: Any) -> pa.Table:
     return table
 
 
-def frame_table(con: duckdb.DuckDBPyConnection, name: str, data: Any, sql: str, params: dict[str, Any] | None = None
-                ) -> None:
+def frame_table(
+    con: duckdb.DuckDBPyConnection, name: str, data: Any, sql: str, params: dict[str, Any] | None = None
+) -> None:
     """Run ``sql`` with ``data`` (a frame or Arrow table) visible as ``name`` for that statement only."""
     con.register(name, data)
     try:

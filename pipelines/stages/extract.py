@@ -62,8 +62,12 @@ def land_source(ctx: StageContext, name: str) -> dict[str, Any]:
         landed["watermarks"] = dict(ectx.watermarks)
         if sp.mode == "changes":
             # The organisation rows read again (validate checks the row rules on them only).
-            landed["changes"] = {"base_load": sp.base_load, "since": sp.since, "changed_rows": landed["rows"],
-                                 "files": list(files["organization"])}
+            landed["changes"] = {
+                "base_load": sp.base_load,
+                "since": sp.since,
+                "changed_rows": landed["rows"],
+                "files": list(files["organization"]),
+            }
             landed["rows"] = _merge_changes(sp, landing, folder, files)
     landed["issues"] = [list(i[1:]) for i in issues]  # the run id is added when loaded
     folder.mkdir(parents=True, exist_ok=True)
@@ -108,13 +112,22 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
         con.executemany("INSERT INTO run_issue VALUES (?, ?, ?, ?, ?, ?, ?)", issues)
     rows = sum(con.execute(f"SELECT count(*) FROM raw_{t}").fetchall()[0][0] for t in TABLES)
     reused = {s.name: s.base_load for s in ctx.plan.sources if s.mode == "reuse"}
-    return StageResult("extract", rows, rows, detail={
-        "organization_rows_read": counts, "warnings": len(issues), "reused_loads": reused,
-        "changes": {name: {k: v for k, v in c.items() if k != "files"} for name, c in changes.items()}})
+    return StageResult(
+        "extract",
+        rows,
+        rows,
+        detail={
+            "organization_rows_read": counts,
+            "warnings": len(issues),
+            "reused_loads": reused,
+            "changes": {name: {k: v for k, v in c.items() if k != "files"} for name, c in changes.items()},
+        },
+    )
 
 
-def _extract_source(ectx: ExtractContext, ctx: StageContext, raw_root: Path, files: dict[str, list[str]],
-                    issues: list[Issue]) -> int:
+def _extract_source(
+    ectx: ExtractContext, ctx: StageContext, raw_root: Path, files: dict[str, list[str]], issues: list[Issue]
+) -> int:
     src = ectx.source
     adapter = get_adapter(src.format)
     n_org = 0
@@ -133,8 +146,11 @@ def _extract_source(ectx: ExtractContext, ctx: StageContext, raw_root: Path, fil
                 continue
             out = raw_root / src.name / batch.table / f"part-{part:05d}.parquet"
             out.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(pa.Table.from_pandas(frame, schema=arrow_schema(batch.table), preserve_index=False),
-                           out, compression="zstd")
+            pq.write_table(
+                pa.Table.from_pandas(frame, schema=arrow_schema(batch.table), preserve_index=False),
+                out,
+                compression="zstd",
+            )
             files[batch.table].append(str(out))
             part += 1
             if batch.table == "organization":
@@ -145,14 +161,24 @@ def _extract_source(ectx: ExtractContext, ctx: StageContext, raw_root: Path, fil
         raise
     except Exception as e:  # an adapter bug or an unforeseen input: still name the source
         log.debug("adapter failure", exc_info=True)
-        raise SourceError(f"cannot read: {type(e).__name__}: {e}", source=src.name,
-                          file=str(src.path or src.url)) from e
+        raise SourceError(
+            f"cannot read: {type(e).__name__}: {e}", source=src.name, file=str(src.path or src.url)
+        ) from e
     for w in ectx.warnings.items:
         issues.append((ctx.run_id, w.source, w.file, w.line, w.key, w.code, w.message))
     hidden = ectx.warnings.total - len(ectx.warnings.items)
     if hidden > 0:
-        issues.append((ctx.run_id, src.name, None, None, None, "more_warnings",
-                       f"{hidden} more warnings not listed ({ectx.warnings.counts})"))
+        issues.append(
+            (
+                ctx.run_id,
+                src.name,
+                None,
+                None,
+                None,
+                "more_warnings",
+                f"{hidden} more warnings not listed ({ectx.warnings.counts})",
+            )
+        )
     return n_org
 
 
@@ -174,10 +200,12 @@ def _merge_changes(sp: SourcePlan, base: Path, target: Path, files: dict[str, li
             changed = [f for f in files[table] if Path(f).is_relative_to(target)]
             using = ", ".join(tables[table])
             # The landing folders are named load=<run>: not a Hive partition column.
-            sql = ("SELECT o.* FROM read_parquet($old, hive_partitioning = false) o "
-                   f"SEMI JOIN read_parquet($keys) k USING ({using}) "
-                   + (f"ANTI JOIN read_parquet($changed) c USING ({using}) " if changed else "")
-                   + "ORDER BY o.src_file, o.src_line")
+            sql = (
+                "SELECT o.* FROM read_parquet($old, hive_partitioning = false) o "
+                f"SEMI JOIN read_parquet($keys) k USING ({using}) "
+                + (f"ANTI JOIN read_parquet($changed) c USING ({using}) " if changed else "")
+                + "ORDER BY o.src_file, o.src_line"
+            )
             params = {"old": old, "keys": keys} | ({"changed": changed} if changed else {})
             kept = con.sql(sql, params=params).to_arrow_table()
             if kept.num_rows:
@@ -212,7 +240,9 @@ def _previous_warnings(con: duckdb.DuckDBPyConnection, run_id: str, source: str,
     """The adapter warnings of a reused load, under this run's id (staging checks are made again)."""
     rows = con.execute(
         "SELECT source, file, line, key, code, message FROM load_issue WHERE run_id = $r AND source = $s "
-        "AND code NOT IN ('duplicate_key', 'missing_key', 'missing_name')", {"r": base_run, "s": source}).fetchall()
+        "AND code NOT IN ('duplicate_key', 'missing_key', 'missing_name')",
+        {"r": base_run, "s": source},
+    ).fetchall()
     return [(run_id, *r) for r in rows]
 
 

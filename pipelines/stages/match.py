@@ -34,8 +34,9 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     else:
         std = con.execute(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM std_organization ORDER BY rid").df()
         counts = matching.token_counts(std["aliases"])
-        pairs, model, detail = matching.match_records(std, settings, decisions=decisions,
-                                                      idf=matching.idf_weights(counts, records))
+        pairs, model, detail = matching.match_records(
+            std, settings, decisions=decisions, idf=matching.idf_weights(counts, records)
+        )
     con.register("tmp_tokens", pd.DataFrame({"token": list(counts), "records": list(counts.values())}))
     try:
         run_sql(con, "staging/new_match_token_frequency")
@@ -65,8 +66,9 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     return StageResult("match", records, int(matched), detail=detail)
 
 
-def _match_changes(con: duckdb.DuckDBPyConnection, settings: matching.MatchSettings, decisions: pd.DataFrame,
-                   records: int) -> tuple[pd.DataFrame, FellegiSunter, dict, Counter[str]]:
+def _match_changes(
+    con: duckdb.DuckDBPyConnection, settings: matching.MatchSettings, decisions: pd.DataFrame, records: int
+) -> tuple[pd.DataFrame, FellegiSunter, dict, Counter[str]]:
     """Score the pairs touching a new or changed record with the last run's model."""
     model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
     counts = _token_counts(con)
@@ -78,8 +80,9 @@ def _match_changes(con: duckdb.DuckDBPyConnection, settings: matching.MatchSetti
     def load(rids: list[str]) -> pd.DataFrame:
         con.register("tmp_rids", pd.DataFrame({"rid": rids}))
         try:
-            return con.execute(f"SELECT {columns} FROM std_organization SEMI JOIN tmp_rids USING (rid) "
-                               "ORDER BY rid").df()
+            return con.execute(
+                f"SELECT {columns} FROM std_organization SEMI JOIN tmp_rids USING (rid) ORDER BY rid"
+            ).df()
         finally:
             con.unregister("tmp_rids")
 
@@ -94,8 +97,9 @@ def _match_changes(con: duckdb.DuckDBPyConnection, settings: matching.MatchSetti
         also = con.execute("SELECT d.rid_a, d.rid_b FROM tmp_det d ANTI JOIN kept_pairs k USING (rid_a, rid_b)").df()
     finally:
         con.unregister("tmp_det")
-    pairs, model, detail = matching.match_changes(universe, settings, model, changed, det=det,
-                                                  decisions=decisions, also=also)
+    pairs, model, detail = matching.match_changes(
+        universe, settings, model, changed, det=det, decisions=decisions, also=also
+    )
     return pairs, model, detail, counts
 
 
@@ -104,8 +108,10 @@ def _token_counts(con: duckdb.DuckDBPyConnection) -> Counter[str]:
     left since (their last standardised aliases), plus those of the new or changed records: equal to
     counting over all records again."""
     counts: Counter[str] = Counter(dict(con.execute("SELECT token, records FROM match_token_frequency").fetchall()))
-    old = con.execute("SELECT aliases FROM organization_record WHERE rid IN (SELECT rid FROM run_changed) "
-                      "OR rid NOT IN (SELECT rid FROM std_organization)").fetchall()
+    old = con.execute(
+        "SELECT aliases FROM organization_record WHERE rid IN (SELECT rid FROM run_changed) "
+        "OR rid NOT IN (SELECT rid FROM std_organization)"
+    ).fetchall()
     new = con.execute("SELECT aliases FROM std_organization WHERE rid IN (SELECT rid FROM run_changed)").fetchall()
     counts.subtract(matching.token_counts(a or [] for (a,) in old))
     counts.update(matching.token_counts(a or [] for (a,) in new))

@@ -40,12 +40,14 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     build_marts(con, ctx.config, ctx.run_id)
     review_queue.build(con, ctx.config)  # steward_decision_live and review_item
     apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction
-    run_sql(con, "golden/run_state", {"run": ctx.run_id, "match": plan.match.fingerprint,
-                                      "survive": plan.survive.fingerprint})
+    run_sql(
+        con,
+        "golden/run_state",
+        {"run": ctx.run_id, "match": plan.match.fingerprint, "survive": plan.survive.fingerprint},
+    )
     golden_n = con.execute("SELECT count(*) FROM golden_organization").fetchall()[0][0]
     finished = now()
-    run_sql(con, "golden/run_log", {"run": ctx.run_id, "started": started, "finished": finished,
-                                    "golden": golden_n})
+    run_sql(con, "golden/run_log", {"run": ctx.run_id, "started": started, "finished": finished, "golden": golden_n})
     for name in catalog.run_relations():  # names are constants of the catalog
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return StageResult("publish", golden_n, golden_n, started_at=started, finished_at=finished)
@@ -59,8 +61,10 @@ def finish(ctx: StageContext) -> None:
         latest = wh.latest_run()
         if latest != ctx.run_id:  # else a publish retried after its switch: only the cleanup was left
             if latest != ctx.plan.base_run:
-                raise RunError(f"the warehouse was published by run {latest} after this run started from "
-                               f"{ctx.plan.base_run}; rerun to build on the new state")
+                raise RunError(
+                    f"the warehouse was published by run {latest} after this run started from "
+                    f"{ctx.plan.base_run}; rerun to build on the new state"
+                )
             con = duckdb.connect(str(ctx.dir / "work.duckdb"))
             try:
                 con.execute("CHECKPOINT")

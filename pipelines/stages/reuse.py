@@ -14,8 +14,9 @@ from pipelines.warehouse import run_sql
 
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'organization_record'"
-                       ).fetchall()[0][0]:
+    if not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'organization_record'"
+    ).fetchall()[0][0]:
         from pipelines.stages.base import RunError
 
         raise RunError("nothing to apply decisions to: the warehouse has no published run yet")

@@ -21,16 +21,20 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     cols = [c for c in TABLES["organization"] if c not in ("src_file", "src_line")]
     # Column names come from mdm.schema, never from input.
     packed = ", ".join(f"{c} := {c}" for c in cols)
-    con.execute("CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT source || ':' || source_id AS rid, "
-                f"md5(to_json(struct_pack({packed}))) AS content_hash, src_file, src_line FROM stg_organization")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT source || ':' || source_id AS rid, "
+        f"md5(to_json(struct_pack({packed}))) AS content_hash, src_file, src_line FROM stg_organization"
+    )
     reuse = ctx.plan.standardise.incremental
     if reuse:
         run_sql(con, "staging/reuse_standardised", {"version": STANDARDISE_VERSION})
     else:
         run_sql(con, "staging/std_reused_none")
     run_sql(con, "staging/std_new_keys")
-    df = con.execute("SELECT s.* FROM stg_organization s SEMI JOIN std_new_keys k "
-                     "ON k.rid = s.source || ':' || s.source_id ORDER BY s.source, s.source_id").df()
+    df = con.execute(
+        "SELECT s.* FROM stg_organization s SEMI JOIN std_new_keys k "
+        "ON k.rid = s.source || ':' || s.source_id ORDER BY s.source, s.source_id"
+    ).df()
     hashes = con.execute("SELECT rid, content_hash FROM std_new_keys").df()
     std = standardise_records(df.astype(object).where(df.notna(), None))
     std = std.merge(hashes, on="rid", how="left")
@@ -46,5 +50,6 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     total = con.execute("SELECT count(*) FROM std_organization").fetchall()[0][0]
     ctx.observe("records", total)
     ctx.observe("changed_records", len(std))
-    return StageResult("standardise", total, total,
-                       detail={"standardised": len(std), "reused": total - len(std), "incremental": reuse})
+    return StageResult(
+        "standardise", total, total, detail={"standardised": len(std), "reused": total - len(std), "incremental": reuse}
+    )

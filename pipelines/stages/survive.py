@@ -28,7 +28,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     else:
         where = ""
     rec = con.execute(
-        f"SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) {where} ORDER BY rid").df()
+        f"SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) {where} ORDER BY rid"
+    ).df()
     golden, lineage = survivorship.survive(rec, prio, spec, overrides)
     golden["run_id"] = ctx.run_id
     lineage["run_id"] = ctx.run_id
@@ -48,17 +49,24 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "golden/new_organization_record")
     n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]
     quality.validate_outputs(con, ctx.run_id, ctx.dir / "docs", incremental=incremental)
-    return StageResult("survive", len(rec), n_golden, detail={
-        "incremental": incremental, "computed": len(golden), "carried_over": n_golden - len(golden)})
+    return StageResult(
+        "survive",
+        len(rec),
+        n_golden,
+        detail={"incremental": incremental, "computed": len(golden), "carried_over": n_golden - len(golden)},
+    )
 
 
 def _fits_in_place(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether this run's computed golden rows and standardised records have no column the published
     tables lack (then golden/carry_over.sql can update those tables in place)."""
+
     def columns(relation: str) -> set[str]:
         return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}  # constants
 
-    return (has_table(con, "organization_record")
-            and columns("tmp_golden") <= columns("golden_organization")
-            and columns("tmp_lineage") <= columns("golden_attribute_lineage")
-            and columns("std_organization") <= columns("organization_record"))
+    return (
+        has_table(con, "organization_record")
+        and columns("tmp_golden") <= columns("golden_organization")
+        and columns("tmp_lineage") <= columns("golden_attribute_lineage")
+        and columns("std_organization") <= columns("organization_record")
+    )

@@ -22,11 +22,15 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     ctx.wh.seed_docs(docs)
     plan = ctx.plan
     report = quality.validate_sources(
-        con, ctx.config, ctx.run_id, docs,
+        con,
+        ctx.config,
+        ctx.run_id,
+        docs,
         fingerprints={s.name: s.fingerprint for s in plan.sources},
         reused={s.name: s.base_load for s in plan.sources if s.mode == "reuse" and s.base_load},
         watermarks=ctx.observed.get("watermarks", {}),
-        changes=ctx.observed.get("changes", {}))
+        changes=ctx.observed.get("changes", {}),
+    )
     run_sql(con, "staging/stg_organization")
     rejects = query_sql(con, "staging/rejects").fetchall()
     if rejects:
@@ -35,6 +39,14 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     rows_out = con.execute("SELECT count(*) FROM stg_organization").fetchall()[0][0]
     per_source = dict(con.execute("SELECT source, count(*) FROM stg_organization GROUP BY 1").fetchall())
     warnings = con.execute("SELECT count(*) FROM run_issue").fetchall()[0][0]
-    return StageResult("validate", rows_in, rows_out, detail={
-        "records_per_source": {s.name: per_source.get(s.name, 0) for s in ctx.config.sources},
-        "quarantined": report.quarantined, "warnings": warnings, "suites": report.suites})
+    return StageResult(
+        "validate",
+        rows_in,
+        rows_out,
+        detail={
+            "records_per_source": {s.name: per_source.get(s.name, 0) for s in ctx.config.sources},
+            "quarantined": report.quarantined,
+            "warnings": warnings,
+            "suites": report.suites,
+        },
+    )

@@ -6,7 +6,6 @@ Pages and access rules: :mod:`pipelines.web.common`, :mod:`pipelines.web.review`
 from __future__ import annotations
 
 import contextlib
-
 import os
 from typing import Any
 from urllib.parse import quote
@@ -44,17 +43,32 @@ def _install_session_middleware(app: FastAPI) -> None:
         request.state.session_dirty = s is None
         request.state.session = s or Sessions.new()
         flashed = request.cookies.get("mdm_flash")
-        request.state.old_flash = w.sessions.signer.loads(flashed, max_age=300) if flashed and _valid(w, flashed) \
-            else None
+        request.state.old_flash = (
+            w.sessions.signer.loads(flashed, max_age=300) if flashed and _valid(w, flashed) else None
+        )
         response = await call_next(request)
         secure = request.url.scheme == "https"
         if request.state.session_dirty:
-            response.set_cookie(COOKIE, w.sessions.dump(request.state.session), max_age=w.sessions.max_age,
-                                httponly=True, samesite="strict", secure=secure, path="/")
+            response.set_cookie(
+                COOKIE,
+                w.sessions.dump(request.state.session),
+                max_age=w.sessions.max_age,
+                httponly=True,
+                samesite="strict",
+                secure=secure,
+                path="/",
+            )
         new_flash = getattr(request.state, "flash", None)
         if new_flash:
-            response.set_cookie("mdm_flash", w.sessions.signer.dumps(list(new_flash)), max_age=300, httponly=True,
-                                samesite="strict", secure=secure, path="/")
+            response.set_cookie(
+                "mdm_flash",
+                w.sessions.signer.dumps(list(new_flash)),
+                max_age=300,
+                httponly=True,
+                samesite="strict",
+                secure=secure,
+                path="/",
+            )
         elif flashed and response.status_code < 300:
             response.delete_cookie("mdm_flash", path="/")
         for k, v in SECURITY_HEADERS.items():
@@ -87,10 +101,15 @@ def _auth_routes(app: FastAPI) -> None:
         try:
             wait = w.limiter.locked(name, address)
             if wait > 0:
-                audit.record(con, name[:64] or "(empty)", SIGN_IN_LOCKED, name[:64],
-                             {"channel": "web", "address": address})
-                return render(request, "signin.html", {"next": nxt, "error": "Too many failed sign-ins: try again "
-                              f"in {int(wait // 60) + 1} minutes."}, 429)
+                audit.record(
+                    con, name[:64] or "(empty)", SIGN_IN_LOCKED, name[:64], {"channel": "web", "address": address}
+                )
+                return render(
+                    request,
+                    "signin.html",
+                    {"next": nxt, "error": f"Too many failed sign-ins: try again in {int(wait // 60) + 1} minutes."},
+                    429,
+                )
             user = users.authenticate(con, name, password, channel="web")
         finally:
             con.close()
@@ -122,13 +141,22 @@ def _home(user: users.User) -> str:
 def create_app(config: Config, api_token: str | None = None) -> FastAPI:
     """The workbench for ``config``'s warehouse. ``api_token`` (default: environment ``MDM_API_TOKEN``)
     lets programs call ``POST /api/match`` without a session."""
-    app = FastAPI(title="mdm workbench", description="Data stewards' workbench and the onboarding match API.",
-                  docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="mdm workbench",
+        description="Data stewards' workbench and the onboarding match API.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["visible"] = data.visible_record
-    app.state.web = Web(config=config, reader=data.Reader(config), sessions=Sessions(load_secret(config.warehouse)),
-                        limiter=RateLimiter(), templates=templates,
-                        api_token=api_token if api_token is not None else os.environ.get("MDM_API_TOKEN") or None)
+    app.state.web = Web(
+        config=config,
+        reader=data.Reader(config),
+        sessions=Sessions(load_secret(config.warehouse)),
+        limiter=RateLimiter(),
+        templates=templates,
+        api_token=api_token if api_token is not None else os.environ.get("MDM_API_TOKEN") or None,
+    )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(HTTPException)
@@ -138,8 +166,9 @@ def create_app(config: Config, api_token: str | None = None) -> FastAPI:
         user = None
         with contextlib.suppress(SignInRequired):
             user = user_of(request)
-        return render(request, "error.html", {"user": user, "status": exc.status_code, "message": exc.detail},
-                      exc.status_code)
+        return render(
+            request, "error.html", {"user": user, "status": exc.status_code, "message": exc.detail}, exc.status_code
+        )
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:

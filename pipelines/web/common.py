@@ -37,9 +37,13 @@ AREAS: dict[str, tuple[str, ...]] = {  # area -> permissions of which one suffic
     "audit": ("read_audit", "manage_users"),
 }
 HOME = (("review", "/review"), ("records", "/search"), ("audit", "/audit"))
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
-                    "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; "
-                                               "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+}
 
 
 class SignInRequired(Exception):
@@ -115,5 +119,3 @@ def api_token_ok(request: Request) -> bool:
     token = web(request).api_token
     header = request.headers.get("authorization", "")
     return bool(token) and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token or "")
-
-

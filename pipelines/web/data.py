@@ -21,11 +21,46 @@ from pipelines.config import Config
 from pipelines.errors import MdmError
 from pipelines.warehouse import Warehouse
 
-RECORD_FIELDS = ("name", "name_en", "lei", "uscc", "registration_number", "cik", "ein", "legal_form", "country",
-                 "city", "address", "postal_code", "phone", "entity_status", "relationship_manager", "branch")
-GOLDEN_FIELDS = ("legal_name", "name_en", "lei", "uscc", "cn_registration_number", "gb_company_number", "cik", "ein",
-                 "legal_form", "entity_status", "country", "city", "address", "postal_code", "phone", "branch",
-                 "relationship_manager", "customer_status", "record_count", "sources")
+RECORD_FIELDS = (
+    "name",
+    "name_en",
+    "lei",
+    "uscc",
+    "registration_number",
+    "cik",
+    "ein",
+    "legal_form",
+    "country",
+    "city",
+    "address",
+    "postal_code",
+    "phone",
+    "entity_status",
+    "relationship_manager",
+    "branch",
+)
+GOLDEN_FIELDS = (
+    "legal_name",
+    "name_en",
+    "lei",
+    "uscc",
+    "cn_registration_number",
+    "gb_company_number",
+    "cik",
+    "ein",
+    "legal_form",
+    "entity_status",
+    "country",
+    "city",
+    "address",
+    "postal_code",
+    "phone",
+    "branch",
+    "relationship_manager",
+    "customer_status",
+    "record_count",
+    "sources",
+)
 # Personal data (issue 12, point 3): hidden from roles that may only read masked data.
 PERSONAL = ("phone", "relationship_manager")
 SEARCH_LIMIT = 50
@@ -92,20 +127,29 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None 
 
 
 def record(con: duckdb.DuckDBPyConnection, rid: str) -> dict[str, Any] | None:
-    return one(con, "SELECT r.*, x.golden_id AS xref_golden_id, x.match_rule FROM organization_record r "
-                    "LEFT JOIN xref x USING (rid) WHERE r.rid = $rid", {"rid": rid})
+    return one(
+        con,
+        "SELECT r.*, x.golden_id AS xref_golden_id, x.match_rule FROM organization_record r "
+        "LEFT JOIN xref x USING (rid) WHERE r.rid = $rid",
+        {"rid": rid},
+    )
 
 
 def pair(con: duckdb.DuckDBPyConnection, a: str, b: str) -> dict[str, Any] | None:
     """The scored pair (a, b) in either order, with its contributions parsed and sorted by weight."""
-    p = one(con, "SELECT * FROM match_pair WHERE (rid_a = $a AND rid_b = $b) OR (rid_a = $b AND rid_b = $a)",
-            {"a": a, "b": b})
+    p = one(
+        con,
+        "SELECT * FROM match_pair WHERE (rid_a = $a AND rid_b = $b) OR (rid_a = $b AND rid_b = $a)",
+        {"a": a, "b": b},
+    )
     if p is None:
         return None
     contrib = json.loads(p["contributions"]) if p.get("contributions") else {}
     p["prior"] = contrib.pop("prior", None)
-    p["features"] = sorted(({"feature": k, **v} for k, v in contrib.items() if isinstance(v, dict)),
-                           key=lambda f: -abs(f.get("weight") or 0))
+    p["features"] = sorted(
+        ({"feature": k, **v} for k, v in contrib.items() if isinstance(v, dict)),
+        key=lambda f: -abs(f.get("weight") or 0),
+    )
     return p
 
 
@@ -121,43 +165,68 @@ def golden(con: duckdb.DuckDBPyConnection, gid: str) -> tuple[dict[str, Any] | N
     g = one(con, "SELECT * FROM golden_organization WHERE golden_id = $g", {"g": gid})
     if g is not None:
         return g, None
-    r = one(con, "SELECT surviving_id FROM golden_id_redirect WHERE retired_id = $g ORDER BY run_id DESC LIMIT 1",
-            {"g": gid})
+    r = one(
+        con,
+        "SELECT surviving_id FROM golden_id_redirect WHERE retired_id = $g ORDER BY run_id DESC LIMIT 1",
+        {"g": gid},
+    )
     return None, (r or {}).get("surviving_id")
 
 
 def members(con: duckdb.DuckDBPyConnection, gid: str) -> list[dict[str, Any]]:
-    return rows(con, "SELECT r.*, x.match_rule FROM xref x JOIN organization_record r USING (rid) "
-                     "WHERE x.golden_id = $g ORDER BY r.source, r.source_id", {"g": gid})
+    return rows(
+        con,
+        "SELECT r.*, x.match_rule FROM xref x JOIN organization_record r USING (rid) "
+        "WHERE x.golden_id = $g ORDER BY r.source, r.source_id",
+        {"g": gid},
+    )
 
 
 def cluster_pairs(con: duckdb.DuckDBPyConnection, gid: str) -> list[dict[str, Any]]:
-    return rows(con, "SELECT p.rid_a, p.rid_b, p.rule, p.score, p.band FROM match_pair p "
-                     "JOIN xref a ON a.rid = p.rid_a JOIN xref b ON b.rid = p.rid_b "
-                     "WHERE a.golden_id = $g OR b.golden_id = $g ORDER BY p.score DESC LIMIT 200", {"g": gid})
+    return rows(
+        con,
+        "SELECT p.rid_a, p.rid_b, p.rule, p.score, p.band FROM match_pair p "
+        "JOIN xref a ON a.rid = p.rid_a JOIN xref b ON b.rid = p.rid_b "
+        "WHERE a.golden_id = $g OR b.golden_id = $g ORDER BY p.score DESC LIMIT 200",
+        {"g": gid},
+    )
 
 
 def lineage(con: duckdb.DuckDBPyConnection, gid: str) -> list[dict[str, Any]]:
-    return rows(con, "SELECT l.attribute, l.value, l.source, l.source_id, l.rid, l.rule, l.candidates, "
-                     "r.src_file, r.src_line FROM golden_attribute_lineage l LEFT JOIN organization_record r "
-                     "USING (rid) WHERE l.golden_id = $g ORDER BY l.attribute", {"g": gid})
+    return rows(
+        con,
+        "SELECT l.attribute, l.value, l.source, l.source_id, l.rid, l.rule, l.candidates, "
+        "r.src_file, r.src_line FROM golden_attribute_lineage l LEFT JOIN organization_record r "
+        "USING (rid) WHERE l.golden_id = $g ORDER BY l.attribute",
+        {"g": gid},
+    )
 
 
 def history(con: duckdb.DuckDBPyConnection, gid: str) -> list[dict[str, Any]]:
-    return rows(con, "SELECT legal_name, country, address, lei, record_count, sources, valid_from, valid_to, run_id "
-                     "FROM golden_organization_history WHERE golden_id = $g ORDER BY valid_from DESC LIMIT 100",
-                {"g": gid})
+    return rows(
+        con,
+        "SELECT legal_name, country, address, lei, record_count, sources, valid_from, valid_to, run_id "
+        "FROM golden_organization_history WHERE golden_id = $g ORDER BY valid_from DESC LIMIT 100",
+        {"g": gid},
+    )
 
 
 def hierarchy(con: duckdb.DuckDBPyConnection, gid: str) -> dict[str, Any]:
     group = one(con, "SELECT * FROM v_organization_group WHERE golden_id = $g", {"g": gid})
-    links = rows(con, "SELECT h.child_golden_id, c.legal_name AS child_name, h.parent_golden_id, "
-                      "p.legal_name AS parent_name, h.relationship_type, h.relationship_status FROM golden_hierarchy h "
-                      "LEFT JOIN golden_organization c ON c.golden_id = h.child_golden_id "
-                      "LEFT JOIN golden_organization p ON p.golden_id = h.parent_golden_id "
-                      "WHERE h.child_golden_id = $g OR h.parent_golden_id = $g LIMIT 200", {"g": gid})
-    return {"group": group, "parents": [x for x in links if x["child_golden_id"] == gid],
-            "children": [x for x in links if x["parent_golden_id"] == gid]}
+    links = rows(
+        con,
+        "SELECT h.child_golden_id, c.legal_name AS child_name, h.parent_golden_id, "
+        "p.legal_name AS parent_name, h.relationship_type, h.relationship_status FROM golden_hierarchy h "
+        "LEFT JOIN golden_organization c ON c.golden_id = h.child_golden_id "
+        "LEFT JOIN golden_organization p ON p.golden_id = h.parent_golden_id "
+        "WHERE h.child_golden_id = $g OR h.parent_golden_id = $g LIMIT 200",
+        {"g": gid},
+    )
+    return {
+        "group": group,
+        "parents": [x for x in links if x["child_golden_id"] == gid],
+        "children": [x for x in links if x["parent_golden_id"] == gid],
+    }
 
 
 def search(con: duckdb.DuckDBPyConnection, q: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
@@ -168,7 +237,9 @@ def search(con: duckdb.DuckDBPyConnection, q: str, limit: int = SEARCH_LIMIT) ->
         return []
     ident = q.upper().replace(" ", "")
     core = name_core(q) or normalise_text(q)
-    return rows(con, """
+    return rows(
+        con,
+        """
         WITH hit AS (
             SELECT DISTINCT x.golden_id FROM organization_record r JOIN xref x USING (rid)
             WHERE upper(r.lei) = $id OR upper(r.uscc) = $id OR upper(r.registration_number) = $id
@@ -179,4 +250,6 @@ def search(con: duckdb.DuckDBPyConnection, q: str, limit: int = SEARCH_LIMIT) ->
         SELECT g.golden_id, g.legal_name, g.name_en, g.country, g.lei, g.uscc, g.gb_company_number, g.cik,
                g.record_count, g.sources
         FROM golden_organization g JOIN hit USING (golden_id)
-        ORDER BY g.record_count DESC, g.golden_id LIMIT $limit""", {"id": ident, "core": core, "limit": limit})
+        ORDER BY g.record_count DESC, g.golden_id LIMIT $limit""",
+        {"id": ident, "core": core, "limit": limit},
+    )

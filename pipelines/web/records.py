@@ -32,18 +32,34 @@ def routes(app: FastAPI) -> None:
                     return RedirectResponse(f"/golden/{moved}", status_code=303)
                 raise HTTPException(404, f"no golden record {gid!r}")
             members = [data.visible_record(user.role, m) for m in data.members(con, gid)]
-            lineage = [data.visible_record(user.role, {**r, r["attribute"]: r["value"]}) | {
-                "value": data.visible_record(user.role, {r["attribute"]: r["value"]})[r["attribute"]]}
-                for r in data.lineage(con, gid)]
+            lineage = [
+                data.visible_record(user.role, {**r, r["attribute"]: r["value"]})
+                | {"value": data.visible_record(user.role, {r["attribute"]: r["value"]})[r["attribute"]]}
+                for r in data.lineage(con, gid)
+            ]
             history = [data.visible_record(user.role, h) for h in data.history(con, gid)]
             tree = data.hierarchy(con, gid)
         reviewer = may(user, "review")
-        return render(request, "golden.html", {
-            "user": user, "g": data.visible_record(user.role, g), "fields": data.GOLDEN_FIELDS, "members": members,
-            "lineage": lineage, "history": history, "tree": tree, "item": item, "attribute": attribute,
-            "attributes": ATTRIBUTES, "can_override": may(user, "override"), "can_decide": may(user, "decide"),
-            "live": live_about(request, {m["rid"] for m in members}, {gid}) if reviewer else [],
-            "back": f"/golden/{gid}"})
+        return render(
+            request,
+            "golden.html",
+            {
+                "user": user,
+                "g": data.visible_record(user.role, g),
+                "fields": data.GOLDEN_FIELDS,
+                "members": members,
+                "lineage": lineage,
+                "history": history,
+                "tree": tree,
+                "item": item,
+                "attribute": attribute,
+                "attributes": ATTRIBUTES,
+                "can_override": may(user, "override"),
+                "can_decide": may(user, "decide"),
+                "live": live_about(request, {m["rid"] for m in members}, {gid}) if reviewer else [],
+                "back": f"/golden/{gid}",
+            },
+        )
 
     @app.get("/search", response_class=HTMLResponse)
     def search_page(request: Request, q: str = "") -> HTMLResponse:
@@ -57,16 +73,21 @@ def routes(app: FastAPI) -> None:
         user = user_of(request, "audit")
         con = control.connect(web(request).config.warehouse)
         try:
-            entries = audit.entries(con, limit=AUDIT_LIMIT, action=action.strip()[:100] or None,
-                                    actor=actor.strip()[:100] or None)
+            entries = audit.entries(
+                con, limit=AUDIT_LIMIT, action=action.strip()[:100] or None, actor=actor.strip()[:100] or None
+            )
             check = audit.verify(con)
         finally:
             con.close()
-        return render(request, "audit.html", {"user": user, "entries": entries, "check": check,
-                                              "f": {"action": action, "actor": actor}})
+        return render(
+            request,
+            "audit.html",
+            {"user": user, "entries": entries, "check": check, "f": {"action": action, "actor": actor}},
+        )
 
-    @app.post("/api/match", response_model=MatchResponse, tags=["onboarding"],
-              summary="Do we already know this company?")
+    @app.post(
+        "/api/match", response_model=MatchResponse, tags=["onboarding"], summary="Do we already know this company?"
+    )
     def match(request: Request, body: MatchRequest) -> MatchResponse:
         """The best golden records for a prospective customer, with probabilities and the explanation
         `mdm explain` gives. Authenticate with `Authorization: Bearer <MDM_API_TOKEN>` or a workbench

@@ -101,10 +101,21 @@ def routes(app: FastAPI) -> None:
         counts = {k: int((base["kind"] == k).sum()) for k in KINDS}
         shown = filtered(q, kind, source, band)
         items = [dict(r) | {"url": item_url(dict(r))} for _, r in shown.head(PAGE).iterrows()]
-        return render(request, "queue.html", {
-            "user": user, "items": items, "total": len(q), "matching": len(shown), "counts": counts,
-            "kinds": KINDS, "bands": BANDS, "sources": all_sources,
-            "f": {"kind": kind, "source": source, "band": band}})
+        return render(
+            request,
+            "queue.html",
+            {
+                "user": user,
+                "items": items,
+                "total": len(q),
+                "matching": len(shown),
+                "counts": counts,
+                "kinds": KINDS,
+                "bands": BANDS,
+                "sources": all_sources,
+                "f": {"kind": kind, "source": source, "band": band},
+            },
+        )
 
     @app.get("/pair", response_class=HTMLResponse)
     def pair_page(request: Request, a: str, b: str, item: str = "") -> HTMLResponse:
@@ -117,12 +128,26 @@ def routes(app: FastAPI) -> None:
             model = data.model(con)
         prev, nxt = _neighbours(request, item)
         fields = [(f, left.get(f), right.get(f)) for f in data.RECORD_FIELDS]
-        return render(request, "pair.html", {
-            "user": user, "a": data.visible_record(user.role, left), "b": data.visible_record(user.role, right),
-            "fields": [(f, data.visible_record(user.role, {f: x})[f], data.visible_record(user.role, {f: y})[f])
-                       for f, x, y in fields],
-            "pair": p, "model": model, "item": item, "prev": prev, "next": nxt,
-            "live": live_about(request, {a, b}, set()), "back": f"/pair?a={a}&b={b}&item={item}"})
+        return render(
+            request,
+            "pair.html",
+            {
+                "user": user,
+                "a": data.visible_record(user.role, left),
+                "b": data.visible_record(user.role, right),
+                "fields": [
+                    (f, data.visible_record(user.role, {f: x})[f], data.visible_record(user.role, {f: y})[f])
+                    for f, x, y in fields
+                ],
+                "pair": p,
+                "model": model,
+                "item": item,
+                "prev": prev,
+                "next": nxt,
+                "live": live_about(request, {a, b}, set()),
+                "back": f"/pair?a={a}&b={b}&item={item}",
+            },
+        )
 
     @app.get("/cluster/{gid}", response_class=HTMLResponse)
     def cluster_page(request: Request, gid: str, item: str = "") -> HTMLResponse:
@@ -136,10 +161,22 @@ def routes(app: FastAPI) -> None:
             members = [data.visible_record(user.role, m) for m in data.members(con, gid)]
             pairs = data.cluster_pairs(con, gid)
         prev, nxt = _neighbours(request, item)
-        return render(request, "cluster.html", {
-            "user": user, "g": data.visible_record(user.role, g), "members": members, "pairs": pairs,
-            "fields": data.RECORD_FIELDS, "item": item, "prev": prev, "next": nxt,
-            "live": live_about(request, {m["rid"] for m in members}, {gid}), "back": f"/cluster/{gid}?item={item}"})
+        return render(
+            request,
+            "cluster.html",
+            {
+                "user": user,
+                "g": data.visible_record(user.role, g),
+                "members": members,
+                "pairs": pairs,
+                "fields": data.RECORD_FIELDS,
+                "item": item,
+                "prev": prev,
+                "next": nxt,
+                "live": live_about(request, {m["rid"] for m in members}, {gid}),
+                "back": f"/cluster/{gid}?item={item}",
+            },
+        )
 
     @app.post("/decide")
     async def decide(request: Request) -> Response:
@@ -154,8 +191,10 @@ def routes(app: FastAPI) -> None:
         except MdmError as e:
             flash(request, f"Decision refused: {e}", "error")
             return RedirectResponse(back, status_code=303)
-        flash(request, f"Decision {d.id} recorded ({d.kind}) by {d.user} at {d.decided_at}. "
-                       "Apply decisions to publish it.")
+        flash(
+            request,
+            f"Decision {d.id} recorded ({d.kind}) by {d.user} at {d.decided_at}. Apply decisions to publish it.",
+        )
         go = form.get("then") if form.get("then") else back
         return RedirectResponse(safe_next(go, back), status_code=303)
 
@@ -179,25 +218,38 @@ def routes(app: FastAPI) -> None:
             _apply_lock.release()
         con = control.connect(web(request).config.warehouse)
         try:
-            audit.record(con, user.name, "review.apply", summary.run_id, {"channel": "web",
-                                                                          "golden_records": summary.golden_records})
+            audit.record(
+                con,
+                user.name,
+                "review.apply",
+                summary.run_id,
+                {"channel": "web", "golden_records": summary.golden_records},
+            )
         finally:
             con.close()
         flash(request, f"Decisions applied: run {summary.run_id} published {summary.golden_records} golden records.")
         return RedirectResponse(back, status_code=303)
 
 
-
 def _draft(kind: str, form: dict[str, str], user: str) -> store.Draft:
     reason, item = form.get("reason", ""), form.get("item") or None
     if kind in ("match", "no_match"):
-        return store.Draft(kind=kind, reason=reason, user=user, rid_a=form.get("a"), rid_b=form.get("b"),
-                           item_id=item, origin="web")
+        return store.Draft(
+            kind=kind, reason=reason, user=user, rid_a=form.get("a"), rid_b=form.get("b"), item_id=item, origin="web"
+        )
     if kind == "split":
         return store.Draft(kind=kind, reason=reason, user=user, rid_a=form.get("rid"), item_id=item, origin="web")
     if kind == "override":
-        return store.Draft(kind=kind, reason=reason, user=user, golden_id=form.get("golden_id"),
-                           attribute=form.get("attribute"), value=form.get("value"), item_id=item, origin="web")
+        return store.Draft(
+            kind=kind,
+            reason=reason,
+            user=user,
+            golden_id=form.get("golden_id"),
+            attribute=form.get("attribute"),
+            value=form.get("value"),
+            item_id=item,
+            origin="web",
+        )
     if kind == "undo":
         return store.Draft(kind=kind, reason=reason, user=user, target_id=form.get("target"), origin="web")
     raise HTTPException(400, f"unknown decision kind {kind[:40]!r}")

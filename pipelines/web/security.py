@@ -96,8 +96,13 @@ def csrf_ok(session: Session | None, token: str | None) -> bool:
 class RateLimiter:
     """Failed sign-ins per key (``user:NAME``, ``addr:IP``) in a sliding window, with lockouts."""
 
-    def __init__(self, max_user: int = MAX_FAILURES_USER, max_address: int = MAX_FAILURES_ADDRESS,
-                 window: float = WINDOW_SECONDS, lockout: float = LOCKOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        max_user: int = MAX_FAILURES_USER,
+        max_address: int = MAX_FAILURES_ADDRESS,
+        window: float = WINDOW_SECONDS,
+        lockout: float = LOCKOUT_SECONDS,
+    ) -> None:
         self.limits = {"user": max_user, "addr": max_address}
         self.window, self.lockout = window, lockout
         self.failures: dict[str, deque[float]] = defaultdict(deque)

@@ -16,8 +16,17 @@ from tests.dags.test_mdm_dag import DAGS, _tail, airflow_env
 
 # Seconds a DAG file may take to import once airflow.sdk is loaded (the processor re-parses every file often).
 IMPORT_BUDGET = 5.0
-HEAVY = ("pandas", "duckdb", "pyarrow", "great_expectations", "recordlinkage", "sqlalchemy", "pipelines.runner",
-         "pipelines.config", "pipelines.plan")
+HEAVY = (
+    "pandas",
+    "duckdb",
+    "pyarrow",
+    "great_expectations",
+    "recordlinkage",
+    "sqlalchemy",
+    "pipelines.runner",
+    "pipelines.config",
+    "pipelines.plan",
+)
 
 # Imports each DAG file with an audit hook that records every file opened, then describes the DagBag.
 _PROBE = """
@@ -72,8 +81,15 @@ json.dump({"hook_works": hook_works, "times": times, "io": io, "heavy": heavy, "
 def probe(tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = tmp_path_factory.mktemp("airflow_probe")
     out = home / "probe.json"
-    proc = subprocess.run([sys.executable, "-c", _PROBE, str(DAGS), str(out), ",".join(HEAVY)],
-                          env=airflow_env(home), cwd=home, capture_output=True, text=True, timeout=240, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(DAGS), str(out), ",".join(HEAVY)],
+        env=airflow_env(home),
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert proc.returncode == 0, _tail(proc)
     return json.loads(out.read_text())
 

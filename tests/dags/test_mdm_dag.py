@@ -76,13 +76,20 @@ def _tail(proc: subprocess.CompletedProcess, n: int = 120) -> str:
 
 # -- structure (fast) ---------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def described(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The dags folder as parsed by DagBag in a fresh interpreter, without MDM_CONFIG set."""
     home = tmp_path_factory.mktemp("airflow_home")
     out = home / "dags.json"
-    proc = subprocess.run([sys.executable, "-c", _DESCRIBE_DAGS, str(DAGS), str(out)],
-                          env=airflow_env(home), cwd=home, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-c", _DESCRIBE_DAGS, str(DAGS), str(out)],
+        env=airflow_env(home),
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, _tail(proc)
     return json.loads(out.read_text())
 
@@ -135,10 +142,12 @@ def test_dags_import_only_the_task_sdk() -> None:
             for module in modules:
                 if module == "airflow" or module.startswith("airflow."):
                     assert module == "airflow.sdk" or module.startswith("airflow.sdk."), (
-                        f"{path.name}:{node.lineno} imports {module}; DAGs may only use airflow.sdk")
+                        f"{path.name}:{node.lineno} imports {module}; DAGs may only use airflow.sdk"
+                    )
 
 
 # -- end to end with `airflow dags test` ---------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory, airflow_db_template: Path) -> Path:
@@ -169,8 +178,10 @@ def _asset_events(home: Path) -> list[dict]:
     """The extra of every mdm_warehouse asset event recorded in the Airflow metadata DB."""
     con = sqlite3.connect(home / "airflow.db")
     try:
-        rows = con.execute("SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
-                           "WHERE a.name = 'mdm_warehouse' ORDER BY e.id").fetchall()
+        rows = con.execute(
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
+            "WHERE a.name = 'mdm_warehouse' ORDER BY e.id"
+        ).fetchall()
     finally:
         con.close()
     return [json.loads(extra) for (extra,) in rows]
@@ -181,7 +192,9 @@ def _table(db: Path, table: str) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "run_id"]
-        return con.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {table} ORDER BY ALL").fetchall()
+        return con.execute(
+            f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {table} ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
 

@@ -37,8 +37,9 @@ class Api:
 
     def __init__(self, port: int, user: str, password: str) -> None:
         self.base = f"http://127.0.0.1:{port}"
-        self.token = self._call("POST", "/auth/token", {"username": user, "password": password},
-                                auth=False)["access_token"]
+        self.token = self._call("POST", "/auth/token", {"username": user, "password": password}, auth=False)[
+            "access_token"
+        ]
 
     def _call(self, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -117,19 +118,28 @@ def test_real_scheduler_runs_clears_and_publishes(airflow: dict[str, Any]) -> No
     api: Api = airflow["api"]
     logs: Path = airflow["logs"]
     for dag_id in ("mdm_land_sources", "mdm_pipeline"):
-        _wait(f"the DAG processor to register {dag_id}",
-              lambda d=dag_id: any(x["dag_id"] == d for x in api.get("/api/v2/dags")["dags"]), 120, logs)
+        _wait(
+            f"the DAG processor to register {dag_id}",
+            lambda d=dag_id: any(x["dag_id"] == d for x in api.get("/api/v2/dags")["dags"]),
+            120,
+            logs,
+        )
         api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
     land = api.post("/api/v2/dags/mdm_land_sources/dagRuns", {"logical_date": None, "conf": {}})
-    state = _wait("mdm_land_sources to finish", lambda: _finished(api, "mdm_land_sources", land["dag_run_id"]),
-                  TIMEOUT, logs)
+    state = _wait(
+        "mdm_land_sources to finish", lambda: _finished(api, "mdm_land_sources", land["dag_run_id"]), TIMEOUT, logs
+    )
     assert state == "success"
 
     # The per-source asset events (alias mdm_sources) scheduled the match-merge-publish DAG. (Unpausing may
     # also have created the run of the last cron time; max_active_runs=1 runs them one after the other.)
-    runs = _wait("an asset-triggered mdm_pipeline run", lambda: [
-        r for r in _dag_runs(api, "mdm_pipeline") if r["run_type"] == "asset_triggered"], TIMEOUT, logs)
+    runs = _wait(
+        "an asset-triggered mdm_pipeline run",
+        lambda: [r for r in _dag_runs(api, "mdm_pipeline") if r["run_type"] == "asset_triggered"],
+        TIMEOUT,
+        logs,
+    )
     run_id = runs[0]["dag_run_id"]
     state = _wait("mdm_pipeline to finish", lambda: _finished(api, "mdm_pipeline", run_id), 2 * TIMEOUT, logs)
     assert state == "success"
@@ -144,9 +154,17 @@ def test_real_scheduler_runs_clears_and_publishes(airflow: dict[str, Any]) -> No
 
     # Clear a middle task through the API: it runs again, succeeds, and changes nothing.
     before = api.get(f"/api/v2/dags/mdm_pipeline/dagRuns/{run_id}/taskInstances/match")
-    api.post("/api/v2/dags/mdm_pipeline/clearTaskInstances",
-             {"dry_run": False, "dag_run_id": run_id, "task_ids": ["match"], "only_failed": False,
-              "include_downstream": False, "reset_dag_runs": True})
+    api.post(
+        "/api/v2/dags/mdm_pipeline/clearTaskInstances",
+        {
+            "dry_run": False,
+            "dag_run_id": run_id,
+            "task_ids": ["match"],
+            "only_failed": False,
+            "include_downstream": False,
+            "reset_dag_runs": True,
+        },
+    )
 
     def rerun() -> dict[str, Any] | None:
         ti = api.get(f"/api/v2/dags/mdm_pipeline/dagRuns/{run_id}/taskInstances/match")

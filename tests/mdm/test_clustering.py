@@ -99,7 +99,12 @@ def test_cluster_key_is_the_smallest_rid_and_rules_are_reported() -> None:
     assert result["rid"].tolist() == sorted(rids)  # one row per record, in rid order
     assert key_of(result) == {"s:1": "s:1", "s:7": "s:1", "s:3": "s:3", "s:5": "s:3", "s:9": "s:3"}
     assert dict(zip(result["rid"], result["match_rule"])) == {
-        "s:1": "id:LEI", "s:7": "id:LEI", "s:3": "score", "s:5": "score", "s:9": "score"}
+        "s:1": "id:LEI",
+        "s:7": "id:LEI",
+        "s:3": "score",
+        "s:5": "score",
+        "s:9": "score",
+    }
 
 
 def test_records_missing_from_the_identifier_map_have_no_constraint() -> None:
@@ -110,8 +115,16 @@ def test_records_missing_from_the_identifier_map_have_no_constraint() -> None:
 
 def test_clustering_is_deterministic_under_any_input_order() -> None:
     ids = {"a": {"LEI": LEI_X}, "b": {}, "c": {}, "d": {"LEI": LEI_Y}, "e": {}, "f": {}, "g": {"USCC": USCC}}
-    rows = [("a", "b", 0.9), ("b", "c", 0.92), ("c", "d", 0.92), ("d", "e", 0.88), ("e", "f", 0.95),
-            ("f", "g", 0.86), ("a", "f", 0.9), ("b", "e", 0.9)]
+    rows = [
+        ("a", "b", 0.9),
+        ("b", "c", 0.92),
+        ("c", "d", 0.92),
+        ("d", "e", 0.88),
+        ("e", "f", 0.95),
+        ("f", "g", 0.86),
+        ("a", "f", 0.9),
+        ("b", "e", 0.9),
+    ]
     det = [("c", "e", "id:USCC")]
     reference = None
     for i, perm in enumerate(itertools.permutations(range(len(rows)))):

@@ -17,15 +17,42 @@ near = st.one_of(
     st.text(max_size=40),
     st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY -./", max_size=24),
     st.text(alphabet="有限公司股份集团分公司深圳市上海（）()科技银行 ", max_size=20),
-    st.lists(st.sampled_from(["ACME", "Holdings", "Ltd", "Limited", "GmbH", "& Co.", "KG", "(UK)", "Branch",
-                              "S.A.", "Intl", "有限公司", "分公司", "（深圳）", "Société", "ООО", "Hldgs"]),
-             max_size=8).map(" ".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "ACME",
+                "Holdings",
+                "Ltd",
+                "Limited",
+                "GmbH",
+                "& Co.",
+                "KG",
+                "(UK)",
+                "Branch",
+                "S.A.",
+                "Intl",
+                "有限公司",
+                "分公司",
+                "（深圳）",
+                "Société",
+                "ООО",
+                "Hldgs",
+            ]
+        ),
+        max_size=8,
+    ).map(" ".join),
 )
 maybe = st.one_of(st.none(), near)
 
-ID_CHECKS = (identifiers.valid_lei, identifiers.valid_uscc, identifiers.legacy_cn_registration,
-             identifiers.companies_house_number, identifiers.valid_cik, identifiers.valid_ein,
-             identifiers.valid_de_register)
+ID_CHECKS = (
+    identifiers.valid_lei,
+    identifiers.valid_uscc,
+    identifiers.legacy_cn_registration,
+    identifiers.companies_house_number,
+    identifiers.valid_cik,
+    identifiers.valid_ein,
+    identifiers.valid_de_register,
+)
 
 
 @given(maybe)

@@ -31,14 +31,17 @@ def test_valid_lei_returns_compact_upper_case_form(value: str) -> None:
     assert ids.valid_lei(value) == value.strip().upper()
 
 
-@pytest.mark.parametrize("value", [
-    "001GPB6A9XPE8XJICC15",  # check digits changed
-    "001GPB6A9XPE8XJICD14",  # one character of the body changed
-    "001GPB6A9XPE8XJICC1",   # too short
-    "NOT-AN-LEI",
-    "",
-    None,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "001GPB6A9XPE8XJICC15",  # check digits changed
+        "001GPB6A9XPE8XJICD14",  # one character of the body changed
+        "001GPB6A9XPE8XJICC1",  # too short
+        "NOT-AN-LEI",
+        "",
+        None,
+    ],
+)
 def test_invalid_lei_is_none(value: str | None) -> None:
     assert ids.valid_lei(value) is None
 
@@ -65,34 +68,40 @@ def test_legacy_15_digit_registration_number_is_its_own_type() -> None:
     assert ids.legacy_cn_registration(None) is None
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("8209948", "08209948"),     # leading zero lost (e.g. by a spreadsheet)
-    ("08209948", "08209948"),
-    ("SC421617", "SC421617"),    # Scottish company
-    ("sc 421617", "SC421617"),
-    ("NI 000001", "NI000001"),
-    ("ABCDEF", None),
-    ("123456789", None),         # too long
-    ("SC4216", None),            # prefix with too few digits
-    ("S1421617", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("8209948", "08209948"),  # leading zero lost (e.g. by a spreadsheet)
+        ("08209948", "08209948"),
+        ("SC421617", "SC421617"),  # Scottish company
+        ("sc 421617", "SC421617"),
+        ("NI 000001", "NI000001"),
+        ("ABCDEF", None),
+        ("123456789", None),  # too long
+        ("SC4216", None),  # prefix with too few digits
+        ("S1421617", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_companies_house_number(value: str | None, expected: str | None) -> None:
     assert ids.companies_house_number(value) == expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("0000320193", "320193"),
-    ("320193", "320193"),
-    (" 0001018724 ", "1018724"),
-    ("0", None),
-    ("0000000000", None),
-    ("12345678901", None),  # more than 10 digits
-    ("CIK320193", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0000320193", "320193"),
+        ("320193", "320193"),
+        (" 0001018724 ", "1018724"),
+        ("0", None),
+        ("0000000000", None),
+        ("12345678901", None),  # more than 10 digits
+        ("CIK320193", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_cik_drops_leading_zeros(value: str | None, expected: str | None) -> None:
     assert ids.valid_cik(value) == expected
 
@@ -101,19 +110,21 @@ def test_cik_with_and_without_zeros_is_the_same_key() -> None:
     assert ids.valid_cik("0000320193") == ids.valid_cik("320193")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("04-2103594", "042103594"),
-    ("042103594", "042103594"),
-    ("12-3456789", "123456789"),
-    ("07-1234567", None),   # 07 is not an assigned campus prefix
-    ("00-1234567", None),
-    ("12-345678", None),    # too short
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("04-2103594", "042103594"),
+        ("042103594", "042103594"),
+        ("12-3456789", "123456789"),
+        ("07-1234567", None),  # 07 is not an assigned campus prefix
+        ("00-1234567", None),
+        ("12-345678", None),  # too short
+        ("", None),
+        (None, None),
+    ],
+)
 def test_ein(value: str | None, expected: str | None) -> None:
     assert ids.valid_ein(value) == expected
-
 
 
 # --- The fast paths give exactly the results of the implementation they replaced -------------------------
@@ -226,8 +237,12 @@ def _outcome(fn: Callable, value: object) -> tuple:
 def _differences(pairs: list[tuple[Callable, Callable]], values: Iterable[object]) -> list[tuple]:
     """(function, value, new outcome, old outcome) for every value on which new and old disagree."""
     values = list(values)
-    return [(new.__name__, v, got, want) for new, old in pairs for v in values
-            if (got := _outcome(new, v)) != (want := _outcome(old, v))]
+    return [
+        (new.__name__, v, got, want)
+        for new, old in pairs
+        for v in values
+        if (got := _outcome(new, v)) != (want := _outcome(old, v))
+    ]
 
 
 _FULLWIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"})
@@ -254,11 +269,11 @@ def _messy(value: str, rng: random.Random) -> list[str]:
         " ".join([value[:4], value[4:8], value[8:]]),
         value.translate(_FULLWIDTH),
         value[:cut] + value[cut:].translate(_FULLWIDTH),
-        value[:first_digit] + "\u0663" + value[first_digit + 1:],   # ARABIC-INDIC DIGIT THREE
-        value[:first_digit] + "\U0001d7d1" + value[first_digit + 1:],  # MATHEMATICAL BOLD DIGIT NINE
-        value[:first_digit] + "\u00b2" + value[first_digit + 1:],   # SUPERSCRIPT TWO (isdigit, not int)
-        value.replace("I", "\u0131").lower(),                        # dotless i upper-cases to ASCII I
-        value + "\u00df",                                             # sharp s upper-cases to SS
+        value[:first_digit] + "\u0663" + value[first_digit + 1 :],  # ARABIC-INDIC DIGIT THREE
+        value[:first_digit] + "\U0001d7d1" + value[first_digit + 1 :],  # MATHEMATICAL BOLD DIGIT NINE
+        value[:first_digit] + "\u00b2" + value[first_digit + 1 :],  # SUPERSCRIPT TWO (isdigit, not int)
+        value.replace("I", "\u0131").lower(),  # dotless i upper-cases to ASCII I
+        value + "\u00df",  # sharp s upper-cases to SS
         value[:-1],
         value + "0",
         value[1:],
@@ -276,9 +291,26 @@ def _generated_values(n: int = 150, seed: int = 20240505) -> list[object]:
     def s(alphabet: str, k: int) -> str:
         return "".join(rng.choice(alphabet) for _ in range(k))
 
-    base: list[str] = [GLEIF_LEI, HSBC_LEI, REAL_USCC, "91440300708461136T", "310000400001234", "SC421617",
-                       "08209948", "8209948", "0000320193", "042103594", "04-2103594", "HRB 237237",
-                       "Aachen HRA 11223", "HRB 1234 B", "GsR 12", "PR1", "HRB 0", "HRB 1234567"]
+    base: list[str] = [
+        GLEIF_LEI,
+        HSBC_LEI,
+        REAL_USCC,
+        "91440300708461136T",
+        "310000400001234",
+        "SC421617",
+        "08209948",
+        "8209948",
+        "0000320193",
+        "042103594",
+        "04-2103594",
+        "HRB 237237",
+        "Aachen HRA 11223",
+        "HRB 1234 B",
+        "GsR 12",
+        "PR1",
+        "HRB 0",
+        "HRB 1234567",
+    ]
     for _ in range(n):
         body = s(an, 18)
         good_lei = body + mod_97_10.calc_check_digits(body)
@@ -288,12 +320,23 @@ def _generated_values(n: int = 150, seed: int = 20240505) -> list[object]:
         bad_uscc = ubody + rng.choice(uscc_alphabet.replace(good_uscc[-1], ""))
         off_alphabet_uscc = ubody[:10] + rng.choice("IOSVZ") + ubody[11:] + good_uscc[-1]
         base += [
-            good_lei, bad_lei, good_lei[:19], good_lei + "5", s(an, rng.randint(1, 25)),
-            good_uscc, bad_uscc, off_alphabet_uscc, s(digits, 15), s(digits, rng.choice([11, 13, 14, 16, 17, 18])),
-            s(digits, rng.randint(1, 12)), "0" * rng.randint(1, 11),
+            good_lei,
+            bad_lei,
+            good_lei[:19],
+            good_lei + "5",
+            s(an, rng.randint(1, 25)),
+            good_uscc,
+            bad_uscc,
+            off_alphabet_uscc,
+            s(digits, 15),
+            s(digits, rng.choice([11, 13, 14, 16, 17, 18])),
+            s(digits, rng.randint(1, 12)),
+            "0" * rng.randint(1, 11),
             s("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 2) + s(digits, rng.choice([5, 6, 7])),
             rng.choice(["SC", "NI", "OC", "FC"]) + s(digits, 6),
-            f"{s(digits, 2)}-{s(digits, 7)}", s(digits, 9), f"{s(digits, 3)}-{s(digits, 6)}",
+            f"{s(digits, 2)}-{s(digits, 7)}",
+            s(digits, 9),
+            f"{s(digits, 3)}-{s(digits, 6)}",
             f"{rng.choice(['HRA', 'HRB', 'GnR', 'PR', 'VR', 'GsR', 'hrb', 'HRC'])}{rng.choice(['', ' ', '  '])}"
             f"{s(digits, rng.randint(1, 7))}{rng.choice(['', ' B', 'B', ' XY', ' Köln', ' Berlin'])}",
             f"{rng.choice(['Aachen', 'München', 'Berlin (Charlottenburg)', 'Nowhere', 'Hof'])} "
@@ -311,9 +354,20 @@ def test_fast_paths_match_reference_on_generated_values() -> None:
     assert _differences(PAIRS, values) == []
     # The set exercises both paths and every outcome, not only the rejections.
     assert Counter(ids.classify_cn_code(v) for v in values if isinstance(v, str)).keys() == {
-        "uscc", "uscc_bad_check", "legacy_registration", "other_format", "missing"}
-    kinds = [ids.valid_lei, ids.valid_uscc, ids.companies_house_number, ids.valid_cik, ids.valid_ein,
-             ids.valid_de_register]
+        "uscc",
+        "uscc_bad_check",
+        "legacy_registration",
+        "other_format",
+        "missing",
+    }
+    kinds = [
+        ids.valid_lei,
+        ids.valid_uscc,
+        ids.companies_house_number,
+        ids.valid_cik,
+        ids.valid_ein,
+        ids.valid_de_register,
+    ]
     for fn in kinds:
         results = [(v, r[2]) for v in values if (r := _outcome(fn, v))[0] == "returns" and r[2] is not None]
         assert any(r == v for v, r in results), fn.__name__  # canonical values accepted (fast path)
@@ -335,8 +389,9 @@ def _real_leis(realdata: Path) -> list[str]:
     gleif = realdata / "gleif"
     leis: list[str] = []
     for xml in sorted(gleif.glob("bodspipelines-*.xml")):
-        leis += re.findall(r"<(?:lei:LEI|repex:LEI|rr:NodeID|lei:ManagingLOU|rr:ManagingLOU)>([^<]*)<",
-                           xml.read_text(encoding="utf-8"))
+        leis += re.findall(
+            r"<(?:lei:LEI|repex:LEI|rr:NodeID|lei:ManagingLOU|rr:ManagingLOU)>([^<]*)<", xml.read_text(encoding="utf-8")
+        )
     records = json.loads((gleif / "goldencopy-lei2-intra-day-20240505-0000.json").read_text(encoding="utf-8"))
     leis += [r["LEI"]["$"] for r in records["records"]]
     return leis
@@ -347,9 +402,11 @@ def test_fast_paths_match_reference_on_real_leis_and_register_numbers(realdata: 
     assert len(set(leis)) >= 577
     assert all(ids.valid_lei(v) == v for v in leis[:13])  # the 13 LEIs of the level-1 sample all pass
     records = json.loads((realdata / "gleif/goldencopy-lei2-intra-day-20240505-0000.json").read_text("utf-8"))
-    national = [r["Entity"]["RegistrationAuthority"]["RegistrationAuthorityEntityID"]["$"]
-                for r in records["records"] if r["Entity"].get("RegistrationAuthority", {}).get(
-                    "RegistrationAuthorityEntityID")]
+    national = [
+        r["Entity"]["RegistrationAuthority"]["RegistrationAuthorityEntityID"]["$"]
+        for r in records["records"]
+        if r["Entity"].get("RegistrationAuthority", {}).get("RegistrationAuthorityEntityID")
+    ]
     with (realdata / "uk-companies-house/companieshr-basiccompanydata-1000.csv").open(encoding="utf-8") as f:
         ch = [row["CompanyNumber"] for row in csv.DictReader(f)]
     de: list[str] = []
@@ -359,8 +416,10 @@ def test_fast_paths_match_reference_on_real_leis_and_register_numbers(realdata: 
             de.append(json.loads(line)["all_attributes"]["native_company_number"])
             if len(de) == 1_000:
                 break
-    sec = [json.loads(p.read_text(encoding="utf-8"))
-           for p in sorted((realdata / "sec-edgar-json").glob("*_submission.json"))]
+    sec = [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((realdata / "sec-edgar-json").glob("*_submission.json"))
+    ]
     sec_ids = [s["cik"] for s in sec] + [s["ein"] for s in sec]
     rng = random.Random(1)
     values = [m for v in leis + national + ch + de + sec_ids for m in _messy(v, rng)]
@@ -383,5 +442,9 @@ def test_fast_paths_match_reference_on_real_chinese_register_codes(realdata: Pat
     assert classes["legacy_registration"] == 276
     # Messy forms of a sample of real codes, through every function.
     rng = random.Random(2)
-    assert _differences(PAIRS, [m for c in rng.sample(codes, 500) + [c for c in codes if len(c) != 18]
-                                for m in _messy(c, rng)]) == []
+    assert (
+        _differences(
+            PAIRS, [m for c in rng.sample(codes, 500) + [c for c in codes if len(c) != 18] for m in _messy(c, rng)]
+        )
+        == []
+    )

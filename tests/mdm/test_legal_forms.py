@@ -46,28 +46,32 @@ def strip(name: str) -> tuple[str, str | None]:
 
 # --- Latin-script legal forms ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Acme Co., Ltd.", ("acme", "co ltd")),
-    ("ACME COMPANY LIMITED", ("acme", "co ltd")),
-    ("Acme Holdings Public Limited Company", ("acme holdings", "plc")),
-    ("Acme Holdings P.L.C.", ("acme holdings", "plc")),
-    ("Müller Gesellschaft mit beschränkter Haftung", ("muller", "gmbh")),
-    ("Müller GmbH", ("muller", "gmbh")),
-    ("Müller GmbH & Co. KG", ("muller", "gmbh co kg")),
-    ("Kowalski Sp. z o.o.", ("kowalski", "sp zoo")),
-    ("Kowalski spółka z ograniczoną odpowiedzialnością", ("kowalski", "sp zoo")),
-    ("Dupont S.A.R.L.", ("dupont", "sarl")),
-    ("Dupont Société à responsabilité limitée", ("dupont", "sarl")),
-    ("Toyota Kabushiki Kaisha", ("toyota", "kk")),
-    ("BHP Pty Ltd", ("bhp", "pty ltd")),
-    ("BHP Proprietary Limited", ("bhp", "pty ltd")),
-    ("Grupo X S.A. de C.V.", ("grupo x", "sa de cv")),
-    ("Acme Limited Liability Company", ("acme", "llc")),
-    ("Acme L.L.C.", ("acme", "llc")),
-    ("Société Générale S.A.", ("societe generale", "sa")),
-    ("Volvo Aktiebolag", ("volvo", "ab")),
-    ("Equinor ASA", ("equinor", "asa")),
-])
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Acme Co., Ltd.", ("acme", "co ltd")),
+        ("ACME COMPANY LIMITED", ("acme", "co ltd")),
+        ("Acme Holdings Public Limited Company", ("acme holdings", "plc")),
+        ("Acme Holdings P.L.C.", ("acme holdings", "plc")),
+        ("Müller Gesellschaft mit beschränkter Haftung", ("muller", "gmbh")),
+        ("Müller GmbH", ("muller", "gmbh")),
+        ("Müller GmbH & Co. KG", ("muller", "gmbh co kg")),
+        ("Kowalski Sp. z o.o.", ("kowalski", "sp zoo")),
+        ("Kowalski spółka z ograniczoną odpowiedzialnością", ("kowalski", "sp zoo")),
+        ("Dupont S.A.R.L.", ("dupont", "sarl")),
+        ("Dupont Société à responsabilité limitée", ("dupont", "sarl")),
+        ("Toyota Kabushiki Kaisha", ("toyota", "kk")),
+        ("BHP Pty Ltd", ("bhp", "pty ltd")),
+        ("BHP Proprietary Limited", ("bhp", "pty ltd")),
+        ("Grupo X S.A. de C.V.", ("grupo x", "sa de cv")),
+        ("Acme Limited Liability Company", ("acme", "llc")),
+        ("Acme L.L.C.", ("acme", "llc")),
+        ("Société Générale S.A.", ("societe generale", "sa")),
+        ("Volvo Aktiebolag", ("volvo", "ab")),
+        ("Equinor ASA", ("equinor", "asa")),
+    ],
+)
 def test_forms_at_the_end_are_recognised(name: str, expected: tuple[str, str | None]) -> None:
     assert strip(name) == expected
 
@@ -100,11 +104,25 @@ def test_short_forms_only_as_the_final_token() -> None:
     assert strip("Ab Ab") == ("ab", "ab")
 
 
-@pytest.mark.parametrize("name", [
-    "Acme UK", "Acme Fund II", "Acme Trust", "Acme Bank", "Hudson City Savings Bank", "Acme Association",
-    "Acme Foundation", "Acme Cooperative", "Acme Group", "Acme Holdings", "Acme JP", "Acme Private",
-    "J Smith and Son", "Acme Ent",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Acme UK",
+        "Acme Fund II",
+        "Acme Trust",
+        "Acme Bank",
+        "Hudson City Savings Bank",
+        "Acme Association",
+        "Acme Foundation",
+        "Acme Cooperative",
+        "Acme Group",
+        "Acme Holdings",
+        "Acme JP",
+        "Acme Private",
+        "J Smith and Son",
+        "Acme Ent",
+    ],
+)
 def test_distinguishing_words_are_not_legal_forms(name: str) -> None:
     assert strip(name) == (normalise_text(name), None)
 
@@ -131,6 +149,7 @@ def test_elf_list_beats_the_old_hand_map_on_forms_it_did_not_know() -> None:
 
 # --- CJK legal forms ------------------------------------------------------------------------------------------------
 
+
 def test_cjk_forms_longest_first() -> None:
     forms = cjk_legal_forms()
     assert forms.index("股份有限公司") < forms.index("有限公司") < forms.index("公司")
@@ -138,48 +157,58 @@ def test_cjk_forms_longest_first() -> None:
     assert all(len(a) >= len(b) for a, b in pairwise(forms))
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("华为技术有限公司", ("华为技术", "有限公司")),
-    ("平安银行股份有限公司", ("平安银行", "股份有限公司")),
-    ("上海某某有限责任公司", ("上海某某", "有限责任公司")),
-    ("中国平安保险集团股份有限公司", ("中国平安保险", "集团股份有限公司")),
-    ("某某投资中心有限合伙", ("某某投资中心", "有限合伙")),
-    ("トヨタ自动车株式会社", ("トヨタ自动车", "株式会社")),
-    ("株式会社日立制作所", ("日立制作所", "株式会社")),
-    ("주식회사카카오", ("카카오", "주식회사")),
-    (normalise_text("주식회사 카카오").replace(" ", ""), ("카카오", "주식회사")),  # NFKD jamo, as normalised
-    ("公司", ("公司", None)),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("华为技术有限公司", ("华为技术", "有限公司")),
+        ("平安银行股份有限公司", ("平安银行", "股份有限公司")),
+        ("上海某某有限责任公司", ("上海某某", "有限责任公司")),
+        ("中国平安保险集团股份有限公司", ("中国平安保险", "集团股份有限公司")),
+        ("某某投资中心有限合伙", ("某某投资中心", "有限合伙")),
+        ("トヨタ自动车株式会社", ("トヨタ自动车", "株式会社")),
+        ("株式会社日立制作所", ("日立制作所", "株式会社")),
+        ("주식회사카카오", ("카카오", "주식회사")),
+        (normalise_text("주식회사 카카오").replace(" ", ""), ("카카오", "주식회사")),  # NFKD jamo, as normalised
+        ("公司", ("公司", None)),
+    ],
+)
 def test_strip_cjk_legal_form(name: str, expected: tuple[str, str | None]) -> None:
     assert strip_cjk_legal_form(name) == expected
 
 
 # --- Chinese regions ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("深圳市华为技术有限公司", ("华为技术有限公司", "深圳")),
-    ("深圳华为技术有限公司", ("华为技术有限公司", "深圳")),
-    ("华为技术（深圳）有限公司", ("华为技术有限公司", "深圳")),
-    ("华为技术(深圳)有限公司", ("华为技术有限公司", "深圳")),
-    ("华为技术 深圳 有限公司", ("华为技术有限公司", "深圳")),  # brackets already turned into spaces
-    ("广东省深圳市腾讯计算机系统有限公司", ("腾讯计算机系统有限公司", "深圳")),
-    ("广东省某某电子科技有限公司", ("某某电子科技有限公司", "广东")),
-    ("内蒙古伊利实业集团股份有限公司", ("伊利实业集团股份有限公司", "内蒙古")),
-    ("广西壮族自治区某某贸易有限公司", ("某某贸易有限公司", "广西")),
-    ("延边朝鲜族自治州某某贸易有限公司", ("某某贸易有限公司", "延边")),
-    ("华为技术有限公司", ("华为技术有限公司", None)),
-])
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("深圳市华为技术有限公司", ("华为技术有限公司", "深圳")),
+        ("深圳华为技术有限公司", ("华为技术有限公司", "深圳")),
+        ("华为技术（深圳）有限公司", ("华为技术有限公司", "深圳")),
+        ("华为技术(深圳)有限公司", ("华为技术有限公司", "深圳")),
+        ("华为技术 深圳 有限公司", ("华为技术有限公司", "深圳")),  # brackets already turned into spaces
+        ("广东省深圳市腾讯计算机系统有限公司", ("腾讯计算机系统有限公司", "深圳")),
+        ("广东省某某电子科技有限公司", ("某某电子科技有限公司", "广东")),
+        ("内蒙古伊利实业集团股份有限公司", ("伊利实业集团股份有限公司", "内蒙古")),
+        ("广西壮族自治区某某贸易有限公司", ("某某贸易有限公司", "广西")),
+        ("延边朝鲜族自治州某某贸易有限公司", ("某某贸易有限公司", "延边")),
+        ("华为技术有限公司", ("华为技术有限公司", None)),
+    ],
+)
 def test_strip_cn_region(name: str, expected: tuple[str, str | None]) -> None:
     assert strip_cn_region(name) == expected
 
 
-@pytest.mark.parametrize("name", [
-    "北京银行股份有限公司",          # 银行 alone is no company: the bare prefix stays
-    "上海汽车集团股份有限公司",
-    "中山证券有限责任公司",
-    "阿里巴巴（中国）网络技术有限公司",  # 阿里 is a 地区 only with its suffix; 中国 is no region
-    "深圳",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "北京银行股份有限公司",  # 银行 alone is no company: the bare prefix stays
+        "上海汽车集团股份有限公司",
+        "中山证券有限责任公司",
+        "阿里巴巴（中国）网络技术有限公司",  # 阿里 is a 地区 only with its suffix; 中国 is no region
+        "深圳",
+    ],
+)
 def test_region_kept_when_the_rest_is_not_a_name(name: str) -> None:
     assert strip_cn_region(name) == (name, None)
 
@@ -196,6 +225,7 @@ def test_cn_region_lookup() -> None:
 
 
 # --- the shipped data -----------------------------------------------------------------------------------------------
+
 
 def test_legal_forms_data_is_normalised_sorted_and_unique() -> None:
     rows = list(csv.DictReader(io.StringIO(_data("legal_forms.csv"))))
@@ -233,6 +263,7 @@ def test_build_script_reports_a_missing_source(tmp_path: Path) -> None:
 
 
 # --- real names -----------------------------------------------------------------------------------------------------
+
 
 def test_companies_house_names(realdata: Path) -> None:
     path = realdata / "uk-companies-house" / "companieshr-basiccompanydata-1000.csv"

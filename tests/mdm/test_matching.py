@@ -44,6 +44,7 @@ LONDON = {"country": "GB", "city": "London", "postal_code": "SW1A 1AA", "address
 
 # --- deterministic pairs ------------------------------------------------------------------------------------------
 
+
 def test_records_sharing_a_valid_lei_are_linked_as_a_star() -> None:
     std = std_frame(
         {"source_id": "3", "name": "Acme", "lei": LEI},
@@ -92,8 +93,18 @@ def test_deterministic_pairs_of_records_without_identifiers_is_empty() -> None:
 
 # --- candidate pairs ----------------------------------------------------------------------------------------------
 
-FILLER = ["Alpha Foods Ltd", "Bravo Mining Plc", "Charlie Logistics Ltd", "Delta Software Inc", "Echo Media GmbH",
-          "Foxtrot Textiles Ltd", "Golf Shipping Ltd", "Hotel Property Plc", "India Pharma Ltd", "Juliet Retail Ltd"]
+FILLER = [
+    "Alpha Foods Ltd",
+    "Bravo Mining Plc",
+    "Charlie Logistics Ltd",
+    "Delta Software Inc",
+    "Echo Media GmbH",
+    "Foxtrot Textiles Ltd",
+    "Golf Shipping Ltd",
+    "Hotel Property Plc",
+    "India Pharma Ltd",
+    "Juliet Retail Ltd",
+]
 
 
 def filler_rows() -> list[dict]:
@@ -104,9 +115,9 @@ def test_candidate_pairs_find_a_typo_twin_but_not_every_pair() -> None:
     std = std_frame(
         *filler_rows(),
         {"source_id": "t1", "name": "Mercury Holdings Ltd"},
-        {"source_id": "t2", "name": "Mercury Holdngs Limited"},   # typo at the end
+        {"source_id": "t2", "name": "Mercury Holdngs Limited"},  # typo at the end
         {"source_id": "u1", "name": "Xenon Trading Ltd"},
-        {"source_id": "u2", "name": "Zenon Trading Ltd"},          # typo at the start: met via the reversed core
+        {"source_id": "u2", "name": "Zenon Trading Ltd"},  # typo at the start: met via the reversed core
     )
     pairs, stats = candidate_pairs(std, MatchSettings())
     found = pair_set(pairs)
@@ -134,8 +145,12 @@ def test_candidate_pairs_find_an_english_alias_twin() -> None:
 def test_candidate_pairs_are_ordered_unique_and_never_self_pairs() -> None:
     std = std_frame(
         *filler_rows(),
-        {"source_id": "z", "name": "Acme Ltd", "name_en": "Acme Limited",
-         "other_names": json.dumps([{"name": "ACME LTD", "type": "previous"}])},
+        {
+            "source_id": "z",
+            "name": "Acme Ltd",
+            "name_en": "Acme Limited",
+            "other_names": json.dumps([{"name": "ACME LTD", "type": "previous"}]),
+        },
         {"source_id": "a", "name": "Acme Ltd", "name_en": "Acme"},
         {"source_id": "m", "name": "Acme Co Ltd"},
     )
@@ -148,8 +163,12 @@ def test_candidate_pairs_are_ordered_unique_and_never_self_pairs() -> None:
 
 def test_candidate_pairs_skip_over_common_keys_sorting_last() -> None:
     common = [{"source_id": f"c{i}", "name": "Zulu Trading Ltd"} for i in range(5)]
-    std = std_frame(*filler_rows(), {"source_id": "t1", "name": "Mercury Holdings Ltd"},
-                    {"source_id": "t2", "name": "Mercury Holdngs Ltd"}, *common)
+    std = std_frame(
+        *filler_rows(),
+        {"source_id": "t1", "name": "Mercury Holdings Ltd"},
+        {"source_id": "t2", "name": "Mercury Holdngs Ltd"},
+        *common,
+    )
     pairs, stats = candidate_pairs(std, MatchSettings(max_block_size=3))
     assert stats["skipped_common_keys"] == 1
     assert not any(a.startswith("s:c") or b.startswith("s:c") for a, b in pair_set(pairs))
@@ -162,8 +181,12 @@ def test_candidate_pairs_skip_over_common_keys_sorting_last() -> None:
 
 def test_candidate_pairs_skip_over_common_keys_sorting_first() -> None:
     common = [{"source_id": f"c{i}", "name": "Aaa Trading Ltd"} for i in range(5)]
-    std = std_frame(*common, *filler_rows(), {"source_id": "t1", "name": "Mercury Holdings Ltd"},
-                    {"source_id": "t2", "name": "Mercury Holdngs Ltd"})
+    std = std_frame(
+        *common,
+        *filler_rows(),
+        {"source_id": "t1", "name": "Mercury Holdings Ltd"},
+        {"source_id": "t2", "name": "Mercury Holdngs Ltd"},
+    )
     pairs, stats = candidate_pairs(std, MatchSettings(max_block_size=3))
     assert stats["skipped_common_keys"] == 1
     assert not any(a.startswith("s:c") or b.startswith("s:c") for a, b in pair_set(pairs))
@@ -179,14 +202,26 @@ def test_candidate_pairs_of_a_single_record_is_empty() -> None:
 # --- compare and score --------------------------------------------------------------------------------------------
 
 # Level distributions of matching (M) and non-matching (U) pairs per feature, highest level last.
-M = {"name": [0.02, 0.03, 0.05, 0.10, 0.80], "name_tokens": [0.02, 0.03, 0.05, 0.10, 0.80],
-     "name_distinct": [0.05, 0.10, 0.25, 0.60],
-     "qualifiers": [0.05, 0.95], "country": [0.02, 0.98], "city": [0.05, 0.10, 0.85], "postal": [0.2, 0.8],
-     "address": [0.1, 0.1, 0.2, 0.6]}
-U = {"name": [0.60, 0.20, 0.10, 0.06, 0.04], "name_tokens": [0.60, 0.20, 0.10, 0.06, 0.04],
-     "name_distinct": [0.15, 0.15, 0.20, 0.50],
-     "qualifiers": [0.4, 0.6], "country": [0.2, 0.8], "city": [0.5, 0.2, 0.3], "postal": [0.9, 0.1],
-     "address": [0.6, 0.2, 0.1, 0.1]}
+M = {
+    "name": [0.02, 0.03, 0.05, 0.10, 0.80],
+    "name_tokens": [0.02, 0.03, 0.05, 0.10, 0.80],
+    "name_distinct": [0.05, 0.10, 0.25, 0.60],
+    "qualifiers": [0.05, 0.95],
+    "country": [0.02, 0.98],
+    "city": [0.05, 0.10, 0.85],
+    "postal": [0.2, 0.8],
+    "address": [0.1, 0.1, 0.2, 0.6],
+}
+U = {
+    "name": [0.60, 0.20, 0.10, 0.06, 0.04],
+    "name_tokens": [0.60, 0.20, 0.10, 0.06, 0.04],
+    "name_distinct": [0.15, 0.15, 0.20, 0.50],
+    "qualifiers": [0.4, 0.6],
+    "country": [0.2, 0.8],
+    "city": [0.5, 0.2, 0.3],
+    "postal": [0.9, 0.1],
+    "address": [0.6, 0.2, 0.1, 0.1],
+}
 
 
 @pytest.fixture(scope="module")
@@ -194,13 +229,15 @@ def model() -> FellegiSunter:
     """A model trained on hand-made labelled levels: 300 matching and 2700 non-matching pairs (fixed seed)."""
     rng = np.random.default_rng(7)
     n_m, n_u = 300, 2700
-    levels = np.column_stack([np.concatenate([rng.choice(len(M[f]), n_m, p=M[f]), rng.choice(len(U[f]), n_u, p=U[f])])
-                              for f in FEATURES])
+    levels = np.column_stack(
+        [np.concatenate([rng.choice(len(M[f]), n_m, p=M[f]), rng.choice(len(U[f]), n_u, p=U[f])]) for f in FEATURES]
+    )
     return FellegiSunter(features=FEATURES).fit_supervised(levels, np.r_[np.ones(n_m, bool), np.zeros(n_u, bool)])
 
 
-def scored(std: pd.DataFrame, pairs: list[tuple[str, str]], model: FellegiSunter,
-           settings: MatchSettings | None = None) -> pd.DataFrame:
+def scored(
+    std: pd.DataFrame, pairs: list[tuple[str, str]], model: FellegiSunter, settings: MatchSettings | None = None
+) -> pd.DataFrame:
     settings = settings or MatchSettings()
     frame = pd.DataFrame(pairs, columns=["rid_a", "rid_b"])
     out, used = score(compare(std, frame), settings, model)
@@ -222,8 +259,10 @@ def log_odds(contributions: str) -> float:
 
 
 def test_identical_records_are_a_match(model: FellegiSunter) -> None:
-    std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
-                    {"source_id": "2", "name": "ACME HOLDINGS P.L.C.", **LONDON})
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
+        {"source_id": "2", "name": "ACME HOLDINGS P.L.C.", **LONDON},
+    )
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
     assert vec[[*FEATURES, "branch"]].iloc[0].tolist() == [1.0] * (len(FEATURES) + 1)
     row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
@@ -236,8 +275,10 @@ def test_identical_records_are_a_match(model: FellegiSunter) -> None:
 
 
 def test_an_abbreviated_spelling_of_the_same_name_is_a_match(model: FellegiSunter) -> None:
-    std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
-                    {"source_id": "2", "name": "ACME HLDGS P.L.C.", **LONDON})
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
+        {"source_id": "2", "name": "ACME HLDGS P.L.C.", **LONDON},
+    )
     row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     # Hldgs is no listed abbreviation any more (no real name uses it); it meets Holdings as a contraction.
     assert row["name"] >= 0.85 and row["name_tokens"] >= 0.85 and row["name_distinct"] == 1.0
@@ -245,8 +286,10 @@ def test_an_abbreviated_spelling_of_the_same_name_is_a_match(model: FellegiSunte
 
 
 def test_different_names_are_a_non_match_even_at_the_same_address(model: FellegiSunter) -> None:
-    std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
-                    {"source_id": "2", "name": "Zenith Shipping Ltd", **LONDON})
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
+        {"source_id": "2", "name": "Zenith Shipping Ltd", **LONDON},
+    )
     row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     assert row[["country", "city", "postal", "address"]].tolist() == [1.0] * 4
     assert row["band"] == "non-match"
@@ -259,20 +302,25 @@ def test_a_chinese_name_meets_latin_names_only_through_its_pinyin() -> None:
     # Characters are never compared with Latin letters; the pinyin of the name is. Bank of China's registered
     # name and its pinyin form (中国银行, Zhongguo Yinhang) meet; Huawei's Chinese name and its English name
     # (华为技术 is "huawei jishu", not "technologies") stay below the lowest name level.
-    std = std_frame({"source_id": "1", "name": "华为技术有限公司", **LONDON},
-                    {"source_id": "2", "name": "Huawei Technologies", **LONDON},
-                    {"source_id": "3", "name": "中國銀行股份有限公司", **LONDON},
-                    {"source_id": "4", "name": "Zhongguo Yinhang", **LONDON})
+    std = std_frame(
+        {"source_id": "1", "name": "华为技术有限公司", **LONDON},
+        {"source_id": "2", "name": "Huawei Technologies", **LONDON},
+        {"source_id": "3", "name": "中國銀行股份有限公司", **LONDON},
+        {"source_id": "4", "name": "Zhongguo Yinhang", **LONDON},
+    )
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1", "s:3"], "rid_b": ["s:2", "s:4"]}))
     assert vec.loc[0, "name"] < 0.70
     assert vec.loc[0, "name_tokens"] == 0.0
     assert vec.loc[1, "name"] >= 0.93
 
 
-@pytest.mark.parametrize(("branch", "head"), [
-    ("Acme Holdings PLC London Branch", "Acme Holdings PLC"),
-    ("华为技术有限公司北京分公司", "华为技术有限公司"),
-])
+@pytest.mark.parametrize(
+    ("branch", "head"),
+    [
+        ("Acme Holdings PLC London Branch", "Acme Holdings PLC"),
+        ("华为技术有限公司北京分公司", "华为技术有限公司"),
+    ],
+)
 def test_a_branch_and_its_head_office_are_never_a_match(model: FellegiSunter, branch: str, head: str) -> None:
     std = std_frame({"source_id": "1", "name": branch, **LONDON}, {"source_id": "2", "name": head, **LONDON})
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
@@ -297,8 +345,10 @@ def test_branch_cap_applies_even_to_perfect_vectors(model: FellegiSunter) -> Non
 
 
 def test_two_branches_of_the_same_name_can_match(model: FellegiSunter) -> None:
-    std = std_frame({"source_id": "1", "name": "招商银行股份有限公司深圳南山支行", **LONDON},
-                    {"source_id": "2", "name": "招商銀行股份有限公司深圳南山支行", **LONDON})
+    std = std_frame(
+        {"source_id": "1", "name": "招商银行股份有限公司深圳南山支行", **LONDON},
+        {"source_id": "2", "name": "招商銀行股份有限公司深圳南山支行", **LONDON},
+    )
     row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     assert row["branch"] == 1.0
     assert row["band"] == "match"
@@ -320,14 +370,21 @@ def test_thresholds_move_the_bands(model: FellegiSunter) -> None:
 
 
 def test_unknown_context_contributes_nothing(model: FellegiSunter) -> None:
-    vec = vectors(name=[1.0, 1.0], name_tokens=[1.0, 1.0], qualifiers=[1.0, 1.0],
-                  country=[np.nan, 1.0], city=[np.nan, 0.0], postal=[np.nan, 0.0], address=[np.nan, 0.0])
+    vec = vectors(
+        name=[1.0, 1.0],
+        name_tokens=[1.0, 1.0],
+        qualifiers=[1.0, 1.0],
+        country=[np.nan, 1.0],
+        city=[np.nan, 0.0],
+        postal=[np.nan, 0.0],
+        address=[np.nan, 0.0],
+    )
     out, _ = score(vec, MatchSettings(), model)
     contrib = json.loads(out["contributions"].iloc[0])
     assert set(contrib) == {"prior", "name", "name_tokens", "qualifiers"}
     # The name alone decides; the same name with disagreeing context scores lower.
     name_only = model.prior_weight() + sum(contrib[f]["weight"] for f in ("name", "name_tokens", "qualifiers"))
-    assert out["score"].iloc[0] == pytest.approx(1 / (1 + 2 ** -name_only), abs=1e-5)
+    assert out["score"].iloc[0] == pytest.approx(1 / (1 + 2**-name_only), abs=1e-5)
     assert out["score"].iloc[1] < out["score"].iloc[0]
     # Nothing known at all: the prior.
     out, _ = score(vectors(name=[np.nan]), MatchSettings(), model)
@@ -336,9 +393,17 @@ def test_unknown_context_contributes_nothing(model: FellegiSunter) -> None:
 
 
 def test_contributions_explain_the_score(model: FellegiSunter) -> None:
-    std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
-                    {"source_id": "2", "name": "Acme Holdings Ltd", "country": "GB", "city": "Londn",
-                     "postal_code": "E1 6AN", "address": "1 High Street"})
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
+        {
+            "source_id": "2",
+            "name": "Acme Holdings Ltd",
+            "country": "GB",
+            "city": "Londn",
+            "postal_code": "E1 6AN",
+            "address": "1 High Street",
+        },
+    )
     row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     contrib = json.loads(row["contributions"])
     assert set(contrib) == {"prior", *FEATURES}
@@ -354,8 +419,9 @@ def test_contributions_explain_the_score(model: FellegiSunter) -> None:
 
 
 def test_score_trains_a_model_when_none_is_given() -> None:
-    vec = vectors(name=[1.0, 0.2, 0.99, 0.1] * 20, name_tokens=[1.0, 0.1, 0.9, 0.0] * 20,
-                  country=[1.0, 0.0, 1.0, 1.0] * 20)
+    vec = vectors(
+        name=[1.0, 0.2, 0.99, 0.1] * 20, name_tokens=[1.0, 0.1, 0.9, 0.0] * 20, country=[1.0, 0.0, 1.0, 1.0] * 20
+    )
     out, trained = score(vec, MatchSettings())
     assert trained.trained_on == "unsupervised"
     assert trained.iterations > 0
@@ -378,10 +444,18 @@ def test_compare_of_no_pairs_has_every_feature_column() -> None:
 
 
 def test_a_missing_address_is_unknown_not_a_disagreement(model: FellegiSunter) -> None:
-    std = std_frame({"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
-                    {"source_id": "2", "name": "Acme Holdings PLC", "country": "GB"},
-                    {"source_id": "3", "name": "Acme Holdings PLC", "country": "GB", "city": "Leeds",
-                     "postal_code": "LS1 1UR", "address": "99 Park Row"})
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Holdings PLC", **LONDON},
+        {"source_id": "2", "name": "Acme Holdings PLC", "country": "GB"},
+        {
+            "source_id": "3",
+            "name": "Acme Holdings PLC",
+            "country": "GB",
+            "city": "Leeds",
+            "postal_code": "LS1 1UR",
+            "address": "99 Park Row",
+        },
+    )
     out = scored(std, [("s:1", "s:2"), ("s:1", "s:3")], model)
     row = out.loc[("s:1", "s:2")]
     assert np.isnan(row["city"]) and np.isnan(row["postal"]) and np.isnan(row["address"])
@@ -392,14 +466,17 @@ def test_a_missing_address_is_unknown_not_a_disagreement(model: FellegiSunter) -
 
 
 def test_compare_works_when_no_record_has_an_address(model: FellegiSunter) -> None:
-    std = std_frame({"source_id": "1", "name": "Acme Ltd", "country": "GB"},
-                    {"source_id": "2", "name": "Acme Limited", "country": "GB"})
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Ltd", "country": "GB"},
+        {"source_id": "2", "name": "Acme Limited", "country": "GB"},
+    )
     row = scored(std, [("s:1", "s:2")], model).loc[("s:1", "s:2")]
     assert np.isnan(row["address"])
     assert row["band"] == "match"
 
 
 # --- match_records ------------------------------------------------------------------------------------------------
+
 
 def ch(number: str, name: str) -> dict:
     return {"source": "ch", "source_format": "companies_house_csv", "source_id": number, "name": name, **LONDON}
@@ -479,8 +556,14 @@ def test_match_changes_scores_the_same_pairs_as_a_full_match(model: FellegiSunte
     from mdm.matching import MATCH_COLUMNS, Universe, idf_weights, match_changes, token_counts
     from mdm.standardise import IDENTITY_COLUMNS
 
-    others = std_frame(*({"source_id": f"x{i}", "name": f"{w} Industries Ltd"} for i, w in enumerate(
-        ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet", "Kilo"))))
+    others = std_frame(
+        *(
+            {"source_id": f"x{i}", "name": f"{w} Industries Ltd"}
+            for i, w in enumerate(
+                ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet", "Kilo")
+            )
+        )
+    )
     std = pd.concat([records(), others], ignore_index=True)
     changed = {"s:3"}
     full, _, _ = match_records(std, MatchSettings(), model)
@@ -519,31 +602,63 @@ def test_token_counts_add_and_subtract() -> None:
 
 # --- distinctive tokens -------------------------------------------------------------------------------------------
 
+
 def test_a_different_rare_word_on_each_side_counts_against_a_match() -> None:
     # Real sibling-style names: shared generic words ("trading", "corporation") and a country do not outweigh a
     # different distinctive word; a name that only adds or abbreviates words has nothing against it.
-    others = [{"source_id": f"o{i}", "name": f"{w} Trading Corporation", **LONDON}
-              for i, w in enumerate(["Nordic", "Atlantic", "Pacific", "Global", "Eastern", "Western", "Union", "Alpine",
-                                     "Danube", "Iberian", "Celtic", "Adriatic", "Arctic", "Caspian", "Aegean",
-                                     "Oriental", "Imperial", "Royal", "Coastal", "Northern", "Southern", "Central"])]
-    std = std_frame({"source_id": "1", "name": "Baltic Amber Trading Corporation", **LONDON},
-                    {"source_id": "2", "name": "Baltic Granite Trading Corporation", **LONDON},
-                    {"source_id": "3", "name": "Baltic Amber Trading Corp.", **LONDON},
-                    {"source_id": "4", "name": "Baltic Amber Trading (Riga)", **LONDON},
-                    {"source_id": "5", "name": "Baltic Amber Tradng Corporation", **LONDON}, *others)
+    others = [
+        {"source_id": f"o{i}", "name": f"{w} Trading Corporation", **LONDON}
+        for i, w in enumerate(
+            [
+                "Nordic",
+                "Atlantic",
+                "Pacific",
+                "Global",
+                "Eastern",
+                "Western",
+                "Union",
+                "Alpine",
+                "Danube",
+                "Iberian",
+                "Celtic",
+                "Adriatic",
+                "Arctic",
+                "Caspian",
+                "Aegean",
+                "Oriental",
+                "Imperial",
+                "Royal",
+                "Coastal",
+                "Northern",
+                "Southern",
+                "Central",
+            ]
+        )
+    ]
+    std = std_frame(
+        {"source_id": "1", "name": "Baltic Amber Trading Corporation", **LONDON},
+        {"source_id": "2", "name": "Baltic Granite Trading Corporation", **LONDON},
+        {"source_id": "3", "name": "Baltic Amber Trading Corp.", **LONDON},
+        {"source_id": "4", "name": "Baltic Amber Trading (Riga)", **LONDON},
+        {"source_id": "5", "name": "Baltic Amber Tradng Corporation", **LONDON},
+        *others,
+    )
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1", "s:1", "s:1", "s:1"], "rid_b": ["s:2", "s:3", "s:4", "s:5"]}))
     amber_granite, abbreviated, qualified, typo = vec["name_distinct"].tolist()
-    assert amber_granite < 0.30          # the lowest level: a rare word each
-    assert abbreviated == 1.0 and typo == 1.0   # nothing left over ("tradng" meets "trading")
-    assert 0.5 <= qualified < 0.999      # one side only adds a word: weaker evidence, never "nothing left"
-    assert vec["name"].tolist()[0] >= 0.80   # while the plain string similarity alone is high
+    assert amber_granite < 0.30  # the lowest level: a rare word each
+    assert abbreviated == 1.0 and typo == 1.0  # nothing left over ("tradng" meets "trading")
+    assert 0.5 <= qualified < 0.999  # one side only adds a word: weaker evidence, never "nothing left"
+    assert vec["name"].tolist()[0] >= 0.80  # while the plain string similarity alone is high
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Vanguard Fund 1 LP", "Vanguard Fund 2 LP"),
-    ("Blackstone Real Estate Partners VIII L.P.", "Blackstone Real Estate Partners VII L.P."),
-    ("Ares Capital Holdings II LLC", "Ares Capital Holdings III LLC"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Vanguard Fund 1 LP", "Vanguard Fund 2 LP"),
+        ("Blackstone Real Estate Partners VIII L.P.", "Blackstone Real Estate Partners VII L.P."),
+        ("Ares Capital Holdings II LLC", "Ares Capital Holdings III LLC"),
+    ],
+)
 def test_numbered_entities_stay_apart(a: str, b: str) -> None:
     std = std_frame({"source_id": "1", "name": a, **LONDON}, {"source_id": "2", "name": b, **LONDON})
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
@@ -552,21 +667,30 @@ def test_numbered_entities_stay_apart(a: str, b: str) -> None:
 
 
 def test_distinct_is_unknown_when_no_two_names_share_a_script() -> None:
-    std = std_frame({"source_id": "1", "name": "华为技术有限公司", **LONDON},
-                    {"source_id": "2", "name": "ПАО Сбербанк", **LONDON})
+    std = std_frame(
+        {"source_id": "1", "name": "华为技术有限公司", **LONDON}, {"source_id": "2", "name": "ПАО Сбербанк", **LONDON}
+    )
     # Both have Latin aliases (pinyin, transliteration): compared there.
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
     assert vec.loc[0, "name_distinct"] < 0.5
 
 
-@pytest.mark.parametrize(("short", "long", "expected"), [
-    ("mfg", "manufacturing", True), ("intl", "international", True), ("hldgs", "holdings", True),
-    ("tech", "technology", True), ("corp", "corporation", True),
-    ("ing", "inglewood", True),      # a contraction by spelling; the other features still decide
-    ("ab", "abbott", False),         # too short
-    ("mgf", "manufacturing", False), ("amber", "granite", False), ("bank", "bank", False),
-    ("huawei", "huaweijishu", False),   # a word of a joined pinyin name is no contraction (over five letters)
-])
+@pytest.mark.parametrize(
+    ("short", "long", "expected"),
+    [
+        ("mfg", "manufacturing", True),
+        ("intl", "international", True),
+        ("hldgs", "holdings", True),
+        ("tech", "technology", True),
+        ("corp", "corporation", True),
+        ("ing", "inglewood", True),  # a contraction by spelling; the other features still decide
+        ("ab", "abbott", False),  # too short
+        ("mgf", "manufacturing", False),
+        ("amber", "granite", False),
+        ("bank", "bank", False),
+        ("huawei", "huaweijishu", False),  # a word of a joined pinyin name is no contraction (over five letters)
+    ],
+)
 def test_contractions_are_recognised_by_spelling_not_by_a_list(short: str, long: str, expected: bool) -> None:
     from mdm.text import abbreviates
 
@@ -574,7 +698,9 @@ def test_contractions_are_recognised_by_spelling_not_by_a_list(short: str, long:
 
 
 def test_a_contracted_word_meets_its_full_form_in_the_token_evidence() -> None:
-    std = std_frame({"source_id": "1", "name": "Acme Intl Hldgs Ltd", **LONDON},
-                    {"source_id": "2", "name": "Acme International Holdings Limited", **LONDON})
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Intl Hldgs Ltd", **LONDON},
+        {"source_id": "2", "name": "Acme International Holdings Limited", **LONDON},
+    )
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
     assert vec.loc[0, "name_distinct"] == 1.0 and vec.loc[0, "name_tokens"] > 0.8

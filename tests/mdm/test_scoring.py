@@ -15,18 +15,31 @@ from mdm.scoring import LEVELS, FellegiSunter, discretise
 from mdm.standardise import standardise_records
 
 # True m (P(level | match)) and u (P(level | non-match)) per feature, highest level last; weights rise with the level.
-TRUE_M = {"name": [0.02, 0.03, 0.05, 0.10, 0.80], "name_tokens": [0.03, 0.04, 0.08, 0.15, 0.70],
-          "name_distinct": [0.02, 0.05, 0.13, 0.80],
-          "qualifiers": [0.1, 0.9], "country": [0.05, 0.95], "city": [0.10, 0.15, 0.75], "postal": [0.3, 0.7],
-          "address": [0.10, 0.15, 0.25, 0.50]}
-TRUE_U = {"name": [0.55, 0.25, 0.10, 0.06, 0.04], "name_tokens": [0.60, 0.20, 0.10, 0.06, 0.04],
-          "name_distinct": [0.40, 0.25, 0.20, 0.15],
-          "qualifiers": [0.5, 0.5], "country": [0.3, 0.7], "city": [0.60, 0.25, 0.15], "postal": [0.95, 0.05],
-          "address": [0.70, 0.15, 0.10, 0.05]}
+TRUE_M = {
+    "name": [0.02, 0.03, 0.05, 0.10, 0.80],
+    "name_tokens": [0.03, 0.04, 0.08, 0.15, 0.70],
+    "name_distinct": [0.02, 0.05, 0.13, 0.80],
+    "qualifiers": [0.1, 0.9],
+    "country": [0.05, 0.95],
+    "city": [0.10, 0.15, 0.75],
+    "postal": [0.3, 0.7],
+    "address": [0.10, 0.15, 0.25, 0.50],
+}
+TRUE_U = {
+    "name": [0.55, 0.25, 0.10, 0.06, 0.04],
+    "name_tokens": [0.60, 0.20, 0.10, 0.06, 0.04],
+    "name_distinct": [0.40, 0.25, 0.20, 0.15],
+    "qualifiers": [0.5, 0.5],
+    "country": [0.3, 0.7],
+    "city": [0.60, 0.25, 0.15],
+    "postal": [0.95, 0.05],
+    "address": [0.70, 0.15, 0.10, 0.05],
+}
 
 
-def synthetic_levels(n: int = 20_000, lam: float = 0.1, seed: int = 20240611,
-                     unknown_address: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_levels(
+    n: int = 20_000, lam: float = 0.1, seed: int = 20240611, unknown_address: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
     """Levels drawn from TRUE_M / TRUE_U (conditionally independent features) and the true match flags.
     A share of the address levels is unknown (-1)."""
     rng = np.random.default_rng(seed)
@@ -49,12 +62,15 @@ def true_model() -> FellegiSunter:
 
 # --- discretise ---------------------------------------------------------------------------------------------------
 
+
 def test_discretise_cuts_similarities_into_levels_at_the_cut_points() -> None:
-    vec = pd.DataFrame({
-        "name": [0.0, 0.6999, 0.70, 1 - 0.15, 0.93, 0.979, 0.98, 1.0, np.nan],
-        "qualifiers": [0.0, 1.0, np.nan, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0],
-        "address": [0.49, 0.5, 0.69, 0.7, 0.89, 0.9, 1.0, np.nan, 0.0],
-    })
+    vec = pd.DataFrame(
+        {
+            "name": [0.0, 0.6999, 0.70, 1 - 0.15, 0.93, 0.979, 0.98, 1.0, np.nan],
+            "qualifiers": [0.0, 1.0, np.nan, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0],
+            "address": [0.49, 0.5, 0.69, 0.7, 0.89, 0.9, 1.0, np.nan, 0.0],
+        }
+    )
     levels = discretise(vec, ("name", "qualifiers", "address"))
     assert levels.dtype.kind == "i"
     assert levels[:, 0].tolist() == [0, 0, 1, 2, 3, 3, 4, 4, -1]
@@ -66,11 +82,12 @@ def test_discretise_defaults_to_every_feature_and_marks_unknown_as_minus_one() -
     vec = pd.DataFrame({f: [1.0, np.nan] for f in LEVELS})
     levels = discretise(vec)
     assert levels.shape == (2, len(LEVELS))
-    assert levels[0].tolist() == [len(LEVELS[f]) for f in LEVELS]   # top level of each feature
+    assert levels[0].tolist() == [len(LEVELS[f]) for f in LEVELS]  # top level of each feature
     assert levels[1].tolist() == [-1] * len(LEVELS)
 
 
 # --- EM -----------------------------------------------------------------------------------------------------------
+
 
 def test_em_recovers_lambda_and_the_order_of_levels_from_synthetic_pairs() -> None:
     levels, is_match = synthetic_levels()
@@ -119,6 +136,7 @@ def test_orient_makes_the_class_favouring_the_top_name_level_the_match_class() -
 
 # --- supervised ---------------------------------------------------------------------------------------------------
 
+
 def test_fit_supervised_counts_levels_per_class_with_laplace_smoothing() -> None:
     feats = ("name", "postal")
     levels = np.array([[4, 1], [4, 1], [3, -1], [0, 0], [0, 0], [1, 0], [0, -1], [-1, 1]])
@@ -153,6 +171,7 @@ def test_fit_supervised_needs_both_classes(labels: list[bool]) -> None:
 
 # --- probability, explain, parameters -----------------------------------------------------------------------------
 
+
 def test_probability_rises_with_every_feature_level_when_weights_rise() -> None:
     model = true_model()
     base = np.array([[0] * len(LEVELS)])
@@ -174,7 +193,7 @@ def test_probability_is_the_logistic_of_prior_plus_weights_and_unknown_weighs_no
     assert w[0, 0] == pytest.approx(np.log2(0.80 / 0.04))
     odds = model.prior_weight() + w.sum(axis=1)
     assert model.prior_weight() == pytest.approx(np.log2(0.1 / 0.9))
-    assert model.probability(levels) == pytest.approx(1 / (1 + 2.0 ** -odds))
+    assert model.probability(levels) == pytest.approx(1 / (1 + 2.0**-odds))
     # All unknown: the prior alone.
     assert model.probability(np.full((1, len(LEVELS)), -1))[0] == pytest.approx(0.1)
 
@@ -190,7 +209,8 @@ def test_explain_lists_the_prior_and_each_known_feature() -> None:
     assert d["name"] == {"level": 4, "weight": round(float(np.log2(0.80 / 0.04)), 4)}
     assert d["postal"] == {"level": 0, "weight": round(float(np.log2(0.3 / 0.95)), 4)}
     assert d["prior"] + sum(v["weight"] for k, v in d.items() if k != "prior") == pytest.approx(
-        np.log2(model.probability(levels)[0] / (1 - model.probability(levels)[0])), abs=1e-3)
+        np.log2(model.probability(levels)[0] / (1 - model.probability(levels)[0])), abs=1e-3
+    )
 
 
 def test_parameters_round_trip_gives_identical_probabilities() -> None:
@@ -233,16 +253,19 @@ def test_identifier_labels_from_shared_and_conflicting_keys() -> None:
         "e": {"CIK": "0000320193"},
         "f": {},
     }
-    pairs = pd.DataFrame([
-        ("a", "b"),        # shared LEI
-        ("b", "c"),        # shared USCC
-        ("c", "d"),        # different USCC
-        ("ch:1", "ch:2"),  # two keys of one register
-        ("a", "c"),        # nothing in common
-        ("a", "e"),        # different schemes only
-        ("e", "f"),        # one side without keys
-        ("f", "zz"),       # a rid without any entry
-    ], columns=["rid_a", "rid_b"])
+    pairs = pd.DataFrame(
+        [
+            ("a", "b"),  # shared LEI
+            ("b", "c"),  # shared USCC
+            ("c", "d"),  # different USCC
+            ("ch:1", "ch:2"),  # two keys of one register
+            ("a", "c"),  # nothing in common
+            ("a", "e"),  # different schemes only
+            ("e", "f"),  # one side without keys
+            ("f", "zz"),  # a rid without any entry
+        ],
+        columns=["rid_a", "rid_b"],
+    )
     labels = identifier_labels(keys, pairs)
     assert labels.tolist() == [1, 1, 0, 0, -1, -1, -1, -1]
 
@@ -257,8 +280,7 @@ def test_identifier_labels_any_conflicting_scheme_makes_a_non_match() -> None:
 def labelled_vectors(n_match: int, n_non: int, n_unknown: int = 200) -> tuple[pd.DataFrame, np.ndarray]:
     """Vectors with identifier labels over synthetic levels: matches, non-matches, then unlabelled pairs."""
     levels, is_match = synthetic_levels(n=20_000, seed=11)
-    idx = np.r_[np.flatnonzero(is_match)[:n_match], np.flatnonzero(~is_match)[:n_non],
-                np.arange(20_000)[-n_unknown:]]
+    idx = np.r_[np.flatnonzero(is_match)[:n_match], np.flatnonzero(~is_match)[:n_non], np.arange(20_000)[-n_unknown:]]
     lv = levels[idx]
     label = np.r_[np.ones(n_match), np.zeros(n_non), np.full(n_unknown, -1)].astype(np.int8)
     return pd.DataFrame({"label": label}), lv
@@ -291,10 +313,13 @@ def test_train_without_a_label_column_is_em() -> None:
 
 # --- qualifiers feature -------------------------------------------------------------------------------------------
 
+
 def std_frame(*rows: dict) -> pd.DataFrame:
     """Standardised frame of canonical organisation rows (source 's', format 'sql', source_id '1', '2', ...)."""
-    full = [{c: None for c in ORGANIZATION} | {"source": "s", "source_format": "sql", "source_id": str(i)} | r
-            for i, r in enumerate(rows, start=1)]
+    full = [
+        {c: None for c in ORGANIZATION} | {"source": "s", "source_format": "sql", "source_id": str(i)} | r
+        for i, r in enumerate(rows, start=1)
+    ]
     return standardise_records(pd.DataFrame(full, dtype=object))
 
 
@@ -303,17 +328,20 @@ def qualifiers(a: dict, b: dict) -> float:
     return float(vec.loc[0, "qualifiers"])
 
 
-@pytest.mark.parametrize(("a", "b", "expected"), [
-    ("华为技术（深圳）有限公司", "华为技术有限公司", 0.0),
-    ("华为技术(深圳)有限公司", "華為技術（深圳）有限公司", 1.0),
-    ("华为技术（深圳）有限公司", "华为技术（上海）有限公司", 0.0),
-    ("中信集团有限公司", "中信有限公司", 0.0),
-    ("Acme Holdings Ltd", "Acme Ltd", 0.0),
-    ("Acme Group Ltd", "Acme Ltd", 0.0),
-    ("ACME (UK) LIMITED", "Acme (UK) Ltd", 1.0),
-    ("ACME (UK) LIMITED", "Acme (Ireland) Ltd", 0.0),
-    ("Acme Ltd", "Acme Limited", 1.0),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("华为技术（深圳）有限公司", "华为技术有限公司", 0.0),
+        ("华为技术(深圳)有限公司", "華為技術（深圳）有限公司", 1.0),
+        ("华为技术（深圳）有限公司", "华为技术（上海）有限公司", 0.0),
+        ("中信集团有限公司", "中信有限公司", 0.0),
+        ("Acme Holdings Ltd", "Acme Ltd", 0.0),
+        ("Acme Group Ltd", "Acme Ltd", 0.0),
+        ("ACME (UK) LIMITED", "Acme (UK) Ltd", 1.0),
+        ("ACME (UK) LIMITED", "Acme (Ireland) Ltd", 0.0),
+        ("Acme Ltd", "Acme Limited", 1.0),
+    ],
+)
 def test_qualifiers_agree_only_when_names_carry_the_same_qualifiers(a: str, b: str, expected: float) -> None:
     assert qualifiers({"name": a}, {"name": b}) == expected
 

@@ -31,23 +31,27 @@ def org_frame(*rows: dict) -> pd.DataFrame:
 
 # --- names and legal forms ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Acme Co., Ltd.", ("acme", "co ltd")),
-    ("ACME COMPANY LIMITED", ("acme", "co ltd")),
-    ("Acme Bros Plc", ("acme brothers", "plc")),
-    ("Acme Holdings P.L.C.", ("acme holdings", "plc")),
-    ("Acme Holdings Public Limited Company", ("acme holdings", "plc")),
-    ("Müller GmbH & Co. KG", ("muller", "gmbh co kg")),
-    ("Muller GmbH and Co KG", ("muller", "gmbh co kg")),
-    ("The Acme Company", ("acme", "co")),
-    ("Acme Tech Mfg Corp", ("acme technology manufacturing", "corp")),
-    ("Acme Corporation", ("acme", "corp")),
-    ("Société Générale S.A.", ("societe generale", "sa")),
-    ("Acme", ("acme", None)),
-    ("Plc", ("plc", None)),  # a name that is only a legal form keeps it as its core
-    ("", ("", None)),
-    (None, ("", None)),
-])
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Acme Co., Ltd.", ("acme", "co ltd")),
+        ("ACME COMPANY LIMITED", ("acme", "co ltd")),
+        ("Acme Bros Plc", ("acme brothers", "plc")),
+        ("Acme Holdings P.L.C.", ("acme holdings", "plc")),
+        ("Acme Holdings Public Limited Company", ("acme holdings", "plc")),
+        ("Müller GmbH & Co. KG", ("muller", "gmbh co kg")),
+        ("Muller GmbH and Co KG", ("muller", "gmbh co kg")),
+        ("The Acme Company", ("acme", "co")),
+        ("Acme Tech Mfg Corp", ("acme technology manufacturing", "corp")),
+        ("Acme Corporation", ("acme", "corp")),
+        ("Société Générale S.A.", ("societe generale", "sa")),
+        ("Acme", ("acme", None)),
+        ("Plc", ("plc", None)),  # a name that is only a legal form keeps it as its core
+        ("", ("", None)),
+        (None, ("", None)),
+    ],
+)
 def test_split_legal_form_latin(name: str | None, expected: tuple[str, str | None]) -> None:
     assert split_legal_form(name) == expected
 
@@ -57,14 +61,17 @@ def test_latin_spellings_of_one_company_share_a_core() -> None:
     assert {name_core(s) for s in spellings} == {"acme"}
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("华为技术有限公司", ("华为技术", "有限公司")),
-    ("平安银行股份有限公司", ("平安银行", "股份有限公司")),
-    ("上海某某有限责任公司", ("上海某某", "有限责任公司")),
-    ("中国平安保险（集团）股份有限公司", ("中国平安保险", "集团股份有限公司")),
-    ("トヨタ自動車株式会社", ("トヨタ自动车", "kk")),   # one form with K.K. and Kabushiki Kaisha
-    ("公司", ("公司", None)),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("华为技术有限公司", ("华为技术", "有限公司")),
+        ("平安银行股份有限公司", ("平安银行", "股份有限公司")),
+        ("上海某某有限责任公司", ("上海某某", "有限责任公司")),
+        ("中国平安保险（集团）股份有限公司", ("中国平安保险", "集团股份有限公司")),
+        ("トヨタ自動車株式会社", ("トヨタ自动车", "kk")),  # one form with K.K. and Kabushiki Kaisha
+        ("公司", ("公司", None)),
+    ],
+)
 def test_split_legal_form_cjk(name: str, expected: tuple[str, str | None]) -> None:
     assert split_legal_form(name) == expected
 
@@ -101,21 +108,24 @@ def test_abbreviations_expand_only_as_whole_tokens() -> None:
     assert name_core("Intlx Ltd") == "intlx"
 
 
-@pytest.mark.parametrize(("name", "branch"), [
-    ("华为技术有限公司北京分公司", True),
-    ("招商银行股份有限公司深圳南山支行", True),
-    ("中国工商银行股份有限公司上海分行", True),
-    ("某某公司北京办事处", True),
-    ("Acme Bank plc London Branch", True),
-    ("ACME BANK PLC - LONDON BRANCH", True),
-    ("Acme Representative Office", True),
-    ("华为技术有限公司", False),
-    ("招商银行股份有限公司", False),
-    ("Acme Bank plc", False),
-    ("Branchwood Ltd", False),  # 'branch' only as a whole word
-    ("", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("name", "branch"),
+    [
+        ("华为技术有限公司北京分公司", True),
+        ("招商银行股份有限公司深圳南山支行", True),
+        ("中国工商银行股份有限公司上海分行", True),
+        ("某某公司北京办事处", True),
+        ("Acme Bank plc London Branch", True),
+        ("ACME BANK PLC - LONDON BRANCH", True),
+        ("Acme Representative Office", True),
+        ("华为技术有限公司", False),
+        ("招商银行股份有限公司", False),
+        ("Acme Bank plc", False),
+        ("Branchwood Ltd", False),  # 'branch' only as a whole word
+        ("", False),
+        (None, False),
+    ],
+)
 def test_is_branch(name: str | None, branch: bool) -> None:
     assert is_branch(name) is branch
 
@@ -134,20 +144,45 @@ def test_tokens_cjk_bigrams_and_latin_words() -> None:
 
 # --- countries ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("GB", "GB"), ("gb", "GB"), (" gb ", "GB"), ("UK", "GB"), ("United Kingdom", "GB"), ("England and Wales", "GB"),
-    ("Scotland", "GB"), ("GBR", "GB"),
-    ("USA", "US"), ("United States", "US"), ("US-MA", "US"), ("US-DE", "US"),
-    ("中国", "CN"), ("中华人民共和国", "CN"), ("PRC", "CN"), ("CN-31", "CN"), ("CN-SH", "CN"),
-    ("Hong Kong", "HK"), ("香港", "HK"),
-    ("Germany", "DE"), ("DEU", "DE"), ("ＤＥ", "DE"),
-    ("Atlantis", None), ("XX", None), ("", None), ("  ", None), (None, None),
-])
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("GB", "GB"),
+        ("gb", "GB"),
+        (" gb ", "GB"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("England and Wales", "GB"),
+        ("Scotland", "GB"),
+        ("GBR", "GB"),
+        ("USA", "US"),
+        ("United States", "US"),
+        ("US-MA", "US"),
+        ("US-DE", "US"),
+        ("中国", "CN"),
+        ("中华人民共和国", "CN"),
+        ("PRC", "CN"),
+        ("CN-31", "CN"),
+        ("CN-SH", "CN"),
+        ("Hong Kong", "HK"),
+        ("香港", "HK"),
+        ("Germany", "DE"),
+        ("DEU", "DE"),
+        ("ＤＥ", "DE"),
+        ("Atlantis", None),
+        ("XX", None),
+        ("", None),
+        ("  ", None),
+        (None, None),
+    ],
+)
 def test_country_code(value: str | None, expected: str | None) -> None:
     assert country_code(value) == expected
 
 
 # --- identifiers of one record, by source format ------------------------------------------------------------------
+
 
 def test_companies_house_number_comes_from_the_source_id_of_companies_house_rows() -> None:
     row = {"source_format": "companies_house_csv", "source_id": "8209948", "registration_number": None, "country": None}
@@ -158,13 +193,20 @@ def test_companies_house_number_comes_from_the_source_id_of_companies_house_rows
 
 
 def test_gleif_registration_number_is_a_companies_house_number_only_under_ra000585() -> None:
-    base = {"source_format": "gleif_lei_xml", "source_id": LEI, "lei": LEI, "registration_number": "08209948",
-            "country": "GB"}
+    base = {
+        "source_format": "gleif_lei_xml",
+        "source_id": LEI,
+        "lei": LEI,
+        "registration_number": "08209948",
+        "country": "GB",
+    }
     assert record_identifiers(base | {"registration_authority": "RA000585"}) == {"LEI": LEI, "GB-COH": "08209948"}
     # Another register's entity id is not a Companies House number, even for a GB address: it is a number of
     # the register that RA code names.
-    assert record_identifiers(base | {"registration_authority": "RA000665"}) == {"LEI": LEI,
-                                                                               "NATIONAL": "RA000665:08209948"}
+    assert record_identifiers(base | {"registration_authority": "RA000665"}) == {
+        "LEI": LEI,
+        "NATIONAL": "RA000665:08209948",
+    }
     assert record_identifiers(base | {"registration_authority": None}) == {"LEI": LEI}
 
 
@@ -200,18 +242,47 @@ def test_cik_only_for_sec_rows() -> None:
 
 # --- the standardised frame ---------------------------------------------------------------------------------------
 
+
 def test_standardise_records_adds_the_matching_columns() -> None:
     df = org_frame(
-        {"source": "gleif", "source_id": LEI, "source_format": "gleif_lei_xml", "name": "华为技术有限公司",
-         "name_en": "Huawei Technologies Co., Ltd.", "lei": LEI, "country": "CN", "city": "深圳",
-         "postal_code": "518129", "address": "坂田华为基地"},
-        {"source": "ch", "source_id": "8209948", "source_format": "companies_house_csv", "name": "ACME HOLDINGS PLC",
-         "other_names": json.dumps([{"name": "OLD ACME LIMITED", "type": "previous", "date": "2001-01-01"},
-                                    {"name": "Acme Holdings P.L.C.", "type": "previous"}]),
-         "country": None, "jurisdiction": "England and Wales", "city": "LONDON", "postal_code": "sw1a 1aa",
-         "address": "1 High Street (Floor 2)"},
-        {"source": "crm", "source_id": "C7", "source_format": "sql", "name": "Acme Bank plc London Branch",
-         "lei": BAD_LEI, "country": "UK", "jurisdiction": "US-DE"},
+        {
+            "source": "gleif",
+            "source_id": LEI,
+            "source_format": "gleif_lei_xml",
+            "name": "华为技术有限公司",
+            "name_en": "Huawei Technologies Co., Ltd.",
+            "lei": LEI,
+            "country": "CN",
+            "city": "深圳",
+            "postal_code": "518129",
+            "address": "坂田华为基地",
+        },
+        {
+            "source": "ch",
+            "source_id": "8209948",
+            "source_format": "companies_house_csv",
+            "name": "ACME HOLDINGS PLC",
+            "other_names": json.dumps(
+                [
+                    {"name": "OLD ACME LIMITED", "type": "previous", "date": "2001-01-01"},
+                    {"name": "Acme Holdings P.L.C.", "type": "previous"},
+                ]
+            ),
+            "country": None,
+            "jurisdiction": "England and Wales",
+            "city": "LONDON",
+            "postal_code": "sw1a 1aa",
+            "address": "1 High Street (Floor 2)",
+        },
+        {
+            "source": "crm",
+            "source_id": "C7",
+            "source_format": "sql",
+            "name": "Acme Bank plc London Branch",
+            "lei": BAD_LEI,
+            "country": "UK",
+            "jurisdiction": "US-DE",
+        },
     )
     std = standardise_records(df)
     assert len(std) == 3
@@ -239,10 +310,17 @@ def test_standardise_records_adds_the_matching_columns() -> None:
 
 
 def test_standardise_records_tolerates_bad_other_names_json() -> None:
-    std = standardise_records(org_frame(
-        {"source": "s", "source_id": "1", "name": "Acme Ltd", "other_names": "not json"},
-        {"source": "s", "source_id": "2", "name": "Beta Ltd", "other_names": json.dumps([{"type": "previous"}, "x"])},
-    ))
+    std = standardise_records(
+        org_frame(
+            {"source": "s", "source_id": "1", "name": "Acme Ltd", "other_names": "not json"},
+            {
+                "source": "s",
+                "source_id": "2",
+                "name": "Beta Ltd",
+                "other_names": json.dumps([{"type": "previous"}, "x"]),
+            },
+        )
+    )
     assert std["aliases"].tolist() == [["acme"], ["beta"]]
 
 

@@ -8,8 +8,9 @@ from mdm import decisions as dm
 
 
 def d(seq: int, kind: str, a: str | None = None, b: str | None = None, **kw: object) -> dm.Decision:
-    return dm.Decision(id=f"D{seq}", seq=seq, kind=kind, reason="r", user="u", decided_at=f"2026-01-0{seq}",
-                       rid_a=a, rid_b=b, **kw)  # type: ignore[arg-type]
+    return dm.Decision(
+        id=f"D{seq}", seq=seq, kind=kind, reason="r", user="u", decided_at=f"2026-01-0{seq}", rid_a=a, rid_b=b, **kw
+    )  # type: ignore[arg-type]
 
 
 def test_later_decision_on_the_same_pair_wins_and_supersedes_the_earlier():
@@ -44,9 +45,11 @@ def test_split_cannot_links_the_record_to_its_cluster_at_decision_time_and_beats
 
 
 def test_overrides_latest_per_golden_attribute_and_undo():
-    ds = [d(1, "override", golden_id="G1", attribute="legal_name", value="A"),
-          d(2, "override", golden_id="G1", attribute="legal_name", value="B"),
-          d(3, "override", golden_id="G1", attribute="city", value="C")]
+    ds = [
+        d(1, "override", golden_id="G1", attribute="legal_name", value="A"),
+        d(2, "override", golden_id="G1", attribute="legal_name", value="B"),
+        d(3, "override", golden_id="G1", attribute="city", value="C"),
+    ]
     res = dm.resolve(ds)
     assert [(x.attribute, x.value) for x in res.overrides] == [("city", "C"), ("legal_name", "B")]
     res = dm.resolve([*ds, d(4, "undo", target_id="D2")])
@@ -54,8 +57,12 @@ def test_overrides_latest_per_golden_attribute_and_undo():
 
 
 def test_undo_of_an_undo_or_of_a_later_decision_is_ignored():
-    ds = [d(1, "match", "s:1", "s:2"), d(2, "undo", target_id="D1"), d(3, "undo", target_id="D2"),
-          d(4, "undo", target_id="D9")]
+    ds = [
+        d(1, "match", "s:1", "s:2"),
+        d(2, "undo", target_id="D1"),
+        d(3, "undo", target_id="D2"),
+        d(4, "undo", target_id="D9"),
+    ]
     res = dm.resolve(ds)
     assert res.must_link == [] and res.undone == {"D1": "D2"}
 

@@ -27,8 +27,9 @@ FORMATS = {"gleif": "gleif_lei_xml", "ch": "companies_house_csv", "crm": "sql", 
 
 def records(*rows: dict) -> pd.DataFrame:
     """Standardised records with their golden_id (default 'G1'); source_format follows the source."""
-    full = [{c: None for c in ORGANIZATION} | {"golden_id": "G1", "source_format": FORMATS[r["source"]]} | r
-            for r in rows]
+    full = [
+        {c: None for c in ORGANIZATION} | {"golden_id": "G1", "source_format": FORMATS[r["source"]]} | r for r in rows
+    ]
     return standardise_records(pd.DataFrame(full, dtype=object))
 
 
@@ -53,13 +54,36 @@ def only(attribute: str, rule: AttributeRule) -> SurvivorshipSpec:
 
 
 ACME = [
-    {"source": "crm", "source_id": "C1", "name": "Acme Hldgs", "relationship_manager": "Jane Doe",
-     "phone": "+44 20 0000 0001", "status": "active", "opened_on": "2015-03-01", "city": "London",
-     "updated_at": "2024-06-01"},
-    {"source": "gleif", "source_id": LEI, "name": "ACME HOLDINGS PLC", "lei": LEI, "country": "GB",
-     "legal_form_code": "B6ES", "updated_at": "2023-01-01"},
-    {"source": "ch", "source_id": "8209948", "name": "Acme Holdings plc", "relationship_manager": "REGISTER RM",
-     "phone": "+44 20 9999 9999", "city": "LONDON", "postal_code": "SW1A 1AA", "updated_at": "2024-12-31"},
+    {
+        "source": "crm",
+        "source_id": "C1",
+        "name": "Acme Hldgs",
+        "relationship_manager": "Jane Doe",
+        "phone": "+44 20 0000 0001",
+        "status": "active",
+        "opened_on": "2015-03-01",
+        "city": "London",
+        "updated_at": "2024-06-01",
+    },
+    {
+        "source": "gleif",
+        "source_id": LEI,
+        "name": "ACME HOLDINGS PLC",
+        "lei": LEI,
+        "country": "GB",
+        "legal_form_code": "B6ES",
+        "updated_at": "2023-01-01",
+    },
+    {
+        "source": "ch",
+        "source_id": "8209948",
+        "name": "Acme Holdings plc",
+        "relationship_manager": "REGISTER RM",
+        "phone": "+44 20 9999 9999",
+        "city": "LONDON",
+        "postal_code": "SW1A 1AA",
+        "updated_at": "2024-12-31",
+    },
 ]
 
 
@@ -72,11 +96,25 @@ def test_source_priority_wins_for_identity_attributes() -> None:
     assert row["city"] == "LONDON"  # ch (rank 2) beats crm; gleif has none
     assert row["country"] == "GB"
     assert lineage_of(lineage, "legal_name") == {
-        "golden_id": "G1", "attribute": "legal_name", "value": "ACME HOLDINGS PLC", "source": "gleif",
-        "source_id": LEI, "rid": f"gleif:{LEI}", "rule": "source_priority", "candidates": 3}
+        "golden_id": "G1",
+        "attribute": "legal_name",
+        "value": "ACME HOLDINGS PLC",
+        "source": "gleif",
+        "source_id": LEI,
+        "rid": f"gleif:{LEI}",
+        "rule": "source_priority",
+        "candidates": 3,
+    }
     assert lineage_of(lineage, "city") == {
-        "golden_id": "G1", "attribute": "city", "value": "LONDON", "source": "ch", "source_id": "8209948",
-        "rid": "ch:8209948", "rule": "source_priority", "candidates": 2}
+        "golden_id": "G1",
+        "attribute": "city",
+        "value": "LONDON",
+        "source": "ch",
+        "source_id": "8209948",
+        "rid": "ch:8209948",
+        "rule": "source_priority",
+        "candidates": 2,
+    }
 
 
 def test_crm_wins_relationship_attributes_even_against_better_ranked_registers() -> None:
@@ -87,8 +125,15 @@ def test_crm_wins_relationship_attributes_even_against_better_ranked_registers()
     assert row["customer_status"] == "active"
     assert row["customer_since"] == "2015-03-01"
     assert lineage_of(lineage, "relationship_manager") == {
-        "golden_id": "G1", "attribute": "relationship_manager", "value": "Jane Doe", "source": "crm",
-        "source_id": "C1", "rid": "crm:C1", "rule": "source_priority", "candidates": 2}
+        "golden_id": "G1",
+        "attribute": "relationship_manager",
+        "value": "Jane Doe",
+        "source": "crm",
+        "source_id": "C1",
+        "rid": "crm:C1",
+        "rule": "source_priority",
+        "candidates": 2,
+    }
 
 
 def test_without_prefer_formats_the_register_wins_relationship_attributes() -> None:
@@ -111,10 +156,26 @@ def test_relationship_attribute_falls_back_to_a_register_when_the_crm_has_none()
 
 def test_nulls_and_blank_strings_never_win() -> None:
     rows = [
-        {"source": "gleif", "source_id": LEI, "name": "Acme", "name_en": None, "address": "", "region": "   ",
-         "industry_code": " ", "updated_at": "2024-01-01"},
-        {"source": "crm", "source_id": "C1", "name": "Acme Ltd", "name_en": "Acme (English)", "address": "1 High St",
-         "region": "Kent", "industry_code": "6419", "updated_at": "2020-01-01"},
+        {
+            "source": "gleif",
+            "source_id": LEI,
+            "name": "Acme",
+            "name_en": None,
+            "address": "",
+            "region": "   ",
+            "industry_code": " ",
+            "updated_at": "2024-01-01",
+        },
+        {
+            "source": "crm",
+            "source_id": "C1",
+            "name": "Acme Ltd",
+            "name_en": "Acme (English)",
+            "address": "1 High St",
+            "region": "Kent",
+            "industry_code": "6419",
+            "updated_at": "2020-01-01",
+        },
     ]
     golden, lineage = survive(records(*rows), PRIORITY)
     row = golden_row(golden)
@@ -141,8 +202,7 @@ def test_ties_go_to_the_most_recent_update_then_the_smallest_rid() -> None:
     row = golden_row(golden)
     assert row["legal_name"] == "New Name Ltd"
     assert row["city"] == "York"
-    assert has(lineage_of(lineage, "legal_name"),
-               source_id="C2", rule="most_recent", candidates=4)
+    assert has(lineage_of(lineage, "legal_name"), source_id="C2", rule="most_recent", candidates=4)
     # Neither has a date: the smaller rid wins ("crm2:C4" < "crm:C3", as '2' sorts before ':').
     assert row["region"] == "South"
     assert lineage_of(lineage, "region")["rule"] == "tie_break"
@@ -156,8 +216,13 @@ def test_ties_go_to_the_most_recent_update_then_the_smallest_rid() -> None:
 def test_ties_among_internal_records_use_the_most_recent_update() -> None:
     rows = [
         {"source": "crm", "source_id": "C1", "name": "A", "relationship_manager": "Old RM", "updated_at": "2022-01-01"},
-        {"source": "crm2", "source_id": "C2", "name": "A", "relationship_manager": "New RM",
-         "updated_at": "2024-01-01T09:00:00"},
+        {
+            "source": "crm2",
+            "source_id": "C2",
+            "name": "A",
+            "relationship_manager": "New RM",
+            "updated_at": "2024-01-01T09:00:00",
+        },
     ]
     golden, lineage = survive(records(*rows), PRIORITY)
     assert golden_row(golden)["relationship_manager"] == "New RM"
@@ -174,17 +239,26 @@ def test_the_deciding_rule_is_the_one_after_which_the_value_no_longer_depends_on
     ]
     golden, lineage = survive(records(*rows), PRIORITY)
     assert golden_row(golden)["legal_name"] == "ACME LTD"
-    assert has(lineage_of(lineage, "legal_name"),
-               source_id="C2", rule="source_priority", candidates=2)
+    assert has(lineage_of(lineage, "legal_name"), source_id="C2", rule="source_priority", candidates=2)
 
 
 def test_most_recent_compares_instants_and_treats_unreadable_dates_as_missing() -> None:
     # entity_status: most recent first, then source priority.
     rows = [
-        {"source": "gleif", "source_id": LEI, "name": "A", "entity_status": "ACTIVE",
-         "updated_at": "2024-03-01T10:00:00+00:00"},
-        {"source": "ch", "source_id": "1", "name": "A", "entity_status": "Dissolved",
-         "updated_at": "2024-03-01T11:30:00+02:00"},  # 09:30 UTC: older than gleif's 10:00 UTC
+        {
+            "source": "gleif",
+            "source_id": LEI,
+            "name": "A",
+            "entity_status": "ACTIVE",
+            "updated_at": "2024-03-01T10:00:00+00:00",
+        },
+        {
+            "source": "ch",
+            "source_id": "1",
+            "name": "A",
+            "entity_status": "Dissolved",
+            "updated_at": "2024-03-01T11:30:00+02:00",
+        },  # 09:30 UTC: older than gleif's 10:00 UTC
         {"source": "crm", "source_id": "C1", "name": "A", "entity_status": "closed", "updated_at": "not a date"},
     ]
     golden, lineage = survive(records(*rows), PRIORITY)
@@ -193,8 +267,7 @@ def test_most_recent_compares_instants_and_treats_unreadable_dates_as_missing() 
     # The same status everywhere without dates: most_recent cannot decide, source priority does.
     rows = [r | {"updated_at": None} for r in rows]
     golden, lineage = survive(records(*rows), PRIORITY)
-    assert has(lineage_of(lineage, "entity_status"),
-               value="ACTIVE", source="gleif", rule="source_priority")
+    assert has(lineage_of(lineage, "entity_status"), value="ACTIVE", source="gleif", rule="source_priority")
     # A fresher CRM record wins the status over the better-ranked register.
     rows[2] = rows[2] | {"updated_at": "2025-01-01"}
     golden, _ = survive(records(*rows), PRIORITY)
@@ -205,8 +278,16 @@ def test_most_complete_prefers_the_record_with_most_attributes_then_falls_throug
     spec = only("address", AttributeRule(("most_complete", "source_priority")))
     rows = [
         {"source": "gleif", "source_id": LEI, "name": "A", "address": "1 Short St", "updated_at": "2024-01-01"},
-        {"source": "crm", "source_id": "C1", "name": "A", "address": "1 Full Street", "city": "Leeds",
-         "postal_code": "LS1 1AA", "phone": "1", "updated_at": "2020-01-01"},
+        {
+            "source": "crm",
+            "source_id": "C1",
+            "name": "A",
+            "address": "1 Full Street",
+            "city": "Leeds",
+            "postal_code": "LS1 1AA",
+            "phone": "1",
+            "updated_at": "2020-01-01",
+        },
     ]
     golden, lineage = survive(records(*rows), PRIORITY, spec)
     assert golden_row(golden)["address"] == "1 Full Street"
@@ -229,8 +310,7 @@ def test_most_frequent_counts_normalised_values_and_ties_fall_through() -> None:
     golden, lineage = survive(records(*rows), PRIORITY)
     # Two records agree on K64.20; of those, ch (rank 2) supplies the spelling.
     assert golden_row(golden)["industry_code"] == "k64.20 "
-    assert has(lineage_of(lineage, "industry_code"),
-               source="ch", rule="most_frequent", candidates=3)
+    assert has(lineage_of(lineage, "industry_code"), source="ch", rule="most_frequent", candidates=3)
     # One vote each: a tie, so source priority decides.
     rows[2] = rows[2] | {"industry_code": "K70.10"}
     golden, lineage = survive(records(*rows), PRIORITY)
@@ -264,36 +344,68 @@ def test_a_source_without_priority_ranks_last() -> None:
 
 def test_steward_overrides_beat_every_rule_and_show_in_the_lineage() -> None:
     rows = [*ACME, {"source": "crm", "source_id": "C9", "name": "Zeta Ltd", "golden_id": "G2"}]
-    overrides = pd.DataFrame([
-        {"golden_id": "G1", "attribute": "legal_name", "value": "Acme Holdings PLC (old)", "steward": "bob",
-         "decided_at": "2024-01-01T00:00:00"},
-        {"golden_id": "G1", "attribute": "legal_name", "value": "Acme Holdings PLC", "steward": "alice",
-         "decided_at": "2025-01-01T00:00:00"},  # the later decision counts
-        {"golden_id": "G2", "attribute": "incorporated_on", "value": "1999-12-31", "steward": "carol",
-         "decided_at": "2025-01-01"},  # an attribute no record has
-        {"golden_id": "G-RETIRED", "attribute": "legal_name", "value": "Gone", "steward": "dan",
-         "decided_at": "2025-01-01"},
-    ])
+    overrides = pd.DataFrame(
+        [
+            {
+                "golden_id": "G1",
+                "attribute": "legal_name",
+                "value": "Acme Holdings PLC (old)",
+                "steward": "bob",
+                "decided_at": "2024-01-01T00:00:00",
+            },
+            {
+                "golden_id": "G1",
+                "attribute": "legal_name",
+                "value": "Acme Holdings PLC",
+                "steward": "alice",
+                "decided_at": "2025-01-01T00:00:00",
+            },  # the later decision counts
+            {
+                "golden_id": "G2",
+                "attribute": "incorporated_on",
+                "value": "1999-12-31",
+                "steward": "carol",
+                "decided_at": "2025-01-01",
+            },  # an attribute no record has
+            {
+                "golden_id": "G-RETIRED",
+                "attribute": "legal_name",
+                "value": "Gone",
+                "steward": "dan",
+                "decided_at": "2025-01-01",
+            },
+        ]
+    )
     golden, lineage = survive(records(*rows), PRIORITY, overrides=overrides)
     assert golden_row(golden)["legal_name"] == "Acme Holdings PLC"
     assert golden_row(golden, "G2")["incorporated_on"] == "1999-12-31"
     assert golden_row(golden)["lei"] == LEI  # attributes without an override keep their rule
     assert lineage_of(lineage, "legal_name") == {
-        "golden_id": "G1", "attribute": "legal_name", "value": "Acme Holdings PLC", "source": "alice",
-        "source_id": None, "rid": None, "rule": "steward_override", "candidates": 3}
-    assert has(lineage_of(lineage, "incorporated_on", "G2"),
-               source="carol", rule="steward_override", candidates=0)
+        "golden_id": "G1",
+        "attribute": "legal_name",
+        "value": "Acme Holdings PLC",
+        "source": "alice",
+        "source_id": None,
+        "rid": None,
+        "rule": "steward_override",
+        "candidates": 3,
+    }
+    assert has(lineage_of(lineage, "incorporated_on", "G2"), source="carol", rule="steward_override", candidates=0)
     assert not lineage.duplicated(["golden_id", "attribute"]).any()
     assert "G-RETIRED" not in set(golden["golden_id"]) | set(lineage["golden_id"])
     assert lineage[["golden_id", "attribute"]].equals(
-        lineage[["golden_id", "attribute"]].sort_values(["golden_id", "attribute"]))
+        lineage[["golden_id", "attribute"]].sort_values(["golden_id", "attribute"])
+    )
 
 
-@pytest.mark.parametrize(("row", "message"), [
-    ({"attribute": "nickname"}, "nickname"),
-    ({"value": None}, "has no value"),
-    ({"value": "  "}, "has no value"),
-])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"attribute": "nickname"}, "nickname"),
+        ({"value": None}, "has no value"),
+        ({"value": "  "}, "has no value"),
+    ],
+)
 def test_bad_overrides_are_refused(row: dict, message: str) -> None:
     base = {"golden_id": "G1", "attribute": "legal_name", "value": "X", "steward": "bob", "decided_at": "2025-01-01"}
     with pytest.raises(ValueError, match=message):
@@ -309,8 +421,11 @@ def test_one_golden_row_per_cluster_with_counts_and_lineage_per_attribute() -> N
     assert (g1["record_count"], g1["source_count"], g1["sources"]) == (3, 3, "ch,crm,gleif")
     assert (g2["record_count"], g2["source_count"], g2["sources"]) == (1, 1, "crm")
     assert g2["legal_name"] == "Zeta Ltd"
-    assert list(lineage.columns) == list(LINEAGE_COLUMNS) == [
-        "golden_id", "attribute", "value", "source", "source_id", "rid", "rule", "candidates"]
+    assert (
+        list(lineage.columns)
+        == list(LINEAGE_COLUMNS)
+        == ["golden_id", "attribute", "value", "source", "source_id", "rid", "rule", "candidates"]
+    )
     # Exactly one lineage row per golden attribute that has a value, and its value is the golden value.
     assert not lineage.duplicated(["golden_id", "attribute"]).any()
     for gid in ("G1", "G2"):
@@ -329,12 +444,18 @@ def shuffled_clusters() -> pd.DataFrame:
     rows = []
     for i in range(120):
         src = ["gleif", "ch", "crm", "crm2"][i % 4]
-        rows.append({"source": src, "source_id": f"S{i}", "golden_id": f"G{rng.integers(0, 40)}",
-                     "name": ["Acme", "ACME ", "Beta", None][rng.integers(0, 4)],
-                     "industry_code": ["64.19", "64.20", None][rng.integers(0, 3)],
-                     "entity_status": ["ACTIVE", "INACTIVE"][rng.integers(0, 2)],
-                     "relationship_manager": ["Ann", "Bo", ""][rng.integers(0, 3)],
-                     "updated_at": [None, "2024-01-01", "2023-01-01"][rng.integers(0, 3)]})
+        rows.append(
+            {
+                "source": src,
+                "source_id": f"S{i}",
+                "golden_id": f"G{rng.integers(0, 40)}",
+                "name": ["Acme", "ACME ", "Beta", None][rng.integers(0, 4)],
+                "industry_code": ["64.19", "64.20", None][rng.integers(0, 3)],
+                "entity_status": ["ACTIVE", "INACTIVE"][rng.integers(0, 2)],
+                "relationship_manager": ["Ann", "Bo", ""][rng.integers(0, 3)],
+                "updated_at": [None, "2024-01-01", "2023-01-01"][rng.integers(0, 3)],
+            }
+        )
     return records(*rows)
 
 
@@ -362,10 +483,13 @@ CONFIG = {
 def test_spec_from_config_reads_rules_priorities_and_formats() -> None:
     with pytest.raises(ValueError, match="'phone': 'priority' has no effect"):
         spec_from_config(CONFIG)
-    config = CONFIG | {"attributes": CONFIG["attributes"] | {
-        "phone": {"rules": ["source_priority", "most_recent"], "priority": {"crm": 1, "gleif": 5}},
-        "city": {"prefer_formats": ["sql"]},
-    }}
+    config = CONFIG | {
+        "attributes": CONFIG["attributes"]
+        | {
+            "phone": {"rules": ["source_priority", "most_recent"], "priority": {"crm": 1, "gleif": 5}},
+            "city": {"prefer_formats": ["sql"]},
+        }
+    }
     spec = spec_from_config(config)
     assert spec.default == ("source_priority", "most_recent")
     assert spec.rule_for("relationship_manager") == AttributeRule(("source_priority",), prefer_formats=("sql",))
@@ -380,24 +504,33 @@ def test_spec_from_config_reads_rules_priorities_and_formats() -> None:
     assert golden_row(golden)["city"] == "London"  # the CRM now wins the city
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({"attributes": {"nickname": {"rules": ["most_recent"]}}}, "unknown attribute 'nickname'"),
-    ({"attributes": {"phone": {"rules": ["newest"]}}}, "'phone': unknown rule 'newest'"),
-    ({"attributes": {"phone": {"rule": ["most_recent"]}}}, "'phone': unknown key 'rule'"),
-    ({"attributes": {"phone": {"rules": "most_recent"}}}, "'phone': 'rules' must be a list"),
-    ({"attributes": {"phone": {"rules": []}}}, "'phone': 'rules' must name at least one rule"),
-    ({"attributes": {"phone": {"rules": ["most_recent", "most_recent"]}}}, "'phone': a rule is listed twice"),
-    ({"attributes": {"phone": {"rules": ["source_priority"], "priority": {"crm": "first"}}}},
-     "'phone': 'priority' must map"),
-    ({"attributes": {"phone": {"rules": ["most_recent"], "prefer_formats": ["sql"]}}},
-     "'phone': 'prefer_formats' has no effect"),
-    ({"attributes": {"phone": {"rules": ["source_priority"], "prefer_formats": "sql"}}},
-     "'phone': 'prefer_formats' must be a list"),
-    ({"attributes": {"phone": ["source_priority"]}}, "'phone': must be a mapping"),
-    ({"default": ["freshest"]}, "'default': unknown rule 'freshest'"),
-    ({"defaults": ["most_recent"]}, "unknown key 'defaults'"),
-    ({"attributes": ["phone"]}, "'attributes' must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"attributes": {"nickname": {"rules": ["most_recent"]}}}, "unknown attribute 'nickname'"),
+        ({"attributes": {"phone": {"rules": ["newest"]}}}, "'phone': unknown rule 'newest'"),
+        ({"attributes": {"phone": {"rule": ["most_recent"]}}}, "'phone': unknown key 'rule'"),
+        ({"attributes": {"phone": {"rules": "most_recent"}}}, "'phone': 'rules' must be a list"),
+        ({"attributes": {"phone": {"rules": []}}}, "'phone': 'rules' must name at least one rule"),
+        ({"attributes": {"phone": {"rules": ["most_recent", "most_recent"]}}}, "'phone': a rule is listed twice"),
+        (
+            {"attributes": {"phone": {"rules": ["source_priority"], "priority": {"crm": "first"}}}},
+            "'phone': 'priority' must map",
+        ),
+        (
+            {"attributes": {"phone": {"rules": ["most_recent"], "prefer_formats": ["sql"]}}},
+            "'phone': 'prefer_formats' has no effect",
+        ),
+        (
+            {"attributes": {"phone": {"rules": ["source_priority"], "prefer_formats": "sql"}}},
+            "'phone': 'prefer_formats' must be a list",
+        ),
+        ({"attributes": {"phone": ["source_priority"]}}, "'phone': must be a mapping"),
+        ({"default": ["freshest"]}, "'default': unknown rule 'freshest'"),
+        ({"defaults": ["most_recent"]}, "unknown key 'defaults'"),
+        ({"attributes": ["phone"]}, "'attributes' must be a mapping"),
+    ],
+)
 def test_spec_from_config_names_what_is_wrong(config: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         spec_from_config(config)

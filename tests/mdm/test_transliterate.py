@@ -9,10 +9,20 @@ from mdm.standardise import latin_core, name_aliases, name_core, split_legal_for
 from mdm.transliterate import latin, needs_transliteration
 
 
-@pytest.mark.parametrize(("text", "needed"), [
-    ("Société Générale", False), ("Škoda Auto a.s.", False), ("ПАО Сбербанк", True), ("中国银行", True),
-    ("トヨタ", True), ("삼성전자", True), ("أرامكو", True), ("Τράπεζα Πειραιώς", True), ("", False),
-])
+@pytest.mark.parametrize(
+    ("text", "needed"),
+    [
+        ("Société Générale", False),
+        ("Škoda Auto a.s.", False),
+        ("ПАО Сбербанк", True),
+        ("中国银行", True),
+        ("トヨタ", True),
+        ("삼성전자", True),
+        ("أرامكو", True),
+        ("Τράπεζα Πειραιώς", True),
+        ("", False),
+    ],
+)
 def test_only_letters_outside_the_latin_script_need_a_transliteration(text: str, needed: bool) -> None:
     assert needs_transliteration(text) is needed
 
@@ -23,22 +33,28 @@ def test_chinese_is_read_word_aware_by_pypinyin() -> None:
     assert latin("Acme") == "Acme"
 
 
-@pytest.mark.parametrize(("names", "shared"), [
-    # Russian Cyrillic, the English/transliterated forms (Gazprom Neft, Sberbank): legal forms in front (ООО,
-    # ПАО, PJSC) or behind (LLC) are one form and drop out.
-    (["ООО «Газпром нефть»", "Gazprom Neft LLC"], "gazprom neft"),
-    (["ПАО Сбербанк", "PJSC Sberbank"], "sberbank"),
-    (["Публичное акционерное общество «Сбербанк»", "Sberbank PAO"], "sberbank"),
-    # Ukrainian Cyrillic: ТОВ and its full name, АТ.
-    (["Товариство з обмеженою відповідальністю «Нафтогаз Трейдинг»", "ТОВ «Нафтогаз Трейдинг»"], "naftogaz treiding"),
-    (["Акціонерне товариство «Укрнафта»", "JSC Ukrnafta"], "ukrnafta"),
-    # Greek: Ανώνυμη Εταιρεία / Α.Ε. and S.A.
-    (["Τράπεζα Πειραιώς Ανώνυμη Εταιρεία", "Trapeza Peiraios S.A."], "trapeza peiraios"),
-    # Korean: 주식회사 before or after the name, Co., Ltd.
-    (["주식회사 카카오", "Kakao Co., Ltd."], None),
-    # Japanese: 株式会社 before or after the name.
-    (["株式会社日立製作所", "日立製作所株式会社"], "日立制作所"),
-])
+@pytest.mark.parametrize(
+    ("names", "shared"),
+    [
+        # Russian Cyrillic, the English/transliterated forms (Gazprom Neft, Sberbank): legal forms in front (ООО,
+        # ПАО, PJSC) or behind (LLC) are one form and drop out.
+        (["ООО «Газпром нефть»", "Gazprom Neft LLC"], "gazprom neft"),
+        (["ПАО Сбербанк", "PJSC Sberbank"], "sberbank"),
+        (["Публичное акционерное общество «Сбербанк»", "Sberbank PAO"], "sberbank"),
+        # Ukrainian Cyrillic: ТОВ and its full name, АТ.
+        (
+            ["Товариство з обмеженою відповідальністю «Нафтогаз Трейдинг»", "ТОВ «Нафтогаз Трейдинг»"],
+            "naftogaz treiding",
+        ),
+        (["Акціонерне товариство «Укрнафта»", "JSC Ukrnafta"], "ukrnafta"),
+        # Greek: Ανώνυμη Εταιρεία / Α.Ε. and S.A.
+        (["Τράπεζα Πειραιώς Ανώνυμη Εταιρεία", "Trapeza Peiraios S.A."], "trapeza peiraios"),
+        # Korean: 주식회사 before or after the name, Co., Ltd.
+        (["주식회사 카카오", "Kakao Co., Ltd."], None),
+        # Japanese: 株式会社 before or after the name.
+        (["株式会社日立製作所", "日立製作所株式会社"], "日立制作所"),
+    ],
+)
 def test_names_in_two_scripts_share_a_latin_core(names: list[str], shared: str | None) -> None:
     cores = [set(name_aliases([n])) for n in names]
     common = set.intersection(*cores)
@@ -47,14 +63,26 @@ def test_names_in_two_scripts_share_a_latin_core(names: list[str], shared: str |
         assert shared in common
 
 
-@pytest.mark.parametrize(("name", "form"), [
-    ("ООО «Ромашка»", "llc"), ("Общество с ограниченной ответственностью «Ромашка»", "llc"),
-    ("ТОВ «Ромашка»", "llc"), ("OOO Romashka", "llc"), ("Romashka LLC", "llc"),
-    ("АО «Ромашка»", "jsc"), ("AO Romashka", "jsc"), ("Romashka JSC", "jsc"),
-    ("ПАО «Ромашка»", "pjsc"), ("Romashka PJSC", "pjsc"),
-    ("株式会社日立製作所", "kk"), ("Hitachi K.K.", "kk"), ("Hitachi Kabushiki Kaisha", "kk"),
-    ("삼성전자 주식회사", "co ltd"), ("Samsung Electronics Co., Ltd.", "co ltd"),
-])
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        ("ООО «Ромашка»", "llc"),
+        ("Общество с ограниченной ответственностью «Ромашка»", "llc"),
+        ("ТОВ «Ромашка»", "llc"),
+        ("OOO Romashka", "llc"),
+        ("Romashka LLC", "llc"),
+        ("АО «Ромашка»", "jsc"),
+        ("AO Romashka", "jsc"),
+        ("Romashka JSC", "jsc"),
+        ("ПАО «Ромашка»", "pjsc"),
+        ("Romashka PJSC", "pjsc"),
+        ("株式会社日立製作所", "kk"),
+        ("Hitachi K.K.", "kk"),
+        ("Hitachi Kabushiki Kaisha", "kk"),
+        ("삼성전자 주식회사", "co ltd"),
+        ("Samsung Electronics Co., Ltd.", "co ltd"),
+    ],
+)
 def test_one_legal_form_in_every_script_and_transliteration(name: str, form: str) -> None:
     assert split_legal_form(name)[1] == form
 

@@ -51,13 +51,18 @@ def _verify(wh: Path) -> audit.Verification:
 def test_chain_hash_is_sha256_of_previous_hash_and_canonical_json(wh: Path) -> None:
     _fill(wh, 3)
     con = control.connect(wh)
-    rows = con.execute("SELECT id, ts, actor, action, subject, detail, prev_hash, hash FROM audit_log "
-                       "ORDER BY id").fetchall()
+    rows = con.execute(
+        "SELECT id, ts, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY id"
+    ).fetchall()
     con.close()
     prev = "0" * 64
     for id_, ts, actor, action, subject, detail, stored_prev, h in rows:
-        body = json.dumps({"action": action, "actor": actor, "detail": json.loads(detail), "id": id_,
-                           "subject": subject, "ts": ts}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        body = json.dumps(
+            {"action": action, "actor": actor, "detail": json.loads(detail), "id": id_, "subject": subject, "ts": ts},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         assert stored_prev == prev
         assert h == hashlib.sha256((prev + body).encode()).hexdigest()
         prev = h
@@ -114,8 +119,10 @@ def test_reordered_entries_are_named(wh: Path) -> None:
     con.close()
     res = _verify(wh)
     assert not res.ok
-    assert res.problems == ["entry 2 is out of order: it was written as entry 3 (entries were reordered)",
-                            "entry 3 is out of order: it was written as entry 2 (entries were reordered)"]
+    assert res.problems == [
+        "entry 2 is out of order: it was written as entry 3 (entries were reordered)",
+        "entry 3 is out of order: it was written as entry 2 (entries were reordered)",
+    ]
 
 
 def test_a_deleted_middle_entry_is_named(wh: Path) -> None:
@@ -162,15 +169,17 @@ def test_a_rewritten_chain_is_caught_by_an_anchor_kept_elsewhere(wh: Path) -> No
     con.commit()
     con.close()
     con = control.connect(wh)
-    (wh / audit.HEAD_FILE).write_text(json.dumps({"count": 1, "hash": con.execute(
-        "SELECT hash FROM audit_log WHERE id = 1").fetchone()[0]}))
+    (wh / audit.HEAD_FILE).write_text(
+        json.dumps({"count": 1, "hash": con.execute("SELECT hash FROM audit_log WHERE id = 1").fetchone()[0]})
+    )
     audit.record(con, "user2", "review.decide", "crm:C2", {"verdict": "no-match"})
     audit.record(con, "user3", "review.decide", "crm:C3", {"verdict": "no-match"})
     assert audit.verify(con).ok  # consistent without the anchor: a chain without a secret cannot tell
     res = audit.verify(con, anchor=anchor)
     con.close()
-    assert res.problems == [(f"entry 3 does not have the anchored hash {anchor[2:14]}...: the chain up to it was "
-                             "rewritten")]
+    assert res.problems == [
+        (f"entry 3 does not have the anchored hash {anchor[2:14]}...: the chain up to it was rewritten")
+    ]
 
 
 def test_an_entry_committed_without_its_head_update_is_a_warning_only(wh: Path) -> None:
@@ -231,8 +240,15 @@ cli = CliRunner()
 @pytest.fixture
 def config(tmp_path: Path, wh: Path) -> Path:
     cfg = tmp_path / "mdm.yaml"
-    cfg.write_text(yaml.safe_dump({"warehouse": str(wh), "sources": [
-        {"name": "ch", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}]}), encoding="utf-8")
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "warehouse": str(wh),
+                "sources": [{"name": "ch", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}],
+            }
+        ),
+        encoding="utf-8",
+    )
     return cfg
 
 

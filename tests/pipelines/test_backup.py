@@ -68,16 +68,24 @@ def state(root: Path) -> dict:
     con = duckdb.connect(str(root / "mdm.duckdb"), read_only=True)
     golden = con.execute("SELECT * FROM golden_organization ORDER BY ALL").fetchall()
     con.close()
-    files = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in root.rglob("*") if p.is_file() and p.parts[len(root.parts)] in ("snapshots", "raw")}
+    files = {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file() and p.parts[len(root.parts)] in ("snapshots", "raw")
+    }
     c = control.connect(root)
     try:
         u = users.list_users(c)
         log = [(e.id, e.action, e.subject, e.hash) for e in reversed(audit.entries(c, limit=10_000))]
     finally:
         c.close()
-    return {"golden": golden, "files": files, "links": {n: os.readlink(root / n) for n in ("parquet", "docs")},
-            "users": u, "audit": log}
+    return {
+        "golden": golden,
+        "files": files,
+        "links": {n: os.readlink(root / n) for n in ("parquet", "docs")},
+        "users": u,
+        "audit": log,
+    }
 
 
 @pytest.fixture
@@ -103,9 +111,14 @@ def test_backup_then_restore_brings_back_every_part(wh: Path, tmp_path: Path) ->
         for f in manifest["files"]:  # an independent recount of the sums
             assert hashlib.sha256(tar.extractfile("warehouse/" + f["path"]).read()).hexdigest() == f["sha256"]
     assert {f["path"] for f in manifest["files"]} == {
-        "mdm.duckdb", "control.db", "control.audit-head.json", f"raw/crm/load={RUN}/organization/part-00000.parquet",
-        f"snapshots/{RUN}/parquet/golden_organization.parquet", f"snapshots/{RUN}/docs/index.html",
-        f"snapshots/{RUN}/docs/_results/.ge_store_backend_id"}
+        "mdm.duckdb",
+        "control.db",
+        "control.audit-head.json",
+        f"raw/crm/load={RUN}/organization/part-00000.parquet",
+        f"snapshots/{RUN}/parquet/golden_organization.parquet",
+        f"snapshots/{RUN}/docs/index.html",
+        f"snapshots/{RUN}/docs/_results/.ge_store_backend_id",
+    }
     assert manifest["links"] == {"parquet": f"snapshots/{RUN}/parquet", "docs": f"snapshots/{RUN}/docs"}
     assert not any(p.name.startswith(".backup-") for p in wh.iterdir())
     # the backup itself is audited in the live log, after the snapshot
@@ -126,10 +139,12 @@ def test_backup_then_restore_brings_back_every_part(wh: Path, tmp_path: Path) ->
     assert r.run_id == RUN and r.kept is not None and (r.kept / "control.db").exists()
     assert after["golden"] == before["golden"] == [("G1", "one")]
     assert after["links"] == before["links"]
-    assert {k: v for k, v in after["files"].items() if k.startswith("raw/")} == \
-           {k: v for k, v in before["files"].items() if k.startswith("raw/")}
-    assert {k: v for k, v in after["files"].items() if f"snapshots/{RUN}/" in k} == \
-           {k: v for k, v in before["files"].items() if f"snapshots/{RUN}/" in k}
+    assert {k: v for k, v in after["files"].items() if k.startswith("raw/")} == {
+        k: v for k, v in before["files"].items() if k.startswith("raw/")
+    }
+    assert {k: v for k, v in after["files"].items() if f"snapshots/{RUN}/" in k} == {
+        k: v for k, v in before["files"].items() if f"snapshots/{RUN}/" in k
+    }
     assert after["users"] == before["users"] == [users.User("alice", "steward", False)]
     assert after["audit"][:-1] == before["audit"] and after["audit"][-1][1] == "restore"
     c = control.connect(wh)
@@ -210,10 +225,12 @@ def test_a_member_that_differs_from_its_sum_is_refused(wh: Path, archive: Path, 
     def tamper(manifest, members):
         name = f"warehouse/snapshots/{RUN}/parquet/golden_organization.parquet"
         members[name] = b"parquet ONE"  # same length, other bytes
+
     _refused(wh, _rewrite(archive, tmp_path / "t.tar.gz", tamper), "golden_organization.parquet is corrupted")
 
     def drop(manifest, members):
         del members[f"warehouse/raw/crm/load={RUN}/organization/part-00000.parquet"]
+
     _refused(wh, _rewrite(archive, tmp_path / "d.tar.gz", drop), "incomplete: 1 file")
 
 
@@ -231,15 +248,27 @@ def test_an_archive_whose_audit_log_was_tampered_is_refused(wh: Path, archive: P
         members["warehouse/control.db"] = p.read_bytes()
         f = next(f for f in manifest["files"] if f["path"] == "control.db")
         f["size"], f["sha256"] = p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest()
+
     _refused(wh, _rewrite(archive, tmp_path / "a.tar.gz", tamper), "audit log fails verification: entry 1 missing")
 
 
-@pytest.mark.parametrize("evil", ["../../evil.txt", "/tmp/evil.txt", "raw/../../evil.txt", "snapshots/x/../../e",
-                                  "control.db/../../evil", "notes.txt", "raw/crm/evil.txt"])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "../../evil.txt",
+        "/tmp/evil.txt",
+        "raw/../../evil.txt",
+        "snapshots/x/../../e",
+        "control.db/../../evil",
+        "notes.txt",
+        "raw/crm/evil.txt",
+    ],
+)
 def test_paths_outside_the_layout_are_refused(wh: Path, archive: Path, tmp_path: Path, evil: str) -> None:
     def add(manifest, members):
         manifest["files"].append({"path": evil, "size": 1, "sha256": hashlib.sha256(b"x").hexdigest()})
         members["warehouse/" + evil] = b"x"
+
     _refused(wh, _rewrite(archive, tmp_path / "e.tar.gz", add), "outside the warehouse layout")
     assert not (tmp_path / "evil.txt").exists() and not (wh.parent.parent / "evil.txt").exists()
 
@@ -250,12 +279,14 @@ def test_links_devices_and_unlisted_members_are_refused(wh: Path, archive: Path,
         info = tarfile.TarInfo(f"warehouse/raw/crm/load={RUN}/organization/evil")
         info.type, info.linkname = kind, "/etc/passwd"
         return [info]
+
     _refused(wh, _rewrite(archive, tmp_path / "l.tar.gz", add), "not a regular file")
 
     def unlisted(manifest, members):
         info = tarfile.TarInfo("warehouse/../../evil.txt")
         info.size = 1
         return [info]
+
     _refused(wh, _rewrite(archive, tmp_path / "u.tar.gz", unlisted), "not listed in the manifest")
     assert not (tmp_path.parent / "evil.txt").exists()
 
@@ -266,14 +297,17 @@ def test_size_limits(wh: Path, archive: Path, tmp_path: Path) -> None:
     def lie(manifest, members):
         f = next(f for f in manifest["files"] if f["path"] == "mdm.duckdb")
         f["size"] = 10  # the member is far larger than the manifest says
+
     _refused(wh, _rewrite(archive, tmp_path / "s.tar.gz", lie), "mdm.duckdb has .* bytes, the manifest says 10")
 
     def bomb(manifest, members):
         manifest["files"].append({"path": f"raw/crm/load={RUN}/x/huge", "size": 1 << 50, "sha256": "0" * 64})
+
     _refused(wh, _rewrite(archive, tmp_path / "h.tar.gz", bomb), "more than the limit")
 
     def foreign(manifest, members):
         manifest["format"] = "zip-of-anything"
+
     _refused(wh, _rewrite(archive, tmp_path / "f.tar.gz", foreign), f"format must be {FORMAT}")
 
 
@@ -332,8 +366,15 @@ def test_a_failure_part_way_is_undone(wh: Path, archive: Path, monkeypatch: pyte
 
 def test_cli_backup_and_restore(wh: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "mdm.yaml"
-    cfg.write_text(yaml.safe_dump({"warehouse": str(wh), "sources": [
-        {"name": "crm", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}]}), encoding="utf-8")
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "warehouse": str(wh),
+                "sources": [{"name": "crm", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}],
+            }
+        ),
+        encoding="utf-8",
+    )
     cli = CliRunner()
     out = tmp_path / "cli.tar.gz"
     res = cli.invoke(app, ["backup", "--config", str(cfg), "--out", str(out)])

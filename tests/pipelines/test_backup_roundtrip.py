@@ -32,8 +32,9 @@ def _parquet(wh: Path) -> dict[str, str]:
 def _control(wh: Path) -> tuple[list[users.User], list[tuple]]:
     con = control.connect(wh)
     try:
-        return users.list_users(con), [(e.id, e.actor, e.action, e.subject, e.hash)
-                                       for e in reversed(audit.entries(con, limit=100_000))]
+        return users.list_users(con), [
+            (e.id, e.actor, e.action, e.subject, e.hash) for e in reversed(audit.entries(con, limit=100_000))
+        ]
     finally:
         con.close()
 
@@ -55,7 +56,12 @@ def test_backup_restore_roundtrip_on_a_real_run(sample: tuple[Path, Path]) -> No
     con.close()
     tables, parquet, (who, log) = _tables(wh), _parquet(wh), _control(wh)
     # the run itself is audited too (run.start, run.publish)
-    assert len(tables["golden_organization"]) > 50 and [e[2] for e in log] == ["run.start", "run.publish", "user.add", "review.decide"]
+    assert len(tables["golden_organization"]) > 50 and [e[2] for e in log] == [
+        "run.start",
+        "run.publish",
+        "user.add",
+        "review.decide",
+    ]
 
     cli = CliRunner()
     archive = tmp / "backup.tar.gz"

@@ -28,6 +28,7 @@ BIG_FIELD = 10 * 1024 * 1024
 
 # --- crafted inputs: (sample, folder) -> location of the bad source ---------------------------------
 
+
 def _uk(sample: Path) -> Path:
     return sample / "registry" / "uk_basiccompany.csv"
 
@@ -97,23 +98,45 @@ def no_customers(sample: Path, d: Path) -> str:
 # case: (source, builder, exception type, patterns the message must match)
 CASES: dict[str, tuple[str, Callable[[Path, Path], str], type[MdmError], list[str]]] = {
     "empty_file": ("uk_registry", empty_file, SourceError, [r"line 1: empty file: no header line"]),
-    "header_only_csv": ("uk_registry", header_only, ValidationFailed,
-                        [r"expectation expect_table_row_count_to_be_between failed: observed 0\b"]),
-    "semicolon_delimiter": ("uk_registry", semicolons, SourceError,
-                            [r"required column 'CompanyName', 'CompanyNumber' missing from the header",
-                             r"the file is probably not comma-separated"]),
-    "10mb_field": ("uk_registry", big_field, SourceError,
-                   [r"line 3: malformed CSV in the record starting on this line",
-                    r"field larger than field limit"]),
-    "mixed_encodings": ("cn_registry", mixed_encodings, SourceError,
-                        [r"line 6: cannot decode the bytes as utf-8", r"set the source's 'encoding'"]),
+    "header_only_csv": (
+        "uk_registry",
+        header_only,
+        ValidationFailed,
+        [r"expectation expect_table_row_count_to_be_between failed: observed 0\b"],
+    ),
+    "semicolon_delimiter": (
+        "uk_registry",
+        semicolons,
+        SourceError,
+        [
+            r"required column 'CompanyName', 'CompanyNumber' missing from the header",
+            r"the file is probably not comma-separated",
+        ],
+    ),
+    "10mb_field": (
+        "uk_registry",
+        big_field,
+        SourceError,
+        [r"line 3: malformed CSV in the record starting on this line", r"field larger than field limit"],
+    ),
+    "mixed_encodings": (
+        "cn_registry",
+        mixed_encodings,
+        SourceError,
+        [r"line 6: cannot decode the bytes as utf-8", r"set the source's 'encoding'"],
+    ),
     "truncated_gleif_xml": ("gleif", truncated_xml, SourceError, [r"malformed XML after \d+ LEIRecord record"]),
-    "empty_sqlite_table": ("crm", no_customers, ValidationFailed,
-                           [r"expectation expect_table_row_count_to_be_between failed: observed 0\b"]),
+    "empty_sqlite_table": (
+        "crm",
+        no_customers,
+        ValidationFailed,
+        [r"expectation expect_table_row_count_to_be_between failed: observed 0\b"],
+    ),
 }
 
 
 # --- fixtures --------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -147,15 +170,22 @@ def outcomes(sample: Path, base: runner.RunSummary, tmp_path_factory: pytest.Tem
                 runner.run(cfg)
             except BaseException as e:
                 error = e
-            cache[case] = {"source": source, "location": location, "error": error, "before": before,
-                           "after": warehouse_state(wh), "latest": Warehouse(wh).latest_run(),
-                           "reports": set((wh / ".runs").iterdir()) - reports}
+            cache[case] = {
+                "source": source,
+                "location": location,
+                "error": error,
+                "before": before,
+                "after": warehouse_state(wh),
+                "latest": Warehouse(wh).latest_run(),
+                "reports": set((wh / ".runs").iterdir()) - reports,
+            }
         return cache[case]
 
     return outcome
 
 
 # --- each bad case ends in a clear error and leaves the warehouse as it was ----------------------------
+
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_fails_cleanly(outcomes: Callable[[str], dict], base: runner.RunSummary, case: str) -> None:
@@ -184,8 +214,9 @@ def test_bad_input_message_names_the_file(outcomes: Callable[[str], dict], case:
     assert location in str(o["error"])
 
 
-def test_a_good_run_after_the_bad_ones_still_publishes(outcomes: Callable[[str], dict], sample: Path,
-                                                       base: runner.RunSummary, tmp_path: Path) -> None:
+def test_a_good_run_after_the_bad_ones_still_publishes(
+    outcomes: Callable[[str], dict], sample: Path, base: runner.RunSummary, tmp_path: Path
+) -> None:
     for case in CASES:
         outcomes(case)
     wh = copy_warehouse(base.warehouse, tmp_path / "wh")
@@ -196,8 +227,10 @@ def test_a_good_run_after_the_bad_ones_still_publishes(outcomes: Callable[[str],
 
 # --- NUL bytes load, with counted warnings --------------------------------------------------------------
 
-def test_nul_bytes_inside_fields_load_with_counted_warnings(sample: Path, base: runner.RunSummary,
-                                                            tmp_path: Path) -> None:
+
+def test_nul_bytes_inside_fields_load_with_counted_warnings(
+    sample: Path, base: runner.RunSummary, tmp_path: Path
+) -> None:
     with _cn(sample).open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
@@ -219,18 +252,35 @@ def test_nul_bytes_inside_fields_load_with_counted_warnings(sample: Path, base: 
     wh = copy_warehouse(base.warehouse, tmp_path / "wh")
     summary = runner.run(write_config(sample, wh, tmp_path / "mdm.yaml", cn_registry=str(bad)))
     assert summary.ok and summary.quarantined == 0
-    issues = query(wh, "SELECT source, file, line, key, message FROM load_issue "
-                       f"WHERE run_id = '{summary.run_id}' AND code = 'nul_bytes' ORDER BY line")
-    assert [(s, f, ln, k) for s, f, ln, k, _ in issues] == \
-        [("cn_registry", str(bad), lines[i], rows[i][code_i].upper()) for i in (1, 4, 9)]
+    issues = query(
+        wh,
+        "SELECT source, file, line, key, message FROM load_issue "
+        f"WHERE run_id = '{summary.run_id}' AND code = 'nul_bytes' ORDER BY line",
+    )
+    assert [(s, f, ln, k) for s, f, ln, k, _ in issues] == [
+        ("cn_registry", str(bad), lines[i], rows[i][code_i].upper()) for i in (1, 4, 9)
+    ]
     assert "企业名称 (4)" in issues[0][4]
     assert "企业名称 (4)" in issues[1][4] and "注册地址 (1)" in issues[1][4]
-    stored = dict(query(wh, "SELECT source_id, name FROM organization_record WHERE source = 'cn_registry' "
-                            f"AND source_id IN ({', '.join(repr(k) for k in names)})"))
+    stored = dict(
+        query(
+            wh,
+            "SELECT source_id, name FROM organization_record WHERE source = 'cn_registry' "
+            f"AND source_id IN ({', '.join(repr(k) for k in names)})",
+        )
+    )
     assert stored == names
-    assert query(wh, "SELECT count(*) FROM organization_record WHERE source = 'cn_registry' "
-                     "AND (contains(name, chr(0)) OR contains(address, chr(0)))")[0][0] == 0
+    assert (
+        query(
+            wh,
+            "SELECT count(*) FROM organization_record WHERE source = 'cn_registry' "
+            "AND (contains(name, chr(0)) OR contains(address, chr(0)))",
+        )[0][0]
+        == 0
+    )
     assert query(wh, "SELECT count(*) FROM xref WHERE source = 'cn_registry'")[0][0] == len(rows)
     # The scorecard counts them per code.
-    assert query(wh, "SELECT count(*) FROM load_issue WHERE run_id = "
-                     f"'{summary.run_id}' AND code = 'nul_bytes'")[0][0] == 3
+    assert (
+        query(wh, f"SELECT count(*) FROM load_issue WHERE run_id = '{summary.run_id}' AND code = 'nul_bytes'")[0][0]
+        == 3
+    )

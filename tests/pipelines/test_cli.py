@@ -44,9 +44,17 @@ def test_top_level_help_lists_the_commands() -> None:
 
 
 def test_generate_writes_the_sample(sample: Path) -> None:
-    for rel in ("mdm.yaml", "truth.csv", "registry/gleif_lei2.xml", "registry/gleif_rr.xml",
-                "registry/cn_registry.csv", "registry/uk_basiccompany.csv", "financials/sub.txt", "financials/num.txt",
-                "internal/crm.sqlite"):
+    for rel in (
+        "mdm.yaml",
+        "truth.csv",
+        "registry/gleif_lei2.xml",
+        "registry/gleif_rr.xml",
+        "registry/cn_registry.csv",
+        "registry/uk_basiccompany.csv",
+        "financials/sub.txt",
+        "financials/num.txt",
+        "internal/crm.sqlite",
+    ):
         assert (sample / rel).is_file() and (sample / rel).stat().st_size > 0, rel
     assert len((sample / "truth.csv").read_text(encoding="utf-8").splitlines()) > 120
 
@@ -174,8 +182,9 @@ def test_run_prints_paths_unbroken(tmp_path: Path) -> None:
 
 def test_run_with_bad_config_exits_with_the_error_and_no_traceback(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text("warehouse: wh\nsources:\n  - {name: uk, format: companies_house_xlsx, path: x.csv}\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        "warehouse: wh\nsources:\n  - {name: uk, format: companies_house_xlsx, path: x.csv}\n", encoding="utf-8"
+    )
     res = cli.invoke(app, ["run", "--config", str(cfg)])
     assert res.exit_code == 1
     assert isinstance(res.exception, SystemExit)
@@ -197,8 +206,9 @@ def test_run_with_unreadable_source_names_it_and_keeps_the_warehouse(sample: Pat
     data = (sample / "registry" / "gleif_lei2.xml").read_bytes()
     xml.write_bytes(data[: len(data) // 2])
     cfg = tmp_path / "mdm.yaml"
-    cfg.write_text(f"warehouse: wh\nsources:\n  - {{name: lei, format: gleif_lei_xml, path: \"{xml}\"}}\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        f'warehouse: wh\nsources:\n  - {{name: lei, format: gleif_lei_xml, path: "{xml}"}}\n', encoding="utf-8"
+    )
     res = cli.invoke(app, ["run", "--config", str(cfg)])
     assert res.exit_code == 1
     text = flat(res.output)

@@ -65,8 +65,9 @@ matching: {match_threshold: 0.95}
 """
 
 
-def test_valid_config_resolves_relative_paths_against_its_folder(project: Path, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_valid_config_resolves_relative_paths_against_its_folder(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg_file = _write(project / "conf" / ".." / "mdm.yaml", GOOD)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -93,13 +94,16 @@ def test_valid_config_resolves_relative_paths_against_its_folder(project: Path, 
 
 def test_absolute_and_memory_sqlite_urls_are_kept(project: Path) -> None:
     db = (project / "db" / "crm.sqlite").resolve()
-    cfg_file = _write(project / "abs.yaml", f"""\
-warehouse: {project / 'wh'}
+    cfg_file = _write(
+        project / "abs.yaml",
+        f"""\
+warehouse: {project / "wh"}
 sources:
   - {{name: a, format: sql, url: "sqlite:///{db}", queries: {{customers: "SELECT 1"}}}}
   - {{name: m, format: sql, url: "sqlite:///:memory:", queries: {{customers: "SELECT 1"}}}}
   - {{name: p, format: sql, url: "postgresql+psycopg://u:pw@db.example:5432/crm", queries: {{customers: "SELECT 1"}}}}
-""")
+""",
+    )
     cfg = load_config(cfg_file)
     assert cfg.source("a").url == f"sqlite:///{db}"
     assert cfg.source("m").url == "sqlite:///:memory:"
@@ -107,13 +111,17 @@ sources:
     assert cfg.warehouse == project / "wh"
 
 
-def test_relative_sqlite_url_with_driver_resolves_against_config_folder(project: Path, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg_file = _write(project / "drv.yaml", """\
+def test_relative_sqlite_url_with_driver_resolves_against_config_folder(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg_file = _write(
+        project / "drv.yaml",
+        """\
 warehouse: wh
 sources:
   - {name: crm, format: sql, url: "sqlite+pysqlite:///db/crm.sqlite", queries: {customers: "SELECT 1"}}
-""")
+""",
+    )
     monkeypatch.chdir(tmp_path)
     cfg = load_config(cfg_file)
     assert cfg.source("crm").url == f"sqlite+pysqlite:///{(project / 'db' / 'crm.sqlite').resolve()}"
@@ -129,12 +137,15 @@ def test_default_priority_puts_registers_first_and_explicit_priority_wins(projec
 
 
 def test_check_files_false_skips_existence_checks(tmp_path: Path) -> None:
-    cfg_file = _write(tmp_path / "c.yaml", """\
+    cfg_file = _write(
+        tmp_path / "c.yaml",
+        """\
 warehouse: wh
 sources:
   - {name: uk, format: companies_house_csv, path: nowhere.csv}
   - {name: crm, format: sql, url: "sqlite:///nowhere.sqlite", queries: {customers: "SELECT 1"}}
-""")
+""",
+    )
     cfg = load_config(cfg_file, check_files=False)
     assert cfg.source("uk").path == tmp_path.resolve() / "nowhere.csv"
     with pytest.raises(ConfigError, match="file not found"):
@@ -149,45 +160,99 @@ UK = "{name: uk, format: companies_house_csv, path: data/ch.csv}"
 # (case id, config text, substrings the message must hold besides the file name)
 BAD: list[tuple[str, str | bytes, list[str]]] = [
     ("unknown_top_level_key", f"warehouse: wh\nwarehous: typo\nsources:\n  - {UK}\n", ["warehous", "not permitted"]),
-    ("unknown_source_key", _src("{name: uk, format: companies_house_csv, path: data/ch.csv, delimiter: ';'}"),
-     ["sources.uk.delimiter"]),
-    ("unknown_format", _src("{name: uk, format: companies_house_xlsx, path: data/ch.csv}"),
-     ["sources.uk.format", "companies_house_csv"]),
+    (
+        "unknown_source_key",
+        _src("{name: uk, format: companies_house_csv, path: data/ch.csv, delimiter: ';'}"),
+        ["sources.uk.delimiter"],
+    ),
+    (
+        "unknown_format",
+        _src("{name: uk, format: companies_house_xlsx, path: data/ch.csv}"),
+        ["sources.uk.format", "companies_house_csv"],
+    ),
     ("missing_path_key", _src("{name: uk, format: companies_house_csv}"), ["sources.uk", "needs 'path'"]),
-    ("missing_path_file", _src("{name: uk, format: companies_house_csv, path: data/missing.csv}"),
-     ["sources.uk.path", "missing.csv", "not found"]),
-    ("sql_without_queries", _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite'}"),
-     ["sources.crm", "queries", "customers"]),
-    ("sql_without_customers",
-     _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {accounts: 'SELECT 1'}}"),
-     ["sources.crm", "customers"]),
-    ("sql_unknown_query",
-     _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1', loans: 'SELECT 1'}}"),
-     ["sources.crm", "loans"]),
-    ("sql_with_path", _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', path: data/ch.csv, "
-                           "queries: {customers: 'SELECT 1'}}"), ["sources.crm", "path"]),
-    ("bad_sqlalchemy_url", _src("{name: crm, format: sql, url: 'not a url', queries: {customers: 'SELECT 1'}}"),
-     ["sources.crm.url", "SQLAlchemy URL"]),
-    ("missing_sqlite_file",
-     _src("{name: crm, format: sql, url: 'sqlite:///db/absent.sqlite', queries: {customers: 'SELECT 1'}}"),
-     ["sources.crm.url", "absent.sqlite", "not found"]),
-    ("changes_for_unknown_query",
-     _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1'}, "
-          "changes: {accounts: updated_at}}"), ["sources.crm", "changes", "'accounts'"]),
-    ("changes_column_not_a_name",
-     _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1'}, "
-          "changes: {customers: 'updated_at\\\" OR 1=1 --'}}"), ["sources.crm", "changes.customers", "plain column name"]),
-    ("changes_on_a_file_source", _src("{name: uk, format: companies_house_csv, path: data/ch.csv, "
-                                      "changes: {customers: updated_at}}"), ["sources.uk", "changes"]),
+    (
+        "missing_path_file",
+        _src("{name: uk, format: companies_house_csv, path: data/missing.csv}"),
+        ["sources.uk.path", "missing.csv", "not found"],
+    ),
+    (
+        "sql_without_queries",
+        _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite'}"),
+        ["sources.crm", "queries", "customers"],
+    ),
+    (
+        "sql_without_customers",
+        _src("{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {accounts: 'SELECT 1'}}"),
+        ["sources.crm", "customers"],
+    ),
+    (
+        "sql_unknown_query",
+        _src(
+            "{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1', loans: 'SELECT 1'}}"
+        ),
+        ["sources.crm", "loans"],
+    ),
+    (
+        "sql_with_path",
+        _src(
+            "{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', path: data/ch.csv, "
+            "queries: {customers: 'SELECT 1'}}"
+        ),
+        ["sources.crm", "path"],
+    ),
+    (
+        "bad_sqlalchemy_url",
+        _src("{name: crm, format: sql, url: 'not a url', queries: {customers: 'SELECT 1'}}"),
+        ["sources.crm.url", "SQLAlchemy URL"],
+    ),
+    (
+        "missing_sqlite_file",
+        _src("{name: crm, format: sql, url: 'sqlite:///db/absent.sqlite', queries: {customers: 'SELECT 1'}}"),
+        ["sources.crm.url", "absent.sqlite", "not found"],
+    ),
+    (
+        "changes_for_unknown_query",
+        _src(
+            "{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1'}, "
+            "changes: {accounts: updated_at}}"
+        ),
+        ["sources.crm", "changes", "'accounts'"],
+    ),
+    (
+        "changes_column_not_a_name",
+        _src(
+            "{name: crm, format: sql, url: 'sqlite:///db/crm.sqlite', queries: {customers: 'SELECT 1'}, "
+            "changes: {customers: 'updated_at\\\" OR 1=1 --'}}"
+        ),
+        ["sources.crm", "changes.customers", "plain column name"],
+    ),
+    (
+        "changes_on_a_file_source",
+        _src("{name: uk, format: companies_house_csv, path: data/ch.csv, changes: {customers: updated_at}}"),
+        ["sources.uk", "changes"],
+    ),
     ("duplicate_source_names", f"warehouse: wh\nsources:\n  - {UK}\n  - {UK}\n", ["sources", "duplicate", "'uk'"]),
-    ("bad_encoding", _src("{name: uk, format: companies_house_csv, path: data/ch.csv, encoding: utf-9}"),
-     ["sources.uk.encoding", "utf-9"]),
-    ("bad_source_name", _src("{name: 'my source', format: companies_house_csv, path: data/ch.csv}"),
-     ["sources.my source.name"]),
-    ("zero_chunk_size", _src("{name: uk, format: companies_house_csv, path: data/ch.csv, chunk_size: 0}"),
-     ["sources.uk.chunk_size"]),
-    ("threshold_out_of_range", f"warehouse: wh\nsources:\n  - {UK}\nmatching: {{match_threshold: 1.5}}\n",
-     ["matching.match_threshold"]),
+    (
+        "bad_encoding",
+        _src("{name: uk, format: companies_house_csv, path: data/ch.csv, encoding: utf-9}"),
+        ["sources.uk.encoding", "utf-9"],
+    ),
+    (
+        "bad_source_name",
+        _src("{name: 'my source', format: companies_house_csv, path: data/ch.csv}"),
+        ["sources.my source.name"],
+    ),
+    (
+        "zero_chunk_size",
+        _src("{name: uk, format: companies_house_csv, path: data/ch.csv, chunk_size: 0}"),
+        ["sources.uk.chunk_size"],
+    ),
+    (
+        "threshold_out_of_range",
+        f"warehouse: wh\nsources:\n  - {UK}\nmatching: {{match_threshold: 1.5}}\n",
+        ["matching.match_threshold"],
+    ),
     ("no_sources", "warehouse: wh\nsources: []\n", ["sources", "at least one source"]),
     ("missing_warehouse", f"sources:\n  - {UK}\n", ["warehouse", "required"]),
     ("not_yaml", "warehouse: wh\nsources: [\n  - {name: uk\n", ["not valid YAML"]),
@@ -198,8 +263,9 @@ BAD: list[tuple[str, str | bytes, list[str]]] = [
 
 
 @pytest.mark.parametrize(("text", "needles"), [pytest.param(t, n, id=i) for i, t, n in BAD])
-def test_bad_config_raises_config_error_naming_key_and_file(project: Path, text: str | bytes,
-                                                            needles: list[str]) -> None:
+def test_bad_config_raises_config_error_naming_key_and_file(
+    project: Path, text: str | bytes, needles: list[str]
+) -> None:
     cfg_file = _write(project / "bad.yaml", text)
     with pytest.raises(ConfigError) as exc:
         load_config(cfg_file)

@@ -47,8 +47,9 @@ def _cipher(*keys: bytes) -> FieldCipher:
 def _config(tmp_path: Path, extra: str = "") -> Path:
     (tmp_path / "in.csv").write_text("企业名称,统一社会信用代码\n甲公司,91110000000000000X\n", encoding="utf-8")
     cfg = tmp_path / "mdm.yaml"
-    cfg.write_text("warehouse: wh\nsources:\n  - {name: cn, format: cn_registry_csv, path: in.csv}\n" + extra,
-                   encoding="utf-8")
+    cfg.write_text(
+        "warehouse: wh\nsources:\n  - {name: cn, format: cn_registry_csv, path: in.csv}\n" + extra, encoding="utf-8"
+    )
     return cfg
 
 
@@ -93,9 +94,14 @@ def test_decrypt_text_keeps_json_valid_and_rekey_moves_tokens_to_the_active_key(
 
 def test_protect_frame_encrypts_declared_columns_and_extra_keys_only() -> None:
     c = _cipher()
-    frame = pd.DataFrame({"name": ["甲公司", "乙公司"], "phone": ["010-1234", None],
-                          "relationship_manager": ["Lucy Sato", "Lucy Sato"],
-                          "extra": ['{"legal_representative": "黎桂阳", "registered_capital": "10(万)"}', None]})
+    frame = pd.DataFrame(
+        {
+            "name": ["甲公司", "乙公司"],
+            "phone": ["010-1234", None],
+            "relationship_manager": ["Lucy Sato", "Lucy Sato"],
+            "extra": ['{"legal_representative": "黎桂阳", "registered_capital": "10(万)"}', None],
+        }
+    )
     out = c.protect_frame(frame, "cn_registry_csv")
     assert out["name"].tolist() == ["甲公司", "乙公司"]
     assert out["phone"][1] is None and c.decrypt(out["phone"][0]) == "010-1234"
@@ -109,8 +115,14 @@ def test_protect_frame_encrypts_declared_columns_and_extra_keys_only() -> None:
 
 
 def test_conform_with_a_cipher_encrypts_and_without_keeps_clear() -> None:
-    frame = pd.DataFrame({"source_id": ["1"], "name": ["A Ltd"], "phone": [" 020 7946 0000 "],
-                          "extra": ['{"legal_representative": "张三"}']})
+    frame = pd.DataFrame(
+        {
+            "source_id": ["1"],
+            "name": ["A Ltd"],
+            "phone": [" 020 7946 0000 "],
+            "extra": ['{"legal_representative": "张三"}'],
+        }
+    )
     src = SourceConfig(name="cn", format="cn_registry_csv", path=Path("x.csv"))
     c = _cipher()
     out = conform("organization", frame, ExtractContext(src, cipher=c))
@@ -122,8 +134,15 @@ def test_conform_with_a_cipher_encrypts_and_without_keeps_clear() -> None:
 
 def test_overrides_of_sensitive_attributes_become_tokens() -> None:
     c = _cipher()
-    ov = pd.DataFrame({"golden_id": ["G1", "G1"], "attribute": ["phone", "legal_name"],
-                       "value": ["13800138000", "甲公司"], "steward": ["s", "s"], "decided_at": ["2026", "2026"]})
+    ov = pd.DataFrame(
+        {
+            "golden_id": ["G1", "G1"],
+            "attribute": ["phone", "legal_name"],
+            "value": ["13800138000", "甲公司"],
+            "steward": ["s", "s"],
+            "decided_at": ["2026", "2026"],
+        }
+    )
     out = protect_overrides(ov, c)
     assert c.decrypt(out["value"][0]) == "13800138000" and out["value"][1] == "甲公司"
     assert ov["value"][0] == "13800138000"  # the caller's frame is left as it was
@@ -199,9 +218,13 @@ def test_analyst_views_mask_exactly_the_declared_columns() -> None:
 def test_no_suite_checks_the_format_of_an_encrypted_column() -> None:
     """Landings hold tokens in sensitive columns, so a GX rule on their format would judge ciphertext:
     only presence rules (and the column set) may name them."""
-    allowed = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
-               "expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
-               "expect_column_to_exist"}
+    allowed = {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_table_columns_to_match_set",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_column_to_exist",
+    }
     sensitive = {*classification.SENSITIVE_COLUMNS, classification.EXTRA_COLUMN}
     for suite in sorted((ROOT / "expectations" / "suites").glob("*.json")):
         for exp in json.loads(suite.read_text(encoding="utf-8"))["expectations"]:

@@ -45,10 +45,15 @@ def test_decisions_split_and_join_clusters(sample: Path, tmp_path: Path) -> None
         "SELECT rid_a, rid_b FROM match_pair p JOIN xref a ON a.rid = p.rid_a JOIN xref b ON b.rid = p.rid_b "
         "WHERE p.rule = 'score' AND p.band = 'match' AND a.golden_id = b.golden_id "
         "AND a.golden_id IN (SELECT golden_id FROM xref GROUP BY 1 HAVING count(*) = 2) "
-        "ORDER BY rid_a LIMIT 1").fetchone()
-    singles = [r[0] for r in con.execute(
-        "SELECT rid FROM xref WHERE source = 'crm' AND golden_id IN "
-        "(SELECT golden_id FROM xref GROUP BY 1 HAVING count(*) = 1) ORDER BY rid LIMIT 2").fetchall()]
+        "ORDER BY rid_a LIMIT 1"
+    ).fetchone()
+    singles = [
+        r[0]
+        for r in con.execute(
+            "SELECT rid FROM xref WHERE source = 'crm' AND golden_id IN "
+            "(SELECT golden_id FROM xref GROUP BY 1 HAVING count(*) = 1) ORDER BY rid LIMIT 2"
+        ).fetchall()
+    ]
     con.close()
     assert merged is not None and len(singles) == 2
     assert xref[merged[0]] == xref[merged[1]]
@@ -60,13 +65,15 @@ def test_decisions_split_and_join_clusters(sample: Path, tmp_path: Path) -> None
     dec.write_text(
         "source_a,source_id_a,source_b,source_id_b,decision\n"
         f"{m0[0]},{m0[1]},{m1[0]},{m1[1]},no_match\n"
-        f"{s0[0]},{s0[1]},{s1[0]},{s1[1]},match\n", encoding="utf-8")
+        f"{s0[0]},{s0[1]},{s1[0]},{s1[1]},match\n",
+        encoding="utf-8",
+    )
     run_dir = tmp_path / "with"
     run_dir.mkdir()
     runner.run(_config(sample, run_dir, dec))
     after = _xref(run_dir)
-    assert after[merged[0]] != after[merged[1]]            # cannot-link split the pair
-    assert after[singles[0]] == after[singles[1]]          # must-link joined the singletons
+    assert after[merged[0]] != after[merged[1]]  # cannot-link split the pair
+    assert after[singles[0]] == after[singles[1]]  # must-link joined the singletons
     con = duckdb.connect(str(run_dir / "wh" / "mdm.duckdb"), read_only=True)
     rule = con.execute("SELECT match_rule FROM xref WHERE rid = ?", [singles[0]]).fetchone()[0]
     detail = con.execute("SELECT detail FROM run_log WHERE stage = 'match'").fetchone()[0]
@@ -77,8 +84,10 @@ def test_decisions_split_and_join_clusters(sample: Path, tmp_path: Path) -> None
 
 def test_read_decisions_last_line_wins_and_bad_files_name_the_line(tmp_path: Path) -> None:
     f = tmp_path / "d.csv"
-    f.write_text("source_a,source_id_a,source_b,source_id_b,decision\n"
-                 "crm,2,crm,1,match\ncrm,1,crm,2,no_match\n", encoding="utf-8")
+    f.write_text(
+        "source_a,source_id_a,source_b,source_id_b,decision\ncrm,2,crm,1,match\ncrm,1,crm,2,no_match\n",
+        encoding="utf-8",
+    )
     d = read_decisions(f)
     assert d.to_dict("records") == [{"rid_a": "crm:1", "rid_b": "crm:2", "is_match": False}]
     f.write_text("source_a,source_id_a,source_b,source_id_b,decision\ncrm,1,crm,2,maybe\n", encoding="utf-8")

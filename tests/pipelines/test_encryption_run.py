@@ -43,9 +43,11 @@ def secrets_of(sample: Path) -> dict[str, str]:
     """A CRM phone number and relationship manager, and a 法人代表 of the CN register that appears in no
     other column of the register (so finding it anywhere means it leaked)."""
     con = sqlite3.connect(sample / "internal" / "crm.sqlite")
-    phone, manager = con.execute("SELECT phone, relationship_manager FROM customers WHERE phone IS NOT NULL "
-                                 "AND length(phone) >= 10 AND relationship_manager IS NOT NULL "
-                                 "ORDER BY source_id LIMIT 1").fetchone()
+    phone, manager = con.execute(
+        "SELECT phone, relationship_manager FROM customers WHERE phone IS NOT NULL "
+        "AND length(phone) >= 10 AND relationship_manager IS NOT NULL "
+        "ORDER BY source_id LIMIT 1"
+    ).fetchone()
     con.close()
     with open(sample / "registry" / "cn_registry.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -74,8 +76,9 @@ def _encodings(value: str) -> list[bytes]:
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute("SELECT database_name, schema_name, table_name FROM duckdb_tables() "
-                       "WHERE NOT internal").fetchall()
+    rows = con.execute(
+        "SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE NOT internal"
+    ).fetchall()
     return ['"{}"."{}"."{}"'.format(*r) for r in rows]
 
 
@@ -94,8 +97,9 @@ def _leaks(warehouse: Path, needles: list[str]) -> list[str]:
             try:
                 for t in _tables(con):
                     for n in needles:
-                        if con.execute(f"SELECT count(*) FROM {t} AS r WHERE contains(r::VARCHAR, $n)",
-                                       {"n": n}).fetchone()[0]:
+                        if con.execute(
+                            f"SELECT count(*) FROM {t} AS r WHERE contains(r::VARCHAR, $n)", {"n": n}
+                        ).fetchone()[0]:
                             found.append(f"{p}: table {t} holds {n!r}")
             finally:
                 con.close()
@@ -103,8 +107,11 @@ def _leaks(warehouse: Path, needles: list[str]) -> list[str]:
             con = duckdb.connect()
             try:
                 for n in needles:
-                    if con.execute("SELECT count(*) FROM read_parquet($f, hive_partitioning = false) AS r "
-                                   "WHERE contains(r::VARCHAR, $n)", {"f": str(p), "n": n}).fetchone()[0]:
+                    if con.execute(
+                        "SELECT count(*) FROM read_parquet($f, hive_partitioning = false) AS r "
+                        "WHERE contains(r::VARCHAR, $n)",
+                        {"f": str(p), "n": n},
+                    ).fetchone()[0]:
                         found.append(f"{p}: Parquet rows hold {n!r}")
             finally:
                 con.close()
@@ -114,13 +121,18 @@ def _leaks(warehouse: Path, needles: list[str]) -> list[str]:
 def _steward_counts(cfg: Path, s: dict[str, str]) -> tuple[int, int, int]:
     con = open_for_role(load_config(cfg), "steward")
     try:
-        phone = con.execute("SELECT count(*) FROM organization_record WHERE mdm_decrypt(phone) = $p",
-                            {"p": s["phone"]}).fetchone()[0]
-        manager = con.execute("SELECT count(*) FROM golden_organization WHERE mdm_decrypt(relationship_manager) = $m",
-                              {"m": s["relationship_manager"]}).fetchone()[0]
-        rep = con.execute("SELECT count(*) FROM organization_record "
-                          "WHERE json_extract_string(mdm_decrypt(extra), '$.legal_representative') = $r",
-                          {"r": s["legal_representative"]}).fetchone()[0]
+        phone = con.execute(
+            "SELECT count(*) FROM organization_record WHERE mdm_decrypt(phone) = $p", {"p": s["phone"]}
+        ).fetchone()[0]
+        manager = con.execute(
+            "SELECT count(*) FROM golden_organization WHERE mdm_decrypt(relationship_manager) = $m",
+            {"m": s["relationship_manager"]},
+        ).fetchone()[0]
+        rep = con.execute(
+            "SELECT count(*) FROM organization_record "
+            "WHERE json_extract_string(mdm_decrypt(extra), '$.legal_representative') = $r",
+            {"r": s["legal_representative"]},
+        ).fetchone()[0]
     finally:
         con.close()
     return phone, manager, rep
@@ -129,20 +141,30 @@ def _steward_counts(cfg: Path, s: dict[str, str]) -> tuple[int, int, int]:
 def _join_counts(cfg: Path) -> tuple[int, int]:
     """Golden records whose phone is the phone of one of their own records: by the stewards' clear values
     and by the analysts' tokens (the two must agree: tokens join as the values do)."""
-    sql = ("SELECT count(DISTINCT g.golden_id) FROM {golden} g JOIN {records} o "
-           "ON o.golden_id = g.golden_id AND {o} = {g}")
+    sql = (
+        "SELECT count(DISTINCT g.golden_id) FROM {golden} g JOIN {records} o ON o.golden_id = g.golden_id AND {o} = {g}"
+    )
     st = open_for_role(load_config(cfg), "steward")
     try:
-        clear = st.execute(sql.format(golden="golden_organization", records="organization_record",
-                                      o="mdm_decrypt(o.phone)", g="mdm_decrypt(g.phone)")).fetchone()[0]
+        clear = st.execute(
+            sql.format(
+                golden="golden_organization",
+                records="organization_record",
+                o="mdm_decrypt(o.phone)",
+                g="mdm_decrypt(g.phone)",
+            )
+        ).fetchone()[0]
     finally:
         st.close()
     an = open_for_role(load_config(cfg), "analyst")
     try:
-        tokens = an.execute(sql.format(golden="v_golden_organization", records="v_organization_record",
-                                       o="o.phone", g="g.phone")).fetchone()[0]
-        assert all(p.startswith("tok:") for (p,) in an.execute(
-            "SELECT phone FROM v_organization_record WHERE phone IS NOT NULL").fetchall())
+        tokens = an.execute(
+            sql.format(golden="v_golden_organization", records="v_organization_record", o="o.phone", g="g.phone")
+        ).fetchone()[0]
+        assert all(
+            p.startswith("tok:")
+            for (p,) in an.execute("SELECT phone FROM v_organization_record WHERE phone IS NOT NULL").fetchall()
+        )
         shown = an.execute("SELECT phone FROM v_golden_organization WHERE phone IS NOT NULL").fetchall()
         assert shown and all(p.startswith("tok:") and len(p) == 20 for (p,) in shown)
     finally:
@@ -188,8 +210,9 @@ def _copy(published: Path, sample: Path, root: Path) -> Path:
     return _config(sample, root)
 
 
-def test_rotation_reencrypts_everything_and_retires_the_old_key(published: Path, sample: Path, tmp_path: Path,
-                                                                secrets_of: dict[str, str]) -> None:
+def test_rotation_reencrypts_everything_and_retires_the_old_key(
+    published: Path, sample: Path, tmp_path: Path, secrets_of: dict[str, str]
+) -> None:
     cfg = _copy(published, sample, tmp_path)
     key_file = tmp_path / ".mdm-keys" / "mdm.key"
     old = read_key_file(key_file)
@@ -217,8 +240,8 @@ def test_rotation_reencrypts_everything_and_retires_the_old_key(published: Path,
 
 
 def test_a_rotation_that_stops_half_way_stays_readable_and_finishes_on_rerun(
-        published: Path, sample: Path, tmp_path: Path, secrets_of: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    published: Path, sample: Path, tmp_path: Path, secrets_of: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = _copy(published, sample, tmp_path)
     key_file = tmp_path / ".mdm-keys" / "mdm.key"
     old = read_key_file(key_file).active

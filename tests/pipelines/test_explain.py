@@ -37,9 +37,11 @@ def _one(cfg: Path, sql: str, params: dict[str, object] | None = None) -> tuple:
 
 
 def test_a_scored_match_is_explained_by_its_features(published: Path) -> None:
-    a, b, score = _one(published, "SELECT rid_a, rid_b, score FROM match_pair WHERE rule = 'score' AND band = 'match' "
-                                  "ORDER BY rid_a LIMIT 1")
-    e = explain(load_config(published), b, a)            # order of the arguments does not matter
+    a, b, score = _one(
+        published,
+        "SELECT rid_a, rid_b, score FROM match_pair WHERE rule = 'score' AND band = 'match' ORDER BY rid_a LIMIT 1",
+    )
+    e = explain(load_config(published), b, a)  # order of the arguments does not matter
     assert (e.rid_a, e.rid_b) == (a, b)
     assert e.rule == "score" and e.band == "match"
     assert e.score == pytest.approx(score, abs=1e-6)
@@ -50,7 +52,9 @@ def test_a_scored_match_is_explained_by_its_features(published: Path) -> None:
 
 
 def test_a_deterministic_pair_names_the_shared_identifier(published: Path) -> None:
-    a, b, rule = _one(published, "SELECT rid_a, rid_b, rule FROM match_pair WHERE rule LIKE 'id:%' ORDER BY rid_a LIMIT 1")
+    a, b, rule = _one(
+        published, "SELECT rid_a, rid_b, rule FROM match_pair WHERE rule LIKE 'id:%' ORDER BY rid_a LIMIT 1"
+    )
     e = explain(load_config(published), a, b)
     assert e.rule == rule and e.band == "match" and e.same_cluster
     assert rule[3:] in e.shared_keys
@@ -58,8 +62,11 @@ def test_a_deterministic_pair_names_the_shared_identifier(published: Path) -> No
 
 
 def test_two_registered_companies_are_never_merged_and_it_says_why(published: Path) -> None:
-    a, b = _one(published, "SELECT a.rid, b.rid FROM organization_record a JOIN organization_record b "
-                           "ON a.source = 'uk_registry' AND b.source = 'uk_registry' AND a.rid < b.rid LIMIT 1")
+    a, b = _one(
+        published,
+        "SELECT a.rid, b.rid FROM organization_record a JOIN organization_record b "
+        "ON a.source = 'uk_registry' AND b.source = 'uk_registry' AND a.rid < b.rid LIMIT 1",
+    )
     e = explain(load_config(published), a, b)
     assert not e.same_cluster
     assert "KEY:uk_registry" in e.conflicting_keys
@@ -67,9 +74,12 @@ def test_two_registered_companies_are_never_merged_and_it_says_why(published: Pa
 
 
 def test_a_pair_never_compared_is_scored_for_information(published: Path) -> None:
-    a, b = _one(published, "SELECT a.rid, b.rid FROM organization_record a, organization_record b "
-                           "WHERE a.rid < b.rid AND NOT EXISTS (SELECT 1 FROM match_pair p WHERE p.rid_a = a.rid "
-                           "AND p.rid_b = b.rid) AND a.source = 'crm' AND b.source = 'gleif' LIMIT 1")
+    a, b = _one(
+        published,
+        "SELECT a.rid, b.rid FROM organization_record a, organization_record b "
+        "WHERE a.rid < b.rid AND NOT EXISTS (SELECT 1 FROM match_pair p WHERE p.rid_a = a.rid "
+        "AND p.rid_b = b.rid) AND a.source = 'crm' AND b.source = 'gleif' LIMIT 1",
+    )
     e = explain(load_config(published), a, b)
     assert e.rule is None and not e.candidate
     assert "never compared" in e.verdict
@@ -105,7 +115,8 @@ def _stored_pairs(cfg: Path) -> list[tuple]:
         return con.execute(
             "SELECT rid_a, rid_b, rule, score, band FROM match_pair "
             "QUALIFY row_number() OVER (PARTITION BY rule LIKE 'id:%', band ORDER BY rid_a, rid_b) <= 8 "
-            "ORDER BY rid_a, rid_b").fetchall()
+            "ORDER BY rid_a, rid_b"
+        ).fetchall()
     finally:
         con.close()
 
@@ -121,27 +132,33 @@ def test_explain_decides_stored_pairs_exactly_as_the_run_did(published: Path) ->
         e = explain(cfg, a, b)
         assert (e.rule, e.band, e.score) == (rule, band, score), (a, b)
         assert e.stored is not None and e.candidate
-        assert "stored as" not in e.verdict          # nothing to reconcile: the run decided it the same way
+        assert "stored as" not in e.verdict  # nothing to reconcile: the run decided it the same way
 
 
 def test_a_steward_no_match_is_the_reason_two_matching_records_stay_apart(published: Path, tmp_path: Path) -> None:
-    a, b = _one(published, "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' AND band = 'match' "
-                           "ORDER BY score DESC, rid_a LIMIT 1")
+    a, b = _one(
+        published,
+        "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' AND band = 'match' "
+        "ORDER BY score DESC, rid_a LIMIT 1",
+    )
     assert explain(load_config(published), a, b).same_cluster
     (sa, ia), (sb, ib) = a.split(":", 1), b.split(":", 1)
     decisions = tmp_path / "decisions.csv"
-    decisions.write_text(f"source_a,source_id_a,source_b,source_id_b,decision\n{sa},{ia},{sb},{ib},no_match\n",
-                         encoding="utf-8")
+    decisions.write_text(
+        f"source_a,source_id_a,source_b,source_id_b,decision\n{sa},{ia},{sb},{ib},no_match\n", encoding="utf-8"
+    )
     raw = yaml.safe_load(published.read_text(encoding="utf-8"))
     raw["warehouse"] = str(tmp_path / "wh")
     raw["matching"] = {**(raw.get("matching") or {}), "decisions": str(decisions)}
-    cfg_path = published.parent / f"steward-{tmp_path.name}.yaml"   # relative source paths resolve as before
+    cfg_path = published.parent / f"steward-{tmp_path.name}.yaml"  # relative source paths resolve as before
     cfg_path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     runner.run(cfg_path)
     e = explain(load_config(cfg_path), b, a)
-    stored = _one(cfg_path, "SELECT rule, band, score FROM match_pair WHERE rid_a = $a AND rid_b = $b", {"a": a, "b": b})
+    stored = _one(
+        cfg_path, "SELECT rule, band, score FROM match_pair WHERE rid_a = $a AND rid_b = $b", {"a": a, "b": b}
+    )
     assert (e.rule, e.band, e.score) == stored
-    assert e.band == "match"                         # the model still says match ...
+    assert e.band == "match"  # the model still says match ...
     assert e.steward is False and e.steward_changed  # ... the steward said no, and that decided it
     assert not e.same_cluster
     assert "a steward decided no_match" in e.verdict and "cannot-link" in e.verdict

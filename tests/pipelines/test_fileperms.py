@@ -19,10 +19,19 @@ def test_mdm_generate_and_run_create_owner_only_files(tmp_path: Path) -> None:
     """Through the installed `mdm` entry point, started with a permissive umask (022, the usual default)."""
     sample = tmp_path / "sample"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    for args in (["generate", "--entities", "30", "--seed", "5", "--out", str(sample)],
-                 ["run", "--config", str(sample / "mdm.yaml")]):
-        res = subprocess.run([str(MDM), *args], check=False, capture_output=True, text=True, env=env, timeout=600,
-                             preexec_fn=lambda: os.umask(0o022))
+    for args in (
+        ["generate", "--entities", "30", "--seed", "5", "--out", str(sample)],
+        ["run", "--config", str(sample / "mdm.yaml")],
+    ):
+        res = subprocess.run(
+            [str(MDM), *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+            preexec_fn=lambda: os.umask(0o022),
+        )
         assert res.returncode == 0, res.stdout + res.stderr
     wh = sample / "warehouse"
     files = [p for p in wh.rglob("*") if p.is_file() and not p.is_symlink()]

@@ -29,9 +29,13 @@ def filer_facts(zip_path: Path, cik: str) -> pd.DataFrame:
         with z.open("sub.txt") as f:
             adsh = {r["adsh"] for r in csv.DictReader(io.TextIOWrapper(f, "utf-8"), delimiter="\t") if r["cik"] == cik}
         with z.open("num.txt") as f:
-            rows = [r for r in csv.DictReader(io.TextIOWrapper(f, "utf-8", errors="replace"), delimiter="\t",
-                                              quoting=csv.QUOTE_NONE)
-                    if r["adsh"] in adsh and not r["coreg"] and not r.get("segments")]
+            rows = [
+                r
+                for r in csv.DictReader(
+                    io.TextIOWrapper(f, "utf-8", errors="replace"), delimiter="\t", quoting=csv.QUOTE_NONE
+                )
+                if r["adsh"] in adsh and not r["coreg"] and not r.get("segments")
+            ]
     df = pd.DataFrame(rows)
     df["period_end"] = pd.to_datetime(df["ddate"], format="%Y%m%d").dt.date
     df["qtrs"] = df["qtrs"].astype(int)
@@ -43,18 +47,24 @@ def filer_facts(zip_path: Path, cik: str) -> pd.DataFrame:
 def sec_db(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("financials_real")
     cfg = root / "mdm.yaml"
-    cfg.write_text(f"warehouse: {root / 'warehouse'}\nsources:\n"
-                   f"  - {{name: sec, format: sec_fsds, path: \"{realdata / 'sec-fsds' / '2009q3.zip'}\"}}\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        f"warehouse: {root / 'warehouse'}\nsources:\n"
+        f'  - {{name: sec, format: sec_fsds, path: "{realdata / "sec-fsds" / "2009q3.zip"}"}}\n',
+        encoding="utf-8",
+    )
     return runner.run(cfg).warehouse / "mdm.duckdb"
 
 
 def test_every_fact_of_a_known_filer_is_on_its_golden_record(sec_db: Path) -> None:
-    facts = read(sec_db, "SELECT count(*) AS n FROM financial_fact AS f "
-                         "WHERE EXISTS (SELECT 1 FROM xref AS x "
-                         "              WHERE x.source = f.source AND x.source_id = f.source_id)")
-    golden = read(sec_db, "SELECT count(*) AS n, count(DISTINCT golden_id) AS g, count(measure) AS m "
-                          "FROM golden_financial_fact")
+    facts = read(
+        sec_db,
+        "SELECT count(*) AS n FROM financial_fact AS f "
+        "WHERE EXISTS (SELECT 1 FROM xref AS x "
+        "              WHERE x.source = f.source AND x.source_id = f.source_id)",
+    )
+    golden = read(
+        sec_db, "SELECT count(*) AS n, count(DISTINCT golden_id) AS g, count(measure) AS m FROM golden_financial_fact"
+    )
     assert golden["n"].item() == facts["n"].item() > 8000
     assert golden["m"].item() == golden["n"].item()  # every tag the adapter keeps maps to a measure
     one_per_filer = read(sec_db, "SELECT count(DISTINCT source_id) AS n FROM golden_financial_fact")
@@ -63,8 +73,9 @@ def test_every_fact_of_a_known_filer_is_on_its_golden_record(sec_db: Path) -> No
 
 def test_apple_latest_figures_come_from_its_filing(realdata: Path, sec_db: Path) -> None:
     facts = filer_facts(realdata / "sec-fsds" / "2009q3.zip", APPLE_CIK)
-    (gid,) = read(sec_db, "SELECT golden_id FROM xref WHERE source = 'sec' AND source_id = $c",
-                  {"c": APPLE_CIK})["golden_id"]
+    (gid,) = read(sec_db, "SELECT golden_id FROM xref WHERE source = 'sec' AND source_id = $c", {"c": APPLE_CIK})[
+        "golden_id"
+    ]
     row = read(sec_db, "SELECT * FROM v_golden_organization WHERE golden_id = $g", {"g": gid}).iloc[0]
     assert row["legal_name"] == "APPLE INC" and row["cik"] == APPLE_CIK
     for measure, tags in BALANCES.items():
@@ -106,6 +117,7 @@ def test_annual_figures_win_for_flows_and_point_in_time_for_balances(sec_db: Pat
 
 # --- generated sample ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("financials_sample")
@@ -114,8 +126,11 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_generated_golden_records_carry_their_latest_annual_figures(sample_db: Path) -> None:
-    facts = read(sample_db, "SELECT x.golden_id, f.* FROM financial_fact AS f "
-                            "JOIN xref AS x ON x.source = f.source AND x.source_id = f.source_id")
+    facts = read(
+        sample_db,
+        "SELECT x.golden_id, f.* FROM financial_fact AS f "
+        "JOIN xref AS x ON x.source = f.source AND x.source_id = f.source_id",
+    )
     assert facts.golden_id.nunique() >= 5
     org = read(sample_db, "SELECT * FROM v_golden_organization").set_index("golden_id")
     assert org.index.is_unique

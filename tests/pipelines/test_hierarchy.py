@@ -29,15 +29,18 @@ ULTIMATE = "IS_ULTIMATELY_CONSOLIDATED_BY"
 
 # --- real GLEIF files -----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def real_db(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hierarchy_real")
     g = realdata / "gleif"
     cfg = root / "mdm.yaml"
-    cfg.write_text(f"warehouse: {root / 'warehouse'}\nsources:\n"
-                   f"  - {{name: gleif, format: gleif_lei_xml, path: \"{g / 'bodspipelines-lei-data.xml'}\"}}\n"
-                   f"  - {{name: gleif_rr, format: gleif_rr_xml, path: \"{g / 'bodspipelines-rr-data.xml'}\"}}\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        f"warehouse: {root / 'warehouse'}\nsources:\n"
+        f'  - {{name: gleif, format: gleif_lei_xml, path: "{g / "bodspipelines-lei-data.xml"}"}}\n'
+        f'  - {{name: gleif_rr, format: gleif_rr_xml, path: "{g / "bodspipelines-rr-data.xml"}"}}\n',
+        encoding="utf-8",
+    )
     return runner.run(cfg).warehouse / "mdm.duckdb"
 
 
@@ -45,9 +48,14 @@ def rr_rows(path: Path) -> list[tuple[str, str, str, str]]:
     """(child LEI, parent LEI, type, status) of every RelationshipRecord."""
     rows = []
     for rec in etree.parse(str(path)).iter(f"{RR_NS}RelationshipRecord"):
-        rows.append((rec.findtext(f".//{RR_NS}StartNode/{RR_NS}NodeID"),
-                     rec.findtext(f".//{RR_NS}EndNode/{RR_NS}NodeID"),
-                     rec.findtext(f".//{RR_NS}RelationshipType"), rec.findtext(f".//{RR_NS}RelationshipStatus")))
+        rows.append(
+            (
+                rec.findtext(f".//{RR_NS}StartNode/{RR_NS}NodeID"),
+                rec.findtext(f".//{RR_NS}EndNode/{RR_NS}NodeID"),
+                rec.findtext(f".//{RR_NS}RelationshipType"),
+                rec.findtext(f".//{RR_NS}RelationshipStatus"),
+            )
+        )
     return rows
 
 
@@ -61,8 +69,11 @@ def test_real_relationships_resolve_to_the_loaded_entities(realdata: Path, real_
     assert len(touching) == 5 and all(r[0] in leis and r[1] not in leis for r in touching)
     assert {r[2] for r in touching} == {"IS_FUND-MANAGED_BY", "IS_SUBFUND_OF"}
 
-    h = read(real_db, "SELECT h.*, g.lei AS child_golden_lei FROM golden_hierarchy AS h "
-                      "LEFT JOIN golden_organization AS g ON g.golden_id = h.child_golden_id")
+    h = read(
+        real_db,
+        "SELECT h.*, g.lei AS child_golden_lei FROM golden_hierarchy AS h "
+        "LEFT JOIN golden_organization AS g ON g.golden_id = h.child_golden_id",
+    )
     assert set(zip(h.child_id, h.parent_id, h.relationship_type, h.relationship_status)) == touching
     assert len(h) == 5
     assert h["child_golden_id"].notna().all() and (h["child_golden_lei"] == h["child_id"]).all()
@@ -77,6 +88,7 @@ def test_real_relationships_resolve_to_the_loaded_entities(realdata: Path, real_
 
 
 # --- generated sample ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -94,8 +106,12 @@ def lei_to_golden(db: Path) -> dict[str, str]:
 def test_generated_children_get_their_parents_golden_ids(sample_db: Path) -> None:
     golden_of = lei_to_golden(sample_db)
     rel = read(sample_db, "SELECT * FROM relationship")
-    direct = rel[(rel.relationship_type == DIRECT) & (rel.relationship_status == "ACTIVE")
-                 & rel.child_id.isin(list(golden_of)) & rel.parent_id.isin(list(golden_of))]
+    direct = rel[
+        (rel.relationship_type == DIRECT)
+        & (rel.relationship_status == "ACTIVE")
+        & rel.child_id.isin(list(golden_of))
+        & rel.parent_id.isin(list(golden_of))
+    ]
     assert len(direct) >= 5
     group = read(sample_db, "SELECT * FROM v_organization_group").set_index("golden_id")
     for child, parent in zip(direct.child_id, direct.parent_id):
@@ -104,8 +120,12 @@ def test_generated_children_get_their_parents_golden_ids(sample_db: Path) -> Non
     h = read(sample_db, "SELECT * FROM golden_hierarchy")
     assert len(h) == len(rel[rel.child_id.isin(list(golden_of)) | rel.parent_id.isin(list(golden_of))])
     resolved = h.dropna(subset=["child_golden_id", "parent_golden_id"])
-    assert all(golden_of[c] == cg and golden_of[p] == pg for c, p, cg, pg in
-               zip(resolved.child_id, resolved.parent_id, resolved.child_golden_id, resolved.parent_golden_id))
+    assert all(
+        golden_of[c] == cg and golden_of[p] == pg
+        for c, p, cg, pg in zip(
+            resolved.child_id, resolved.parent_id, resolved.child_golden_id, resolved.parent_golden_id
+        )
+    )
 
 
 def test_generated_ultimate_parents_and_groups_resolve(sample_db: Path) -> None:
@@ -135,26 +155,40 @@ def test_generated_ultimate_parents_and_groups_resolve(sample_db: Path) -> None:
 
 # --- hand-made cycle ------------------------------------------------------------------------------------
 
+
 def test_a_cycle_of_direct_parents_ends() -> None:
     con = duckdb.connect()
     for table in ("relationship", "financial_fact"):
-        cols = ", ".join(f"{c} {'BIGINT' if str(t) == 'int64' else 'DOUBLE' if str(t) == 'double' else 'VARCHAR'}"
-                         for c, t in TABLES[table].items())
+        cols = ", ".join(
+            f"{c} {'BIGINT' if str(t) == 'int64' else 'DOUBLE' if str(t) == 'double' else 'VARCHAR'}"
+            for c, t in TABLES[table].items()
+        )
         con.execute(f"CREATE TABLE {table} ({cols})")
-    leis = {"A": "5493000000000000000A", "B": "5493000000000000000B", "C": "5493000000000000000C",
-            "D": "5493000000000000000D"}
-    con.execute("CREATE TABLE golden_organization AS SELECT 'G' || k AS golden_id, 'Org ' || k AS legal_name, "
-                "'r1' AS run_id FROM (VALUES ('A'), ('B'), ('C'), ('D')) AS t(k)")
-    con.execute("CREATE TABLE organization_record AS SELECT 'gleif' AS source, lei AS source_id, lei AS id_LEI, "
-                "golden_id FROM (VALUES " + ", ".join(f"('{v}', 'G{k}')" for k, v in leis.items()) +
-                ") AS t(lei, golden_id)")
-    con.execute("CREATE TABLE xref AS SELECT source, source_id, golden_id, 'id:LEI' AS match_rule, 'r1' AS run_id "
-                "FROM organization_record")
+    leis = {
+        "A": "5493000000000000000A",
+        "B": "5493000000000000000B",
+        "C": "5493000000000000000C",
+        "D": "5493000000000000000D",
+    }
+    con.execute(
+        "CREATE TABLE golden_organization AS SELECT 'G' || k AS golden_id, 'Org ' || k AS legal_name, "
+        "'r1' AS run_id FROM (VALUES ('A'), ('B'), ('C'), ('D')) AS t(k)"
+    )
+    con.execute(
+        "CREATE TABLE organization_record AS SELECT 'gleif' AS source, lei AS source_id, lei AS id_LEI, "
+        "golden_id FROM (VALUES " + ", ".join(f"('{v}', 'G{k}')" for k, v in leis.items()) + ") AS t(lei, golden_id)"
+    )
+    con.execute(
+        "CREATE TABLE xref AS SELECT source, source_id, golden_id, 'id:LEI' AS match_rule, 'r1' AS run_id "
+        "FROM organization_record"
+    )
     # A -> B -> C -> A is a cycle; D hangs below A.
     for child, parent in (("A", "B"), ("B", "C"), ("C", "A"), ("D", "A")):
-        con.execute("INSERT INTO relationship (source, child_id, child_id_type, parent_id, parent_id_type, "
-                    "relationship_type, relationship_status) VALUES ('rr', $c, 'LEI', $p, 'LEI', $t, 'ACTIVE')",
-                    {"c": leis[child], "p": leis[parent], "t": DIRECT})
+        con.execute(
+            "INSERT INTO relationship (source, child_id, child_id_type, parent_id, parent_id_type, "
+            "relationship_type, relationship_status) VALUES ('rr', $c, 'LEI', $p, 'LEI', $t, 'ACTIVE')",
+            {"c": leis[child], "p": leis[parent], "t": DIRECT},
+        )
     for step in ("history", "hierarchy", "financials"):
         run_sql(con, f"golden/{step}", {"run": "r1", "now": "2024-01-01 00:00:00"})
     run_sql(con, "marts/views")

@@ -36,8 +36,10 @@ def leis_and_status(path: Path) -> dict[str, str]:
 
 def write_config(root: Path, data: Path) -> Path:
     cfg = root / "mdm.yaml"
-    cfg.write_text(f"warehouse: {root / 'warehouse'}\nsources:\n"
-                   f"  - {{name: gleif, format: gleif_lei_xml, path: \"{data}\"}}\n", encoding="utf-8")
+    cfg.write_text(
+        f'warehouse: {root / "warehouse"}\nsources:\n  - {{name: gleif, format: gleif_lei_xml, path: "{data}"}}\n',
+        encoding="utf-8",
+    )
     return cfg
 
 
@@ -52,8 +54,9 @@ def snapshots(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
         out["runs"].append(summary.run_id)
         out["golden"].append(read(db, "SELECT * FROM golden_organization ORDER BY golden_id"))
         out["history"].append(read(db, "SELECT * FROM golden_organization_history ORDER BY golden_id, valid_from"))
-    out["published"] = dict(read(db, "SELECT run_id, started_at FROM run_log WHERE stage = 'publish'")
-                            .itertuples(index=False, name=None))
+    out["published"] = dict(
+        read(db, "SELECT run_id, started_at FROM run_log WHERE stage = 'publish'").itertuples(index=False, name=None)
+    )
     out["files"] = [leis_and_status(realdata / "gleif" / n) for n in (FIRST, SECOND)]
     return out
 
@@ -122,14 +125,20 @@ def test_as_of_between_the_runs_returns_the_first_snapshot(snapshots: dict) -> N
     as_of = read(snapshots["db"], "SELECT * FROM golden_organization_as_of($ts) ORDER BY golden_id", {"ts": between})
     first = snapshots["golden"][0]
     cols = list(first.columns.drop("run_id"))
-    pd.testing.assert_frame_equal(as_of[cols].reset_index(drop=True), first[cols].reset_index(drop=True),
-                                  check_dtype=False)
-    assert read(snapshots["db"], "SELECT count(*) AS n FROM golden_organization_as_of($ts)",
-                {"ts": t1 - (t2 - t1)})["n"].item() == 0  # before the first publish nothing was known
+    pd.testing.assert_frame_equal(
+        as_of[cols].reset_index(drop=True), first[cols].reset_index(drop=True), check_dtype=False
+    )
+    assert (
+        read(snapshots["db"], "SELECT count(*) AS n FROM golden_organization_as_of($ts)", {"ts": t1 - (t2 - t1)})[
+            "n"
+        ].item()
+        == 0
+    )  # before the first publish nothing was known
     now = read(snapshots["db"], "SELECT * FROM golden_organization_as_of(now()::TIMESTAMP) ORDER BY golden_id")
     current = snapshots["golden"][2]
-    pd.testing.assert_frame_equal(now[cols].reset_index(drop=True), current[cols].reset_index(drop=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        now[cols].reset_index(drop=True), current[cols].reset_index(drop=True), check_dtype=False
+    )
 
 
 def test_rerun_on_unchanged_input_adds_no_history(snapshots: dict) -> None:
@@ -138,6 +147,7 @@ def test_rerun_on_unchanged_input_adds_no_history(snapshots: dict) -> None:
 
 # --- the SQL alone on hand-made golden tables -------------------------------------------------------
 
+
 def publish(con: duckdb.DuckDBPyConnection, run: str, now: str) -> pd.DataFrame:
     run_sql(con, "golden/history", {"run": run, "now": now})
     return con.execute("SELECT * FROM golden_organization_history ORDER BY golden_id, valid_from").df()
@@ -145,28 +155,38 @@ def publish(con: duckdb.DuckDBPyConnection, run: str, now: str) -> pd.DataFrame:
 
 def test_new_columns_join_the_history_without_new_versions_until_filled() -> None:
     con = duckdb.connect()
-    con.execute("CREATE TABLE golden_organization AS SELECT * FROM (VALUES ('G1', 'Acme Ltd', NULL, 'r1'), "
-                "('G2', 'Beta AG', NULL, 'r1')) AS t(golden_id, legal_name, cn_registration_number, run_id)")
+    con.execute(
+        "CREATE TABLE golden_organization AS SELECT * FROM (VALUES ('G1', 'Acme Ltd', NULL, 'r1'), "
+        "('G2', 'Beta AG', NULL, 'r1')) AS t(golden_id, legal_name, cn_registration_number, run_id)"
+    )
     h1 = publish(con, "r1", "2024-01-01 00:00:00")
     assert len(h1) == 2
     # a new, still empty column and a reordered table: no new versions, the history gains the column
-    con.execute("CREATE OR REPLACE TABLE golden_organization AS SELECT golden_id, CAST(NULL AS VARCHAR) AS ein, "
-                "cn_registration_number, legal_name, 'r2' AS run_id FROM golden_organization")
+    con.execute(
+        "CREATE OR REPLACE TABLE golden_organization AS SELECT golden_id, CAST(NULL AS VARCHAR) AS ein, "
+        "cn_registration_number, legal_name, 'r2' AS run_id FROM golden_organization"
+    )
     h2 = publish(con, "r2", "2024-02-01 00:00:00")
     assert len(h2) == 2 and h2["valid_to"].isna().all() and "ein" in h2.columns
     assert list(h2["row_hash"]) == list(h1["row_hash"])
     # filling the new column and the formerly all-NULL one opens versions for the rows that changed
     con.execute("UPDATE golden_organization SET ein = '12-3456789', run_id = 'r3' WHERE golden_id = 'G1'")
-    con.execute("CREATE OR REPLACE TABLE golden_organization AS SELECT * REPLACE (CASE golden_id WHEN 'G2' "
-                "THEN '110000000000001' END AS cn_registration_number, 'r3' AS run_id) FROM golden_organization")
+    con.execute(
+        "CREATE OR REPLACE TABLE golden_organization AS SELECT * REPLACE (CASE golden_id WHEN 'G2' "
+        "THEN '110000000000001' END AS cn_registration_number, 'r3' AS run_id) FROM golden_organization"
+    )
     h3 = publish(con, "r3", "2024-03-01 00:00:00")
     assert len(h3) == 4
     cur = h3[h3["valid_to"].isna()].set_index("golden_id")
     assert cur.loc["G1", "ein"] == "12-3456789" and cur.loc["G2", "cn_registration_number"] == "110000000000001"
     closed = h3[h3["valid_to"].notna()]
     assert set(closed["golden_id"]) == {"G1", "G2"} and (closed["valid_to"] == datetime(2024, 3, 1)).all()
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'golden_organization_history'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'golden_organization_history'"
+        ).fetchall()
+    )
     assert types["cn_registration_number"] == "VARCHAR" and types["valid_from"] == "TIMESTAMP"
     # a golden record that disappears is closed, the others stay as they are
     con.execute("DELETE FROM golden_organization WHERE golden_id = 'G2'")

@@ -47,14 +47,21 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     con = sqlite3.connect(sample / "internal" / "crm.sqlite")
     ids = [r[0] for r in con.execute("SELECT source_id FROM customers ORDER BY source_id LIMIT 3")]
     # Customers stamped with the latest update time are read again too (the watermark is inclusive).
-    boundary = {r[0] for r in con.execute(
-        "SELECT source_id FROM customers WHERE updated_at = (SELECT max(updated_at) FROM customers)")}
+    boundary = {
+        r[0]
+        for r in con.execute(
+            "SELECT source_id FROM customers WHERE updated_at = (SELECT max(updated_at) FROM customers)"
+        )
+    }
     # The CRM stamps every change (the sample config reads customers by change-data capture on updated_at).
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     con.execute("UPDATE customers SET name = name || ' Trading', updated_at = ? WHERE source_id = ?", (stamp, ids[0]))
     con.execute("UPDATE customers SET city = 'Leeds', updated_at = ? WHERE source_id = ?", (stamp, ids[1]))
-    con.execute("INSERT INTO customers (source_id, name, country, city, updated_at) "
-                "VALUES ('CUSTNEW0001', 'Brand New Widgets Ltd', 'GB', 'York', ?)", (stamp,))
+    con.execute(
+        "INSERT INTO customers (source_id, name, country, city, updated_at) "
+        "VALUES ('CUSTNEW0001', 'Brand New Widgets Ltd', 'GB', 'York', ?)",
+        (stamp,),
+    )
     assert con.execute("SELECT count(*) FROM accounts WHERE source_id = ?", (ids[2],)).fetchone()[0] > 0
     con.execute("DELETE FROM accounts WHERE source_id = ?", (ids[2],))
     con.execute("DELETE FROM customers WHERE source_id = ?", (ids[2],))
@@ -64,8 +71,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # The same change run as a full run, from the same published state.
     full = runner.run(_config(sample, before, tmp / "full.yaml", incremental=False))
     read_again = ({ids[0], ids[1], "CUSTNEW0001"} | boundary) - {ids[2]}
-    return {"wh": wh, "full_wh": before, "first": first, "second": second, "full": full, "changed": ids,
-            "read_again": read_again}
+    return {
+        "wh": wh,
+        "full_wh": before,
+        "first": first,
+        "second": second,
+        "full": full,
+        "changed": ids,
+        "read_again": read_again,
+    }
 
 
 def test_unchanged_files_are_linked_not_parsed(runs: dict) -> None:
@@ -74,7 +88,7 @@ def test_unchanged_files_are_linked_not_parsed(runs: dict) -> None:
     assert set(detail["reused_loads"].values()) == {runs["first"].run_id}
     validate = _detail(runs["wh"], runs["second"].run_id, "validate")
     assert validate["suites"]["gleif"]["reused_from"] == runs["first"].run_id
-    assert "reused_from" not in validate["suites"]["crm"]        # a database is always read again
+    assert "reused_from" not in validate["suites"]["crm"]  # a database is always read again
 
 
 def test_a_database_with_change_columns_reads_only_changed_rows(runs: dict) -> None:
@@ -86,23 +100,26 @@ def test_a_database_with_change_columns_reads_only_changed_rows(runs: dict) -> N
     assert crm["changed_rows"] == len(runs["read_again"]) < 6
     full = _detail(runs["full_wh"], runs["full"].run_id, "extract")
     assert full["changes"] == {} and full["organization_rows_read"]["crm"] == detail["organization_rows_read"]["crm"]
-    marks = query_warehouse(runs["wh"], "SELECT run_id, watermarks FROM source_load WHERE source = 'crm' ORDER BY run_id")
+    marks = query_warehouse(
+        runs["wh"], "SELECT run_id, watermarks FROM source_load WHERE source = 'crm' ORDER BY run_id"
+    )
     first, second = (json.loads(w) for _, w in marks)
     assert set(first) == set(second) == {"customers", "accounts", "balances"}
-    assert first["customers"] != second["customers"]          # the new stamp moved it on
-    assert first["balances"] == second["balances"]            # no balance changed
+    assert first["customers"] != second["customers"]  # the new stamp moved it on
+    assert first["balances"] == second["balances"]  # no balance changed
     # The removed customer's accounts were deleted in the CRM: the key query saw it, the landing lost them.
     accounts = query_warehouse(runs["wh"], "SELECT count(*) FROM account WHERE source_id = ?", [runs["changed"][2]])
     assert accounts == [(0,)]
     assert query_warehouse(runs["wh"], "SELECT count(*) FROM account") == query_warehouse(
-        runs["full_wh"], "SELECT count(*) FROM account")
+        runs["full_wh"], "SELECT count(*) FROM account"
+    )
     assert (runs["wh"] / "raw" / "gleif" / f"load={runs['second'].run_id}").is_dir()
 
 
 def test_only_new_or_changed_records_are_standardised_and_matched(runs: dict) -> None:
     std = _detail(runs["wh"], runs["second"].run_id, "standardise")
     assert std["incremental"] is True
-    assert std["standardised"] == 3                     # two edited + one new
+    assert std["standardised"] == 3  # two edited + one new
     match = _detail(runs["wh"], runs["second"].run_id, "match")
     assert match["incremental"] is True and match["reused_pairs"] > 0
     full = _detail(runs["full_wh"], runs["full"].run_id, "standardise")
@@ -143,12 +160,15 @@ def test_removing_the_hub_of_an_identifier_group_keeps_the_group(tmp_path: Path)
     cfg = _config(sample, wh, tmp_path / "mdm.yaml")
     runner.run(cfg)
     con = sqlite3.connect(sample / "internal" / "crm.sqlite")
-    lei = con.execute("SELECT lei FROM customers WHERE lei IS NOT NULL AND lei <> '' ORDER BY source_id LIMIT 1"
-                      ).fetchone()[0]
+    lei = con.execute(
+        "SELECT lei FROM customers WHERE lei IS NOT NULL AND lei <> '' ORDER BY source_id LIMIT 1"
+    ).fetchone()[0]
     # Two more CRM records with that LEI, so the group has a CRM hub ('crm:AAA...' sorts first).
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    con.executemany("INSERT INTO customers (source_id, name, lei, updated_at) VALUES (?, ?, ?, ?)",
-                    [("AAA0000001", "Hub Record", lei, stamp), ("ZZZ0000001", "Spoke Record", lei, stamp)])
+    con.executemany(
+        "INSERT INTO customers (source_id, name, lei, updated_at) VALUES (?, ?, ?, ?)",
+        [("AAA0000001", "Hub Record", lei, stamp), ("ZZZ0000001", "Spoke Record", lei, stamp)],
+    )
     con.commit()
     runner.run(cfg)
     group = {r: g for r, g in _ids(wh).items()}
@@ -176,8 +196,14 @@ def test_change_captured_rows_are_validated_and_kept_rows_keep_their_quarantine(
     first = runner.run(cfg)
 
     def quarantined(run_id: str) -> set[str]:
-        return {r[0] for r in query_warehouse(wh, "SELECT source_id FROM quarantine WHERE run_id = ? AND source = 'crm' "
-                                                 "AND rule = 'opened_on_iso_date'", [run_id])}
+        return {
+            r[0]
+            for r in query_warehouse(
+                wh,
+                "SELECT source_id FROM quarantine WHERE run_id = ? AND source = 'crm' AND rule = 'opened_on_iso_date'",
+                [run_id],
+            )
+        }
 
     assert quarantined(first.run_id) == {ids[0], ids[1]}
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -191,8 +217,12 @@ def test_change_captured_rows_are_validated_and_kept_rows_keep_their_quarantine(
     loaded = {r[0] for r in query_warehouse(wh, "SELECT source_id FROM organization_record WHERE source = 'crm'")}
     assert ids[0] in loaded and not {ids[1], ids[2]} & loaded
     assert second.quarantined == first.quarantined
-    suites = {r[0] for r in query_warehouse(wh, "SELECT suite FROM validation_result WHERE run_id = ? AND batch = 'crm'",
-                                            [second.run_id])}
+    suites = {
+        r[0]
+        for r in query_warehouse(
+            wh, "SELECT suite FROM validation_result WHERE run_id = ? AND batch = 'crm'", [second.run_id]
+        )
+    }
     assert suites == {"sql"}
 
 
@@ -209,7 +239,7 @@ def test_the_source_fingerprint_covers_the_format_suite(tmp_path: Path) -> None:
     data.write_text("CompanyName,CompanyNumber\nAcme Ltd,01234567\n", encoding="utf-8")
     src = SourceConfig(name="uk", format="companies_house_csv", path=data)
     before = source_fingerprint(src, suites)
-    assert before == source_fingerprint(src)                       # the same suites as the project's
+    assert before == source_fingerprint(src)  # the same suites as the project's
     other = suites / "gleif_lei_xml.json"
     other.write_text(other.read_text(encoding="utf-8").replace('"level": "row"', '"level": "row" '), encoding="utf-8")
     assert source_fingerprint(src, suites) == before

@@ -65,8 +65,14 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def probe(config: Path, mode: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(config), mode], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(config), mode],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["exit_code"] == 0, result["output"]
@@ -76,7 +82,8 @@ def probe(config: Path, mode: str) -> dict:
 def test_the_run_never_imports_the_sample_world_or_the_benchmark(config: Path) -> None:
     result = probe(config, "plain")
     assert {"pipelines.runner", "pipelines.cli", "pipelines.adapters.sql", "pipelines.warehouse"} <= set(
-        result["imported"])
+        result["imported"]
+    )
     assert "golden records:" in result["output"].replace("\n", "")
     assert result["loaded"] == []
 
@@ -111,8 +118,9 @@ def _imports_of_excluded(path: Path) -> list[tuple[str, int]]:
 
 def test_no_product_module_imports_them(tmp_path: Path) -> None:
     leaks = []
-    for path in sorted([*(ROOT / "pipelines").rglob("*.py"), *(ROOT / "mdm").rglob("*.py"),
-                        *(ROOT / "dags").rglob("*.py")]):
+    for path in sorted(
+        [*(ROOT / "pipelines").rglob("*.py"), *(ROOT / "mdm").rglob("*.py"), *(ROOT / "dags").rglob("*.py")]
+    ):
         rel = path.relative_to(ROOT).as_posix()
         if rel.startswith(("pipelines/sample/", "pipelines/bench/")):
             continue
@@ -120,6 +128,9 @@ def test_no_product_module_imports_them(tmp_path: Path) -> None:
     assert leaks == []
     # The check finds such an import, at module level or inside a function.
     bad = tmp_path / "bad.py"
-    bad.write_text("from pipelines import runner\n\ndef f():\n    from pipelines.sample import generate\n"
-                   "import pipelines.bench.run\n", encoding="utf-8")
+    bad.write_text(
+        "from pipelines import runner\n\ndef f():\n    from pipelines.sample import generate\n"
+        "import pipelines.bench.run\n",
+        encoding="utf-8",
+    )
     assert _imports_of_excluded(bad) == [("f", 4), ("", 5)]

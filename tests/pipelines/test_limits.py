@@ -33,13 +33,19 @@ FILE_FORMATS = ("gleif_lei_xml", "gleif_rr_xml", "companies_house_csv", "cn_regi
 ZIP_FORMATS = ("gleif_lei_xml", "gleif_rr_xml", "companies_house_csv", "cn_registry_csv", "sec_fsds")
 # Member names of the same length as BOMB_NAME (the bomb's bytes are reused with the name replaced).
 BOMB_NAME = "XXX.xxx"
-MEMBER = {"gleif_lei_xml": "lei.xml", "gleif_rr_xml": "rrr.xml", "companies_house_csv": "chh.csv",
-          "cn_registry_csv": "cnn.csv", "sec_fsds": "sub.txt"}
+MEMBER = {
+    "gleif_lei_xml": "lei.xml",
+    "gleif_rr_xml": "rrr.xml",
+    "companies_house_csv": "chh.csv",
+    "cn_registry_csv": "cnn.csv",
+    "sec_fsds": "sub.txt",
+}
 
 
 @contextmanager
 def deadline(seconds: int) -> Iterator[None]:
     """Fail (instead of hanging the suite) when the block runs longer than ``seconds``."""
+
     def expired(*_: object) -> None:
         raise TimeoutError(f"still running after {seconds} s")
 
@@ -151,8 +157,10 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A ~1 MB zip whose one member ``XXX.xxx`` is 1 GB of NULs (written in chunks: small memory here too)."""
     path = tmp_path_factory.mktemp("bomb") / "bomb.zip"
     chunk = b"\0" * (16 * 2**20)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
-            zf.open(BOMB_NAME, "w", force_zip64=True) as out:
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open(BOMB_NAME, "w", force_zip64=True) as out,
+    ):
         for _ in range(GB // len(chunk)):
             out.write(chunk)
     data = path.read_bytes()
@@ -188,8 +196,11 @@ def test_a_member_over_max_file_size_is_refused_before_reading(tmp_path: Path) -
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("ch.csv", "CompanyName,CompanyNumber\n" + "".join(f"CO {i} LTD,{i:08d}\n" for i in range(5000)))
     assert drain("companies_house_csv", path) == 5000
-    with pytest.raises(SourceError, match=r"ch.zip!ch.csv: refused: the zip member is .* uncompressed, over the "
-                                          r"source's max_file_size of 30.0 KiB"):
+    with pytest.raises(
+        SourceError,
+        match=r"ch.zip!ch.csv: refused: the zip member is .* uncompressed, over the "
+        r"source's max_file_size of 30.0 KiB",
+    ):
         drain("companies_house_csv", path, max_file_size="30 KiB")
 
 
@@ -210,10 +221,17 @@ def test_real_register_zips_pass_the_ratio_limit(realdata: Path) -> None:
 def test_a_10mb_csv_field_is_a_clear_error(tmp_path: Path, fmt: str) -> None:
     header = "CompanyName,CompanyNumber" if fmt == "companies_house_csv" else "企业名称,统一社会信用代码"
     path = tmp_path / "big.csv"
-    path.write_text(f"{header}\nGOOD LTD,00000001\n\"{'A' * 10 * 2**20}\",00000002\nLAST LTD,00000003\n",
-                    encoding="utf-8")
-    with deadline(30), pytest.raises(SourceError, match=r"line 3: malformed CSV .*field larger than field limit "
-                                                        r"\(131,072 characters"):
+    path.write_text(
+        f'{header}\nGOOD LTD,00000001\n"{"A" * 10 * 2**20}",00000002\nLAST LTD,00000003\n', encoding="utf-8"
+    )
+    with (
+        deadline(30),
+        pytest.raises(
+            SourceError,
+            match=r"line 3: malformed CSV .*field larger than field limit "
+            r"\(131,072 characters",
+        ),
+    ):
         drain(fmt, path)
 
 
@@ -225,8 +243,11 @@ def test_a_file_without_newlines_stops_at_max_line_size(tmp_path: Path) -> None:
             fh.write(b"\0" * 2**20)
     tracemalloc.start()
     try:
-        with pytest.raises(SourceError, match=r"one-line.csv, line 2: refused: line longer than the source's "
-                                              r"max_line_size of 1.0 MiB"):
+        with pytest.raises(
+            SourceError,
+            match=r"one-line.csv, line 2: refused: line longer than the source's "
+            r"max_line_size of 1.0 MiB",
+        ):
             drain("companies_house_csv", path, max_line_size="1 MiB")
         _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -20,9 +20,11 @@ from pipelines.schema_doc import catalogue, undocumented
 from tests.conftest import sample_config
 
 ENTITIES, SEED = 700, 11
-TIERS = [{"name": "top", "min_balance": 2_000_000, "min_products": 2, "min_tenure_years": 2},
-         {"name": "middle", "min_balance": 250_000, "min_monthly_txn": 50},
-         {"name": "low", "min_balance": 20_000}]
+TIERS = [
+    {"name": "top", "min_balance": 2_000_000, "min_products": 2, "min_tenure_years": 2},
+    {"name": "middle", "min_balance": 250_000, "min_monthly_txn": 50},
+    {"name": "low", "min_balance": 20_000},
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +32,13 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(sample folder, warehouse database) of one run with custom tiers."""
     base = tmp_path_factory.mktemp("marts")
     generate(base / "sample", entities=ENTITIES, seed=SEED)
-    marts = {"reporting_currency": "EUR", "fx_rates": str(base / "sample" / "fx_rates.csv"), "tiers": TIERS,
-             "default_tier": "basic", "churn": {"window_months": 3, "balance_drop": 0.3, "transaction_drop": 0.5}}
+    marts = {
+        "reporting_currency": "EUR",
+        "fx_rates": str(base / "sample" / "fx_rates.csv"),
+        "tiers": TIERS,
+        "default_tier": "basic",
+        "churn": {"window_months": 3, "balance_drop": 0.3, "transaction_drop": 0.5},
+    }
     cfg = sample_config(base / "sample", base / "wh", base / "mdm.yaml", marts=marts)
     runner.run(cfg)
     return base / "sample", base / "wh" / "mdm.duckdb"
@@ -56,8 +63,9 @@ def crm_monthly(sample: Path) -> dict[str, dict[str, tuple[float, int, set[str]]
     con = sqlite3.connect(sample / "internal" / "crm.sqlite")
     out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0, set()]))
     for sid, month, bal, txn, product, cur in con.execute(
-            "SELECT a.source_id, b.month, b.balance, b.txn_count, a.product, a.currency "
-            "FROM balances b JOIN accounts a USING (account_id)"):
+        "SELECT a.source_id, b.month, b.balance, b.txn_count, a.product, a.currency "
+        "FROM balances b JOIN accounts a USING (account_id)"
+    ):
         cell = out[sid][month]
         cell[0] += abs(bal) * rates[cur]
         cell[1] += txn
@@ -74,8 +82,10 @@ def test_declining_customers_are_on_the_watchlist_with_their_reason(published: t
     assert kinds == {"balance_decline", "transaction_decline", "account_closed"}
     watch = {g: set(reasons) for g, reasons in q(db, "SELECT golden_id, reasons FROM churn_watchlist")}
     golden = {(s, i): g for s, i, g in q(db, "SELECT source, source_id, golden_id FROM xref")}
-    found = [golden[("crm", r["source_id"])] in watch and r["reason"] in watch[golden[("crm", r["source_id"])]]
-             for r in truth]
+    found = [
+        golden[("crm", r["source_id"])] in watch and r["reason"] in watch[golden[("crm", r["source_id"])]]
+        for r in truth
+    ]
     assert sum(found) >= 0.9 * len(truth), f"{sum(found)} of {len(truth)} declines found with their reason"
     # One balance decline recounted from the CRM database: the watchlist's balance change is the fall of the
     # average total balance (EUR) from Jan-Mar to Apr-Jun.
@@ -86,7 +96,7 @@ def test_declining_customers_are_on_the_watchlist_with_their_reason(published: t
     months = monthly[r["source_id"]]
     before = sum(months.get(m, (0, 0, set()))[0] for m in ("2024-01", "2024-02", "2024-03")) / 3
     after = sum(months.get(m, (0, 0, set()))[0] for m in ("2024-04", "2024-05", "2024-06")) / 3
-    (change, reason), = q(db, "SELECT balance_change, reason FROM churn_watchlist WHERE golden_id = $g", {"g": g})
+    ((change, reason),) = q(db, "SELECT balance_change, reason FROM churn_watchlist WHERE golden_id = $g", {"g": g})
     assert change == pytest.approx(after / before - 1, rel=1e-6)
     assert after / before - 1 <= -0.3 and "average balance" in reason
 
@@ -111,16 +121,26 @@ def test_tiers_follow_the_configured_thresholds(published: tuple[Path, Path]) ->
                 balance[g] += bal
             if m >= "2024-04":
                 txn[g] += n / 3
-    rows = q(db, "SELECT t.golden_id, t.tier, t.reason, t.total_balance, c.product_count, c.tenure_years "
-                 "FROM customer_tier t JOIN customer_360 c USING (golden_id)")
+    rows = q(
+        db,
+        "SELECT t.golden_id, t.tier, t.reason, t.total_balance, c.product_count, c.tenure_years "
+        "FROM customer_tier t JOIN customer_360 c USING (golden_id)",
+    )
     assert len(rows) == len({g for _, g in xref})
     seen = set()
     for g, tier, reason, total, products, tenure in rows:
         assert total == pytest.approx(balance[g], rel=1e-9, abs=1e-6)
-        expected = next((t["name"] for t in TIERS
-                         if balance[g] >= t.get("min_balance", 0) and products >= t.get("min_products", 0)
-                         and (tenure or 0) >= t.get("min_tenure_years", 0)
-                         and txn[g] >= t.get("min_monthly_txn", 0) - 1e-9), "basic")
+        expected = next(
+            (
+                t["name"]
+                for t in TIERS
+                if balance[g] >= t.get("min_balance", 0)
+                and products >= t.get("min_products", 0)
+                and (tenure or 0) >= t.get("min_tenure_years", 0)
+                and txn[g] >= t.get("min_monthly_txn", 0) - 1e-9
+            ),
+            "basic",
+        )
         assert tier == expected, (g, reason)
         assert reason.startswith(f"{tier}:")
         seen.add(tier)
@@ -129,14 +149,19 @@ def test_tiers_follow_the_configured_thresholds(published: tuple[Path, Path]) ->
 
 def test_top_groups_by_balance_is_one_select_and_matches_a_recount(published: tuple[Path, Path]) -> None:
     _, db = published
-    top = q(db, "SELECT group_id, sum(total_balance) AS balance FROM customer_360 "
-                "GROUP BY group_id ORDER BY balance DESC LIMIT 10")
+    top = q(
+        db,
+        "SELECT group_id, sum(total_balance) AS balance FROM customer_360 "
+        "GROUP BY group_id ORDER BY balance DESC LIMIT 10",
+    )
     # Recount from the base tables: latest-month balances of every account, converted, by group.
     rate = dict(q(db, "SELECT currency, rate FROM fx_rate"))
     group = dict(q(db, "SELECT golden_id, group_id FROM v_organization_group"))
     owner = {(s, i): g for s, i, g in q(db, "SELECT source, source_id, golden_id FROM xref")}
-    accounts = {(s, a): (owner[(s, c)], cur) for s, a, c, cur in
-                q(db, "SELECT source, account_id, source_id, currency FROM account")}
+    accounts = {
+        (s, a): (owner[(s, c)], cur)
+        for s, a, c, cur in q(db, "SELECT source, account_id, source_id, currency FROM account")
+    }
     latest = q(db, "SELECT max(month) FROM balance")[0][0]
     totals: dict[str, float] = defaultdict(float)
     for s, a, bal in q(db, "SELECT source, account_id, balance FROM balance WHERE month = $m", {"m": latest}):
@@ -150,8 +175,11 @@ def test_top_groups_by_balance_is_one_select_and_matches_a_recount(published: tu
 
 def test_financial_risk_score_and_flags(published: tuple[Path, Path]) -> None:
     _, db = published
-    rows = q(db, "SELECT assets, liabilities, equity, net_income, leverage, negative_equity, loss, revenue_fall, "
-                 "high_leverage, leverage_rising, risk_score, risk_band, flags FROM financial_risk")
+    rows = q(
+        db,
+        "SELECT assets, liabilities, equity, net_income, leverage, negative_equity, loss, revenue_fall, "
+        "high_leverage, leverage_rising, risk_score, risk_band, flags FROM financial_risk",
+    )
     assert rows
     for assets, liab, equity, ni, lev, neg, loss, fall, high, rising, score, band, flags in rows:
         assert lev == pytest.approx(liab / assets) if assets and assets > 0 and liab is not None else lev is None
@@ -159,8 +187,17 @@ def test_financial_risk_score_and_flags(published: tuple[Path, Path]) -> None:
         assert high == (lev is not None and lev > 0.8)
         assert score == 35 * neg + 25 * loss + 20 * fall + 10 * high + 10 * rising
         assert band == ("high" if score >= 50 else "medium" if score >= 25 else "low")
-        assert set(flags) == {n for n, v in (("negative_equity", neg), ("loss", loss), ("revenue_fall", fall),
-                                             ("high_leverage", high), ("leverage_rising", rising)) if v}
+        assert set(flags) == {
+            n
+            for n, v in (
+                ("negative_equity", neg),
+                ("loss", loss),
+                ("revenue_fall", fall),
+                ("high_leverage", high),
+                ("leverage_rising", rising),
+            )
+            if v
+        }
 
 
 def test_marts_are_documented_commented_and_list_typed(published: tuple[Path, Path]) -> None:
@@ -168,12 +205,17 @@ def test_marts_are_documented_commented_and_list_typed(published: tuple[Path, Pa
     con = duckdb.connect(str(db), read_only=True)
     try:
         rels = [r for r in catalogue(con) if r.name in mart_docs()]
-        comment = con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'customer_360' "
-                              "AND column_name = 'total_balance'").fetchone()[0]
-        types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
-                                 "WHERE table_name = 'customer_360'").fetchall())
-        table_comment = con.execute("SELECT comment FROM duckdb_tables() "
-                                    "WHERE table_name = 'churn_watchlist'").fetchone()
+        comment = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = 'customer_360' AND column_name = 'total_balance'"
+        ).fetchone()[0]
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'customer_360'"
+            ).fetchall()
+        )
+        table_comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'churn_watchlist'"
+        ).fetchone()
     finally:
         con.close()
     assert len(rels) == len(MART_FILES) and not undocumented(rels)

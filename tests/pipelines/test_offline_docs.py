@@ -22,8 +22,9 @@ RESULTS_TABLE = "#section-1-content-block-2-1-body-table tbody tr"
 def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("docs")
     generate(base / "sample", entities=150, seed=2)
-    cfg = sample_config(base / "sample", base / "wh", base / "mdm.yaml",
-                        marts={"fx_rates": str(base / "sample" / "fx_rates.csv")})
+    cfg = sample_config(
+        base / "sample", base / "wh", base / "mdm.yaml", marts={"fx_rates": str(base / "sample" / "fx_rates.csv")}
+    )
     runner.run(cfg)
     return (base / "wh" / "docs").resolve()
 
@@ -60,9 +61,14 @@ def test_index_lists_validation_results_without_network(docs: Path, tmp_path: Pa
 
     def rows(d: Any) -> list[tuple[str, float]]:
         """(text, height) of the results table's rows, read in one step (the table re-renders as it loads)."""
-        return [tuple(r) for r in d.execute_script(
-            "return Array.from(document.querySelectorAll(arguments[0]))"
-            ".map(r => [r.innerText, r.getBoundingClientRect().height]);", RESULTS_TABLE)]
+        return [
+            tuple(r)
+            for r in d.execute_script(
+                "return Array.from(document.querySelectorAll(arguments[0]))"
+                ".map(r => [r.innerText, r.getBoundingClientRect().height]);",
+                RESULTS_TABLE,
+            )
+        ]
 
     # The same site with the CDN links put back: without network its list stays empty (what users saw).
     online = tmp_path / "online"

@@ -26,7 +26,7 @@ from tests.pipelines.test_runner import query, write_config
 
 ENTITIES = 300
 SEED = 11
-ENTITY_SOURCES = ("gleif", "cn_registry", "uk_registry", "sec", "crm")   # sources landing organisations
+ENTITY_SOURCES = ("gleif", "cn_registry", "uk_registry", "sec", "crm")  # sources landing organisations
 ALL_SOURCES = (*ENTITY_SOURCES, "gleif_rr")
 CN_NAME, CN_CODE, CN_DATE, CN_ADDRESS = "企业名称", "统一社会信用代码", "注册日期", "注册地址"
 
@@ -34,6 +34,7 @@ cli = CliRunner()
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
 
 def warehouse_state(warehouse: Path) -> dict[str, str]:
     """sha256 of mdm.duckdb and of every file under parquet/ and docs/ (through their symlinks), plus
@@ -65,8 +66,9 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
 def write_rows(path: Path, header: list[str], rows: list[list[str]], *, crlf: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n" if crlf else "\n",
-                   quoting=csv.QUOTE_MINIMAL if crlf else csv.QUOTE_ALL).writerows([header, *rows])
+        csv.writer(
+            fh, lineterminator="\r\n" if crlf else "\n", quoting=csv.QUOTE_MINIMAL if crlf else csv.QUOTE_ALL
+        ).writerows([header, *rows])
     return path
 
 
@@ -98,6 +100,7 @@ def failed_reports(warehouse: Path) -> set[str]:
 
 # --- fixtures --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample")
@@ -114,8 +117,7 @@ def base(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 
 
 @pytest.fixture(scope="module")
-def quarantined(sample: Path, base: tuple[Path, runner.RunSummary],
-                tmp_path_factory: pytest.TempPathFactory) -> dict:
+def quarantined(sample: Path, base: tuple[Path, runner.RunSummary], tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A second run on a copy of the base warehouse whose Chinese register has one row without a name
     and one with an impossible registration date."""
     root = tmp_path_factory.mktemp("quarantine")
@@ -129,12 +131,19 @@ def quarantined(sample: Path, base: tuple[Path, runner.RunSummary],
     cfg = write_config(sample, wh, root / "mdm.yaml", cn_registry=str(bad))
     summary = runner.run(cfg)
     code_i = header.index(CN_CODE)
-    return {"cfg": cfg, "summary": summary, "file": str(bad), "base_run": base[1].run_id, "rows": len(rows),
-            "no_name": (rows[no_name][code_i].upper(), lines[no_name]),
-            "bad_date": (rows[bad_date][code_i].upper(), lines[bad_date])}
+    return {
+        "cfg": cfg,
+        "summary": summary,
+        "file": str(bad),
+        "base_run": base[1].run_id,
+        "rows": len(rows),
+        "no_name": (rows[no_name][code_i].upper(), lines[no_name]),
+        "bad_date": (rows[bad_date][code_i].upper(), lines[bad_date]),
+    }
 
 
 # --- row-level quarantine --------------------------------------------------------------------------
+
 
 def test_row_without_name_is_quarantined_and_the_run_succeeds(quarantined: dict) -> None:
     s = quarantined["summary"]
@@ -146,8 +155,10 @@ def test_row_without_name_is_quarantined_and_the_run_succeeds(quarantined: dict)
     # The quarantined row is not loaded; every other row is.
     assert query(wh, f"SELECT count(*) FROM xref WHERE source = 'cn_registry' AND source_id = '{key}'")[0][0] == 0
     assert query(wh, "SELECT count(*) FROM xref WHERE source = 'cn_registry'")[0][0] == quarantined["rows"] - 1
-    assert query(wh, "SELECT count(*) FROM organization_record WHERE source = 'cn_registry'")[0][0] == \
-        quarantined["rows"] - 1
+    assert (
+        query(wh, "SELECT count(*) FROM organization_record WHERE source = 'cn_registry'")[0][0]
+        == quarantined["rows"] - 1
+    )
     assert s.records_per_source["cn_registry"] == quarantined["rows"] - 1
     # Not reported a second time as a missing name by the loader.
     assert query(wh, f"SELECT count(*) FROM load_issue WHERE run_id = '{s.run_id}' AND key = '{key}'")[0][0] == 0
@@ -157,10 +168,15 @@ def test_impossible_date_is_nulled_with_a_warning_not_quarantined(quarantined: d
     """The adapter repairs an impossible 注册日期 (NULL + bad_date warning), so no row rule sees it."""
     s = quarantined["summary"]
     key, line = quarantined["bad_date"]
-    assert query(s.warehouse, "SELECT incorporated_on FROM organization_record "
-                              f"WHERE source = 'cn_registry' AND source_id = '{key}'") == [(None,)]
-    issues = query(s.warehouse, "SELECT source, file, line, key, code, message FROM load_issue "
-                                f"WHERE run_id = '{s.run_id}' AND code = 'bad_date'")
+    assert query(
+        s.warehouse,
+        f"SELECT incorporated_on FROM organization_record WHERE source = 'cn_registry' AND source_id = '{key}'",
+    ) == [(None,)]
+    issues = query(
+        s.warehouse,
+        "SELECT source, file, line, key, code, message FROM load_issue "
+        f"WHERE run_id = '{s.run_id}' AND code = 'bad_date'",
+    )
     assert len(issues) == 1
     source, file, iline, ikey, _, message = issues[0]
     assert (source, file, iline, ikey) == ("cn_registry", quarantined["file"], line, key)
@@ -171,17 +187,20 @@ def test_impossible_date_is_nulled_with_a_warning_not_quarantined(quarantined: d
 def test_quarantine_keeps_earlier_runs_and_is_per_run(quarantined: dict) -> None:
     s = quarantined["summary"]
     assert query(s.warehouse, "SELECT run_id, count(*) FROM quarantine GROUP BY 1") == [(s.run_id, 1)]
-    assert query(s.warehouse, f"SELECT count(*) FROM validation_result WHERE run_id = '{quarantined['base_run']}'")[0][0] \
-        == len(ALL_SOURCES)
-    (failed,) = query(s.warehouse, f"SELECT failed_rows FROM validation_result WHERE run_id = '{s.run_id}' "
-                                   "AND batch = 'cn_registry'")[0]
+    assert query(s.warehouse, f"SELECT count(*) FROM validation_result WHERE run_id = '{quarantined['base_run']}'")[0][
+        0
+    ] == len(ALL_SOURCES)
+    (failed,) = query(
+        s.warehouse, f"SELECT failed_rows FROM validation_result WHERE run_id = '{s.run_id}' AND batch = 'cn_registry'"
+    )[0]
     assert failed == 1
 
 
 # --- batch-level failures --------------------------------------------------------------------------
 
+
 def _half_uk(header: list[str], rows: list[list[str]]) -> list[list[str]]:
-    return rows[: len(rows) // 3]           # two thirds gone: beyond the default +-50%
+    return rows[: len(rows) // 3]  # two thirds gone: beyond the default +-50%
 
 
 def _uk_names_missing(header: list[str], rows: list[list[str]]) -> list[list[str]]:
@@ -205,17 +224,35 @@ def _cn_address_blank(sample: Path, dest: Path) -> Path:
 
 BATCH_FAILURES = {
     # case: (source, how to break it, what the message must say)
-    "row_count_change": ("uk_registry", _half_uk,
-                         [r"expectation expect_table_row_count_to_be_between failed: observed 24\b", "'min_value': 36"]),
-    "names_null": ("uk_registry", _uk_names_missing,
-                   [r"expectation expect_column_values_to_not_be_null on column 'name' failed: observed 6\.9",
-                    "5 of 72 values unexpected"]),
-    "duplicate_keys": ("uk_registry", _uk_duplicates,
-                       [r"expectation expect_column_values_to_be_unique on column 'source_id' failed: observed 8\.0",
-                        "6 of 75 values unexpected"]),
-    "schema_drift": ("cn_registry", None,
-                     [r"schema drift: column\(s\) address had values in the previous load \(run {base}\) "
-                      r"and are empty in this one"]),
+    "row_count_change": (
+        "uk_registry",
+        _half_uk,
+        [r"expectation expect_table_row_count_to_be_between failed: observed 24\b", "'min_value': 36"],
+    ),
+    "names_null": (
+        "uk_registry",
+        _uk_names_missing,
+        [
+            r"expectation expect_column_values_to_not_be_null on column 'name' failed: observed 6\.9",
+            "5 of 72 values unexpected",
+        ],
+    ),
+    "duplicate_keys": (
+        "uk_registry",
+        _uk_duplicates,
+        [
+            r"expectation expect_column_values_to_be_unique on column 'source_id' failed: observed 8\.0",
+            "6 of 75 values unexpected",
+        ],
+    ),
+    "schema_drift": (
+        "cn_registry",
+        None,
+        [
+            r"schema drift: column\(s\) address had values in the previous load \(run {base}\) "
+            r"and are empty in this one"
+        ],
+    ),
 }
 
 
@@ -227,8 +264,9 @@ def _break(case: str, sample: Path, dest: Path) -> tuple[str, Path]:
 
 
 @pytest.mark.parametrize("case", list(BATCH_FAILURES))
-def test_batch_failure_publishes_nothing(sample: Path, base: tuple[Path, runner.RunSummary], tmp_path: Path,
-                                         case: str) -> None:
+def test_batch_failure_publishes_nothing(
+    sample: Path, base: tuple[Path, runner.RunSummary], tmp_path: Path, case: str
+) -> None:
     wh = base[1].warehouse
     before = warehouse_state(wh)
     runs_before = failed_reports(wh)
@@ -260,8 +298,9 @@ def test_batch_failure_publishes_nothing(sample: Path, base: tuple[Path, runner.
         assert query(wh, f"SELECT count(*) FROM {t} WHERE run_id = '{failed_id}'")[0][0] == 0, t
 
 
-def test_exactly_half_the_rows_is_within_the_default_limit(sample: Path, base: tuple[Path, runner.RunSummary],
-                                                           tmp_path: Path) -> None:
+def test_exactly_half_the_rows_is_within_the_default_limit(
+    sample: Path, base: tuple[Path, runner.RunSummary], tmp_path: Path
+) -> None:
     """The bounds are inclusive: 36 of the previous 72 rows is a change of exactly 50%."""
     wh = copy_warehouse(base[1].warehouse, tmp_path / "wh")
     bad = rewrite_uk(sample, tmp_path / "in" / "uk.csv", lambda h, rows: rows[: len(rows) // 2])
@@ -277,8 +316,9 @@ def allowed(sample: Path, base: tuple[Path, runner.RunSummary], tmp_path_factory
     root = tmp_path_factory.mktemp("allowed")
     wh = copy_warehouse(base[1].warehouse, root / "wh")
     bad = rewrite_uk(sample, root / "in" / "uk_basiccompany.csv", _half_uk)
-    cfg = write_config(sample, wh, root / "mdm.yaml", limits={"uk_registry": {"max_row_count_change": 0.8}},
-                       uk_registry=str(bad))
+    cfg = write_config(
+        sample, wh, root / "mdm.yaml", limits={"uk_registry": {"max_row_count_change": 0.8}}, uk_registry=str(bad)
+    )
     return {"cfg": cfg, "summary": runner.run(cfg), "base_run": base[1].run_id}
 
 
@@ -287,14 +327,16 @@ def test_a_per_source_limit_lets_the_same_change_pass(allowed: dict) -> None:
     assert s.ok
     assert query(s.warehouse, "SELECT count(*) FROM xref WHERE source = 'uk_registry'")[0][0] == 24
     assert Warehouse(s.warehouse).latest_run() == s.run_id
-    assert query(s.warehouse, f"SELECT rows FROM source_load WHERE run_id = '{s.run_id}' AND source = 'uk_registry'") \
-        == [(24,)]
+    assert query(
+        s.warehouse, f"SELECT rows FROM source_load WHERE run_id = '{s.run_id}' AND source = 'uk_registry'"
+    ) == [(24,)]
     assert load_config(allowed["cfg"]).limits("uk_registry").max_row_count_change == 0.8
     assert load_config(allowed["cfg"]).limits("cn_registry").max_row_count_change == 0.5
 
 
-def test_a_good_run_after_a_failed_one_publishes(sample: Path, base: tuple[Path, runner.RunSummary],
-                                                 tmp_path: Path) -> None:
+def test_a_good_run_after_a_failed_one_publishes(
+    sample: Path, base: tuple[Path, runner.RunSummary], tmp_path: Path
+) -> None:
     wh = copy_warehouse(base[1].warehouse, tmp_path / "wh")
     _, bad = _break("duplicate_keys", sample, tmp_path / "in")
     with pytest.raises(ValidationFailed):
@@ -305,16 +347,21 @@ def test_a_good_run_after_a_failed_one_publishes(sample: Path, base: tuple[Path,
     assert runs == [base[1].run_id, good.run_id]
     assert query(wh, "SELECT DISTINCT run_id FROM xref") == [(good.run_id,)]
     # The good run compares itself with the last published load, not with the failed one.
-    assert query(wh, f"SELECT rows FROM source_load WHERE run_id = '{good.run_id}' AND source = 'uk_registry'") \
-        == [(72,)]
+    assert query(wh, f"SELECT rows FROM source_load WHERE run_id = '{good.run_id}' AND source = 'uk_registry'") == [
+        (72,)
+    ]
 
 
 # --- published quality tables ----------------------------------------------------------------------
 
+
 def test_quality_metrics_cover_every_entity_source_and_attribute(base: tuple[Path, runner.RunSummary]) -> None:
     _, s = base
-    rows = query(s.warehouse, "SELECT source, attribute, completeness, validity, uniqueness, rows "
-                              f"FROM quality_metrics WHERE run_id = '{s.run_id}'")
+    rows = query(
+        s.warehouse,
+        "SELECT source, attribute, completeness, validity, uniqueness, rows "
+        f"FROM quality_metrics WHERE run_id = '{s.run_id}'",
+    )
     got = {(r[0], r[1]) for r in rows}
     assert got == {(src, attr) for src in ENTITY_SOURCES for attr in RULES}
     assert len(rows) == len(got)
@@ -328,31 +375,44 @@ def test_quality_metrics_cover_every_entity_source_and_attribute(base: tuple[Pat
     for src in ("gleif", "cn_registry", "uk_registry", "sec"):
         assert by[(src, "source_id")][2:5] == (1.0, 1.0, 1.0), src
     assert by[("cn_registry", "lei")][2:5] == (0.0, None, None)
-    assert by[("crm", "source_id")][3] is None                    # no rule for an internal key
+    assert by[("crm", "source_id")][3] is None  # no rule for an internal key
 
 
 def test_identifier_quality_adds_up_to_the_landed_rows(base: tuple[Path, runner.RunSummary]) -> None:
     _, s = base
     landed = dict(query(s.warehouse, f"SELECT source, rows FROM source_load WHERE run_id = '{s.run_id}'"))
-    sums = query(s.warehouse, "SELECT source, attribute, sum(rows) FROM identifier_quality "
-                              f"WHERE run_id = '{s.run_id}' GROUP BY ALL")
-    assert {(src, attr) for src, attr, _ in sums} >= {("gleif", "lei"), ("cn_registry", "uscc"), ("crm", "uscc"),
-                                                      ("crm", "lei")}
+    sums = query(
+        s.warehouse,
+        f"SELECT source, attribute, sum(rows) FROM identifier_quality WHERE run_id = '{s.run_id}' GROUP BY ALL",
+    )
+    assert {(src, attr) for src, attr, _ in sums} >= {
+        ("gleif", "lei"),
+        ("cn_registry", "uscc"),
+        ("crm", "uscc"),
+        ("crm", "lei"),
+    }
     for src, attr, n in sums:
         assert n == landed[src], (src, attr)
-    classes = dict(((a, c), n) for a, c, n in query(
-        s.warehouse, "SELECT attribute, class, rows FROM identifier_quality "
-                     f"WHERE run_id = '{s.run_id}' AND source = 'cn_registry'"))
+    classes = dict(
+        ((a, c), n)
+        for a, c, n in query(
+            s.warehouse,
+            "SELECT attribute, class, rows FROM identifier_quality "
+            f"WHERE run_id = '{s.run_id}' AND source = 'cn_registry'",
+        )
+    )
     assert classes == {("uscc", "uscc"): landed["cn_registry"]}
 
 
 def test_identifier_quality_after_quarantine_counts_the_loaded_rows(quarantined: dict) -> None:
     s = quarantined["summary"]
-    (landed,) = query(s.warehouse, f"SELECT rows FROM source_load WHERE run_id = '{s.run_id}' "
-                                   "AND source = 'cn_registry'")[0]
+    (landed,) = query(
+        s.warehouse, f"SELECT rows FROM source_load WHERE run_id = '{s.run_id}' AND source = 'cn_registry'"
+    )[0]
     assert landed == quarantined["rows"]
-    (total,) = query(s.warehouse, "SELECT sum(rows) FROM identifier_quality "
-                                  f"WHERE run_id = '{s.run_id}' AND source = 'cn_registry'")[0]
+    (total,) = query(
+        s.warehouse, f"SELECT sum(rows) FROM identifier_quality WHERE run_id = '{s.run_id}' AND source = 'cn_registry'"
+    )[0]
     assert total == landed - 1
 
 
@@ -377,7 +437,7 @@ def test_data_docs_are_published_with_every_run(base: tuple[Path, runner.RunSumm
     docs = s.warehouse / "docs"
     assert docs.is_symlink() and docs.resolve().parent.name == s.run_id
     html = (docs / "index.html").read_text(encoding="utf-8")
-    assert s.run_id in html and quarantined["base_run"] in html     # the site covers every run
+    assert s.run_id in html and quarantined["base_run"] in html  # the site covers every run
     for suite in ("gleif_lei_xml", "companies_house_csv", "sql", "organization_record", "golden_organization"):
         assert suite in html, suite
 
@@ -407,6 +467,7 @@ def test_scorecard_of_a_first_run_has_no_previous_run(base: tuple[Path, runner.R
 
 # --- mdm quality --------------------------------------------------------------------------------------
 
+
 def test_mdm_quality_prints_the_scorecard(quarantined: dict) -> None:
     s = quarantined["summary"]
     res = cli.invoke(app, ["quality", "--config", str(quarantined["cfg"])])
@@ -419,7 +480,7 @@ def test_mdm_quality_prints_the_scorecard(quarantined: dict) -> None:
     for section in ("Identifiers", "Quarantined rows", "Load warnings", "Great Expectations"):
         assert section in out, section
     assert "name_not_null" in out and "bad_date" in out
-    assert "uscc_bad_check" in out                      # the crm source carries a few bad USCCs
+    assert "uscc_bad_check" in out  # the crm source carries a few bad USCCs
     assert "Data Docs: " in out
     assert str(s.warehouse / "docs" / "index.html") in out.replace("\n", "")
 

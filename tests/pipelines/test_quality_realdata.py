@@ -25,15 +25,18 @@ ROWS = 78_242
 CLASSES = {"uscc": 77_924, "uscc_bad_check": 4, "legacy_registration": 276, "other_format": 38}
 DUPLICATE_USCC = "91430900748377342E"
 
+
 @pytest.fixture(scope="module")
 def real(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One run, stage by stage: what the staging database holds after validate, then the rest of the run
     (its exception, if any, is kept for the tests of the published warehouse)."""
     root = tmp_path_factory.mktemp("cn_quality")
     cfg = root / "mdm.yaml"
-    cfg.write_text(f"warehouse: {root / 'warehouse'}\n"
-                   f"sources:\n  - {{name: cn, format: cn_registry_csv, path: \"{realdata.joinpath(*CN_FILE)}\"}}\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        f"warehouse: {root / 'warehouse'}\n"
+        f'sources:\n  - {{name: cn, format: cn_registry_csv, path: "{realdata.joinpath(*CN_FILE)}"}}\n',
+        encoding="utf-8",
+    )
     run_id = runner.start_run(cfg)
     staged: dict[str, list[tuple]] = {}
     error: BaseException | None = None
@@ -42,14 +45,17 @@ def real(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
             runner.run_stage(cfg, run_id, stage)
         con = duckdb.connect(str(root / "warehouse" / ".runs" / run_id / runner.WORK_DB), read_only=True)
         try:
-            staged["classes"] = con.execute("SELECT source, attribute, class, rows FROM run_identifier_quality").fetchall()
-            staged["metrics"] = con.execute("SELECT attribute, completeness, validity, uniqueness, rows "
-                                            "FROM run_quality").fetchall()
+            staged["classes"] = con.execute(
+                "SELECT source, attribute, class, rows FROM run_identifier_quality"
+            ).fetchall()
+            staged["metrics"] = con.execute(
+                "SELECT attribute, completeness, validity, uniqueness, rows FROM run_quality"
+            ).fetchall()
             staged["issues"] = con.execute("SELECT code, key FROM run_issue").fetchall()
             staged["quarantine"] = con.execute("SELECT count(*) FROM run_quarantine").fetchall()
         finally:
             con.close()
-        for stage in STAGES[STAGES.index("validate") + 1:]:
+        for stage in STAGES[STAGES.index("validate") + 1 :]:
             runner.run_stage(cfg, run_id, stage)
     except Exception as e:
         error = e
@@ -74,6 +80,7 @@ def q(warehouse: Path, sql: str) -> list[tuple]:
 
 # --- after the validate stage ------------------------------------------------------------------------
 
+
 def test_staged_identifier_classes(real: dict) -> None:
     assert sum(CLASSES.values()) == ROWS
     assert {c: n for s, a, c, n in real["staged"]["classes"] if (s, a) == ("cn", "uscc")} == CLASSES
@@ -93,6 +100,7 @@ def test_staged_metrics_and_the_duplicate_uscc(real: dict) -> None:
 
 # --- in the published warehouse and `mdm quality` ----------------------------------------------------
 
+
 def test_published_identifier_quality(real: dict) -> None:
     wh = published(real)
     rows = q(wh, "SELECT class, rows FROM identifier_quality WHERE source = 'cn' AND attribute = 'uscc'")
@@ -102,8 +110,10 @@ def test_published_identifier_quality(real: dict) -> None:
 
 def test_published_metrics_and_the_duplicate_uscc(real: dict) -> None:
     wh = published(real)
-    m = {a: (c, u) for a, c, u in q(wh, "SELECT attribute, completeness, uniqueness FROM quality_metrics "
-                                        "WHERE source = 'cn'")}
+    m = {
+        a: (c, u)
+        for a, c, u in q(wh, "SELECT attribute, completeness, uniqueness FROM quality_metrics WHERE source = 'cn'")
+    }
     assert m["name"][0] == 1.0
     assert m["source_id"][1] < 1
     assert q(wh, "SELECT key FROM load_issue WHERE code = 'duplicate_key'") == [(DUPLICATE_USCC,)]

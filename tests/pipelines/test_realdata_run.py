@@ -41,15 +41,18 @@ def real_run(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     root = tmp_path_factory.mktemp("realrun")
     f = _files(realdata)
     cfg = root / "mdm.yaml"
-    cfg.write_text(f"""\
-warehouse: {root / 'warehouse'}
+    cfg.write_text(
+        f"""\
+warehouse: {root / "warehouse"}
 sources:
-  - {{name: gleif, format: gleif_lei_xml, path: "{f['gleif']}"}}
-  - {{name: gleif_rr, format: gleif_rr_xml, path: "{f['gleif_rr']}"}}
-  - {{name: uk, format: companies_house_csv, path: "{f['uk']}"}}
-  - {{name: sec, format: sec_fsds, path: "{f['sec']}"}}
-  - {{name: cn, format: cn_registry_csv, path: "{f['cn']}"}}
-""", encoding="utf-8")
+  - {{name: gleif, format: gleif_lei_xml, path: "{f["gleif"]}"}}
+  - {{name: gleif_rr, format: gleif_rr_xml, path: "{f["gleif_rr"]}"}}
+  - {{name: uk, format: companies_house_csv, path: "{f["uk"]}"}}
+  - {{name: sec, format: sec_fsds, path: "{f["sec"]}"}}
+  - {{name: cn, format: cn_registry_csv, path: "{f["cn"]}"}}
+""",
+        encoding="utf-8",
+    )
     return cfg, runner.run(cfg)
 
 
@@ -99,8 +102,14 @@ def test_every_sec_cik_is_in_xref(realdata: Path, real_run: tuple[Path, runner.R
     n_facts, n_filers = q(summary, "SELECT count(*), count(DISTINCT source_id) FROM financial_fact")[0]
     assert n_facts > 0
     assert 0 < n_filers <= len(ciks)
-    assert q(summary, "SELECT count(*) FROM financial_fact f ANTI JOIN xref x "
-                      "ON x.source = f.source AND x.source_id = f.source_id")[0][0] == 0
+    assert (
+        q(
+            summary,
+            "SELECT count(*) FROM financial_fact f ANTI JOIN xref x "
+            "ON x.source = f.source AND x.source_id = f.source_id",
+        )[0][0]
+        == 0
+    )
 
 
 def test_every_uscc_is_in_xref_once(realdata: Path, real_run: tuple[Path, runner.RunSummary]) -> None:
@@ -115,8 +124,11 @@ def test_every_uscc_is_in_xref_once(realdata: Path, real_run: tuple[Path, runner
     assert set(keys) == set(codes)
     (dup,) = [k for k, n in codes.items() if n > 1]
     assert codes[dup] == 2
-    issues = q(summary, "SELECT source, file, key, line FROM load_issue WHERE run_id = $r AND code = 'duplicate_key'",
-               {"r": summary.run_id})
+    issues = q(
+        summary,
+        "SELECT source, file, key, line FROM load_issue WHERE run_id = $r AND code = 'duplicate_key'",
+        {"r": summary.run_id},
+    )
     assert len(issues) == 1
     source, file, key, line = issues[0]
     assert (source, file, key) == ("cn", str(path), dup)
@@ -125,17 +137,25 @@ def test_every_uscc_is_in_xref_once(realdata: Path, real_run: tuple[Path, runner
 
 def test_nul_bytes_name_is_cleaned_and_reported(real_run: tuple[Path, runner.RunSummary]) -> None:
     _, summary = real_run
-    rows = q(summary, "SELECT source_id, name FROM organization_record WHERE source = 'cn' AND name LIKE $n",
-             {"n": f"%{NUL_NAME}%"})
+    rows = q(
+        summary,
+        "SELECT source_id, name FROM organization_record WHERE source = 'cn' AND name LIKE $n",
+        {"n": f"%{NUL_NAME}%"},
+    )
     assert len(rows) == 1
     uscc, name = rows[0]
     assert name == NUL_NAME
     assert q(summary, "SELECT count(*) FROM organization_record WHERE contains(name, chr(0))")[0][0] == 0
-    golden = q(summary, "SELECT g.legal_name FROM golden_organization g JOIN xref x USING (golden_id) "
-                        "WHERE x.source = 'cn' AND x.source_id = $k", {"k": uscc})
+    golden = q(
+        summary,
+        "SELECT g.legal_name FROM golden_organization g JOIN xref x USING (golden_id) "
+        "WHERE x.source = 'cn' AND x.source_id = $k",
+        {"k": uscc},
+    )
     assert golden == [(NUL_NAME,)]
-    issues = q(summary, "SELECT source, key FROM load_issue WHERE run_id = $r AND code = 'nul_bytes'",
-               {"r": summary.run_id})
+    issues = q(
+        summary, "SELECT source, key FROM load_issue WHERE run_id = $r AND code = 'nul_bytes'", {"r": summary.run_id}
+    )
     assert issues == [("cn", uscc)]
 
 
@@ -148,7 +168,9 @@ def test_relationships_are_loaded(realdata: Path, real_run: tuple[Path, runner.R
         parent = rel.findtext(f"{RR_NS}EndNode/{RR_NS}NodeID").strip()
         expected[(child, parent, rel.findtext(f"{RR_NS}RelationshipType").strip())] += 1
     assert sum(expected.values()) == 10
-    got = Counter(q(summary, "SELECT child_id, parent_id, relationship_type FROM relationship WHERE source = 'gleif_rr'"))
+    got = Counter(
+        q(summary, "SELECT child_id, parent_id, relationship_type FROM relationship WHERE source = 'gleif_rr'")
+    )
     assert got == expected
     assert xref_keys(summary, "gleif_rr") == []
 
@@ -156,7 +178,9 @@ def test_relationships_are_loaded(realdata: Path, real_run: tuple[Path, runner.R
 def test_run_log_and_golden_records(real_run: tuple[Path, runner.RunSummary]) -> None:
     _, summary = real_run
     assert summary.ok
-    stages = q(summary, "SELECT stage, status FROM run_log WHERE run_id = $r ORDER BY started_at", {"r": summary.run_id})
+    stages = q(
+        summary, "SELECT stage, status FROM run_log WHERE run_id = $r ORDER BY started_at", {"r": summary.run_id}
+    )
     assert stages == [(s, "success") for s in runner.STAGES]
     n_xref, n_golden = q(summary, "SELECT count(*), count(DISTINCT golden_id) FROM xref")[0]
     assert n_golden == summary.golden_records == q(summary, "SELECT count(*) FROM golden_organization")[0][0]

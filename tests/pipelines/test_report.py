@@ -23,8 +23,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(report.html, warehouse database) of a generated sample, written by the CLI."""
     base = tmp_path_factory.mktemp("report")
     generate(base / "sample", entities=ENTITIES, seed=SEED)
-    cfg = sample_config(base / "sample", base / "wh", base / "mdm.yaml",
-                        marts={"fx_rates": str(base / "sample" / "fx_rates.csv")})
+    cfg = sample_config(
+        base / "sample", base / "wh", base / "mdm.yaml", marts={"fx_rates": str(base / "sample" / "fx_rates.csv")}
+    )
     runner.run(cfg)
     res = CliRunner().invoke(app, ["report", "--config", str(cfg), "--out", str(base / "out")])
     assert res.exit_code == 0, res.output
@@ -41,9 +42,10 @@ def test_report_is_self_contained_and_shows_the_watchlist(report: tuple[Path, Pa
     assert html.count('<svg class="chart"') >= 10
     con = duckdb.connect(str(db), read_only=True)
     try:
-        top = con.execute("SELECT legal_name FROM churn_watchlist ORDER BY group_total_balance DESC, golden_id "
-                          "LIMIT 1").fetchone()[0]
-        tiers = [t for t, in con.execute("SELECT DISTINCT tier FROM customer_tier").fetchall()]
+        top = con.execute(
+            "SELECT legal_name FROM churn_watchlist ORDER BY group_total_balance DESC, golden_id LIMIT 1"
+        ).fetchone()[0]
+        tiers = [t for (t,) in con.execute("SELECT DISTINCT tier FROM customer_tier").fetchall()]
     finally:
         con.close()
     assert top.replace("&", "&amp;").replace("'", "&#39;") in html
@@ -53,8 +55,9 @@ def test_report_is_self_contained_and_shows_the_watchlist(report: tuple[Path, Pa
 
 def test_report_fails_cleanly_without_a_warehouse(tmp_path: Path) -> None:
     cfg = tmp_path / "mdm.yaml"
-    cfg.write_text(f"warehouse: {tmp_path / 'wh'}\nsources:\n  - {{name: s, format: sec_fsds, path: x}}\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        f"warehouse: {tmp_path / 'wh'}\nsources:\n  - {{name: s, format: sec_fsds, path: x}}\n", encoding="utf-8"
+    )
     res = CliRunner().invoke(app, ["report", "--config", str(cfg), "--out", str(tmp_path / "out")])
     assert res.exit_code == 1 and "no published warehouse" in res.output and "Traceback" not in res.output
 
@@ -68,9 +71,16 @@ def chrome(tmp_path: Path):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium") or ""
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,2400", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-                f"--user-data-dir={tmp_path / 'chrome'}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,2400",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+    ):
         opts.add_argument(arg)
     return webdriver.Chrome(options=opts, service=Service(shutil.which("chromedriver")))
 

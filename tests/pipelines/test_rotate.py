@@ -21,17 +21,23 @@ def keys() -> tuple[bytes, bytes]:
 def test_clear_values_of_a_warehouse_from_before_encryption_are_encrypted(keys: tuple[bytes, bytes]) -> None:
     new, _ = keys
     c = FieldCipher(Keyring.of([new], "test"))
-    records = pa.table({
-        "source": ["cn", "crm", "gleif"],
-        "phone": ["010-6552 8888", None, "+1 212 555 0100"],
-        "relationship_manager": [None, "Lucy Sato", None],
-        "extra": ['{"legal_representative": "黎桂阳", "registered_capital": "10(万)"}',
-                  '{"contact_email": "a@b.cn"}', '{"ManagingLOU": "5493001KJTIIGC8Y1R12"}'],
-        "name": ["甲公司", "Acme Ltd", "Lucy Sato Consulting"],
-        "src_line": [1, 2, 3],
-    })
-    out = transform_table("organization_record", records, c, {"cn": "cn_registry_csv", "crm": "sql",
-                                                              "gleif": "gleif_lei_xml"})
+    records = pa.table(
+        {
+            "source": ["cn", "crm", "gleif"],
+            "phone": ["010-6552 8888", None, "+1 212 555 0100"],
+            "relationship_manager": [None, "Lucy Sato", None],
+            "extra": [
+                '{"legal_representative": "黎桂阳", "registered_capital": "10(万)"}',
+                '{"contact_email": "a@b.cn"}',
+                '{"ManagingLOU": "5493001KJTIIGC8Y1R12"}',
+            ],
+            "name": ["甲公司", "Acme Ltd", "Lucy Sato Consulting"],
+            "src_line": [1, 2, 3],
+        }
+    )
+    out = transform_table(
+        "organization_record", records, c, {"cn": "cn_registry_csv", "crm": "sql", "gleif": "gleif_lei_xml"}
+    )
     assert out.schema == records.schema
     assert [c.decrypt(v) if v else v for v in out.column("phone").to_pylist()] == records.column("phone").to_pylist()
     assert out.column("relationship_manager").to_pylist()[1].startswith(f"enc:v1:{c.active}:")
@@ -46,8 +52,12 @@ def test_lineage_and_quarantine_values_of_sensitive_attributes_only(keys: tuple[
     old, new = keys
     c_old = FieldCipher(Keyring.of([old], "old"))
     c = FieldCipher(Keyring.of([new, old], "both"))
-    lineage = pa.table({"attribute": ["phone", "legal_name", "relationship_manager"],
-                        "value": ["13800138000", "甲公司", c_old.encrypt("Lucy Sato")]})
+    lineage = pa.table(
+        {
+            "attribute": ["phone", "legal_name", "relationship_manager"],
+            "value": ["13800138000", "甲公司", c_old.encrypt("Lucy Sato")],
+        }
+    )
     out = transform_table("golden_attribute_lineage", lineage, c, {}).column("value").to_pylist()
     assert c.decrypt(out[0]) == "13800138000" and out[1] == "甲公司"
     assert key_id(new) in out[2] and c.decrypt(out[2]) == "Lucy Sato"

@@ -26,14 +26,27 @@ from pipelines.warehouse import PARQUET_TABLES, Warehouse
 
 ENTITIES = 300
 SEED = 11
-PUBLISHED_TABLES = ("xref", "golden_organization", "golden_attribute_lineage", "run_log", "organization_record",
-                    "match_pair", "relationship", "financial_fact", "account", "balance", "load_issue")
+PUBLISHED_TABLES = (
+    "xref",
+    "golden_organization",
+    "golden_attribute_lineage",
+    "run_log",
+    "organization_record",
+    "match_pair",
+    "relationship",
+    "financial_fact",
+    "account",
+    "balance",
+    "load_issue",
+)
 
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-def write_config(sample: Path, warehouse: Path, dest: Path, limits: dict[str, dict[str, Any]] | None = None,
-                 **replace: str) -> Path:
+
+def write_config(
+    sample: Path, warehouse: Path, dest: Path, limits: dict[str, dict[str, Any]] | None = None, **replace: str
+) -> Path:
     """The sample's mdm.yaml rewritten with absolute paths, the given warehouse and some sources
     pointed elsewhere (``name=path`` for file sources, ``name=url`` for SQL ones); ``limits`` sets
     per-source validation limits."""
@@ -94,6 +107,7 @@ def truth(sample: Path) -> set[tuple[str, str]]:
 
 # --- fixtures --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
     """A generated sample (never modified by the tests) and the record counts generate() reported."""
@@ -116,6 +130,7 @@ def published(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
 
 # --- what a run publishes --------------------------------------------------------------------------
 
+
 def test_run_publishes_every_table(published: tuple[Path, runner.RunSummary]) -> None:
     _, summary = published
     wh = summary.warehouse
@@ -123,8 +138,17 @@ def test_run_publishes_every_table(published: tuple[Path, runner.RunSummary]) ->
     assert (wh / "mdm.duckdb").is_file()
     tables = {t for (t,) in query(wh, "SELECT table_name FROM information_schema.tables")}
     assert set(PUBLISHED_TABLES) <= tables
-    for t in ("xref", "golden_organization", "golden_attribute_lineage", "organization_record", "match_pair",
-              "relationship", "financial_fact", "account", "balance"):
+    for t in (
+        "xref",
+        "golden_organization",
+        "golden_attribute_lineage",
+        "organization_record",
+        "match_pair",
+        "relationship",
+        "financial_fact",
+        "account",
+        "balance",
+    ):
         assert query(wh, f"SELECT count(*) FROM {t}")[0][0] > 0, t
     assert summary.golden_records == query(wh, "SELECT count(*) FROM golden_organization")[0][0]
     assert Warehouse(wh).latest_run() == summary.run_id
@@ -132,8 +156,10 @@ def test_run_publishes_every_table(published: tuple[Path, runner.RunSummary]) ->
 
 def test_run_log_has_one_success_row_per_stage_in_order(published: tuple[Path, runner.RunSummary]) -> None:
     _, summary = published
-    rows = query(summary.warehouse, "SELECT run_id, stage, status, rows_in, rows_out, started_at, finished_at "
-                                    "FROM run_log ORDER BY started_at")
+    rows = query(
+        summary.warehouse,
+        "SELECT run_id, stage, status, rows_in, rows_out, started_at, finished_at FROM run_log ORDER BY started_at",
+    )
     assert [r[1] for r in rows] == list(STAGES)
     assert {r[0] for r in rows} == {summary.run_id}
     assert all(r[2] == "success" for r in rows)
@@ -157,18 +183,29 @@ def test_xref_has_one_row_per_truth_record(sample: Path, published: tuple[Path, 
     assert {k: v for k, v in summary.records_per_source.items() if v} == per_source
     # Every record has a golden id, and golden records and xref agree.
     assert query(wh, "SELECT count(*) FROM xref WHERE golden_id IS NULL")[0][0] == 0
-    assert {g for (g,) in query(wh, "SELECT DISTINCT golden_id FROM xref")} == \
-        {g for (g,) in query(wh, "SELECT golden_id FROM golden_organization")}
-    assert query(wh, "SELECT count(*), count(DISTINCT golden_id) FROM golden_organization")[0] == \
-        (summary.golden_records, summary.golden_records)
-    assert query(wh, "SELECT count(*) FROM golden_attribute_lineage l ANTI JOIN golden_organization g "
-                     "USING (golden_id)")[0][0] == 0
-    assert query(wh, "SELECT count(*) FROM organization_record o JOIN xref x USING (source, source_id) "
-                     "WHERE o.golden_id = x.golden_id")[0][0] == len(rows)
+    assert {g for (g,) in query(wh, "SELECT DISTINCT golden_id FROM xref")} == {
+        g for (g,) in query(wh, "SELECT golden_id FROM golden_organization")
+    }
+    assert query(wh, "SELECT count(*), count(DISTINCT golden_id) FROM golden_organization")[0] == (
+        summary.golden_records,
+        summary.golden_records,
+    )
+    assert (
+        query(wh, "SELECT count(*) FROM golden_attribute_lineage l ANTI JOIN golden_organization g USING (golden_id)")[
+            0
+        ][0]
+        == 0
+    )
+    assert query(
+        wh,
+        "SELECT count(*) FROM organization_record o JOIN xref x USING (source, source_id) "
+        "WHERE o.golden_id = x.golden_id",
+    )[0][0] == len(rows)
 
 
-def test_satellite_tables_hold_the_sample(generated: tuple[Path, dict[str, int]],
-                                         published: tuple[Path, runner.RunSummary]) -> None:
+def test_satellite_tables_hold_the_sample(
+    generated: tuple[Path, dict[str, int]], published: tuple[Path, runner.RunSummary]
+) -> None:
     _, counts = generated
     _, summary = published
     wh = summary.warehouse
@@ -189,20 +226,32 @@ def test_parquet_snapshot_matches_duckdb(published: tuple[Path, runner.RunSummar
         t = pq.read_table(parquet / f"{table}.parquet")
         assert t.num_rows == query(wh, f"SELECT count(*) FROM {table}")[0][0], table
     golden = pq.read_table(parquet / "golden_organization.parquet")
-    duck_cols = [c for (c,) in query(wh, "SELECT column_name FROM information_schema.columns WHERE "
-                                         "table_name = 'golden_organization' ORDER BY ordinal_position")]
+    duck_cols = [
+        c
+        for (c,) in query(
+            wh,
+            "SELECT column_name FROM information_schema.columns WHERE "
+            "table_name = 'golden_organization' ORDER BY ordinal_position",
+        )
+    ]
     assert golden.column_names == duck_cols
-    assert sorted(golden.column("golden_id").to_pylist()) == \
-        [g for (g,) in query(wh, "SELECT golden_id FROM golden_organization ORDER BY golden_id")]
+    assert sorted(golden.column("golden_id").to_pylist()) == [
+        g for (g,) in query(wh, "SELECT golden_id FROM golden_organization ORDER BY golden_id")
+    ]
 
 
 def test_raw_landings_carry_lineage(sample: Path, published: tuple[Path, runner.RunSummary]) -> None:
     cfg_path, summary = published
     wh = summary.warehouse
     cfg = runner.load_config(cfg_path)
-    expected_tables = {"gleif": {"organization"}, "gleif_rr": {"relationship"}, "cn_registry": {"organization"},
-                       "uk_registry": {"organization"}, "sec": {"organization", "financial_fact"},
-                       "crm": {"organization", "account", "balance"}}
+    expected_tables = {
+        "gleif": {"organization"},
+        "gleif_rr": {"relationship"},
+        "cn_registry": {"organization"},
+        "uk_registry": {"organization"},
+        "sec": {"organization", "financial_fact"},
+        "crm": {"organization", "account", "balance"},
+    }
     for name, tables in expected_tables.items():
         load = wh / "raw" / name / f"load={summary.run_id}"
         assert load.is_dir(), load
@@ -217,7 +266,10 @@ def test_raw_landings_carry_lineage(sample: Path, published: tuple[Path, runner.
             assert (data["src_line"] >= 1).all()
             assert (data["source"] == name).all()
             location = str(src.path) if src.path is not None else str(src.url)
-            assert data["src_file"].map(lambda f, loc=location: f.startswith(loc)).all(), (name, data["src_file"].iloc[0])
+            assert data["src_file"].map(lambda f, loc=location: f.startswith(loc)).all(), (
+                name,
+                data["src_file"].iloc[0],
+            )
     # No landing stays behind in a staging folder.
     assert not list((wh / ".runs").rglob("*.parquet"))
 
@@ -230,6 +282,7 @@ def test_successful_run_leaves_no_staging_folder(published: tuple[Path, runner.R
 
 
 # --- reruns and the stage-by-stage API ---------------------------------------------------------------
+
 
 def test_rerun_on_same_input_keeps_xref_and_golden_records(sample: Path, tmp_path: Path) -> None:
     cfg = write_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml")
@@ -295,6 +348,7 @@ def test_publish_of_a_finished_run_returns_its_result_and_touches_nothing(sample
 
 # --- atomicity -------------------------------------------------------------------------------------
 
+
 def _truncated_gleif(sample: Path, bad: Path) -> tuple[str, str]:
     data = (sample / "registry" / "gleif_lei2.xml").read_bytes()
     out = bad / "gleif_lei2.xml"
@@ -309,7 +363,7 @@ def _csv_missing_column(sample: Path, bad: Path) -> tuple[str, str]:
     drop = [n.strip() for n in rows[0]].index("CompanyNumber")
     out = bad / "uk_basiccompany.csv"
     with out.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(r[:drop] + r[drop + 1:] for r in rows)
+        csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(r[:drop] + r[drop + 1 :] for r in rows)
     return "uk_registry", str(out)
 
 
@@ -323,9 +377,11 @@ def _crm_table_dropped(sample: Path, bad: Path) -> tuple[str, str]:
     return "crm", "sqlite:///" + str(out)
 
 
-BREAKERS = {"truncated_gleif_xml": (_truncated_gleif, "gleif_lei2.xml"),
-            "csv_missing_required_column": (_csv_missing_column, "CompanyNumber"),
-            "sqlite_table_dropped": (_crm_table_dropped, "customers")}
+BREAKERS = {
+    "truncated_gleif_xml": (_truncated_gleif, "gleif_lei2.xml"),
+    "csv_missing_required_column": (_csv_missing_column, "CompanyNumber"),
+    "sqlite_table_dropped": (_crm_table_dropped, "customers"),
+}
 
 
 @pytest.mark.parametrize("case", list(BREAKERS))
@@ -443,17 +499,36 @@ def test_duplicate_natural_key_is_loaded_once_and_reported(sample: Path, tmp_pat
 
     wh = tmp_path / "wh"
     # One duplicated key among ~100 rows is beyond the default duplicate limit (0.1%): first the batch failure...
-    with pytest.raises(MdmError, match=r"source 'cn_registry' \(file .*cn_registry.csv\): expectation "
-                                       r"expect_column_values_to_be_unique on column 'source_id' failed"):
+    with pytest.raises(
+        MdmError,
+        match=r"source 'cn_registry' \(file .*cn_registry.csv\): expectation "
+        r"expect_column_values_to_be_unique on column 'source_id' failed",
+    ):
         runner.run(write_config(sample, wh, tmp_path / "mdm.yaml", cn_registry=str(copy)))
     assert not (wh / "mdm.duckdb").exists()
     # ... then, with the limit raised for this source, a load with a counted warning.
-    summary = runner.run(write_config(sample, wh, tmp_path / "mdm.yaml", limits={"cn_registry": {"max_duplicate_rate": 0.05}},
-                                      cn_registry=str(copy)))
+    summary = runner.run(
+        write_config(
+            sample,
+            wh,
+            tmp_path / "mdm.yaml",
+            limits={"cn_registry": {"max_duplicate_rate": 0.05}},
+            cn_registry=str(copy),
+        )
+    )
     assert query(wh, f"SELECT count(*) FROM xref WHERE source = 'cn_registry' AND source_id = '{key}'")[0][0] == 1
-    assert query(wh, "SELECT count(*) FROM xref WHERE source = 'cn_registry'")[0][0] == \
-        len([t for t in truth(sample) if t[0] == "cn_registry"])
+    assert query(wh, "SELECT count(*) FROM xref WHERE source = 'cn_registry'")[0][0] == len(
+        [t for t in truth(sample) if t[0] == "cn_registry"]
+    )
     issues = query(wh, "SELECT run_id, source, file, line, key, message FROM load_issue WHERE code = 'duplicate_key'")
-    assert issues == [(summary.run_id, "cn_registry", str(copy), dup_line, key,
-                       f"duplicate natural key within the source; kept the row at line {kept_line}")]
+    assert issues == [
+        (
+            summary.run_id,
+            "cn_registry",
+            str(copy),
+            dup_line,
+            key,
+            f"duplicate natural key within the source; kept the row at line {kept_line}",
+        )
+    ]
     assert summary.warnings >= 1

@@ -30,8 +30,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def digests(root: Path) -> dict[str, str]:
     """SHA-256 of every file under ``root`` (following the parquet/docs symlinks)."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".lock" not in p.name}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".lock" not in p.name
+    }
 
 
 def refused(cfg: Path, sql: str) -> str:
@@ -46,13 +49,21 @@ def refused(cfg: Path, sql: str) -> str:
 def test_sandbox_settings_are_on_and_locked(sample: Path) -> None:
     con = sandbox.open_readonly(sample.parent / "warehouse" / "mdm.duckdb")
     try:
-        values = dict(con.execute("SELECT name, value FROM duckdb_settings() WHERE name IN "
-                                  "('enable_external_access', 'lock_configuration', 'autoinstall_known_extensions', "
-                                  "'autoload_known_extensions')").fetchall())
+        values = dict(
+            con.execute(
+                "SELECT name, value FROM duckdb_settings() WHERE name IN "
+                "('enable_external_access', 'lock_configuration', 'autoinstall_known_extensions', "
+                "'autoload_known_extensions')"
+            ).fetchall()
+        )
     finally:
         con.close()
-    assert values == {"enable_external_access": "false", "lock_configuration": "true",
-                      "autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+    assert values == {
+        "enable_external_access": "false",
+        "lock_configuration": "true",
+        "autoinstall_known_extensions": "false",
+        "autoload_known_extensions": "false",
+    }
 
 
 def test_copy_over_published_parquet_and_landings_is_refused(sample: Path) -> None:
@@ -62,8 +73,10 @@ def test_copy_over_published_parquet_and_landings_is_refused(sample: Path) -> No
     landing = next((wh / "raw").rglob("*.parquet"))
     assert parquet.is_file() and landing.is_file()
     for target in (parquet, landing):
-        copy = (f"COPY (SELECT legal_name || ' TAMPERED' AS legal_name FROM golden_organization) "
-                f"TO '{target}' (FORMAT parquet)")
+        copy = (
+            f"COPY (SELECT legal_name || ' TAMPERED' AS legal_name FROM golden_organization) "
+            f"TO '{target}' (FORMAT parquet)"
+        )
         assert "COPY statement is not a query" in refused(sample, copy)
         con = sandbox.open_readonly(wh / "mdm.duckdb")
         try:  # the sandbox refuses it by itself too
@@ -106,8 +119,12 @@ def test_install_and_load_are_refused(sample: Path) -> None:
 
 
 def test_the_sandbox_cannot_be_switched_off_later(sample: Path) -> None:
-    for stmt in ("SET enable_external_access = true", "SET lock_configuration = false",
-                 "SET autoinstall_known_extensions = true", "RESET enable_external_access"):
+    for stmt in (
+        "SET enable_external_access = true",
+        "SET lock_configuration = false",
+        "SET autoinstall_known_extensions = true",
+        "RESET enable_external_access",
+    ):
         assert "SET statement is not a query" in refused(sample, stmt)
         con = sandbox.open_readonly(sample.parent / "warehouse" / "mdm.duckdb")
         try:  # DuckDB refuses it by itself as well (the settings are locked)
@@ -120,8 +137,12 @@ def test_the_sandbox_cannot_be_switched_off_later(sample: Path) -> None:
     con = sqlshell.open_warehouse(sample)
     try:
         failed = sqlshell.Shell(con, Console(file=out), Console(file=err)).loop(
-            ["SET enable_external_access = true;", "SELECT * FROM read_csv('/etc/passwd');",
-             "SELECT count(*) AS n FROM golden_organization;"])
+            [
+                "SET enable_external_access = true;",
+                "SELECT * FROM read_csv('/etc/passwd');",
+                "SELECT count(*) AS n FROM golden_organization;",
+            ]
+        )
     finally:
         con.close()
     assert failed == 2

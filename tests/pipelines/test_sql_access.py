@@ -40,14 +40,25 @@ def config(tmp_path: Path) -> Path:
         users.add_user(ctl, name, PW, role)
     ctl.close()
     cfg = tmp_path / "mdm.yaml"
-    cfg.write_text(yaml.safe_dump({"warehouse": str(wh), "sources": [
-        {"name": "ch", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}]}), encoding="utf-8")
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "warehouse": str(wh),
+                "sources": [{"name": "ch", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}],
+            }
+        ),
+        encoding="utf-8",
+    )
     return cfg
 
 
 def sql(config: Path, user: str, *args: str, password: str = PW, input: str | None = None):
-    return cli.invoke(app, ["sql", "--config", str(config), "--user", user, "--format", "json", *args],
-                      env={"MDM_PASSWORD": password}, input=input)
+    return cli.invoke(
+        app,
+        ["sql", "--config", str(config), "--user", user, "--format", "json", *args],
+        env={"MDM_PASSWORD": password},
+        input=input,
+    )
 
 
 def log(config: Path, action: str | None = None) -> list[audit.Entry]:
@@ -62,8 +73,10 @@ def test_analyst_queries_the_warehouse_and_each_query_is_audited(config: Path) -
     q = "SELECT golden_id, legal_name FROM golden_organization ORDER BY golden_id"
     res = sql(config, "ana", q)
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == [{"golden_id": "G1", "legal_name": "Acme Ltd"},
-                                      {"golden_id": "G2", "legal_name": "Beta GmbH"}]
+    assert json.loads(res.output) == [
+        {"golden_id": "G1", "legal_name": "Acme Ltd"},
+        {"golden_id": "G2", "legal_name": "Beta GmbH"},
+    ]
     entries = log(config, "sql.query")
     assert len(entries) == 1
     e = entries[0]
@@ -72,14 +85,17 @@ def test_analyst_queries_the_warehouse_and_each_query_is_audited(config: Path) -
     assert [x.action for x in log(config, "sign_in")][-1] == "sign_in.success"
 
 
-@pytest.mark.parametrize("attack", [
-    "SELECT * FROM read_csv('{ctl}')",
-    "SELECT * FROM read_text('{head}')",
-    "ATTACH '{ctl}' AS c (TYPE sqlite)",
-    "INSTALL sqlite",
-    "SET enable_external_access = true",
-    "SELECT * FROM audit_log",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "SELECT * FROM read_csv('{ctl}')",
+        "SELECT * FROM read_text('{head}')",
+        "ATTACH '{ctl}' AS c (TYPE sqlite)",
+        "INSTALL sqlite",
+        "SET enable_external_access = true",
+        "SELECT * FROM audit_log",
+    ],
+)
 def test_analyst_cannot_reach_the_control_store_or_the_audit_log(config: Path, attack: str) -> None:
     wh = config.parent / "wh"
     q = attack.format(ctl=wh / "control.db", head=wh / audit.HEAD_FILE)
@@ -122,7 +138,10 @@ def test_failed_sign_ins_are_refused_and_audited(config: Path) -> None:
     assert res.exit_code == 1 and "sign-in failed" in res.output
     fails = log(config, "sign_in.failure")
     assert [(e.subject, e.detail["reason"], e.detail["channel"]) for e in fails] == [
-        ("ana", "wrong password", "sql"), ("nobody", "unknown user", "sql"), ("ana", "disabled", "sql")]
+        ("ana", "wrong password", "sql"),
+        ("nobody", "unknown user", "sql"),
+        ("ana", "disabled", "sql"),
+    ]
     assert log(config, "sql.query") == []
 
 

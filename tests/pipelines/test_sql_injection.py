@@ -37,7 +37,7 @@ def test_warehouse_path_with_quotes_runs_and_injects_nothing(sample: Path, tmp_p
         con.close()
     assert n > 0
     exported = pd.read_parquet(wh / "parquet" / "golden_organization.parquet")
-    assert sorted(exported["golden_id"]) == [g for g, in golden]
+    assert sorted(exported["golden_id"]) == [g for (g,) in golden]
     # Nothing was written outside the warehouse folder by a broken-off path.
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "mdm.yaml"])
 
@@ -68,7 +68,10 @@ def test_no_path_or_value_is_pasted_into_sql_outside_runner_and_warehouse() -> N
             continue
         for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]
-            if ("f\"" in code or "f'" in code) and "'{" in code and any(
-                    k in code.upper() for k in ("SELECT ", "FROM ", "ATTACH ", "COPY ", "READ_PARQUET(", "WHERE ")):
+            if (
+                ('f"' in code or "f'" in code)
+                and "'{" in code
+                and any(k in code.upper() for k in ("SELECT ", "FROM ", "ATTACH ", "COPY ", "READ_PARQUET(", "WHERE "))
+            ):
                 offenders.append(f"{path.relative_to(root)}:{no}: {line.strip()}")
     assert offenders == []

@@ -49,8 +49,9 @@ def test_help_has_an_example() -> None:
 
 def test_one_shot_query_prints_a_table(sample: Path) -> None:
     (n,) = query(sample, "SELECT count(*) FROM golden_organization")[0]
-    res = cli.invoke(app, ["sql", "--config", str(sample),
-                           "SELECT count(*) AS golden_records FROM golden_organization"])
+    res = cli.invoke(
+        app, ["sql", "--config", str(sample), "SELECT count(*) AS golden_records FROM golden_organization"]
+    )
     assert res.exit_code == 0, res.output
     assert "golden_records" in res.stdout and str(n) in res.stdout and "1 row" in res.stdout
 
@@ -65,8 +66,9 @@ def test_csv_and_json_formats_hold_the_query_result(sample: Path) -> None:
     assert [tuple(r) for r in rows[1:]] == [(g, name, str(c)) for g, name, c in expected]
     res = cli.invoke(app, ["sql", "--config", str(sample), "-f", "json", sql])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout) == [{"golden_id": g, "legal_name": name, "record_count": c}
-                                      for g, name, c in expected]
+    assert json.loads(res.stdout) == [
+        {"golden_id": g, "legal_name": name, "record_count": c} for g, name, c in expected
+    ]
 
 
 def test_writes_are_refused_cleanly(sample: Path) -> None:
@@ -85,28 +87,36 @@ def test_bad_sql_and_missing_warehouse_exit_1(sample: Path, tmp_path: Path) -> N
     res = cli.invoke(app, ["sql", "--config", str(sample), "SELECT * FROM no_such_table"])
     assert res.exit_code == 1 and "no_such_table" in res.stderr
     empty = tmp_path / "mdm.yaml"
-    empty.write_text(f"warehouse: {tmp_path / 'nowhere'}\nsources:\n"
-                     f"  - {{name: g, format: gleif_lei_xml, path: x.xml}}\n", encoding="utf-8")
+    empty.write_text(
+        f"warehouse: {tmp_path / 'nowhere'}\nsources:\n  - {{name: g, format: gleif_lei_xml, path: x.xml}}\n",
+        encoding="utf-8",
+    )
     res = cli.invoke(app, ["sql", "--config", str(empty), "SELECT 1"])
     assert res.exit_code == 1 and "no published warehouse" in res.stderr
 
 
 def test_shell_reads_piped_statements_and_dot_commands(sample: Path) -> None:
     (n,) = query(sample, "SELECT count(*) FROM xref")[0]
-    script = ("-- a comment line is part of the next statement\n"
-              ".tables\n"
-              "SELECT count(*) AS xref_rows\n"
-              "  FROM xref;\n"
-              ".schema v_organization_group\n"
-              ".schema golden_organization_as_of\n"
-              "SELECT 41 + 1 AS answer; SELECT 'two statements' AS second;\n"
-              ".quit\n"
-              "SELECT 'after quit' AS never;\n")
+    script = (
+        "-- a comment line is part of the next statement\n"
+        ".tables\n"
+        "SELECT count(*) AS xref_rows\n"
+        "  FROM xref;\n"
+        ".schema v_organization_group\n"
+        ".schema golden_organization_as_of\n"
+        "SELECT 41 + 1 AS answer; SELECT 'two statements' AS second;\n"
+        ".quit\n"
+        "SELECT 'after quit' AS never;\n"
+    )
     res = cli.invoke(app, ["sql", "--config", str(sample), "--format", "csv"], input=script)
     assert res.exit_code == 0, res.output
     out = res.stdout
-    for name in ("golden_organization,table", "golden_organization_history,table", "v_organization_group,view",
-                 "golden_organization_as_of,table macro"):
+    for name in (
+        "golden_organization,table",
+        "golden_organization_history,table",
+        "v_organization_group,view",
+        "golden_organization_as_of,table macro",
+    ):
         assert name in out
     assert f"xref_rows\n{n}\n" in out
     assert "group_id,VARCHAR" in out and "depth,INTEGER" in out
@@ -127,13 +137,23 @@ def test_shell_goes_on_after_an_error_and_reports_it_in_the_exit_code(sample: Pa
 
 def test_as_of_macro_through_the_shell(sample: Path) -> None:
     (n,) = query(sample, "SELECT count(*) FROM golden_organization")[0]
-    res = cli.invoke(app, ["sql", "--config", str(sample), "-f", "json",
-                           "SELECT count(*) AS n FROM golden_organization_as_of(now()::TIMESTAMP)"])
+    res = cli.invoke(
+        app,
+        [
+            "sql",
+            "--config",
+            str(sample),
+            "-f",
+            "json",
+            "SELECT count(*) AS n FROM golden_organization_as_of(now()::TIMESTAMP)",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout) == [{"n": n}]
 
 
 # --- the data dictionary --------------------------------------------------------------------------------
+
 
 def test_every_table_view_macro_and_column_is_documented(sample: Path, tmp_path: Path) -> None:
     out = tmp_path / "schema.md"
@@ -146,9 +166,17 @@ def test_every_table_view_macro_and_column_is_documented(sample: Path, tmp_path:
     finally:
         con.close()
     names = {r.name for r in rels}
-    assert {"golden_organization_history", "golden_hierarchy", "golden_financial_fact", "v_golden_organization",
-            "v_organization_group", "v_hierarchy", "v_golden_financials_latest", "v_financial_latest",
-            "golden_organization_as_of"} <= names
+    assert {
+        "golden_organization_history",
+        "golden_hierarchy",
+        "golden_financial_fact",
+        "v_golden_organization",
+        "v_organization_group",
+        "v_hierarchy",
+        "v_golden_financials_latest",
+        "v_financial_latest",
+        "golden_organization_as_of",
+    } <= names
     for r in rels:
         assert f"## {r.name}\n" in text
         if r.kind != "table macro":
@@ -158,12 +186,18 @@ def test_every_table_view_macro_and_column_is_documented(sample: Path, tmp_path:
 
 
 def test_an_undocumented_column_is_reported() -> None:
-    rels = [schema_doc.Relation("golden_organization", "table", [("golden_id", "VARCHAR"), ("shoe_size", "INTEGER")]),
-            schema_doc.Relation("v_golden_organization", "view", [("shoe_size", "INTEGER")]),
-            schema_doc.Relation("mystery", "table", [("run_id", "VARCHAR")]),
-            schema_doc.Relation("mystery_macro", "table macro", [("x", "")])]
-    assert schema_doc.undocumented(rels) == ["golden_organization.shoe_size", "v_golden_organization.shoe_size",
-                                             "mystery", "mystery_macro"]
+    rels = [
+        schema_doc.Relation("golden_organization", "table", [("golden_id", "VARCHAR"), ("shoe_size", "INTEGER")]),
+        schema_doc.Relation("v_golden_organization", "view", [("shoe_size", "INTEGER")]),
+        schema_doc.Relation("mystery", "table", [("run_id", "VARCHAR")]),
+        schema_doc.Relation("mystery_macro", "table macro", [("x", "")]),
+    ]
+    assert schema_doc.undocumented(rels) == [
+        "golden_organization.shoe_size",
+        "v_golden_organization.shoe_size",
+        "mystery",
+        "mystery_macro",
+    ]
 
 
 def test_schema_doc_command_and_the_committed_docs(sample: Path, tmp_path: Path) -> None:

@@ -70,12 +70,15 @@ def test_authenticate_accepts_the_right_password_only(con: sqlite3.Connection) -
     assert users.list_users(con) == [users.User("alice", "steward", False)]
 
 
-@pytest.mark.parametrize("password, message", [
-    ("short1!", "at least 12"),
-    ("alice-is-my-password", "user name"),
-    ("aaaaaaaaaaaaaaaa", "repeated"),
-    ("x" * 2000 + "abcd", "at most"),
-])
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("short1!", "at least 12"),
+        ("alice-is-my-password", "user name"),
+        ("aaaaaaaaaaaaaaaa", "repeated"),
+        ("x" * 2000 + "abcd", "at most"),
+    ],
+)
 def test_weak_passwords_are_refused(con: sqlite3.Connection, password: str, message: str) -> None:
     with pytest.raises(users.UserError, match=message):
         users.add_user(con, "alice", password, "analyst")
@@ -177,19 +180,32 @@ cli = CliRunner()
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     cfg = tmp_path / "mdm.yaml"
-    cfg.write_text(yaml.safe_dump({"warehouse": str(tmp_path / "wh"), "sources": [
-        {"name": "crm", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}]}), encoding="utf-8")
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "warehouse": str(tmp_path / "wh"),
+                "sources": [{"name": "crm", "format": "companies_house_csv", "path": str(tmp_path / "x.csv")}],
+            }
+        ),
+        encoding="utf-8",
+    )
     return cfg
 
 
 def test_cli_add_list_set_role_disable(config: Path, tmp_path: Path) -> None:
-    res = cli.invoke(app, ["users", "add", "--config", str(config), "alice", "--role", "steward",
-                           "--password-stdin"], input=PW + "\n")
+    res = cli.invoke(
+        app,
+        ["users", "add", "--config", str(config), "alice", "--role", "steward", "--password-stdin"],
+        input=PW + "\n",
+    )
     assert res.exit_code == 0, res.output
     res = cli.invoke(app, ["users", "set-role", "--config", str(config), "alice", "--role", "analyst"])
     assert res.exit_code == 0, res.output
-    res = cli.invoke(app, ["users", "add", "--config", str(config), "bob", "--role", "auditor"],
-                     input="the long secret of b\nthe long secret of b\n")
+    res = cli.invoke(
+        app,
+        ["users", "add", "--config", str(config), "bob", "--role", "auditor"],
+        input="the long secret of b\nthe long secret of b\n",
+    )
     assert res.exit_code == 0, res.output
     res = cli.invoke(app, ["users", "disable", "--config", str(config), "bob"])
     assert res.exit_code == 0, res.output
@@ -209,12 +225,16 @@ def test_cli_add_list_set_role_disable(config: Path, tmp_path: Path) -> None:
 
 
 def test_cli_errors_are_one_line_without_traceback(config: Path) -> None:
-    res = cli.invoke(app, ["users", "add", "--config", str(config), "alice", "--role", "boss", "--password-stdin"],
-                     input=PW + "\n")
+    res = cli.invoke(
+        app, ["users", "add", "--config", str(config), "alice", "--role", "boss", "--password-stdin"], input=PW + "\n"
+    )
     assert res.exit_code == 1
     assert "role must be one of" in res.output and "Traceback" not in res.output
-    res = cli.invoke(app, ["users", "add", "--config", str(config), "alice", "--role", "analyst", "--password-stdin"],
-                     input="short\n")
+    res = cli.invoke(
+        app,
+        ["users", "add", "--config", str(config), "alice", "--role", "analyst", "--password-stdin"],
+        input="short\n",
+    )
     assert res.exit_code == 1 and "at least 12" in res.output
     res = cli.invoke(app, ["users", "disable", "--config", str(config), "nobody"])
     assert res.exit_code == 1 and "no user named" in res.output

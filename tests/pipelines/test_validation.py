@@ -80,8 +80,13 @@ def test_bad_rows_are_named_with_rule_and_value(validator: Validator) -> None:
     f.loc[7, "incorporated_on"] = "03/02/2001"
     f.loc[8, "updated_at"] = "yesterday"
     f.index = range(100, 110)  # a non-default index: failures are still positions into the frame
-    out = validator.validate("gleif_lei_xml", f, batch="gleif", run_id="run-bad",
-                             params={"name_mostly": 0.5, "unique_mostly": 0.5, "lei_shape_mostly": 0.5})
+    out = validator.validate(
+        "gleif_lei_xml",
+        f,
+        batch="gleif",
+        run_id="run-bad",
+        params={"name_mostly": 0.5, "unique_mostly": 0.5, "lei_shape_mostly": 0.5},
+    )
     got = sorted(map(tuple, out.row_failures[["row", "rule", "column", "value"]].values.tolist()))
     assert got == [
         (2, "source_id_not_null", "source_id", None),
@@ -95,17 +100,20 @@ def test_bad_rows_are_named_with_rule_and_value(validator: Validator) -> None:
 
 
 def test_row_count_outside_bounds_fails_with_observed_value(validator: Validator) -> None:
-    out = validator.validate("companies_house_csv", org_frame(20), batch="uk", run_id="run-count",
-                             params={"min_rows": 50, "max_rows": 100})
+    out = validator.validate(
+        "companies_house_csv", org_frame(20), batch="uk", run_id="run-count", params={"min_rows": 50, "max_rows": 100}
+    )
     assert not out.success
     [fail] = [b for b in out.batch_failures if b["expectation"] == "expect_table_row_count_to_be_between"]
     assert fail["observed"] == 20
     assert "50" in fail["detail"] and "100" in fail["detail"]
-    too_many = validator.validate("companies_house_csv", org_frame(20), batch="uk", run_id="run-count",
-                                  params={"min_rows": 1, "max_rows": 10})
+    too_many = validator.validate(
+        "companies_house_csv", org_frame(20), batch="uk", run_id="run-count", params={"min_rows": 1, "max_rows": 10}
+    )
     assert [b["observed"] for b in too_many.batch_failures] == [20]
-    inside = validator.validate("companies_house_csv", org_frame(20), batch="uk", run_id="run-count",
-                                params={"min_rows": 20, "max_rows": 20})
+    inside = validator.validate(
+        "companies_house_csv", org_frame(20), batch="uk", run_id="run-count", params={"min_rows": 20, "max_rows": 20}
+    )
     assert inside.success
 
 
@@ -129,7 +137,8 @@ def test_missing_name_rate_fails_the_batch(validator: Validator) -> None:
     out = validator.validate("sql", f, batch="crm", run_id="run-names")
     assert not out.success
     assert [(b["expectation"], b["column"]) for b in out.batch_failures] == [
-        ("expect_column_values_to_not_be_null", "name")]
+        ("expect_column_values_to_not_be_null", "name")
+    ]
     assert out.failed_rows() == [0, 1, 2, 3, 4]
 
 
@@ -155,8 +164,9 @@ def test_lei_shape_is_a_batch_rate(validator: Validator) -> None:
     f = org_frame(10)
     f.loc[3, "source_id"] = "not-an-lei"
     assert not validator.validate("gleif_lei_xml", f, batch="gleif", run_id="run-lei").success
-    assert validator.validate("gleif_lei_xml", f, batch="gleif", run_id="run-lei",
-                              params={"lei_shape_mostly": 0.9}).success
+    assert validator.validate(
+        "gleif_lei_xml", f, batch="gleif", run_id="run-lei", params={"lei_shape_mostly": 0.9}
+    ).success
 
 
 def test_relationship_suite(validator: Validator) -> None:
@@ -176,31 +186,62 @@ def test_relationship_suite(validator: Validator) -> None:
 
 
 def test_golden_and_record_suites(validator: Validator) -> None:
-    golden = pd.DataFrame({"golden_id": ["G1", "G2", "G3"], "record_count": [1, 3, 0], "source_count": [1, 2, 0],
-                           "sources": ["a", "a,b", ""], "legal_name": ["A", None, "C"], "country": ["GB", "XX", None]})
+    golden = pd.DataFrame(
+        {
+            "golden_id": ["G1", "G2", "G3"],
+            "record_count": [1, 3, 0],
+            "source_count": [1, 2, 0],
+            "sources": ["a", "a,b", ""],
+            "legal_name": ["A", None, "C"],
+            "country": ["GB", "XX", None],
+        }
+    )
     for attr in ATTRIBUTES:
         if attr not in golden:
             golden[attr] = None
-    out = validator.validate("golden_organization", golden, batch="golden", run_id="run-golden",
-                             params={"legal_name_mostly": 0.5})
+    out = validator.validate(
+        "golden_organization", golden, batch="golden", run_id="run-golden", params={"legal_name_mostly": 0.5}
+    )
     assert out.row_failures[["row", "rule", "value"]].values.tolist() == [
-        [1, "country_alpha2", "XX"], [1, "legal_name_not_null", None], [2, "record_count_at_least_1", 0]]
+        [1, "country_alpha2", "XX"],
+        [1, "legal_name_not_null", None],
+        [2, "record_count_at_least_1", 0],
+    ]
     assert out.success
     golden.loc[2, "golden_id"] = "G1"
-    assert [b["column"] for b in validator.validate("golden_organization", golden, batch="golden",
-                                                    run_id="run-golden", params={"legal_name_mostly": 0.5}
-                                                    ).batch_failures] == ["golden_id"]
+    assert [
+        b["column"]
+        for b in validator.validate(
+            "golden_organization", golden, batch="golden", run_id="run-golden", params={"legal_name_mostly": 0.5}
+        ).batch_failures
+    ] == ["golden_id"]
 
     rec = org_frame(3)
-    for c in ("rid", "name_core", "legal_form_norm", "country_iso", "city_norm", "postal_norm", "address_norm",
-              "branch_flag", "id_LEI", "id_USCC", "id_CN_REG", "id_GB_COH", "id_CIK", "golden_id"):
+    for c in (
+        "rid",
+        "name_core",
+        "legal_form_norm",
+        "country_iso",
+        "city_norm",
+        "postal_norm",
+        "address_norm",
+        "branch_flag",
+        "id_LEI",
+        "id_USCC",
+        "id_CN_REG",
+        "id_GB_COH",
+        "id_CIK",
+        "golden_id",
+    ):
         rec[c] = None
     rec["rid"] = ["s:1", "s:2", "s:3"]
     rec["golden_id"] = ["G1", None, "G2"]
     rec["country_iso"] = ["GB", "CN", "UK"]
     out = validator.validate("organization_record", rec, batch="records", run_id="run-golden")
     assert out.row_failures[["row", "rule", "value"]].values.tolist() == [
-        [1, "golden_id_not_null", None], [2, "country_iso_alpha2", "UK"]]
+        [1, "golden_id_not_null", None],
+        [2, "country_iso_alpha2", "UK"],
+    ]
     assert out.success
 
 
@@ -279,8 +320,9 @@ def landed(realdata: Path, fmt: str, rel: str) -> pd.DataFrame:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(("fmt", "rel", "rows"), REAL_FILES)
-def test_real_landings_pass_their_suites(validator: Validator, realdata: Path, fmt: str, rel: str,
-                                         rows: int | None) -> None:
+def test_real_landings_pass_their_suites(
+    validator: Validator, realdata: Path, fmt: str, rel: str, rows: int | None
+) -> None:
     frame = landed(realdata, fmt, rel)
     if rows is not None:
         assert len(frame) == rows
@@ -293,8 +335,10 @@ def test_real_landings_pass_their_suites(validator: Validator, realdata: Path, f
 def test_real_chinese_register_duplicate_key_fails_a_strict_batch(validator: Validator, realdata: Path) -> None:
     # The extract has one USCC on two rows: tolerated by the default rate (the loader dedups), not by 1.0.
     frame = landed(realdata, "cn_registry_csv", REAL_FILES[-1][1])
-    out = validator.validate("cn_registry_csv", frame, batch="real-cn", run_id="run-real",
-                             params={"unique_mostly": 1.0})
+    out = validator.validate(
+        "cn_registry_csv", frame, batch="real-cn", run_id="run-real", params={"unique_mostly": 1.0}
+    )
     assert [(b["expectation"], b["column"]) for b in out.batch_failures] == [
-        ("expect_column_values_to_be_unique", "source_id")]
+        ("expect_column_values_to_be_unique", "source_id")
+    ]
     assert out.batch_failures[0]["detail"].startswith("2 of 78242 values unexpected")

@@ -23,9 +23,12 @@ def pg_url() -> str:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    url = os.environ.get("MDM_TEST_PG_URL") or subprocess.run(
-        ["bash", str(ROOT / "tests" / "pg.sh"), "url"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    url = (
+        os.environ.get("MDM_TEST_PG_URL")
+        or subprocess.run(
+            ["bash", str(ROOT / "tests" / "pg.sh"), "url"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
     engine = create_engine(url, connect_args={"connect_timeout": 5})
     try:
         with engine.connect():

@@ -76,7 +76,11 @@ def test_real_concrete_rows(real) -> None:
     df, _, _ = real
     first, second = df.iloc[0], df.iloc[1]
     assert (first["source_id"], first["name"], first["incorporated_on"], first["src_line"]) == (
-        "91310000X0727109X6", "丽嘉酒店有限公司", "1998-01-01", 2)
+        "91310000X0727109X6",
+        "丽嘉酒店有限公司",
+        "1998-01-01",
+        2,
+    )
     assert (first["region"], first["city"], first["address"]) == ("上海", "静安", "上海市静安区南京西路1376号")
     assert first["category"] is None  # "N/A"
     extra = json.loads(first["extra"])
@@ -89,8 +93,8 @@ def test_real_concrete_rows(real) -> None:
 # ---------------------------------------------------------------------------------------------- generated
 ROWS = [
     HEADER,
-    "北京测试科技有限公司, 91110000x00000000a ,1998年3月5日,有限责任公司,张三,\"100(万元人民币)\",软件开发,北京,海淀,北京市海淀区中关村大街1号",
-    "上海旧号有限公司,310000000012345,1998/12/31 00:00:00,N/A,李四,N/A,\"贸易，\n咨询\",上海,黄浦,上海市黄浦区外滩1号",
+    '北京测试科技有限公司, 91110000x00000000a ,1998年3月5日,有限责任公司,张三,"100(万元人民币)",软件开发,北京,海淀,北京市海淀区中关村大街1号',
+    '上海旧号有限公司,310000000012345,1998/12/31 00:00:00,N/A,李四,N/A,"贸易，\n咨询",上海,黄浦,上海市黄浦区外滩1号',
     "广州坏日期有限公司,91440000000000000B,1998-02-30,,,,,广东,天河,",
 ]
 
@@ -99,11 +103,22 @@ def test_generated_mapping(tmp_path: Path) -> None:
     df, _, ctx = run(write(tmp_path / "cn.csv", ROWS))
     a, b, c = df.to_dict("records")
     assert (a["source_id"], a["uscc"], a["incorporated_on"], a["category"]) == (
-        "91110000X00000000A", "91110000X00000000A", "1998-03-05", "有限责任公司")
-    assert json.loads(a["extra"]) == {"legal_representative": "张三", "registered_capital": "100(万元人民币)",
-                                      "business_scope": "软件开发"}
+        "91110000X00000000A",
+        "91110000X00000000A",
+        "1998-03-05",
+        "有限责任公司",
+    )
+    assert json.loads(a["extra"]) == {
+        "legal_representative": "张三",
+        "registered_capital": "100(万元人民币)",
+        "business_scope": "软件开发",
+    }
     assert (b["source_id"], b["incorporated_on"], b["category"], b["src_line"]) == (
-        "310000000012345", "1998-12-31", None, 3)
+        "310000000012345",
+        "1998-12-31",
+        None,
+        3,
+    )
     assert json.loads(b["extra"])["business_scope"] == "贸易，\n咨询"
     # The row after a quoted line break starts on line 5; its impossible date is NULL with a warning.
     assert (c["src_line"], c["incorporated_on"], c["extra"], c["address"]) == (5, None, None, None)
@@ -123,8 +138,9 @@ def test_gbk_file(tmp_path: Path) -> None:
 
 def test_gbk_bytes_inside_a_utf8_file(tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
-    path.write_bytes(HEADER.encode("utf-8") + b"\r\n" + ROWS[1].encode("utf-8") + b"\r\n"
-                     + ROWS[3].encode("gbk") + b"\r\n")
+    path.write_bytes(
+        HEADER.encode("utf-8") + b"\r\n" + ROWS[1].encode("utf-8") + b"\r\n" + ROWS[3].encode("gbk") + b"\r\n"
+    )
     with pytest.raises(SourceError, match="cannot decode the bytes as utf-8") as e:
         run(path)
     assert e.value.line == 3
@@ -133,7 +149,11 @@ def test_gbk_bytes_inside_a_utf8_file(tmp_path: Path) -> None:
 def test_bom_and_spaced_header(tmp_path: Path) -> None:
     header = " 企业名称 , 统一社会信用代码 ,注册日期"
     df, _, ctx = run(write(tmp_path / "bom.csv", [header, "甲公司,91110000000000001A,1998-01-01"], "utf-8-sig"))
-    assert (df["name"][0], df["source_id"][0], df["incorporated_on"][0]) == ("甲公司", "91110000000000001A", "1998-01-01")
+    assert (df["name"][0], df["source_id"][0], df["incorporated_on"][0]) == (
+        "甲公司",
+        "91110000000000001A",
+        "1998-01-01",
+    )
     assert ctx.warnings.total == 0
 
 
@@ -163,8 +183,9 @@ def test_header_only_and_empty(tmp_path: Path) -> None:
 
 
 def test_empty_uscc_is_yielded_not_dropped(tmp_path: Path) -> None:
-    df, _, ctx = run(write(tmp_path / "k.csv", [HEADER, "无代码公司,,1998-01-01" + "," * 7,
-                                                "有代码公司,N/A,1998-01-02" + "," * 7]))
+    df, _, ctx = run(
+        write(tmp_path / "k.csv", [HEADER, "无代码公司,,1998-01-01" + "," * 7, "有代码公司,N/A,1998-01-02" + "," * 7])
+    )
     assert df["name"].tolist() == ["无代码公司", "有代码公司"]
     assert df["source_id"].isna().all() and ctx.warnings.total == 0
 

@@ -86,9 +86,18 @@ def test_real_sample_concrete_rows(realdata: Path) -> None:
     by_id = df.set_index("source_id")
     r = by_id.loc["08209948"]
     assert (r["name"], r["address"], r["city"], r["region"], r["postal_code"]) == (
-        "! LTD", "METROHOUSE 57 PEPPER ROAD, HUNSLET", "LEEDS", "YORKSHIRE", "LS10 2RU")
+        "! LTD",
+        "METROHOUSE 57 PEPPER ROAD, HUNSLET",
+        "LEEDS",
+        "YORKSHIRE",
+        "LS10 2RU",
+    )
     assert (r["industry_code"], r["category"], r["legal_form"], r["entity_status"]) == (
-        "99999", "Private Limited Company", "Private Limited Company", "Active")
+        "99999",
+        "Private Limited Company",
+        "Private Limited Company",
+        "Active",
+    )
     assert r["country"] is None and r["extra"] is None and r["src_line"] == 2
     # Numbers stay text, prefixes included; UNITED KINGDOM -> GB.
     sc = by_id.loc["SC421617"]
@@ -97,7 +106,11 @@ def test_real_sample_concrete_rows(realdata: Path) -> None:
     assert by_id.loc["07382019", "industry_code"] == "59112;59113;74100;74202"
     fc = by_id.loc["FC031362"]
     assert (fc["country"], fc["region"], fc["industry_code"], fc["category"]) == (
-        "GG", "GUERNSEY", None, "Other company type")
+        "GG",
+        "GUERNSEY",
+        None,
+        "Other company type",
+    )
     # Old (SIC 2003) four-digit codes are kept as they are.
     assert "7499" in set(df["industry_code"].dropna())
     # The unknown country stays NULL and is kept raw in extra.
@@ -117,23 +130,44 @@ def test_real_sample_chunk_size(realdata: Path) -> None:
 def test_full_header_layout(tmp_path: Path) -> None:
     assert len(FULL_COLUMNS) == 55 and " CompanyNumber" in FULL_HEADER and " RegAddress.AddressLine2" in FULL_HEADER
     first = full_row(
-        CompanyName="ACME WIDGETS LIMITED", CompanyNumber="01234567", **{
-            "RegAddress.CareOf": "JANE DOE", "RegAddress.POBox": "PO BOX 12",
-            "RegAddress.AddressLine1": "1 HIGH STREET\nUNIT 4", "RegAddress.AddressLine2": "SOUTHWARK",
-            "RegAddress.PostTown": "LONDON", "RegAddress.County": "GREATER LONDON", "RegAddress.Country": "ENGLAND",
-            "RegAddress.PostCode": "SE1 1AA", "CompanyCategory": "Private Limited Company",
-            "CompanyStatus": "Active", "CountryOfOrigin": "United Kingdom", "IncorporationDate": "02/03/2001",
-            "Accounts.AccountRefDay": "31", "Accounts.AccountRefMonth": "3", "Accounts.NextDueDate": "31/12/2024",
-            "Accounts.AccountCategory": "TOTAL EXEMPTION FULL", "Mortgages.NumMortCharges": "2",
+        CompanyName="ACME WIDGETS LIMITED",
+        CompanyNumber="01234567",
+        **{
+            "RegAddress.CareOf": "JANE DOE",
+            "RegAddress.POBox": "PO BOX 12",
+            "RegAddress.AddressLine1": "1 HIGH STREET\nUNIT 4",
+            "RegAddress.AddressLine2": "SOUTHWARK",
+            "RegAddress.PostTown": "LONDON",
+            "RegAddress.County": "GREATER LONDON",
+            "RegAddress.Country": "ENGLAND",
+            "RegAddress.PostCode": "SE1 1AA",
+            "CompanyCategory": "Private Limited Company",
+            "CompanyStatus": "Active",
+            "CountryOfOrigin": "United Kingdom",
+            "IncorporationDate": "02/03/2001",
+            "Accounts.AccountRefDay": "31",
+            "Accounts.AccountRefMonth": "3",
+            "Accounts.NextDueDate": "31/12/2024",
+            "Accounts.AccountCategory": "TOTAL EXEMPTION FULL",
+            "Mortgages.NumMortCharges": "2",
             "SICCode.SicText_1": "62020 - Information technology consultancy activities",
-            "SICCode.SicText_2": "None Supplied", "SICCode.SicText_3": "70229 - Management consultancy",
+            "SICCode.SicText_2": "None Supplied",
+            "SICCode.SicText_3": "70229 - Management consultancy",
             "URI": "http://business.data.gov.uk/id/company/01234567",
-            "PreviousName_1.CONDATE": "04/05/2010", "PreviousName_1.CompanyName": "ACME LIMITED",
-            "PreviousName_2.CONDATE": "01/01/2005", "PreviousName_2.CompanyName": "ACME HOLDINGS LIMITED",
+            "PreviousName_1.CONDATE": "04/05/2010",
+            "PreviousName_1.CompanyName": "ACME LIMITED",
+            "PreviousName_2.CONDATE": "01/01/2005",
+            "PreviousName_2.CompanyName": "ACME HOLDINGS LIMITED",
             "ConfStmtNextDueDate": "10/10/2024",
-        })
-    second = full_row(CompanyName="BRAVO LLP", CompanyNumber="OC300001", CountryOfOrigin="United Kingdom",
-                      CompanyCategory="Limited Liability Partnership", DissolutionDate="N/A")
+        },
+    )
+    second = full_row(
+        CompanyName="BRAVO LLP",
+        CompanyNumber="OC300001",
+        CountryOfOrigin="United Kingdom",
+        CompanyCategory="Limited Liability Partnership",
+        DissolutionDate="N/A",
+    )
     path = write_full(tmp_path / "BasicCompanyData.csv", [first, second], encoding="utf-8-sig")  # with a BOM
     df, _, ctx = run(path)
     assert ctx.warnings.total == 0
@@ -147,9 +181,13 @@ def test_full_header_layout(tmp_path: Path) -> None:
         {"name": "ACME HOLDINGS LIMITED", "type": "PREVIOUS_LEGAL_NAME", "date": "2005-01-01"},
     ]
     assert json.loads(a["extra"]) == {
-        "Accounts.AccountCategory": "TOTAL EXEMPTION FULL", "Accounts.AccountRefDay": "31",
-        "Accounts.AccountRefMonth": "3", "Accounts.NextDueDate": "2024-12-31", "ConfStmtNextDueDate": "2024-10-10",
-        "CountryOfOrigin": "United Kingdom", "Mortgages.NumMortCharges": "2",
+        "Accounts.AccountCategory": "TOTAL EXEMPTION FULL",
+        "Accounts.AccountRefDay": "31",
+        "Accounts.AccountRefMonth": "3",
+        "Accounts.NextDueDate": "2024-12-31",
+        "ConfStmtNextDueDate": "2024-10-10",
+        "CountryOfOrigin": "United Kingdom",
+        "Mortgages.NumMortCharges": "2",
         "URI": "http://business.data.gov.uk/id/company/01234567",
     }
     # No address country: the country of origin decides; "N/A" is NULL.
@@ -159,11 +197,13 @@ def test_full_header_layout(tmp_path: Path) -> None:
 
 def test_country_mapping(tmp_path: Path) -> None:
     rows = [
-        full_row(CompanyName="A", CompanyNumber="FC000001", **{"RegAddress.Country": "UNITED STATES"},
-                 CountryOfOrigin="USA"),
+        full_row(
+            CompanyName="A", CompanyNumber="FC000001", **{"RegAddress.Country": "UNITED STATES"}, CountryOfOrigin="USA"
+        ),
         full_row(CompanyName="B", CompanyNumber="FC000002", **{"RegAddress.Country": "WEST GERMANY"}),
-        full_row(CompanyName="C", CompanyNumber="FC000003", **{"RegAddress.Country": "ATLANTIS"},
-                 CountryOfOrigin="Jersey"),
+        full_row(
+            CompanyName="C", CompanyNumber="FC000003", **{"RegAddress.Country": "ATLANTIS"}, CountryOfOrigin="Jersey"
+        ),
         full_row(CompanyName="D", CompanyNumber="FC000004", **{"RegAddress.Country": "ATLANTIS"}),
         full_row(CompanyName="E", CompanyNumber="NI000005", **{"RegAddress.Country": "Northern  Ireland"}),
     ]
@@ -182,7 +222,8 @@ def test_zip_input(tmp_path: Path) -> None:
         z.write(csv_path, "BasicCompanyDataAsOneFile-2024-01-01.csv")
     df, _, _ = run(archive)
     assert df[["source_id", "name", "src_line"]].to_dict("records") == [
-        {"source_id": "00000042", "name": "ZIPPED LTD", "src_line": 2}]
+        {"source_id": "00000042", "name": "ZIPPED LTD", "src_line": 2}
+    ]
     assert df["src_file"][0] == f"{archive}!BasicCompanyDataAsOneFile-2024-01-01.csv"
 
 
@@ -227,8 +268,12 @@ def test_header_only(tmp_path: Path) -> None:
 
 
 def test_wrong_delimiter(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "semi.csv", ["CompanyName;CompanyNumber;RegAddress.PostTown", "ACME LTD;01234567;LEEDS"])
-    with pytest.raises(SourceError, match=r"required column 'CompanyName', 'CompanyNumber' missing.*not comma-separated"):
+    path = write_lines(
+        tmp_path / "semi.csv", ["CompanyName;CompanyNumber;RegAddress.PostTown", "ACME LTD;01234567;LEEDS"]
+    )
+    with pytest.raises(
+        SourceError, match=r"required column 'CompanyName', 'CompanyNumber' missing.*not comma-separated"
+    ):
         run(path)
 
 
@@ -245,9 +290,13 @@ def test_undecodable_bytes_name_their_line(tmp_path: Path) -> None:
 def test_bad_dates_become_null_with_warnings(tmp_path: Path) -> None:
     rows = [
         full_row(CompanyName="A", CompanyNumber="00000001", IncorporationDate="31/02/2020"),
-        full_row(CompanyName="B", CompanyNumber="00000002", IncorporationDate="2020-01-01",
-                 DissolutionDate="yesterday", **{"PreviousName_1.CompanyName": "OLD B",
-                                                 "PreviousName_1.CONDATE": "1/7/1999"}),
+        full_row(
+            CompanyName="B",
+            CompanyNumber="00000002",
+            IncorporationDate="2020-01-01",
+            DissolutionDate="yesterday",
+            **{"PreviousName_1.CompanyName": "OLD B", "PreviousName_1.CONDATE": "1/7/1999"},
+        ),
     ]
     df, _, ctx = run(write_full(tmp_path / "d.csv", rows))
     assert df["incorporated_on"].tolist() == [None, None]
@@ -260,15 +309,21 @@ def test_bad_dates_become_null_with_warnings(tmp_path: Path) -> None:
 
 
 def test_ragged_rows_keep_what_they_can(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "r.csv", [
-        " CompanyName , CompanyNumber,RegAddress.PostTown",
-        "SHORT LTD,00000001",
-        "LONG LTD,00000002,LEEDS,SURPLUS",
-        "FINE LTD,00000003,YORK",
-    ])
+    path = write_lines(
+        tmp_path / "r.csv",
+        [
+            " CompanyName , CompanyNumber,RegAddress.PostTown",
+            "SHORT LTD,00000001",
+            "LONG LTD,00000002,LEEDS,SURPLUS",
+            "FINE LTD,00000003,YORK",
+        ],
+    )
     df, _, ctx = run(path)
     assert df[["source_id", "name", "city"]].values.tolist() == [
-        ["00000001", "SHORT LTD", None], ["00000002", "LONG LTD", "LEEDS"], ["00000003", "FINE LTD", "YORK"]]
+        ["00000001", "SHORT LTD", None],
+        ["00000002", "LONG LTD", "LEEDS"],
+        ["00000003", "FINE LTD", "YORK"],
+    ]
     assert ctx.warnings.counts == {"ragged_row": 2}
     assert [(w.line, w.key) for w in ctx.warnings.items] == [(2, "00000001"), (3, "00000002")]
     assert "missing field" in ctx.warnings.items[0].message and "extra field" in ctx.warnings.items[1].message
@@ -288,16 +343,20 @@ def test_unterminated_quote_is_a_source_error(tmp_path: Path) -> None:
     # An opening quote that never closes swallows the rest of the file into one field until the csv
     # module's field size limit stops it: a SourceError naming the line where the record starts.
     body = "\n".join(f"FILLER {i:06d} LTD,{i:08d}" for i in range(10_000))
-    path = write_lines(tmp_path / "q.csv", ["CompanyName,CompanyNumber", "GOOD LTD,00000001",
-                                            '"BROKEN LTD,00000002', body])
+    path = write_lines(
+        tmp_path / "q.csv", ["CompanyName,CompanyNumber", "GOOD LTD,00000001", '"BROKEN LTD,00000002', body]
+    )
     with pytest.raises(SourceError, match=r"malformed CSV.*field larger than field limit") as e:
         run(path)
     assert (e.value.file, e.value.line) == (str(path), 3)
 
 
 def test_sic_text_without_a_code_is_kept_in_extra(tmp_path: Path) -> None:
-    row = full_row(CompanyName="X LTD", CompanyNumber="00000007", **{
-        "SICCode.SicText_1": "Dormant", "SICCode.SicText_2": "99999 - Dormant Company"})
+    row = full_row(
+        CompanyName="X LTD",
+        CompanyNumber="00000007",
+        **{"SICCode.SicText_1": "Dormant", "SICCode.SicText_2": "99999 - Dormant Company"},
+    )
     df, _, ctx = run(write_full(tmp_path / "s.csv", [row]))
     assert df["industry_code"][0] == "99999"
     assert json.loads(df["extra"][0]) == {"SICCode.SicText_1": "Dormant"}

@@ -17,8 +17,15 @@ from pipelines.sample import generate
 from tests.conftest import make_ctx
 
 # The SQLite type a sample column of each contract type must have (dates as ISO text).
-_SQLITE = {"text": "TEXT", "date": "TEXT", "timestamp": "TEXT", "month": "TEXT", "real": "REAL", "integer": "INTEGER",
-           "names": "TEXT"}
+_SQLITE = {
+    "text": "TEXT",
+    "date": "TEXT",
+    "timestamp": "TEXT",
+    "month": "TEXT",
+    "real": "REAL",
+    "integer": "INTEGER",
+    "names": "TEXT",
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +59,9 @@ def test_sample_database_has_exactly_the_contract_columns(sample: Path) -> None:
 
 
 def test_sample_config_queries_select_the_contract(sample: Path) -> None:
-    crm = next(s for s in yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))["sources"]
-               if s["format"] == "sql")
+    crm = next(
+        s for s in yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))["sources"] if s["format"] == "sql"
+    )
     assert set(crm["queries"]) == {t.key for t in TABLES}
     for t in TABLES:
         m = re.fullmatch(r"SELECT (.+) FROM (\w+)", crm["queries"][t.key])
@@ -65,8 +73,11 @@ def test_sample_config_queries_select_the_contract(sample: Path) -> None:
 
 def test_adapter_query_contract_equals_it() -> None:
     assert sql.QUERIES == crm_contract.TABLES
-    assert [(q.key, q.table) for q in sql.QUERIES] == [("customers", "organization"), ("accounts", "account"),
-                                                        ("balances", "balance")]
+    assert [(q.key, q.table) for q in sql.QUERIES] == [
+        ("customers", "organization"),
+        ("accounts", "account"),
+        ("balances", "balance"),
+    ]
     by_type: dict[str, set[str]] = {}
     for t in TABLES:
         for c in t.columns:
@@ -85,10 +96,16 @@ def test_adapter_query_contract_equals_it() -> None:
 def test_adapter_lands_exactly_the_contract_columns(sample: Path) -> None:
     """The adapter, reading the sample CRM, gives each canonical table the contract's columns (plus lineage,
     and ``extra`` where the contract keeps other columns) and no warning about columns outside it."""
-    crm = next(s for s in yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))["sources"]
-               if s["format"] == "sql")
-    ctx = make_ctx(name="crm", format="sql", url=f"sqlite:///{sample / 'internal' / 'crm.sqlite'}",
-                   queries=crm["queries"], changes=crm["changes"])
+    crm = next(
+        s for s in yaml.safe_load((sample / "mdm.yaml").read_text(encoding="utf-8"))["sources"] if s["format"] == "sql"
+    )
+    ctx = make_ctx(
+        name="crm",
+        format="sql",
+        url=f"sqlite:///{sample / 'internal' / 'crm.sqlite'}",
+        queries=crm["queries"],
+        changes=crm["changes"],
+    )
     seen: dict[str, list[str]] = {}
     for batch in sql.extract(ctx):
         seen.setdefault(batch.table, list(batch.frame.columns))
@@ -103,8 +120,10 @@ def test_adapter_refuses_a_query_without_a_required_column(sample: Path) -> None
     for t in TABLES:
         for col in t.required:
             kept = ", ".join(n for n in t.names if n != col)
-            queries = {"customers": f"SELECT {', '.join(crm_contract.CUSTOMERS.names)} FROM customers",
-                       t.key: f"SELECT {kept} FROM {t.key}"}
+            queries = {
+                "customers": f"SELECT {', '.join(crm_contract.CUSTOMERS.names)} FROM customers",
+                t.key: f"SELECT {kept} FROM {t.key}",
+            }
             ctx = make_ctx(name="crm", format="sql", url=db, queries=queries)
             with pytest.raises(SourceError, match=f"no column '{col}'"):
                 list(sql.extract(ctx))

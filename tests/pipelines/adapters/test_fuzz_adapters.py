@@ -61,27 +61,58 @@ def zipped(data: bytes, member: str, name: str) -> Path:
 
 # --- GLEIF ----------------------------------------------------------------------------------------
 
+
 def lei_doc(records: list[dict[str, str]]) -> bytes:
     body = []
     for r in records:
         fields = "".join(f"<lei:{k}>{escape(v)}</lei:{k}>" for k, v in r.items() if k in ("LEI",))
-        entity = "".join(f"<lei:{k}>{escape(v)}</lei:{k}>" for k, v in r.items()
-                         if k in ("LegalName", "LegalJurisdiction", "EntityStatus", "LegalForm"))
-        address = "".join(f"<lei:{k}>{escape(v)}</lei:{k}>" for k, v in r.items()
-                          if k in ("FirstAddressLine", "City", "Country", "PostalCode"))
-        body.append(f"<lei:LEIRecord>{fields}<lei:Entity>{entity}<lei:LegalAddress>{address}</lei:LegalAddress>"
-                    f"</lei:Entity><lei:Registration><lei:InitialRegistrationDate>{escape(r.get('Date', ''))}"
-                    f"</lei:InitialRegistrationDate></lei:Registration></lei:LEIRecord>")
-    return (f'<?xml version="1.0" encoding="UTF-8"?><lei:LEIData xmlns:lei="{LEI_NS}"><lei:LEIRecords>'
-            + "\n".join(body) + "</lei:LEIRecords></lei:LEIData>").encode("utf-8", "surrogatepass")
+        entity = "".join(
+            f"<lei:{k}>{escape(v)}</lei:{k}>"
+            for k, v in r.items()
+            if k in ("LegalName", "LegalJurisdiction", "EntityStatus", "LegalForm")
+        )
+        address = "".join(
+            f"<lei:{k}>{escape(v)}</lei:{k}>"
+            for k, v in r.items()
+            if k in ("FirstAddressLine", "City", "Country", "PostalCode")
+        )
+        body.append(
+            f"<lei:LEIRecord>{fields}<lei:Entity>{entity}<lei:LegalAddress>{address}</lei:LegalAddress>"
+            f"</lei:Entity><lei:Registration><lei:InitialRegistrationDate>{escape(r.get('Date', ''))}"
+            f"</lei:InitialRegistrationDate></lei:Registration></lei:LEIRecord>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><lei:LEIData xmlns:lei="{LEI_NS}"><lei:LEIRecords>'
+        + "\n".join(body)
+        + "</lei:LEIRecords></lei:LEIData>"
+    ).encode("utf-8", "surrogatepass")
 
 
-LEI_FIELDS = ("LEI", "LegalName", "LegalJurisdiction", "EntityStatus", "LegalForm", "FirstAddressLine", "City",
-              "Country", "PostalCode", "Date")
+LEI_FIELDS = (
+    "LEI",
+    "LegalName",
+    "LegalJurisdiction",
+    "EntityStatus",
+    "LegalForm",
+    "FirstAddressLine",
+    "City",
+    "Country",
+    "PostalCode",
+    "Date",
+)
 lei_records = st.lists(st.dictionaries(st.sampled_from(LEI_FIELDS), texts, max_size=len(LEI_FIELDS)), max_size=4)
-LEI_SEED = lei_doc([{"LEI": "5493001KJTIIGC8Y1R12", "LegalName": "ACME Trading Ltd", "Country": "GB",
-                     "City": "London", "Date": "2012-06-06T15:53:00Z"},
-                    {"LEI": "549300HXA4VQ15SVIY50", "LegalName": "上海浦东发展银行股份有限公司", "Country": "CN"}])
+LEI_SEED = lei_doc(
+    [
+        {
+            "LEI": "5493001KJTIIGC8Y1R12",
+            "LegalName": "ACME Trading Ltd",
+            "Country": "GB",
+            "City": "London",
+            "Date": "2012-06-06T15:53:00Z",
+        },
+        {"LEI": "549300HXA4VQ15SVIY50", "LegalName": "上海浦东发展银行股份有限公司", "Country": "CN"},
+    ]
+)
 
 
 def rr_doc(records: list[dict[str, str]]) -> bytes:
@@ -90,14 +121,20 @@ def rr_doc(records: list[dict[str, str]]) -> bytes:
         f"<rr:NodeIDType>LEI</rr:NodeIDType></rr:StartNode><rr:EndNode><rr:NodeID>{escape(r.get('end', ''))}"
         f"</rr:NodeID><rr:NodeIDType>{escape(r.get('type', 'LEI'))}</rr:NodeIDType></rr:EndNode>"
         f"<rr:RelationshipType>{escape(r.get('rel', ''))}</rr:RelationshipType></rr:Relationship>"
-        f"</rr:RelationshipRecord>" for r in records)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rr:RelationshipData xmlns:rr="{RR_NS}"><rr:RelationshipRecords>'
-            + body + "</rr:RelationshipRecords></rr:RelationshipData>").encode("utf-8", "surrogatepass")
+        f"</rr:RelationshipRecord>"
+        for r in records
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rr:RelationshipData xmlns:rr="{RR_NS}"><rr:RelationshipRecords>'
+        + body
+        + "</rr:RelationshipRecords></rr:RelationshipData>"
+    ).encode("utf-8", "surrogatepass")
 
 
 rr_records = st.lists(st.dictionaries(st.sampled_from(("start", "end", "type", "rel")), texts), max_size=4)
-RR_SEED = rr_doc([{"start": "5493001KJTIIGC8Y1R12", "end": "549300HXA4VQ15SVIY50",
-                   "rel": "IS_DIRECTLY_CONSOLIDATED_BY"}])
+RR_SEED = rr_doc(
+    [{"start": "5493001KJTIIGC8Y1R12", "end": "549300HXA4VQ15SVIY50", "rel": "IS_DIRECTLY_CONSOLIDATED_BY"}]
+)
 
 
 @given(lei_records)
@@ -126,8 +163,17 @@ def test_gleif_rr_bytes_and_mutations(data: bytes, as_zip: bool) -> None:
 
 # --- CSV registers --------------------------------------------------------------------------------
 
-CH_HEADER = ["CompanyName", " CompanyNumber", "RegAddress.PostTown", "RegAddress.Country", "IncorporationDate",
-             "SICCode.SicText_1", "PreviousName_1.CompanyName", "PreviousName_1.CONDATE", "URI"]
+CH_HEADER = [
+    "CompanyName",
+    " CompanyNumber",
+    "RegAddress.PostTown",
+    "RegAddress.Country",
+    "IncorporationDate",
+    "SICCode.SicText_1",
+    "PreviousName_1.CompanyName",
+    "PreviousName_1.CONDATE",
+    "URI",
+]
 CN_HEADER = ["企业名称", "统一社会信用代码", "法人代表", "注册资金", "成立日期", "登记机关", "经营状态", "企业地址"]
 
 
@@ -141,16 +187,44 @@ def csv_bytes(header: list[str], rows: list[list[str]], encoding: str) -> bytes:
 
 CSV_EOL = "\r\n"
 rows = st.lists(st.lists(texts, max_size=10), max_size=6)
-CH_SEED = csv_bytes(CH_HEADER, [["ACME LTD", "08209948", "LONDON", "UNITED KINGDOM", "01/02/2012",
-                                 "62090 - Other information technology service activities", "", "", ""]], "utf-8")
-CN_SEED = csv_bytes(CN_HEADER, [["深圳市腾讯计算机系统有限公司", "91440300708461136T", "马化腾", "6500万人民币",
-                                 "1998-11-11", "深圳市市场监督管理局", "存续", "深圳市南山区"]], "utf-8")
+CH_SEED = csv_bytes(
+    CH_HEADER,
+    [
+        [
+            "ACME LTD",
+            "08209948",
+            "LONDON",
+            "UNITED KINGDOM",
+            "01/02/2012",
+            "62090 - Other information technology service activities",
+            "",
+            "",
+            "",
+        ]
+    ],
+    "utf-8",
+)
+CN_SEED = csv_bytes(
+    CN_HEADER,
+    [
+        [
+            "深圳市腾讯计算机系统有限公司",
+            "91440300708461136T",
+            "马化腾",
+            "6500万人民币",
+            "1998-11-11",
+            "深圳市市场监督管理局",
+            "存续",
+            "深圳市南山区",
+        ]
+    ],
+    "utf-8",
+)
 
 
 @given(rows, st.sampled_from(["utf-8", "gbk", "latin-1"]))
 def test_companies_house_rows_with_any_text(data: list[list[str]], encoding: str) -> None:
-    result = outcome("companies_house_csv", in_file(csv_bytes(CH_HEADER, data, encoding), "ch.csv"),
-                     encoding=encoding)
+    result = outcome("companies_house_csv", in_file(csv_bytes(CH_HEADER, data, encoding), "ch.csv"), encoding=encoding)
     if isinstance(result, int):
         assert result <= len(data)
 
@@ -176,10 +250,14 @@ def test_cn_registry_bytes_and_mutations(data: bytes, encoding: str) -> None:
 
 SUB_HEADER = "adsh\tcik\tname\tcountryba\tcityba\tein\tform\tperiod\tfiled\taccepted"
 NUM_HEADER = "adsh\ttag\tversion\tcoreg\tddate\tqtrs\tuom\tvalue\tfootnote"
-SUB_SEED = (SUB_HEADER + "\n0000320193-23-000106\t320193\tAPPLE INC\tUS\tCUPERTINO\t942404110\t10-K\t20230930\t"
-            "20231103\t2023-11-02 18:08:00.0\n").encode()
-NUM_SEED = (NUM_HEADER + "\n0000320193-23-000106\tRevenues\tus-gaap/2023\t\t20230930\t4\tUSD\t383285000000.0000\t\n"
-            "0000320193-23-000106\tAssets\tus-gaap/2023\t\t20230930\t0\tUSD\t352583000000.0000\t\n").encode()
+SUB_SEED = (
+    SUB_HEADER + "\n0000320193-23-000106\t320193\tAPPLE INC\tUS\tCUPERTINO\t942404110\t10-K\t20230930\t"
+    "20231103\t2023-11-02 18:08:00.0\n"
+).encode()
+NUM_SEED = (
+    NUM_HEADER + "\n0000320193-23-000106\tRevenues\tus-gaap/2023\t\t20230930\t4\tUSD\t383285000000.0000\t\n"
+    "0000320193-23-000106\tAssets\tus-gaap/2023\t\t20230930\t0\tUSD\t352583000000.0000\t\n"
+).encode()
 tsv_rows = st.lists(st.lists(texts, min_size=0, max_size=10).map("\t".join), max_size=5)
 
 
@@ -216,12 +294,15 @@ def test_sec_fsds_random_zip_bytes(data: bytes) -> None:
 
 # --- SQL rows -------------------------------------------------------------------------------------
 
-values = st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True), texts,
-                   st.binary(max_size=20), st.booleans())
+values = st.one_of(
+    st.none(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True), texts, st.binary(max_size=20), st.booleans()
+)
 
 
-@given(st.lists(st.tuples(values, values, values, values, values, values), max_size=6),
-       st.lists(st.tuples(values, values, values, values, values, values), max_size=6))
+@given(
+    st.lists(st.tuples(values, values, values, values, values, values), max_size=6),
+    st.lists(st.tuples(values, values, values, values, values, values), max_size=6),
+)
 # found: an integral float past int64 in txn_count crashed the Int64 conversion
 @example(customers=[], balances=[("A1", "2024-01", None, None, None, 9.223372036854776e18)])
 def test_sql_rows_of_any_type(customers: list[tuple], balances: list[tuple]) -> None:
@@ -236,8 +317,9 @@ def test_sql_rows_of_any_type(customers: list[tuple], balances: list[tuple]) -> 
         con.commit()
     finally:
         con.close()
-    result = outcome("sql", url=f"sqlite:///{db}",
-                     queries={"customers": "SELECT * FROM c", "balances": "SELECT * FROM b"})
+    result = outcome(
+        "sql", url=f"sqlite:///{db}", queries={"customers": "SELECT * FROM c", "balances": "SELECT * FROM b"}
+    )
     if isinstance(result, int):
         assert result == len(customers) + len(balances)
 

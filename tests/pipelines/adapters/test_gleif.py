@@ -19,8 +19,11 @@ from tests.conftest import make_ctx
 LEI_FILE = "bodspipelines-lei-data.xml"
 UPD_OLD = "bodspipelines-lei-updates-data2.xml"
 UPD_NEW = "bodspipelines-lei-updates-data2-new.xml"
-RR_FILES = {"bodspipelines-rr-data.xml": 10, "bodspipelines-rr-updates-data2.xml": 11,
-            "bodspipelines-rr-updates-data2-new.xml": 10}
+RR_FILES = {
+    "bodspipelines-rr-data.xml": 10,
+    "bodspipelines-rr-updates-data2.xml": 11,
+    "bodspipelines-rr-updates-data2-new.xml": 10,
+}
 
 
 def _batches(path: Path, fmt: str = "gleif_lei_xml", **kw) -> tuple[list[Batch], object]:
@@ -79,13 +82,26 @@ def test_first_record_fields(lei_rows: pd.DataFrame) -> None:
     assert r["name"] == "Fidelity Advisor Leveraged Company Stock Fund"
     assert r["name_lang"] == "en"
     assert r["name_en"] == r["name"]
-    assert json.loads(r["other_names"]) == [{
-        "name": "FIDELITY ADVISOR SERIES I - Fidelity Advisor Leveraged Company Stock Fund",
-        "type": "PREVIOUS_LEGAL_NAME", "lang": "en"}]
+    assert json.loads(r["other_names"]) == [
+        {
+            "name": "FIDELITY ADVISOR SERIES I - Fidelity Advisor Leveraged Company Stock Fund",
+            "type": "PREVIOUS_LEGAL_NAME",
+            "lang": "en",
+        }
+    ]
     assert (r["address"], r["city"], r["region"], r["country"], r["postal_code"]) == (
-        "245 SUMMER STREET", "BOSTON", "US-MA", "US", "02210")
+        "245 SUMMER STREET",
+        "BOSTON",
+        "US-MA",
+        "US",
+        "02210",
+    )
     assert (r["hq_address"], r["hq_city"], r["hq_country"], r["hq_postal_code"]) == (
-        "C/O Fidelity Management & Research Company LLC", "Boston", "US", "02210")
+        "C/O Fidelity Management & Research Company LLC",
+        "Boston",
+        "US",
+        "02210",
+    )
     assert (r["registration_authority"], r["registration_number"]) == ("RA000665", "S000005113")
     assert r["jurisdiction"] == "US-MA"
     assert r["category"] == "FUND"
@@ -94,8 +110,11 @@ def test_first_record_fields(lei_rows: pd.DataFrame) -> None:
     assert r["updated_at"] == "2023-05-18T15:41:20.212Z"
     assert r["incorporated_on"] == "2012-11-29"
     assert json.loads(r["extra"]) == {
-        "ManagingLOU": "EVK05KS7XY1DEII3R011", "InitialRegistrationDate": "2012-11-29T16:33:00.000Z",
-        "NextRenewalDate": "2024-05-18T15:48:53.604Z", "ValidationSources": "FULLY_CORROBORATED"}
+        "ManagingLOU": "EVK05KS7XY1DEII3R011",
+        "InitialRegistrationDate": "2012-11-29T16:33:00.000Z",
+        "NextRenewalDate": "2024-05-18T15:48:53.604Z",
+        "ValidationSources": "FULLY_CORROBORATED",
+    }
 
 
 def test_other_records(lei_rows: pd.DataFrame) -> None:
@@ -107,8 +126,12 @@ def test_other_records(lei_rows: pd.DataFrame) -> None:
     assert (hutchin["legal_form_code"], hutchin["legal_form"]) == ("T91T", None)
     assert hutchin["incorporated_on"] is None  # no EntityCreationDate in the record
     prudential = json.loads(by.loc["00QDBXDXLLF3W3JJJO36", "other_names"])
-    assert [o["name"] for o in prudential] == ["Jennison 20/20 Focus Fund", "Prudential 20/20 Focus Fund",
-                                               "Prudential 20/20 Fund", "Prudential Jennison 20/20 Focus Fund"]
+    assert [o["name"] for o in prudential] == [
+        "Jennison 20/20 Focus Fund",
+        "Prudential 20/20 Focus Fund",
+        "Prudential 20/20 Fund",
+        "Prudential Jennison 20/20 Focus Fund",
+    ]
     assert by.loc["1595D0QCK7Y15293JK84", "registration_number"] == "03004112"  # leading zeros kept
     swede = by.loc["213800BJPX8V9HVY1Y11"]
     assert (swede["name_lang"], swede["name_en"]) == ("sv", "Swedeit Italian Aktiebolag")  # Latin script
@@ -124,7 +147,7 @@ def test_src_line_points_at_record_start_tag(lei_rows: pd.DataFrame, gleif: Path
     for ln, lei in zip(lei_rows["src_line"], lei_rows["lei"]):
         assert "<lei:LEIRecord" in lines[ln - 1] and "<lei:LEIRecords" not in lines[ln - 1]
         # ... and the LEI that follows within the record is the row's own.
-        assert f"<lei:LEI>{lei}</lei:LEI>" in "\n".join(lines[ln:ln + 5])
+        assert f"<lei:LEI>{lei}</lei:LEI>" in "\n".join(lines[ln : ln + 5])
     assert lei_rows["src_line"].iloc[0] == 8
 
 
@@ -142,8 +165,7 @@ def test_update_snapshots_differ(gleif: Path) -> None:
     # Code 9999 with an OtherLegalForm: the text is kept as the legal form.
     assert (n["legal_form_code"], n["legal_form"]) == ("9999", "CAYMAN ISLANDS ORDINARY NON-RESIDENT COMPANY")
     # Every LEI present in both snapshots was updated later in the new one.
-    both = old.set_index("lei")[["updated_at"]].join(new.set_index("lei")[["updated_at"]], rsuffix="_new",
-                                                      how="inner")
+    both = old.set_index("lei")[["updated_at"]].join(new.set_index("lei")[["updated_at"]], rsuffix="_new", how="inner")
     assert len(both) == 11
     assert (both["updated_at"] != both["updated_at_new"]).all()
 
@@ -157,9 +179,13 @@ def test_name_en_choice(gleif: Path) -> None:
     aquila = by.loc["097900BJGO0000201513"]
     # Only an AUTO_ASCII transliteration: the Latin-script legal name is kept as name_en.
     assert aquila["name_en"] == aquila["name"] == "Aquila Real Asset Finance III a. s. v likvidácii"
-    assert json.loads(aquila["other_names"]) == [{
-        "name": "AQUILA REAL ASSET FINANCE III A S V LIKVIDACII",
-        "type": "AUTO_ASCII_TRANSLITERATED_LEGAL_NAME", "lang": "en"}]
+    assert json.loads(aquila["other_names"]) == [
+        {
+            "name": "AQUILA REAL ASSET FINANCE III A S V LIKVIDACII",
+            "type": "AUTO_ASCII_TRANSLITERATED_LEGAL_NAME",
+            "lang": "en",
+        }
+    ]
     assert aquila["registration_status"] == "LAPSED"
 
 
@@ -215,8 +241,12 @@ def test_rr_files(gleif: Path, name: str, count: int) -> None:
     assert set(rows.columns) <= set(TABLES["relationship"])
     assert all(stdlei.is_valid(x) for x in pd.concat([rows["child_id"], rows["parent_id"]]))
     assert set(rows["child_id_type"]) == set(rows["parent_id_type"]) == {"LEI"}
-    assert set(rows["relationship_type"]) <= {"IS_DIRECTLY_CONSOLIDATED_BY", "IS_ULTIMATELY_CONSOLIDATED_BY",
-                                              "IS_FUND-MANAGED_BY", "IS_SUBFUND_OF"}
+    assert set(rows["relationship_type"]) <= {
+        "IS_DIRECTLY_CONSOLIDATED_BY",
+        "IS_ULTIMATELY_CONSOLIDATED_BY",
+        "IS_FUND-MANAGED_BY",
+        "IS_SUBFUND_OF",
+    }
     assert rows["start_date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
     lines = (gleif / name).read_text(encoding="utf-8").splitlines()
     assert all(lines[ln - 1].startswith("<rr:RelationshipRecord ") for ln in rows["src_line"])
@@ -226,17 +256,26 @@ def test_rr_first_file_content(gleif: Path) -> None:
     rows = _frame(gleif / "bodspipelines-rr-data.xml", "gleif_rr_xml")
     first = rows.iloc[0]
     assert (first["child_id"], first["parent_id"], first["relationship_type"]) == (
-        "001GPB6A9XPE8XJICC14", "5493001Z012YSB2A0K51", "IS_FUND-MANAGED_BY")
+        "001GPB6A9XPE8XJICC14",
+        "5493001Z012YSB2A0K51",
+        "IS_FUND-MANAGED_BY",
+    )
     assert (first["relationship_status"], first["registration_status"]) == ("ACTIVE", "PUBLISHED")
     assert (first["start_date"], first["end_date"]) == ("2012-11-29", None)
     assert first["updated_at"] == "2023-05-18T15:41:20.212Z"
     assert rows["relationship_type"].value_counts().to_dict() == {
-        "IS_FUND-MANAGED_BY": 5, "IS_SUBFUND_OF": 3, "IS_DIRECTLY_CONSOLIDATED_BY": 1,
-        "IS_ULTIMATELY_CONSOLIDATED_BY": 1}
+        "IS_FUND-MANAGED_BY": 5,
+        "IS_SUBFUND_OF": 3,
+        "IS_DIRECTLY_CONSOLIDATED_BY": 1,
+        "IS_ULTIMATELY_CONSOLIDATED_BY": 1,
+    }
     # The record with an ACCOUNTING_PERIOD ending 2018-12-31: dates come from its RELATIONSHIP_PERIOD.
     direct = rows[rows["relationship_type"] == "IS_DIRECTLY_CONSOLIDATED_BY"].iloc[0]
     assert (direct["child_id"], direct["start_date"], direct["end_date"]) == (
-        "010CMKZ3VON21WF2ZD45", "2018-02-06", None)
+        "010CMKZ3VON21WF2ZD45",
+        "2018-02-06",
+        None,
+    )
     assert direct["registration_status"] == "LAPSED"
 
 
@@ -337,8 +376,8 @@ def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
         '<?xml version="1.0"?>\n'
         f'<!DOCTYPE lei:LEIData [<!ENTITY x SYSTEM "file://{secret}">]>\n'
         '<lei:LEIData xmlns:lei="http://www.gleif.org/data/schema/leidata/2016"><lei:LEIRecords>\n'
-        '<lei:LEIRecord><lei:LEI>001GPB6A9XPE8XJICC14</lei:LEI>'
-        '<lei:Entity><lei:LegalName>&x;</lei:LegalName></lei:Entity></lei:LEIRecord>\n'
+        "<lei:LEIRecord><lei:LEI>001GPB6A9XPE8XJICC14</lei:LEI>"
+        "<lei:Entity><lei:LegalName>&x;</lei:LegalName></lei:Entity></lei:LEIRecord>\n"
         "</lei:LEIRecords></lei:LEIData>\n",
         encoding="utf-8",
     )

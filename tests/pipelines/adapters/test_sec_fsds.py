@@ -76,7 +76,8 @@ def test_known_company_apple(real, zip_path: Path) -> None:
     assert apple["jurisdiction"] == "US-CA"
     assert apple["updated_at"] == "2009-07-22"
     assert json.loads(apple["other_names"]) == [
-        {"name": "APPLE COMPUTER INC", "type": "PREVIOUS_LEGAL_NAME", "date": "1997-08-08"}]
+        {"name": "APPLE COMPUTER INC", "type": "PREVIOUS_LEGAL_NAME", "date": "1997-08-08"}
+    ]
     extra = json.loads(apple["extra"])
     assert extra["adsh"] == "0001193125-09-153165"
     assert (extra["form"], extra["fy"], extra["fp"], extra["period"]) == ("10-Q", "2009", "Q3", "2009-06-30")
@@ -109,8 +110,16 @@ def test_facts(real, zip_path: Path) -> None:
     _, t = real
     facts = t["financial_fact"]
     per_concept = facts["concept"].value_counts()
-    for concept in ("Assets", "Liabilities", "NetIncomeLoss", "StockholdersEquity", "Revenues",
-                    "LiabilitiesAndStockholdersEquity", "ProfitLoss", "SalesRevenueNet"):
+    for concept in (
+        "Assets",
+        "Liabilities",
+        "NetIncomeLoss",
+        "StockholdersEquity",
+        "Revenues",
+        "LiabilitiesAndStockholdersEquity",
+        "ProfitLoss",
+        "SalesRevenueNet",
+    ):
         assert per_concept[concept] > 0, concept
     assert per_concept["Assets"] == 880
     assert set(facts["concept"]) <= set(CONCEPTS)
@@ -122,14 +131,22 @@ def test_facts(real, zip_path: Path) -> None:
     num = read_member(zip_path, "num.txt")
     h = num[0]
     col = {c: h.index(c) for c in ("adsh", "tag", "version", "ddate", "qtrs", "uom", "segments", "coreg", "value")}
-    expected = [r for r in num[1:] if r[col["tag"]] in CONCEPTS and not r[col["segments"]] and not r[col["coreg"]]
-                and r[col["value"]]]
+    expected = [
+        r
+        for r in num[1:]
+        if r[col["tag"]] in CONCEPTS and not r[col["segments"]] and not r[col["coreg"]] and r[col["value"]]
+    ]
     assert len(facts) == len(expected) == 8203
     sub = read_member(zip_path, "sub.txt")
     cik_of = {r[sub[0].index("adsh")]: r[sub[0].index("cik")] for r in sub[1:]}
     for f in facts.itertuples():
         r = num[f.src_line - 1]
-        assert (r[col["adsh"]], r[col["tag"]], r[col["version"]], r[col["uom"]]) == (f.filing, f.concept, f.version, f.unit)
+        assert (r[col["adsh"]], r[col["tag"]], r[col["version"]], r[col["uom"]]) == (
+            f.filing,
+            f.concept,
+            f.version,
+            f.unit,
+        )
         assert r[col["ddate"]] == f.period_end.replace("-", "")
         assert int(r[col["qtrs"]]) == f.qtrs and float(r[col["value"]]) == f.value
         assert cik_of[f.filing] == f.source_id
@@ -150,8 +167,30 @@ def test_folder_equals_zip(real, zip_path: Path, tmp_path: Path) -> None:
     assert from_dir["financial_fact"]["src_file"].eq(str(tmp_path / "num.txt")).all()
 
 
-SUB_HEADER = ["adsh", "cik", "name", "sic", "countryba", "stprba", "cityba", "zipba", "bas1", "bas2", "baph",
-              "countryinc", "stprinc", "ein", "former", "changed", "form", "period", "fy", "fp", "filed", "accepted"]
+SUB_HEADER = [
+    "adsh",
+    "cik",
+    "name",
+    "sic",
+    "countryba",
+    "stprba",
+    "cityba",
+    "zipba",
+    "bas1",
+    "bas2",
+    "baph",
+    "countryinc",
+    "stprinc",
+    "ein",
+    "former",
+    "changed",
+    "form",
+    "period",
+    "fy",
+    "fp",
+    "filed",
+    "accepted",
+]
 OLD_NUM_HEADER = ["adsh", "tag", "version", "coreg", "ddate", "qtrs", "uom", "value", "footnote"]
 
 
@@ -159,20 +198,68 @@ def write_old_layout(folder: Path) -> None:
     """A small data set in the older num.txt layout (no segments column)."""
     folder.mkdir(parents=True, exist_ok=True)
     sub = [
-        dict(adsh="A-1", cik="0000012345", name="ACME OLD NAME INC", countryba="US", stprba="NY", cityba="NEW YORK",
-             ein="12345678", form="10-Q", filed="20100510", accepted="2010-05-10 09:00:00.0"),
-        dict(adsh="A-2", cik="0000012345", name="ACME CORP", countryba="US", stprba="NY", cityba="NEW YORK",
-             bas1="1 MAIN ST", bas2="FL 2", countryinc="US", stprinc="DE", ein="12345678", former="ACME OLD NAME INC",
-             changed="20100601", form="10-K", filed="20100815", accepted="2010-08-15 08:00:00.0"),
-        dict(adsh="A-3", cik="12345", name="ACME CORP AMENDED", form="10-K/A", filed="20100815",
-             accepted="2010-08-15 07:00:00.0"),
-        dict(adsh="B-1", cik="777", name="BETA PLC", countryba="GB", cityba="LONDON", countryinc="GB", form="20-F",
-             filed="20100301", accepted="2010-03-01 10:00:00.0"),
+        dict(
+            adsh="A-1",
+            cik="0000012345",
+            name="ACME OLD NAME INC",
+            countryba="US",
+            stprba="NY",
+            cityba="NEW YORK",
+            ein="12345678",
+            form="10-Q",
+            filed="20100510",
+            accepted="2010-05-10 09:00:00.0",
+        ),
+        dict(
+            adsh="A-2",
+            cik="0000012345",
+            name="ACME CORP",
+            countryba="US",
+            stprba="NY",
+            cityba="NEW YORK",
+            bas1="1 MAIN ST",
+            bas2="FL 2",
+            countryinc="US",
+            stprinc="DE",
+            ein="12345678",
+            former="ACME OLD NAME INC",
+            changed="20100601",
+            form="10-K",
+            filed="20100815",
+            accepted="2010-08-15 08:00:00.0",
+        ),
+        dict(
+            adsh="A-3",
+            cik="12345",
+            name="ACME CORP AMENDED",
+            form="10-K/A",
+            filed="20100815",
+            accepted="2010-08-15 07:00:00.0",
+        ),
+        dict(
+            adsh="B-1",
+            cik="777",
+            name="BETA PLC",
+            countryba="GB",
+            cityba="LONDON",
+            countryinc="GB",
+            form="20-F",
+            filed="20100301",
+            accepted="2010-03-01 10:00:00.0",
+        ),
     ]
     num = [
         dict(adsh="A-2", tag="Assets", version="us-gaap/2009", ddate="20100630", qtrs="0", uom="USD", value="1000.5"),
-        dict(adsh="A-2", tag="Assets", version="us-gaap/2009", coreg="SubCo", ddate="20100630", qtrs="0", uom="USD",
-             value="10"),
+        dict(
+            adsh="A-2",
+            tag="Assets",
+            version="us-gaap/2009",
+            coreg="SubCo",
+            ddate="20100630",
+            qtrs="0",
+            uom="USD",
+            value="10",
+        ),
         dict(adsh="A-2", tag="Goodwill", version="us-gaap/2009", ddate="20100630", qtrs="0", uom="USD", value="5"),
         dict(adsh="A-1", tag="Revenues", version="us-gaap/2009", ddate="20100331", qtrs="1", uom="USD", value="-20"),
         dict(adsh="B-1", tag="ProfitLoss", version="us-gaap/2009", ddate="20091231", qtrs="4", uom="GBP", value="n/a"),
@@ -195,14 +282,16 @@ def test_older_layout_generated(tmp_path: Path) -> None:
     assert acme["address"] == "1 MAIN ST, FL 2"
     assert acme["jurisdiction"] == "US-DE" and acme["region"] == "US-NY"
     assert json.loads(acme["other_names"]) == [
-        {"name": "ACME OLD NAME INC", "type": "PREVIOUS_LEGAL_NAME", "date": "2010-06-01"}]
+        {"name": "ACME OLD NAME INC", "type": "PREVIOUS_LEGAL_NAME", "date": "2010-06-01"}
+    ]
     assert json.loads(acme["extra"])["filings_in_data_set"] == 3
     beta = org.loc["777"]
     assert beta["jurisdiction"] == "GB" and beta["region"] is None and beta["other_names"] is None
 
     facts = t["financial_fact"]
-    assert facts[["source_id", "filing", "form", "concept", "period_end", "qtrs", "value", "unit", "src_line"]
-                 ].values.tolist() == [
+    assert facts[
+        ["source_id", "filing", "form", "concept", "period_end", "qtrs", "value", "unit", "src_line"]
+    ].values.tolist() == [
         ["12345", "A-2", "10-K", "Assets", "2010-06-30", 0, 1000.5, "USD", 2],
         ["12345", "A-1", "10-Q", "Revenues", "2010-03-31", 1, -20.0, "USD", 5],
         ["777", "B-1", "20-F", "Liabilities", "2009-12-31", 0, 3e6, "GBP", 8],

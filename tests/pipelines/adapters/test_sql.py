@@ -30,14 +30,56 @@ CREATE TABLE {s}balances (
 """
 
 CUSTOMERS = [
-    (1, "上海浦东发展银行股份有限公司", "Shanghai Pudong Development Bank", "9131000013221158XA", None, "CN", "上海",
-     "SH01", "Li Wei", dt.date(2015, 3, 1), "ACTIVE", dt.datetime(2024, 5, 1, 12, 30), "LARGE", 1.25),
-    (2, "ACME Trading Ltd", None, None, "5493001KJTIIGC8Y1R12", "GB", "London", "LDN", "J. Smith",
-     dt.date(2019, 11, 20), "ACTIVE", dt.datetime(2024, 4, 2, 8, 0), "SME", None),
+    (
+        1,
+        "上海浦东发展银行股份有限公司",
+        "Shanghai Pudong Development Bank",
+        "9131000013221158XA",
+        None,
+        "CN",
+        "上海",
+        "SH01",
+        "Li Wei",
+        dt.date(2015, 3, 1),
+        "ACTIVE",
+        dt.datetime(2024, 5, 1, 12, 30),
+        "LARGE",
+        1.25,
+    ),
+    (
+        2,
+        "ACME Trading Ltd",
+        None,
+        None,
+        "5493001KJTIIGC8Y1R12",
+        "GB",
+        "London",
+        "LDN",
+        "J. Smith",
+        dt.date(2019, 11, 20),
+        "ACTIVE",
+        dt.datetime(2024, 4, 2, 8, 0),
+        "SME",
+        None,
+    ),
     (3, "Beta GmbH", None, None, None, "DE", "Berlin", "BER", None, None, "CLOSED", None, None, None),
     (4, None, None, None, None, None, None, None, None, None, None, None, None, None),
-    (5, "Gamma Inc", None, None, None, "US", "Austin", "NY1", "K. Lee", dt.date(2021, 1, 5), "ACTIVE",
-     dt.datetime(2024, 1, 31, 23, 59, 59), "MID", 3.5),
+    (
+        5,
+        "Gamma Inc",
+        None,
+        None,
+        None,
+        "US",
+        "Austin",
+        "NY1",
+        "K. Lee",
+        dt.date(2021, 1, 5),
+        "ACTIVE",
+        dt.datetime(2024, 1, 31, 23, 59, 59),
+        "MID",
+        3.5,
+    ),
 ]
 ACCOUNTS = [
     ("ACC-1", 1, "CURRENT", "CNY", dt.date(2015, 3, 2), None, "OPEN"),
@@ -53,10 +95,14 @@ CUSTOMERS_SQL = """
 SELECT cust_no AS source_id, legal_name AS name, name_en, uscc, lei, country, city, branch,
        rm AS relationship_manager, opened AS opened_on, status, last_change AS updated_at, segment, risk_score
 FROM {s}customers ORDER BY cust_no"""
-ACCOUNTS_SQL = ("SELECT account_no AS account_id, cust_no AS source_id, product, currency, opened_on, closed_on, "
-                "status FROM {s}accounts ORDER BY account_no")
-BALANCES_SQL = ("SELECT account_no AS account_id, month_end AS month, balance, debit_amount, credit_amount, "
-                "txn_count FROM {s}balances ORDER BY account_no, month_end")
+ACCOUNTS_SQL = (
+    "SELECT account_no AS account_id, cust_no AS source_id, product, currency, opened_on, closed_on, "
+    "status FROM {s}accounts ORDER BY account_no"
+)
+BALANCES_SQL = (
+    "SELECT account_no AS account_id, month_end AS month, balance, debit_amount, credit_amount, "
+    "txn_count FROM {s}balances ORDER BY account_no, month_end"
+)
 
 
 def build_crm(url: str, schema: str = "") -> None:
@@ -74,8 +120,11 @@ def build_crm(url: str, schema: str = "") -> None:
 
 def queries(schema: str = "") -> dict[str, str]:
     s = f"{schema}." if schema else ""
-    return {"customers": CUSTOMERS_SQL.format(s=s), "accounts": ACCOUNTS_SQL.format(s=s),
-            "balances": BALANCES_SQL.format(s=s)}
+    return {
+        "customers": CUSTOMERS_SQL.format(s=s),
+        "accounts": ACCOUNTS_SQL.format(s=s),
+        "balances": BALANCES_SQL.format(s=s),
+    }
 
 
 def run(url: str, q: dict[str, str], chunk_size: int = 1000):
@@ -153,11 +202,18 @@ def test_month_and_number_repairs(tmp_path: Path) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE b (a TEXT, m TEXT, bal TEXT, n TEXT)")
-        conn.exec_driver_sql("INSERT INTO b VALUES (?, ?, ?, ?)",
-                             [("X", "2024-03-31", "12.5", "3"), ("X", "202404", "n/a", "4"), ("X", "2024-05", "1e3", "2.5")])
+        conn.exec_driver_sql(
+            "INSERT INTO b VALUES (?, ?, ?, ?)",
+            [("X", "2024-03-31", "12.5", "3"), ("X", "202404", "n/a", "4"), ("X", "2024-05", "1e3", "2.5")],
+        )
     engine.dispose()
-    ctx, t, _ = run(url, {"customers": "SELECT 'c' AS source_id, 'n' AS name",
-                          "balances": "SELECT a AS account_id, m AS month, bal AS balance, n AS txn_count FROM b"})
+    ctx, t, _ = run(
+        url,
+        {
+            "customers": "SELECT 'c' AS source_id, 'n' AS name",
+            "balances": "SELECT a AS account_id, m AS month, bal AS balance, n AS txn_count FROM b",
+        },
+    )
     bal = t["balance"]
     assert bal["month"].tolist() == ["2024-03", "2024-04", "2024-05"]
     assert bal["balance"].tolist()[0] == 12.5 and pd.isna(bal["balance"][1]) and bal["balance"][2] == 1000.0
@@ -166,12 +222,15 @@ def test_month_and_number_repairs(tmp_path: Path) -> None:
     assert sorted(w.line for w in ctx.warnings.items) == [2, 3]
 
 
-@pytest.mark.parametrize(("key", "sql", "missing"), [
-    ("customers", "SELECT cust_no AS source_id, city FROM customers", "name"),
-    ("customers", "SELECT legal_name AS name FROM customers", "source_id"),
-    ("accounts", "SELECT account_no AS account_id FROM accounts", "source_id"),
-    ("balances", "SELECT account_no AS account_id, balance FROM balances", "month"),
-])
+@pytest.mark.parametrize(
+    ("key", "sql", "missing"),
+    [
+        ("customers", "SELECT cust_no AS source_id, city FROM customers", "name"),
+        ("customers", "SELECT legal_name AS name FROM customers", "source_id"),
+        ("accounts", "SELECT account_no AS account_id FROM accounts", "source_id"),
+        ("balances", "SELECT account_no AS account_id, balance FROM balances", "month"),
+    ],
+)
 def test_missing_required_column(sqlite_url: str, key: str, sql: str, missing: str) -> None:
     q = {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers", key: sql}
     with pytest.raises(SourceError, match=f"query '{key}' has no column '{missing}'") as e:
@@ -181,14 +240,19 @@ def test_missing_required_column(sqlite_url: str, key: str, sql: str, missing: s
 
 def test_sql_syntax_error(sqlite_url: str) -> None:
     # The query guard parses it first (sqlglot): refused before it reaches the database, naming the place.
-    with pytest.raises(SourceError, match=r"query 'customers' refused: it cannot be parsed as a single SELECT query "
-                                          r"\(.*line 1, column \d+ near 'FORM'\)"):
+    with pytest.raises(
+        SourceError,
+        match=r"query 'customers' refused: it cannot be parsed as a single SELECT query "
+        r"\(.*line 1, column \d+ near 'FORM'\)",
+    ):
         run(sqlite_url, {"customers": "SELECT cust_no AS source_id FORM customers"})
 
 
 def test_missing_table(sqlite_url: str) -> None:
-    q = {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
-         "accounts": "SELECT * FROM no_such_accounts"}
+    q = {
+        "customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
+        "accounts": "SELECT * FROM no_such_accounts",
+    }
     with pytest.raises(SourceError, match="query 'accounts' failed: no such table: no_such_accounts") as e:
         run(sqlite_url, q)
     assert "source 'crm'" in str(e.value)
@@ -214,12 +278,16 @@ def test_postgres_crm(pg_url: str, pg_schema: str) -> None:
 def test_postgres_streams_large_result(pg_url: str, pg_schema: str) -> None:
     engine = create_engine(pg_url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE TABLE {pg_schema}.c AS SELECT g AS id, 'Company ' || g AS nm, "
-                             "DATE '2020-01-01' + g AS since FROM generate_series(1, 2500) g")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {pg_schema}.c AS SELECT g AS id, 'Company ' || g AS nm, "
+            "DATE '2020-01-01' + g AS since FROM generate_series(1, 2500) g"
+        )
     engine.dispose()
     # Raw SQL reaches the server as written: '%' and '::' casts are not bind-parameter syntax here.
-    sql = (f"SELECT id AS source_id, nm AS name, since::date AS opened_on, (id % 7)::text AS tier "
-           f"FROM {pg_schema}.c WHERE nm LIKE 'Company %' ORDER BY id")
+    sql = (
+        f"SELECT id AS source_id, nm AS name, since::date AS opened_on, (id % 7)::text AS tier "
+        f"FROM {pg_schema}.c WHERE nm LIKE 'Company %' ORDER BY id"
+    )
     _, t, sizes = run(pg_url, {"customers": sql}, chunk_size=1000)
     assert sizes["organization"] == [1000, 1000, 500]
     org = t["organization"]
@@ -238,7 +306,7 @@ def test_postgres_wrong_password(pg_url: str) -> None:
 
 @pytest.mark.postgres
 def test_postgres_missing_table_and_syntax(pg_url: str, pg_schema: str) -> None:
-    with pytest.raises(SourceError, match=f'query \'customers\' failed: relation "{pg_schema}.nope" does not exist'):
+    with pytest.raises(SourceError, match=f"query 'customers' failed: relation \"{pg_schema}.nope\" does not exist"):
         run(pg_url, {"customers": f"SELECT * FROM {pg_schema}.nope"})
     with pytest.raises(SourceError, match="query 'customers' refused: it cannot be parsed as a single SELECT query"):
         run(pg_url, {"customers": "SELECT 1 AS source_id FORM x"})
@@ -253,12 +321,17 @@ def test_unbound_parameter_is_a_source_error(sqlite_url: str) -> None:
 
 
 def test_unknown_account_columns_ignored_with_one_warning(sqlite_url: str) -> None:
-    ctx, t, _ = run(sqlite_url, {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
-                                 "accounts": "SELECT account_no AS account_id, cust_no AS source_id, 'x' AS note, "
-                                             "1 AS flag FROM accounts"})
+    ctx, t, _ = run(
+        sqlite_url,
+        {
+            "customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
+            "accounts": "SELECT account_no AS account_id, cust_no AS source_id, 'x' AS note, 1 AS flag FROM accounts",
+        },
+    )
     assert t["account"]["account_id"].tolist() == ["ACC-1", "ACC-2"]
     assert [w.message for w in ctx.warnings.items] == [
-        "query 'accounts' returns columns outside the account contract, ignored: note, flag"]
+        "query 'accounts' returns columns outside the account contract, ignored: note, flag"
+    ]
 
 
 def test_column_conversion_of_sqlite_values(tmp_path: Path) -> None:
@@ -268,23 +341,33 @@ def test_column_conversion_of_sqlite_values(tmp_path: Path) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE c (id, nm, opened, upd, blob_col, num_col)")
-        conn.exec_driver_sql("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)", [
-            (101, "  Acme  ", "2024-03-01 10:00:00", "2024-03-01 10:00:00", b"caf\xc3\xa9", 3.0),
-            (102.0, "", " 2024-02-30 ", "2024-03-01T10:00:00.5+01:00", b"\xff", 2.5),
-            ("X-3", None, "not a date", "2024-03-01", None, None),
-        ])
+        conn.exec_driver_sql(
+            "INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (101, "  Acme  ", "2024-03-01 10:00:00", "2024-03-01 10:00:00", b"caf\xc3\xa9", 3.0),
+                (102.0, "", " 2024-02-30 ", "2024-03-01T10:00:00.5+01:00", b"\xff", 2.5),
+                ("X-3", None, "not a date", "2024-03-01", None, None),
+            ],
+        )
         conn.exec_driver_sql("CREATE TABLE b (a, m, bal, deb, n)")
-        conn.exec_driver_sql("INSERT INTO b VALUES (?, ?, ?, ?, ?)", [
-            ("A", 202403, 1.0, "x", 2.5),
-            ("A", "2024-03-31", "1e3", 5, "7"),
-            ("A", "2024-3", None, 2.0, None),
-            ("A", " 202405 ", 4, None, 8),
-        ])
+        conn.exec_driver_sql(
+            "INSERT INTO b VALUES (?, ?, ?, ?, ?)",
+            [
+                ("A", 202403, 1.0, "x", 2.5),
+                ("A", "2024-03-31", "1e3", 5, "7"),
+                ("A", "2024-3", None, 2.0, None),
+                ("A", " 202405 ", 4, None, 8),
+            ],
+        )
     engine.dispose()
-    ctx, t, _ = run(url, {
-        "customers": "SELECT id AS source_id, nm AS name, opened AS opened_on, upd AS updated_at, "
-                     "blob_col AS photo, num_col AS score, blob_col AS name_en FROM c",
-        "balances": "SELECT a AS account_id, m AS month, bal AS balance, deb AS debit_amount, n AS txn_count FROM b"})
+    ctx, t, _ = run(
+        url,
+        {
+            "customers": "SELECT id AS source_id, nm AS name, opened AS opened_on, upd AS updated_at, "
+            "blob_col AS photo, num_col AS score, blob_col AS name_en FROM c",
+            "balances": "SELECT a AS account_id, m AS month, bal AS balance, deb AS debit_amount, n AS txn_count FROM b",
+        },
+    )
     org = t["organization"]
     assert org["source_id"].tolist() == ["101", "102", "X-3"]  # an integral float without ".0"
     assert org["name"].tolist() == ["Acme", None, None]  # stripped; empty is NULL
@@ -292,7 +375,10 @@ def test_column_conversion_of_sqlite_values(tmp_path: Path) -> None:
     assert org["updated_at"].tolist() == ["2024-03-01T10:00:00", "2024-03-01T10:00:00.500000+01:00", "2024-03-01"]
     assert org["name_en"].tolist() == ["café", "\ufffd", None]  # bytes decoded, bad bytes replaced
     assert [json.loads(x) if x else None for x in org["extra"]] == [
-        {"photo": "café", "score": 3.0}, {"photo": "\ufffd", "score": 2.5}, None]
+        {"photo": "café", "score": 3.0},
+        {"photo": "\ufffd", "score": 2.5},
+        None,
+    ]
     bal = t["balance"]
     assert bal["month"].tolist() == ["2024-03", "2024-03", "2024-3", "2024-05"]
     assert bal["balance"].tolist()[:2] == [1.0, 1000.0] and pd.isna(bal["balance"][2]) and bal["balance"][3] == 4.0
@@ -304,7 +390,9 @@ def test_column_conversion_of_sqlite_values(tmp_path: Path) -> None:
         (1, "debit_amount 'x' is not a number; set to NULL"),
         (1, "txn_count 2.5 is not a number; set to NULL"),
     ]
-    assert all(w.file == f"{url}#balances" and w.key == "balances" for w in ctx.warnings.items if w.code == "bad_number")
+    assert all(
+        w.file == f"{url}#balances" and w.key == "balances" for w in ctx.warnings.items if w.code == "bad_number"
+    )
 
 
 def test_conform_strings_values() -> None:
@@ -333,20 +421,28 @@ def test_postgres_value_types(pg_url: str, pg_schema: str) -> None:
     s = pg_schema
     engine = create_engine(pg_url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE TABLE {s}.v (id numeric, ts timestamp, tstz timestamptz, d date, raw bytea, "
-                             "amount numeric, f float8, n numeric, m date, mi integer)")
-        conn.exec_driver_sql(f"INSERT INTO {s}.v VALUES "
-                             "(1.0, '2024-03-01 10:00:00.25', '2024-03-01 10:00:00+00', '2024-02-29', 'ab', 10.50, "
-                             "'NaN', 3.0, '2024-03-31', 202403), "
-                             "(2.50, '2024-03-02 00:00', NULL, NULL, NULL, 'NaN', 'Infinity', 2.5, NULL, 202404), "
-                             "(1e20, NULL, NULL, NULL, NULL, -0.000, 1e300, 'NaN', '1999-12-01', NULL)")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {s}.v (id numeric, ts timestamp, tstz timestamptz, d date, raw bytea, "
+            "amount numeric, f float8, n numeric, m date, mi integer)"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO {s}.v VALUES "
+            "(1.0, '2024-03-01 10:00:00.25', '2024-03-01 10:00:00+00', '2024-02-29', 'ab', 10.50, "
+            "'NaN', 3.0, '2024-03-31', 202403), "
+            "(2.50, '2024-03-02 00:00', NULL, NULL, NULL, 'NaN', 'Infinity', 2.5, NULL, 202404), "
+            "(1e20, NULL, NULL, NULL, NULL, -0.000, 1e300, 'NaN', '1999-12-01', NULL)"
+        )
     engine.dispose()
-    ctx, t, _ = run(pg_url, {
-        "customers": f"SELECT id AS source_id, 'n' AS name, ts AS updated_at, ts AS opened_on, d AS name_en, "
-                     f"raw AS registration_number, amount AS score, f AS ratio FROM {s}.v ORDER BY ts",
-        "balances": f"SELECT id::text AS account_id, m AS month, amount AS balance, f AS debit_amount, "
-                    f"n AS txn_count FROM {s}.v ORDER BY ts",
-        "accounts": f"SELECT id AS account_id, 'c' AS source_id, tstz AS opened_on FROM {s}.v ORDER BY ts"})
+    ctx, t, _ = run(
+        pg_url,
+        {
+            "customers": f"SELECT id AS source_id, 'n' AS name, ts AS updated_at, ts AS opened_on, d AS name_en, "
+            f"raw AS registration_number, amount AS score, f AS ratio FROM {s}.v ORDER BY ts",
+            "balances": f"SELECT id::text AS account_id, m AS month, amount AS balance, f AS debit_amount, "
+            f"n AS txn_count FROM {s}.v ORDER BY ts",
+            "accounts": f"SELECT id AS account_id, 'c' AS source_id, tstz AS opened_on FROM {s}.v ORDER BY ts",
+        },
+    )
     org = t["organization"]
     assert org["source_id"].tolist() == ["1", "2.50", "100000000000000000000"]
     assert org["updated_at"].tolist() == ["2024-03-01T10:00:00.250000", "2024-03-02T00:00:00", None]
@@ -354,7 +450,10 @@ def test_postgres_value_types(pg_url: str, pg_schema: str) -> None:
     assert org["name_en"].tolist() == ["2024-02-29", None, None]
     assert org["registration_number"].tolist() == ["ab", None, None]
     assert [json.loads(x) for x in org["extra"]] == [
-        {"score": 10.5, "ratio": None}, {"score": "NaN", "ratio": None}, {"score": 0, "ratio": 1e300}]
+        {"score": 10.5, "ratio": None},
+        {"score": "NaN", "ratio": None},
+        {"score": 0, "ratio": 1e300},
+    ]
     assert t["account"]["opened_on"].tolist()[0] == "2024-03-01"
     bal = t["balance"]
     assert bal["month"].tolist() == ["2024-03", None, "1999-12"]
@@ -372,14 +471,29 @@ def test_aliases_and_registration_scheme_land_in_other_names_and_registration_au
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE c (id TEXT, name TEXT, aliases TEXT, reg TEXT, scheme TEXT, country TEXT)")
-        conn.exec_driver_sql("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)", [
-            ("1", "ПАО Сбербанк", "Sberbank of Russia; PJSC Sberbank;Sberbank of Russia", "7707083893", "RU-INN", "RU"),
-            ("2", "TotalEnergies SE", '["Total S.A.", "Total Fina Elf"]', "542051180", None, "FR"),
-            ("3", "Beta GmbH", "  ", None, None, "DE"),
-        ])
+        conn.exec_driver_sql(
+            "INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    "1",
+                    "ПАО Сбербанк",
+                    "Sberbank of Russia; PJSC Sberbank;Sberbank of Russia",
+                    "7707083893",
+                    "RU-INN",
+                    "RU",
+                ),
+                ("2", "TotalEnergies SE", '["Total S.A.", "Total Fina Elf"]', "542051180", None, "FR"),
+                ("3", "Beta GmbH", "  ", None, None, "DE"),
+            ],
+        )
     engine.dispose()
-    _, t, _ = run(url, {"customers": "SELECT id AS source_id, name, aliases, reg AS registration_number, "
-                                     "scheme AS registration_scheme, country FROM c ORDER BY id"})
+    _, t, _ = run(
+        url,
+        {
+            "customers": "SELECT id AS source_id, name, aliases, reg AS registration_number, "
+            "scheme AS registration_scheme, country FROM c ORDER BY id"
+        },
+    )
     org = t["organization"]
     assert [json.loads(v) if v else None for v in org["other_names"]] == [
         [{"name": "Sberbank of Russia", "type": "ALIAS"}, {"name": "PJSC Sberbank", "type": "ALIAS"}],
@@ -387,4 +501,4 @@ def test_aliases_and_registration_scheme_land_in_other_names_and_registration_au
         None,
     ]
     assert org["registration_authority"].tolist() == ["RU-INN", None, None]
-    assert org["extra"].isna().all()   # contract columns, not extras
+    assert org["extra"].isna().all()  # contract columns, not extras

@@ -18,15 +18,20 @@ from pipelines.errors import SourceError
 from tests.conftest import make_ctx
 from tests.pipelines.adapters.test_sql import build_crm, queries
 
-CHANGED_CUSTOMERS = ("SELECT cust_no AS source_id, legal_name AS name, last_change AS updated_at, segment "
-                     "FROM {s}customers ORDER BY cust_no")
-CHANGED_BALANCES = ("SELECT b.account_no AS account_id, b.month_end AS month, b.balance, c.last_change AS changed "
-                    "FROM {s}balances b JOIN {s}accounts a ON a.account_no = b.account_no "
-                    "JOIN {s}customers c ON c.cust_no = a.cust_no ORDER BY 1, 2")
+CHANGED_CUSTOMERS = (
+    "SELECT cust_no AS source_id, legal_name AS name, last_change AS updated_at, segment "
+    "FROM {s}customers ORDER BY cust_no"
+)
+CHANGED_BALANCES = (
+    "SELECT b.account_no AS account_id, b.month_end AS month, b.balance, c.last_change AS changed "
+    "FROM {s}balances b JOIN {s}accounts a ON a.account_no = b.account_no "
+    "JOIN {s}customers c ON c.cust_no = a.cust_no ORDER BY 1, 2"
+)
 
 
-def crm_ctx(url: str, q: dict[str, str], changes: dict[str, str], since: dict[str, str] | None = None,
-            chunk_size: int = 1000) -> ExtractContext:
+def crm_ctx(
+    url: str, q: dict[str, str], changes: dict[str, str], since: dict[str, str] | None = None, chunk_size: int = 1000
+) -> ExtractContext:
     """A context of the CRM source with change columns. They are set without the config's check of the
     column name, so that names the config would refuse can be tried against the adapter itself."""
     ctx = make_ctx(name="crm", format="sql", url=url, queries=q, chunk_size=chunk_size)
@@ -44,8 +49,10 @@ def read(ctx: ExtractContext) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Dat
             keys.setdefault(batch.table, []).append(batch.frame)
         else:
             rows.setdefault(batch.table, []).append(conform(batch.table, batch.frame, ctx))
-    return ({t: pd.concat(f, ignore_index=True) for t, f in rows.items()},
-            {t: pd.concat(f, ignore_index=True) for t, f in keys.items()})
+    return (
+        {t: pd.concat(f, ignore_index=True) for t, f in rows.items()},
+        {t: pd.concat(f, ignore_index=True) for t, f in keys.items()},
+    )
 
 
 def execute(url: str, *statements: str) -> None:
@@ -91,11 +98,14 @@ def test_changes_read_returns_changed_rows_and_all_keys(sqlite_url: str) -> None
     full = crm_ctx(sqlite_url, customers_query(), {"customers": "updated_at"})
     read(full)
     # After the load: customer 3 is deleted, 5 is updated, 6 is new; 1 (the watermark row) is unchanged.
-    execute(sqlite_url, "DELETE FROM customers WHERE cust_no = 3",
-            "UPDATE customers SET legal_name = 'Gamma Inc (renamed)', last_change = '2024-06-01 09:00:00.250000' "
-            "WHERE cust_no = 5",
-            "INSERT INTO customers (cust_no, legal_name, last_change, segment) "
-            "VALUES (6, 'Delta SA', '2024-05-20 00:00:00', 'SME')")
+    execute(
+        sqlite_url,
+        "DELETE FROM customers WHERE cust_no = 3",
+        "UPDATE customers SET legal_name = 'Gamma Inc (renamed)', last_change = '2024-06-01 09:00:00.250000' "
+        "WHERE cust_no = 5",
+        "INSERT INTO customers (cust_no, legal_name, last_change, segment) "
+        "VALUES (6, 'Delta SA', '2024-05-20 00:00:00', 'SME')",
+    )
     ctx = crm_ctx(sqlite_url, customers_query(), {"customers": "updated_at"}, since=full.watermarks, chunk_size=2)
     rows, keys = read(ctx)
     org = rows["organization"]
@@ -125,13 +135,18 @@ def test_nothing_changed_keeps_the_watermark(sqlite_url: str) -> None:
 
 
 def test_balances_keys_are_account_and_month(sqlite_url: str) -> None:
-    q = {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
-         "balances": CHANGED_BALANCES.format(s="")}
+    q = {
+        "customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
+        "balances": CHANGED_BALANCES.format(s=""),
+    }
     full = crm_ctx(sqlite_url, q, {"balances": "changed"})
     rows, _ = read(full)
     assert len(rows["balance"]) == 3 and set(full.watermarks) == {"balances"}
-    execute(sqlite_url, "DELETE FROM balances WHERE account_no = 'ACC-1' AND month_end = '2024-01-31'",
-            "UPDATE customers SET last_change = '2024-07-01 00:00:00' WHERE cust_no = 2")
+    execute(
+        sqlite_url,
+        "DELETE FROM balances WHERE account_no = 'ACC-1' AND month_end = '2024-01-31'",
+        "UPDATE customers SET last_change = '2024-07-01 00:00:00' WHERE cust_no = 2",
+    )
     ctx = crm_ctx(sqlite_url, q, {"balances": "changed"}, since=full.watermarks)
     rows, keys = read(ctx)
     # Customer 1 (the watermark) and 2 (updated) own the remaining balances; every row is "changed".
@@ -146,8 +161,10 @@ def test_balances_keys_are_account_and_month(sqlite_url: str) -> None:
 def test_a_change_column_outside_the_contract_is_not_warned_about(sqlite_url: str) -> None:
     """`changed` is no balance column: ignored like any other, but named by the config, so no warning;
     another column outside the contract still gets one."""
-    q = {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
-         "balances": CHANGED_BALANCES.format(s="")}
+    q = {
+        "customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers",
+        "balances": CHANGED_BALANCES.format(s=""),
+    }
     ctx = crm_ctx(sqlite_url, q, {"balances": "changed"})
     rows, _ = read(ctx)
     assert "changed" not in rows["balance"].columns
@@ -168,10 +185,17 @@ def test_missing_change_column_is_a_source_error(sqlite_url: str) -> None:
 
 def test_changes_query_failure_is_a_source_error(sqlite_url: str) -> None:
     token = make_token("2024-01-01")
-    ctx = crm_ctx(sqlite_url, {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers"},
-                  {"customers": "updated_at"}, since={"customers": token})
-    with pytest.raises(SourceError, match=r"query 'customers' failed reading the rows changed since 2024-01-01: "
-                                          r"no such column: cdc_q.updated_at"):
+    ctx = crm_ctx(
+        sqlite_url,
+        {"customers": "SELECT cust_no AS source_id, legal_name AS name FROM customers"},
+        {"customers": "updated_at"},
+        since={"customers": token},
+    )
+    with pytest.raises(
+        SourceError,
+        match=r"query 'customers' failed reading the rows changed since 2024-01-01: "
+        r"no such column: cdc_q.updated_at",
+    ):
         read(ctx)
     ctx = crm_ctx(sqlite_url, customers_query(), {"customers": "updated_at"}, since={"customers": "2024-01-01"})
     with pytest.raises(SourceError, match="query 'customers': not a watermark token of the SQL adapter: '2024-01-01'"):
@@ -194,11 +218,18 @@ def test_quoted_change_column_cannot_inject_sql(sqlite_url: str) -> None:
     assert e.value.key == "customers"
 
 
-@pytest.mark.parametrize("value", [
-    dt.datetime(2024, 5, 1, 12, 30, 0, 123456),
-    dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
-    dt.date(2024, 5, 1), 17, 2.5, Decimal("10.50"), "2024-05-01 12:30:00",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2024, 5, 1, 12, 30, 0, 123456),
+        dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.date(2024, 5, 1),
+        17,
+        2.5,
+        Decimal("10.50"),
+        "2024-05-01 12:30:00",
+    ],
+)
 def test_token_round_trip(value: object) -> None:
     token = make_token(value)
     back, _ = read_token(token)
@@ -218,8 +249,11 @@ def test_token_refuses_other_types(value: object) -> None:
 def test_postgres_timestamp_watermark(pg_url: str, pg_schema: str, column_type: str) -> None:
     build_crm(pg_url, pg_schema)
     s = pg_schema
-    execute(pg_url, f"ALTER TABLE {s}.customers ALTER COLUMN last_change TYPE {column_type}",
-            f"UPDATE {s}.customers SET last_change = last_change + interval '0.123456 second' WHERE cust_no = 1")
+    execute(
+        pg_url,
+        f"ALTER TABLE {s}.customers ALTER COLUMN last_change TYPE {column_type}",
+        f"UPDATE {s}.customers SET last_change = last_change + interval '0.123456 second' WHERE cust_no = 1",
+    )
     q = customers_query(s)
     full = crm_ctx(pg_url, q, {"customers": "updated_at"})
     rows, _ = read(full)
@@ -228,8 +262,11 @@ def test_postgres_timestamp_watermark(pg_url: str, pg_schema: str, column_type: 
     assert (high.replace(tzinfo=None) if high.tzinfo else high) == dt.datetime(2024, 5, 1, 12, 30, 0, 123456)
     assert rows["organization"]["updated_at"][0].startswith("2024-05-01T12:30:00.123456")
     # Bound as a timestamp: the row at the watermark (to the microsecond) and a later one come back.
-    execute(pg_url, f"UPDATE {s}.customers SET last_change = TIMESTAMP '2024-08-01 10:00:00' WHERE cust_no = 4",
-            f"DELETE FROM {s}.customers WHERE cust_no = 2")
+    execute(
+        pg_url,
+        f"UPDATE {s}.customers SET last_change = TIMESTAMP '2024-08-01 10:00:00' WHERE cust_no = 4",
+        f"DELETE FROM {s}.customers WHERE cust_no = 2",
+    )
     ctx = crm_ctx(pg_url, q, {"customers": "updated_at"}, since=full.watermarks)
     rows, keys = read(ctx)
     assert rows["organization"]["source_id"].tolist() == ["1", "4"]

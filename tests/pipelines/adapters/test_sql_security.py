@@ -76,25 +76,32 @@ def test_an_attack_in_a_later_query_stops_before_any_query_runs(crm: Path, monke
     real = _Reader.connect
     monkeypatch.setattr(_Reader, "connect", lambda self, engine, q: connected.append(q.key) or real(self, engine, q))
     with pytest.raises(SourceError, match="query 'balances' refused"):
-        extract_all(f"sqlite:///{crm}", {"customers": "SELECT source_id, name FROM customers",
-                                         "balances": "DROP TABLE balances"})
+        extract_all(
+            f"sqlite:///{crm}",
+            {"customers": "SELECT source_id, name FROM customers", "balances": "DROP TABLE balances"},
+        )
     assert connected == []
     assert count(crm, "balances") > 0
 
 
 def test_words_in_comments_and_strings_are_no_false_positive(crm: Path) -> None:
-    sql = ("SELECT source_id, name, 'DROP TABLE customers; DELETE FROM x' AS note -- DROP TABLE customers\n"
-           "FROM customers /* INSERT INTO customers */ WHERE name <> 'UPDATE' ORDER BY source_id")
+    sql = (
+        "SELECT source_id, name, 'DROP TABLE customers; DELETE FROM x' AS note -- DROP TABLE customers\n"
+        "FROM customers /* INSERT INTO customers */ WHERE name <> 'UPDATE' ORDER BY source_id"
+    )
     batches = extract_all(f"sqlite:///{crm}", {"customers": sql})
     assert sum(len(b.frame) for b in batches) == count(crm)
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT 1 AS source_id, 'a' AS name UNION ALL SELECT 2, 'b'",
-    "WITH c AS (SELECT source_id, name FROM customers) SELECT * FROM c",
-    "SELECT source_id, name FROM customers WHERE name LIKE '%Ltd%';",
-    "select c.source_id, upper(c.name) as name from customers c where c.updated_at >= '2020-01-01'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1 AS source_id, 'a' AS name UNION ALL SELECT 2, 'b'",
+        "WITH c AS (SELECT source_id, name FROM customers) SELECT * FROM c",
+        "SELECT source_id, name FROM customers WHERE name LIKE '%Ltd%';",
+        "select c.source_id, upper(c.name) as name from customers c where c.updated_at >= '2020-01-01'",
+    ],
+)
 def test_plain_queries_pass_the_guard(sql: str) -> None:
     check_query(sql, "sqlite")
     check_query(sql, "postgresql")
@@ -115,8 +122,10 @@ def test_the_sqlite_session_is_read_only_without_the_guard(crm: Path) -> None:
 
 
 def test_sqlite_query_past_its_timeout_is_interrupted(crm: Path) -> None:
-    endless = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
-               "SELECT i AS source_id, 'x' AS name FROM n WHERE i < 0")
+    endless = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+        "SELECT i AS source_id, 'x' AS name FROM n WHERE i < 0"
+    )
     start = time.monotonic()
     with pytest.raises(SourceError, match=r"interrupted \(ran longer than the source's timeout of 0.5 s\)"):
         extract_all(f"sqlite:///{crm}", {"customers": endless}, timeout=0.5)
@@ -168,10 +177,15 @@ def test_postgres_session_is_read_only_and_times_out(pg_url: str, pg_schema: str
     reader = _Reader(ctx)
     engine = reader.engine()
     try:
-        for stmt in (f"DROP TABLE {pg_schema}.customers",
-                     f"WITH x AS (DELETE FROM {pg_schema}.customers RETURNING *) SELECT count(*) FROM x",
-                     "SELECT set_config('transaction_read_only', 'off', true)"):
-            with reader.connect(engine, QUERIES[0]) as conn, pytest.raises(SQLAlchemyError, match=r"read-only|read-write mode"):
+        for stmt in (
+            f"DROP TABLE {pg_schema}.customers",
+            f"WITH x AS (DELETE FROM {pg_schema}.customers RETURNING *) SELECT count(*) FROM x",
+            "SELECT set_config('transaction_read_only', 'off', true)",
+        ):
+            with (
+                reader.connect(engine, QUERIES[0]) as conn,
+                pytest.raises(SQLAlchemyError, match=r"read-only|read-write mode"),
+            ):
                 conn.exec_driver_sql(stmt)
         with reader.connect(engine, QUERIES[0]) as conn:
             assert conn.exec_driver_sql("SHOW transaction_read_only").scalar_one() == "on"

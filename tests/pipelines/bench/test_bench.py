@@ -29,8 +29,11 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Benchmark:
 
 
 def _in_unit(scores: Scores) -> None:
-    for value in (*[scores.pairwise[k] for k in ("precision", "recall", "f1")],
-                  *scores.bcubed.values(), scores.blocking_recall):
+    for value in (
+        *[scores.pairwise[k] for k in ("precision", "recall", "f1")],
+        *scores.bcubed.values(),
+        scores.blocking_recall,
+    ):
         assert 0.0 <= value <= 1.0
 
 
@@ -57,15 +60,24 @@ def test_report_section_replaces_its_n_and_keeps_the_rest(bench: Benchmark, tmp_
     assert lines[0] == section_title(300)
     header = next(line for line in lines if line.startswith("| | ours |"))
     assert header.count("Splink 5") == len(SPLINK_METHODS) + 1
-    for label in ("pairwise F1", "B-cubed F1", "pairs compared", "pairs per record", "blocking recall",
-                  "total wall time", "peak memory (RSS)"):
+    for label in (
+        "pairwise F1",
+        "B-cubed F1",
+        "pairs compared",
+        "pairs per record",
+        "blocking recall",
+        "total wall time",
+        "peak memory (RSS)",
+    ):
         row = next(line for line in lines if line.startswith(f"| {label} |"))
         assert row.count("|") == header.count("|")
     assert "Our stages: extract" in section and "Splink stages: prepare" in section
 
     report = tmp_path / "benchmarks.md"
-    report.write_text("# Benchmarks\n\nHand-written preamble.\n\n## N = 5 entities\n\nold five\n\n"
-                      f"{section_title(300)}\n\nstale\n", encoding="utf-8")
+    report.write_text(
+        f"# Benchmarks\n\nHand-written preamble.\n\n## N = 5 entities\n\nold five\n\n{section_title(300)}\n\nstale\n",
+        encoding="utf-8",
+    )
     write_report(report, section, 300)
     write_report(report, section, 300)  # idempotent: still one section for this N
     text = report.read_text(encoding="utf-8")

@@ -66,10 +66,12 @@ def test_the_real_section_replaces_itself_in_the_report(tmp_path: Path) -> None:
 
 def test_evaluate_counts_pairs_within_each_part() -> None:
     cols = ["entity", "source", "source_id", "source_format", "name", "country", "part"]
-    rows = [("A", "x", "1", "sql", "Baltic Amber Trading Corporation", "LV", "name_pairs"),
-            ("A", "y", "1", "sql", "Baltic Amber Trading Corp.", "LV", "name_pairs"),
-            ("B", "x", "2", "sql", "Baltic Granite Trading Corporation", "LV", "name_pairs"),
-            ("C", "z", "1", "sql", "Baltic Amber Trading Corporation", "LV", "sec")]   # other part: not scored
+    rows = [
+        ("A", "x", "1", "sql", "Baltic Amber Trading Corporation", "LV", "name_pairs"),
+        ("A", "y", "1", "sql", "Baltic Amber Trading Corp.", "LV", "name_pairs"),
+        ("B", "x", "2", "sql", "Baltic Granite Trading Corporation", "LV", "name_pairs"),
+        ("C", "z", "1", "sql", "Baltic Amber Trading Corporation", "LV", "sec"),
+    ]  # other part: not scored
     frame = pd.DataFrame(rows, columns=cols)
     for c in realset.ORGANIZATION:
         if c not in frame.columns:

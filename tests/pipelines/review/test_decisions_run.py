@@ -26,7 +26,9 @@ def golden(wh: Path) -> dict[str, str]:
 
 
 def decide(cfg: Path, *args: str) -> str:
-    res = cli.invoke(app, ["review", *args, "--config", str(cfg), "--user", "alice", "--reason", "checked the register"])
+    res = cli.invoke(
+        app, ["review", *args, "--config", str(cfg), "--user", "alice", "--reason", "checked the register"]
+    )
     assert res.exit_code == 0, res.output
     return res.output.split()[0]  # the decision id
 
@@ -41,9 +43,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
     runner.run(cfg)
     g1 = golden(wh)
     # A pair the model matched (two records of one cluster, no shared identifier) ...
-    apart = query_warehouse(wh, "SELECT p.rid_a, p.rid_b FROM match_pair p JOIN xref a ON a.rid = p.rid_a "
-                                "JOIN xref b ON b.rid = p.rid_b WHERE p.rule = 'score' AND p.band = 'match' "
-                                "AND a.golden_id = b.golden_id ORDER BY p.score DESC, p.rid_a LIMIT 1")[0]
+    apart = query_warehouse(
+        wh,
+        "SELECT p.rid_a, p.rid_b FROM match_pair p JOIN xref a ON a.rid = p.rid_a "
+        "JOIN xref b ON b.rid = p.rid_b WHERE p.rule = 'score' AND p.band = 'match' "
+        "AND a.golden_id = b.golden_id ORDER BY p.score DESC, p.rid_a LIMIT 1",
+    )[0]
     # ... and a queued review pair (two clusters that could merge) that it did not.
     join = query_warehouse(wh, "SELECT rid_a, rid_b FROM review_item WHERE kind = 'pair' ORDER BY priority LIMIT 1")[0]
     assert g1[apart[0]] == g1[apart[1]] and g1[join[0]] != g1[join[1]]
@@ -58,8 +63,15 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
     decide(cfg_path, "undo", "--decision", d_yes)
     runner.run(cfg)
     g4 = golden(wh)
-    return {"cfg": cfg, "cfg_path": cfg_path, "apart": apart, "join": join, "g": [g1, g2, g3, g4],
-            "queue2": queue2, "ids": (d_no, d_yes)}
+    return {
+        "cfg": cfg,
+        "cfg_path": cfg_path,
+        "apart": apart,
+        "join": join,
+        "g": [g1, g2, g3, g4],
+        "queue2": queue2,
+        "ids": (d_no, d_yes),
+    }
 
 
 def test_no_match_separates_for_good_and_match_joins(scenario):
@@ -114,13 +126,17 @@ def test_every_decision_is_attributable_and_kept(scenario):
     assert len(store.load_all(scenario["cfg"])) == 4
     con = control.connect(scenario["cfg"].warehouse)
     try:
-        logged = con.execute("SELECT actor, action, detail FROM audit_log WHERE action LIKE 'review.%' ORDER BY id"
-                             ).fetchall()
+        logged = con.execute(
+            "SELECT actor, action, detail FROM audit_log WHERE action LIKE 'review.%' ORDER BY id"
+        ).fetchall()
     finally:
         con.close()
     assert [(a, act, json.loads(det)["decision_id"]) for a, act, det in logged] == [
-        ("alice", "review.decide", ds[0].id), ("alice", "review.decide", ds[1].id), ("alice", "review.undo", ds[2].id),
-        ("alice", "review.undo", ds[3].id)]
+        ("alice", "review.decide", ds[0].id),
+        ("alice", "review.decide", ds[1].id),
+        ("alice", "review.undo", ds[2].id),
+        ("alice", "review.undo", ds[3].id),
+    ]
     assert all(json.loads(det)["reason"] == "checked the register" for _, _, det in logged)
     assert inputs.decision_inputs(scenario["cfg"]).pairs.empty
 
@@ -139,16 +155,24 @@ def draft(**kw) -> store.Draft:
     return store.Draft(**({"user": "bob", "reason": "seen the certificate"} | kw))
 
 
-@pytest.mark.parametrize(("kw", "message"), [
-    ({"kind": "match", "rid_a": "crm:NOPE", "rid_b": "crm:NOPE2"}, "unknown record crm:NOPE, crm:NOPE2"),
-    ({"kind": "match", "rid_a": "nocolon", "rid_b": "crm:X"}, "must be SOURCE:ID"),
-    ({"kind": "override", "golden_id": "GFFFFFFFFFFFFFFFF", "attribute": "legal_name", "value": "X"},
-     "unknown golden id"),
-    ({"kind": "override", "golden_id": "G1", "attribute": "colour", "value": "X"}, "unknown golden attribute 'colour'"),
-    ({"kind": "undo", "target_id": "D0000"}, "unknown decision"),
-    ({"kind": "match", "rid_a": "crm:A", "rid_b": "crm:B", "reason": "  "}, "needs a reason"),
-    ({"kind": "match", "rid_a": "crm:A", "rid_b": "crm:B", "user": ""}, "needs a user"),
-])
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"kind": "match", "rid_a": "crm:NOPE", "rid_b": "crm:NOPE2"}, "unknown record crm:NOPE, crm:NOPE2"),
+        ({"kind": "match", "rid_a": "nocolon", "rid_b": "crm:X"}, "must be SOURCE:ID"),
+        (
+            {"kind": "override", "golden_id": "GFFFFFFFFFFFFFFFF", "attribute": "legal_name", "value": "X"},
+            "unknown golden id",
+        ),
+        (
+            {"kind": "override", "golden_id": "G1", "attribute": "colour", "value": "X"},
+            "unknown golden attribute 'colour'",
+        ),
+        ({"kind": "undo", "target_id": "D0000"}, "unknown decision"),
+        ({"kind": "match", "rid_a": "crm:A", "rid_b": "crm:B", "reason": "  "}, "needs a reason"),
+        ({"kind": "match", "rid_a": "crm:A", "rid_b": "crm:B", "user": ""}, "needs a user"),
+    ],
+)
 def test_bad_decisions_are_refused_at_once(fresh, kw, message):
     with pytest.raises(store.DecisionError, match=message):
         store.record(fresh, draft(**kw))
@@ -158,8 +182,10 @@ def test_bad_decisions_are_refused_at_once(fresh, kw, message):
 def test_once_users_exist_only_an_enabled_steward_decides(fresh):
     from pipelines import users
 
-    a, b = query_warehouse(fresh.warehouse, "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' "
-                                            "AND band = 'match' ORDER BY rid_a LIMIT 1")[0]
+    a, b = query_warehouse(
+        fresh.warehouse,
+        "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' AND band = 'match' ORDER BY rid_a LIMIT 1",
+    )[0]
     con = control.connect(fresh.warehouse)
     try:
         users.add_user(con, "ann", "a long enough secret 1", "analyst")
@@ -179,19 +205,41 @@ def test_bad_verdict_is_refused_by_the_cli(fresh, tmp_path):
     cfg = tmp_path / "mdm.yaml"
     raw = yaml.safe_load(Path(fresh.config_path).read_text()) | {"warehouse": str(fresh.warehouse)}
     cfg.write_text(yaml.safe_dump(raw))
-    res = cli.invoke(app, ["review", "decide", "--config", str(cfg), "--left", "crm:A", "--right", "crm:B",
-                           "--verdict", "maybe", "--user", "u", "--reason", "r"])
+    res = cli.invoke(
+        app,
+        [
+            "review",
+            "decide",
+            "--config",
+            str(cfg),
+            "--left",
+            "crm:A",
+            "--right",
+            "crm:B",
+            "--verdict",
+            "maybe",
+            "--user",
+            "u",
+            "--reason",
+            "r",
+        ],
+    )
     assert res.exit_code == 1 and "verdict must be match or no-match, not 'maybe'" in res.output
     assert "Traceback" not in res.output
 
 
 def test_a_match_between_two_leis_and_a_contradiction_are_refused(fresh):
-    two = query_warehouse(fresh.warehouse, "SELECT rid FROM organization_record WHERE id_LEI IS NOT NULL "
-                                           "ORDER BY rid LIMIT 2")
+    two = query_warehouse(
+        fresh.warehouse, "SELECT rid FROM organization_record WHERE id_LEI IS NOT NULL ORDER BY rid LIMIT 2"
+    )
     with pytest.raises(store.DecisionError, match=r"different LEI|two keys of register"):
         store.record(fresh, draft(kind="match", rid_a=two[0][0], rid_b=two[1][0]))
-    a, b, c = [r for (r,) in query_warehouse(fresh.warehouse, "SELECT rid FROM organization_record "
-                                                              "WHERE source = 'crm' ORDER BY rid LIMIT 3")]
+    a, b, c = [
+        r
+        for (r,) in query_warehouse(
+            fresh.warehouse, "SELECT rid FROM organization_record WHERE source = 'crm' ORDER BY rid LIMIT 3"
+        )
+    ]
     store.record(fresh, draft(kind="match", rid_a=a, rid_b=b))
     store.record(fresh, draft(kind="match", rid_a=b, rid_b=c))
     with pytest.raises(store.DecisionError, match="undo one of those first"):
@@ -203,25 +251,30 @@ def test_a_match_between_two_leis_and_a_contradiction_are_refused(fresh):
 
 
 def test_split_keeps_the_record_apart_from_its_cluster(fresh):
-    gid, n = query_warehouse(fresh.warehouse, "SELECT golden_id, count(*) FROM xref GROUP BY 1 HAVING count(*) >= 3 "
-                                              "ORDER BY 1 LIMIT 1")[0]
-    members = [r for (r,) in query_warehouse(fresh.warehouse, "SELECT rid FROM xref WHERE golden_id = ? ORDER BY rid",
-                                             [gid])]
+    gid, n = query_warehouse(
+        fresh.warehouse, "SELECT golden_id, count(*) FROM xref GROUP BY 1 HAVING count(*) >= 3 ORDER BY 1 LIMIT 1"
+    )[0]
+    members = [
+        r for (r,) in query_warehouse(fresh.warehouse, "SELECT rid FROM xref WHERE golden_id = ? ORDER BY rid", [gid])
+    ]
     d = store.record(fresh, draft(kind="split", rid_a=members[0]))
     assert d.golden_id == gid and sorted(d.cannot_link) == members[1:] and len(members) == n
     pairs = inputs.decision_inputs(fresh).pairs
     assert sorted(zip(pairs.rid_a, pairs.rid_b)) == [(members[0], m) for m in members[1:]]
     assert not pairs.is_match.any()
-    alone = query_warehouse(fresh.warehouse, "SELECT min(rid) FROM xref GROUP BY golden_id HAVING count(*) = 1 "
-                                             "ORDER BY 1 LIMIT 1")[0][0]
+    alone = query_warehouse(
+        fresh.warehouse, "SELECT min(rid) FROM xref GROUP BY golden_id HAVING count(*) = 1 ORDER BY 1 LIMIT 1"
+    )[0][0]
     with pytest.raises(store.DecisionError, match="is alone"):
         store.record(fresh, draft(kind="split", rid_a=alone))
 
 
 def test_legacy_csv_import_is_idempotent_and_changes_nothing_the_run_sees(fresh, tmp_path):
     # Two pairs the run merged: a match decision on them is possible.
-    (a, b), (c, e) = query_warehouse(fresh.warehouse, "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' "
-                                                      "AND band = 'match' ORDER BY rid_a, rid_b LIMIT 2")
+    (a, b), (c, e) = query_warehouse(
+        fresh.warehouse,
+        "SELECT rid_a, rid_b FROM match_pair WHERE rule = 'score' AND band = 'match' ORDER BY rid_a, rid_b LIMIT 2",
+    )
     gid = query_warehouse(fresh.warehouse, "SELECT min(golden_id) FROM golden_organization")[0][0]
     dec = tmp_path / "decisions.csv"
     rows = ["source_a,source_id_a,source_b,source_id_b,decision"]
@@ -229,15 +282,23 @@ def test_legacy_csv_import_is_idempotent_and_changes_nothing_the_run_sees(fresh,
         rows.append(",".join([*x.split(":", 1), *y.split(":", 1), v]))
     dec.write_text("\n".join(rows) + "\n")
     ov = tmp_path / "overrides.csv"
-    ov.write_text(f"golden_id,attribute,value,steward,decided_at\n{gid},legal_name,Old Name,carol,2026-01-01\n"
-                  f"{gid},legal_name,New Name,dave,2026-02-01\n")
-    cfg = fresh.model_copy(update={"matching": fresh.matching.model_copy(update={"decisions": dec}),
-                                   "survivorship": fresh.survivorship.model_copy(update={"overrides": ov})})
+    ov.write_text(
+        f"golden_id,attribute,value,steward,decided_at\n{gid},legal_name,Old Name,carol,2026-01-01\n"
+        f"{gid},legal_name,New Name,dave,2026-02-01\n"
+    )
+    cfg = fresh.model_copy(
+        update={
+            "matching": fresh.matching.model_copy(update={"decisions": dec}),
+            "survivorship": fresh.survivorship.model_copy(update={"overrides": ov}),
+        }
+    )
     before = inputs.decision_inputs(cfg)
     assert sorted(zip(before.pairs.rid_a, before.pairs.rid_b, before.pairs.is_match)) == sorted(
-        [(min(a, b), max(a, b), False), (min(c, e), max(c, e), False), (min("crm:GONE", c), max("crm:GONE", c), True)])
+        [(min(a, b), max(a, b), False), (min(c, e), max(c, e), False), (min("crm:GONE", c), max("crm:GONE", c), True)]
+    )
     assert before.overrides[["golden_id", "attribute", "value", "steward"]].values.tolist() == [
-        [gid, "legal_name", "New Name", "dave"]]
+        [gid, "legal_name", "New Name", "dave"]
+    ]
     first = inputs.import_legacy(cfg, user="erin")
     assert len(first.added) == 5 and first.already == 0
     assert [line for _, line, _ in first.refused] == [5] and "unknown record crm:GONE" in first.refused[0][2]
@@ -248,7 +309,8 @@ def test_legacy_csv_import_is_idempotent_and_changes_nothing_the_run_sees(fresh,
     # The refused row (an unknown record) is still read from the CSV, as before; the rest is unchanged.
     assert after.pairs.equals(before.pairs)
     assert after.overrides[["golden_id", "attribute", "value", "steward"]].values.tolist() == [
-        [gid, "legal_name", "New Name", "dave"]]
+        [gid, "legal_name", "New Name", "dave"]
+    ]
     ds = store.load_all(cfg)
     assert all(d.origin == "import" and d.reason.startswith("imported from ") for d in ds)
     assert {d.user for d in ds} == {"erin", "carol", "dave"}
@@ -261,20 +323,27 @@ def test_match_api_finds_the_golden_record_of_a_known_company(fresh):
     from pipelines.review import onboard
 
     rid, name, country, gid = query_warehouse(
-        fresh.warehouse, "SELECT rid, name, country_iso, golden_id FROM organization_record WHERE source = 'uk_registry' "
-                         "ORDER BY rid LIMIT 1")[0]
+        fresh.warehouse,
+        "SELECT rid, name, country_iso, golden_id FROM organization_record WHERE source = 'uk_registry' "
+        "ORDER BY rid LIMIT 1",
+    )[0]
     res = onboard.api_match(fresh, onboard.MatchRequest(name=name, country=country))
     best = res.candidates[0]
     assert best.golden_id == gid and best.band == "match" and best.probability >= fresh.matching.match_threshold
     assert len({c.golden_id for c in res.candidates}) == len(res.candidates) <= 5
-    assert [f["feature"] for f in best.explanation["features"]] == \
-        [f["feature"] for f in explain(fresh, best.record, rid).features]
+    assert [f["feature"] for f in best.explanation["features"]] == [
+        f["feature"] for f in explain(fresh, best.record, rid).features
+    ]
     _lei_rid, lei, lei_gid = query_warehouse(
-        fresh.warehouse, "SELECT rid, id_LEI, golden_id FROM organization_record WHERE id_LEI IS NOT NULL "
-                         "ORDER BY rid LIMIT 1")[0]
+        fresh.warehouse,
+        "SELECT rid, id_LEI, golden_id FROM organization_record WHERE id_LEI IS NOT NULL ORDER BY rid LIMIT 1",
+    )[0]
     res = onboard.api_match(fresh, onboard.MatchRequest(name="Quite Another Name Ltd", lei=lei.lower()))
-    assert (res.candidates[0].golden_id, res.candidates[0].rule, res.candidates[0].probability) == \
-        (lei_gid, "id:LEI", 1.0)
+    assert (res.candidates[0].golden_id, res.candidates[0].rule, res.candidates[0].probability) == (
+        lei_gid,
+        "id:LEI",
+        1.0,
+    )
     assert lei in res.candidates[0].explanation["verdict"]
     # The index is built once per published warehouse, and again after a new publish.
     idx = onboard.index_for(fresh)
@@ -310,8 +379,10 @@ def test_cli_lists_and_shows_the_queue_and_matches(scenario):
     items = json.loads(res.output)
     published = query_warehouse(scenario["cfg"].warehouse, "SELECT item_id FROM review_item ORDER BY priority LIMIT 3")
     assert [i["item_id"] for i in items] == [r[0] for r in published]
-    pair = query_warehouse(scenario["cfg"].warehouse, "SELECT item_id, rid_a, rid_b FROM review_item "
-                                                      "WHERE kind = 'pair' ORDER BY priority LIMIT 1")[0]
+    pair = query_warehouse(
+        scenario["cfg"].warehouse,
+        "SELECT item_id, rid_a, rid_b FROM review_item WHERE kind = 'pair' ORDER BY priority LIMIT 1",
+    )[0]
     res = cli.invoke(app, ["review", "show", "--config", cfg, pair[0], "--json"])
     assert res.exit_code == 0, res.output
     shown = json.loads(res.output)
@@ -320,8 +391,9 @@ def test_cli_lists_and_shows_the_queue_and_matches(scenario):
     assert res.exit_code == 1 and "no open review item 'Rnope'" in res.output
     res = cli.invoke(app, ["review", "list", "--config", cfg, "--decisions"])
     assert res.exit_code == 0 and res.output.count("[undone by D") == 2 and res.output.count(" undo ") == 2
-    name = query_warehouse(scenario["cfg"].warehouse, "SELECT legal_name FROM golden_organization "
-                                                      "ORDER BY golden_id LIMIT 1")[0][0]
+    name = query_warehouse(
+        scenario["cfg"].warehouse, "SELECT legal_name FROM golden_organization ORDER BY golden_id LIMIT 1"
+    )[0][0]
     res = cli.invoke(app, ["match", "--config", cfg, "--name", name, "--json"])
     assert res.exit_code == 0, res.output
     assert name in [c["legal_name"] for c in json.loads(res.output)["candidates"]]

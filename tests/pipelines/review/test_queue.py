@@ -11,36 +11,70 @@ from mdm import decisions as dm
 from pipelines.config import Config
 from pipelines.review import inputs, queue
 
-REC_COLUMNS = ("rid", "source", "source_id", "source_format", "golden_id", "name", "name_core", "name_cjk",
-               "address", "address_norm", "lei", "uscc", "ein", "id_LEI", "id_USCC", "id_CN_REG", "id_GB_COH", "id_CIK")
+REC_COLUMNS = (
+    "rid",
+    "source",
+    "source_id",
+    "source_format",
+    "golden_id",
+    "name",
+    "name_core",
+    "name_cjk",
+    "address",
+    "address_norm",
+    "lei",
+    "uscc",
+    "ein",
+    "id_LEI",
+    "id_USCC",
+    "id_CN_REG",
+    "id_GB_COH",
+    "id_CIK",
+)
 LEI_A, LEI_B = "5493001KJTIIGC8Y1R12", "529900T8BM49AURSDO55"
 
 
 def rec(rid: str, fmt: str, golden: str, name: str, lei: str | None = None, address: str | None = None) -> dict:
     source, source_id = rid.split(":", 1)
     core = name.lower().replace(" ltd", "").replace(" limited", "")
-    return {"rid": rid, "source": source, "source_id": source_id, "source_format": fmt, "golden_id": golden,
-            "name": name, "name_core": core, "name_cjk": False, "address": address,
-            "address_norm": address.lower() if address else None, "lei": lei, "uscc": None, "ein": None,
-            "id_LEI": lei, "id_USCC": None, "id_CN_REG": None, "id_GB_COH": None, "id_CIK": None}
+    return {
+        "rid": rid,
+        "source": source,
+        "source_id": source_id,
+        "source_format": fmt,
+        "golden_id": golden,
+        "name": name,
+        "name_core": core,
+        "name_cjk": False,
+        "address": address,
+        "address_norm": address.lower() if address else None,
+        "lei": lei,
+        "uscc": None,
+        "ein": None,
+        "id_LEI": lei,
+        "id_USCC": None,
+        "id_CN_REG": None,
+        "id_GB_COH": None,
+        "id_CIK": None,
+    }
 
 
 RECORDS = [
     rec("gleif:" + LEI_A, "gleif_lei_xml", "G1", "Northwind Trading Ltd", LEI_A, "1 High Street"),
-    rec("crm:C1", "sql", "G1", "Northwind Trading Limited", None, "9 Low Road"),     # address conflict in G1
+    rec("crm:C1", "sql", "G1", "Northwind Trading Limited", None, "9 Low Road"),  # address conflict in G1
     rec("gleif:" + LEI_B, "gleif_lei_xml", "G2", "Northwind Traders Ltd", LEI_B),
     rec("crm:C2", "sql", "G3", "Northwind Trading UK Ltd"),
     rec("crm:C3", "sql", "G4", "Bluefin Shipping Ltd"),
-    rec("crm:C4", "sql", "G4", "Bluefin Shipping Limited"),                            # weakly held in G4
+    rec("crm:C4", "sql", "G4", "Bluefin Shipping Limited"),  # weakly held in G4
     rec("crm:C5", "sql", "G5", "Bluefin Shipping Ltd"),
 ]
 PAIRS = [  # rid_a, rid_b, rule, band, score
     ("crm:C1", "gleif:" + LEI_A, "score", "match", 0.999),
-    ("crm:C2", "gleif:" + LEI_A, "score", "review", 0.70),   # G3 vs G1: could merge
-    ("gleif:" + LEI_A, "gleif:" + LEI_B, "score", "review", 0.60),   # two LEIs / two GLEIF keys: never
-    ("crm:C1", "gleif:" + LEI_B, "score", "review", 0.55),   # G1 holds LEI_A, G2 LEI_B: never
-    ("crm:C3", "crm:C4", "score", "match", 0.91),            # weak link holding G4
-    ("crm:C4", "crm:C5", "score", "review", 0.52),           # G4 vs G5: could merge
+    ("crm:C2", "gleif:" + LEI_A, "score", "review", 0.70),  # G3 vs G1: could merge
+    ("gleif:" + LEI_A, "gleif:" + LEI_B, "score", "review", 0.60),  # two LEIs / two GLEIF keys: never
+    ("crm:C1", "gleif:" + LEI_B, "score", "review", 0.55),  # G1 holds LEI_A, G2 LEI_B: never
+    ("crm:C3", "crm:C4", "score", "match", 0.91),  # weak link holding G4
+    ("crm:C4", "crm:C5", "score", "review", 0.52),  # G4 vs G5: could merge
 ]
 
 
@@ -53,17 +87,23 @@ def con() -> duckdb.DuckDBPyConnection:
     c.execute("CREATE TABLE golden_organization AS SELECT DISTINCT golden_id FROM r")
     c.register("p", pd.DataFrame(PAIRS, columns=["rid_a", "rid_b", "rule", "band", "score"]))
     c.execute("CREATE TABLE match_pair AS SELECT * FROM p")
-    c.execute("CREATE TABLE account AS SELECT * FROM (VALUES ('crm', 'A1', 'C5'), ('crm', 'A2', 'C2')) "
-              "t(source, account_id, source_id)")
-    c.execute("CREATE TABLE balance AS SELECT * FROM (VALUES ('crm', 'A1', '2026-09', 50.0), "
-              "('crm', 'A1', '2026-10', 500.0), ('crm', 'A2', '2026-10', 100.0)) t(source, account_id, month, balance)")
+    c.execute(
+        "CREATE TABLE account AS SELECT * FROM (VALUES ('crm', 'A1', 'C5'), ('crm', 'A2', 'C2')) "
+        "t(source, account_id, source_id)"
+    )
+    c.execute(
+        "CREATE TABLE balance AS SELECT * FROM (VALUES ('crm', 'A1', '2026-09', 50.0), "
+        "('crm', 'A1', '2026-10', 500.0), ('crm', 'A2', '2026-10', 100.0)) t(source, account_id, month, balance)"
+    )
     yield c
     c.close()
 
 
 def config(tmp_path) -> Config:
-    return Config(warehouse=tmp_path / "wh", sources=[{"name": "crm", "format": "sql", "url": "sqlite:///x.db",
-                                                      "queries": {"customers": "SELECT 1"}}])
+    return Config(
+        warehouse=tmp_path / "wh",
+        sources=[{"name": "crm", "format": "sql", "url": "sqlite:///x.db", "queries": {"customers": "SELECT 1"}}],
+    )
 
 
 def live(*ds: dm.Decision) -> pd.DataFrame:
@@ -94,7 +134,8 @@ def test_decided_items_are_left_out(con, tmp_path):
     decided = live(
         dm.Decision("D1", 1, "no_match", "r", "u", "t", rid_a="crm:C4", rid_b="crm:C5"),
         dm.Decision("D2", 2, "override", "r", "u", "t", golden_id="G1", attribute="address", value="1 High Street"),
-        dm.Decision("D3", 3, "match", "r", "u", "t", rid_a="crm:C3", rid_b="crm:C4"))
+        dm.Decision("D3", 3, "match", "r", "u", "t", rid_a="crm:C3", rid_b="crm:C4"),
+    )
     queue.build(con, config(tmp_path), decided)
     q = con.execute("SELECT kind, subject FROM review_item ORDER BY priority").fetchall()
     # The no-match answers its pair, the override the conflict, the match makes G4's link certain.
@@ -102,8 +143,10 @@ def test_decided_items_are_left_out(con, tmp_path):
 
 
 def test_undone_decision_brings_its_item_back(con, tmp_path):
-    ds = [dm.Decision("D1", 1, "no_match", "r", "u", "t", rid_a="crm:C4", rid_b="crm:C5"),
-          dm.Decision("D2", 2, "undo", "r", "u", "t", target_id="D1")]
+    ds = [
+        dm.Decision("D1", 1, "no_match", "r", "u", "t", rid_a="crm:C4", rid_b="crm:C5"),
+        dm.Decision("D2", 2, "undo", "r", "u", "t", target_id="D1"),
+    ]
     queue.build(con, config(tmp_path), live(*ds))
     subjects = {s for (s,) in con.execute("SELECT subject FROM review_item").fetchall()}
     assert "crm:C4|crm:C5" in subjects

@@ -28,8 +28,16 @@ from pipelines.sample import generate, synth
 N = 300
 LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"
 RR_NS = "{http://www.gleif.org/data/schema/rr/2016}"
-FILES = ("registry/gleif_lei2.xml", "registry/gleif_rr.xml", "registry/cn_registry.csv",
-         "registry/uk_basiccompany.csv", "financials/sub.txt", "financials/num.txt", "truth.csv", "mdm.yaml")
+FILES = (
+    "registry/gleif_lei2.xml",
+    "registry/gleif_rr.xml",
+    "registry/cn_registry.csv",
+    "registry/uk_basiccompany.csv",
+    "financials/sub.txt",
+    "financials/num.txt",
+    "truth.csv",
+    "mdm.yaml",
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +62,9 @@ def _sha(p: Path) -> str:
 def _sqlite_tables(p: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(p)
     try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("customers", "accounts", "balances")}
+        return {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("customers", "accounts", "balances")
+        }
     finally:
         con.close()
 
@@ -105,7 +115,9 @@ def test_same_seed_gives_identical_output(worlds: dict[str, tuple[Path, dict[str
     assert _sqlite_tables(a / "internal/crm.sqlite") == _sqlite_tables(b / "internal/crm.sqlite")
 
 
-def test_same_seed_is_identical_across_processes(worlds: dict[str, tuple[Path, dict[str, int]]], tmp_path: Path) -> None:
+def test_same_seed_is_identical_across_processes(
+    worlds: dict[str, tuple[Path, dict[str, int]]], tmp_path: Path
+) -> None:
     """No dependence on str hashing (PYTHONHASHSEED) or anything else process-specific."""
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     code = f"from pathlib import Path; from pipelines.sample import generate; generate(Path({str(tmp_path)!r}), {N}, seed=11)"
@@ -118,8 +130,13 @@ def test_same_seed_is_identical_across_processes(worlds: dict[str, tuple[Path, d
 
 def test_different_seed_gives_different_output(worlds: dict[str, tuple[Path, dict[str, int]]]) -> None:
     a, c = worlds["a"][0], worlds["c"][0]
-    for rel in ("registry/gleif_lei2.xml", "registry/cn_registry.csv", "registry/uk_basiccompany.csv",
-                "financials/sub.txt", "truth.csv"):
+    for rel in (
+        "registry/gleif_lei2.xml",
+        "registry/cn_registry.csv",
+        "registry/uk_basiccompany.csv",
+        "financials/sub.txt",
+        "truth.csv",
+    ):
         assert _sha(a / rel) != _sha(c / rel), rel
     assert _sqlite_tables(a / "internal/crm.sqlite") != _sqlite_tables(c / "internal/crm.sqlite")
 
@@ -175,19 +192,30 @@ def test_identifiers_are_valid(world: Path) -> None:
         child = rel.findtext(f"{RR_NS}StartNode/{RR_NS}NodeID")
         parent = rel.findtext(f"{RR_NS}EndNode/{RR_NS}NodeID")
         assert child in known and parent in known and child != parent
-        assert rel.findtext(f"{RR_NS}RelationshipType") in ("IS_DIRECTLY_CONSOLIDATED_BY", "IS_ULTIMATELY_CONSOLIDATED_BY")
+        assert rel.findtext(f"{RR_NS}RelationshipType") in (
+            "IS_DIRECTLY_CONSOLIDATED_BY",
+            "IS_ULTIMATELY_CONSOLIDATED_BY",
+        )
 
 
 def test_gleif_records_have_the_real_structure(world: Path) -> None:
     records = _lei_records(world)
-    langs = Counter(r.find(f"{LEI_NS}Entity/{LEI_NS}LegalName").get("{http://www.w3.org/XML/1998/namespace}lang") for r in records)
+    langs = Counter(
+        r.find(f"{LEI_NS}Entity/{LEI_NS}LegalName").get("{http://www.w3.org/XML/1998/namespace}lang") for r in records
+    )
     assert langs["zh"] > 0 and langs["en"] > 0
     translit = [r for r in records if r.find(f"{LEI_NS}Entity/{LEI_NS}TransliteratedOtherEntityNames") is not None]
-    assert translit and all(r.find(f"{LEI_NS}Entity/{LEI_NS}LegalName").get("{http://www.w3.org/XML/1998/namespace}lang") == "zh"
-                            for r in translit)
-    previous = [n for r in records for n in r.iter(f"{LEI_NS}OtherEntityName") if n.get("type") == "PREVIOUS_LEGAL_NAME"]
+    assert translit and all(
+        r.find(f"{LEI_NS}Entity/{LEI_NS}LegalName").get("{http://www.w3.org/XML/1998/namespace}lang") == "zh"
+        for r in translit
+    )
+    previous = [
+        n for r in records for n in r.iter(f"{LEI_NS}OtherEntityName") if n.get("type") == "PREVIOUS_LEGAL_NAME"
+    ]
     assert previous
-    ra = Counter(r.findtext(f"{LEI_NS}Entity/{LEI_NS}RegistrationAuthority/{LEI_NS}RegistrationAuthorityID") for r in records)
+    ra = Counter(
+        r.findtext(f"{LEI_NS}Entity/{LEI_NS}RegistrationAuthority/{LEI_NS}RegistrationAuthorityID") for r in records
+    )
     assert ra["RA000585"] > 0 and ra["RA000092"] > 0
     for r in records:
         assert r.findtext(f"{LEI_NS}Entity/{LEI_NS}LegalForm/{LEI_NS}EntityLegalFormCode")
@@ -195,8 +223,11 @@ def test_gleif_records_have_the_real_structure(world: Path) -> None:
         assert stdlei.is_valid(r.findtext(f"{LEI_NS}Registration/{LEI_NS}ManagingLOU"))
     # GB records registered with Companies House carry the company number as RA entity id.
     uk_numbers = {r["CompanyNumber"] for r in _csv(world / "registry/uk_basiccompany.csv")}
-    gb_ids = [r.findtext(f"{LEI_NS}Entity/{LEI_NS}RegistrationAuthority/{LEI_NS}RegistrationAuthorityEntityID")
-              for r in records if r.findtext(f"{LEI_NS}Entity/{LEI_NS}RegistrationAuthority/{LEI_NS}RegistrationAuthorityID") == "RA000585"]
+    gb_ids = [
+        r.findtext(f"{LEI_NS}Entity/{LEI_NS}RegistrationAuthority/{LEI_NS}RegistrationAuthorityEntityID")
+        for r in records
+        if r.findtext(f"{LEI_NS}Entity/{LEI_NS}RegistrationAuthority/{LEI_NS}RegistrationAuthorityID") == "RA000585"
+    ]
     assert gb_ids and set(gb_ids) <= uk_numbers
 
 
@@ -206,14 +237,15 @@ def test_crm_holds_the_intended_mess(world: Path) -> None:
     usccs = [c["uscc"] for c in customers if c["uscc"]]
     assert any(stdlei.is_valid(x) for x in leis) and any(not stdlei.is_valid(x) for x in leis)
     assert any(stduscc.is_valid(x) for x in usccs) and any(not stduscc.is_valid(x) for x in usccs)
-    assert sum(1 for c in customers if not c["lei"]) > len(customers) / 2   # LEI often missing
+    assert sum(1 for c in customers if not c["lei"]) > len(customers) / 2  # LEI often missing
     truth = [r for r in _truth(world) if r["source"] == "crm"]
     per_entity = Counter(r["entity_id"] for r in truth)
     assert any(n > 1 for n in per_entity.values()), "no within-CRM duplicates"
     t2s = opencc.OpenCC("t2s")
     assert any(t2s.convert(str(c["name"])) != c["name"] for c in customers), "no traditional characters"
-    assert any("(" in str(c["name"]) and re.search(r"[\u4e00-\u9fff]", str(c["name"])) for c in customers), \
+    assert any("(" in str(c["name"]) and re.search(r"[\u4e00-\u9fff]", str(c["name"])) for c in customers), (
         "no half-width brackets in Chinese names"
+    )
     assert any(c["name_en"] for c in customers)
 
 
@@ -222,8 +254,11 @@ def test_records_of_one_entity_are_spelled_differently(world: Path) -> None:
     uk = {r["CompanyNumber"]: r["CompanyName"] for r in _csv(world / "registry/uk_basiccompany.csv")}
     crm = {str(c["source_id"]): str(c["name"]) for c in _customers(world)}
     uk_by_entity = {r["entity_id"]: uk[r["source_id"]] for r in truth if r["source"] == "uk_registry"}
-    pairs = [(uk_by_entity[r["entity_id"]], crm[r["source_id"]]) for r in truth
-             if r["source"] == "crm" and r["entity_id"] in uk_by_entity]
+    pairs = [
+        (uk_by_entity[r["entity_id"]], crm[r["source_id"]])
+        for r in truth
+        if r["source"] == "crm" and r["entity_id"] in uk_by_entity
+    ]
     assert pairs
     differing = [p for p in pairs if p[0] != p[1]]
     assert len(differing) > len(pairs) / 4
@@ -247,7 +282,9 @@ def test_companies_house_file_layout(world: Path) -> None:
         header = next(csv.reader(f))
         first = next(csv.reader(f))
     assert len(header) == 55 and len(first) == 55
-    assert " CompanyNumber" in header and " RegAddress.AddressLine2" in header and " PreviousName_1.CompanyName" in header
+    assert (
+        " CompanyNumber" in header and " RegAddress.AddressLine2" in header and " PreviousName_1.CompanyName" in header
+    )
     rows = _csv(world / "registry/uk_basiccompany.csv")
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4}", r["IncorporationDate"]) for r in rows)
     assert any(r["PreviousName_1.CompanyName"] for r in rows)

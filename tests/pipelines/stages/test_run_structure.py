@@ -54,8 +54,9 @@ def _failing_once(stage: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize("stage", ["match", "survive"])
-def test_a_stage_that_fails_half_way_runs_again_to_the_same_result(sample: Path, reference: Path, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
+def test_a_stage_that_fails_half_way_runs_again_to_the_same_result(
+    sample: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
     cfg = write_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml")
     run_id = runner.start_run(cfg)
     calls = _failing_once(stage, monkeypatch)
@@ -66,15 +67,16 @@ def test_a_stage_that_fails_half_way_runs_again_to_the_same_result(sample: Path,
     # The failed attempt left no trace: the stage is still the next one, its tables are not there.
     with pytest.raises(RunError, match=f"next stage is '{stage}'"):
         runner.run_stage(cfg, run_id, STAGES[STAGES.index(stage) + 1])
-    run_stages(cfg, run_id, STAGES[STAGES.index(stage):])
+    run_stages(cfg, run_id, STAGES[STAGES.index(stage) :])
     assert calls[0] == 2
     wh = tmp_path / "wh"
     assert xref_ids(wh) == xref_ids(reference)
     assert golden_rows(wh) == golden_rows(reference)
 
 
-def test_clearing_a_middle_stage_after_publish_gives_the_same_published_result(sample: Path, reference: Path,
-                                                                                tmp_path: Path) -> None:
+def test_clearing_a_middle_stage_after_publish_gives_the_same_published_result(
+    sample: Path, reference: Path, tmp_path: Path
+) -> None:
     """What Airflow does when a task of a finished DAG run is cleared: it runs again, and so do the tasks
     after it. Nothing changes, and nothing fails for want of a staging folder."""
     cfg = write_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml")
@@ -83,7 +85,7 @@ def test_clearing_a_middle_stage_after_publish_gives_the_same_published_result(s
     wh = tmp_path / "wh"
     assert not (wh / ".runs" / run_id).exists()
     before = published_state(wh)
-    again = run_stages(cfg, run_id, STAGES[STAGES.index("match"):])
+    again = run_stages(cfg, run_id, STAGES[STAGES.index("match") :])
     strip = [{k: v for k, v in r.items() if k not in ("seconds", "started_at", "finished_at")} for r in first[3:]]
     assert [{k: v for k, v in r.items() if k not in ("seconds", "started_at", "finished_at")} for r in again] == strip
     assert published_state(wh) == before
@@ -100,8 +102,9 @@ def test_clearing_a_stage_of_a_run_in_progress_changes_nothing(sample: Path, tmp
     assert query(tmp_path / "wh", "SELECT count(*) FROM run_log")[0][0] == len(STAGES)
 
 
-def test_a_stage_that_leaves_an_undeclared_table_fails_and_leaves_no_trace(sample: Path, tmp_path: Path,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stage_that_leaves_an_undeclared_table_fails_and_leaves_no_trace(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = write_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml")
     run_id = runner.start_run(cfg)
     real = stages_pkg.stage_function("extract")
@@ -119,8 +122,9 @@ def test_a_stage_that_leaves_an_undeclared_table_fails_and_leaves_no_trace(sampl
     assert runner.run_stage(cfg, run_id, "extract")["stage"] == "extract"  # rolled back: runs cleanly now
 
 
-def test_a_stage_that_creates_another_stages_table_fails(sample: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stage_that_creates_another_stages_table_fails(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = write_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml")
     run_id = runner.start_run(cfg)
     real = stages_pkg.stage_function("extract")
@@ -171,14 +175,21 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
         rel = str(path.relative_to(catalog.SQL_DIR).with_suffix(""))
         text = path.read_text(encoding="utf-8").upper()
         if ("CREATE " in text or "RENAME TO" in text) and not rel.startswith("control/"):
-            assert rel in declared or any(rel.startswith(p) for p in ("staging/std_reused_none",
-                                                                       "staging/cluster_scope_grow",
-                                                                       "staging/run_stage", "staging/reuse_published",
-                                                                       "golden/new_golden_copied")), rel
+            assert rel in declared or any(
+                rel.startswith(p)
+                for p in (
+                    "staging/std_reused_none",
+                    "staging/cluster_scope_grow",
+                    "staging/run_stage",
+                    "staging/reuse_published",
+                    "golden/new_golden_copied",
+                )
+            ), rel
 
 
-def test_sources_landed_one_by_one_then_extracted_equal_a_normal_run(sample: Path, reference: Path,
-                                                                    tmp_path: Path) -> None:
+def test_sources_landed_one_by_one_then_extracted_equal_a_normal_run(
+    sample: Path, reference: Path, tmp_path: Path
+) -> None:
     """The Airflow DAG lands each source in its own task (in parallel), then runs extract."""
     cfg = write_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml")
     run_id = runner.start_run(cfg)
@@ -195,17 +206,21 @@ def test_sources_landed_one_by_one_then_extracted_equal_a_normal_run(sample: Pat
     assert golden_rows(tmp_path / "wh") == golden_rows(reference)
 
 
-def test_an_apply_run_reclusters_with_new_decisions_without_extracting(sample: Path, reference: Path,
-                                                                       tmp_path: Path) -> None:
+def test_an_apply_run_reclusters_with_new_decisions_without_extracting(
+    sample: Path, reference: Path, tmp_path: Path
+) -> None:
     """Steward decisions applied on the published pairs: a no-match splits a matched pair, everything else
     keeps its golden id, and no source is read again (no new load)."""
     import shutil
 
     wh = tmp_path / "wh"
     shutil.copytree(reference, wh, symlinks=True)
-    pair = query(wh, "SELECT rid_a, rid_b FROM match_pair p JOIN xref a ON a.rid = p.rid_a "
-                     "JOIN xref b ON b.rid = p.rid_b WHERE p.band = 'match' AND p.rule = 'score' "
-                     "AND a.golden_id = b.golden_id ORDER BY rid_a, rid_b LIMIT 1")[0]
+    pair = query(
+        wh,
+        "SELECT rid_a, rid_b FROM match_pair p JOIN xref a ON a.rid = p.rid_a "
+        "JOIN xref b ON b.rid = p.rid_b WHERE p.band = 'match' AND p.rule = 'score' "
+        "AND a.golden_id = b.golden_id ORDER BY rid_a, rid_b LIMIT 1",
+    )[0]
     decisions = tmp_path / "decisions.csv"
     (sa, ia), (sb, ib) = (r.split(":", 1) for r in pair)
     decisions.write_text(f"source_a,source_id_a,source_b,source_id_b,decision\n{sa},{ia},{sb},{ib},no_match\n")
@@ -223,4 +238,6 @@ def test_an_apply_run_reclusters_with_new_decisions_without_extracting(sample: P
     after = dict(query(wh, "SELECT rid, golden_id FROM xref"))
     moved = {r for r in after if after[r] != before[r]}
     assert moved and moved <= set(pair)  # only one side of the split pair got a new id
-    assert query(wh, "SELECT count(*) FROM match_pair")[0][0] == query(reference, "SELECT count(*) FROM match_pair")[0][0]
+    assert (
+        query(wh, "SELECT count(*) FROM match_pair")[0][0] == query(reference, "SELECT count(*) FROM match_pair")[0][0]
+    )

@@ -53,5 +53,6 @@ def csrf_of(html: str) -> str:
 
 def sign_in(client, name: str, password: str = PASSWORD):
     token = csrf_of(client.get("/signin").text)
-    return client.post("/signin", data={"csrf": token, "name": name, "password": password, "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/signin", data={"csrf": token, "name": name, "password": password, "next": "/"}, follow_redirects=False
+    )

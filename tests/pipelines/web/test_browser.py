@@ -36,8 +36,7 @@ def server(web_sample: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
     cfg = copy_warehouse(web_sample, tmp_path)
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(load_config(cfg)), host="127.0.0.1", port=port,
-                                        log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(load_config(cfg)), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:
@@ -62,8 +61,14 @@ def browser() -> Iterator[object]:
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--lang=en-GB"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--lang=en-GB",
+    ):
         opts.add_argument(arg)
     driver = webdriver.Chrome(service=Service(driver_path), options=opts)
     driver.set_page_load_timeout(60)
@@ -118,8 +123,10 @@ def test_review_a_pair_in_the_browser(server: tuple[str, Path], browser) -> None
     link = d.find_element(By.CSS_SELECTOR, "#queue a.open")
     link.click()
     assert d.find_element(By.TAG_NAME, "h1").text == "Pair"
-    a, b = (e.get_attribute("value") for e in d.find_elements(By.CSS_SELECTOR, "#decide input[name=a], "
-                                                                                "#decide input[name=b]"))
+    a, b = (
+        e.get_attribute("value")
+        for e in d.find_elements(By.CSS_SELECTOR, "#decide input[name=a], #decide input[name=b]")
+    )
     assert _golden_of(cfg, a) != _golden_of(cfg, b)
     assert d.find_elements(By.CSS_SELECTOR, "#contributions tr")
     d.save_screenshot(str(SHOTS / "pair.png"))

@@ -54,6 +54,7 @@ def published(cfg: Path, sql: str, params: dict | None = None) -> list[tuple]:
 
 # --- sign-in, sessions, CSRF, lockout ----------------------------------------------------------------
 
+
 def test_wrong_password_is_refused_and_audited(app, cfg: Path) -> None:
     c = TestClient(app)
     before = len(audit_actions(cfg, "sign_in.failure"))
@@ -88,8 +89,18 @@ def test_post_without_or_with_a_foreign_csrf_token_is_refused(app, cfg: Path) ->
     foreign = csrf_of(other.get("/signin").text)
     item = queue.items(load_config(cfg), kind="pair").iloc[0]
     before = len(inputs.all_decisions(load_config(cfg)))
-    r = s.post("/decide", data={"csrf": foreign, "kind": "match", "a": item.rid_a, "b": item.rid_b,
-                                "reason": "csrf test", "next": "/review"}, follow_redirects=False)
+    r = s.post(
+        "/decide",
+        data={
+            "csrf": foreign,
+            "kind": "match",
+            "a": item.rid_a,
+            "b": item.rid_b,
+            "reason": "csrf test",
+            "next": "/review",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and "security token" in r.text
     assert len(inputs.all_decisions(load_config(cfg))) == before
 
@@ -119,9 +130,19 @@ def test_a_disabled_user_loses_the_session(app, cfg: Path) -> None:
     assert c.get("/review", follow_redirects=False).headers["location"].startswith("/signin")
 
 
-@pytest.mark.parametrize(("name", "url", "method"), [
-    ("ana", "/review", "get"), ("aud", "/golden/X", "get"), ("aud", "/review", "get"), ("stew", "/audit", "get"),
-    ("ana", "/search?q=x", None), ("ana", "/apply", "post"), ("aud", "/apply", "post"), ("eng", "/decide", "post")])
+@pytest.mark.parametrize(
+    ("name", "url", "method"),
+    [
+        ("ana", "/review", "get"),
+        ("aud", "/golden/X", "get"),
+        ("aud", "/review", "get"),
+        ("stew", "/audit", "get"),
+        ("ana", "/search?q=x", None),
+        ("ana", "/apply", "post"),
+        ("aud", "/apply", "post"),
+        ("eng", "/decide", "post"),
+    ],
+)
 def test_roles(app, name: str, url: str, method: str | None) -> None:
     c = client_as(app, name)
     if method is None:  # allowed
@@ -142,6 +163,7 @@ def test_auditor_sees_the_verified_audit_log(app) -> None:
 
 
 # --- pages --------------------------------------------------------------------------------------------
+
 
 def test_queue_counts_and_filters(app, cfg: Path) -> None:
     c = client_as(app, "stew")
@@ -165,9 +187,12 @@ def test_queue_counts_and_filters(app, cfg: Path) -> None:
 def test_pair_page_shows_fields_contributions_and_lineage(app, cfg: Path) -> None:
     item = queue.items(load_config(cfg), kind="pair").iloc[0]
     page = client_as(app, "stew").get(f"/pair?a={item.rid_a}&b={item.rid_b}&item={item.item_id}").text
-    (contrib, score, a_file, a_line), = published(
-        cfg, "SELECT p.contributions, p.score, r.src_file, r.src_line FROM match_pair p JOIN organization_record r "
-             "ON r.rid = p.rid_a WHERE p.rid_a = $a AND p.rid_b = $b", {"a": item.rid_a, "b": item.rid_b})
+    ((contrib, score, a_file, a_line),) = published(
+        cfg,
+        "SELECT p.contributions, p.score, r.src_file, r.src_line FROM match_pair p JOIN organization_record r "
+        "ON r.rid = p.rid_a WHERE p.rid_a = $a AND p.rid_b = $b",
+        {"a": item.rid_a, "b": item.rid_b},
+    )
     assert f"{score:.3f}" in page
     for feature, v in json.loads(contrib).items():
         if isinstance(v, dict):
@@ -178,8 +203,11 @@ def test_pair_page_shows_fields_contributions_and_lineage(app, cfg: Path) -> Non
 
 def test_cluster_golden_and_search_pages(app, cfg: Path) -> None:
     c = client_as(app, "stew")
-    (gid, name, lei, n), = published(cfg, "SELECT golden_id, legal_name, lei, record_count FROM golden_organization "
-                                          "WHERE lei IS NOT NULL ORDER BY record_count DESC, golden_id LIMIT 1")
+    ((gid, name, lei, n),) = published(
+        cfg,
+        "SELECT golden_id, legal_name, lei, record_count FROM golden_organization "
+        "WHERE lei IS NOT NULL ORDER BY record_count DESC, golden_id LIMIT 1",
+    )
     cluster = c.get(f"/cluster/{gid}").text
     rids = [r for (r,) in published(cfg, "SELECT rid FROM xref WHERE golden_id = $g", {"g": gid})]
     assert len(rids) == n and all(r in cluster for r in rids)
@@ -192,15 +220,19 @@ def test_cluster_golden_and_search_pages(app, cfg: Path) -> None:
 
 
 def test_search_finds_a_chinese_name_written_in_traditional_characters(app, cfg: Path) -> None:
-    (gid, name), = published(cfg, "SELECT golden_id, legal_name FROM golden_organization "
-                                  "WHERE legal_name LIKE '%服饰%' ORDER BY golden_id LIMIT 1")
+    ((gid, name),) = published(
+        cfg,
+        "SELECT golden_id, legal_name FROM golden_organization "
+        "WHERE legal_name LIKE '%服饰%' ORDER BY golden_id LIMIT 1",
+    )
     page = client_as(app, "ana").get("/search", params={"q": name.replace("服饰", "服飾")}).text
     assert f"/golden/{gid}" in page
 
 
 def test_analyst_sees_personal_data_masked(app, cfg: Path) -> None:
-    (gid, phone), = published(cfg, "SELECT golden_id, phone FROM golden_organization WHERE phone IS NOT NULL "
-                                   "ORDER BY golden_id LIMIT 1")
+    ((gid, phone),) = published(
+        cfg, "SELECT golden_id, phone FROM golden_organization WHERE phone IS NOT NULL ORDER BY golden_id LIMIT 1"
+    )
     assert phone in client_as(app, "stew").get(f"/golden/{gid}").text
     page = client_as(app, "ana").get(f"/golden/{gid}").text
     assert phone not in page and "•••" in page and "Override" not in page
@@ -209,11 +241,21 @@ def test_analyst_sees_personal_data_masked(app, cfg: Path) -> None:
 def test_refused_decision_shows_the_clear_error(app, cfg: Path) -> None:
     c = client_as(app, "stew")
     token = csrf_of(c.get("/review").text)
-    r = c.post("/decide", data={"csrf": token, "kind": "match", "a": "crm:NO-SUCH-ID", "b": "gleif:NOPE",
-                                "reason": "test", "next": "/review"})
+    r = c.post(
+        "/decide",
+        data={
+            "csrf": token,
+            "kind": "match",
+            "a": "crm:NO-SUCH-ID",
+            "b": "gleif:NOPE",
+            "reason": "test",
+            "next": "/review",
+        },
+    )
     assert r.status_code == 200 and "Decision refused" in r.text and "NO-SUCH-ID" in r.text
-    r = c.post("/decide", data={"csrf": token, "kind": "match", "a": "crm:1", "b": "crm:2", "reason": " ",
-                                "next": "/review"})
+    r = c.post(
+        "/decide", data={"csrf": token, "kind": "match", "a": "crm:1", "b": "crm:2", "reason": " ", "next": "/review"}
+    )
     assert "Decision refused" in r.text
 
 
@@ -221,21 +263,39 @@ def test_decision_is_attributed_to_the_signed_in_user(app, cfg: Path) -> None:
     c = client_as(app, "stew")
     item = queue.items(load_config(cfg), kind="pair").iloc[-1]
     token = csrf_of(c.get("/review").text)
-    r = c.post("/decide", data={"csrf": token, "kind": "no_match", "a": item.rid_a, "b": item.rid_b,
-                                "item": item.item_id, "reason": "different companies", "next": "/review"})
+    r = c.post(
+        "/decide",
+        data={
+            "csrf": token,
+            "kind": "no_match",
+            "a": item.rid_a,
+            "b": item.rid_b,
+            "item": item.item_id,
+            "reason": "different companies",
+            "next": "/review",
+        },
+    )
     assert r.status_code == 200 and "recorded (no_match) by stew" in r.text
     d = inputs.all_decisions(load_config(cfg))[-1]
     assert (d.kind, d.user, d.reason, d.origin, {d.rid_a, d.rid_b}) == (
-        "no_match", "stew", "different companies", "web", {item.rid_a, item.rid_b})
+        "no_match",
+        "stew",
+        "different companies",
+        "web",
+        {item.rid_a, item.rid_b},
+    )
     assert item.item_id not in set(queue.items(load_config(cfg))["item_id"])
     assert audit_actions(cfg, "review.decide")[0].actor == "stew"
 
 
 # --- the match API ------------------------------------------------------------------------------------
 
+
 def test_match_api_needs_a_token_or_a_session(app, cfg: Path) -> None:
-    (name, lei, gid), = published(cfg, "SELECT legal_name, lei, golden_id FROM golden_organization "
-                                       "WHERE lei IS NOT NULL ORDER BY golden_id LIMIT 1")
+    ((name, lei, gid),) = published(
+        cfg,
+        "SELECT legal_name, lei, golden_id FROM golden_organization WHERE lei IS NOT NULL ORDER BY golden_id LIMIT 1",
+    )
     body = {"name": name, "lei": lei}
     anon = TestClient(app)
     assert anon.post("/api/match", json=body).status_code == 401

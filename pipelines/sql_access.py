@@ -55,10 +55,13 @@ def open_clear(config: Path) -> duckdb.DuckDBPyConnection:
 
 
 def open_masked(config: Path) -> duckdb.DuckDBPyConnection:
-    """The warehouse as analysts see it. Masking of personal data comes with the encryption work
-    (h-crypt: ``pipelines.access.open_for_role(cfg, "analyst")``); this already keeps analysts inside the
+    """The warehouse as analysts see it: the masked views of the ``analyst`` schema first on the search path
+    (personal data as tokens that still join; no key, so stored values stay ciphertext), locked inside the
     database file."""
-    return lock_down(sqlshell.open_warehouse(config))
+    from pipelines.access import open_for_role
+    from pipelines.config import load_config
+
+    return lock_down(open_for_role(load_config(config, check_files=False), "analyst"))
 
 
 def open_audit_copy(ctl: sqlite3.Connection) -> duckdb.DuckDBPyConnection:

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from pipelines import audit, control, users
 from pipelines.config import Config
+from pipelines.errors import MdmError
 from pipelines.web import data, records, review
 from pipelines.web.common import (
     HERE,
@@ -149,6 +150,12 @@ def create_app(config: Config, api_token: str | None = None) -> FastAPI:
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["visible"] = data.visible_record
+    try:  # stewards and engineers read personal values in clear; without the key they see them as stored
+        from pipelines.crypto import cipher_for
+
+        data.use_cipher(cipher_for(config, create=False))
+    except MdmError:
+        data.use_cipher(None)
     app.state.web = Web(
         config=config,
         reader=data.Reader(config),

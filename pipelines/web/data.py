@@ -6,6 +6,7 @@ place where a row is masked for the reader's role before a page shows it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -66,15 +67,31 @@ PERSONAL = ("phone", "relationship_manager")
 SEARCH_LIMIT = 50
 
 
+_CIPHER: list[Any] = [None]  # the warehouse's field cipher (pipelines.crypto), set by create_app
+
+
+def use_cipher(cipher: Any) -> None:
+    """Let roles with ``read_clear`` see personal values in clear (None: they see them as stored)."""
+    _CIPHER[0] = cipher
+
+
+def _token(value: str) -> str:
+    """The analysts' token of a stored value: the same as the analyst views' ``mask`` (it still joins)."""
+    return "tok:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
 def visible_record(role: str, row: dict[str, Any]) -> dict[str, Any]:
-    """The row as ``role`` may see it. THE one place where the workbench masks personal data: roles without
-    ``read_clear`` (analysts) get personal columns masked. The masking helper of issue 12 (branch h-crypt)
-    replaces the body of this function; every page goes through it."""
+    """The row as ``role`` may see it. THE one place where the workbench shows or masks personal data: roles
+    with ``read_clear`` (stewards, engineers) see personal columns decrypted; the others (analysts) see the
+    token analysts see in SQL. Every page goes through it."""
     from pipelines.users import can
 
+    cipher = _CIPHER[0]
     if can(role, "read_clear"):
-        return row
-    return {k: ("•••" if k in PERSONAL and v not in (None, "") else v) for k, v in row.items()}
+        if cipher is None:
+            return row
+        return {k: (cipher.decrypt_text(v) if k in PERSONAL and isinstance(v, str) else v) for k, v in row.items()}
+    return {k: (_token(v) if k in PERSONAL and isinstance(v, str) and v else v) for k, v in row.items()}
 
 
 class Reader:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pipelines.generate import generate
 
 from pipelines import rotate as rotate_mod
 from pipelines import runner
 from pipelines.access import open_for_role
 from pipelines.config import load_config
 from pipelines.crypto import ENV_KEY, EncryptionKeyError, FieldCipher, Keyring, read_key_file, warehouse_key_id
+from pipelines.sample import generate
 from tests.conftest import sample_config
 
 ENTITIES = 300

@@ -292,7 +292,7 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     vec["name"] = [_best_alias_similarity(aliases[a], aliases[b]) for a, b in zip(ra, rb)]
     idf = token_weights(std) if idf is None else idf
     involved = pd.unique(np.concatenate([ra, rb]))
-    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases.at[r]] for r in involved}
+    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases[r]] for r in involved}
     top = max(idf.values(), default=1.0)
     evidence = [_token_evidence(toks[a], toks[b], idf, top) for a, b in zip(ra, rb)]
     vec["name_tokens"] = [e[0] for e in evidence]

@@ -241,3 +241,52 @@ def test_an_apply_run_reclusters_with_new_decisions_without_extracting(
     assert (
         query(wh, "SELECT count(*) FROM match_pair")[0][0] == query(reference, "SELECT count(*) FROM match_pair")[0][0]
     )
+
+
+def test_a_publish_killed_before_its_switch_leaves_the_old_state_and_runs_again(
+    sample: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: a kill inside publish must never leave the database of one run beside the Parquet export of
+    another. Publish writes everything into the new run's snapshot first; the one switch is the rename of
+    `current`. Killed just before that rename, readers still see the old run whole; publish then runs again."""
+    import shutil
+
+    from pipelines.warehouse import Warehouse
+
+    wh = tmp_path / "wh"
+    shutil.copytree(reference, wh, symlinks=True)
+    cfg = write_config(sample, wh, tmp_path / "mdm.yaml")
+    before = published_state(wh)
+    old_run = Warehouse(wh).latest_run()
+    run_id = runner.start_run(cfg, full=True)
+    run_stages(cfg, run_id, STAGES[:-1])
+    real_link = Warehouse._link
+
+    def killed(self: Warehouse, name: str, target: str, rid: str) -> None:
+        if name == "current":
+            raise KeyboardInterrupt("killed before the switch")
+        real_link(self, name, target, rid)
+
+    monkeypatch.setattr(Warehouse, "_link", killed)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_stage(cfg, run_id, "publish")
+    assert published_state(wh) == before and Warehouse(wh).latest_run() == old_run
+    monkeypatch.setattr(Warehouse, "_link", real_link)
+    runner.run_stage(cfg, run_id, "publish")  # the retry finishes the switch
+    assert Warehouse(wh).latest_run() == run_id
+    assert (wh / "parquet").resolve().parent.name == run_id and (wh / "mdm.duckdb").resolve().parent.name == run_id
+    assert not (wh / ".runs" / run_id).exists()
+
+
+def test_staging_of_a_run_that_can_never_publish_is_swept_at_the_next_start(sample: Path, tmp_path: Path) -> None:
+    """Issue 12: killed or abandoned runs must not leave staging folders (clear-text landings) forever."""
+    cfg = write_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml")
+    dead = runner.start_run(cfg)
+    run_stages(cfg, dead, STAGES[:2])  # landings written, then the run is abandoned (e.g. SIGKILL)
+    assert list((tmp_path / "wh" / ".runs" / dead / "raw").rglob("*.parquet"))
+    runner.run(cfg)  # another run publishes: the dead one started from an older state and can never publish
+    live = runner.start_run(cfg)  # the next start sweeps it
+    assert not (tmp_path / "wh" / ".runs" / dead).exists()
+    assert (tmp_path / "wh" / ".runs" / f"{dead}.failed.json").is_file()
+    assert (tmp_path / "wh" / ".runs" / live).is_dir()
+    runner.abort_run(cfg, live)

@@ -2,13 +2,18 @@
 
 The archive (tar, gzip) holds ``MANIFEST.json`` first, then under ``warehouse/``:
 
-- ``mdm.duckdb``, the published database;
-- ``snapshots/<run_id>/``, the current Parquet snapshot and Data Docs (``parquet`` and ``docs`` are
-  symlinks into it; the manifest records them, the archive holds no link);
+- ``snapshots/<run_id>/``, the published snapshot: ``mdm.duckdb`` (the database), ``parquet/`` and
+  ``docs/`` (Data Docs). The links ``current -> snapshots/<run_id>`` and the fixed ``mdm.duckdb``,
+  ``parquet``, ``docs -> current/...`` are recorded in the manifest; the archive holds no link. A warehouse
+  still in the older layout (a plain ``mdm.duckdb`` file, ``parquet -> snapshots/<run_id>/parquet``) is
+  archived the same way, so a restore brings it back in the current layout;
 - ``raw/``, every raw landing (an incremental run starts from the latest ones);
 - ``control.db``, the control store (steward decisions, users, audit log), copied with SQLite's online
   backup API while holding the audit append lock, so a concurrent writer is safe and the copied chain
   matches the copied head file ``control.audit-head.json``.
+
+Archives of format ``mdm-backup/1`` (made before the ``current`` link: ``mdm.duckdb`` at the top) can
+still be restored.
 
 A publishing run is kept out by the warehouse lock while the published files are linked (or copied)
 into a private staging folder; the slow part (hashing, compressing) runs after the lock is released.
@@ -33,12 +38,14 @@ from typing import Any
 
 from pipelines import audit, control
 from pipelines.errors import MdmError
-from pipelines.warehouse import DB_NAME, RUN_ID, Warehouse
+from pipelines.warehouse import DB_NAME, FIXED_LINKS, RUN_ID, Warehouse
 
-FORMAT = "mdm-backup/1"
+FORMAT = "mdm-backup/2"
+FORMAT_V1 = "mdm-backup/1"  # before the current link: mdm.duckdb at the top, parquet/docs -> snapshots/<run>/
 MANIFEST = "MANIFEST.json"
 PREFIX = "warehouse/"
-LINKS = ("parquet", "docs")
+CURRENT = "current"
+LINKS = ("parquet", "docs")  # the snapshot sub-folders (and, in the old layout, the links into them)
 CHUNK = 1 << 20
 
 
@@ -85,9 +92,33 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _published_snapshot(wh: Warehouse) -> tuple[str | None, dict[str, str]]:
-    """The run id of the current snapshot and the link targets (relative) of parquet and docs."""
-    links: dict[str, str] = {}
+def snapshot_links(run_id: str) -> dict[str, str]:
+    """Every link of a warehouse whose published snapshot is ``run_id``, with its (relative) target."""
+    return {CURRENT: f"snapshots/{run_id}", **FIXED_LINKS}
+
+
+def _published_snapshot(wh: Warehouse) -> tuple[str, Path]:
+    """The run id of the published snapshot and its database file.
+
+    The current layout: ``current -> snapshots/<run_id>`` (the one link a publish switches), the database
+    in that folder. The older layout: a plain ``mdm.duckdb`` and ``parquet``/``docs`` pointing straight
+    into ``snapshots/<run_id>/``. Anything else is refused rather than guessed at."""
+    current = wh.root / CURRENT
+    if current.is_symlink():
+        target = os.readlink(current)
+        parts = Path(target).parts
+        if len(parts) != 2 or parts[0] != "snapshots" or not RUN_ID.match(parts[1]):
+            raise BackupError(f"{current} points to {target!r}, not to snapshots/<run_id>")
+        db = wh.root / "snapshots" / parts[1] / DB_NAME
+        if db.is_symlink() or not db.is_file():
+            raise BackupError(f"the published snapshot has no database file {db}")
+        return parts[1], db
+    if current.exists():
+        raise BackupError(f"{current} is not a symlink: not a warehouse layout mdm knows")
+    if not wh.db_path.exists() and not wh.db_path.is_symlink():
+        raise BackupError(f"no published warehouse at {wh.db_path}: nothing to back up")
+    if wh.db_path.is_symlink() or not wh.db_path.is_file():
+        raise BackupError(f"{wh.db_path} is a link but {current} is missing: not a warehouse layout mdm knows")
     run_id = None
     for name in LINKS:
         link = wh.root / name
@@ -99,8 +130,13 @@ def _published_snapshot(wh: Warehouse) -> tuple[str | None, dict[str, str]]:
             raise BackupError(f"{link} points to {target!r}, not into snapshots/<run_id>/{name}")
         if run_id not in (None, parts[1]):
             raise BackupError(f"parquet and docs point into different snapshots ({run_id}, {parts[1]})")
-        run_id, links[name] = parts[1], target
-    return run_id, links
+        run_id = parts[1]
+    if run_id is None:
+        raise BackupError(
+            f"{wh.root} has a database but no published snapshot (no current, parquet or docs link): "
+            "run the pipeline once, then back it up"
+        )
+    return run_id, wh.db_path
 
 
 def backup_control(wh_root: Path, dest_dir: Path) -> tuple[int, str] | None:
@@ -135,12 +171,13 @@ def backup_control(wh_root: Path, dest_dir: Path) -> tuple[int, str] | None:
 def _stage(wh: Warehouse, staging: Path) -> dict[str, Any]:
     """Link the published files into ``staging`` under the warehouse lock; returns manifest metadata."""
     with wh.lock():
-        if not wh.db_path.exists():
-            raise BackupError(f"no published warehouse at {wh.db_path}: nothing to back up")
-        run_id, links = _published_snapshot(wh)
-        shutil.copy2(wh.db_path, staging / DB_NAME)  # copied: a database file is the one thing opened for write
-        if run_id is not None:
-            for p in sorted((wh.root / "snapshots" / run_id).rglob("*")):
+        run_id, db = _published_snapshot(wh)
+        snap = Path("snapshots") / run_id
+        private_dir(staging / snap)
+        shutil.copy2(db, staging / snap / DB_NAME)  # copied: a database file is the one thing opened for write
+        for name in LINKS:
+            folder = wh.root / snap / name
+            for p in sorted(folder.rglob("*")) if folder.is_dir() and not folder.is_symlink() else ():
                 if p.is_file() and not p.is_symlink():
                     _link_or_copy(p, staging / p.relative_to(wh.root))
         raw = wh.root / "raw"
@@ -149,7 +186,11 @@ def _stage(wh: Warehouse, staging: Path) -> dict[str, Any]:
                 if p.is_file() and not p.is_symlink():
                     _link_or_copy(p, staging / p.relative_to(wh.root))
         head = backup_control(wh.root, staging)
-    return {"run_id": run_id, "links": links, "audit": None if head is None else {"count": head[0], "hash": head[1]}}
+    return {
+        "run_id": run_id,
+        "links": snapshot_links(run_id),
+        "audit": None if head is None else {"count": head[0], "hash": head[1]},
+    }
 
 
 def backup(warehouse: Path, out: Path, *, actor: str = "system", force: bool = False) -> BackupResult:

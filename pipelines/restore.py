@@ -11,9 +11,12 @@ Order of work, so that a bad archive or a busy warehouse changes nothing:
    must fit the size limit and the free disk space;
 3. check what was unpacked: the database opens, the control store passes SQLite's integrity check and
    its audit chain verifies against the archived head;
-4. swap: the snapshot folder, ``raw/`` and ``mdm.duckdb`` by renames, the ``parquet``/``docs`` symlinks
-   by atomic renames, and the control store with SQLite's online backup API (readers keep working);
-   a failure part-way undoes the steps already taken. The control store being replaced is kept in
+4. swap: the snapshot folder ``snapshots/<run_id>/`` (database, Parquet, Data Docs) and ``raw/`` by
+   renames, then ``current -> snapshots/<run_id>`` and the fixed links ``mdm.duckdb``, ``parquet``,
+   ``docs -> current/...`` by atomic renames of fresh symlinks (a warehouse still in the older layout,
+   with a plain ``mdm.duckdb`` file, is migrated so), and the control store with SQLite's online backup
+   API (readers keep working); a failure part-way undoes the steps already taken, the plain database
+   file of an older layout included. The control store being replaced is kept in
    ``<warehouse>/.pre-restore/<time>/`` (the audit entries written after the backup are evidence);
 5. record the restore in the restored audit log (archive sha256, the replaced log's head).
 """
@@ -42,6 +45,7 @@ from pipelines import audit, control
 from pipelines.backup import (
     CHUNK,
     FORMAT,
+    FORMAT_V1,
     LINKS,
     MANIFEST,
     PREFIX,
@@ -49,6 +53,7 @@ from pipelines.backup import (
     backup_control,
     private_dir,
     sha256_file,
+    snapshot_links,
     stamp,
 )
 from pipelines.warehouse import DB_NAME, RUN_ID, Warehouse
@@ -57,7 +62,7 @@ MAX_MANIFEST = 64 << 20
 MAX_FILES = 2_000_000
 MAX_TOTAL = 1 << 40  # 1 TiB unpacked
 NAME = re.compile(r"^[^\x00-\x1f\x7f/\\]{1,255}$")  # one path part: no control character, no separator
-TOP_FILES = (DB_NAME, control.CONTROL_DB, audit.HEAD_FILE)
+TOP_FILES = (control.CONTROL_DB, audit.HEAD_FILE)  # and, in format 1 only, DB_NAME
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -70,16 +75,18 @@ class RestoreResult:
     kept: Path | None
 
 
-def _allowed(rel: str, run_id: str | None) -> bool:
-    """Whether ``rel`` (relative to the warehouse) is a path a backup can hold."""
+def _allowed(rel: str, run_id: str, v1: bool = False) -> bool:
+    """Whether ``rel`` (relative to the warehouse) is a path a backup (of format 1 when ``v1``) can hold."""
     if len(rel) > 4096 or "\\" in rel or "\x00" in rel:
         return False
     parts = PurePosixPath(rel).parts
     if not parts or rel.startswith("/") or any(p in ("", ".", "..") or not NAME.match(p) for p in parts):
         return False
     if len(parts) == 1:
-        return parts[0] in TOP_FILES
+        return parts[0] in TOP_FILES or (v1 and parts[0] == DB_NAME)
     if parts[0] == "snapshots":
+        if len(parts) == 3 and not v1:
+            return parts[1] == run_id and parts[2] == DB_NAME
         return len(parts) >= 4 and parts[1] == run_id and parts[2] in LINKS
     if parts[0] == "raw":
         return len(parts) >= 4 and parts[2].startswith("load=") and bool(RUN_ID.match(parts[2][5:]))
@@ -88,14 +95,24 @@ def _allowed(rel: str, run_id: str | None) -> bool:
 
 def check_manifest(manifest: Any, max_bytes: int) -> dict[str, dict[str, Any]]:
     """The files a valid manifest lists, by path; raises BackupError naming the first problem."""
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"not an mdm backup manifest (format must be {FORMAT})")
+    if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, FORMAT_V1):
+        raise BackupError(f"not an mdm backup manifest (format must be {FORMAT} or {FORMAT_V1})")
+    v1 = manifest["format"] == FORMAT_V1
     run_id = manifest.get("run_id")
-    if run_id is not None and not (isinstance(run_id, str) and RUN_ID.match(run_id)):
+    if run_id is None:
+        raise BackupError("the archive holds no published snapshot (its manifest names no run id): refused")
+    if not (isinstance(run_id, str) and RUN_ID.match(run_id)):
         raise BackupError(f"manifest names an invalid run id {str(run_id)[:80]!r}")
     links = manifest.get("links") or {}
-    if not isinstance(links, dict) or any(k not in LINKS or v != f"snapshots/{run_id}/{k}" for k, v in links.items()):
-        raise BackupError("manifest links must point parquet/docs into snapshots/<its run id>/")
+    if v1:
+        if not isinstance(links, dict) or any(
+            k not in LINKS or v != f"snapshots/{run_id}/{k}" for k, v in links.items()
+        ):
+            raise BackupError("manifest links must point parquet/docs into snapshots/<its run id>/")
+    elif links != snapshot_links(run_id):
+        raise BackupError(
+            "manifest links must be current -> snapshots/<its run id> and mdm.duckdb, parquet, docs -> current/..."
+        )
     files = manifest.get("files")
     if not isinstance(files, list) or len(files) > MAX_FILES:
         raise BackupError(f"manifest must list at most {MAX_FILES:,} files")
@@ -110,12 +127,12 @@ def check_manifest(manifest: Any, max_bytes: int) -> dict[str, dict[str, Any]]:
             and HEX64.match(f["sha256"])
         ):
             raise BackupError(f"manifest entry {str(f)[:120]} needs a path, a size and a sha256")
-        if not _allowed(f["path"], run_id):
+        if not _allowed(f["path"], run_id, v1):
             raise BackupError(f"manifest lists {f['path'][:200]!r}, a path outside the warehouse layout: refused")
         if f["path"] in out:
             raise BackupError(f"manifest lists {f['path']!r} twice")
         out[f["path"]] = f
-    if DB_NAME not in out:
+    if (DB_NAME if v1 else f"snapshots/{run_id}/{DB_NAME}") not in out:
         raise BackupError(f"the archive holds no {DB_NAME}")
     total = sum(f["size"] for f in out.values())
     if total > max_bytes:
@@ -187,10 +204,18 @@ def unpack(archive: Path, dest: Path, max_bytes: int = MAX_TOTAL) -> dict[str, A
     return manifest
 
 
+def normalise(new: Path, manifest: dict[str, Any]) -> Path:
+    """The unpacked snapshot folder, with the database inside it (where format 1 kept it at the top)."""
+    snap = private_dir(new / "snapshots" / manifest["run_id"])
+    if manifest["format"] == FORMAT_V1:
+        os.rename(new / DB_NAME, snap / DB_NAME)
+    return snap
+
+
 def check_unpacked(new: Path, manifest: dict[str, Any]) -> None:
     """The unpacked database opens and the control store is sound, its audit chain intact."""
     try:
-        con = duckdb.connect(str(new / DB_NAME), read_only=True)
+        con = duckdb.connect(str(new / "snapshots" / manifest["run_id"] / DB_NAME), read_only=True)
         con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
         con.close()
     except duckdb.Error as e:
@@ -275,7 +300,7 @@ def _restore_control(root: Path, new: Path) -> None:
 def _put_back(dest: Path, aside: Path, had: bool) -> None:
     if dest.is_dir() and not dest.is_symlink():
         shutil.rmtree(dest)
-    elif dest.exists():
+    elif dest.is_symlink() or dest.exists():
         dest.unlink()
     if had:
         os.rename(aside, dest)
@@ -291,25 +316,42 @@ def _replace_path(new_path: Path, dest: Path, aside: Path, undo: list[Callable[[
         os.rename(new_path, dest)
 
 
+def _set_link(root: Path, name: str, target: str, aside: Path, undo: list[Callable[[], None]]) -> None:
+    """Point ``root/name`` at ``target`` by an atomic rename of a fresh symlink; registers how to undo it.
+
+    A plain file there (the database of the older layout) is kept by a hard link in ``aside`` first, so
+    the name never disappears and the undo puts the very file back; a folder is moved aside."""
+    path = root / name
+    if path.is_symlink():
+        before = os.readlink(path)
+        if before == target:
+            return
+        _swap_link(root, name, target)
+        undo.append(lambda: _swap_link(root, name, before))
+    elif path.is_dir():
+        os.rename(path, aside)
+        undo.append(lambda: _put_back(path, aside, True))
+        _swap_link(root, name, target)
+    elif path.exists():
+        os.link(path, aside)
+        undo.append(lambda: os.replace(aside, path))
+        _swap_link(root, name, target)
+    else:
+        undo.append(lambda: path.unlink() if path.is_symlink() else None)
+        _swap_link(root, name, target)
+
+
 def _swap(wh: Warehouse, new: Path, old: Path, manifest: dict[str, Any]) -> None:
     """Move the unpacked state into place; on failure undo what was done, newest first."""
     undo: list[Callable[[], None]] = []
-    root, run_id = wh.root, manifest.get("run_id")
+    root, run_id = wh.root, manifest["run_id"]
     private_dir(old)
     try:
-        if run_id is not None:
-            private_dir(root / "snapshots")
-            _replace_path(new / "snapshots" / run_id, root / "snapshots" / run_id, old / "snapshot", undo)
+        private_dir(root / "snapshots")
+        _replace_path(new / "snapshots" / run_id, root / "snapshots" / run_id, old / "snapshot", undo)
         _replace_path(new / "raw", root / "raw", old / "raw", undo)
-        had_db = wh.db_path.exists()
-        if had_db:
-            os.link(wh.db_path, old / DB_NAME)
-        os.replace(new / DB_NAME, wh.db_path)
-        undo.append(lambda: os.replace(old / DB_NAME, wh.db_path) if had_db else wh.db_path.unlink())
-        for name in LINKS:
-            before = os.readlink(root / name) if (root / name).is_symlink() else None
-            _swap_link(root, name, manifest.get("links", {}).get(name))
-            undo.append(lambda name=name, before=before: _swap_link(root, name, before))
+        for name, target in snapshot_links(run_id).items():  # current first: the one switch readers follow
+            _set_link(root, name, target, old / f"link-{name}", undo)
         _restore_control(root, new)
     except BaseException:
         for step in reversed(undo):
@@ -329,6 +371,7 @@ def restore(warehouse: Path, archive: Path, *, actor: str = "system", max_bytes:
         try:
             new = private_dir(work / "new")
             manifest = unpack(archive, new, max_bytes)
+            normalise(new, manifest)
             check_unpacked(new, manifest)
             kept, replaced = None, None
             if control.control_path(wh.root).exists():

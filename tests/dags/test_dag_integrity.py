@@ -31,6 +31,7 @@ HEAVY = (
 # Imports each DAG file with an audit hook that records every file opened, then describes the DagBag.
 _PROBE = """
 import importlib.util, json, os, sys, time
+from pathlib import Path
 import airflow.sdk  # warm the SDK: its own imports are not the DAG files' doing
 from airflow.sdk import Asset, AssetAlias, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task, chain
 

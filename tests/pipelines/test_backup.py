@@ -20,9 +20,9 @@ import yaml
 from typer.testing import CliRunner
 
 from pipelines import audit, control, restore, users
-from pipelines.backup import FORMAT, BackupError, backup
+from pipelines.backup import FORMAT, FORMAT_V1, BackupError, backup
 from pipelines.cli import app
-from pipelines.warehouse import Warehouse
+from pipelines.warehouse import FIXED_LINKS, Warehouse
 
 RUN = "20261130T010203040506-abcdef"
 RUN2 = "20261130T020203040506-fedcba"
@@ -36,31 +36,51 @@ def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
 
 
-def make_warehouse(root: Path, run_id: str = RUN, value: str = "one") -> Path:
-    """A published warehouse as a run leaves it: database, snapshot with parquet and docs, links, raw."""
+def make_warehouse(root: Path, run_id: str = RUN, value: str = "one", legacy: bool = False) -> Path:
+    """A published warehouse as a run leaves it: snapshot folder with database, parquet and docs, the
+    ``current`` link and the fixed links, raw. ``legacy``: the older layout (a plain mdm.duckdb file,
+    parquet/docs pointing straight into the snapshot)."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "mdm.duckdb").unlink(missing_ok=True)  # a publish replaces the database file
-    con = duckdb.connect(str(root / "mdm.duckdb"))
+    snap = root / "snapshots" / run_id
+    snap.mkdir(parents=True)
+    db = root / "mdm.duckdb" if legacy else snap / "mdm.duckdb"
+    if legacy:
+        db.unlink(missing_ok=True)  # a publish replaced the database file
+    con = duckdb.connect(str(db))
     con.execute("CREATE TABLE golden_organization (golden_id VARCHAR, legal_name VARCHAR)")
     con.execute("INSERT INTO golden_organization VALUES ('G1', ?)", [value])
     con.execute("CREATE TABLE run_log (run_id VARCHAR, stage VARCHAR, status VARCHAR, finished_at TIMESTAMP)")
     con.execute("INSERT INTO run_log VALUES (?, 'publish', 'success', now())", [run_id])
     con.close()
-    snap = root / "snapshots" / run_id
     (snap / "parquet").mkdir(parents=True)
     (snap / "docs" / "_results").mkdir(parents=True)
     (snap / "parquet" / "golden_organization.parquet").write_bytes(f"parquet {value}".encode())
     (snap / "docs" / "index.html").write_text(f"<html>{value}</html>")
     (snap / "docs" / "_results" / ".ge_store_backend_id").write_text("id")
-    for name in ("parquet", "docs"):
+    links = (
+        {n: f"snapshots/{run_id}/{n}" for n in ("parquet", "docs")}
+        if legacy
+        else {"current": f"snapshots/{run_id}", **FIXED_LINKS}
+    )
+    for name, target in links.items():
         link = root / name
         if link.is_symlink():
             link.unlink()
-        link.symlink_to(f"snapshots/{run_id}/{name}")
+        link.symlink_to(target)
     landing = root / "raw" / "crm" / f"load={run_id}" / "organization"
     landing.mkdir(parents=True)
     (landing / "part-00000.parquet").write_bytes(f"raw {value}".encode())
     return root
+
+
+LINK_NAMES = ("current", "mdm.duckdb", "parquet", "docs")
+
+
+def _kind(path: Path) -> str | None:
+    """A link's target, or what else is there."""
+    if path.is_symlink():
+        return os.readlink(path)
+    return "file" if path.is_file() else ("folder" if path.is_dir() else None)
 
 
 def state(root: Path) -> dict:
@@ -73,6 +93,7 @@ def state(root: Path) -> dict:
         for p in root.rglob("*")
         if p.is_file() and p.parts[len(root.parts)] in ("snapshots", "raw")
     }
+    files["(published database)"] = hashlib.sha256((root / "mdm.duckdb").read_bytes()).hexdigest()
     c = control.connect(root)
     try:
         u = users.list_users(c)
@@ -82,7 +103,7 @@ def state(root: Path) -> dict:
     return {
         "golden": golden,
         "files": files,
-        "links": {n: os.readlink(root / n) for n in ("parquet", "docs")},
+        "links": {n: _kind(root / n) for n in LINK_NAMES},
         "users": u,
         "audit": log,
     }
@@ -111,7 +132,7 @@ def test_backup_then_restore_brings_back_every_part(wh: Path, tmp_path: Path) ->
         for f in manifest["files"]:  # an independent recount of the sums
             assert hashlib.sha256(tar.extractfile("warehouse/" + f["path"]).read()).hexdigest() == f["sha256"]
     assert {f["path"] for f in manifest["files"]} == {
-        "mdm.duckdb",
+        f"snapshots/{RUN}/mdm.duckdb",
         "control.db",
         "control.audit-head.json",
         f"raw/crm/load={RUN}/organization/part-00000.parquet",
@@ -119,7 +140,8 @@ def test_backup_then_restore_brings_back_every_part(wh: Path, tmp_path: Path) ->
         f"snapshots/{RUN}/docs/index.html",
         f"snapshots/{RUN}/docs/_results/.ge_store_backend_id",
     }
-    assert manifest["links"] == {"parquet": f"snapshots/{RUN}/parquet", "docs": f"snapshots/{RUN}/docs"}
+    assert manifest["format"] == FORMAT and manifest["run_id"] == RUN
+    assert manifest["links"] == {"current": f"snapshots/{RUN}", **FIXED_LINKS}
     assert not any(p.name.startswith(".backup-") for p in wh.iterdir())
     # the backup itself is audited in the live log, after the snapshot
     c = control.connect(wh)
@@ -138,7 +160,8 @@ def test_backup_then_restore_brings_back_every_part(wh: Path, tmp_path: Path) ->
     after = state(wh)
     assert r.run_id == RUN and r.kept is not None and (r.kept / "control.db").exists()
     assert after["golden"] == before["golden"] == [("G1", "one")]
-    assert after["links"] == before["links"]
+    assert after["links"] == before["links"] == {"current": f"snapshots/{RUN}", **FIXED_LINKS}
+    assert after["files"]["(published database)"] == before["files"]["(published database)"]
     assert {k: v for k, v in after["files"].items() if k.startswith("raw/")} == {
         k: v for k, v in before["files"].items() if k.startswith("raw/")
     }
@@ -262,6 +285,10 @@ def test_an_archive_whose_audit_log_was_tampered_is_refused(wh: Path, archive: P
         "control.db/../../evil",
         "notes.txt",
         "raw/crm/evil.txt",
+        "mdm.duckdb",
+        f"snapshots/{RUN}/mdm.duckdb.wal",
+        f"snapshots/{RUN2}/mdm.duckdb",
+        f"snapshots/{RUN}/notes.txt",
     ],
 )
 def test_paths_outside_the_layout_are_refused(wh: Path, archive: Path, tmp_path: Path, evil: str) -> None:
@@ -295,7 +322,7 @@ def test_size_limits(wh: Path, archive: Path, tmp_path: Path) -> None:
     _refused(wh, archive, "more than the limit of 1,000", max_bytes=1000)
 
     def lie(manifest, members):
-        f = next(f for f in manifest["files"] if f["path"] == "mdm.duckdb")
+        f = next(f for f in manifest["files"] if f["path"] == f"snapshots/{RUN}/mdm.duckdb")
         f["size"] = 10  # the member is far larger than the manifest says
 
     _refused(wh, _rewrite(archive, tmp_path / "s.tar.gz", lie), "mdm.duckdb has .* bytes, the manifest says 10")
@@ -412,3 +439,109 @@ def test_restore_into_a_new_folder_recovers_everything(wh: Path, tmp_path: Path)
     assert users.authenticate(c, "alice", PW).role == "steward"
     assert audit.verify(c).ok
     c.close()
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    """A warehouse in the layout from before the current link, as an older version left it."""
+    root = make_warehouse(tmp_path / "old-wh", legacy=True)
+    con = control.connect(root)
+    users.add_user(con, "alice", PW, "steward")
+    con.close()
+    return root
+
+
+def test_a_warehouse_in_the_older_layout_is_backed_up_and_restored_in_the_current_one(
+    legacy: Path, tmp_path: Path
+) -> None:
+    before = state(legacy)
+    assert before["links"] == {
+        "current": None,
+        "mdm.duckdb": "file",
+        "parquet": f"snapshots/{RUN}/parquet",
+        "docs": f"snapshots/{RUN}/docs",
+    }
+    out = tmp_path / "old.tar.gz"
+    res = backup(legacy, out)
+    assert res.run_id == RUN
+    with tarfile.open(out) as tar:
+        manifest = json.loads(tar.extractfile("MANIFEST.json").read())
+    assert manifest["format"] == FORMAT and manifest["links"] == {"current": f"snapshots/{RUN}", **FIXED_LINKS}
+    assert f"snapshots/{RUN}/mdm.duckdb" in {f["path"] for f in manifest["files"]}
+
+    fresh = restore.restore(tmp_path / "fresh", out)
+    assert fresh.run_id == RUN
+    after = state(tmp_path / "fresh")
+    assert after["links"] == {"current": f"snapshots/{RUN}", **FIXED_LINKS}
+    assert after["golden"] == before["golden"] and after["users"] == before["users"]
+    assert {k: v for k, v in after["files"].items() if k != f"snapshots/{RUN}/mdm.duckdb"} == before["files"]
+
+    restore.restore(legacy, out)  # in place: the older layout is migrated, the plain database file replaced
+    after = state(legacy)
+    assert after["links"] == {"current": f"snapshots/{RUN}", **FIXED_LINKS}
+    assert after["golden"] == before["golden"] and after["users"] == before["users"]
+    assert (legacy / "snapshots" / RUN / "mdm.duckdb").is_file() and (legacy / "mdm.duckdb").is_symlink()
+    assert Warehouse(legacy).latest_run() == RUN
+
+
+def test_a_failure_part_way_restores_the_older_layout_as_it_was(
+    legacy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "b.tar.gz"
+    backup(legacy, out)
+
+    def boom(root, new):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(restore, "_restore_control", boom)
+    _refused(legacy, out, "failed and was undone: disk on fire")
+    assert not (legacy / "current").is_symlink() and not (legacy / "mdm.duckdb").is_symlink()
+
+
+def test_an_archive_of_format_1_is_restored_in_the_current_layout(wh: Path, archive: Path, tmp_path: Path) -> None:
+    before = state(wh)
+
+    def v1(manifest, members):  # an archive as the version before the current link wrote it
+        manifest["format"] = FORMAT_V1
+        manifest["links"] = {n: f"snapshots/{RUN}/{n}" for n in ("parquet", "docs")}
+        next(f for f in manifest["files"] if f["path"] == f"snapshots/{RUN}/mdm.duckdb")["path"] = "mdm.duckdb"
+        members["warehouse/mdm.duckdb"] = members.pop(f"warehouse/snapshots/{RUN}/mdm.duckdb")
+
+    old = _rewrite(archive, tmp_path / "v1.tar.gz", v1)
+    restore.restore(tmp_path / "fresh", old)
+    after = state(tmp_path / "fresh")
+    assert after["links"] == {"current": f"snapshots/{RUN}", **FIXED_LINKS}
+    assert after["golden"] == before["golden"] and after["files"] == before["files"]
+
+    def misplaced(manifest, members):  # format 2 keeps the database in the snapshot folder only
+        v1(manifest, members)
+        manifest["format"] = FORMAT
+        manifest["links"] = {"current": f"snapshots/{RUN}", **FIXED_LINKS}
+
+    _refused(wh, _rewrite(archive, tmp_path / "m.tar.gz", misplaced), "outside the warehouse layout")
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        {"current": "/etc", **FIXED_LINKS},
+        {"current": f"snapshots/{RUN}/../../..", **FIXED_LINKS},
+        {"current": f"snapshots/{RUN2}", **FIXED_LINKS},
+        {"current": f"snapshots/{RUN}", **FIXED_LINKS, "mdm.duckdb": "/etc/passwd"},
+        {"current": f"snapshots/{RUN}", **FIXED_LINKS, "evil": "current/parquet"},
+        {"parquet": f"snapshots/{RUN}/parquet"},
+    ],
+)
+def test_links_other_than_the_layout_are_refused(wh: Path, archive: Path, tmp_path: Path, links) -> None:
+    def change(manifest, members):
+        manifest["links"] = links
+
+    _refused(wh, _rewrite(archive, tmp_path / "k.tar.gz", change), "manifest links must be")
+
+
+def test_backup_refuses_a_current_link_outside_the_snapshots(wh: Path, tmp_path: Path) -> None:
+    (wh / "current").unlink()
+    (wh / "current").symlink_to(tmp_path)
+    with pytest.raises(BackupError, match="not to snapshots/<run_id>"):
+        backup(wh, tmp_path / "b.tar.gz")
+    assert not (tmp_path / "b.tar.gz").exists()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipelines import audit, control, runner, users
 from pipelines.cli import app
 from pipelines.sample import generate
-from pipelines.warehouse import Warehouse
+from pipelines.warehouse import FIXED_LINKS, Warehouse
 from tests.conftest import query_warehouse, sample_config
 
 TABLES = ("golden_organization", "xref", "organization_record", "golden_id_redirect", "run_log")
@@ -80,13 +80,15 @@ def test_backup_restore_roundtrip_on_a_real_run(sample: tuple[Path, Path]) -> No
     assert res.exit_code == 0, res.output
     assert Warehouse(wh).latest_run() == first.run_id
     assert _tables(wh) == tables
-    assert os.readlink(wh / "parquet") == f"snapshots/{first.run_id}/parquet"
+    assert os.readlink(wh / "current") == f"snapshots/{first.run_id}"
+    assert {n: os.readlink(wh / n) for n in FIXED_LINKS} == FIXED_LINKS
+    assert (wh / "snapshots" / first.run_id / "mdm.duckdb").is_file()
     assert _parquet(wh) == parquet
     who_after, log_after = _control(wh)
     assert who_after == who == [users.User("alice", "steward", False)]
     assert log_after[:-1] == log and log_after[-1][2] == "restore"
     res = cli.invoke(app, ["audit", "verify", "--config", str(cfg)])
-    assert res.exit_code == 0 and "audit log OK: 3 entries" in res.output, res.output
+    assert res.exit_code == 0 and f"audit log OK: {len(log) + 1} entries" in res.output, res.output
     con = control.connect(wh)
     assert users.authenticate(con, "alice", PW).role == "steward"
     con.close()

@@ -39,6 +39,7 @@ class Benchmark:
     splink_sweep: dict[tuple[str, float], Scores] = field(default_factory=dict)  # (method, threshold)
     incremental: dict[str, Any] | None = None  # 1% change: incremental vs full run times
     churn: dict[str, Any] | None = None  # churn watchlist vs the generator's churn truth
+    onboarding: dict[str, float] | None = None  # POST /api/match latency on the published warehouse
 
 
 def run_benchmark(
@@ -134,9 +135,18 @@ def run_benchmark(
 
     window = load_config(sample / "mdm.yaml", check_files=False).marts.churn.window_months
     bench.churn = watchlist_quality(db, sample / "churn_truth.csv", window)
+    bench.onboarding = in_child(_onboarding_latency, str(sample / "mdm.yaml"))
     if with_incremental:
         bench.incremental = measure_incremental(sample, Path(o["warehouse"]), share=0.01)
     return bench
+
+
+def _onboarding_latency(config: str) -> dict[str, float]:
+    """The onboarding match API's latency (pipelines.review.onboard) on the benchmark's warehouse."""
+    from pipelines.config import load_config
+    from pipelines.review.onboard import measure_latency
+
+    return measure_latency(load_config(Path(config), check_files=False), queries=300)
 
 
 def change_crm(sample: Path, share: float) -> int:

@@ -65,7 +65,7 @@ def _registration_number(v: str, row: Mapping[str, Any]) -> bool | None:
     return None if scheme is None else value is not None
 
 
-def register_class(v: str | None, row: dict) -> str:
+def register_class(v: str | None, row: Mapping[str, Any]) -> str:
     """The class of a registration number for `mdm quality`: its scheme (``FR-SIREN``, ``RU-OGRN``,
     ``GB-COH``, ``RA000602``), ``<scheme>_invalid`` when it fails the scheme's check,
     ``unrecognised:<country>`` (no scheme of the country accepts it), ``no_scheme`` or ``missing``."""

@@ -140,7 +140,7 @@ def name_qualifiers(name: str | None) -> tuple[str, ...]:
     if has_cjk(rest):
         quals.update(d for d in _DESIGNATORS_CJK if d in rest.replace(" ", ""))
     words = _expand_abbreviations(rest.split())
-    quals.update(_designator(w) for w in words if _designator(w) and w != rest)
+    quals.update(d for w in words if (d := _designator(w)) and w != rest)
     quals.discard("")
     return tuple(sorted(quals))
 
@@ -216,7 +216,7 @@ def record_identifiers(row: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def national_identifier(row: dict) -> tuple[str | None, str | None]:
+def national_identifier(row: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(scheme, valid compact value) of the record's national register or tax number (mdm.registers):
     value None when it fails the scheme's check, (None, None) when no scheme is known. The scheme comes
     from ``registration_authority`` (a GLEIF RA code, or a scheme code such as ``RU-OGRN`` given by an

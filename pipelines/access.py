@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines.crypto import FieldCipher, cipher_for
 from pipelines.errors import MdmError
+from pipelines.sqlrow import one_row
 
 CLEAR_ROLES = frozenset({"engineer", "steward"})
 MASKED_ROLES = frozenset({"analyst", "auditor"})
@@ -51,9 +52,11 @@ def open_for_role(config: Any, role: str) -> duckdb.DuckDBPyConnection:
         if cipher is not None:
             register_decrypt(con, cipher)
         else:
-            has = con.execute(
-                "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $s", {"s": ANALYST_SCHEMA}
-            ).fetchone()[0]
+            has = one_row(
+                con.execute(
+                    "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $s", {"s": ANALYST_SCHEMA}
+                )
+            )[0]
             if not has:
                 raise AccessError(f"the warehouse {db} has no analyst views yet; publish a run first")
             con.execute(f"SET search_path = '{ANALYST_SCHEMA},main'")  # a constant of this module

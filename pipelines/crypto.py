@@ -301,7 +301,7 @@ class FieldCipher:
     def protect_values(self, values: Iterable[Any], *, clear: bool = True) -> list[str | None]:
         """:meth:`encrypt` (``clear``: every value is clear text, as a source gives it) or :meth:`protect`
         of each value, each distinct value once."""
-        done: dict[str, str] = {}
+        done: dict[str, str | None] = {}
         out: list[str | None] = []
         op = self.encrypt if clear else self.protect
         for v in values:

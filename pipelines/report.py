@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from pipelines.errors import MdmError
 from pipelines.report_svg import bar_chart, line_chart, sparkline
+from pipelines.sqlrow import one_row
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_NAME = "report.html"
@@ -26,7 +27,7 @@ WATCHLIST_ROWS = 25
 
 def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchone()[0]
+        one_row(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}))[0]
     )
 
 
@@ -59,7 +60,7 @@ def _matching(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "SELECT CASE WHEN record_count >= 5 THEN '5+' ELSE record_count::VARCHAR END AS n, count(*) "
         "FROM golden_organization GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    golden, records = con.execute("SELECT count(*), sum(record_count) FROM golden_organization").fetchone()
+    golden, records = one_row(con.execute("SELECT count(*), sum(record_count) FROM golden_organization"))
     return {
         "golden": golden,
         "records": records or 0,
@@ -72,7 +73,7 @@ def _matching(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def _marts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if not all(_has(con, t) for t in ("segment", "customer_tier", "financial_risk", "churn_watchlist")):
         return {}
-    ccy = con.execute("SELECT any_value(reporting_currency) FROM customer_360").fetchone()[0] or ""
+    ccy = one_row(con.execute("SELECT any_value(reporting_currency) FROM customer_360"))[0] or ""
     section = con.execute(
         "SELECT CASE WHEN isic_section = 'unknown' THEN 'unknown' ELSE isic_section || ' ' || "
         "left(any_value(isic_section_name), 28) END, sum(organisations) "
@@ -99,7 +100,7 @@ def _marts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "ORDER BY group_total_balance DESC, golden_id LIMIT $n",
         {"n": WATCHLIST_ROWS},
     ).fetchall()
-    on_list, exposure = con.execute("SELECT count(*), sum(total_balance) FROM churn_watchlist").fetchone()
+    on_list, exposure = one_row(con.execute("SELECT count(*), sum(total_balance) FROM churn_watchlist"))
     return {
         "currency": ccy,
         "section": Markup(bar_chart(section, "Organisations by ISIC Rev.4 section")),

@@ -56,6 +56,7 @@ from pipelines.backup import (
     snapshot_links,
     stamp,
 )
+from pipelines.sqlrow import one_row
 from pipelines.warehouse import DB_NAME, RUN_ID, Warehouse
 
 MAX_MANIFEST = 64 << 20
@@ -225,9 +226,9 @@ def check_unpacked(new: Path, manifest: dict[str, Any]) -> None:
     try:
         con = sqlite3.connect(f"file:{(new / control.CONTROL_DB).as_posix()}?mode=ro", uri=True)
         try:
-            if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            if one_row(con.execute("PRAGMA integrity_check"))[0] != "ok":
                 raise BackupError("the archived control store fails SQLite's integrity check")
-            has_log = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'").fetchone()[0]
+            has_log = one_row(con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'"))[0]
             res = audit.verify(con) if has_log else None
         finally:
             con.close()

@@ -44,6 +44,7 @@ from pipelines.crypto import (
     new_key,
     write_key_file,
 )
+from pipelines.sqlrow import one_row
 from pipelines.warehouse import RUN_ID, Warehouse
 
 TOKEN_BYTES = re.compile(rb"enc:v1:[0-9a-f]{12}:[A-Za-z0-9_-]+")
@@ -144,7 +145,7 @@ def rotate_duckdb(path: Path, cipher: FieldCipher, formats: dict[str, str]) -> N
     con = duckdb.connect(str(tmp))
     try:
         con.execute("ATTACH $p AS rot_src (READ_ONLY)", {"p": str(path)})
-        target = con.execute("SELECT current_database()").fetchone()[0]
+        target = one_row(con.execute("SELECT current_database()"))[0]
         con.execute(f"COPY FROM DATABASE rot_src TO {_q(target)} (SCHEMA)")
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'rot_src' "

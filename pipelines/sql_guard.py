@@ -200,13 +200,13 @@ def _parse_error(e: SqlglotError) -> str:
     return f"{first.get('description') or 'syntax error'}{where}{near}"
 
 
-def _kind(node: exp.Expression) -> str:
+def _kind(node: exp.Expr) -> str:
     names = {"Into": "SELECT ... INTO", "Lock": "a row lock (FOR UPDATE/SHARE)", "Command": "a command"}
     name = type(node).__name__
     return names.get(name, f"a {name.upper()} statement")
 
 
-def _snippet(node: exp.Expression) -> str:
+def _snippet(node: exp.Expr) -> str:
     try:
         text = node.sql() or type(node).__name__
     except SqlglotError:  # pragma: no cover - rendering what was parsed does not fail in practice

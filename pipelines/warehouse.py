@@ -27,6 +27,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.sqlrow import one_row
+
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DB_NAME = "mdm.duckdb"
 PARQUET_TABLES = (
@@ -122,9 +124,9 @@ class Warehouse:
             return None
         con = duckdb.connect(str(self.db_path), read_only=True)
         try:
-            if not con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'run_log'"
-            ).fetchone()[0]:
+            if not one_row(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'run_log'"))[
+                0
+            ]:
                 return None
             row = con.execute(
                 "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "

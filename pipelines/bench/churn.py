@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.sqlrow import one_row
+
 
 def read_churn_truth(path: Path) -> list[tuple[str, str, str, str]]:
     """Rows (source, source_id, reason, from_month) of a churn truth file."""
@@ -32,8 +34,9 @@ def watchlist_quality(db_path: Path, truth_path: Path, window_months: int) -> di
         con.execute("ATTACH $db AS wh (READ_ONLY)", {"db": str(db_path)})
         con.execute("CREATE TEMP TABLE truth (source VARCHAR, source_id VARCHAR, reason VARCHAR, from_month VARCHAR)")
         con.executemany("INSERT INTO truth VALUES (?, ?, ?, ?)", truth)
-        row = con.execute(
-            """
+        row = one_row(
+            con.execute(
+                """
             WITH ref AS (SELECT CAST(max(month) || '-01' AS DATE) AS m FROM wh.balance),
             positives AS (
                 SELECT x.golden_id, list(DISTINCT t.reason) AS reasons
@@ -53,8 +56,9 @@ def watchlist_quality(db_path: Path, truth_path: Path, window_months: int) -> di
                                              ELSE [] END)))
             FROM positives AS p FULL JOIN predicted AS w USING (golden_id)
         """,
-            {"w": window_months},
-        ).fetchone()
+                {"w": window_months},
+            )
+        )
     finally:
         con.close()
     positives, predicted, hits, right_reason = row

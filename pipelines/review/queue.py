@@ -16,6 +16,7 @@ from mdm.standardise import REGISTER_FORMATS
 from pipelines.config import Config
 from pipelines.review import inputs
 from pipelines.review.store import DecisionError
+from pipelines.sqlrow import one_row
 from pipelines.warehouse import Warehouse, run_sql
 
 COLUMNS = (
@@ -56,7 +57,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, live: pd.DataFrame | N
         con.execute("INSERT INTO steward_decision_live SELECT * FROM tmp_live")
         con.unregister("tmp_live")
     run_sql(con, "review/review_item", {"register_formats": sorted(REGISTER_FORMATS), "strong": strong_level(config)})
-    return int(con.execute("SELECT count(*) FROM review_item").fetchone()[0])
+    return int(one_row(con.execute("SELECT count(*) FROM review_item"))[0])
 
 
 def _published(config: Config) -> duckdb.DuckDBPyConnection:
@@ -70,7 +71,7 @@ def _published(config: Config) -> duckdb.DuckDBPyConnection:
 
 def has_queue(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_item'").fetchone()[0]
+        one_row(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_item'"))[0]
     )
 
 

@@ -25,6 +25,7 @@ from mdm.survivorship import ATTRIBUTES
 from pipelines import audit, control, users
 from pipelines.config import Config
 from pipelines.errors import MdmError
+from pipelines.sqlrow import one_row
 from pipelines.warehouse import Warehouse
 
 MAX_REASON = 2000
@@ -363,9 +364,9 @@ def _validate(config: Config, wh: duckdb.DuckDBPyConnection, existing: list[dm.D
         if d.attribute not in ATTRIBUTES:
             raise DecisionError(f"unknown golden attribute {d.attribute!r} (attributes: {', '.join(ATTRIBUTES)})")
         d.value = _text(d.value, "value", MAX_VALUE)
-        if not wh.execute(
-            "SELECT count(*) FROM golden_organization WHERE golden_id = $g", {"g": d.golden_id}
-        ).fetchone()[0]:
+        if not one_row(wh.execute("SELECT count(*) FROM golden_organization WHERE golden_id = $g", {"g": d.golden_id}))[
+            0
+        ]:
             row = wh.execute(
                 "SELECT surviving_id FROM golden_id_redirect WHERE retired_id = $g ORDER BY run_id DESC LIMIT 1",
                 {"g": d.golden_id},

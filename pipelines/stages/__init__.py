@@ -21,4 +21,4 @@ def stage_function(name: str) -> Callable[..., Any]:
     """The ``run(con, ctx)`` function of a stage module."""
     if name not in STAGES and name not in APPLY_STAGES:
         raise KeyError(name)
-    return importlib.import_module(f"pipelines.stages.{name}").run  # type: ignore[no-any-return]
+    return importlib.import_module(f"pipelines.stages.{name}").run

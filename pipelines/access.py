@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+from duckdb.func import FunctionNullHandling
 
 from pipelines.crypto import FieldCipher, cipher_for
 from pipelines.errors import MdmError
@@ -36,7 +37,9 @@ class AccessError(MdmError):
 def register_decrypt(con: duckdb.DuckDBPyConnection, cipher: FieldCipher) -> None:
     """Make ``mdm_decrypt(text) -> text`` available on a connection (NULL stays NULL)."""
     text = duckdb.sqltype("VARCHAR")
-    con.create_function("mdm_decrypt", cipher.decrypt_text, [text], text, null_handling="special", side_effects=False)
+    con.create_function(
+        "mdm_decrypt", cipher.decrypt_text, [text], text, null_handling=FunctionNullHandling.SPECIAL, side_effects=False
+    )
 
 
 def open_for_role(config: Any, role: str) -> duckdb.DuckDBPyConnection:

@@ -34,7 +34,7 @@ import tarfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from pipelines import audit, control
 from pipelines.errors import MdmError
@@ -51,6 +51,14 @@ CHUNK = 1 << 20
 
 class BackupError(MdmError):
     """A backup cannot be made or an archive cannot be restored; nothing was changed."""
+
+
+class ArchivedFile(TypedDict):
+    """One file of an archive, as its manifest lists it."""
+
+    path: str  # relative to the archive's data prefix, POSIX separators
+    size: int
+    sha256: str
 
 
 @dataclass
@@ -207,7 +215,7 @@ def backup(warehouse: Path, out: Path, *, actor: str = "system", force: bool = F
     partial = out.with_name(f".{out.name}.partial")
     try:
         meta = _stage(wh, staging)
-        files = []
+        files: list[ArchivedFile] = []
         for p in sorted(x for x in staging.rglob("*") if x.is_file()):
             rel = p.relative_to(staging).as_posix()
             files.append({"path": rel, "size": p.stat().st_size, "sha256": sha256_file(p)})

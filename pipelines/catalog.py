@@ -186,10 +186,11 @@ def _from_sql_headers() -> list[Relation]:
                 Relation(
                     head["name"],
                     head.get("stage", "publish"),
+                    # lifetime and kind: header text of the project's own sql/ files, one of the Literals
                     head.get("lifetime", "published"),  # type: ignore[arg-type]
-                    head.get("kind", "table"),
+                    head.get("kind", "table"),  # type: ignore[arg-type]
                     rel,
-                    (),  # type: ignore[arg-type]
+                    (),
                     head.get("description", ""),
                     tuple(columns),
                 )

@@ -39,7 +39,7 @@ def _config(path: Path) -> Any:
     return load_config(path, check_files=False)
 
 
-def _fail(e: Exception) -> typer.Exit:
+def _fail(e: Exception | str) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(str(e))}")
     return typer.Exit(1)
 
@@ -102,6 +102,7 @@ def list_items(
     t = Table(title=f"Review queue: {len(found):,} open items" + (f" of kind {kind}" if kind else ""))
     for col in ("priority", "item_id", "kind", "subject", "score", "accounts", "balance"):
         t.add_column(col, justify="right" if col in ("priority", "score", "accounts", "balance") else "left")
+    r: Any  # a row of the queue frame: its fields are the (text and number) columns
     for r in shown.itertuples(index=False):
         t.add_row(str(r.priority), r.item_id, r.kind, r.subject, _cell(r.score), str(r.accounts), f"{r.balance:,.2f}")
     console.print(t)

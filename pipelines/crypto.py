@@ -35,7 +35,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 from cryptography.exceptions import InvalidTag
@@ -282,6 +282,12 @@ class FieldCipher:
             lambda m: json.dumps(self._open(m), ensure_ascii=False)[1:-1] if _in_json(text) else self._open(m), text
         )
 
+    @overload
+    def rekey_text(self, text: str) -> str: ...
+    @overload
+    def rekey_text(self, text: None) -> None: ...
+    @overload
+    def rekey_text(self, text: str | None) -> str | None: ...
     def rekey_text(self, text: str | None) -> str | None:
         """Every token inside a text not under the active key re-encrypted under it."""
         if text is None or PREFIX not in text:

@@ -105,7 +105,7 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         raise MartError(f"{path}: line 1: missing columns {missing} (expected {', '.join(columns)})")
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for row in reader:
         if len(rows) >= MAX_REFERENCE_ROWS:
             raise MartError(f"{path}: more than {MAX_REFERENCE_ROWS:,} rows")

@@ -40,8 +40,8 @@ def _quality(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         GROUP BY run_id, source ORDER BY run_id, source""").fetchall()
     runs = sorted({r[0] for r in rows})
     sources = sorted({r[1] for r in rows})
-    comp = {s: [None] * len(runs) for s in sources}
-    valid = {s: [None] * len(runs) for s in sources}
+    comp: dict[str, list[float | None]] = {s: [None] * len(runs) for s in sources}
+    valid: dict[str, list[float | None]] = {s: [None] * len(runs) for s in sources}
     for run, src, c, v in rows:
         comp[src][runs.index(run)] = None if c is None else round(100 * c, 1)
         valid[src][runs.index(run)] = None if v is None else round(100 * v, 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 PALETTE = ("#2f6db5", "#e07b39", "#3a9d5d", "#c9483f", "#8a63b8", "#8c6d31", "#d36fb0", "#6b7a8f", "#17a2b8", "#b5a02f")
@@ -48,7 +48,7 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str, width: int = 560, 
 
 def line_chart(
     x_labels: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     title: str,
     width: int = 560,
     height: int = 240,

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -202,7 +202,7 @@ def unpack(archive: Path, dest: Path, max_bytes: int = MAX_TOTAL) -> dict[str, A
         raise BackupError(
             f"{archive} is incomplete: {len(missing)} file(s) of the manifest are missing, e.g. {missing[0]}"
         )
-    return manifest
+    return cast(dict[str, Any], manifest)  # check_manifest accepted it, so it is a dict
 
 
 def normalise(new: Path, manifest: dict[str, Any]) -> Path:
@@ -224,14 +224,14 @@ def check_unpacked(new: Path, manifest: dict[str, Any]) -> None:
     if not (new / control.CONTROL_DB).exists():
         return
     try:
-        con = sqlite3.connect(f"file:{(new / control.CONTROL_DB).as_posix()}?mode=ro", uri=True)
+        ctl = sqlite3.connect(f"file:{(new / control.CONTROL_DB).as_posix()}?mode=ro", uri=True)
         try:
-            if one_row(con.execute("PRAGMA integrity_check"))[0] != "ok":
+            if one_row(ctl.execute("PRAGMA integrity_check"))[0] != "ok":
                 raise BackupError("the archived control store fails SQLite's integrity check")
-            has_log = one_row(con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'"))[0]
-            res = audit.verify(con) if has_log else None
+            has_log = one_row(ctl.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'"))[0]
+            res = audit.verify(ctl) if has_log else None
         finally:
-            con.close()
+            ctl.close()
     except sqlite3.Error as e:
         raise BackupError(f"the archived control store cannot be read: {e}") from None
     if res is not None and not res.ok:

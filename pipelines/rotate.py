@@ -218,7 +218,8 @@ def _target_ring(config: Any) -> Keyring:
     """The keyring to rotate with: active = the key to rotate to (a new key added to a key file holding
     one key; the active key of an unfinished rotation; the first key of MDM_ENCRYPTION_KEY)."""
     ring = load_keyring(config, create=False)
-    if ring.path is None:
+    path = ring.path
+    if path is None:
         if len(ring.keys) < 2:
             raise RotationError(
                 f"the key comes from {ENV_KEY}: make a new key (`mdm keys generate`), set {ENV_KEY}=<new>,<old>, "
@@ -227,8 +228,8 @@ def _target_ring(config: Any) -> Keyring:
         return ring
     if len(ring.keys) == 1:
         key = new_key()
-        ring = Keyring.of([key, *ring.keys.values()], ring.origin, ring.path)
-        write_key_file(ring.path, ring)  # the old key stays until every file is re-encrypted
+        ring = Keyring.of([key, *ring.keys.values()], ring.origin, path)
+        write_key_file(path, ring)  # the old key stays until every file is re-encrypted
     return ring
 
 

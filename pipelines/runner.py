@@ -218,6 +218,7 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
             return _public(recorded, time.perf_counter() - t0)
         raise RunError(f"run {run_id}: no staging folder at {folder} (never started, or abandoned)")
     plan = read_plan(folder)
+    con: duckdb.DuckDBPyConnection | None
     con = duckdb.connect(str(folder / WORK_DB))
     try:
         done = _completed(con, run_id)

@@ -209,5 +209,6 @@ def authenticate(con: sqlite3.Connection, name: str, password: str, *, channel: 
         return None
     if HASHER.check_needs_rehash(r["password_hash"]):
         con.execute("UPDATE app_user SET password_hash = ? WHERE name = ?", (HASHER.hash(password), n))
+    assert n is not None  # r is only looked up for a valid name
     audit.record(con, n, audit.SIGN_IN_SUCCESS, n, {"channel": channel, "role": r["role"]})
     return User(r["name"], r["role"], False)

@@ -226,7 +226,7 @@ def load(realdata: Path) -> pd.DataFrame:
     for c in ORGANIZATION:
         if c not in frame.columns:
             frame[c] = None
-    return frame.astype(object).where(frame.notna(), None)
+    return frame.astype(object).where(frame.notna(), None)  # type: ignore[call-overload]  # stubs lack other=None
 
 
 def evaluate(records: pd.DataFrame, settings: MatchSettings | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -231,7 +231,8 @@ class MatchIndex:
             if gid in seen:
                 continue
             seen.add(gid)
-            g = self.golden.loc[gid] if gid in self.golden.index else None
+            # golden_id is the golden table's key: .loc of one id is its row
+            g = cast(pd.Series, self.golden.loc[gid]) if gid in self.golden.index else None
             prob = float(probs[i])
             features = [
                 {

@@ -287,7 +287,7 @@ def _audit(con: sqlite3.Connection, d: dm.Decision) -> None:
         if d.kind == "undo"
         else "|".join(r for r in (d.rid_a, d.rid_b) if r)
     )
-    detail = {"decision_id": d.id, "kind": d.kind, "reason": d.reason, "origin": d.origin}
+    detail: dict[str, Any] = {"decision_id": d.id, "kind": d.kind, "reason": d.reason, "origin": d.origin}
     detail |= {
         k: v
         for k, v in (("attribute", d.attribute), ("value", d.value), ("item_id", d.item_id), ("golden_id", d.golden_id))

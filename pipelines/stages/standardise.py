@@ -36,7 +36,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
         "ON k.rid = s.source || ':' || s.source_id ORDER BY s.source, s.source_id"
     ).df()
     hashes = con.execute("SELECT rid, content_hash FROM std_new_keys").df()
-    std = standardise_records(df.astype(object).where(df.notna(), None))
+    std = standardise_records(df.astype(object).where(df.notna(), None))  # type: ignore[call-overload]  # stubs lack other=None
     std = std.merge(hashes, on="rid", how="left")
     con.register("std_df", arrow_with_lists(std))
     try:

@@ -26,10 +26,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 from pipelines.adapters.base import ExtractContext
-from pipelines.adapters.limits import check_path, lines, open_file, open_member
+from pipelines.adapters.limits import ByteStream, check_path, lines, open_file, open_member
 
 # Values meaning "no value" (compared case-insensitively after stripping).
 _NULLS = frozenset({"", "n/a", "none supplied"})
@@ -104,7 +104,7 @@ def _read_zip(ctx: ExtractContext, path: Path, required: Sequence[str], key_colu
             yield from _read_stream(ctx, stream, label, required, key_column)
 
 
-def _text_lines(ctx: ExtractContext, stream: IO[bytes], label: str) -> Iterator[str]:
+def _text_lines(ctx: ExtractContext, stream: ByteStream, label: str) -> Iterator[str]:
     """Decode a byte stream strictly, one ``\\n``-terminated line at a time, naming the line of any error.
 
     Decoding per physical line (rather than in large blocks) is what makes the reported line exact.
@@ -202,7 +202,7 @@ def _header(ctx: ExtractContext, reader: _Reader, label: str, required: Sequence
 
 
 def _read_stream(
-    ctx: ExtractContext, stream: IO[bytes], label: str, required: Sequence[str], key_column: str
+    ctx: ExtractContext, stream: ByteStream, label: str, required: Sequence[str], key_column: str
 ) -> Iterator[CsvRow]:
     """Parse a CSV byte stream into :class:`CsvRow` s (see the module docstring for the rules)."""
     reader = csv.reader(_text_lines(ctx, stream, label))

@@ -44,12 +44,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 from lxml import etree
 
 from pipelines.adapters.base import Batch, ExtractContext, chunked
-from pipelines.adapters.limits import check_path, open_file, open_member
+from pipelines.adapters.limits import ByteStream, check_path, open_file, open_member
 
 XML_LANG: Final = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -88,7 +88,7 @@ class _StartTagLines:
 
     _HOLD: Final = 128  # longer than any start tag prefix the pattern can match
 
-    def __init__(self, raw: IO[bytes], local_name: str) -> None:
+    def __init__(self, raw: ByteStream, local_name: str) -> None:
         self._raw = raw
         prefix = rb"<(?:[^\s<>/:!?\"'=]{1,64}:)?"
         self._pattern = re.compile(prefix + re.escape(local_name.encode()) + rb"[\s/>]")
@@ -118,7 +118,7 @@ class _StartTagLines:
 
 
 @contextmanager
-def _open_xml(ctx: ExtractContext, kind: str) -> Iterator[tuple[IO[bytes], str]]:
+def _open_xml(ctx: ExtractContext, kind: str) -> Iterator[tuple[ByteStream, str]]:
     """Open the configured file, or the single XML member of a zip archive, as a binary stream.
 
     Yields the stream and its lineage name (``path`` or ``archive.zip!member``). Raises a

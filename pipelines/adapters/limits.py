@@ -20,11 +20,19 @@ import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from pipelines.adapters.base import ExtractContext
 
 _CHUNK = 1 << 16
+
+
+class ByteStream(Protocol):
+    """A readable binary stream as the adapters use one: a :class:`BoundedReader` or an open binary file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
 
 
 def _size(n: float) -> str:
@@ -163,7 +171,7 @@ def open_member(ctx: ExtractContext, archive: zipfile.ZipFile, info: zipfile.Zip
     )
 
 
-def lines(ctx: ExtractContext, stream: IO[bytes], label: str, *, first_line: int = 1) -> Iterator[bytes]:
+def lines(ctx: ExtractContext, stream: ByteStream, label: str, *, first_line: int = 1) -> Iterator[bytes]:
     """The ``\\n``-terminated lines of a binary stream, each at most ``max_line_size`` bytes (else a
     SourceError naming the line), without ever holding more than one line."""
     limit = ctx.source.max_line_size

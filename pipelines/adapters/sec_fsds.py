@@ -24,12 +24,12 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import pandas as pd
 
 from pipelines.adapters.base import Batch, ExtractContext, chunked
-from pipelines.adapters.limits import check_path, lines, open_file, open_member
+from pipelines.adapters.limits import ByteStream, check_path, lines, open_file, open_member
 
 # The tags kept from num.txt (raw tag name -> the headline measure it reports). Several tags report
 # the same measure because filers and taxonomy years differ (SalesRevenueNet before ASC 606,
@@ -109,7 +109,7 @@ class _DataSet:
         raise self.ctx.error(f"{name} missing from the SEC data set folder", file=self.path / name)
 
     @contextmanager
-    def open(self, member: str) -> Iterator[IO[bytes]]:
+    def open(self, member: str) -> Iterator[ByteStream]:
         if self.zip is not None:
             with open_member(self.ctx, self.zip, self.zip.getinfo(member), self.label(member)) as f:
                 yield f

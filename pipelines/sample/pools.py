@@ -329,7 +329,7 @@ _WORD_STEMS_ZH = (
 # Phonetic characters for Chinese renderings of coined stems (disjoint from the trade-name pool).
 _PHONETIC = "诺维克斯瑞科特欧艾普雷朗迈思阿奥巴比波布卡库迪多杜埃法菲弗伽格古哈赫霍基杰拉莱勒里洛卢马梅米莫穆纳内尼帕佩皮珀奇若萨塞索塔提托瓦韦沃夏谢亚伊约扎泽兹佐"
 # Chinese trade-name (字号) characters with distinct consonant-initial pinyin.
-_ZIHAO = (
+_ZIHAO: tuple[tuple[str, str], ...] = (
     ("华", "hua"),
     ("兴", "xing"),
     ("达", "da"),

@@ -69,10 +69,10 @@ class World:
         rng = self.rng
         if country == "CN":
             if near is not None and near.country == "CN":
-                city = next(c for c in _CN_CITIES if c[1] == near.city)
+                cn_city = next(c for c in _CN_CITIES if c[1] == near.city)
             else:
-                city = _CN_CITIES[rng.randrange(len(_CN_CITIES))]
-            province, name, _, region, phone, postal, districts = city
+                cn_city = _CN_CITIES[rng.randrange(len(_CN_CITIES))]
+            province, name, _, region, phone, postal, districts = cn_city
             district, area = districts[rng.randrange(len(districts))]
             road = _CN_ROADS[rng.randrange(len(_CN_ROADS))]
             prefix = f"{name}市" if province in _MUNICIPALITIES else f"{province}省{name}市"
@@ -127,12 +127,12 @@ class World:
                 country,
                 phone_prefix=phone,
             )
-        pc = pbase + rng.randrange(50)
+        pnum = pbase + rng.randrange(50)
         return Address(
             (f"{rng.randrange(1, 9)}-{rng.randrange(1, 20)}-{rng.randrange(1, 30)} {street}, {rng.choice(_JP_WARDS)}",),
             city,
             region,
-            f"{pc // 10000:03d}-{pc % 10000:04d}",
+            f"{pnum // 10000:03d}-{pnum % 10000:04d}",
             country,
             phone_prefix=phone,
         )
@@ -249,6 +249,7 @@ class World:
         rng = self.rng
         idx = self.next_idx
         self.next_idx += 1
+        name_en: str | None
         if kind == "branch":
             assert parent is not None and qual is not None
             form = parent.form

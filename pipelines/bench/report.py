@@ -144,13 +144,13 @@ def render(b: Benchmark, info: Mapping[str, str]) -> str:
             f"watchlist's reasons for {c['right_reason']:.1%} of the hits.",
         ]
     if b.onboarding is not None:
-        o = b.onboarding
+        ob = b.onboarding
         lines += [
             "",
-            f"Onboarding match API (`POST /api/match`, `mdm match`) on this warehouse: {int(o['queries'])} queries "
-            f"(published names, half with a typo, a quarter with their LEI) over {int(o['records']):,} records: "
-            f"p50 {o['p50_ms']:.0f} ms, p95 {o['p95_ms']:.0f} ms, max {o['max_ms']:.0f} ms; index built once in "
-            f"{o['index_seconds']:.1f} s.",
+            f"Onboarding match API (`POST /api/match`, `mdm match`) on this warehouse: {int(ob['queries'])} queries "
+            f"(published names, half with a typo, a quarter with their LEI) over {int(ob['records']):,} records: "
+            f"p50 {ob['p50_ms']:.0f} ms, p95 {ob['p95_ms']:.0f} ms, max {ob['max_ms']:.0f} ms; index built once in "
+            f"{ob['index_seconds']:.1f} s.",
         ]
     if b.incremental is not None:
         inc, full = b.incremental["incremental"], b.incremental["full"]

@@ -63,7 +63,9 @@ def _config(sample: Path, root: Path) -> Path:
 @pytest.fixture(scope="module")
 def published(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg = _config(sample, tmp_path_factory.mktemp("enc"))
-    runner.run(cfg)
+    with pytest.MonkeyPatch.context() as mp:  # module scope: set up before the autouse fixture above runs
+        mp.delenv(ENV_KEY, raising=False)
+        runner.run(cfg)  # without a key anywhere the first run creates the key file
     return cfg
 
 

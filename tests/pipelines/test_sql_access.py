@@ -34,6 +34,8 @@ def config(tmp_path: Path) -> Path:
     con = duckdb.connect(str(wh / "mdm.duckdb"))
     con.execute("CREATE TABLE golden_organization (golden_id VARCHAR, legal_name VARCHAR)")
     con.execute("INSERT INTO golden_organization VALUES ('G1', 'Acme Ltd'), ('G2', 'Beta GmbH')")
+    con.execute("CREATE SCHEMA analyst")  # a published warehouse has its masked analyst views (publish stage)
+    con.execute("CREATE VIEW analyst.v_golden_organization AS SELECT * FROM main.golden_organization")
     con.close()
     ctl = control.connect(wh)
     for name, role in (("ana", "analyst"), ("aud", "auditor"), ("stew", "steward"), ("eng", "engineer")):

@@ -242,10 +242,10 @@ def test_failed_stage_keeps_the_warehouse_and_the_run_resumable(airflow_home: Pa
     from pipelines.config import load_config
 
     config, warehouse = _sample(tmp_path / "sample")
-    # A directory where the first file source should be: start_run's existence check passes, landing fails.
+    # The first file source cut in half: the config check passes (a regular file), landing it fails.
     source = next(s for s in load_config(config).sources if s.path is not None)
-    source.path.unlink()
-    source.path.mkdir()
+    data = source.path.read_bytes()
+    source.path.write_bytes(data[: len(data) // 2])
     events_before = len(_asset_events(airflow_home))
 
     proc = _dags_test(airflow_home, config, cwd=tmp_path)

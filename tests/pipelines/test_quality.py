@@ -90,7 +90,8 @@ def copy_warehouse(src: Path, dest: Path) -> Path:
     """A private copy of a published warehouse (relative symlinks kept) for a test that publishes, with
     the key file of its config folder (the copy's config is written beside it)."""
     shutil.copytree(src, dest, symlinks=True)
-    shutil.copytree(src.parent / ".mdm-keys", dest.parent / ".mdm-keys", dirs_exist_ok=True)
+    if (src.parent / ".mdm-keys").is_dir():  # a key file beside the warehouse (none with MDM_ENCRYPTION_KEY)
+        shutil.copytree(src.parent / ".mdm-keys", dest.parent / ".mdm-keys", dirs_exist_ok=True)
     return dest
 
 

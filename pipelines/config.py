@@ -253,6 +253,21 @@ class SecurityConfig(_Strict):
     key_file: Path | None = None
 
 
+class PerformanceConfig(_Strict):
+    """How a run uses the machine (docs/scale-out.md): worker processes for the CPU-bound Python work
+    (standardisation, pair comparison) and the rows handled per batch, which bounds memory."""
+
+    # Worker processes; 0 = one per CPU core (at most 8). 1 runs everything in the run's own process.
+    workers: Annotated[int, Field(ge=0, le=64)] = 0
+    # Records (or pairs) per batch handed to one worker; memory grows with it, not with the data.
+    batch_rows: Annotated[int, Field(ge=1_000, le=5_000_000)] = 100_000
+
+    def worker_count(self) -> int:
+        import os
+
+        return self.workers or max(1, min(os.cpu_count() or 1, 8))
+
+
 class Config(_Strict):
     warehouse: SafePath
     sources: list[SourceConfig]
@@ -261,6 +276,7 @@ class Config(_Strict):
     survivorship: SurvivorshipConfig = SurvivorshipConfig()
     marts: MartsConfig = MartsConfig()
     security: SecurityConfig = SecurityConfig()
+    performance: PerformanceConfig = PerformanceConfig()
     # Reuse what the previous run computed for unchanged files and records (see README).
     incremental: bool = True
     config_path: Path | None = Field(default=None, exclude=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,25 +70,13 @@ def _order(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
-def _neighbour_keys(keys: pd.Series, mask: pd.Series, reach: int) -> set[str]:
-    """The distinct keys within ``reach`` ranks (in sorted order) of the keys of the masked rows."""
-    uniq = np.sort(keys.unique())
-    pos = np.searchsorted(uniq, keys[mask].unique())
-    idx = np.unique(np.clip(np.concatenate([pos + d for d in range(-reach, reach + 1)]), 0, len(uniq) - 1))
-    return set(uniq[idx]) if len(uniq) else set()
-
-
-def candidate_pairs(
-    std: pd.DataFrame, settings: MatchSettings, only: set[str] | None = None
-) -> tuple[pd.DataFrame, dict[str, int]]:
+def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.DataFrame, dict[str, int]]:
     """Candidate record pairs from recordlinkage indexing over every alias of every record.
 
     Blocking keys: the exact name core (legal form removed) of each alias, and a sorted neighbourhood
     over the cores and over the reversed cores (so a typo at either end still meets its twin). Keys shared
     by more than ``max_block_size`` aliases are too common to discriminate and are skipped (counted).
-    With ``only`` (the new or changed records of an incremental run) the index runs over just the aliases
-    that can pair with theirs: the same core, or a core within the window in either sort order; every
-    candidate pair touching those records is found (and some others, dropped by the caller).
+    The run does the same in SQL over every record (sql/staging/match_candidate.sql, tested equal to this).
     ``std`` needs ``rid`` and ``aliases`` (a list per record, or already one alias per row).
     Returns (pairs with rid_a < rid_b, stats).
     """
@@ -99,11 +87,6 @@ def candidate_pairs(
     sizes = alias.groupby("core")["rid"].transform("size")
     common = alias[sizes > settings.max_block_size]
     usable = alias[sizes <= settings.max_block_size].reset_index(drop=True)
-    if only is not None and len(usable):
-        changed = usable["rid"].isin(only)
-        near = _neighbour_keys(usable["core"], changed, settings.window)
-        near_rev = _neighbour_keys(usable["rev"], changed, settings.window)
-        usable = usable[usable["core"].isin(near) | usable["rev"].isin(near_rev)].reset_index(drop=True)
     indexer = rl.Index()
     indexer.add(rl.index.Block("core"))
     indexer.add(rl.index.SortedNeighbourhood("core", window=settings.window))
@@ -168,6 +151,21 @@ def identifier_labels(keys: dict[str, dict[str, str]], pairs: pd.DataFrame) -> n
     return out
 
 
+def label_pairs(std: pd.DataFrame, pairs: pd.DataFrame, steward: Sequence[bool | None] | None = None) -> np.ndarray:
+    """The training label of each pair (rid_a, rid_b) of records in ``std``: the steward's decision where
+    there is one (``steward``, aligned with ``pairs``: True match, False no-match, None none), else what
+    the records' identifiers say (:func:`identifier_labels`: 1, 0 or -1)."""
+    from mdm.standardise import identity_keys
+
+    involved = set(pairs.rid_a) | set(pairs.rid_b)
+    labels = identifier_labels(identity_keys(std[std["rid"].isin(involved)]), pairs)
+    if steward is not None:
+        for i, decided in enumerate(steward):
+            if decided is not None and not pd.isna(decided):
+                labels[i] = int(bool(decided))
+    return labels
+
+
 def token_counts(alias_lists: Iterable[Iterable[str]]) -> Counter[str]:
     """Per name token, the number of records (alias lists) holding it: the document frequencies that
     :func:`idf_weights` turns into weights. Counts of two sets of records add up (and subtract)."""
@@ -203,8 +201,19 @@ def _token_similarity(t: str, u: str) -> float:
     return fuzz.ratio(t, u) / 100.0
 
 
+# An alias as the token evidence reads it: (in a CJK script, its tokens sorted, the same as a set). Tokens are
+# visited in sorted order, never in set order (which Python's string hashing changes from process to
+# process), so a pair gets the same evidence to the last bit in any process or partition.
+AliasTokens = tuple[bool, tuple[str, ...], frozenset[str]]
+
+
+def alias_tokens(alias: str) -> AliasTokens:
+    toks = set(tokens(alias))
+    return has_cjk(alias), tuple(sorted(toks)), frozenset(toks)
+
+
 def _token_evidence(
-    a: list[tuple[bool, set[str]]], b: list[tuple[bool, set[str]]], idf: dict[str, float], top: float
+    a: list[AliasTokens], b: list[AliasTokens], idf: dict[str, float], top: float
 ) -> tuple[float, float]:
     """(overlap, distinct) of the best pair of aliases of the same script.
 
@@ -217,15 +226,15 @@ def _token_evidence(
     (1 - half the relative IDF of its rarest one). NaN when no two aliases share a script.
     """
     best, distinct = 0.0, float("nan")
-    for cjk_a, ta in a:
-        for cjk_b, tb in b:
+    for cjk_a, ta, _ in a:
+        for cjk_b, tb, set_b in b:
             if cjk_a != cjk_b or not ta or not tb:
                 continue
             shared = 0.0
             matched_b: set[str] = set()
             left_a: list[str] = []
             for t in ta:
-                if t in tb:
+                if t in set_b:
                     shared += idf.get(t, 1.0)
                     matched_b.add(t)
                     continue
@@ -292,7 +301,7 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     vec["name"] = [_best_alias_similarity(aliases[a], aliases[b]) for a, b in zip(ra, rb)]
     idf = token_weights(std) if idf is None else idf
     involved = pd.unique(np.concatenate([ra, rb]))
-    toks = {r: [(has_cjk(al), set(tokens(al))) for al in aliases[r]] for r in involved}
+    toks = {r: [alias_tokens(al) for al in aliases[r]] for r in involved}
     top = max(idf.values(), default=1.0)
     evidence = [_token_evidence(toks[a], toks[b], idf, top) for a, b in zip(ra, rb)]
     vec["name_tokens"] = [e[0] for e in evidence]
@@ -477,65 +486,22 @@ def match_records(
     (rid_a, rid_b, is_match) are compared too and their labels win over the identifiers' (supervised
     training from steward decisions). Deterministic pairs keep their rule (``id:<scheme>``) and band
     ``match``; the others get ``rule = 'score'``. ``idf``: :func:`token_weights` of ``std`` if the caller
-    has it. :func:`match_changes` is the incremental counterpart.
+    has it. The run does the same partition by partition over a warehouse (pipelines/stages/match.py).
     Returns (pairs with PAIR_COLUMNS, model, stats).
     """
     det = deterministic_pairs(std)
-    both, cand, decided, stats = _pairs_to_compare(std, std, det, settings, decisions, None, None)
+    both, cand, decided, stats = _pairs_to_compare(std, det, settings, decisions)
     idf = token_weights(std) if idf is None else idf
     return _score_pairs(std, both, det, cand, decided, settings, model, idf, stats, len(std))
 
 
-@dataclass
-class Universe:
-    """Every record of an incremental run as blocking and identifier rules see it, without loading every
-    record's full standardised row: ``ids`` (rid, source, source_format, source_id and the id_* columns,
-    a row per record), ``aliases`` (rid, aliases: a row per record and alias core), ``idf`` (token
-    weights over all records, see :func:`idf_weights`) and ``load`` (rids -> their rows with
-    MATCH_COLUMNS)."""
-
-    ids: pd.DataFrame
-    aliases: pd.DataFrame
-    idf: dict[str, float]
-    load: Callable[[list[str]], pd.DataFrame]
-
-
-def match_changes(
-    universe: Universe,
-    settings: MatchSettings,
-    model: FellegiSunter,
-    changed: set[str],
-    det: pd.DataFrame | None = None,
-    decisions: pd.DataFrame | None = None,
-    also: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
-    """:func:`match_records` for an incremental run: only the pairs touching a ``changed`` (new or
-    changed) record, plus the pairs in ``also`` (rid_a, rid_b), are compared and scored by the given
-    ``model``; candidates and identifier links are found among all records of ``universe`` and only the
-    records of those pairs are loaded. ``det``: :func:`deterministic_pairs` of ``universe.ids`` if the
-    caller has it. The pairs equal those a full :func:`match_records` with the same model scores."""
-    det = deterministic_pairs(universe.ids) if det is None else det
-    both, cand, decided, stats = _pairs_to_compare(
-        universe.ids, universe.aliases, det, settings, decisions, changed, also
-    )
-    std = universe.load(sorted(set(both.rid_a) | set(both.rid_b)))
-    return _score_pairs(std, both, det, cand, decided, settings, model, universe.idf, stats, len(universe.ids))
-
-
 def _pairs_to_compare(
-    ids: pd.DataFrame,
-    aliases: pd.DataFrame,
-    det: pd.DataFrame,
-    settings: MatchSettings,
-    decisions: pd.DataFrame | None,
-    only: set[str] | None,
-    also: pd.DataFrame | None,
+    std: pd.DataFrame, det: pd.DataFrame, settings: MatchSettings, decisions: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
     """The pairs to compare (rid_a < rid_b, sorted): identifier links, blocking candidates and steward
-    decisions between known records; with ``only`` just those touching it, plus ``also``.
-    Returns (pairs, candidates, decisions, blocking stats)."""
-    cand, stats = candidate_pairs(aliases, settings, only=only)
-    known = set(ids["rid"])
+    decisions between known records. Returns (pairs, candidates, decisions, blocking stats)."""
+    cand, stats = candidate_pairs(std, settings)
+    known = set(std["rid"])
     decided = (
         pd.DataFrame(columns=["rid_a", "rid_b", "is_match"])
         if decisions is None
@@ -543,12 +509,6 @@ def _pairs_to_compare(
     )
     both = pd.concat([det[["rid_a", "rid_b"]], cand, decided[["rid_a", "rid_b"]]], ignore_index=True)
     both = both.drop_duplicates().sort_values(["rid_a", "rid_b"]).reset_index(drop=True)
-    if only is not None:
-        keep = both.rid_a.isin(only) | both.rid_b.isin(only)
-        if also is not None and len(also):
-            extra = set(zip(also.rid_a, also.rid_b))
-            keep |= pd.Series([p in extra for p in zip(both.rid_a, both.rid_b)], index=both.index)
-        both = both[keep].reset_index(drop=True)
     return both, cand, decided, stats
 
 
@@ -565,16 +525,9 @@ def _score_pairs(
     records: int,
 ) -> tuple[pd.DataFrame, FellegiSunter, dict[str, object]]:
     """Compare, label and score ``both`` (``std`` holds at least their records); see match_records."""
-    from mdm.standardise import identity_keys
-
     vectors = compare(std, both, idf)
-    involved = set(both.rid_a) | set(both.rid_b)
-    vectors["label"] = identifier_labels(identity_keys(std[std["rid"].isin(involved)]), vectors)
-    if len(decided):
-        steward = {(a, b): int(bool(m)) for a, b, m in decided[["rid_a", "rid_b", "is_match"]].itertuples(index=False)}
-        vectors["label"] = [
-            steward.get((a, b), lab) for a, b, lab in zip(vectors.rid_a, vectors.rid_b, vectors["label"])
-        ]
+    steward = {(a, b): bool(m) for a, b, m in decided[["rid_a", "rid_b", "is_match"]].itertuples(index=False)}
+    vectors["label"] = label_pairs(std, vectors, [steward.get(p) for p in zip(vectors.rid_a, vectors.rid_b)])
     rule = dict(zip(zip(det.rid_a, det.rid_b), det.rule))
     rules = [rule.get((a, b), "score") for a, b in zip(vectors.rid_a, vectors.rid_b)]
     scored, model = score(vectors, settings, model, rules)

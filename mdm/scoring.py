@@ -136,16 +136,20 @@ class FellegiSunter:
 
     def explain(self, levels: np.ndarray) -> list[str]:
         """A JSON object per pair: the prior and each known feature's level and weight (log2 m/u)."""
-        w = self.weights(levels)
+        if len(levels) == 0:
+            return []
+        # A pair's explanation depends on its levels only: written once per distinct pattern of levels.
+        patterns, inverse = np.unique(levels, axis=0, return_inverse=True)
+        w = self.weights(patterns)
         prior = round(self.prior_weight(), 4)
-        out = []
-        for i in range(len(levels)):
+        texts = []
+        for i in range(len(patterns)):
             d: dict[str, object] = {"prior": prior}
             for j, f in enumerate(self.features):
-                if levels[i, j] >= 0:
-                    d[f] = {"level": int(levels[i, j]), "weight": round(float(w[i, j]), 4)}
-            out.append(json.dumps(d, sort_keys=True))
-        return out
+                if patterns[i, j] >= 0:
+                    d[f] = {"level": int(patterns[i, j]), "weight": round(float(w[i, j]), 4)}
+            texts.append(json.dumps(d, sort_keys=True))
+        return [texts[k] for k in np.asarray(inverse).reshape(-1)]
 
     def parameters(self) -> pd.DataFrame:
         """The trained model as rows (feature, level, lower bound, m, u, weight) for storage and explain."""

@@ -1,34 +1,64 @@
 """Worker processes for the CPU-bound Python work of a run (standardisation, pair comparison).
 
 One place decides how work is spread: :func:`map_batches` runs a picklable, module-level function over
-batches in ``workers`` processes (started by forkserver, so no DuckDB connection or open file of the run
-is inherited) and yields the results in input order; with one worker it runs in this process. The same
-function over the same batches gives the same results either way, which is what makes partitioned
-execution testable (tests/pipelines/test_parallel.py).
+batches in ``workers`` processes and yields the results in input order; with one worker, or one batch,
+it runs in this process. The workers are started once per process by a forkserver that has already
+imported the heavy modules (pandas, the matching code), so no DuckDB connection or open file of the run
+is inherited and a stage does not pay the imports again; they are reused by every later call and stopped
+at exit. The same function over the same batches gives the same results either way, which is what makes
+partitioned execution testable (tests/pipelines/test_parallel.py, tests/pipelines/stages/test_match_partitions.py).
 """
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain, islice
 from multiprocessing import get_context
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+# Imported once by the forkserver, before it forks a worker.
+PRELOAD = ["pandas", "pyarrow.parquet", "mdm.matching", "mdm.standardise"]
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    if workers not in _pools:
+        ctx = get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return _pools[workers]
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop the worker processes (also at exit)."""
+    while _pools:
+        _pools.popitem()[1].shutdown(cancel_futures=True)
+
 
 def map_batches(fn: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[R]:
     """``fn`` over ``batches`` in ``workers`` processes, results in input order. At most ``2 * workers``
     batches are in flight at once, so memory stays bounded by the batch size, not by the input."""
-    if workers <= 1:
-        yield from map(fn, batches)
+    it = iter(batches)
+    head = list(islice(it, 2))
+    if workers <= 1 or len(head) <= 1:
+        yield from map(fn, chain(head, it))
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        pending = []
-        for batch in batches:
+    pool = _pool(workers)
+    pending: list[Future[R]] = []
+    try:
+        for batch in chain(head, it):
             pending.append(pool.submit(fn, batch))
             if len(pending) >= 2 * workers:
                 yield pending.pop(0).result()
+        while pending:
+            yield pending.pop(0).result()
+    finally:
         for fut in pending:
-            yield fut.result()
+            fut.cancel()

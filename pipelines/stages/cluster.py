@@ -38,6 +38,9 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
         where = pair_where = ""
     # Column names are constants of mdm.standardise.
     std = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM std_organization {where} ORDER BY rid").df()
+    # Clustering links identifier pairs and 'match' pairs only (mdm.clustering): the others stay in DuckDB.
+    links = "(rule <> 'score' OR band = 'match')"
+    pair_where = f"{pair_where} AND {links}" if pair_where else f"WHERE {links}"
     pairs = con.execute(
         f"SELECT rid_a, rid_b, rule, band, score FROM new_match_pair {pair_where} ORDER BY rid_a, rid_b"
     ).df()

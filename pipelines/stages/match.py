@@ -1,23 +1,36 @@
-"""Match: score record pairs with the Fellegi-Sunter model (mdm.matching).
+"""Match: score record pairs with the Fellegi-Sunter model (mdm.matching), partition by partition.
+
+Blocking and identifier links are SQL over every record (sql/staging/match_*.sql), so no record list is
+held in memory; the pairs to compare are cut into partitions of ``performance.batch_rows`` pairs (ranges
+of their blocking key), and each partition is compared in a worker process (pipelines.parallel,
+``performance.workers``) from Parquet inputs in the staging folder (pipelines.stages.match_partition).
+A full run compares every partition, trains the model on the labelled pairs of all of them, then decides
+each partition; an incremental run decides in the same pass with the last run's model.
 
 The plan says whether the last model and its pairs may be reused (same thresholds, features, steward
-decisions); it is then reused when at most ``plan.max_changed_share`` of the records changed (observed by
-standardise). An incremental match compares only the pairs that touch a new or changed record: every
-record takes part in blocking and identifier links, but only the compared ones are loaded whole, and
-the token frequencies of the name weights are updated from the last run's (match_token_frequency).
+decisions); they are reused when at most ``plan.max_changed_share`` of the records changed (observed by
+standardise). An incremental match compares only the pairs that touch a new or changed record (every
+record takes part in blocking and identifier links), and the token frequencies of the name weights are
+updated from the last run's (match_token_frequency).
 """
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.dataset as ds
 
 from mdm import matching
-from mdm.scoring import FellegiSunter
-from mdm.standardise import IDENTITY_COLUMNS
+from mdm.scoring import FellegiSunter, discretise
+from mdm.standardise import ID_COLUMNS
+from pipelines.parallel import map_batches
 from pipelines.stages.base import StageContext, StageResult, frame_table, steward_decisions
+from pipelines.stages.match_partition import Partition, model_rows, partition_path, run_partition, write_inputs
 from pipelines.warehouse import run_sql
 
 
@@ -26,81 +39,95 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     changed_n = ctx.observed["changed_records"]
     incremental = ctx.plan.match.incremental and changed_n <= ctx.plan.max_changed_share * max(records, 1)
     ctx.observe("match_incremental", incremental)
-    decisions = steward_decisions(ctx)
-    m = ctx.config.matching
-    settings = matching.MatchSettings(m.match_threshold, m.review_threshold, m.max_block_size)
+    settings = ctx.config.matching.settings()
+    perf = ctx.config.performance
+    workers = perf.worker_count()
+    work = ctx.dir / "match"
+    shutil.rmtree(work, ignore_errors=True)  # a retried stage starts again from its inputs
+    work.mkdir(parents=True)
+
+    stats = _block(con, settings, incremental, steward_decisions(ctx))
+    counts = _token_counts(con) if incremental else _count_tokens(con, workers, perf.batch_rows)
+    idf = matching.idf_weights(counts, records)
+    run_sql(con, "staging/match_todo", {"batch": perf.batch_rows, "incremental": incremental})
+    parts = write_inputs(con, work, matching.MATCH_COLUMNS, idf)
+
+    def spread(step: str, model: FellegiSunter | None) -> list[dict[str, int]]:
+        rows = model_rows(model) if model is not None else ()
+        jobs = [Partition(work, k, step, settings, rows) for k in range(parts)]  # type: ignore[arg-type]
+        return list(map_batches(run_partition, jobs, workers))
+
     if incremental:
-        pairs, model, detail, counts = _match_changes(con, settings, decisions, records)
+        model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
+        done = spread("score", model)
     else:
-        std = con.execute(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM std_organization ORDER BY rid").df()
-        counts = matching.token_counts(std["aliases"])
-        pairs, model, detail = matching.match_records(
-            std, settings, decisions=decisions, idf=matching.idf_weights(counts, records)
-        )
+        done = spread("compare", None)
+        model = _train([partition_path(work, "vectors", k) for k in range(parts)], done)
+        spread("decide", model)
     con.register("tmp_tokens", pd.DataFrame({"token": list(counts), "records": list(counts.values())}))
     try:
         run_sql(con, "staging/new_match_token_frequency")
     finally:
         con.unregister("tmp_tokens")
+    detail = _publish_pairs(con, ctx, [partition_path(work, "scored", k) for k in range(parts)], incremental)
+    detail = {**stats, **detail, **_model_detail(model, done, records, stats, parts, workers)}
     detail["incremental"] = incremental
     params = model.parameters()
     params["run_id"] = ctx.run_id
-    pairs["run_id"] = ctx.run_id
-    con.register("tmp_pairs", pairs)
-    try:
-        # The pairs scored in this run: the clustering of an incremental run starts from their records.
-        con.execute("CREATE OR REPLACE TABLE run_rescored AS SELECT rid_a, rid_b FROM tmp_pairs")
-        if incremental:
-            # In place (the run's private copy): the kept pairs stay, this run's pairs are added.
-            run_sql(con, "staging/match_pair_kept")
-            detail["reused_pairs"] = con.execute("SELECT count(*) FROM match_pair").fetchall()[0][0]
-            con.execute("INSERT INTO match_pair BY NAME SELECT * FROM tmp_pairs")
-            con.execute("DROP TABLE IF EXISTS new_match_pair")
-            con.execute("ALTER TABLE match_pair RENAME TO new_match_pair")
-        else:
-            con.execute("CREATE OR REPLACE TABLE new_match_pair AS SELECT * FROM tmp_pairs ORDER BY rid_a, rid_b")
-    finally:
-        con.unregister("tmp_pairs")
     matched = con.execute("SELECT count(*) FROM new_match_pair WHERE band = 'match'").fetchall()[0][0]
     frame_table(con, "tmp_model", params, "CREATE OR REPLACE TABLE new_match_model AS SELECT * FROM tmp_model")
+    shutil.rmtree(work, ignore_errors=True)
     return StageResult("match", records, int(matched), detail=detail)
 
 
-def _match_changes(
-    con: duckdb.DuckDBPyConnection, settings: matching.MatchSettings, decisions: pd.DataFrame, records: int
-) -> tuple[pd.DataFrame, FellegiSunter, dict, Counter[str]]:
-    """Score the pairs touching a new or changed record with the last run's model."""
-    model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
-    counts = _token_counts(con)
-    ids = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM std_organization ORDER BY rid").df()
-    aliases = con.execute("SELECT rid, unnest(aliases) AS aliases FROM std_organization").df()
-    changed = {r[0] for r in con.execute("SELECT rid FROM run_changed").fetchall()}
-    columns = ", ".join(matching.MATCH_COLUMNS)
-
-    def load(rids: list[str]) -> pd.DataFrame:
-        con.register("tmp_rids", pd.DataFrame({"rid": rids}))
-        try:
-            return con.execute(
-                f"SELECT {columns} FROM std_organization SEMI JOIN tmp_rids USING (rid) ORDER BY rid"
-            ).df()
-        finally:
-            con.unregister("tmp_rids")
-
-    universe = matching.Universe(ids, aliases, matching.idf_weights(counts, records), load)
-    # Pairs of two unchanged records are kept as scored (they stay in DuckDB).
-    run_sql(con, "staging/kept_pairs")
-    # Identifier links between unchanged records that the last run did not have (a removed record was the
-    # hub of their group) are compared as well.
-    det = matching.deterministic_pairs(ids)
-    con.register("tmp_det", det[["rid_a", "rid_b"]])
+def _block(
+    con: duckdb.DuckDBPyConnection, settings: matching.MatchSettings, incremental: bool, decisions: pd.DataFrame
+) -> dict[str, int]:
+    """Blocking keys, candidate pairs, identifier links and steward pairs as temp tables; blocking stats."""
+    run_sql(con, "staging/match_alias")
+    run_sql(con, "staging/match_candidate", {"max_block": settings.max_block_size})
+    run_sql(con, "staging/match_identifier_link", {"id_columns": list(ID_COLUMNS)})
+    if incremental:
+        run_sql(con, "staging/kept_pairs")
+        run_sql(con, "staging/match_also")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE match_also (rid_a VARCHAR, rid_b VARCHAR)")
+    # The steward's latest decision per pair, between records of this run, ordered rid_a < rid_b.
+    known = decisions[["rid_a", "rid_b", "is_match"]].copy()
+    swap = known.rid_a > known.rid_b
+    known.loc[swap, ["rid_a", "rid_b"]] = known.loc[swap, ["rid_b", "rid_a"]].to_numpy()
+    known = known.drop_duplicates(["rid_a", "rid_b"], keep="last")
+    known["is_match"] = known["is_match"].astype(bool)
+    con.register("tmp_decided", known)
     try:
-        also = con.execute("SELECT d.rid_a, d.rid_b FROM tmp_det d ANTI JOIN kept_pairs k USING (rid_a, rid_b)").df()
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE match_decided AS SELECT rid_a, rid_b, is_match FROM tmp_decided "
+            "WHERE rid_a IN (SELECT rid FROM std_organization) AND rid_b IN (SELECT rid FROM std_organization)"
+        )
     finally:
-        con.unregister("tmp_det")
-    pairs, model, detail = matching.match_changes(
-        universe, settings, model, changed, det=det, decisions=decisions, also=also
-    )
-    return pairs, model, detail, counts
+        con.unregister("tmp_decided")
+    aliases, common, candidates = con.execute(
+        "SELECT (SELECT count(*) FROM match_alias), "
+        "(SELECT count(*) FROM (SELECT core FROM match_alias GROUP BY core HAVING count(*) > $max_block)), "
+        "(SELECT count(*) FROM match_candidate)",
+        {"max_block": settings.max_block_size},
+    ).fetchall()[0]
+    return {"aliases": int(aliases), "skipped_common_keys": int(common), "candidate_pairs": int(candidates)}
+
+
+def _alias_batches(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[list[list[str]]]:
+    reader = con.sql("SELECT aliases FROM std_organization").to_arrow_reader(rows)
+    assert reader is not None  # a SELECT always has a result
+    for batch in reader:
+        yield [a or [] for a in batch.column(0).to_pylist()]
+
+
+def _count_tokens(con: duckdb.DuckDBPyConnection, workers: int, rows: int) -> Counter[str]:
+    """Name-token document frequencies over every record, counted by batches in the workers."""
+    counts: Counter[str] = Counter()
+    for part in map_batches(matching.token_counts, _alias_batches(con, rows), workers):
+        counts.update(part)
+    return counts
 
 
 def _token_counts(con: duckdb.DuckDBPyConnection) -> Counter[str]:
@@ -116,3 +143,86 @@ def _token_counts(con: duckdb.DuckDBPyConnection) -> Counter[str]:
     counts.subtract(matching.token_counts(a or [] for (a,) in old))
     counts.update(matching.token_counts(a or [] for (a,) in new))
     return counts
+
+
+def _train(vectors: list[Path], done: list[dict[str, int]]) -> FellegiSunter:
+    """Train on the labelled pairs of every partition (all pairs when they are too few for
+    :func:`mdm.matching.train`), in (rid_a, rid_b) order, so the model does not depend on the partitioning."""
+    labelled = {c: sum(d[c] for d in done) for c in ("match", "non_match")}
+    enough = min(labelled.values()) >= matching.MIN_LABELS
+    columns = ["rid_a", "rid_b", *matching.FEATURES, "label"]
+    data = ds.dataset([str(p) for p in vectors], format="parquet") if vectors else None
+    if data is None:
+        frame = pd.DataFrame(columns=columns)
+    else:
+        table = data.to_table(columns=columns, filter=(ds.field("label") >= 0) if enough else None)
+        frame = table.to_pandas().sort_values(["rid_a", "rid_b"], ignore_index=True)
+    if frame.empty:
+        return FellegiSunter()
+    return matching.train(frame, discretise(frame, matching.FEATURES))
+
+
+def _publish_pairs(
+    con: duckdb.DuckDBPyConnection, ctx: StageContext, scored: list[Path], incremental: bool
+) -> dict[str, object]:
+    """This run's scored pairs into new_match_pair (with the kept pairs of an incremental run)."""
+    empty = not scored
+    if empty:  # no pair to compare: an empty table with the pair columns
+        frame_table(
+            con, "tmp_pairs", _empty_pairs(), "CREATE OR REPLACE TEMP TABLE tmp_scored AS SELECT * FROM tmp_pairs"
+        )
+    else:
+        con.register("tmp_pairs", ds.dataset([str(p) for p in scored], format="parquet"))
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE tmp_scored AS SELECT * FROM tmp_pairs")
+        finally:
+            con.unregister("tmp_pairs")
+    detail: dict[str, object] = {
+        "deterministic_pairs": con.execute("SELECT count(*) FROM tmp_scored WHERE rule <> 'score'").fetchall()[0][0],
+        "steward_decisions": con.execute("SELECT count(*) FROM match_decided").fetchall()[0][0],
+        "bands": dict(
+            con.execute(
+                "SELECT band, count(*) FROM tmp_scored WHERE rule = 'score' GROUP BY band ORDER BY band"
+            ).fetchall()
+        ),
+    }
+    # The pairs scored in this run: the clustering of an incremental run starts from their records.
+    con.execute("CREATE OR REPLACE TABLE run_rescored AS SELECT rid_a, rid_b FROM tmp_scored")
+    run = {"run": ctx.run_id}
+    if incremental:
+        # In place (the run's private copy): the kept pairs stay, this run's pairs are added.
+        run_sql(con, "staging/match_pair_kept")
+        detail["reused_pairs"] = con.execute("SELECT count(*) FROM match_pair").fetchall()[0][0]
+        con.execute("INSERT INTO match_pair BY NAME SELECT *, $run AS run_id FROM tmp_scored", run)
+        con.execute("DROP TABLE IF EXISTS new_match_pair")
+        con.execute("ALTER TABLE match_pair RENAME TO new_match_pair")
+    else:
+        con.execute(
+            "CREATE OR REPLACE TABLE new_match_pair AS SELECT *, $run AS run_id FROM tmp_scored ORDER BY rid_a, rid_b",
+            run,
+        )
+    con.execute("DROP TABLE tmp_scored")
+    return detail
+
+
+def _empty_pairs() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in matching.PAIR_COLUMNS})
+    for c in ("score", *matching.FEATURES, "branch"):
+        frame[c] = frame[c].astype(float)
+    frame["label"] = frame["label"].astype("int8")
+    return frame
+
+
+def _model_detail(
+    model: FellegiSunter, done: list[dict[str, int]], records: int, stats: dict[str, int], parts: int, workers: int
+) -> dict[str, object]:
+    return {
+        "pairs_per_record": round(stats["candidate_pairs"] / max(records, 1), 3),
+        "compared_pairs": sum(d["pairs"] for d in done),
+        "labelled_pairs": {c: sum(d[c] for d in done) for c in ("match", "non_match")},
+        "model": model.trained_on,
+        "em_iterations": model.iterations,
+        "lambda": round(model.lam, 6),
+        "partitions": parts,
+        "workers": workers,
+    }

@@ -532,57 +532,6 @@ def test_match_records_scores_with_a_given_model(model: FellegiSunter) -> None:
     assert np.array_equal(pairs["score"].to_numpy(dtype=float), expected["score"].to_numpy(dtype=float))
 
 
-def test_candidate_pairs_for_some_records_find_every_pair_touching_them() -> None:
-    import random
-
-    rng = random.Random(5)
-    words = ["acme", "acne", "bolt", "bold", "crane", "crate", "delta", "delto", "ember", "embers"]
-    names = [f"{rng.choice(words)} {rng.choice(words)} Ltd" for _ in range(120)]
-    std = std_frame(*[{"source_id": f"{i:03d}", "name": n} for i, n in enumerate(names)])
-    full, _ = candidate_pairs(std, MatchSettings())
-    rids = sorted(std["rid"])
-    for only in ({rids[3], rids[40]}, set(rids[10:30]), {rids[-1]}):
-        some, _ = candidate_pairs(std, MatchSettings(), only=only)
-        touching = {p for p in zip(full.rid_a, full.rid_b) if p[0] in only or p[1] in only}
-        got = {p for p in zip(some.rid_a, some.rid_b) if p[0] in only or p[1] in only}
-        assert got == touching and len(touching) > 0
-        assert len(some) < len(full)
-
-
-def test_match_changes_scores_the_same_pairs_as_a_full_match(model: FellegiSunter) -> None:
-    """The incremental matching (every record in blocking and identifier links, only the compared ones
-    loaded, token weights from counts) gives the pairs touching the changed records exactly as a full
-    match with the same model does."""
-    from mdm.matching import MATCH_COLUMNS, Universe, idf_weights, match_changes, token_counts
-    from mdm.standardise import IDENTITY_COLUMNS
-
-    others = std_frame(
-        *(
-            {"source_id": f"x{i}", "name": f"{w} Industries Ltd"}
-            for i, w in enumerate(
-                ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet", "Kilo")
-            )
-        )
-    )
-    std = pd.concat([records(), others], ignore_index=True)
-    changed = {"s:3"}
-    full, _, _ = match_records(std, MatchSettings(), model)
-    loaded: list[list[str]] = []
-
-    def load(rids: list[str]) -> pd.DataFrame:
-        loaded.append(rids)
-        return std[std["rid"].isin(rids)][list(MATCH_COLUMNS)]
-
-    ids = std[list(IDENTITY_COLUMNS)]
-    aliases = std[["rid", "aliases"]].explode("aliases").dropna()
-    universe = Universe(ids, aliases, idf_weights(token_counts(std["aliases"]), len(std)), load)
-    pairs, used, _ = match_changes(universe, MatchSettings(), model, changed)
-    touching = full[full["rid_a"].isin(changed) | full["rid_b"].isin(changed)].reset_index(drop=True)
-    pd.testing.assert_frame_equal(pairs.reset_index(drop=True), touching)
-    assert used is model and len(loaded) == 1
-    assert set(loaded[0]) == set(pairs["rid_a"]) | set(pairs["rid_b"]) and len(loaded[0]) < len(std)
-
-
 def test_token_counts_add_and_subtract() -> None:
     """Counts over two sets of records add up; removing a record's aliases takes its tokens away."""
     from collections import Counter

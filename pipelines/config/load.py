@@ -13,12 +13,24 @@ from pydantic import ValidationError
 
 from pipelines.config.model import Config
 from pipelines.config.sources import SourceConfig
-from pipelines.config.values import MAX_CONFIG_SIZE
+from pipelines.config.values import MAX_CONFIG_SIZE, StrictModel
 from pipelines.errors import ConfigError
 
 
 def _resolve(base: Path, p: Path) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
+
+
+# (section, key) of the files outside the sources that the config names; each must exist.
+_INPUT_FILES = (("matching", "decisions"), ("survivorship", "overrides"), ("marts", "fx_rates"))
+# Every path key outside the sources; the key file need not exist (the first run creates it).
+_SECTION_PATHS = (*_INPUT_FILES, ("security", "key_file"))
+
+
+def _resolve_key(base: Path, section: StrictModel, key: str) -> StrictModel:
+    """The section with its path ``key`` resolved against the config folder (as it is when unset)."""
+    value = getattr(section, key)
+    return section if value is None else section.model_copy(update={key: _resolve(base, value)})
 
 
 def _resolve_url(base: Path, url: str) -> str:
@@ -133,36 +145,20 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
         if s.url is not None:
             upd["url"] = _resolve_url(base, s.url)
         sources.append(s.model_copy(update=upd))
-    matching = cfg.matching
-    if matching.decisions is not None:
-        matching = matching.model_copy(update={"decisions": _resolve(base, matching.decisions)})
-    surv = cfg.survivorship
-    if surv.overrides is not None:
-        surv = surv.model_copy(update={"overrides": _resolve(base, surv.overrides)})
-    marts = cfg.marts
-    if marts.fx_rates is not None:
-        marts = marts.model_copy(update={"fx_rates": _resolve(base, marts.fx_rates)})
-    security = cfg.security
-    if security.key_file is not None:
-        security = security.model_copy(update={"key_file": _resolve(base, security.key_file)})
+    sections = {name: _resolve_key(base, getattr(cfg, name), key) for name, key in _SECTION_PATHS}
     cfg = cfg.model_copy(
         update={
             "sources": sources,
             "warehouse": _resolve(base, cfg.warehouse),
             "config_path": file.resolve(),
-            "matching": matching,
-            "survivorship": surv,
-            "marts": marts,
-            "security": security,
+            **sections,
         }
     )
     if check_files:
-        if cfg.matching.decisions is not None and not cfg.matching.decisions.exists():
-            raise ConfigError(f"{file}: matching.decisions: file not found: {cfg.matching.decisions}")
-        if cfg.survivorship.overrides is not None and not cfg.survivorship.overrides.exists():
-            raise ConfigError(f"{file}: survivorship.overrides: file not found: {cfg.survivorship.overrides}")
-        if cfg.marts.fx_rates is not None and not cfg.marts.fx_rates.exists():
-            raise ConfigError(f"{file}: marts.fx_rates: file not found: {cfg.marts.fx_rates}")
+        for name, key in _INPUT_FILES:
+            named = getattr(getattr(cfg, name), key)
+            if named is not None and not named.exists():
+                raise ConfigError(f"{file}: {name}.{key}: file not found: {named}")
         for s in cfg.sources:
             if s.path is not None:
                 _check_source_path(file, s)

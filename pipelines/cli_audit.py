@@ -12,20 +12,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines.cli_common import command_group, console, err
 from pipelines.errors import MdmError
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="The append-only, hash-chained audit log of a warehouse.\n\nExample: mdm audit verify --config demo/mdm.yaml",
+app = command_group(
+    "The append-only, hash-chained audit log of a warehouse.\n\nExample: mdm audit verify --config demo/mdm.yaml"
 )
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Pipeline config (YAML); the log lives beside its warehouse")

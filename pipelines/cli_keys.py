@@ -6,18 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from pipelines.cli_common import command_group, console, err
 from pipelines.errors import MdmError
 
-keys_app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="Encryption keys of sensitive values: where they are, rotation.",
-)
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+keys_app = command_group("Encryption keys of sensitive values: where they are, rotation.")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")]
 

@@ -15,17 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines.cli_common import command_group, err
 from pipelines.errors import MdmError
 
-review_app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_show_locals=False,
-    help="Data stewards: the review queue and decisions that last across runs.",
-)
+review_app = command_group("Data stewards: the review queue and decisions that last across runs.")
 console = Console(stderr=False, soft_wrap=True, markup=False)  # names and reasons are printed as they are
-err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML)")]
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="Who decides (recorded with the decision)")]

@@ -15,20 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli_common import command_group, console, err
 from pipelines.errors import MdmError
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="Users and roles (engineer, steward, analyst, auditor) of a warehouse.\n\n"
-    "Example: mdm users add --config demo/mdm.yaml alice --role steward",
+app = command_group(
+    "Users and roles (engineer, steward, analyst, auditor) of a warehouse.\n\n"
+    "Example: mdm users add --config demo/mdm.yaml alice --role steward"
 )
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Pipeline config (YAML); users live beside its warehouse")

@@ -150,7 +150,8 @@ def render(b: Benchmark, info: Mapping[str, str]) -> str:
         "Our total time is the whole pipeline (extract, validation, survivorship, publish); matching time is "
         "standardise + match + cluster. Peak memory (RSS) is the run's own process (`ru_maxrss`); "
         '"with worker processes" is the largest sum of the proportional set sizes of that process and every '
-        "process it started, sampled every 0.5 s. " + "; ".join(ours.notes) + ".",
+        "process it started, sampled every 0.5 s (PSS shares pages such as loaded libraries out among the "
+        "processes that map them, so without workers it can be below the RSS). " + "; ".join(ours.notes) + ".",
     ]
     lines += ["", "Our stages: " + ", ".join(f"{st} {sec:.1f} s" for st, sec in ours.stage_seconds.items()) + "."]
     if b.splink is not None:

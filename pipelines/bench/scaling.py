@@ -176,7 +176,8 @@ def render_scaling(
         "spawned process after generating the sample with `mdm generate` (its time is not part of the run's). "
         "Pairs compared are the candidate pairs scored plus the deterministic identifier pairs. Peak memory of "
         'the run process is its `ru_maxrss`; "with workers" is the largest sum of the proportional set sizes '
-        "of the run and the worker processes it started, sampled every 0.5 s. Times on a shared machine are "
+        "of the run and the worker processes it started, sampled every 0.5 s (shared pages counted once, so it "
+        "can be below the run process' RSS). Times on a shared machine are "
         "upper bounds; each row carries the date it was measured, the commands are listed below.",
         "",
         "| " + " | ".join(head) + " |",

@@ -47,6 +47,8 @@ airflow: install
 	test -f $(DEMO_DIR)/mdm.yaml || $(MAKE) demo
 	$(BIN)/python scripts/airflow_local.py --home .airflow --config $(DEMO_DIR)/mdm.yaml --port $(AIRFLOW_PORT)
 
+# Benchmark (docs/benchmarks.md): make bench BENCH_ARGS="--entities 1000000 --no-splink --out /tmp/b --report docs/benchmarks.md";
+# --no-incremental skips the 1% change run, --scaling 10000,100000,1000000 writes the scaling table.
 bench: install
 	$(BIN)/python -m pipelines.bench $(BENCH_ARGS)
 

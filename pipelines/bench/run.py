@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,18 @@ class Benchmark:
     incremental: dict[str, Any] | None = None  # 1% change: incremental vs full run times
     churn: dict[str, Any] | None = None  # churn watchlist vs the generator's churn truth
     onboarding: dict[str, float] | None = None  # POST /api/match latency on the published warehouse
+    generation: dict[str, float] | None = None  # the sample generator's seconds and peak memory
+    command: str | None = None  # the command line that produced it (set by the CLI, shown in the report)
+
+
+def generate_sample(out: str, entities: int, seed: int) -> dict[str, Any]:
+    """``mdm generate`` into ``out`` (run in a child process): the counts, its seconds and peak memory."""
+    from pipelines.bench.systems import peak_rss_mb
+    from pipelines.sample import generate
+
+    t0 = time.perf_counter()
+    counts = generate(Path(out), entities, seed)
+    return {"counts": counts, "seconds": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_benchmark(
@@ -52,12 +65,12 @@ def run_benchmark(
 ) -> Benchmark:
     """Generate the sample, run both systems in child processes and score them."""
     from mdm.standardise import REGISTER_FORMATS
-    from pipelines.sample import generate
 
     sample, splink_dir = out / "sample", out / "splink"
     for d in (sample, splink_dir):
         shutil.rmtree(d, ignore_errors=True)  # a fresh warehouse: a second run would match against the first
-    counts = generate(sample, entities, seed)
+    gen = in_child(generate_sample, str(sample), entities, seed)
+    counts = gen["counts"]
     truth = load_truth(sample / "truth.csv")
 
     o = in_child(run_ours, str(sample / "mdm.yaml"))
@@ -76,6 +89,7 @@ def run_benchmark(
             seconds=o["seconds"],
             peak_rss_mb=o["peak_rss_mb"],
             stage_seconds=o["stage_seconds"],
+            tree_peak_mb=o["tree_peak_mb"],
             notes=[
                 f"{o['candidate_pairs']:,} candidate pairs scored + {o['deterministic_pairs']:,} "
                 "deterministic identifier pairs"
@@ -92,6 +106,7 @@ def run_benchmark(
             true_pairs=int(ours_scores.pairwise["true_pairs"]),
             ours=ours,
             ours_scores=ours_scores,
+            generation={"seconds": gen["seconds"], "peak_rss_mb": gen["peak_rss_mb"]},
         )
         if with_splink:
             registers = [
@@ -123,6 +138,7 @@ def run_benchmark(
                 seconds=s["seconds"],
                 peak_rss_mb=s["peak_rss_mb"],
                 stage_seconds=s["stage_seconds"],
+                tree_peak_mb=s["tree_peak_mb"],
                 notes=[
                     f"estimated probability that two random records match: {s['lambda']:.3g}",
                     "duplicate-free registers: " + ", ".join(registers),

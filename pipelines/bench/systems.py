@@ -34,6 +34,7 @@ class SystemResult:
     seconds: float
     peak_rss_mb: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    tree_peak_mb: float | None = None  # the process and its workers together (sampled PSS, see bench.memory)
     compared_sql: str = ""  # a query over the bench connection giving the compared pairs (a, b)
     notes: list[str] = field(default_factory=list)
 
@@ -41,6 +42,11 @@ class SystemResult:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process in MiB (Linux reports kibibytes)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def children_peak_rss_mb() -> float:
+    """Largest peak resident set size among this process' ended children (worker processes), in MiB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -53,18 +59,23 @@ def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 
 def run_ours(config: str) -> dict[str, Any]:
-    """Run the whole pipeline on ``config``; returns timings, peak memory and the match stage's counts."""
+    """Run the whole pipeline on ``config``; returns timings, peak memory (this process; its worker processes;
+    the whole tree, sampled) and the match stage's counts."""
     from pipelines import runner
+    from pipelines.bench.memory import TreeMemory
 
     stage_seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    summary = runner.run(Path(config), on_stage=lambda r: stage_seconds.__setitem__(r["stage"], r["seconds"]))
+    with TreeMemory() as tree:
+        summary = runner.run(Path(config), on_stage=lambda r: stage_seconds.__setitem__(r["stage"], r["seconds"]))
     seconds = time.perf_counter() - t0
     match = next(s for s in summary.stages if s.stage == "match").detail
     return {
         "seconds": seconds,
         "stage_seconds": stage_seconds,
         "peak_rss_mb": peak_rss_mb(),
+        "workers_peak_rss_mb": children_peak_rss_mb(),
+        "tree_peak_mb": tree.peak_mb,
         "warehouse": str(summary.warehouse),
         "candidate_pairs": int(match.get("candidate_pairs", 0)),
         "deterministic_pairs": int(match.get("deterministic_pairs", 0)),
@@ -117,8 +128,11 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+    from pipelines.bench.memory import TreeMemory
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    tree = TreeMemory().start()  # stopped at the end of the timed section
     t0 = time.perf_counter()
     records = splink_input(db_path)
     t_prepared = time.perf_counter()
@@ -201,6 +215,7 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
     t_clustered = time.perf_counter()
     seconds = t_clustered - t0
     peak = peak_rss_mb()
+    tree.stop()
 
     # Outside the timed section: the blocked pairs (for blocking recall) and the other thresholds.
     blocked.select(
@@ -213,6 +228,7 @@ def run_splink(db_path: str, out_dir: str, seed: int, u_max_pairs: float, regist
     return {
         "seconds": seconds,
         "peak_rss_mb": peak,
+        "tree_peak_mb": tree.peak_mb,
         "records": len(records),
         "stage_seconds": {
             "prepare": t_prepared - t0,

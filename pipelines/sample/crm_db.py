@@ -8,6 +8,12 @@ from pathlib import Path
 from pipelines.adapters.crm_contract import AUDIT_COLUMN, TABLES, Column, CrmTable
 
 SQL_BATCH = 20_000  # rows per sqlite executemany
+# SQLite page cache of the writer (KiB). The default (2 MB) is far smaller than the primary-key index of the
+# balances (23 MB at 100k entities, about 230 MB at 1M), whose keys arrive in random order: every insert
+# then reads and writes index pages through the OS. Measured on the 100k sample's accounts and balances
+# written in their order: system time 1.0 s -> 0.2 s, blocks written -30 to -45%. A cap, not a size that
+# grows with N.
+CACHE_KIB = 256 * 1024
 # SQLite column types of the contract's types (dates and timestamps as ISO text, as SQLite keeps them).
 SQLITE_TYPES = {
     "text": "TEXT",
@@ -41,6 +47,7 @@ class _Sqlite:
         self.con = sqlite3.connect(path)
         self.con.execute("PRAGMA journal_mode=OFF")
         self.con.execute("PRAGMA synchronous=OFF")
+        self.con.execute(f"PRAGMA cache_size=-{int(CACHE_KIB)}")
         # Accounts and balances get their audit stamp when the database is closed (no random draws: the
         # sample is unchanged); customers rows carry theirs (part of the customers contract).
         for t in TABLES:

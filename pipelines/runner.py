@@ -33,6 +33,7 @@ from pipelines.config import Config, load_config
 from pipelines.errors import MdmError
 from pipelines.fileperms import owner_only
 from pipelines.plan import PLAN_FILE, RunPlan, make_plan, now, read_plan, write_plan
+from pipelines.run_records import WORK_DB, completed, discard, public_result, sweep_abandoned
 from pipelines.stages import APPLY_STAGES, STAGES, stage_function
 from pipelines.stages.base import Progress, RunError, StageContext, StageResult, snapshot_decisions
 from pipelines.warehouse import Warehouse, run_sql
@@ -56,9 +57,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-WORK_DB = "work.duckdb"
 # A staging folder with no plan (its start never completed) is left alone for this long before it is swept.
-STALE_START_SECONDS = 3600
 
 
 @dataclass
@@ -130,47 +129,6 @@ def start_run(config: Config | str | Path, full: bool = False, mode: Literal["ru
     return run_id
 
 
-def _completed(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, dict[str, Any]]:
-    """The run's completed stages: result dicts with their observations, in stage order."""
-    done: dict[str, dict[str, Any]] = {}
-    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "run_stage" in names:
-        for stage, s, f, i, o, st, d, obs in con.execute(
-            "SELECT stage, started_at, finished_at, rows_in, rows_out, status, detail, observed "
-            "FROM run_stage ORDER BY seq"
-        ).fetchall():
-            done[stage] = {
-                "stage": stage,
-                "rows_in": i,
-                "rows_out": o,
-                "status": st,
-                "started_at": s,
-                "finished_at": f,
-                "detail": json.loads(d or "{}"),
-                "observed": json.loads(obs or "{}"),
-            }
-    if "run_log" in names:  # after publish committed, the run log holds every stage
-        for stage, s, f, i, o, st, d in con.execute(
-            "SELECT stage, started_at, finished_at, rows_in, rows_out, status, detail FROM run_log "
-            "WHERE run_id = $r ORDER BY started_at",
-            {"r": run_id},
-        ).fetchall():
-            done.setdefault(
-                stage,
-                {
-                    "stage": stage,
-                    "rows_in": i,
-                    "rows_out": o,
-                    "status": st,
-                    "started_at": str(s).replace(" ", "T"),
-                    "finished_at": str(f).replace(" ", "T"),
-                    "detail": json.loads(d or "{}"),
-                    "observed": {},
-                },
-            )
-    return done
-
-
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Tables, views and table macros by name; those of a schema other than main (or temp) as schema.name."""
     tables = {
@@ -186,17 +144,14 @@ def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     return tables | macros
 
 
-def _public(result: dict[str, Any], seconds: float) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if k != "observed"} | {"seconds": round(seconds, 3)}
-
-
 def _published_result(wh: Warehouse, run_id: str, stage: str) -> dict[str, Any] | None:
     """The recorded result of a stage of a run that has been published, or None."""
     if not wh.exists():
         return None
     con = wh.connect(read_only=True)
     try:
-        return _completed(con, run_id).get(stage) if "publish" in _completed(con, run_id) else None
+        done = completed(con, run_id)
+        return done.get(stage) if "publish" in done else None
     finally:
         con.close()
 
@@ -215,13 +170,13 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
     if not (folder / PLAN_FILE).is_file():
         recorded = _published_result(wh, run_id, stage)
         if recorded is not None:
-            return _public(recorded, time.perf_counter() - t0)
+            return public_result(recorded, time.perf_counter() - t0)
         raise RunError(f"run {run_id}: no staging folder at {folder} (never started, or abandoned)")
     plan = read_plan(folder)
     con: duckdb.DuckDBPyConnection | None
     con = duckdb.connect(str(folder / WORK_DB))
     try:
-        done = _completed(con, run_id)
+        done = completed(con, run_id)
         observed: dict[str, Any] = {}
         for r in done.values():
             observed.update(r["observed"])
@@ -231,7 +186,7 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
                 con.close()
                 con = None
                 _publish_finish(ctx)
-            return _public(done[stage], time.perf_counter() - t0)
+            return public_result(done[stage], time.perf_counter() - t0)
         if stage not in plan.stages:
             raise RunError(
                 f"run {run_id} is a{'n' if plan.mode == 'apply' else ''} {plan.mode} run: its stages are "
@@ -246,7 +201,7 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
             con.close()
     if stage == "publish":
         _publish_finish(ctx)
-    return _public(result.as_dict(), time.perf_counter() - t0)
+    return public_result(result.as_dict(), time.perf_counter() - t0)
 
 
 def land_source(config: Config | str | Path, run_id: str, source: str) -> dict[str, Any]:
@@ -263,7 +218,7 @@ def land_source(config: Config | str | Path, run_id: str, source: str) -> dict[s
         raise RunError(f"run {run_id}: no staging folder at {folder} (never started, or abandoned)")
     con = duckdb.connect(str(folder / WORK_DB), read_only=True)
     try:
-        done = "extract" in _completed(con, run_id)
+        done = "extract" in completed(con, run_id)
     finally:
         con.close()
     if done:
@@ -322,60 +277,7 @@ def abort_run(config: Config | str | Path, run_id: str, reason: str | None = Non
     A short failure report is kept at ``<warehouse>/.runs/<run_id>.failed.json``, and the Data Docs of a
     failed validation at ``<warehouse>/.runs/<run_id>.docs/``."""
     wh = Warehouse(_resolve(config).warehouse)
-    _discard(wh, run_id, reason)
-
-
-def _discard(wh: Warehouse, run_id: str, reason: str | None) -> None:
-    folder = wh.staging(run_id)
-    if not folder.exists():
-        return
-    report: dict[str, Any] = {"run_id": run_id, "failed_at": now(), "reason": reason, "results": []}
-    if (folder / WORK_DB).exists():
-        try:
-            con = duckdb.connect(str(folder / WORK_DB), read_only=True)
-            try:
-                report["results"] = [_public(r, 0) for r in _completed(con, run_id).values()]
-            finally:
-                con.close()
-        except (duckdb.Error, ValueError):
-            pass
-    try:
-        audit.record_at(wh.root, audit.os_actor(), audit.RUN_ABORT, run_id, {"reason": (reason or "")[:2000]})
-    except Exception:
-        log.warning("run %s discarded, but its audit entry could not be written", run_id, exc_info=True)
-    report_path = wh.runs_dir / f"{run_id}.failed.json"
-    report_path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
-    report_path.chmod(0o600)
-    docs = folder / "docs"
-    if (docs / "index.html").exists():  # Data Docs of the failed validation, for the engineer to read
-        shutil.move(str(docs), str(wh.runs_dir / f"{run_id}.docs"))
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def sweep_abandoned(wh: Warehouse) -> list[str]:
-    """Discard the staging of runs that can never publish: started from a state that is no longer the
-    published one (another run published since), or never finished starting an hour ago. Returns their ids."""
-    if not wh.runs_dir.is_dir():
-        return []
-    latest = wh.latest_run()
-    swept = []
-    for folder in sorted(p for p in wh.runs_dir.iterdir() if p.is_dir() and not p.name.endswith(".docs")):
-        plan_file = folder / PLAN_FILE
-        if plan_file.is_file():
-            try:
-                base = json.loads(plan_file.read_text(encoding="utf-8")).get("base_run")
-            except ValueError:
-                base = "(unreadable plan)"
-            if base == latest:
-                continue
-            reason = f"abandoned: started from {base or 'an empty warehouse'}, but run {latest} published since"
-        elif time.time() - folder.stat().st_mtime > STALE_START_SECONDS:
-            reason = "abandoned: the run never finished starting"
-        else:
-            continue
-        _discard(wh, folder.name, reason)
-        swept.append(folder.name)
-    return swept
+    discard(wh, run_id, reason)
 
 
 def run(

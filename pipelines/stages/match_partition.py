@@ -12,6 +12,7 @@ own, with the same weights and the same model (tests/pipelines/stages/test_match
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -64,8 +65,11 @@ def _model(rows: tuple[tuple[str, int, float | None, float, float, float], ...])
 
 
 def _write(table: pa.Table, path: Path) -> None:
+    """Write ``path`` whole or not at all (a partition killed half way leaves no half file to read)."""
     owner_only()  # a worker process or task writes owner-only files too (customer data)
-    pq.write_table(table, path)
+    part = path.with_name(path.name + ".part")
+    pq.write_table(table, part)
+    os.replace(part, path)
 
 
 def write_inputs(con: duckdb.DuckDBPyConnection, work: Path, columns: tuple[str, ...], idf: dict[str, float]) -> int:

@@ -49,6 +49,13 @@ class FellegiSunter:
     iterations: int = 0
     trained_on: str = "unsupervised"
 
+    @classmethod
+    def untrained(cls) -> FellegiSunter:
+        """The starting model, for a run with no pairs to learn from: u uniform, m favouring the top levels."""
+        model = cls()
+        model._init(np.zeros((0, len(model.features)), dtype=np.int64))
+        return model
+
     def _init(self, levels: np.ndarray) -> None:
         for j, f in enumerate(self.features):
             k = len(LEVELS[f]) + 1

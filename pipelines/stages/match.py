@@ -20,64 +20,93 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow.dataset as ds
 
 from mdm import matching
-from mdm.scoring import FellegiSunter, discretise
+from mdm.scoring import FellegiSunter
 from mdm.standardise import ID_COLUMNS
 from pipelines.parallel import map_batches
 from pipelines.stages.base import StageContext, StageResult, frame_table, steward_decisions
-from pipelines.stages.match_partition import Partition, model_rows, partition_path, run_partition, write_inputs
+from pipelines.stages.match_partition import (
+    Step,
+    partition_path,
+    read_manifest,
+    read_model,
+    run_partition_job,
+    train,
+    write_inputs,
+)
 from pipelines.warehouse import run_sql
+
+WORK = "match"  # the work folder of the partitions, in the staging folder
 
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
+    work = ctx.dir / WORK
+    manifest = read_manifest(work)
+    if manifest is None or manifest.get("run_id") != ctx.run_id:
+        manifest = prepare(con, ctx)
+    else:  # prepared by an earlier attempt or by the DAG's match_prepare task: keep what is done
+        ctx.observe("match_incremental", manifest["incremental"])
+    parts, workers = manifest["parts"], ctx.config.performance.worker_count()
+    incremental = manifest["incremental"]
+    compute(work, parts, "compare", workers, incremental)
+    if not incremental:
+        if not (work / "model.parquet").exists():  # the inputs are fixed for the run: so is the model
+            train(work)
+        compute(work, parts, "decide", workers, incremental)
+    model = read_model(work)
+    detail = _publish_pairs(con, ctx, work, parts, incremental)
+    detail |= manifest["stats"] | _model_detail(model, manifest, workers) | {"incremental": incremental}
+    params = model.parameters()
+    params["run_id"] = ctx.run_id
+    matched = con.execute("SELECT count(*) FROM new_match_pair WHERE band = 'match'").fetchall()[0][0]
+    frame_table(con, "tmp_model", params, "CREATE OR REPLACE TABLE new_match_model AS SELECT * FROM tmp_model")
+    shutil.rmtree(work, ignore_errors=True)
+    return StageResult("match", manifest["records"], int(matched), detail=detail)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> dict[str, Any]:
+    """Blocking, identifier links and the pairs to compare (SQL over every record), cut into partitions
+    whose inputs are written to the work folder with the token weights (and the last model in an
+    incremental run); returns the manifest (pipelines.stages.match_partition)."""
     records = ctx.observed["records"]
     changed_n = ctx.observed["changed_records"]
     incremental = ctx.plan.match.incremental and changed_n <= ctx.plan.max_changed_share * max(records, 1)
     ctx.observe("match_incremental", incremental)
     settings = ctx.config.matching.settings()
     perf = ctx.config.performance
-    workers = perf.worker_count()
-    work = ctx.dir / "match"
-    shutil.rmtree(work, ignore_errors=True)  # a retried stage starts again from its inputs
+    work = ctx.dir / WORK
+    shutil.rmtree(work, ignore_errors=True)  # inputs are written whole, from the staging database
     work.mkdir(parents=True)
-
     stats = _block(con, settings, incremental, steward_decisions(ctx))
-    counts = _token_counts(con) if incremental else _count_tokens(con, workers, perf.batch_rows)
-    idf = matching.idf_weights(counts, records)
+    counts = _token_counts(con) if incremental else _count_tokens(con, perf.worker_count(), perf.batch_rows)
     run_sql(con, "staging/match_todo", {"batch": perf.batch_rows, "incremental": incremental})
-    parts = write_inputs(con, work, matching.MATCH_COLUMNS, idf)
-
-    def spread(step: str, model: FellegiSunter | None) -> list[dict[str, int]]:
-        rows = model_rows(model) if model is not None else ()
-        jobs = [Partition(work, k, step, settings, rows) for k in range(parts)]  # type: ignore[arg-type]
-        return list(map_batches(run_partition, jobs, workers))
-
+    model = None
     if incremental:
         model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
-        done = spread("score", model)
-    else:
-        done = spread("compare", None)
-        model = _train([partition_path(work, "vectors", k) for k in range(parts)], done)
-        spread("decide", model)
-    con.register("tmp_tokens", pd.DataFrame({"token": list(counts), "records": list(counts.values())}))
-    try:
-        run_sql(con, "staging/new_match_token_frequency")
-    finally:
-        con.unregister("tmp_tokens")
-    detail = _publish_pairs(con, ctx, [partition_path(work, "scored", k) for k in range(parts)], incremental)
-    detail = {**stats, **detail, **_model_detail(model, done, records, stats, parts, workers)}
-    detail["incremental"] = incremental
-    params = model.parameters()
-    params["run_id"] = ctx.run_id
-    matched = con.execute("SELECT count(*) FROM new_match_pair WHERE band = 'match'").fetchall()[0][0]
-    frame_table(con, "tmp_model", params, "CREATE OR REPLACE TABLE new_match_model AS SELECT * FROM tmp_model")
-    shutil.rmtree(work, ignore_errors=True)
-    return StageResult("match", records, int(matched), detail=detail)
+    manifest = {
+        "run_id": ctx.run_id,
+        "incremental": incremental,
+        "records": records,
+        "settings": [settings.match_threshold, settings.review_threshold, settings.max_block_size, settings.window],
+        "stats": stats,
+    }
+    kept = {t: c for t, c in counts.items() if c > 0}
+    parts = write_inputs(con, work, kept, matching.idf_weights(kept, records), manifest, model)
+    return manifest | {"parts": parts}
+
+
+def compute(work: Path, parts: int, step: Step, workers: int, incremental: bool) -> None:
+    """Run ``step`` over the partitions whose output is not there yet, in ``workers`` processes."""
+    out = "vectors" if step == "compare" and not incremental else "scored"
+    todo = [(work, k, step) for k in range(parts) if not partition_path(work, out, k).exists()]
+    for _ in map_batches(run_partition_job, todo, workers):
+        pass
 
 
 def _block(
@@ -112,7 +141,13 @@ def _block(
         "(SELECT count(*) FROM match_candidate)",
         {"max_block": settings.max_block_size},
     ).fetchall()[0]
-    return {"aliases": int(aliases), "skipped_common_keys": int(common), "candidate_pairs": int(candidates)}
+    decided = con.execute("SELECT count(*) FROM match_decided").fetchall()[0][0]
+    return {
+        "aliases": int(aliases),
+        "skipped_common_keys": int(common),
+        "candidate_pairs": int(candidates),
+        "steward_decisions": int(decided),
+    }
 
 
 def _alias_batches(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[list[list[str]]]:
@@ -145,52 +180,44 @@ def _token_counts(con: duckdb.DuckDBPyConnection) -> Counter[str]:
     return counts
 
 
-def _train(vectors: list[Path], done: list[dict[str, int]]) -> FellegiSunter:
-    """Train on the labelled pairs of every partition (all pairs when they are too few for
-    :func:`mdm.matching.train`), in (rid_a, rid_b) order, so the model does not depend on the partitioning."""
-    labelled = {c: sum(d[c] for d in done) for c in ("match", "non_match")}
-    enough = min(labelled.values()) >= matching.MIN_LABELS
-    columns = ["rid_a", "rid_b", *matching.FEATURES, "label"]
-    data = ds.dataset([str(p) for p in vectors], format="parquet") if vectors else None
-    if data is None:
-        frame = pd.DataFrame(columns=columns)
-    else:
-        table = data.to_table(columns=columns, filter=(ds.field("label") >= 0) if enough else None)
-        frame = table.to_pandas().sort_values(["rid_a", "rid_b"], ignore_index=True)
-    if frame.empty:
-        return FellegiSunter()
-    return matching.train(frame, discretise(frame, matching.FEATURES))
-
-
 def _publish_pairs(
-    con: duckdb.DuckDBPyConnection, ctx: StageContext, scored: list[Path], incremental: bool
+    con: duckdb.DuckDBPyConnection, ctx: StageContext, work: Path, parts: int, incremental: bool
 ) -> dict[str, object]:
-    """This run's scored pairs into new_match_pair (with the kept pairs of an incremental run)."""
-    empty = not scored
-    if empty:  # no pair to compare: an empty table with the pair columns
+    """This run's scored pairs into new_match_pair (with the kept pairs of an incremental run) and the
+    token frequencies into new_match_token_frequency; returns the figures of the pairs."""
+    con.register("tmp_tokens", ds.dataset(str(work / "idf.parquet"), format="parquet"))
+    try:
+        run_sql(con, "staging/new_match_token_frequency")
+    finally:
+        con.unregister("tmp_tokens")
+    if parts == 0:  # no pair to compare: an empty table with the pair columns
         frame_table(
             con, "tmp_pairs", _empty_pairs(), "CREATE OR REPLACE TEMP TABLE tmp_scored AS SELECT * FROM tmp_pairs"
         )
     else:
-        con.register("tmp_pairs", ds.dataset([str(p) for p in scored], format="parquet"))
+        files = [str(partition_path(work, "scored", k)) for k in range(parts)]
+        con.register("tmp_pairs", ds.dataset(files, format="parquet"))
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE tmp_scored AS SELECT * FROM tmp_pairs")
         finally:
             con.unregister("tmp_pairs")
+    compared, det, match, non_match = con.execute(
+        "SELECT count(*), count(*) FILTER (rule <> 'score'), count(*) FILTER (label = 1), "
+        "count(*) FILTER (label = 0) FROM tmp_scored"
+    ).fetchall()[0]
+    bands = con.execute("SELECT band, count(*) FROM tmp_scored WHERE rule = 'score' GROUP BY band ORDER BY band")
     detail: dict[str, object] = {
-        "deterministic_pairs": con.execute("SELECT count(*) FROM tmp_scored WHERE rule <> 'score'").fetchall()[0][0],
-        "steward_decisions": con.execute("SELECT count(*) FROM match_decided").fetchall()[0][0],
-        "bands": dict(
-            con.execute(
-                "SELECT band, count(*) FROM tmp_scored WHERE rule = 'score' GROUP BY band ORDER BY band"
-            ).fetchall()
-        ),
+        "compared_pairs": compared,
+        "deterministic_pairs": det,
+        "labelled_pairs": {"match": match, "non_match": non_match},
+        "bands": dict(bands.fetchall()),
     }
     # The pairs scored in this run: the clustering of an incremental run starts from their records.
     con.execute("CREATE OR REPLACE TABLE run_rescored AS SELECT rid_a, rid_b FROM tmp_scored")
     run = {"run": ctx.run_id}
     if incremental:
         # In place (the run's private copy): the kept pairs stay, this run's pairs are added.
+        run_sql(con, "staging/kept_pairs")
         run_sql(con, "staging/match_pair_kept")
         detail["reused_pairs"] = con.execute("SELECT count(*) FROM match_pair").fetchall()[0][0]
         con.execute("INSERT INTO match_pair BY NAME SELECT *, $run AS run_id FROM tmp_scored", run)
@@ -213,16 +240,12 @@ def _empty_pairs() -> pd.DataFrame:
     return frame
 
 
-def _model_detail(
-    model: FellegiSunter, done: list[dict[str, int]], records: int, stats: dict[str, int], parts: int, workers: int
-) -> dict[str, object]:
+def _model_detail(model: FellegiSunter, manifest: dict[str, Any], workers: int) -> dict[str, object]:
     return {
-        "pairs_per_record": round(stats["candidate_pairs"] / max(records, 1), 3),
-        "compared_pairs": sum(d["pairs"] for d in done),
-        "labelled_pairs": {c: sum(d[c] for d in done) for c in ("match", "non_match")},
+        "pairs_per_record": round(manifest["stats"]["candidate_pairs"] / max(manifest["records"], 1), 3),
         "model": model.trained_on,
         "em_iterations": model.iterations,
         "lambda": round(model.lam, 6),
-        "partitions": parts,
+        "partitions": manifest["parts"],
         "workers": workers,
     }

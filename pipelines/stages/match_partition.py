@@ -1,83 +1,101 @@
 """Partitions of the match stage: the pairs to compare, cut into ranges of their blocking key.
 
-The coordinator (:func:`write_inputs`, in the stage's process) writes each partition's pairs and the
-records they need as Parquet into the run's staging folder (``match/``), with the name-token weights
-once (``idf.parquet``). A partition (:func:`run_partition`) then needs nothing else: no database, no
-state of the run. It compares its pairs and labels them (``compare``), or, given the trained model,
-also decides them (``decide`` / ``score``), and writes its result next to its inputs. So partitions run
-in the stage's process, in worker processes (pipelines.parallel), or as Airflow mapped tasks on other
-workers sharing the staging folder, and give the same pairs: each pair is compared and decided on its
-own, with the same weights and the same model (tests/pipelines/stages/test_match_partitions.py).
+The work folder (``<staging>/match/``) holds everything a partition needs, so that a partition needs no
+database and no state of the run:
+
+- ``manifest.json``: the run, whether it is incremental, the number of partitions, the match settings and
+  the blocking figures (written last by :func:`write_inputs`: its presence means the inputs are complete);
+- ``idf.parquet``: the name-token document frequencies and weights;
+- ``pairs-<k>.parquet`` / ``records-<k>.parquet``: partition ``k``'s pairs (rid_a, rid_b, rule, steward) and
+  the standardised records they need;
+- ``model.parquet``: the model that decides the pairs (the last run's in an incremental run, written with
+  the inputs; else trained from the vectors by :func:`train`).
+
+:func:`run_partition` compares a partition's pairs and labels them (``vectors-<k>``), or decides them with
+the model (``scored-<k>``; an incremental run does both in one pass). It runs in the stage's process, in
+worker processes (pipelines.parallel) or as an Airflow mapped task on another worker that shares the
+staging folder, with the same result: each pair is compared and decided on its own, with the same weights
+and the same model (tests/pipelines/stages/test_match_partitions.py). Every file is written under a
+temporary name and renamed, so a partition killed half way leaves nothing half written.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from mdm import matching
-from mdm.scoring import FellegiSunter
+from mdm.scoring import FellegiSunter, discretise
 from pipelines.fileperms import owner_only
 
-Step = Literal["compare", "decide", "score"]  # score = compare and decide in one pass (model given)
-
+Step = Literal["compare", "decide"]
+MANIFEST = "manifest.json"
 VECTOR_COLUMNS = ("rid_a", "rid_b", "rule", *matching.FEATURES, "branch", "label")
-
-
-@dataclass(frozen=True)
-class Partition:
-    """One partition's work: ``step`` over partition ``part`` of the folder ``work``."""
-
-    work: Path
-    part: int
-    step: Step
-    settings: matching.MatchSettings
-    model: tuple[tuple[str, int, float | None, float, float, float], ...] = ()  # FellegiSunter.parameters rows
-
-    def path(self, kind: str) -> Path:
-        return partition_path(self.work, kind, self.part)
 
 
 def partition_path(work: Path, kind: str, part: int) -> Path:
     return work / f"{kind}-{part:05d}.parquet"
 
 
-def model_rows(model: FellegiSunter) -> tuple[tuple[str, int, float | None, float, float, float], ...]:
-    """The model as plain rows, cheap to hand to another process."""
-    p = model.parameters()
-    return tuple(
-        (str(f), int(lv), None if pd.isna(lb) else float(lb), float(m), float(u), float(w))
-        for f, lv, lb, m, u, w in p[["feature", "level", "lower_bound", "m", "u", "weight"]].itertuples(index=False)
-    )
-
-
-def _model(rows: tuple[tuple[str, int, float | None, float, float, float], ...]) -> FellegiSunter:
-    frame = pd.DataFrame(list(rows), columns=["feature", "level", "lower_bound", "m", "u", "weight"])
-    return FellegiSunter.from_parameters(frame)
-
-
 def _write(table: pa.Table, path: Path) -> None:
-    """Write ``path`` whole or not at all (a partition killed half way leaves no half file to read)."""
+    """Write ``path`` whole or not at all."""
     owner_only()  # a worker process or task writes owner-only files too (customer data)
     part = path.with_name(path.name + ".part")
     pq.write_table(table, part)
     os.replace(part, path)
 
 
-def write_inputs(con: duckdb.DuckDBPyConnection, work: Path, columns: tuple[str, ...], idf: dict[str, float]) -> int:
-    """Write every partition's pairs (``match_todo``: rid_a, rid_b, rule, steward, part) and records (the
-    ``columns`` of std_organization) and the token weights; returns the number of partitions."""
-    _write(pa.table({"token": list(idf), "weight": list(idf.values())}), work / "idf.parquet")
-    parts = con.execute("SELECT coalesce(max(part) + 1, 0) FROM match_todo").fetchall()[0][0]
-    cols = ", ".join(f"s.{c}" for c in columns)  # constants of mdm.matching, never input
+def write_model(work: Path, model: FellegiSunter) -> None:
+    """The model's parameters, and how it was trained (model.json first: the Parquet file marks it done)."""
+    owner_only()
+    (work / "model.json").write_text(json.dumps({"trained_on": model.trained_on, "iterations": model.iterations}))
+    _write(pa.Table.from_pandas(model.parameters(), preserve_index=False), work / "model.parquet")
+
+
+def read_model(work: Path) -> FellegiSunter:
+    model = FellegiSunter.from_parameters(pq.read_table(work / "model.parquet").to_pandas())
+    how = json.loads((work / "model.json").read_text(encoding="utf-8"))
+    model.trained_on, model.iterations = how["trained_on"], how["iterations"]
+    return model
+
+
+def read_manifest(work: Path) -> dict[str, Any] | None:
+    """The manifest of complete inputs, or None when there are none yet."""
+    try:
+        return dict(json.loads((work / MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def write_inputs(
+    con: duckdb.DuckDBPyConnection,
+    work: Path,
+    counts: dict[str, int],
+    idf: dict[str, float],
+    manifest: dict[str, Any],
+    model: FellegiSunter | None,
+) -> int:
+    """Write every partition's pairs (temp table ``match_todo``) and records (std_organization), the
+    token frequencies and weights, the model when there is one, and last the manifest; returns the
+    number of partitions."""
+    tokens = list(idf)
+    _write(
+        pa.table({"token": tokens, "records": [counts[t] for t in tokens], "weight": [idf[t] for t in tokens]}),
+        work / "idf.parquet",
+    )
+    if model is not None:
+        write_model(work, model)
+    parts = int(con.execute("SELECT coalesce(max(part) + 1, 0) FROM match_todo").fetchall()[0][0])
+    cols = ", ".join(f"s.{c}" for c in matching.MATCH_COLUMNS)  # constants of mdm.matching, never input
     for k in range(parts):
         pairs = con.sql(
             "SELECT rid_a, rid_b, rule, steward FROM match_todo WHERE part = $k ORDER BY rid_a, rid_b", params={"k": k}
@@ -90,32 +108,72 @@ def write_inputs(con: duckdb.DuckDBPyConnection, work: Path, columns: tuple[str,
             params={"k": k},
         ).to_arrow_table()
         _write(records, partition_path(work, "records", k))
-    return int(parts)
+    owner_only()
+    tmp = work / (MANIFEST + ".part")
+    tmp.write_text(json.dumps(manifest | {"parts": parts}), encoding="utf-8")
+    os.replace(tmp, work / MANIFEST)
+    return parts
+
+
+def settings_of(manifest: dict[str, Any]) -> matching.MatchSettings:
+    return matching.MatchSettings(*manifest["settings"])
 
 
 @lru_cache(maxsize=2)
-def _idf(path: Path) -> dict[str, float]:
-    t = pq.read_table(path)
+def _idf(path: Path, mtime: float) -> dict[str, float]:
+    t = pq.read_table(path, columns=["token", "weight"])
     return dict(zip(t.column("token").to_pylist(), t.column("weight").to_pylist(), strict=True))
 
 
-def run_partition(p: Partition) -> dict[str, int]:
-    """Run one step of one partition; returns counts (pairs, and labelled pairs of each class)."""
-    if p.step == "decide":
-        vectors = pq.read_table(p.path("vectors")).to_pandas()
+def run_partition(work: Path, part: int, step: Step) -> int:
+    """Compare (``compare``) or decide (``decide``) partition ``part`` of ``work``; an incremental run's
+    ``compare`` decides in the same pass with the run's model. Returns the number of pairs."""
+    manifest = read_manifest(work)
+    if manifest is None:
+        raise FileNotFoundError(f"{work}: the match inputs are not complete (no {MANIFEST})")
+    if step == "decide" and manifest["incremental"]:
+        return 0  # decided with the comparison
+    if step == "decide":
+        vectors = pq.read_table(partition_path(work, "vectors", part)).to_pandas()
     else:
-        pairs = pq.read_table(p.path("pairs")).to_pandas()
-        records = pq.read_table(p.path("records")).to_pandas()
-        vectors = matching.compare(records, pairs[["rid_a", "rid_b"]], _idf(p.work / "idf.parquet"))
+        pairs = pq.read_table(partition_path(work, "pairs", part)).to_pandas()
+        records = pq.read_table(partition_path(work, "records", part)).to_pandas()
+        idf_path = work / "idf.parquet"
+        vectors = matching.compare(records, pairs[["rid_a", "rid_b"]], _idf(idf_path, idf_path.stat().st_mtime))
         vectors["rule"] = pairs["rule"].to_numpy()
         vectors["label"] = matching.label_pairs(records, vectors, pairs["steward"].tolist())
         vectors = vectors[list(VECTOR_COLUMNS)]
-    if p.step == "compare":
-        _write(pa.Table.from_pandas(vectors, preserve_index=False), p.path("vectors"))
-    else:
-        decided = matching.decide(vectors, _model(p.model), p.settings, vectors["rule"].tolist())
-        out = decided[list(matching.PAIR_COLUMNS)].copy()
-        out["label"] = out["label"].astype("int8")
-        _write(pa.Table.from_pandas(out, preserve_index=False), p.path("scored"))
-    labels = vectors["label"].to_numpy()
-    return {"pairs": len(vectors), "match": int((labels == 1).sum()), "non_match": int((labels == 0).sum())}
+        if not manifest["incremental"]:
+            _write(pa.Table.from_pandas(vectors, preserve_index=False), partition_path(work, "vectors", part))
+            return len(vectors)
+    decided = matching.decide(vectors, read_model(work), settings_of(manifest), vectors["rule"].tolist())
+    out = decided[list(matching.PAIR_COLUMNS)].copy()
+    out["label"] = out["label"].astype("int8")
+    _write(pa.Table.from_pandas(out, preserve_index=False), partition_path(work, "scored", part))
+    return len(out)
+
+
+def run_partition_job(job: tuple[Path, int, Step]) -> int:
+    """:func:`run_partition` of one (work, part, step), for pipelines.parallel.map_batches."""
+    return run_partition(*job)
+
+
+def train(work: Path) -> FellegiSunter:
+    """Train the model on the labelled pairs of every partition's vectors (on all pairs when either class
+    has fewer than :data:`mdm.matching.MIN_LABELS`), read in (rid_a, rid_b) order, so the model does not
+    depend on the partitioning; writes it to the work folder."""
+    manifest = read_manifest(work)
+    if manifest is None:
+        raise FileNotFoundError(f"{work}: the match inputs are not complete (no {MANIFEST})")
+    files = [str(partition_path(work, "vectors", k)) for k in range(manifest["parts"])]
+    columns = ["rid_a", "rid_b", *matching.FEATURES, "label"]
+    frame = pd.DataFrame(columns=columns)
+    if files:
+        data = ds.dataset(files, format="parquet")
+        labels = data.to_table(columns=["label"]).column("label").to_numpy()
+        enough = min((labels == 1).sum(), (labels == 0).sum()) >= matching.MIN_LABELS
+        table = data.to_table(columns=columns, filter=(ds.field("label") >= 0) if enough else None)
+        frame = table.to_pandas().sort_values(["rid_a", "rid_b"], ignore_index=True)
+    model = FellegiSunter.untrained() if frame.empty else matching.train(frame, discretise(frame, matching.FEATURES))
+    write_model(work, model)
+    return model

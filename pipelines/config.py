@@ -103,6 +103,8 @@ class SourceConfig(_Strict):
     format: Literal[FORMATS]  # type: ignore[valid-type]
     path: SafePath | None = None
     url: Annotated[str, BeforeValidator(_no_nul)] | None = None
+    # `sql` sources: an Airflow connection id instead of `url` (pipelines/connections.py; docs/airflow.md).
+    connection: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,249}$")] | None = None
     queries: dict[str, str] | None = None
     # Change-data capture for `sql` sources: query key -> the column holding each row's last update time.
     # An incremental run then reads only the rows updated at or after the previous load's latest value,
@@ -137,8 +139,8 @@ class SourceConfig(_Strict):
     @model_validator(mode="after")
     def _shape(self) -> SourceConfig:
         if self.format == "sql":
-            if not self.url:
-                raise ValueError("format 'sql' needs 'url' (an SQLAlchemy URL)")
+            if bool(self.url) == bool(self.connection):
+                raise ValueError("format 'sql' needs 'url' (an SQLAlchemy URL) or 'connection' (an Airflow conn id)")
             if not self.queries or "customers" not in self.queries:
                 raise ValueError("format 'sql' needs 'queries' with at least 'customers'")
             unknown = set(self.queries) - {"customers", "accounts", "balances"}
@@ -156,8 +158,8 @@ class SourceConfig(_Strict):
         else:
             if self.path is None:
                 raise ValueError(f"format {self.format!r} needs 'path'")
-            if self.url or self.queries or self.changes:
-                raise ValueError(f"format {self.format!r} takes 'path', not 'url'/'queries'/'changes'")
+            if self.url or self.connection or self.queries or self.changes:
+                raise ValueError(f"format {self.format!r} takes 'path', not 'url'/'connection'/'queries'/'changes'")
         return self
 
 
@@ -351,6 +353,16 @@ def _resolve_url(base: Path, url: str) -> str:
     return url
 
 
+def _connection_url(file: Path, source: SourceConfig) -> str:
+    """A source's Airflow connection as an SQLAlchemy URL (pipelines/connections.py; no Airflow import)."""
+    from pipelines.connections import ConnectionLookupError, sql_url
+
+    try:
+        return sql_url(source.connection or "")
+    except ConnectionLookupError as e:
+        raise ConfigError(f"{file}: sources.{source.name}.connection: {e}") from None
+
+
 def _check_url(source: SourceConfig, file: Path) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -442,6 +454,8 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
             upd["path"] = _resolve(base, s.path)
         if s.url is not None:
             upd["url"] = _resolve_url(base, s.url)
+        if s.connection is not None:
+            upd["url"] = _connection_url(file, s)
         sources.append(s.model_copy(update=upd))
     matching = cfg.matching
     if matching.decisions is not None:

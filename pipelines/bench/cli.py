@@ -28,7 +28,16 @@ def main(argv: list[str] | None = None) -> int:
         default=REALDATA,
         help="public real files for the real labelled set (skipped when absent)",
     )
+    parser.add_argument(
+        "--airflow", type=int, default=0, metavar="N", help="also time the Airflow DAG against mdm run (N entities)"
+    )
     args = parser.parse_args(argv)
+    if args.airflow:  # issue 13: the DAG run on the demo sample takes at most twice `mdm run`
+        from pipelines.bench import airflow_timing
+
+        airflow_timing.main(
+            [f"--entities={args.airflow}", f"--out={args.out / 'airflow'}", f"--report={args.report or ''}"]
+        )
     bench = run_benchmark(
         args.entities,
         args.seed,

@@ -41,6 +41,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def write_preload(home: Path, enabled: bool = True) -> None:
+    """``<home>/config/airflow_local_settings.py``: the scheduler imports the run's modules once, so the task
+    processes it forks start warm (:mod:`pipelines.airflow_preload`); removed when not ``enabled``."""
+    from pipelines.airflow_preload import LOCAL_SETTINGS
+
+    file = home / "config" / "airflow_local_settings.py"
+    if not enabled:
+        file.unlink(missing_ok=True)
+        return
+    file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    file.write_text(LOCAL_SETTINGS, encoding="utf-8")
+    file.chmod(0o600)
+
+
 def airflow_env(home: Path, port: int, config: Path) -> dict[str, str]:
     """The environment of every Airflow process: no AIRFLOW_* variable is inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW") and k != "MDM_CONFIG"}
@@ -242,6 +256,7 @@ def main() -> int:
     ap.add_argument("--config", type=Path, default=ROOT / "demo" / "mdm.yaml")
     ap.add_argument("--port", type=int, default=0, help="API server port (default: a free one)")
     ap.add_argument("--stop", action="store_true", help="stop the Airflow started with this --home, then exit")
+    ap.add_argument("--no-preload", action="store_true", help="do not import the run's modules in the scheduler")
     args = ap.parse_args()
     home = args.home.resolve()
     if args.stop:
@@ -260,8 +275,9 @@ def main() -> int:
     port = args.port or free_port()
     env = airflow_env(home, port, args.config)
     print(f"Preparing Airflow in {home} (metadata DB, pool mdm_warehouse) ...", flush=True)
+    write_preload(home, not args.no_preload)
     prepare(env)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # also when started with SIGINT ignored (`&`)
         signal.signal(sig, _interrupt)
     procs = start(env, home / "logs")
     write_pids(home, procs)

@@ -35,6 +35,7 @@ DAG = "mdm_pipeline"
 @dataclass
 class Timing:
     entities: int
+    preload: bool = True  # the scheduler imported the run's modules (pipelines.airflow_preload)
     mdm_run: list[float] = field(default_factory=list)  # seconds, one per round
     dag_run: list[float] = field(default_factory=list)  # Airflow's start_date -> end_date
     dag_wall: list[float] = field(default_factory=list)  # trigger -> success seen through the API
@@ -127,7 +128,7 @@ def _idle(api: Any, timeout: float = 3600) -> None:
     raise TimeoutError(f"{DAG} still has active runs after {timeout:.0f} s")
 
 
-def measure(entities: int, seed: int, out: Path, rounds: int = 2, log: Any = print) -> Timing:
+def measure(entities: int, seed: int, out: Path, rounds: int = 2, preload: bool = True, log: Any = print) -> Timing:
     """Generate the sample in ``out`` and time ``rounds`` alternating pairs of ``mdm run`` and DAG runs."""
     from pipelines.sample import generate
 
@@ -143,10 +144,11 @@ def measure(entities: int, seed: int, out: Path, rounds: int = 2, log: Any = pri
     shutil.rmtree(home, ignore_errors=True)
     port = local.free_port()
     env = local.airflow_env(home, port, dag_config)
-    log(f"starting Airflow in {home} (not timed) ...")
+    log(f"starting Airflow in {home} (not timed; scheduler preload {'on' if preload else 'off'}) ...")
+    local.write_preload(home, preload)
     local.prepare(env)
     procs = local.start(env, home / "logs")
-    timing = Timing(entities)
+    timing = Timing(entities, preload=preload)
     try:
         local.wait_healthy(port)
         api = local.Api(port, local.USER, local.password(home))
@@ -179,7 +181,8 @@ def render(t: Timing) -> str:
     runs = ", ".join(f"{m:.1f} / {d:.1f}" for m, d in zip(t.mdm_run, t.dag_run, strict=True))
     tasks = ", ".join(f"{k} {v:.1f}" for k, v in sorted(t.tasks.items(), key=lambda kv: -kv[1]))
     return (
-        f"## Airflow DAG against `mdm run` ({t.entities:,} entities)\n\n"
+        f"## Airflow DAG against `mdm run` ({t.entities:,} entities"
+        f"{'' if t.preload else ', no scheduler preload'})\n\n"
         f"| | median (s) | runs (s) |\n|---|---:|---|\n"
         f"| `mdm run` | {statistics.median(t.mdm_run):.1f} | {', '.join(f'{x:.1f}' for x in t.mdm_run)} |\n"
         f"| `mdm_pipeline` DAG run | {statistics.median(t.dag_run):.1f} | {', '.join(f'{x:.1f}' for x in t.dag_run)} |\n"
@@ -196,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42, help="sample seed (the demo's: 42)")
     ap.add_argument("--out", type=Path, default=Path("bench-out") / "airflow", help="work folder")
     ap.add_argument("--rounds", type=int, default=2, help="alternating mdm run / DAG run pairs")
+    ap.add_argument("--no-preload", action="store_true", help="tasks import the run's modules themselves")
     ap.add_argument("--report", type=str, default="", help="Markdown file whose section of this name is replaced")
     args = ap.parse_args(argv)
-    timing = measure(args.entities, args.seed, args.out, args.rounds)
+    timing = measure(args.entities, args.seed, args.out, args.rounds, preload=not args.no_preload)
     section = render(timing)
     print(section)
     if args.report:

@@ -168,6 +168,11 @@ def to_url(parts: ConnectionParts) -> str:
 
     extra = dict(parts.extra)
     scheme = str(extra.pop("sqlalchemy_scheme", "") or _DIALECTS.get(parts.conn_type, parts.conn_type))
+    if scheme == "generic":  # `airflow connections add --conn-type X` stores this when X's provider is absent
+        raise ConnectionLookupError(
+            "the connection's type is 'generic': create it with --conn-uri (e.g. postgres://...) or set its "
+            "extra 'sqlalchemy_scheme' (e.g. postgresql+psycopg)"
+        )
     if not scheme or not re.fullmatch(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)?", scheme):
         raise ConnectionLookupError(f"connection type {parts.conn_type!r} is not an SQLAlchemy dialect")
     query = {str(k): str(v) for k, v in extra.items() if isinstance(v, str | int | float | bool)}

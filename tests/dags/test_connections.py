@@ -68,6 +68,14 @@ def test_sqlite_connection_is_the_file_in_host() -> None:
     assert to_url(parse_uri("sqlite://%2Ftmp%2Fcrm.sqlite")) == "sqlite:////tmp/crm.sqlite"
 
 
+def test_generic_connection_is_refused_with_the_fix() -> None:
+    """`airflow connections add --conn-type sqlite` without the SQLite provider stores type 'generic'."""
+    with pytest.raises(ConnectionLookupError, match="--conn-uri"):
+        to_url(parse_json('{"conn_type": "generic", "host": "/tmp/crm.sqlite"}'))
+    url = to_url(parse_json('{"conn_type": "generic", "host": "h", "extra": {"sqlalchemy_scheme": "postgresql"}}'))
+    assert make_url(url).drivername == "postgresql"
+
+
 def test_env_connection_and_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_MY_CRM", raising=False)
     with pytest.raises(ConnectionLookupError, match="AIRFLOW_CONN_MY_CRM"):
@@ -152,7 +160,8 @@ def test_dag_reads_the_crm_through_an_airflow_connection(tmp_path: Path, airflow
     home = tmp_path / "home"
     copy_db(airflow_db_template, home)
     env = airflow_env(home)
-    add = run_airflow(["connections", "add", "mdm_crm_db", "--conn-type", "sqlite", "--conn-host", str(db)], env, home)
+    uri = "sqlite://" + str(db).replace("/", "%2F")
+    add = run_airflow(["connections", "add", "mdm_crm_db", "--conn-uri", uri], env, home)
     assert add.returncode == 0, _tail(add)
     proc = run_airflow(["dags", "test", "mdm_pipeline"], env | {"MDM_CONFIG": str(tmp_path / "s" / "mdm.yaml")}, home)
     assert proc.returncode == 0, _tail(proc)

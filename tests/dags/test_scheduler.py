@@ -159,6 +159,10 @@ def test_real_scheduler_runs_clears_and_publishes(airflow: dict[str, Any]) -> No
         truth = {(r["source"], r["source_id"]) for r in csv.DictReader(f)}
     xref = _xref(airflow["sample"])
     assert len(xref) == len(truth) and xref == truth
+    # Every file and folder the tasks (separate processes, umask inherited from the scheduler) made is owner-only.
+    from pipelines.fileperms import loose_paths
+
+    assert loose_paths(airflow["sample"] / "warehouse") == []
 
     # Clear a middle task through the API: it runs again, succeeds, and changes nothing.
     before = api.get(f"/api/v2/dags/mdm_pipeline/dagRuns/{run_id}/taskInstances/match")

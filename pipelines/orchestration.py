@@ -13,7 +13,11 @@ What the glue adds to the run API:
 - :func:`resolve` picks the run a data-triggered DAG run continues (the one named by the triggering
   asset events) or starts one (cron or manual trigger);
 - :func:`new_data` says which sources of a landed run have new data (their asset events);
-- :func:`quality_report` is the daily quality task; :func:`on_failure` the failure callback.
+- :func:`quality_report` is the daily quality task; :func:`on_failure` the failure callback;
+- every task function makes the files it creates owner-only (:func:`pipelines.fileperms.owner_only`: each
+  Airflow task runs in a process of its own, so the umask the CLI sets does not reach it);
+- a SQL source's ``connection: <conn_id>`` is resolved through Airflow (its secrets backend or metadata
+  DB, :func:`pipelines.connections.airflow_lookup`) when a task loads the config.
 """
 
 from __future__ import annotations
@@ -44,11 +48,17 @@ def config_path() -> str:
     return path
 
 
-def load() -> Any:
-    """The validated pipeline config."""
-    from pipelines.config import load_config
+def load(check_files: bool = True) -> Any:
+    """The validated pipeline config, its SQL sources' Airflow connections resolved to URLs.
 
-    return load_config(config_path())
+    Also makes every file this task process creates from now on owner-only (customer data)."""
+    from pipelines.config import load_config
+    from pipelines.connections import airflow_lookup, resolving
+    from pipelines.fileperms import owner_only
+
+    owner_only()
+    with resolving(airflow_lookup):
+        return load_config(config_path(), check_files=check_files)
 
 
 def source_asset_name(source: str) -> str:
@@ -132,13 +142,13 @@ def sources(selected: Iterable[str] | None) -> list[str]:
 def land(run_id: str, source: str) -> dict[str, Any]:
     from pipelines import runner
 
-    return runner.land_source(config_path(), run_id, source)
+    return runner.land_source(load(), run_id, source)
 
 
 def stage(run_id: str, name: str) -> dict[str, Any]:
     from pipelines import runner
 
-    return runner.run_stage(config_path(), run_id, name)
+    return runner.run_stage(load(), run_id, name)
 
 
 def new_data(run_id: str, landed: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -170,10 +180,9 @@ def quality_report(out: Path | None = None) -> dict[str, Any]:
     when :mod:`pipelines.report` is available (``<warehouse>/reports/report.html`` by default)."""
     import importlib
 
-    from pipelines.config import load_config
     from pipelines.quality import scorecard
 
-    cfg = load_config(config_path(), check_files=False)
+    cfg = load(check_files=False)
     card = scorecard(cfg)
     if card.run_id is None:
         raise RuntimeError(f"no published run in {cfg.warehouse}: nothing to score")

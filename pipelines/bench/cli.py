@@ -81,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
         "write one table (records, pairs, seconds per stage, total, peak memory)",
     )
     p.add_argument("--keep", action="store_true", help="with --scaling: keep each size's sample and warehouse")
+    p.add_argument(
+        "--airflow", type=int, default=0, metavar="N", help="also time the Airflow DAG against mdm run (N entities)"
+    )
     return p
 
 
@@ -98,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.entities is None:
         p.error("--entities is required (or --scaling N,N,...)")
+    if args.airflow:  # issue 13: the DAG run on the demo sample takes at most twice `mdm run`
+        from pipelines.bench import airflow_timing
+
+        airflow_timing.main(
+            [f"--entities={args.airflow}", f"--out={args.out / 'airflow'}", f"--report={args.report or ''}"]
+        )
     bench = run_benchmark(
         args.entities,
         args.seed,

@@ -53,6 +53,16 @@ def _resolve_url(base: Path, url: str) -> str:
     return url
 
 
+def _connection_url(file: Path, source: SourceConfig) -> str:
+    """A source's Airflow connection as an SQLAlchemy URL (pipelines/connections.py; no Airflow import)."""
+    from pipelines.connections import ConnectionLookupError, sql_url
+
+    try:
+        return sql_url(source.connection or "")
+    except ConnectionLookupError as e:
+        raise ConfigError(f"{file}: sources.{source.name}.connection: {e}") from None
+
+
 def _check_url(source: SourceConfig, file: Path) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -144,6 +154,8 @@ def load_config(path: str | Path, *, check_files: bool = True) -> Config:
             upd["path"] = _resolve(base, s.path)
         if s.url is not None:
             upd["url"] = _resolve_url(base, s.url)
+        if s.connection is not None:
+            upd["url"] = _connection_url(file, s)
         sources.append(s.model_copy(update=upd))
     sections = {name: _resolve_key(base, getattr(cfg, name), key) for name, key in _SECTION_PATHS}
     cfg = cfg.model_copy(

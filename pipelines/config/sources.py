@@ -47,6 +47,8 @@ class SourceConfig(StrictModel):
     format: Literal[FORMATS]  # type: ignore[valid-type]
     path: SafePath | None = None
     url: Annotated[str, BeforeValidator(no_nul)] | None = None
+    # `sql` sources: an Airflow connection id instead of `url` (pipelines/connections.py; docs/airflow.md).
+    connection: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,249}$")] | None = None
     queries: dict[str, str] | None = None
     # Change-data capture for `sql` sources: query key -> the column holding each row's last update time.
     # An incremental run then reads only the rows updated at or after the previous load's latest value,
@@ -81,8 +83,8 @@ class SourceConfig(StrictModel):
     @model_validator(mode="after")
     def _shape(self) -> SourceConfig:
         if self.format == "sql":
-            if not self.url:
-                raise ValueError("format 'sql' needs 'url' (an SQLAlchemy URL)")
+            if bool(self.url) == bool(self.connection):
+                raise ValueError("format 'sql' needs 'url' (an SQLAlchemy URL) or 'connection' (an Airflow conn id)")
             if not self.queries or "customers" not in self.queries:
                 raise ValueError("format 'sql' needs 'queries' with at least 'customers'")
             unknown = set(self.queries) - {"customers", "accounts", "balances"}
@@ -100,6 +102,6 @@ class SourceConfig(StrictModel):
         else:
             if self.path is None:
                 raise ValueError(f"format {self.format!r} needs 'path'")
-            if self.url or self.queries or self.changes:
-                raise ValueError(f"format {self.format!r} takes 'path', not 'url'/'queries'/'changes'")
+            if self.url or self.connection or self.queries or self.changes:
+                raise ValueError(f"format {self.format!r} takes 'path', not 'url'/'connection'/'queries'/'changes'")
         return self

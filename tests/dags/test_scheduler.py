@@ -86,12 +86,20 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, airflow_db_template: Path)
     port = local.free_port()
     env = local.airflow_env(home, port, tmp / "sample" / "mdm.yaml")
     copy_db(airflow_db_template, home)
+    local.write_preload(home)  # as `make airflow`: tasks forked from a scheduler that imported the run
     local.prepare(env, migrate=False)
     procs = local.start(env, home / "logs")
     try:
         local.wait_healthy(port)
         api = Api(port, local.USER, local.password(home))
-        yield {"api": api, "sample": tmp / "sample", "logs": home / "logs", "procs": procs}
+        yield {
+            "api": api,
+            "sample": tmp / "sample",
+            "logs": home / "logs",
+            "procs": procs,
+            "user": local.USER,
+            "password": local.password(home),
+        }
     finally:
         local.stop(procs)  # every component's process group, task processes included
 
@@ -151,6 +159,10 @@ def test_real_scheduler_runs_clears_and_publishes(airflow: dict[str, Any]) -> No
         truth = {(r["source"], r["source_id"]) for r in csv.DictReader(f)}
     xref = _xref(airflow["sample"])
     assert len(xref) == len(truth) and xref == truth
+    # Every file and folder the tasks (separate processes, umask inherited from the scheduler) made is owner-only.
+    from pipelines.fileperms import loose_paths
+
+    assert loose_paths(airflow["sample"] / "warehouse") == []
 
     # Clear a middle task through the API: it runs again, succeeds, and changes nothing.
     before = api.get(f"/api/v2/dags/mdm_pipeline/dagRuns/{run_id}/taskInstances/match")
@@ -174,3 +186,61 @@ def test_real_scheduler_runs_clears_and_publishes(airflow: dict[str, Any]) -> No
     assert ti["state"] == "success"
     assert _wait("mdm_pipeline to finish again", lambda: _finished(api, "mdm_pipeline", run_id), 60, logs) == "success"
     assert _xref(airflow["sample"]) == truth
+
+
+@pytest.mark.airflow
+@pytest.mark.browser
+def test_ui_shows_the_dag_docs_and_assets(airflow: dict[str, Any], tmp_path: Path) -> None:
+    """In the Airflow UI (headless Chromium), after the run above: the DAG list, mdm_pipeline's doc_md and the
+    assets page with the warehouse asset and the per-source assets."""
+    import shutil
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("chromium / chromedriver not on PATH (tests/browser.sh installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    api: Api = airflow["api"]
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1500,1000",
+    ):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    driver.set_page_load_timeout(120)
+    wait = WebDriverWait(driver, 120)
+
+    def shows(text: str) -> bool:
+        return text in driver.find_element(By.TAG_NAME, "body").text
+
+    try:
+        driver.get(api.base + "/auth/login")
+        wait.until(lambda d: d.find_elements(By.NAME, "username"))
+        driver.find_element(By.NAME, "username").send_keys(airflow["user"])
+        driver.find_element(By.NAME, "password").send_keys(airflow["password"])
+        driver.find_element(By.XPATH, "//button[@type='submit']").click()
+        wait.until(lambda d: "/auth/login" not in d.current_url)
+
+        driver.get(api.base + "/dags")
+        wait.until(lambda d: all(shows(x) for x in ("mdm_land_sources", "mdm_pipeline", "mdm_quality")))
+        driver.save_screenshot(str(tmp_path / "airflow-dags.png"))
+
+        driver.get(api.base + "/dags/mdm_pipeline")
+        docs = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "button[aria-label='Dag Docs']"))
+        docs[0].click()
+        wait.until(lambda d: shows("MDM match-merge-publish") and shows("Safe to retry and clear."))
+        driver.save_screenshot(str(tmp_path / "airflow-pipeline-docs.png"))
+
+        driver.get(api.base + "/assets")
+        wait.until(lambda d: shows("mdm_warehouse") and shows("mdm_source_crm"))
+        driver.save_screenshot(str(tmp_path / "airflow-assets.png"))
+    finally:
+        driver.quit()

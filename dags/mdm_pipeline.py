@@ -8,7 +8,10 @@ and every day at 03:00 UTC (a reconciliation run that lands every source itself)
 and validated: its `land`, `extract` and `validate` tasks return at once), otherwise a new run. Then
 the sources land in parallel (`land`, one mapped task per source: Parquet only, no database), and the
 stages `extract` -> `validate` -> `standardise` -> `match` -> `cluster` -> `survive` -> `publish` run
-in order, each in one DuckDB transaction. `publish` swaps the warehouse in atomically and updates the
+in order, each in one DuckDB transaction. Before `match`, its partitions are mapped over the workers:
+`match_prepare` writes them, `match_compare` and `match_decide` (one task per partition, no database)
+compare and decide their pairs around `match_train`, and the `match` stage loads them (it computes itself
+whatever a partition task did not; docs/scale-out.md). `publish` swaps the warehouse in atomically and updates the
 asset `mdm_warehouse` (its event's extra names the MDM run).
 
 **Safe to retry and clear.** Every task that writes the warehouse or the run's staging database uses the
@@ -78,13 +81,42 @@ def mdm_pipeline() -> None:
             outlet_events[MDM_WAREHOUSE].extra = {"mdm_run_id": mdm_run_id, **result}
         return result
 
+    @task(pool=mdm.POOL)
+    def match_prepare(mdm_run_id: str) -> list[int]:
+        """Blocking over every record; writes each match partition's inputs; the partitions to map over."""
+        return mdm.match_prepare(mdm_run_id)
+
+    @task(max_active_tis_per_dagrun=16)
+    def match_compare(mdm_run_id: str, part: int) -> int:
+        """Compare one partition's pairs (no database: any worker sharing the staging folder)."""
+        return mdm.match_partition(mdm_run_id, part, "compare")
+
+    @task(trigger_rule="none_failed")
+    def match_train(mdm_run_id: str) -> None:
+        """Train the model on the labelled pairs of every partition."""
+        mdm.match_train(mdm_run_id)
+
+    @task(max_active_tis_per_dagrun=16)
+    def match_decide(mdm_run_id: str, part: int) -> int:
+        """Decide one partition's pairs with the trained model."""
+        return mdm.match_partition(mdm_run_id, part, "decide")
+
     mdm_run_id = start()
     landed = land.partial(mdm_run_id=mdm_run_id).expand(source=sources())
     stages = [
-        stage.override(task_id=name, outlets=[MDM_WAREHOUSE] if name == "publish" else [])(mdm_run_id, name)
+        stage.override(
+            task_id=name,
+            outlets=[MDM_WAREHOUSE] if name == "publish" else [],
+            # after the mapped partitions, which are skipped when there is nothing to map
+            trigger_rule="none_failed" if name == "match" else "all_success",
+        )(mdm_run_id, name)
         for name in STAGES
     ]
-    chain(landed, *stages)
+    at = STAGES.index("match")
+    parts = match_prepare(mdm_run_id)
+    compared = match_compare.partial(mdm_run_id=mdm_run_id).expand(part=parts)
+    decided = match_decide.partial(mdm_run_id=mdm_run_id).expand(part=parts)
+    chain(landed, *stages[:at], parts, compared, match_train(mdm_run_id), decided, *stages[at:])
 
 
 mdm_pipeline()

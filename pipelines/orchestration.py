@@ -151,6 +151,29 @@ def stage(run_id: str, name: str) -> dict[str, Any]:
     return runner.run_stage(load(), run_id, name)
 
 
+def match_prepare(run_id: str) -> list[int]:
+    """The match partitions of the run, their inputs written (pipelines/match_tasks.py)."""
+    from pipelines import match_tasks
+
+    return match_tasks.match_prepare(load(), run_id)
+
+
+def match_partition(run_id: str, part: int, step: str) -> int:
+    """Compare or decide one match partition (no database: runs on any worker sharing the staging folder)."""
+    from pipelines import match_tasks
+
+    if step not in ("compare", "decide"):
+        raise ValueError(f"unknown match step {step!r}")
+    return match_tasks.match_partition(load(), run_id, part, step)  # type: ignore[arg-type]  # checked above
+
+
+def match_train(run_id: str) -> None:
+    """Train the matching model on the labelled pairs of every partition (no database)."""
+    from pipelines import match_tasks
+
+    match_tasks.match_train(load(), run_id)
+
+
 def new_data(run_id: str, landed: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The sources of a landed run with new data (read in full or by change-data capture, not reused
     unchanged), each with what its asset event carries. When no source has new data the run is

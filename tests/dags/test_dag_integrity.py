@@ -142,5 +142,10 @@ def test_warehouse_writers_share_one_pool_and_sources_land_in_parallel(probe: di
     for tasks in (pipe, land):
         assert tasks["land"]["mapped"] and tasks["land"]["pool"] != "mdm_warehouse"
         assert tasks["sources"]["pool"] != "mdm_warehouse"
+    # The match partitions are mapped over the workers, outside the pool (they touch no database).
+    assert pipe["match_prepare"]["pool"] == "mdm_warehouse"
+    for task_id in ("match_compare", "match_decide"):
+        assert pipe[task_id]["mapped"] and pipe[task_id]["pool"] != "mdm_warehouse", task_id
+    assert pipe["match_train"]["pool"] != "mdm_warehouse"
     assert land["announce"]["outlets"] == ["AssetAlias:mdm_sources"]
     assert pipe["publish"]["outlets"] == ["Asset:mdm_warehouse"]

@@ -108,18 +108,25 @@ def test_dag_parses_without_config(described: dict) -> None:
 
 def test_tasks_run_start_then_land_then_stages(described: dict) -> None:
     dag = described["dags"]["mdm_pipeline"]
-    expected = ["start", "sources", "land", *STAGES]
+    partitions = ["match_prepare", "match_compare", "match_train", "match_decide"]
+    expected = ["start", "sources", "land", *STAGES, *partitions]
     assert sorted(dag["order"]) == sorted(expected)
     assert dag["order"].index("land") < dag["order"].index("extract")
     assert dag["upstream"]["start"] == [] and dag["upstream"]["sources"] == []
     # The sources land in parallel (one mapped task each) once the run is started.
     assert dag["upstream"]["land"] == ["sources", "start"]
     assert dag["upstream"]["extract"] == ["land", "start"]
-    for before, after in pairwise(STAGES):
-        # Each stage follows the previous one and takes the run id from start's XCom.
-        assert dag["upstream"][after] == sorted({before, "start"}), after
-    # No task discards the run on a failure: retries and cleared tasks must find the staging folder.
-    assert all(dag["trigger_rule"][t] == "all_success" for t in expected)
+    # The match partitions run between standardise and match: prepare, compare (mapped), train, decide (mapped).
+    chain = [*STAGES[: STAGES.index("match")], *partitions, *STAGES[STAGES.index("match") :]]
+    for before, after in pairwise(chain):
+        # Each task follows the previous one and takes the run id from start's XCom (the mapped ones also
+        # take the partitions from match_prepare's).
+        extra = {"match_prepare"} if after in ("match_compare", "match_decide") else set()
+        assert dag["upstream"][after] == sorted({before, "start"} | extra), after
+    # No task discards the run on a failure: retries and cleared tasks must find the staging folder. Train and
+    # the match stage also run when there was no partition to map (the mapped tasks are then skipped).
+    assert all(dag["trigger_rule"][t] == "all_success" for t in expected if t not in ("match_train", "match"))
+    assert dag["trigger_rule"]["match_train"] == dag["trigger_rule"]["match"] == "none_failed"
 
 
 def test_only_publish_updates_the_warehouse_asset(described: dict) -> None:

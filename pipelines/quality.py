@@ -26,10 +26,12 @@ from pipelines import staged_rows as staged
 from pipelines.config import Config
 from pipelines.errors import MdmError
 from pipelines.quality_docs import Sample, document
-from pipelines.sandbox import open_readonly
+from pipelines.scorecard import Scorecard, scorecard
 from pipelines.suite_files import Outcome, Suite, load_suites
 from pipelines.suite_sql import evaluate
 from pipelines.suites import SUITES, SUITES_DIR
+
+__all__ = ["Scorecard", "ValidationFailed", "scorecard", "validate_outputs", "validate_sources"]
 
 KEY_COLUMNS = {"organization": "source_id", "relationship": "child_id"}
 
@@ -349,13 +351,13 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
     """Validate the run's standardised records and golden records before they are published.
 
     An incremental run validates the rows it computed again (the others passed when they were made) with
-    the suites, and the key's uniqueness over the whole table."""
-    from pipelines.validation import Validator
-
-    validator = Validator(docs_dir=docs)
+    the suites, and the key's uniqueness over the whole table. The suites are evaluated in DuckDB over
+    every row (:mod:`pipelines.suite_sql`); Great Expectations validates a bounded sample for the Data Docs."""
+    suites = load_suites(SUITES_DIR)
     failures: list[str] = []
+    samples: list[Sample] = []
     for suite, table, key, recomputed in OUTPUTS:
-        # List columns are not checked by the suites and make GX's batch hashing slow: leave them out.
+        # List columns are not checked by the suites (and make GX's batch hashing slow): leave them out.
         lists = [
             c
             for c, t in con.execute(
@@ -365,13 +367,22 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
         ]
         exclude = f" EXCLUDE ({', '.join(lists)})" if lists else ""
         where = f" WHERE {recomputed}" if incremental else ""
-        frame = con.execute(f"SELECT *{exclude} FROM {table}{where}").df()
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {staged.STAGED} AS SELECT *, "
+            f"(row_number() OVER () - 1)::BIGINT AS _row, false AS _checked FROM (SELECT *{exclude} FROM {table}{where})"
+        )
         params = {"min_rows": 0} if incremental else None
-        outcome = validator.validate(suite, frame, batch=suite, run_id=run_id, params=params)
+        outcome = evaluate(con, suites[suite], staged.STAGED, batch=suite, run_id=run_id, params=params)
         failures += [_describe(suite, f) for f in outcome.batch_failures]
         if len(outcome.row_failures):
             rf = outcome.row_failures.head(5)
             failures += [f"{suite}: rule {r.rule} failed on row {r.row} (value {r.value!r})" for r in rf.itertuples()]
+        samples.append(
+            Sample(
+                suite, suite, staged.sample(con, set(outcome.failed_rows())), params or {}, outcome.statistics["rows"]
+            )
+        )
+        staged.drop(con)
         if incremental:
             rows, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchall()[0]
             if rows == 0 or rows != distinct:
@@ -379,56 +390,6 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
                     f"{suite}: {rows} rows, {distinct} distinct {key} values (expected at least one "
                     "row and unique keys)"
                 )
-    validator.build_docs()
+    document(docs, run_id, samples)
     if failures:
         raise ValidationFailed("output validation failed; nothing was published:\n  " + "\n  ".join(failures))
-
-
-@dataclass
-class Scorecard:
-    run_id: str | None
-    previous_run_id: str | None
-    metrics: pd.DataFrame  # source, attribute, rows, completeness, validity, uniqueness, d_* (change)
-    identifiers: pd.DataFrame  # source, attribute, class, rows
-    quarantine: pd.DataFrame  # source, rule, rows
-    issues: pd.DataFrame  # source, code, rows
-    validations: pd.DataFrame  # suite, batch, success, failed_rows
-    docs: Path | None
-
-
-def scorecard(config: Config) -> Scorecard:
-    """The quality of the latest published run, with the change against the run before it."""
-    from pipelines.warehouse import Warehouse, query_sql
-
-    wh = Warehouse(config.warehouse)
-    if not wh.exists():
-        raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
-    con = open_readonly(wh.db_path)
-    try:
-        runs = [
-            r[0]
-            for r in con.execute(
-                "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
-                "ORDER BY finished_at DESC LIMIT 2"
-            ).fetchall()
-        ]
-        latest = runs[0] if runs else None
-        prev = runs[1] if len(runs) > 1 else None
-        params = {"run": latest, "prev": prev}
-        frames = {
-            name: query_sql(con, f"marts/scorecard_{name}", params).df()
-            for name in ("metrics", "identifiers", "quarantine", "issues", "validations")
-        }
-    finally:
-        con.close()
-    docs = wh.root / "docs" / "index.html"
-    return Scorecard(
-        latest,
-        prev,
-        frames["metrics"],
-        frames["identifiers"],
-        frames["quarantine"],
-        frames["issues"],
-        frames["validations"],
-        docs if docs.exists() else None,
-    )

@@ -18,6 +18,7 @@ The GX suites still run, on a bounded sample, for the Data Docs (see :mod:`pipel
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -38,6 +39,11 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "expect_table_row_count_to_be_between": {"min_value": None, "max_value": None},
 }
 _NOT_SHOWN = ("column", "column_list", "batch_id")
+
+
+def _plain(value: Any) -> Any:
+    """A value as GX reports it: NULL and NaN as None."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _q(name: str) -> str:
@@ -228,7 +234,7 @@ def evaluate(
                                 "row": rows["row"].astype("int64"),
                                 "rule": meta["rule"],
                                 "column": column,
-                                "value": pd.Series(rows["value"].astype(object).where(rows["value"].notna(), None)),
+                                "value": pd.Series([_plain(v) for v in rows["value"].tolist()], dtype="object"),
                             }
                         )
                         row_parts.append(rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 import pandas as pd
 import pytest
@@ -104,7 +106,7 @@ def _records() -> pd.DataFrame:
 
 
 @pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = duckdb.connect()
     c.register("records", _records())
     yield c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 
 from mdm.schema import RELATIONSHIP
 from mdm.survivorship import ATTRIBUTES
-from pipelines.suite_files import SuiteError
+from pipelines.suite_files import Outcome, SuiteError
 from pipelines.suite_sql import SUPPORTED, evaluate
 from pipelines.validation import Validator
 from tests.pipelines.test_validation import org_frame
@@ -104,7 +105,7 @@ CASES = [
 ]
 
 
-def _sql_outcome(suite: str, frame: pd.DataFrame, params: dict | None, validator: Validator, **kw: object):
+def _sql_outcome(suite: str, frame: pd.DataFrame, params: dict | None, validator: Validator, **kw: Any) -> Outcome:
     con = duckdb.connect()
     con.register("v", frame.reset_index(drop=True).assign(_row=range(len(frame))))
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -47,7 +48,7 @@ def test_parallel_landing_gives_the_serial_landing(
     calls: list[int] = []
     real = extract.map_batches
 
-    def counting(fn, batches, workers):  # type: ignore[no-untyped-def]
+    def counting(fn: Any, batches: Any, workers: int) -> Any:
         calls.append(workers)
         return real(fn, batches, workers)
 

@@ -39,7 +39,6 @@ row the query returns now (so the loader can see deletions). See :func:`make_tok
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -59,27 +58,20 @@ from pipelines.adapters.base import Batch, ExtractContext, conform_strings
 from pipelines.adapters.crm_contract import TABLES, CrmTable
 from pipelines.adapters.sql_session import read_only_connect_args, sqlite_read_only
 from pipelines.adapters.sql_values import (
-    _DATE_COLUMNS,
     _FLOAT_COLUMNS,
     _FLOAT_LIKE,
     _INT64_LIMIT,
     _INT_COLUMNS,
     _LANDS_IN,
-    _MONTH_COLUMNS,
     _NAMES_COLUMNS,
-    _STR_OR_NONE,
-    _TIMESTAMP_COLUMNS,
     _bad_number,
     _collector_paused,
     _each,
-    _json_value,
-    _month,
     _names_json,
     _number,
     _objects,
-    _temporal,
-    _temporal_text,
-    _texts,
+    column_texts,
+    extra_json,
 )
 from pipelines.adapters.sql_watermark import _highest, make_token, read_token
 from pipelines.errors import SourceError
@@ -251,40 +243,14 @@ class _Reader:
             elif col in _FLOAT_COLUMNS or col in _INT_COLUMNS:
                 data[col] = self.numbers(col, values, first, pos, bad)
             elif col in _NAMES_COLUMNS:
-                data[_LANDS_IN.get(col, col)] = _objects(_each(_names_json, self.texts(col, values)))
+                data[_LANDS_IN.get(col, col)] = _objects(_each(_names_json, column_texts(col, values)))
             else:
-                data[_LANDS_IN.get(col, col)] = _objects(self.texts(col, values))
+                data[_LANDS_IN.get(col, col)] = _objects(column_texts(col, values))
         for line, _, message in sorted(bad):  # in row order, like a row-by-row read
             self.ctx.warn(message, file=src, line=line, key=q.key, code="bad_number")
         if q.has_extra:
-            data["extra"] = _objects(self.extra(extra, n))
+            data["extra"] = _objects(extra_json(extra, n))
         return pd.DataFrame(data)
-
-    @staticmethod
-    def texts(col: str, values: Sequence[Any]) -> Sequence[Any]:
-        """A text column converted (month, date, timestamp or plain text, by its name)."""
-        if col in _MONTH_COLUMNS:
-            return _each(_month, values)
-        if col in _DATE_COLUMNS or col in _TIMESTAMP_COLUMNS:
-            date_only = col in _DATE_COLUMNS
-            if set(map(type, values)) <= _STR_OR_NONE:
-                return _each(lambda v: None if v is None else _temporal_text(v, date_only), values)
-            return _each(partial(_temporal, date_only=date_only), values)
-        return _texts(values)
-
-    @staticmethod
-    def extra(columns: list[tuple[str, Sequence[Any]]], n: int) -> list[str | None]:
-        """The ``extra`` JSON of each row: its non-NULL values of the columns outside the contract."""
-        if not columns:
-            return [None] * n
-        names = [c for c, _ in columns]
-        raw = list(zip(*(values for _, values in columns)))
-        converted = list(zip(*(_each(_json_value, values) for _, values in columns)))
-        out: list[str | None] = []
-        for r, c in zip(raw, converted):
-            kept = {name: value for name, v, value in zip(names, r, c) if v is not None}
-            out.append(json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None)
-        return out
 
     def run(
         self, conn: Connection, q: CrmTable, stmt: TextClause, src: str, what: str, change: str | None = None
@@ -373,7 +339,7 @@ class _Reader:
                         break
                     frame = pd.DataFrame(
                         {
-                            k: conform_strings(pd.Series(_objects(self.texts(k, values)), dtype="object"))
+                            k: conform_strings(pd.Series(_objects(column_texts(k, values)), dtype="object"))
                             for k, values in zip(q.natural_key, zip(*part))
                         }
                     )

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
@@ -186,3 +187,29 @@ def _number(col: str, v: Any) -> tuple[float | int | None, bool]:
         return (f if math.isfinite(f) else None), False
     except (TypeError, ValueError):
         return None, True
+
+
+def column_texts(col: str, values: Sequence[Any]) -> Sequence[Any]:
+    """A text column converted (month, date, timestamp or plain text, by its name)."""
+    if col in _MONTH_COLUMNS:
+        return _each(_month, values)
+    if col in _DATE_COLUMNS or col in _TIMESTAMP_COLUMNS:
+        date_only = col in _DATE_COLUMNS
+        if set(map(type, values)) <= _STR_OR_NONE:
+            return _each(lambda v: None if v is None else _temporal_text(v, date_only), values)
+        return _each(partial(_temporal, date_only=date_only), values)
+    return _texts(values)
+
+
+def extra_json(columns: list[tuple[str, Sequence[Any]]], n: int) -> list[str | None]:
+    """The ``extra`` JSON of each row: its non-NULL values of the columns outside the contract."""
+    if not columns:
+        return [None] * n
+    names = [c for c, _ in columns]
+    raw = list(zip(*(values for _, values in columns)))
+    converted = list(zip(*(_each(_json_value, values) for _, values in columns)))
+    out: list[str | None] = []
+    for r, c in zip(raw, converted):
+        kept = {name: value for name, v, value in zip(names, r, c) if v is not None}
+        out.append(json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None)
+    return out

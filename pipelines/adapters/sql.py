@@ -57,6 +57,11 @@ from sqlalchemy.sql.elements import TextClause
 from pipelines.adapters.base import Batch, ExtractContext, conform_strings
 from pipelines.adapters.crm_contract import TABLES, CrmTable
 from pipelines.adapters.sql_session import read_only_connect_args, sqlite_read_only
+
+# The CRM contract's column-type sets, as the adapter reads them (re-exported: tests compare them with the contract).
+from pipelines.adapters.sql_values import (
+    _DATE_COLUMNS as _DATE_COLUMNS,
+)
 from pipelines.adapters.sql_values import (
     _FLOAT_COLUMNS,
     _FLOAT_LIKE,
@@ -72,6 +77,12 @@ from pipelines.adapters.sql_values import (
     _objects,
     column_texts,
     extra_json,
+)
+from pipelines.adapters.sql_values import (
+    _MONTH_COLUMNS as _MONTH_COLUMNS,
+)
+from pipelines.adapters.sql_values import (
+    _TIMESTAMP_COLUMNS as _TIMESTAMP_COLUMNS,
 )
 from pipelines.adapters.sql_watermark import _highest, make_token, read_token
 from pipelines.errors import SourceError

@@ -21,11 +21,17 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from mdm import quality as dq
+from pipelines import quality_sql
+from pipelines import staged_rows as staged
 from pipelines.config import Config
 from pipelines.errors import MdmError
-from pipelines.sandbox import open_readonly
-from pipelines.suites import SUITES
+from pipelines.quality_docs import Sample, document
+from pipelines.scorecard import Scorecard, scorecard
+from pipelines.suite_files import Outcome, Suite, load_suites
+from pipelines.suite_sql import evaluate
+from pipelines.suites import SUITES, SUITES_DIR
+
+__all__ = ["Scorecard", "ValidationFailed", "scorecard", "validate_outputs", "validate_sources"]
 
 KEY_COLUMNS = {"organization": "source_id", "relationship": "child_id"}
 
@@ -106,14 +112,16 @@ def validate_sources(
     the staging database; raises ValidationFailed on any batch-level failure. A source whose landing was
     reused from an earlier load (``reused``: source -> that load's run id) passed validation then: its
     results, metrics and quarantine are carried over under this run's id instead of validated again.
+
+    The suites are evaluated in DuckDB over every row (:mod:`pipelines.suite_sql`: GX's verdicts without
+    holding a source in memory); Great Expectations itself validates a bounded sample of each source
+    for the Data Docs (:func:`pipelines.quality_docs.document`).
     """
     fingerprints = fingerprints or {}
     reused = reused or {}
     watermarks = watermarks or {}
     changes = changes or {}
-    from pipelines.validation import Validator  # Great Expectations: imported by this stage only
-
-    validator = Validator(docs_dir=docs)
+    suites = load_suites(SUITES_DIR)
     previous = previous_loads(con)
     report = ValidationReport()
     failures: list[str] = []
@@ -122,6 +130,7 @@ def validate_sources(
     classes: list[pd.DataFrame] = []
     loads: list[tuple] = []
     results: list[tuple] = []
+    samples: list[Sample] = []
     for src in config.sources:
         suite, table = SUITES[src.format]
         if src.name in reused:
@@ -130,28 +139,23 @@ def validate_sources(
             )
             report.suites[src.name] = {"suite": suite, "success": True, "reused_from": reused[src.name]}
             continue
-        # Table names come from the constant SUITES map, never from the config.
-        frame = con.execute(
-            f"SELECT * FROM raw_{table} WHERE source = $s ORDER BY src_file, src_line", {"s": src.name}
-        ).df()
-        frame = frame.astype(object).mask(frame.isna(), None)
+        cdc = changes.get(src.name) if table == "organization" else None
+        staged.stage_rows(con, table, src.name, cdc["files"] if cdc is not None else None)
         limits = config.limits(src.name)
         prev = previous.get(src.name)
-        params = _params(validator.suites[suite].parameters, limits, prev)
-        cdc = changes.get(src.name)
-        if cdc is not None and table == "organization":
+        params = _params(suites[suite].parameters, limits, prev)
+        if cdc is not None:
             # A change-captured load: the rows kept from the base load passed the row rules then (their
             # quarantine is carried over); the rows read again are checked now; the batch as a whole.
-            outcome, carried, carried_rows = _validate_changes(
-                con, validator, suite, frame, src.name, run_id, params, cdc
-            )
+            outcome, carried, carried_rows = _validate_changes(con, suites[suite], src.name, run_id, params, cdc)
             quarantine.append(carried)
         else:
-            outcome = validator.validate(suite, frame, batch=src.name, run_id=run_id, params=params)
+            outcome = evaluate(con, suites[suite], staged.STAGED, batch=src.name, run_id=run_id, params=params)
             carried_rows = set()
-        populated = [c for c in frame.columns if frame[c].notna().any()]
+        n_rows = outcome.statistics["rows"]
+        populated = staged.populated(con)
         batch_failures = [_describe(src.name, f, _where(src)) for f in outcome.batch_failures]
-        if limits.schema_drift and prev is not None and len(frame):
+        if limits.schema_drift and prev is not None and n_rows:
             lost = [c for c in prev.populated if c not in populated]
             if lost:
                 batch_failures.append(
@@ -161,28 +165,16 @@ def validate_sources(
         failures += batch_failures
         rf = outcome.row_failures
         if len(rf):
-            rows = frame.iloc[rf["row"].to_numpy()]
-            q = pd.DataFrame(
-                {
-                    "run_id": run_id,
-                    "source": src.name,
-                    "source_id": rows[KEY_COLUMNS[table]].to_numpy(),
-                    "file": rows["src_file"].to_numpy(),
-                    "line": rows["src_line"].to_numpy(),
-                    "rule": rf["rule"].to_numpy(),
-                    "column": rf["column"].to_numpy(),
-                    "value": [None if v is None else str(v)[:1000] for v in rf["value"]],
-                }
-            )
-            quarantine.append(q)
+            quarantine.append(staged.quarantined(con, rf, run_id, src.name, KEY_COLUMNS[table]))
         bad = set(outcome.failed_rows()) | carried_rows
         report.quarantined += len(bad)
-        kept = frame.drop(index=frame.index[sorted(bad)]) if bad else frame
-        if table == "organization" and len(kept):
-            m = dq.metrics(kept)
+        samples.append(Sample(suite, src.name, staged.sample(con, bad), params, n_rows))
+        if table == "organization" and n_rows > len(bad):
+            staged.keep(con, bad)
+            m = quality_sql.metrics(con, staged.KEPT)
             m.insert(0, "run_id", run_id)
             metrics.append(m)
-            c = dq.identifier_classes(kept)
+            c = quality_sql.identifier_classes(con, staged.KEPT)
             c.insert(0, "run_id", run_id)
             classes.append(c)
         marks = watermarks.get(src.name)
@@ -192,26 +184,26 @@ def validate_sources(
                 src.name,
                 src.format,
                 table,
-                len(frame),
+                n_rows,
                 populated,
                 fingerprints.get(src.name),
                 json.dumps(marks, sort_keys=True) if marks else None,
             )
         )
-        stats = outcome.statistics
         results.append(
             (
                 run_id,
                 suite,
                 src.name,
                 not batch_failures,
-                stats.get("evaluated_expectations"),
+                outcome.statistics.get("evaluated_expectations"),
                 len(bad),
                 json.dumps({"batch_failures": batch_failures}, ensure_ascii=False),
             )
         )
         report.suites[src.name] = {"suite": suite, "success": not batch_failures, "quarantined": len(bad)}
-    validator.build_docs()
+    staged.drop(con)
+    document(docs, run_id, samples)
     if failures:
         raise ValidationFailed("validation failed; nothing was published:\n  " + "\n  ".join(failures))
     _store(
@@ -243,61 +235,49 @@ def validate_sources(
 
 def _validate_changes(
     con: duckdb.DuckDBPyConnection,
-    validator: Any,
-    suite: str,
-    frame: pd.DataFrame,
+    suite: Suite,
     source: str,
     run_id: str,
     params: dict[str, Any],
     cdc: dict[str, Any],
-) -> tuple[Any, pd.DataFrame, set[int]]:
-    """Validate a change-captured load (``frame``: the whole landing, ordered by file and line): the
-    suite's row rules over the rows read again (``cdc['files']``, this run's parts), its batch rules over
-    the whole landing. The base load's quarantine entries of the rows kept from it are carried over.
-    Returns an outcome whose row failures are positions in ``frame``, the carried quarantine entries
-    and the positions of their rows."""
-    from pipelines.validation import Outcome
-
-    lines = pd.DataFrame(
-        {"file": frame["src_file"].to_numpy(), "line": frame["src_line"].to_numpy(), "pos": range(len(frame))}
-    )
-    # Rows read again this run, by (file, line): the Parquet parts the adapter wrote.
-    delta = (
-        con.execute("SELECT src_file AS file, src_line AS line FROM read_parquet($f)", {"f": cdc["files"]}).df()
-        if cdc["files"]
-        else pd.DataFrame({"file": pd.Series(dtype=object), "line": pd.Series(dtype="int64")})
-    )
-    positions = lines.merge(delta, on=["file", "line"])["pos"].sort_values().to_numpy()
-    rows = frame.iloc[positions].reset_index(drop=True)
-    batch = validator.validate(suite, frame, batch=source, run_id=run_id, params=params, level="batch")
-    failures = batch.row_failures.iloc[0:0]
-    if len(rows):
-        checked = validator.validate(suite, rows, batch=source, run_id=run_id, params=params, level="row")
-        failures = checked.row_failures.assign(row=positions[checked.row_failures["row"].to_numpy()])
-    con.register("tmp_lines", lines[["file", "line"]])
-    carried = con.execute(
-        "SELECT q.* REPLACE ($run AS run_id) FROM quarantine q SEMI JOIN tmp_lines l USING (file, line) "
-        "WHERE q.run_id = $base AND q.source = $s",
-        {"run": run_id, "base": cdc["base_load"], "s": source},
-    ).df()
-    con.unregister("tmp_lines")
+) -> tuple[Outcome, pd.DataFrame, set[int]]:
+    """Validate a change-captured load (the staged rows: the whole landing, ordered by file and line):
+    the suite's row rules over the rows read again (``cdc['files']``, this run's parts, marked
+    ``_checked``), its batch rules over the whole landing. The base load's quarantine entries of the
+    rows kept from it are carried over. Returns an outcome whose row failures are positions in the
+    landing, the carried quarantine entries and the positions of their rows."""
+    rel = staged.STAGED
+    batch = evaluate(con, suite, rel, batch=source, run_id=run_id, params=params, level="batch")
+    n_checked = con.execute(f"SELECT count(*) FILTER (WHERE _checked) FROM {rel}").fetchall()[0][0]
+    failures = batch.row_failures
+    evaluated = batch.statistics["evaluated_expectations"]
+    if n_checked:
+        checked = evaluate(con, suite, rel, batch=source, run_id=run_id, params=params, level="row", checked="_checked")
+        failures = checked.row_failures
+        evaluated += checked.statistics["evaluated_expectations"]
     # Rows read again replace their old selves, whose old quarantine entries do not apply.
-    carried = carried.merge(delta, on=["file", "line"], how="left", indicator=True)
-    carried = carried[carried["_merge"] == "left_only"].drop(columns="_merge")
-    kept_bad = set(lines.merge(carried[["file", "line"]].drop_duplicates(), on=["file", "line"])["pos"].tolist())
+    base = {"base": cdc["base_load"], "s": source}
+    carried = con.execute(
+        f"SELECT q.* REPLACE ($run AS run_id) FROM quarantine q WHERE q.run_id = $base AND q.source = $s "
+        f"AND EXISTS (SELECT 1 FROM {rel} l WHERE l.src_file = q.file AND l.src_line = q.line AND NOT l._checked)",
+        {"run": run_id, **base},
+    ).df()
+    kept_bad = {
+        int(r[0])
+        for r in con.execute(
+            f"SELECT l._row FROM {rel} l WHERE NOT l._checked AND EXISTS (SELECT 1 FROM quarantine q "
+            "WHERE q.run_id = $base AND q.source = $s AND q.file = l.src_file AND q.line = l.src_line)",
+            base,
+        ).fetchall()
+    }
     outcome = Outcome(
-        suite=suite,
+        suite=suite.name,
         batch=source,
         run_id=run_id,
         success=batch.success,
         row_failures=failures.reset_index(drop=True),
         batch_failures=batch.batch_failures,
-        statistics={
-            "evaluated_expectations": batch.statistics.get("evaluated_expectations", 0)
-            + (checked.statistics.get("evaluated_expectations", 0) if len(rows) else 0),
-            "rows_checked": len(rows),
-            "rows": len(frame),
-        },
+        statistics={"evaluated_expectations": evaluated, "rows_checked": n_checked, "rows": batch.statistics["rows"]},
     )
     return outcome, carried, kept_bad
 
@@ -371,13 +351,13 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
     """Validate the run's standardised records and golden records before they are published.
 
     An incremental run validates the rows it computed again (the others passed when they were made) with
-    the suites, and the key's uniqueness over the whole table."""
-    from pipelines.validation import Validator
-
-    validator = Validator(docs_dir=docs)
+    the suites, and the key's uniqueness over the whole table. The suites are evaluated in DuckDB over
+    every row (:mod:`pipelines.suite_sql`); Great Expectations validates a bounded sample for the Data Docs."""
+    suites = load_suites(SUITES_DIR)
     failures: list[str] = []
+    samples: list[Sample] = []
     for suite, table, key, recomputed in OUTPUTS:
-        # List columns are not checked by the suites and make GX's batch hashing slow: leave them out.
+        # List columns are not checked by the suites (and make GX's batch hashing slow): leave them out.
         lists = [
             c
             for c, t in con.execute(
@@ -387,13 +367,22 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
         ]
         exclude = f" EXCLUDE ({', '.join(lists)})" if lists else ""
         where = f" WHERE {recomputed}" if incremental else ""
-        frame = con.execute(f"SELECT *{exclude} FROM {table}{where}").df()
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {staged.STAGED} AS SELECT *, "
+            f"(row_number() OVER () - 1)::BIGINT AS _row, false AS _checked FROM (SELECT *{exclude} FROM {table}{where})"
+        )
         params = {"min_rows": 0} if incremental else None
-        outcome = validator.validate(suite, frame, batch=suite, run_id=run_id, params=params)
+        outcome = evaluate(con, suites[suite], staged.STAGED, batch=suite, run_id=run_id, params=params)
         failures += [_describe(suite, f) for f in outcome.batch_failures]
         if len(outcome.row_failures):
             rf = outcome.row_failures.head(5)
             failures += [f"{suite}: rule {r.rule} failed on row {r.row} (value {r.value!r})" for r in rf.itertuples()]
+        samples.append(
+            Sample(
+                suite, suite, staged.sample(con, set(outcome.failed_rows())), params or {}, outcome.statistics["rows"]
+            )
+        )
+        staged.drop(con)
         if incremental:
             rows, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchall()[0]
             if rows == 0 or rows != distinct:
@@ -401,56 +390,6 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
                     f"{suite}: {rows} rows, {distinct} distinct {key} values (expected at least one "
                     "row and unique keys)"
                 )
-    validator.build_docs()
+    document(docs, run_id, samples)
     if failures:
         raise ValidationFailed("output validation failed; nothing was published:\n  " + "\n  ".join(failures))
-
-
-@dataclass
-class Scorecard:
-    run_id: str | None
-    previous_run_id: str | None
-    metrics: pd.DataFrame  # source, attribute, rows, completeness, validity, uniqueness, d_* (change)
-    identifiers: pd.DataFrame  # source, attribute, class, rows
-    quarantine: pd.DataFrame  # source, rule, rows
-    issues: pd.DataFrame  # source, code, rows
-    validations: pd.DataFrame  # suite, batch, success, failed_rows
-    docs: Path | None
-
-
-def scorecard(config: Config) -> Scorecard:
-    """The quality of the latest published run, with the change against the run before it."""
-    from pipelines.warehouse import Warehouse, query_sql
-
-    wh = Warehouse(config.warehouse)
-    if not wh.exists():
-        raise MdmError(f"no warehouse at {wh.db_path}: run `mdm run --config {config.config_path}` first")
-    con = open_readonly(wh.db_path)
-    try:
-        runs = [
-            r[0]
-            for r in con.execute(
-                "SELECT run_id FROM run_log WHERE stage = 'publish' AND status = 'success' "
-                "ORDER BY finished_at DESC LIMIT 2"
-            ).fetchall()
-        ]
-        latest = runs[0] if runs else None
-        prev = runs[1] if len(runs) > 1 else None
-        params = {"run": latest, "prev": prev}
-        frames = {
-            name: query_sql(con, f"marts/scorecard_{name}", params).df()
-            for name in ("metrics", "identifiers", "quarantine", "issues", "validations")
-        }
-    finally:
-        con.close()
-    docs = wh.root / "docs" / "index.html"
-    return Scorecard(
-        latest,
-        prev,
-        frames["metrics"],
-        frames["identifiers"],
-        frames["quarantine"],
-        frames["issues"],
-        frames["validations"],
-        docs if docs.exists() else None,
-    )

@@ -39,18 +39,11 @@ row the query returns now (so the loader can see deletions). See :func:`make_tok
 
 from __future__ import annotations
 
-import datetime as dt
-import gc
-import json
-import math
-import re
-from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 from itertools import repeat
-from operator import is_, is_not
+from operator import is_
 from typing import Any, Final
 
 import numpy as np
@@ -62,24 +55,38 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 
 from pipelines.adapters.base import Batch, ExtractContext, conform_strings
-from pipelines.adapters.crm_contract import TABLES, CrmTable, columns_of_type
+from pipelines.adapters.crm_contract import TABLES, CrmTable
 from pipelines.adapters.sql_session import read_only_connect_args, sqlite_read_only
+
+# The CRM contract's column-type sets, as the adapter reads them (re-exported: tests compare them with the contract).
+from pipelines.adapters.sql_values import (
+    _DATE_COLUMNS as _DATE_COLUMNS,
+)
+from pipelines.adapters.sql_values import (
+    _FLOAT_COLUMNS,
+    _FLOAT_LIKE,
+    _INT64_LIMIT,
+    _INT_COLUMNS,
+    _LANDS_IN,
+    _NAMES_COLUMNS,
+    _bad_number,
+    _collector_paused,
+    _each,
+    _names_json,
+    _number,
+    _objects,
+    column_texts,
+    extra_json,
+)
+from pipelines.adapters.sql_values import (
+    _MONTH_COLUMNS as _MONTH_COLUMNS,
+)
+from pipelines.adapters.sql_values import (
+    _TIMESTAMP_COLUMNS as _TIMESTAMP_COLUMNS,
+)
+from pipelines.adapters.sql_watermark import _highest, make_token, read_token
 from pipelines.errors import SourceError
 from pipelines.sql_guard import QueryRefused, check_query
-
-# Columns holding a calendar date (a timestamp from the database is cut to its date) or a timestamp, by type
-# in the CRM contract.
-_DATE_COLUMNS: Final = columns_of_type("date")
-_TIMESTAMP_COLUMNS: Final = columns_of_type("timestamp")
-_MONTH_COLUMNS: Final = columns_of_type("month")
-_FLOAT_COLUMNS: Final = columns_of_type("real")
-_INT_COLUMNS: Final = columns_of_type("integer")
-_NAMES_COLUMNS: Final = columns_of_type("names")
-# Contract columns landing in a canonical column of another name (aliases -> other_names).
-_LANDS_IN: Final = {c.name: c.lands_in for t in TABLES for c in t.columns if c.lands_in != c.name}
-_NAME_SEPARATORS = re.compile(r"[;\n\r]+")
-_MONTH = re.compile(r"^(\d{4})-?(\d{2})(?:-\d{2}.*)?$")
-
 
 # How each configured query maps to a canonical table: the CRM contract (a keys-only batch of a changes read
 # holds the natural key).
@@ -94,209 +101,6 @@ def _first_line(e: BaseException, url: URL) -> str:
     if url.password:
         line = line.replace(str(url.password), "***")
     return line
-
-
-def _text(v: Any) -> str | None:
-    """A database value as the raw layer's text (dates as ISO, integral floats without ``.0``)."""
-    if v is None:
-        return None
-    if isinstance(v, (dt.date, dt.datetime, dt.time)):
-        return v.isoformat()
-    if isinstance(v, float):
-        if math.isnan(v):
-            return None
-        return str(int(v)) if v.is_integer() else repr(v)
-    if isinstance(v, Decimal):
-        return format(v.normalize(), "f") if v == v.to_integral_value() else str(v)
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return bytes(v).decode("utf-8", errors="replace")
-    return str(v)
-
-
-def _temporal(v: Any, date_only: bool) -> str | None:
-    """An ISO date (``date_only``) or timestamp, also from the ISO-like text SQLite stores them as.
-
-    Text that is not an ISO date/timestamp is passed on as given for the loader to judge.
-    """
-    if isinstance(v, str):
-        s = v.strip()
-        try:
-            v = dt.date.fromisoformat(s) if len(s) == 10 else dt.datetime.fromisoformat(s)
-        except ValueError:
-            return s
-    if isinstance(v, dt.datetime) and date_only:
-        return v.date().isoformat()
-    return _text(v)
-
-
-def _temporal_text(s: str, date_only: bool) -> str:
-    """:func:`_temporal` of a ``str`` (the same result, with fewer steps for the text SQLite stores)."""
-    s = s.strip()
-    try:
-        v = dt.date.fromisoformat(s) if len(s) == 10 else dt.datetime.fromisoformat(s)
-    except ValueError:
-        return s
-    return v.date().isoformat() if date_only and type(v) is dt.datetime else v.isoformat()
-
-
-def _month(v: Any) -> str | None:
-    """``YYYY-MM`` from a date, a timestamp or text like ``2024-03``, ``2024-03-31``, ``202403``."""
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.strftime("%Y-%m")
-    s = _text(v)
-    if s is None:
-        return None
-    m = _MONTH.match(s.strip())
-    return f"{m[1]}-{m[2]}" if m else s
-
-
-def _json_value(v: Any) -> Any:
-    if v is None or isinstance(v, (bool, int, str)):
-        return v
-    if isinstance(v, float):
-        return None if not math.isfinite(v) else v
-    if isinstance(v, Decimal) and v.is_finite():
-        return int(v) if v == v.to_integral_value() else float(v)
-    return _text(v)
-
-
-# Types whose values equal only values of the same type and, when equal, convert to the same text:
-# a column of one of them (and None) is converted once per distinct value.
-_BY_DISTINCT_VALUE: Final = frozenset({str, int, bytes, dt.date})
-_NONE: Final = type(None)
-_STR_OR_NONE: Final = frozenset({str, _NONE})
-# Value types numpy turns into float64 exactly as ``float(v)`` does (None becomes NaN).
-_FLOAT_LIKE: Final = frozenset({float, int, Decimal, _NONE})
-_INT64_LIMIT: Final = 2.0**63
-
-
-def _names_json(v: Any) -> str | None:
-    """Several names in one value (a JSON array of strings, or text separated by ';' or line breaks) as the
-    canonical other_names JSON: [{"name": ..., "type": "ALIAS"}]; None when there is none."""
-    if v is None:
-        return None
-    text = str(v).strip()
-    names: list[Any] = []
-    if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-            names = parsed if isinstance(parsed, list) else []
-        except ValueError:
-            names = []
-    if not names:
-        names = _NAME_SEPARATORS.split(text)
-    clean = [n.strip() for n in names if isinstance(n, str) and n.strip()]
-    return (
-        json.dumps([{"name": n, "type": "ALIAS"} for n in dict.fromkeys(clean)], ensure_ascii=False) if clean else None
-    )
-
-
-def _each(func: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
-    """``func`` of each value, computed once per distinct value when that cannot change the result."""
-    kinds = set(map(type, values))
-    kinds.discard(_NONE)
-    if len(kinds) <= 1 and kinds <= _BY_DISTINCT_VALUE:
-        memo = {v: func(v) for v in set(values)}
-        return list(map(memo.__getitem__, values))
-    return list(map(func, values))
-
-
-def _texts(values: Sequence[Any]) -> list[Any] | Sequence[Any]:
-    """:func:`_text` of each value (text and None pass unchanged)."""
-    if set(map(type, values)) <= _STR_OR_NONE:
-        return values
-    return _each(_text, values)
-
-
-def _objects(values: Sequence[Any]) -> np.ndarray:
-    """Converted values (str/None/JSON scalars) as a 1-d object array."""
-    return np.fromiter(values, dtype=object, count=len(values))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a batch is fetched and converted (never across a
-    ``yield``). The hundreds of thousands of row objects of a batch would otherwise trigger repeated
-    full collections over every object of the process, which took longer than the conversion itself;
-    only objects in reference cycles wait a little longer to be freed."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _bad_number(col: str, v: Any) -> str:
-    return f"{col} {v!r} is not a number; set to NULL"
-
-
-def _number(col: str, v: Any) -> tuple[float | int | None, bool]:
-    """A numeric column value and whether it was bad (text that is no number, a fraction or NaN in an
-    integer column); a bad value becomes None."""
-    if v is None:
-        return None, False
-    try:
-        f = float(v)
-        if col in _INT_COLUMNS:
-            if not f.is_integer() or abs(f) >= _INT64_LIMIT:
-                raise ValueError(v)
-            return int(f), False
-        return (f if math.isfinite(f) else None), False
-    except (TypeError, ValueError):
-        return None, True
-
-
-# --- watermark tokens -------------------------------------------------------------------------------
-
-_TOKEN_TYPES: Final[dict[str, tuple[type, Callable[[Any], str], Callable[[str], Any]]]] = {
-    # tag: (Python type, value -> text, text -> value); datetime before date (a datetime is a date).
-    "datetime": (dt.datetime, dt.datetime.isoformat, dt.datetime.fromisoformat),
-    "date": (dt.date, dt.date.isoformat, dt.date.fromisoformat),
-    "int": (int, str, int),
-    "float": (float, repr, float),
-    "decimal": (Decimal, str, Decimal),
-    "str": (str, str, str),
-}
-
-
-def make_token(value: Any) -> str:
-    """The watermark token of a change-column value: JSON ``{"type": tag, "value": text}`` with tag
-    one of datetime, date, int, float, decimal, str, so that :func:`read_token` gives back a value of
-    the same Python type (bound as such: a datetime for PostgreSQL timestamps, text for SQLite).
-
-    Raises TypeError for a value of another type (bool, bytes, time, ...).
-    """
-    for tag, (typ, to_text, _) in _TOKEN_TYPES.items():
-        if type(value) is typ:
-            return json.dumps({"type": tag, "value": to_text(value)}, sort_keys=True, separators=(",", ":"))
-    raise TypeError(f"a {type(value).__name__} value cannot be a watermark")
-
-
-def read_token(token: str) -> tuple[Any, str]:
-    """The value of a watermark token and its text; ValueError for anything :func:`make_token` did not make."""
-    try:
-        raw = json.loads(token)
-        tag, value = raw["type"], raw["value"]
-        parse = _TOKEN_TYPES[tag][2]
-    except (TypeError, ValueError, KeyError):
-        raise ValueError(f"not a watermark token of the SQL adapter: {token!r}") from None
-    if not isinstance(value, str):
-        raise ValueError(f"not a watermark token of the SQL adapter: {token!r}")
-    try:
-        return parse(value), value
-    except (ValueError, ArithmeticError):
-        raise ValueError(f"watermark token with a bad {tag} value: {token!r}") from None
-
-
-def _highest(values: Sequence[Any], current: Any) -> Any:
-    """The largest non-NULL value of ``values`` and ``current`` (None when there is none); TypeError
-    when they cannot be compared."""
-    top = max(filter(partial(is_not, None), values), default=None)
-    if top is None:
-        return current
-    return top if current is None or top > current else current
 
 
 @dataclass
@@ -450,40 +254,14 @@ class _Reader:
             elif col in _FLOAT_COLUMNS or col in _INT_COLUMNS:
                 data[col] = self.numbers(col, values, first, pos, bad)
             elif col in _NAMES_COLUMNS:
-                data[_LANDS_IN.get(col, col)] = _objects(_each(_names_json, self.texts(col, values)))
+                data[_LANDS_IN.get(col, col)] = _objects(_each(_names_json, column_texts(col, values)))
             else:
-                data[_LANDS_IN.get(col, col)] = _objects(self.texts(col, values))
+                data[_LANDS_IN.get(col, col)] = _objects(column_texts(col, values))
         for line, _, message in sorted(bad):  # in row order, like a row-by-row read
             self.ctx.warn(message, file=src, line=line, key=q.key, code="bad_number")
         if q.has_extra:
-            data["extra"] = _objects(self.extra(extra, n))
+            data["extra"] = _objects(extra_json(extra, n))
         return pd.DataFrame(data)
-
-    @staticmethod
-    def texts(col: str, values: Sequence[Any]) -> Sequence[Any]:
-        """A text column converted (month, date, timestamp or plain text, by its name)."""
-        if col in _MONTH_COLUMNS:
-            return _each(_month, values)
-        if col in _DATE_COLUMNS or col in _TIMESTAMP_COLUMNS:
-            date_only = col in _DATE_COLUMNS
-            if set(map(type, values)) <= _STR_OR_NONE:
-                return _each(lambda v: None if v is None else _temporal_text(v, date_only), values)
-            return _each(partial(_temporal, date_only=date_only), values)
-        return _texts(values)
-
-    @staticmethod
-    def extra(columns: list[tuple[str, Sequence[Any]]], n: int) -> list[str | None]:
-        """The ``extra`` JSON of each row: its non-NULL values of the columns outside the contract."""
-        if not columns:
-            return [None] * n
-        names = [c for c, _ in columns]
-        raw = list(zip(*(values for _, values in columns)))
-        converted = list(zip(*(_each(_json_value, values) for _, values in columns)))
-        out: list[str | None] = []
-        for r, c in zip(raw, converted):
-            kept = {name: value for name, v, value in zip(names, r, c) if v is not None}
-            out.append(json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None)
-        return out
 
     def run(
         self, conn: Connection, q: CrmTable, stmt: TextClause, src: str, what: str, change: str | None = None
@@ -572,7 +350,7 @@ class _Reader:
                         break
                     frame = pd.DataFrame(
                         {
-                            k: conform_strings(pd.Series(_objects(self.texts(k, values)), dtype="object"))
+                            k: conform_strings(pd.Series(_objects(column_texts(k, values)), dtype="object"))
                             for k, values in zip(q.natural_key, zip(*part))
                         }
                     )

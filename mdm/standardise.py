@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 
 from mdm import address as _address
+from mdm import identifiers as ids
 from mdm.countries import country_code
 from mdm.legal_forms import (
     cjk_canonical,
@@ -29,6 +30,9 @@ from mdm.transliterate import latin, needs_transliteration
 
 BRANCH_MARKERS_CJK = ("分公司", "分行", "支行", "分店", "办事处", "营业部", "分厂")
 BRANCH_MARKERS_LATIN = ("branch", "branch office", "representative office")
+# Names are normalised by several of the functions below (legal form, branch, qualifiers): once per name.
+_normalised = lru_cache(maxsize=1 << 17)(normalise_text)
+_BRANCH_LATIN_RE = re.compile(r"\b(?:" + "|".join(map(re.escape, BRANCH_MARKERS_LATIN)) + r")\b")
 
 # Abbreviations expanded before comparison: only those that occur in the real public files (SEC filer
 # names, Companies House, GLEIF, the German register: tech 93, mfg 3, dev 2, bros 2, grp 1, ind 1, svc 1 of
@@ -58,7 +62,7 @@ def split_legal_form(name: str | None) -> tuple[str, str | None]:
     brackets (华为技术（深圳）) marks a subsidiary and is kept as a qualifier (:func:`name_qualifiers`).
     A branch keeps its own part: 华为技术有限公司北京分公司 -> 华为技术北京分公司.
     """
-    t = normalise_text(name)
+    t = _normalised(name)
     if not t:
         return "", None
     if has_cjk(t):
@@ -120,6 +124,7 @@ _DESIGNATORS_LATIN = {"group": "group", "holding": "holdings", "holdings": "hold
 _DESIGNATORS_CJK = ("集团", "控股")
 
 
+@lru_cache(maxsize=1 << 16)
 def _designator(word: str) -> str | None:
     """The group designator a word spells out or contracts (Hldgs, Grp -> holdings, group), or None."""
     if word in _DESIGNATORS_LATIN:
@@ -127,6 +132,7 @@ def _designator(word: str) -> str | None:
     return next((v for k, v in _DESIGNATORS_LATIN.items() if abbreviates(word, k)), None)
 
 
+@lru_cache(maxsize=1 << 16)
 def name_qualifiers(name: str | None) -> tuple[str, ...]:
     """What sets group members apart in their names: parenthesised qualifiers (``(UK)``, ``（深圳）``)
     and group designators (Group, Holdings, 集团, 控股), normalised and sorted."""
@@ -135,8 +141,8 @@ def name_qualifiers(name: str | None) -> tuple[str, ...]:
     t = unicodedata.normalize("NFKC", name)
     if has_cjk(t):
         t = _T2S.convert(t)
-    quals = {normalise_text(m) for m in BRACKETED_RE.findall(t)}
-    rest = normalise_text(BRACKETED_RE.sub(" ", t))
+    quals = {_normalised(m) for m in BRACKETED_RE.findall(t)}
+    rest = _normalised(BRACKETED_RE.sub(" ", t))
     if has_cjk(rest):
         quals.update(d for d in _DESIGNATORS_CJK if d in rest.replace(" ", ""))
     words = _expand_abbreviations(rest.split())
@@ -145,14 +151,15 @@ def name_qualifiers(name: str | None) -> tuple[str, ...]:
     return tuple(sorted(quals))
 
 
+@lru_cache(maxsize=1 << 16)
 def is_branch(name: str | None) -> bool:
     """Whether the name marks a branch (分公司, 支行, 'Branch'): a distinct entity from its head office."""
     if not name:
         return False
-    t = normalise_text(name)
+    t = _normalised(name)
     if has_cjk(t):
         return any(m in t.replace(" ", "") for m in BRANCH_MARKERS_CJK)
-    return any(re.search(rf"\b{m}\b", t) for m in BRANCH_MARKERS_LATIN)
+    return bool(_BRANCH_LATIN_RE.search(t))
 
 
 def tokens(core: str) -> list[str]:
@@ -163,6 +170,11 @@ def tokens(core: str) -> list[str]:
         s = core.replace(" ", "")
         return [s[i : i + 2] for i in range(max(1, len(s) - 1))]
     return core.split()
+
+
+# The checks record_identifiers runs per value, cached: one entity's identifiers recur in several sources.
+_valid_lei = lru_cache(maxsize=1 << 16)(ids.valid_lei)
+_valid_uscc = lru_cache(maxsize=1 << 16)(ids.valid_uscc)
 
 
 def _json_names(other_names: str | None) -> list[str]:
@@ -185,16 +197,14 @@ def record_identifiers(row: Mapping[str, Any]) -> dict[str, str]:
     Only identifiers that pass their checks are returned; two records carrying different values of the
     same scheme are different legal entities.
     """
-    from mdm import identifiers as ids
-
     out: dict[str, str] = {}
     fmt = row.get("source_format")
-    if v := ids.valid_lei(row.get("lei")):
+    if v := _valid_lei(row.get("lei")):
         out["LEI"] = v
-    uscc = ids.valid_uscc(row.get("uscc"))
+    uscc = _valid_uscc(row.get("uscc"))
     reg = row.get("registration_number")
     if not uscc and reg:
-        uscc = ids.valid_uscc(reg)
+        uscc = _valid_uscc(reg)
     if uscc:
         out["USCC"] = uscc
     elif legacy := ids.legacy_cn_registration(row.get("uscc")):
@@ -260,6 +270,109 @@ def identity_keys(std: pd.DataFrame) -> dict[str, dict[str, str]]:
     return out
 
 
+# The attributes record_identifiers and invalid_identifiers read (their checks included): the rows handed to
+# them carry only these, which spares building a dict of every attribute per record.
+IDENTIFIER_INPUTS = (
+    "source_format",
+    "source_id",
+    "lei",
+    "uscc",
+    "registration_number",
+    "registration_authority",
+    "cik",
+    "ein",
+    "country",
+    "jurisdiction",
+)
+# The columns standardise_columns adds, in order; the list-valued ones are LIST_COLUMNS, the flags FLAG_COLUMNS.
+STANDARD_COLUMNS = (
+    "rid",
+    "name_core",
+    "legal_form_norm",
+    "aliases",
+    "country_iso",
+    "city_norm",
+    "postal_norm",
+    "address_norm",
+    "branch_flag",
+    "name_cjk",
+    "qualifiers",
+    "qualifiers_en",
+    "invalid_ids",
+    "std_version",
+    *ID_COLUMNS,
+)
+LIST_COLUMNS = ("aliases", "qualifiers", "qualifiers_en", "invalid_ids")
+FLAG_COLUMNS = ("branch_flag", "name_cjk")
+
+_MISSING = object()
+
+
+def _per_distinct(fn: Callable[..., Any], *columns: Sequence[Any]) -> list[Any]:
+    """``fn`` over the rows of ``columns`` (one argument each), computed once per distinct argument tuple:
+    cities, countries, postcodes and the names of one entity in several sources repeat a lot."""
+    memo: dict[Any, Any] = {}
+    out = []
+    for key in zip(*columns) if len(columns) > 1 else columns[0]:
+        value = memo.get(key, _MISSING)
+        if value is _MISSING:
+            value = memo[key] = fn(*key) if len(columns) > 1 else fn(key)
+        out.append(value)
+    return out
+
+
+def _postal(postal_code: str | None, country: str | None) -> str:
+    return _address.postcode(postal_code, country).replace(" ", "") if postal_code else ""
+
+
+def _address_norm(address: str | None, country: str | None, postal_code: str | None) -> str:
+    return _address.address(address, country, postal_code) if address else ""
+
+
+def _aliases(name: str | None, name_en: str | None, other_names: str | None) -> tuple[str, ...]:
+    return tuple(name_aliases([name, name_en, *_json_names(other_names)]))
+
+
+def _qualifiers_en(name_en: str | None) -> tuple[str, ...] | None:
+    return name_qualifiers(name_en) if name_en else None
+
+
+def standardise_columns(columns: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """The standardised columns (:data:`STANDARD_COLUMNS`, in order) of canonical organisation records given
+    column by column (missing values None; an absent attribute counts as missing everywhere). List values
+    come as tuples (shared between equal rows); :func:`standardise_records` turns them into lists. Each
+    record's result depends on that record alone, so any split of the records into batches gives the same
+    rows."""
+    n = len(columns["source"])
+
+    def col(name: str) -> Sequence[Any]:
+        return columns[name] if name in columns else [None] * n
+
+    names, names_en = col("name"), col("name_en")
+    out: dict[str, list[Any]] = {"rid": [f"{s}:{i}" for s, i in zip(col("source"), col("source_id"))]}
+    split = [split_legal_form(x) for x in names]
+    out["name_core"] = [s[0] for s in split]
+    out["legal_form_norm"] = [s[1] for s in split]
+    out["aliases"] = _per_distinct(_aliases, names, names_en, col("other_names"))
+    # The registered address's country; failing that, the country of the jurisdiction of registration.
+    country_iso = [country_code(c) or country_code(j) for c, j in zip(col("country"), col("jurisdiction"))]
+    out["country_iso"] = country_iso
+    out["city_norm"] = _per_distinct(normalise_text, col("city"))
+    out["postal_norm"] = _per_distinct(_postal, col("postal_code"), country_iso)
+    out["address_norm"] = _per_distinct(_address_norm, col("address"), country_iso, col("postal_code"))
+    out["branch_flag"] = [is_branch(x) for x in names]
+    out["name_cjk"] = _per_distinct(has_cjk, names)
+    out["qualifiers"] = [name_qualifiers(x) for x in names]
+    out["qualifiers_en"] = [_qualifiers_en(x) for x in names_en]
+    rows = [dict(zip(IDENTIFIER_INPUTS, r)) for r in zip(*(col(c) for c in IDENTIFIER_INPUTS))]
+    idents = [record_identifiers(r) for r in rows]
+    out["invalid_ids"] = [tuple(invalid_identifiers(r)) for r in rows]
+    out["std_version"] = [STANDARDISE_VERSION] * n
+    for scheme, column in zip(ID_SCHEMES, ID_COLUMNS):
+        out[column] = [i.get(scheme) for i in idents]
+    return out
+
+
 def standardise_records(df: pd.DataFrame) -> pd.DataFrame:
     """Canonical organisation records -> the standardised frame used by matching and survivorship.
 
@@ -269,36 +382,10 @@ def standardise_records(df: pd.DataFrame) -> pd.DataFrame:
     fails its check: flagged and kept, never matched on) and one ``id_<scheme>`` column per valid identifier.
     """
     out = df.copy()
-    out["rid"] = out["source"].astype(str) + ":" + out["source_id"].astype(str)
-    split = [split_legal_form(n) for n in out["name"].tolist()]
-    out["name_core"] = [s[0] for s in split]
-    out["legal_form_norm"] = [s[1] for s in split]
-    out["aliases"] = [
-        name_aliases([n, en, *_json_names(other)])
-        for n, en, other in zip(out["name"], out["name_en"], out["other_names"])
-    ]
-    # The registered address's country; failing that, the country of the jurisdiction of registration.
-    out["country_iso"] = [country_code(c) or country_code(j) for c, j in zip(out["country"], out["jurisdiction"])]
-    out["city_norm"] = [normalise_text(c) for c in out["city"].tolist()]
-    out["postal_norm"] = [
-        _address.postcode(p, c).replace(" ", "") if p else "" for p, c in zip(out["postal_code"], out["country_iso"])
-    ]
-    out["address_norm"] = [
-        _address.address(a, c, p) if a else ""
-        for a, c, p in zip(out["address"], out["country_iso"], out["postal_code"])
-    ]
-    out["branch_flag"] = [is_branch(n) for n in out["name"].tolist()]
-    out["name_cjk"] = [has_cjk(n) for n in out["name"].tolist()]
-    out["qualifiers"] = [list(name_qualifiers(n)) for n in out["name"].tolist()]
-    out["qualifiers_en"] = pd.Series(
-        [list(name_qualifiers(n)) if n else None for n in out["name_en"].tolist()], index=out.index, dtype="object"
-    )
-    rows = cast(list[dict[str, Any]], out.to_dict("records"))  # column names are str
-    idents = [record_identifiers(r) for r in rows]
-    out["invalid_ids"] = [invalid_identifiers(r) for r in rows]
-    out["std_version"] = STANDARDISE_VERSION
-    for scheme in ID_SCHEMES:
-        out["id_" + scheme.replace("-", "_")] = pd.Series(
-            [i.get(scheme) for i in idents], index=out.index, dtype="object"
-        )
+    std = standardise_columns({c: out[c].tolist() for c in out.columns})
+    for name in STANDARD_COLUMNS:
+        values = std[name]
+        if name in LIST_COLUMNS:
+            values = [None if v is None else list(v) for v in values]
+        out[name] = pd.Series(values, index=out.index, dtype=bool if name in FLAG_COLUMNS else object)
     return out

@@ -17,6 +17,8 @@ CJK_RE = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac0
 BRACKETED_RE = re.compile(r"[（(]([^（()）]*)[）)]")
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
+# What _PUNCT_RE replaces among ASCII characters (neither letter, digit, '_' nor white space), as a table.
+_ASCII_PUNCT = str.maketrans(dict.fromkeys((c for c in map(chr, range(128)) if _PUNCT_RE.match(c)), " "))
 
 
 def has_cjk(text: str | None) -> bool:
@@ -34,6 +36,9 @@ def normalise_text(text: str | None) -> str:
     """NFKC (full/half width), traditional -> simplified, casefold, '&' -> 'and', no punctuation."""
     if not text:
         return ""
+    if text.isascii():  # most text: NFKC, casefold and accent stripping are lower() for ASCII
+        t = text.replace("\x00", "").lower().replace("&", " and ").replace("+", " and ").replace("'", "")
+        return " ".join(t.translate(_ASCII_PUNCT).split())
     t = unicodedata.normalize("NFKC", text).replace("\x00", "")
     if has_cjk(t):
         t = _T2S.convert(t)

@@ -5,16 +5,72 @@ but its lineage) equals the one it had in the last published run, and whose stan
 by the same STANDARDISE_VERSION, keeps that form; only new or changed records are standardised again.
 The records standardised now are listed in ``run_changed`` and counted as the observation
 ``changed_records``.
+
+Memory is bounded by the batch size, not by the data: the records to standardise are read from DuckDB in
+batches of ``performance.batch_rows`` (ranges of the staged table's row ids, which DuckDB reads without
+scanning the rest), standardised in ``performance.workers`` processes (:func:`standardise_batch`, no I/O)
+and appended to ``std_organization`` as Arrow, batch after batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
+import pyarrow as pa
 
 from mdm.schema import TABLES
-from mdm.standardise import STANDARDISE_VERSION, standardise_records
-from pipelines.stages.base import StageContext, StageResult, arrow_with_lists
+from mdm.standardise import STANDARDISE_VERSION
+from pipelines.parallel import map_batches
+from pipelines.stages.base import StageContext, StageResult
+from pipelines.stages.standardise_worker import standardise_batch
 from pipelines.warehouse import run_sql
+
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group
+BATCH = "std_batch"  # the name one standardised batch has while it is appended (sql/staging/std_*.sql)
+
+
+def _bounds(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tuple[int, int]]:
+    """Row-id ranges of stg_organization holding ``batch_rows`` records of std_new_keys each (the last one
+    fewer); one empty range when there is nothing to standardise (its empty batch still gives
+    std_organization its columns)."""
+    starts = [
+        r[0]
+        for r in con.execute(
+            "SELECT pos FROM (SELECT pos, row_number() OVER (ORDER BY pos) - 1 AS n FROM std_new_keys) "
+            "WHERE n % $rows = 0 ORDER BY pos",
+            {"rows": batch_rows},
+        ).fetchall()
+    ]
+    end = con.execute("SELECT coalesce(max(pos) + 1, 0) FROM std_new_keys").fetchall()[0][0]
+    return list(zip(starts, [*starts[1:], end])) or [(0, 0)]
+
+
+def _batches(con: duckdb.DuckDBPyConnection, bounds: list[tuple[int, int]]) -> Iterator[pa.Table]:
+    """The records of std_new_keys with their content hash, one row-id range at a time, in staging order.
+    Each batch is read whole before it is handed on, so the stage may write between two batches."""
+    for lo, hi in bounds:
+        yield con.sql(
+            "SELECT s.*, k.content_hash FROM stg_organization AS s JOIN std_new_keys AS k ON k.pos = s.rowid "
+            "WHERE s.rowid >= $lo AND s.rowid < $hi AND k.pos >= $lo AND k.pos < $hi ORDER BY s.rowid",
+            params={"lo": lo, "hi": hi},
+        ).to_arrow_table()
+
+
+def _write(con: duckdb.DuckDBPyConnection, tables: list[pa.Table], first: bool, reuse: bool) -> None:
+    """Add standardised batches to std_organization in one statement; the first write makes the table, with
+    the reused records in an incremental run (a full run reuses nothing: a first run has no
+    organization_record to reuse from)."""
+    con.register(BATCH, pa.concat_tables(tables))
+    try:
+        if not first:
+            run_sql(con, "staging/std_append")
+        elif reuse:
+            run_sql(con, "staging/std_organization")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE std_organization AS SELECT * FROM {BATCH}")
+    finally:
+        con.unregister(BATCH)
 
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
@@ -22,8 +78,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     # Column names come from mdm.schema, never from input.
     packed = ", ".join(f"{c} := {c}" for c in cols)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT source || ':' || source_id AS rid, "
-        f"md5(to_json(struct_pack({packed}))) AS content_hash, src_file, src_line FROM stg_organization"
+        "CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT rowid AS pos, source || ':' || source_id AS rid, "
+        f"md5(to_json(struct_pack({packed}))) AS content_hash FROM stg_organization"
     )
     reuse = ctx.plan.standardise.incremental
     if reuse:
@@ -31,25 +87,29 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     else:
         run_sql(con, "staging/std_reused_none")
     run_sql(con, "staging/std_new_keys")
-    df = con.execute(
-        "SELECT s.* FROM stg_organization s SEMI JOIN std_new_keys k "
-        "ON k.rid = s.source || ':' || s.source_id ORDER BY s.source, s.source_id"
-    ).df()
-    hashes = con.execute("SELECT rid, content_hash FROM std_new_keys").df()
-    std = standardise_records(df.astype(object).where(df.notna(), None))  # type: ignore[call-overload]  # stubs lack other=None
-    std = std.merge(hashes, on="rid", how="left")
-    con.register("std_df", arrow_with_lists(std))
-    try:
-        if reuse:
-            run_sql(con, "staging/std_organization")
-        else:  # nothing reused (a first run has no organization_record to reuse from)
-            con.execute("CREATE OR REPLACE TABLE std_organization AS SELECT * FROM std_df")
-    finally:
-        con.unregister("std_df")
+    todo = con.execute("SELECT count(*) FROM std_new_keys").fetchall()[0][0]
+    perf = ctx.config.performance
+    bounds = _bounds(con, perf.batch_rows)
+    # Worker processes only when there is more than one batch: a small (incremental) run is done in this
+    # process, without the start-up of the workers.
+    workers = min(perf.worker_count(), len(bounds))
+    done, pending, written = 0, [], False
+    for table in map_batches(standardise_batch, _batches(con, bounds), workers):
+        pending.append(table)
+        done += table.num_rows
+        # DuckDB keeps the rows of small appends in memory until the stage's transaction commits; an append
+        # of a whole row group or more goes to the database file. So batches are written a row group at a time.
+        if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+            _write(con, pending, not written, reuse)
+            pending, written = [], True
+        if ctx.progress:
+            ctx.progress("standardise", done, todo)
+    if pending or not written:
+        _write(con, pending, not written, reuse)
     run_sql(con, "staging/run_changed")
     total = con.execute("SELECT count(*) FROM std_organization").fetchall()[0][0]
     ctx.observe("records", total)
-    ctx.observe("changed_records", len(std))
+    ctx.observe("changed_records", done)
     return StageResult(
-        "standardise", total, total, detail={"standardised": len(std), "reused": total - len(std), "incremental": reuse}
+        "standardise", total, total, detail={"standardised": done, "reused": total - done, "incremental": reuse}
     )

@@ -25,6 +25,8 @@ from pipelines.stages.base import StageContext, StageResult, steward_overrides
 from pipelines.survive_batch import GOLDEN_SCHEMA, INPUT_COLUMNS, LINEAGE_SCHEMA, Rules, survive_batch
 from pipelines.warehouse import query_sql, run_sql
 
+MIN_BATCHES_PER_WORKER = 3
+
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     sv = ctx.config.survivorship
@@ -48,7 +50,9 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
             yield query_sql(con, "golden/survive_batch", {"batch": batch}).df(), rules
 
     computed = 0
-    workers = min(perf.worker_count(), len(batches))
+    # A worker process costs seconds to start (it imports pandas and the run's modules): worth it only when
+    # each worker gets several batches; a few batches (an incremental run, a small sample) run in this process.
+    workers = perf.worker_count() if len(batches) >= MIN_BATCHES_PER_WORKER * perf.worker_count() else 1
     for golden, lineage in map_batches(survive_batch, jobs(), workers):
         computed += golden.num_rows
         con.register("survived_golden", golden)

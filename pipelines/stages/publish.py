@@ -43,7 +43,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "marts/analyst_views")  # the masked views of the analyst schema
     build_marts(con, ctx.config, ctx.run_id)
     review_queue.build(con, ctx.config)  # steward_decision_live and review_item
-    changed = exports.record_state(con, ctx.run_id)  # which Parquet exports finish must write again
+    exports.record_state(con, ctx.run_id)  # which Parquet exports finish must write again
     apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction
     run_sql(
         con,
@@ -55,14 +55,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "golden/run_log", {"run": ctx.run_id, "started": started, "finished": finished, "golden": golden_n})
     for name in catalog.run_relations():  # names are constants of the catalog
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    return StageResult(
-        "publish",
-        golden_n,
-        golden_n,
-        started_at=started,
-        finished_at=finished,
-        detail={"exports_changed": sorted(t for t, c in changed.items() if c)},
-    )
+    # What the exports carry over is in export_state (the run log keeps no detail for publish).
+    return StageResult("publish", golden_n, golden_n, started_at=started, finished_at=finished)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.schema_doc import MACROS, RELATIONS, catalogue, describe_column
+from pipelines.schema_doc import MACROS, RELATIONS, describe_column
+from pipelines.warehouse import query_sql
 
 MAX_COMMENT = 2000
 
 
 def sql_literal(text: str) -> str:
     """``text`` as a SQL string literal (quotes doubled; NUL removed; bounded length)."""
-    clean = text.replace("\x00", "")[:MAX_COMMENT]
-    return "'" + clean.replace("'", "''") + "'"
+    return "'" + sql_text_of(text).replace("'", "''") + "'"
 
 
 def sql_identifier(name: str) -> str:
@@ -26,29 +26,47 @@ def sql_identifier(name: str) -> str:
 
 
 def apply_comments(con: duckdb.DuckDBPyConnection) -> int:
-    """Comment every documented table, view and column of the main schema; returns the number of comments
-    set. Run it after the last table or view is (re)created (``CREATE OR REPLACE`` drops comments), inside
-    the publish transaction: every ``COMMENT ON`` outside a transaction is a commit of its own (20x slower)."""
-    return _comment_all(con)
-
-
-def _comment_all(con: duckdb.DuckDBPyConnection) -> int:
+    """Comment every documented table, view and column of the main schema; returns the number of ``COMMENT
+    ON`` statements run. A comment already in place is not set again, so only the relations the run
+    (re)created cost anything. Run it after the last table or view is (re)created (``CREATE OR REPLACE``
+    drops comments), inside the publish transaction: every ``COMMENT ON`` outside a transaction is a commit
+    of its own (20x slower)."""
     n = 0
-    for rel in catalogue(con):
-        if rel.kind == "table macro":
-            continue
-        doc = RELATIONS.get(rel.name)
-        target = sql_identifier(rel.name)
-        if doc is not None and doc.description:
-            kind = "VIEW" if rel.kind == "view" else "TABLE"
-            con.execute(f"COMMENT ON {kind} {target} IS {sql_literal(doc.description)}")
-            n += 1
-        for column, _type in rel.columns:
-            text = describe_column(rel.name, column)
-            if text:
-                con.execute(f"COMMENT ON COLUMN {target}.{sql_identifier(column)} IS {sql_literal(text)}")
-                n += 1
+    for name, kind, target, text in wanted_comments(con):
+        ident = sql_identifier(name) if target is None else f"{sql_identifier(name)}.{sql_identifier(target)}"
+        what = "COLUMN" if target is not None else ("VIEW" if kind == "view" else "TABLE")
+        con.execute(f"COMMENT ON {what} {ident} IS {sql_literal(text)}")
+        n += 1
     return n
+
+
+def wanted_comments(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None, str]]:
+    """(relation, kind, column or None for the relation itself, text) of every documented comment that is
+    not in place yet (absent or different), relations in name order, columns in table order."""
+    have: dict[tuple[str, str | None], str | None] = {}
+    kinds: dict[str, str] = {}
+    for name, kind, comment in query_sql(con, "publish/relation_comments").fetchall():
+        have[(name, None)] = comment
+        kinds[name] = kind
+    columns: dict[str, list[str]] = {}
+    for name, column, comment in query_sql(con, "publish/column_comments").fetchall():
+        have[(name, column)] = comment
+        columns.setdefault(name, []).append(column)
+    out: list[tuple[str, str, str | None, str]] = []
+    for name in sorted(kinds):
+        doc = RELATIONS.get(name)
+        if doc is not None and doc.description and have[(name, None)] != sql_text_of(doc.description):
+            out.append((name, kinds[name], None, sql_text_of(doc.description)))
+        for column in columns.get(name, []):
+            text = describe_column(name, column)
+            if text and have[(name, column)] != sql_text_of(text):
+                out.append((name, kinds[name], column, sql_text_of(text)))
+    return out
+
+
+def sql_text_of(text: str) -> str:
+    """The comment text as stored (what :func:`sql_literal` quotes)."""
+    return text.replace("\x00", "")[:MAX_COMMENT]
 
 
 __all__ = ["MACROS", "apply_comments", "sql_identifier", "sql_literal"]

@@ -41,6 +41,10 @@ MART_FILES = (
     "financial_risk",
     "churn_watchlist",
 )
+# Views more than one mart reads (v_golden_financials_latest, v_financial_yoy), computed once into temp tables
+# (sql/publish/<name>.sql) before the first mart that reads them, dropped after the last.
+CACHED_VIEWS = ("mart_financials_latest", "mart_financial_yoy")
+FIRST_READER = "customer_360"
 MAX_REFERENCE_BYTES = 1_000_000
 MAX_REFERENCE_ROWS = 10_000
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -215,8 +219,12 @@ def build_marts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> 
         by_file = {d.file: d.name for d in mart_docs().values()}
         built = []
         for name in MART_FILES:
+            if name == FIRST_READER:  # views several marts read, computed once (temp tables)
+                for cached in CACHED_VIEWS:
+                    run_sql(con, f"publish/{cached}")
             run_sql(con, f"marts/{name}", params)
             built.append(by_file.get(name, name))
+        run_sql(con, "publish/mart_cache_drop")  # (after a failure the stage's transaction drops them)
     finally:
         for name in inputs:
             con.unregister(name)

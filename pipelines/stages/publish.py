@@ -4,7 +4,8 @@
 tables, swaps the run's new_* tables in (sql/golden/publish.sql), builds the derived golden tables and
 views, writes the run log and drops the run's hand-over tables (pipelines.catalog). :func:`finish` then,
 under the warehouse lock, checks that no other run published since this one started, exports Parquet
-and makes the database, its exports and the raw landings the published state (pipelines.warehouse).
+(pipelines.exports: only the tables whose content changed; the others are carried over from the last
+snapshot) and makes the database, its exports and the raw landings the published state (pipelines.warehouse).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import shutil
 
 import duckdb
 
-from pipelines import catalog
+from pipelines import catalog, exports
 from pipelines.comments import apply_comments
 from pipelines.marts import build_marts
 from pipelines.plan import now
 from pipelines.review import queue as review_queue
 from pipelines.stages.base import RunError, StageContext, StageResult
 from pipelines.stages.extract import LANDED
-from pipelines.warehouse import run_sql
+from pipelines.warehouse import query_sql, run_sql
 
 # sql/golden/<step>.sql files run after the run's tables are swapped in (parameters $run, $now), in order.
 GOLDEN_STEPS: tuple[str, ...] = ("history", "hierarchy", "financials")
@@ -35,10 +36,14 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "golden/publish")
     for step in GOLDEN_STEPS:
         run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
+        if step == "history":  # the new versions: appended, or the table rebuilt when its columns changed
+            same = _columns(con, "_golden_new_version") == _columns(con, "golden_organization_history")
+            run_sql(con, "golden/history_append" if same else "golden/history_rebuild")
     run_sql(con, "marts/views")
     run_sql(con, "marts/analyst_views")  # the masked views of the analyst schema
     build_marts(con, ctx.config, ctx.run_id)
     review_queue.build(con, ctx.config)  # steward_decision_live and review_item
+    exports.record_state(con, ctx.run_id)  # which Parquet exports finish must write again
     apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction
     run_sql(
         con,
@@ -50,7 +55,12 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "golden/run_log", {"run": ctx.run_id, "started": started, "finished": finished, "golden": golden_n})
     for name in catalog.run_relations():  # names are constants of the catalog
         con.execute(f"DROP TABLE IF EXISTS {name}")
+    # What the exports carry over is in export_state (the run log keeps no detail for publish).
     return StageResult("publish", golden_n, golden_n, started_at=started, finished_at=finished)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return list(query_sql(con, "publish/columns_of", {"table": table}).fetchall()[0][0] or [])
 
 
 def finish(ctx: StageContext) -> None:
@@ -68,7 +78,7 @@ def finish(ctx: StageContext) -> None:
             con = duckdb.connect(str(ctx.dir / "work.duckdb"))
             try:
                 con.execute("CHECKPOINT")
-                snapshot = wh.export_parquet(con, ctx.run_id)
+                snapshot, _carried = exports.export(con, wh, ctx.run_id, ctx.plan.base_run)
             finally:
                 con.close()
             for marker in (ctx.dir / "raw").glob(f"*/{LANDED}"):  # bookkeeping of the run, not part of a landing

@@ -1,5 +1,10 @@
 """Survive: golden records by the survivorship rules (config ``survivorship``), with lineage.
 
+The records are survived in batches of whole clusters (sql/golden/survive_input.sql: consecutive golden
+ids holding about ``performance.batch_rows`` records), spread over ``performance.workers`` processes by
+:func:`pipelines.parallel.map_batches`; survivorship looks at one cluster at a time, so the batches give
+exactly the result of one pass over every record, while memory stays bounded by the batch size.
+
 When the plan's survive step is incremental only the golden records whose clusters changed
 (sql/golden/affected.sql) are computed again; the others are carried over from the published tables.
 The standardised and golden records are then checked by their GX suites before anything is published.
@@ -7,54 +12,85 @@ The standardised and golden records are then checked by their GX suites before a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
+import pandas as pd
 
 from mdm import survivorship
 from pipelines import quality
+from pipelines.parallel import map_batches
 from pipelines.plan import has_table
-from pipelines.stages.base import StageContext, StageResult, steward_overrides, typed_strings
-from pipelines.warehouse import run_sql
+from pipelines.stages.base import StageContext, StageResult, steward_overrides
+from pipelines.survive_batch import GOLDEN_SCHEMA, INPUT_COLUMNS, LINEAGE_SCHEMA, Rules, survive_batch
+from pipelines.warehouse import query_sql, run_sql
+
+MIN_BATCHES_PER_WORKER = 3
 
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     sv = ctx.config.survivorship
     spec = survivorship.spec_from_config(sv.rules) if sv.rules else survivorship.DEFAULT_SPEC
-    overrides = steward_overrides(ctx)
     prio = {s.name: ctx.config.priority(s.name) for s in ctx.config.sources}
+    rules = Rules(prio, spec, steward_overrides(ctx), ctx.run_id)
     incremental = ctx.plan.survive.incremental
+    perf = ctx.config.performance
+    params = {"columns": INPUT_COLUMNS, "batch_rows": perf.batch_rows}
     if incremental:
         run_sql(con, "golden/affected")
-        where = "WHERE x.golden_id IN (SELECT golden_id FROM affected)"
+        run_sql(con, "golden/survive_input_affected", params)
     else:
-        where = ""
-    rec = con.execute(
-        f"SELECT s.*, x.golden_id FROM std_organization s JOIN new_xref x USING (rid) {where} ORDER BY rid"
-    ).df()
-    golden, lineage = survivorship.survive(rec, prio, spec, overrides)
-    golden["run_id"] = ctx.run_id
-    lineage["run_id"] = ctx.run_id
-    con.register("tmp_golden", typed_strings(golden, survivorship.ATTRIBUTES))
-    con.register("tmp_lineage", lineage)
-    try:
-        if incremental and _fits_in_place(con):
-            # Golden records of this run's clusters that nothing touched are carried over in place.
-            run_sql(con, "golden/carry_over")
-        elif incremental:  # the computed tables gained columns: carried-over rows are copied instead
-            run_sql(con, "golden/new_golden_copied")
-        else:
-            run_sql(con, "golden/new_golden_full")
-    finally:
-        con.unregister("tmp_golden")
-        con.unregister("tmp_lineage")
+        run_sql(con, "golden/survive_input", params)
+    batches = query_sql(con, "golden/survive_batches").fetchall()
+    n_records = sum(n for _, n in batches)
+    _create_computed(con)
+
+    def jobs() -> Iterator[tuple[pd.DataFrame, Rules]]:
+        for batch, _ in batches:
+            yield query_sql(con, "golden/survive_batch", {"batch": batch}).df(), rules
+
+    computed = 0
+    # A worker process costs seconds to start (it imports pandas and the run's modules): worth it only when
+    # each worker gets several batches; a few batches (an incremental run, a small sample) run in this process.
+    workers = perf.worker_count() if len(batches) >= MIN_BATCHES_PER_WORKER * perf.worker_count() else 1
+    for golden, lineage in map_batches(survive_batch, jobs(), workers):
+        computed += golden.num_rows
+        con.register("survived_golden", golden)
+        con.register("survived_lineage", lineage)
+        try:
+            run_sql(con, "golden/tmp_append")
+        finally:
+            con.unregister("survived_golden")
+            con.unregister("survived_lineage")
+    if incremental and _fits_in_place(con):
+        # Golden records of this run's clusters that nothing touched are carried over in place.
+        run_sql(con, "golden/carry_over")
+    elif incremental:  # the computed tables gained columns: carried-over rows are copied instead
+        run_sql(con, "golden/new_golden_copied")
+    else:
+        run_sql(con, "golden/new_golden_full")
+    run_sql(con, "golden/survive_cleanup")
     run_sql(con, "golden/new_organization_record")
     n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]
     quality.validate_outputs(con, ctx.run_id, ctx.dir / "docs", incremental=incremental)
     return StageResult(
         "survive",
-        len(rec),
+        n_records,
         n_golden,
-        detail={"incremental": incremental, "computed": len(golden), "carried_over": n_golden - len(golden)},
+        detail={"incremental": incremental, "computed": computed, "carried_over": n_golden - computed},
     )
+
+
+def _create_computed(con: duckdb.DuckDBPyConnection) -> None:
+    """The empty tmp_golden and tmp_lineage tables the batches are appended to."""
+    con.register("survived_golden", GOLDEN_SCHEMA.empty_table())
+    con.register("survived_lineage", LINEAGE_SCHEMA.empty_table())
+    try:
+        run_sql(con, "golden/tmp_golden")
+        run_sql(con, "golden/tmp_lineage")
+    finally:
+        con.unregister("survived_golden")
+        con.unregister("survived_lineage")
 
 
 def _fits_in_place(con: duckdb.DuckDBPyConnection) -> bool:

@@ -43,16 +43,5 @@ WHERE cur.valid_to IS NULL
   AND (cur.golden_id NOT IN (SELECT golden_id FROM golden_organization)
        OR EXISTS (SELECT 1 FROM _golden_hash AS h WHERE h.golden_id = cur.golden_id AND h.row_hash <> cur.row_hash));
 
--- Append the new versions by column name. The table is rebuilt (UNION ALL BY NAME) so that columns that
--- golden_organization gained since the last publish join the history (NULL in older versions) and a
--- column that used to be all NULL widens to its real type; golden_organization's column order comes first.
-CREATE OR REPLACE TABLE golden_organization_history AS
-SELECT * FROM (SELECT * FROM _golden_new_version LIMIT 0)
-UNION ALL BY NAME
-SELECT * FROM golden_organization_history
-UNION ALL BY NAME
-SELECT * FROM _golden_new_version
-ORDER BY golden_id, valid_from;
-
-DROP TABLE _golden_new_version;
-DROP TABLE _golden_hash;
+-- Then golden/history_append.sql appends the new versions when their columns are the history's (names,
+-- types and order), else golden/history_rebuild.sql rebuilds the table with them.

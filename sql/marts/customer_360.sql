@@ -121,7 +121,7 @@ yoy AS (
            any_value(change) FILTER (WHERE measure = 'revenue') AS revenue_yoy,
            any_value(change) FILTER (WHERE measure = 'net_income') AS net_income_yoy,
            any_value(change) FILTER (WHERE measure = 'assets') AS assets_yoy
-    FROM v_financial_yoy
+    FROM _mart_financial_yoy
     GROUP BY golden_id
 ),
 base AS (
@@ -153,7 +153,7 @@ base AS (
     CROSS JOIN ref
     LEFT JOIN section AS s USING (golden_id)
     LEFT JOIN grp USING (golden_id)
-    LEFT JOIN v_golden_financials_latest AS f USING (golden_id)
+    LEFT JOIN _mart_financials_latest AS f USING (golden_id)
     LEFT JOIN yoy AS y USING (golden_id)
     LEFT JOIN fx_rate AS fxr ON fxr.currency = f.currency
     LEFT JOIN accounts AS a USING (golden_id)

@@ -43,7 +43,7 @@ WITH yoy AS (
            any_value(value) FILTER (WHERE measure = 'liabilities') AS liabilities_now,
            any_value(prior_value) FILTER (WHERE measure = 'liabilities') AS liabilities_prior,
            any_value(period_end) FILTER (WHERE measure = 'liabilities') AS liabilities_at
-    FROM v_financial_yoy
+    FROM _mart_financial_yoy
     GROUP BY golden_id
 ),
 r AS (
@@ -61,7 +61,7 @@ r AS (
                 THEN y.liabilities_prior / y.assets_prior END AS leverage_prior,
            CASE WHEN y.assets_at = y.liabilities_at AND y.assets_prior > 0 AND y.assets_now > 0
                 THEN y.liabilities_now / y.assets_now - y.liabilities_prior / y.assets_prior END AS leverage_change
-    FROM v_golden_financials_latest AS f
+    FROM _mart_financials_latest AS f
     JOIN golden_organization AS g USING (golden_id)
     LEFT JOIN customer_360 AS c USING (golden_id)
     LEFT JOIN yoy AS y USING (golden_id)

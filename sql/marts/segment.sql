@@ -19,7 +19,7 @@ WITH annual AS (
     -- a figure of q quarters scales to a year by 4 / q
     SELECT c.*, c.revenue_reporting * 4 / greatest(coalesce(f.revenue_qtrs, 4), 1) AS annual_revenue
     FROM customer_360 AS c
-    LEFT JOIN v_golden_financials_latest AS f USING (golden_id)
+    LEFT JOIN _mart_financials_latest AS f USING (golden_id)
 ),
 c AS (
     SELECT *,

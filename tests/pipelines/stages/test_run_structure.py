@@ -185,6 +185,8 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
                     "staging/run_stage",
                     "staging/reuse_published",
                     "golden/new_golden_copied",
+                    "golden/survive_input_affected",
+                    "golden/history_rebuild",
                 )
             ), rel
 

@@ -86,3 +86,51 @@ def cluster(
         link(a, b, "score")
     rows = [(r, uf.find(r), rule.get(r, "singleton")) for r in idents]
     return pd.DataFrame(rows, columns=["rid", "cluster_key", "match_rule"]), uf.refused
+
+
+def components(links: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """rid -> smallest rid of its connected component, over the records of ``links`` only (a plain
+    union-find without constraints: which records the clustering could ever bring together).
+
+    Clustering component by component equals clustering everything at once (:func:`cluster`): a union
+    only ever joins two records of one component, so the identifiers (and cannot-link schemes) it checks,
+    the links it follows and their relative order (must-links, identifier links, scored matches by
+    descending score) are those of that component alone; the root of a cluster is its smallest rid
+    whatever else happened; a record's rule is the first link of its own that succeeded; and the refused
+    merges add up. A record in no link is a singleton (cluster_key = rid, rule 'singleton') and carries
+    no constraint anyone else could meet. A cannot-link between two components can never be tested."""
+    parent: dict[str, str] = {}
+
+    def find(r: str) -> str:
+        root = r
+        while parent[root] != root:
+            root = parent[root]
+        while parent[r] != root:
+            parent[r], r = root, parent[r]
+        return root
+
+    for a, b in links:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if rb < ra:
+                ra, rb = rb, ra
+            parent[rb] = ra
+    return {r: find(r) for r in parent}
+
+
+def pack(component_of: Mapping[str, str], batch_rows: int) -> dict[str, int]:
+    """rid -> batch number: whole components, in order of their smallest rid, cut into batches of about
+    ``batch_rows`` records (a larger component is a batch of its own)."""
+    sizes: dict[str, int] = {}
+    for root in component_of.values():
+        sizes[root] = sizes.get(root, 0) + 1
+    batch_of_root: dict[str, int] = {}
+    batch, filled = 0, 0
+    for root in sorted(sizes):
+        if filled and filled + sizes[root] > batch_rows:
+            batch, filled = batch + 1, 0
+        batch_of_root[root] = batch
+        filled += sizes[root]
+    return {r: batch_of_root[root] for r, root in component_of.items()}

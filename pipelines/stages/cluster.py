@@ -1,22 +1,69 @@
 """Cluster: connected records under the clustering constraints, each cluster with its persistent golden id.
 
+Memory stays bounded by the batch, not by the run (issue 15). Records in no link (no identifier or 'match'
+pair, no steward must-link: sql/staging/cluster_link.sql) are singletons, written without loading them. The
+linked records are cut by connected component of the links (mdm.clustering.components, over record ids
+only) into batches of whole components, about ``performance.batch_rows`` records each, clustered in
+worker processes (pipelines.parallel). This is exactly the clustering of everything at once: constraints
+and the merge order act only inside a component (argued in mdm.clustering.components).
+
 After an incremental match (the observation ``match_incremental``) only the records whose clusters may
 have changed (sql/staging/cluster_scope*.sql: new or changed records, the ends of newly scored pairs,
-and everything linked to them or sharing a golden record with them) are clustered again; the others
-keep their clusters and ids.
+and everything linked to them or sharing a golden record with them) are clustered again, partitioned the
+same way; the others keep their clusters and ids.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import NamedTuple
+
 import duckdb
+import pandas as pd
 
 from mdm import clustering, golden_ids
 from mdm.standardise import IDENTITY_COLUMNS, identity_keys
+from pipelines.parallel import map_batches
 from pipelines.plan import has_table
 from pipelines.stages.base import StageContext, StageResult, frame_table, steward_decisions
 from pipelines.warehouse import run_sql, sql_text
 
 XREF_COLUMNS = ("source", "source_id", "golden_id", "rid", "match_rule", "id_origin", "cluster_key", "run_id")
+# Column names are constants of mdm.standardise.
+_BATCH_RECORDS = (
+    f"SELECT {', '.join('s.' + c for c in IDENTITY_COLUMNS)} FROM std_organization AS s "
+    "JOIN cluster_batch AS b USING (rid) WHERE b.batch = $batch ORDER BY s.rid"
+)
+# The pairs clustering follows (identifier pairs and 'match' pairs) between two records of the batch.
+_BATCH_PAIRS = (
+    "SELECT p.rid_a, p.rid_b, p.rule, p.band, p.score FROM new_match_pair AS p "
+    "JOIN cluster_batch AS a ON a.rid = p.rid_a JOIN cluster_batch AS b ON b.rid = p.rid_b "
+    "WHERE a.batch = $batch AND b.batch = $batch AND (p.rule <> 'score' OR p.band = 'match') "
+    "ORDER BY p.rid_a, p.rid_b"
+)
+
+
+class Batch(NamedTuple):
+    """Everything clustering needs for some whole components: their records' identity columns, their pairs,
+    and the steward's must- and cannot-links between two of their records."""
+
+    records: pd.DataFrame
+    pairs: pd.DataFrame
+    must: list[tuple[str, str]]
+    cannot: list[tuple[str, str]]
+
+
+def cluster_batch(batch: Batch) -> tuple[pd.DataFrame, int]:
+    """Cluster one batch (run in a worker process): (rid, cluster_key, match_rule), refused merges."""
+    pairs = batch.pairs
+    return clustering.cluster(
+        batch.records["rid"].tolist(),
+        identity_keys(batch.records),
+        pairs[pairs["rule"] != "score"],
+        pairs[pairs["rule"] == "score"],
+        must_link=batch.must,
+        cannot_link=batch.cannot,
+    )
 
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
@@ -24,44 +71,117 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     must = decisions[decisions.is_match.astype(bool)]
     cannot = decisions[~decisions.is_match.astype(bool)]
     incremental = bool(ctx.observed.get("match_incremental")) and has_table(con, "xref")
-    if incremental:
-        con.register("decision_links", must[["rid_a", "rid_b"]])
-        try:
+    con.register("decision_links", must[["rid_a", "rid_b"]])
+    try:
+        if incremental:
             run_sql(con, "staging/cluster_scope")
             while con.execute(sql_text("staging/cluster_scope_grow")).fetchall()[0][0]:
                 pass
-        finally:
-            con.unregister("decision_links")
-        where = "WHERE rid IN (SELECT rid FROM cluster_scope)"
-        pair_where = "WHERE rid_a IN (SELECT rid FROM cluster_scope) AND rid_b IN (SELECT rid FROM cluster_scope)"
-    else:
-        where = pair_where = ""
-    # Column names are constants of mdm.standardise.
-    std = con.execute(f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM std_organization {where} ORDER BY rid").df()
-    # Clustering links identifier pairs and 'match' pairs only (mdm.clustering): the others stay in DuckDB.
-    links = "(rule <> 'score' OR band = 'match')"
-    pair_where = f"{pair_where} AND {links}" if pair_where else f"WHERE {links}"
-    pairs = con.execute(
-        f"SELECT rid_a, rid_b, rule, band, score FROM new_match_pair {pair_where} ORDER BY rid_a, rid_b"
-    ).df()
-    det = pairs[pairs["rule"] != "score"]
-    scored = pairs[pairs["rule"] == "score"]
-    clusters, refused = clustering.cluster(
-        std["rid"].tolist(),
-        identity_keys(std),
-        det,
-        scored,
-        must_link=zip(must.rid_a, must.rid_b, strict=True),
-        cannot_link=zip(cannot.rid_a, cannot.rid_b, strict=True),
+        run_sql(con, "staging/cluster_link")
+    finally:
+        con.unregister("decision_links")
+    if incremental:
+        run_sql(con, "staging/cluster_link_scope")
+    perf = ctx.config.performance
+    batch_of = clustering.pack(clustering.components(_links(con)), perf.batch_rows)
+    n_batches = max(batch_of.values(), default=-1) + 1
+    frame_table(
+        con,
+        "batch_df",
+        pd.DataFrame({"rid": list(batch_of), "batch": list(batch_of.values())}),
+        sql_text("staging/cluster_batch"),
     )
+    parts, refused = [], 0
+    for clusters, n in map_batches(
+        cluster_batch, _batches(con, n_batches, batch_of, must, cannot), perf.worker_count()
+    ):
+        parts.append(clusters)
+        refused += n
+    # Records in no link: each its own cluster, no identifier loaded.
+    scope = "WHERE rid IN (SELECT rid FROM cluster_scope)" if incremental else ""
+    single = con.execute(
+        "SELECT rid, rid AS cluster_key, 'singleton' AS match_rule FROM std_organization "
+        f"ANTI JOIN cluster_batch USING (rid) {scope}"
+    ).df()
+    clusters = pd.concat([*parts, single], ignore_index=True)
+    del parts, single
+    n_clustered = len(clusters)
     previous, minted, taken = _previous_ids(con, scoped=incremental)
     assigned, redirects = golden_ids.assign(clusters, previous, minted, taken)
-    assigned = assigned.merge(std[["rid", "source", "source_id"]], on="rid")
-    assigned["run_id"] = ctx.run_id
-    con.register("xref_df", assigned[list(XREF_COLUMNS)])
+    del clusters, previous
+    _write_xref(con, assigned[["rid", "golden_id", "match_rule", "id_origin", "cluster_key"]], ctx.run_id, incremental)
+    new_ids = int((assigned.drop_duplicates("golden_id")["id_origin"] == "new").sum())
+    del assigned
+    redirects["run_id"] = ctx.run_id
+    frame_table(
+        con, "red_df", redirects[["retired_id", "surviving_id", "run_id", "reason"]], sql_text("staging/new_redirect")
+    )
+    n_golden = con.execute("SELECT count(DISTINCT golden_id) FROM new_xref").fetchall()[0][0]
+    if incremental:
+        ctx.observe("cluster_scope", n_clustered)
+    return StageResult(
+        "cluster",
+        n_clustered,
+        int(n_golden),
+        detail={
+            "incremental": incremental,
+            "clustered": n_clustered,
+            "linked": len(batch_of),
+            "batches": n_batches,
+            "workers": perf.worker_count(),
+            "refused_merges": refused,
+            "redirects": len(redirects),
+            "new_ids": new_ids,
+        },
+    )
+
+
+def _links(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str]]:
+    cur = con.execute("SELECT rid_a, rid_b FROM cluster_link")
+    while rows := cur.fetchmany(100_000):
+        yield from rows
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection,
+    n_batches: int,
+    batch_of: dict[str, int],
+    must: pd.DataFrame,
+    cannot: pd.DataFrame,
+) -> Iterator[Batch]:
+    """The batches' inputs, read one batch at a time (map_batches keeps a few in flight). Steward links go
+    with the batch holding both their records; a cannot-link across two components is never tested."""
+    musts: dict[int, list[tuple[str, str]]] = {}
+    cannots: dict[int, list[tuple[str, str]]] = {}
+    for frame, into in ((must, musts), (cannot, cannots)):
+        for a, b in zip(frame.rid_a, frame.rid_b, strict=True):
+            k = batch_of.get(a)
+            if k is not None and batch_of.get(b) == k:
+                into.setdefault(k, []).append((a, b))
+    for k in range(n_batches):
+        yield Batch(
+            con.execute(_BATCH_RECORDS, {"batch": k}).df(),
+            con.execute(_BATCH_PAIRS, {"batch": k}).df(),
+            musts.get(k, []),
+            cannots.get(k, []),
+        )
+
+
+def _write_xref(con: duckdb.DuckDBPyConnection, assigned: pd.DataFrame, run_id: str, incremental: bool) -> None:
+    """new_xref from the clustered records (source and source_id joined in DuckDB)."""
+    con.register("assigned_df", assigned)
+    try:
+        xref = con.sql(
+            "SELECT s.source, s.source_id, a.golden_id, a.rid, a.match_rule, a.id_origin, a.cluster_key, "
+            "$run AS run_id FROM assigned_df AS a JOIN std_organization AS s USING (rid)",
+            params={"run": run_id},
+        ).to_arrow_table()
+    finally:
+        con.unregister("assigned_df")
+    con.register("xref_df", xref)
     try:
         if incremental:  # records outside the scope keep their cluster and golden id
-            run_sql(con, "staging/new_xref", {"run": ctx.run_id})
+            run_sql(con, "staging/new_xref", {"run": run_id})
         else:
             con.execute(
                 f"CREATE OR REPLACE TABLE new_xref AS SELECT {', '.join(XREF_COLUMNS)} FROM xref_df "
@@ -69,25 +189,6 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
             )
     finally:
         con.unregister("xref_df")
-    redirects["run_id"] = ctx.run_id
-    frame_table(
-        con, "red_df", redirects[["retired_id", "surviving_id", "run_id", "reason"]], sql_text("staging/new_redirect")
-    )
-    n_golden = con.execute("SELECT count(DISTINCT golden_id) FROM new_xref").fetchall()[0][0]
-    if incremental:
-        ctx.observe("cluster_scope", len(std))
-    return StageResult(
-        "cluster",
-        len(std),
-        int(n_golden),
-        detail={
-            "incremental": incremental,
-            "clustered": len(std),
-            "refused_merges": refused,
-            "redirects": len(redirects),
-            "new_ids": int((assigned.drop_duplicates("golden_id")["id_origin"] == "new").sum()),
-        },
-    )
 
 
 def _previous_ids(

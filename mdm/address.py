@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from mdm.text import BRACKETED_RE, has_cjk, normalise_text
 
@@ -161,6 +162,25 @@ def postcode_district(value: str | None, country: str | None) -> str:
     return pc
 
 
+def _without_tokens(text: str, form: str) -> str:
+    """``text`` without each run of whole tokens that spells ``form`` (both normalised, single-spaced),
+    left to right: the postcode written in an address. (A regex per postcode would be compiled per record:
+    there are more distinct postcodes than the re module caches.)"""
+    want = form.split()
+    k = len(want)
+    words = text.split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i : i + k] == want:
+            i += k
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
+@lru_cache(maxsize=64)
 def _street_words(country: str | None) -> dict[str, str]:
     langs = _COUNTRY_LANGUAGES.get((country or "").upper())
     if langs is None:  # unknown country: English first, then the others where they do not clash
@@ -190,7 +210,7 @@ def address(value: str | None, country: str | None = None, postal_code: str | No
         pc = normalise_text(postal_code)
         for form in {pc, pc.replace(" ", "")}:
             if form:
-                t = re.sub(rf"(?:^|\s){re.escape(form)}(?=\s|$)", " ", t)
+                t = _without_tokens(t, form)
     if has_cjk(t):
         return re.sub(r"\s+", "", t)
     words = _street_words(country)

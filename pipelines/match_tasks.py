@@ -55,7 +55,7 @@ def match_prepare(config: Config | str | Path, run_id: str) -> list[int]:
         observed: dict[str, Any] = {}
         for r in done.values():
             observed.update(r["observed"])
-        con = duckdb.connect(str(folder / WORK_DB))
+        con = duckdb.connect(str(folder / WORK_DB), config=cfg.performance.duckdb_config(folder / "spill"))
         try:
             con.begin()  # only temp tables: rolled back, the staging database stays as it was
             try:

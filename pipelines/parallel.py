@@ -22,7 +22,14 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 # Imported once by the forkserver, before it forks a worker.
-PRELOAD = ["pandas", "pyarrow.parquet", "mdm.matching", "mdm.standardise"]
+PRELOAD = [
+    "pandas",
+    "pyarrow.parquet",
+    "pipelines.stages.standardise_worker",
+    "pipelines.stages.match_partition",
+    "pipelines.survive_batch",
+    "pipelines.stages.cluster",
+]
 
 _pools: dict[int, ProcessPoolExecutor] = {}
 

@@ -174,7 +174,7 @@ def run_stage(config: Config | str | Path, run_id: str, stage: str, progress: Pr
         raise RunError(f"run {run_id}: no staging folder at {folder} (never started, or abandoned)")
     plan = read_plan(folder)
     con: duckdb.DuckDBPyConnection | None
-    con = duckdb.connect(str(folder / WORK_DB))
+    con = duckdb.connect(str(folder / WORK_DB), config=cfg.performance.duckdb_config(folder / "spill"))
     try:
         done = completed(con, run_id)
         observed: dict[str, Any] = {}

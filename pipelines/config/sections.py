@@ -113,8 +113,14 @@ class PerformanceConfig(StrictModel):
     workers: Annotated[int, Field(ge=0, le=64)] = 0
     # Records (or pairs) per batch handed to one worker; memory grows with it, not with the data.
     batch_rows: Annotated[int, Field(ge=1_000, le=5_000_000)] = 100_000
+    # Memory DuckDB may use for the run's staging database before it spills to disk (in the staging folder).
+    duckdb_memory_gb: Annotated[float, Field(gt=0.1, le=1024)] = 3.0
 
     def worker_count(self) -> int:
         import os
 
         return self.workers or max(1, min(os.cpu_count() or 1, 8))
+
+    def duckdb_config(self, spill: Path) -> dict[str, str | bool | int | float | list[str]]:
+        """DuckDB settings for a staging connection: the memory limit, and where it spills beyond it."""
+        return {"memory_limit": f"{self.duckdb_memory_gb:g}GB", "temp_directory": str(spill)}

@@ -24,3 +24,25 @@ def test_map_batches_same_results_in_processes_and_in_process() -> None:
 def test_worker_count_defaults_to_the_cores() -> None:
     assert PerformanceConfig(workers=3).worker_count() == 3
     assert 1 <= PerformanceConfig().worker_count() <= 8
+
+
+def _in_a_child(out: object) -> None:
+    batches = [[1, 2], [3, 4], [5, 6]]
+    out.put([r for r, _ in map_batches(_square_and_pid, batches, workers=2)])  # type: ignore[attr-defined]
+
+
+def test_a_multiprocessing_child_that_spreads_work_still_exits() -> None:
+    """A caller that is itself a multiprocessing child (the benchmark runs the pipeline in one) joins its
+    own children before it exits: no worker may outlive the call, or the child waits for ever."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    child = ctx.Process(target=_in_a_child, args=(out,))
+    child.start()
+    assert out.get(timeout=300) == [[1, 4], [9, 16], [25, 36]]
+    child.join(timeout=120)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and child.exitcode == 0

@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_ENTITIES ?= 2000
-BENCH_ARGS ?= --entities 100000 --seed 7 --out bench-out --report docs/benchmarks.md
+BENCH_ARGS ?= --entities 100000 --seed 7 --out bench-out --report docs/benchmarks.md --airflow 2000
 
 .PHONY: install demo lint test test-fast lock bench clean airflow
 

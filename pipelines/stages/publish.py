@@ -27,6 +27,14 @@ from pipelines.warehouse import query_sql, run_sql
 GOLDEN_STEPS: tuple[str, ...] = ("history", "hierarchy", "financials")
 
 
+def history(con: duckdb.DuckDBPyConnection, run_id: str, at: str) -> None:
+    """The golden records' history (sql/golden/history.sql): the changed versions closed, the new ones
+    appended, or the table rebuilt with them when its columns changed."""
+    run_sql(con, "golden/history", {"run": run_id, "now": at})
+    same = _columns(con, "_golden_new_version") == _columns(con, "golden_organization_history")
+    run_sql(con, "golden/history_append" if same else "golden/history_rebuild")
+
+
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     started = now()
     plan = ctx.plan
@@ -35,10 +43,10 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "golden/append_run")
     run_sql(con, "golden/publish")
     for step in GOLDEN_STEPS:
-        run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
-        if step == "history":  # the new versions: appended, or the table rebuilt when its columns changed
-            same = _columns(con, "_golden_new_version") == _columns(con, "golden_organization_history")
-            run_sql(con, "golden/history_append" if same else "golden/history_rebuild")
+        if step == "history":
+            history(con, ctx.run_id, started)
+        else:
+            run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
     run_sql(con, "marts/views")
     run_sql(con, "marts/analyst_views")  # the masked views of the analyst schema
     build_marts(con, ctx.config, ctx.run_id)

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from pipelines import runner
-from pipelines.warehouse import run_sql
+from pipelines.stages.publish import history
 from tests.conftest import read_frame as read
 
 LEI_NS = "{http://www.gleif.org/data/schema/leidata/2016}"
@@ -149,7 +149,7 @@ def test_rerun_on_unchanged_input_adds_no_history(snapshots: dict) -> None:
 
 
 def publish(con: duckdb.DuckDBPyConnection, run: str, now: str) -> pd.DataFrame:
-    run_sql(con, "golden/history", {"run": run, "now": now})
+    history(con, run, now)
     return con.execute("SELECT * FROM golden_organization_history ORDER BY golden_id, valid_from").df()
 
 

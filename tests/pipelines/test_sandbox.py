@@ -161,10 +161,10 @@ def test_writes_to_the_database_are_refused(sample: Path) -> None:
 def test_analyst_paths_use_the_sandbox(sample: Path) -> None:
     """explain, the quality scorecard and the schema docs open the warehouse through pipelines.sandbox."""
     import pipelines.explain
-    import pipelines.quality
     import pipelines.schema_doc
+    import pipelines.scorecard
 
-    for module in (pipelines.explain, pipelines.quality, pipelines.schema_doc, sqlshell):
+    for module in (pipelines.explain, pipelines.scorecard, pipelines.schema_doc, sqlshell):
         src = Path(module.__file__).read_text(encoding="utf-8")
         assert "open_readonly(" in src, module.__name__
         assert "duckdb.connect(" not in src and "wh.connect(" not in src, module.__name__

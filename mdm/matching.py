@@ -6,9 +6,7 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +15,10 @@ import recordlinkage as rl
 from rapidfuzz import fuzz
 from recordlinkage.base import BaseCompareFeature
 
+from mdm.name_tokens import alias_tokens, token_evidence, token_weights
 from mdm.scoring import FellegiSunter, discretise
-from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, tokens
-from mdm.text import abbreviates, has_cjk
+from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS
+from mdm.text import has_cjk
 
 FEATURES = ("name", "name_tokens", "name_distinct", "qualifiers", "country", "city", "postal", "address")
 
@@ -166,109 +165,6 @@ def label_pairs(std: pd.DataFrame, pairs: pd.DataFrame, steward: Sequence[bool |
     return labels
 
 
-def token_counts(alias_lists: Iterable[Iterable[str]]) -> Counter[str]:
-    """Per name token, the number of records (alias lists) holding it: the document frequencies that
-    :func:`idf_weights` turns into weights. Counts of two sets of records add up (and subtract)."""
-    counts: Counter[str] = Counter()
-    for als in alias_lists:
-        seen: set[str] = set()
-        for al in als:
-            seen.update(tokens(al))
-        counts.update(seen)
-    return counts
-
-
-def idf_weights(counts: Mapping[str, int], records: int) -> dict[str, float]:
-    """Inverse document frequency of name tokens held by ``counts[token]`` of ``records`` records: rare
-    tokens weigh more than 'holdings' or '科技'."""
-    return {t: float(np.log((records + 1) / (c + 1)) + 1.0) for t, c in counts.items() if c > 0}
-
-
-def token_weights(std: pd.DataFrame) -> dict[str, float]:
-    """:func:`idf_weights` over all records of ``std``."""
-    return idf_weights(token_counts(std["aliases"]), len(std))
-
-
-# Numbers and roman numerals tell numbered entities apart (Fund 1 / Fund 2, Holdings II / Holdings III): they
-# never meet a near twin, and two different ones are a conflict whatever their frequency.
-_NUMBERISH = re.compile(r"[0-9]+|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})")
-
-
-def _token_similarity(t: str, u: str) -> float:
-    """Similarity of two Latin name tokens: rapidfuzz ratio, or 0.9 when one contracts the other."""
-    if abbreviates(t, u) or abbreviates(u, t):
-        return 0.9
-    return fuzz.ratio(t, u) / 100.0
-
-
-# An alias as the token evidence reads it: (in a CJK script, its tokens sorted, the same as a set). Tokens are
-# visited in sorted order, never in set order (which Python's string hashing changes from process to
-# process), so a pair gets the same evidence to the last bit in any process or partition.
-AliasTokens = tuple[bool, tuple[str, ...], frozenset[str]]
-
-
-def alias_tokens(alias: str) -> AliasTokens:
-    toks = set(tokens(alias))
-    return has_cjk(alias), tuple(sorted(toks)), frozenset(toks)
-
-
-def _token_evidence(
-    a: list[AliasTokens], b: list[AliasTokens], idf: dict[str, float], top: float
-) -> tuple[float, float]:
-    """(overlap, distinct) of the best pair of aliases of the same script.
-
-    overlap: IDF-weighted overlap of the token sets; Latin tokens also meet their near twins (similarity
-    >= 0.8, so 'asi apacific' still meets 'asia pacific') and their contractions (:func:`mdm.text.abbreviates`),
-    counted at their similarity; CJK bigrams meet only exactly. distinct: evidence against a match from the tokens left over on *both* sides ("Baltic Amber
-    Trading" / "Baltic Granite Trading"): 1 - (IDF of the rarer side's rarest left-over token) / ``top``, so
-    1.0 when all tokens meet, near 0 when each side keeps a rare word of its own, and 0.0 when they carry
-    different numbers; when only one side has words left over ("Acme Trading (Europe)"), between 0.5 and 1
-    (1 - half the relative IDF of its rarest one). NaN when no two aliases share a script.
-    """
-    best, distinct = 0.0, float("nan")
-    for cjk_a, ta, _ in a:
-        for cjk_b, tb, set_b in b:
-            if cjk_a != cjk_b or not ta or not tb:
-                continue
-            shared = 0.0
-            matched_b: set[str] = set()
-            left_a: list[str] = []
-            for t in ta:
-                if t in set_b:
-                    shared += idf.get(t, 1.0)
-                    matched_b.add(t)
-                    continue
-                if not cjk_a and not _NUMBERISH.fullmatch(t):
-                    cand = max(
-                        (
-                            (_token_similarity(t, u), u)
-                            for u in tb
-                            if u not in matched_b and not _NUMBERISH.fullmatch(u)
-                        ),
-                        default=(0.0, ""),
-                    )
-                    if cand[0] >= 0.8:
-                        shared += cand[0] * (idf.get(t, 1.0) + idf.get(cand[1], 1.0)) / 2
-                        matched_b.add(cand[1])
-                        continue
-                left_a.append(t)
-            left_b = [u for u in tb if u not in matched_b]
-            union = sum(idf.get(t, 1.0) for t in ta) + sum(idf.get(t, 1.0) for t in tb) - shared
-            overlap = shared / union if union > 0 else 0.0
-            if not left_a and not left_b:
-                d = 1.0
-            elif not left_a or not left_b:  # one name adds words ("Acme (Europe)"): weaker, never "nothing left"
-                d = 1.0 - 0.5 * min(1.0, max(idf.get(t, 1.0) for t in left_a or left_b) / top)
-            elif any(_NUMBERISH.fullmatch(t) for t in left_a) and any(_NUMBERISH.fullmatch(u) for u in left_b):
-                d = 0.0
-            else:
-                rarest = min(max(idf.get(t, 1.0) for t in left_a), max(idf.get(u, 1.0) for u in left_b))
-                d = 1.0 - min(1.0, rarest / top)
-            if overlap > best or (overlap == best and not d <= distinct):
-                best, distinct = overlap, d
-    return best, distinct
-
-
 class _TokenSimilarity(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage ships no type information
     """rapidfuzz token-set similarity in [0, 1]; NaN when either side is unknown (not a disagreement)."""
 
@@ -303,7 +199,7 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     involved = pd.unique(np.concatenate([ra, rb]))
     toks = {r: [alias_tokens(al) for al in aliases[r]] for r in involved}
     top = max(idf.values(), default=1.0)
-    evidence = [_token_evidence(toks[a], toks[b], idf, top) for a, b in zip(ra, rb)]
+    evidence = [token_evidence(toks[a], toks[b], idf, top) for a, b in zip(ra, rb)]
     vec["name_tokens"] = [e[0] for e in evidence]
     vec["name_distinct"] = [e[1] for e in evidence]
     sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from mdm import matching
+from mdm import matching, name_tokens
 from mdm.scoring import LEVELS, FellegiSunter
 from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS, identity_keys
 from pipelines.config import Config
@@ -124,7 +124,7 @@ def explain(config: Config, ref_a: str, ref_b: str) -> Explanation:
         con.close()
     settings = config.matching.settings()
     d = matching.decide_pair(
-        model, matching.idf_weights(counts, records), recs, settings, rule=rule or "score", decisions=decisions
+        model, name_tokens.idf_weights(counts, records), recs, settings, rule=rule or "score", decisions=decisions
     )
     stored = {str(k): v for k, v in pair.iloc[0].items()} if len(pair) else None
     feats = [

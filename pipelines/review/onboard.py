@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
-from mdm import matching
+from mdm import matching, name_tokens
 from mdm.schema import ORGANIZATION
 from mdm.scoring import LEVELS, FellegiSunter, discretise
 from mdm.standardise import ID_COLUMNS, identity_keys, standardise_records, tokens
@@ -101,7 +101,7 @@ class MatchIndex:
             golden = con.execute(f"SELECT {', '.join(GOLDEN_COLUMNS)} FROM golden_organization").df()
         finally:
             con.close()
-        self.idf = matching.idf_weights(counts, len(std))
+        self.idf = name_tokens.idf_weights(counts, len(std))
         self.std = std.set_index("rid", drop=False)
         self.golden = golden.set_index("golden_id", drop=False)
         alias = std[["rid", "aliases"]].explode("aliases").dropna(subset=["aliases"])

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import pyarrow.dataset as ds
 
-from mdm import matching
+from mdm import matching, name_tokens
 from mdm.scoring import FellegiSunter
 from mdm.standardise import ID_COLUMNS
 from pipelines.parallel import map_batches
@@ -97,7 +97,7 @@ def prepare(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> dict[str, Any]
         "stats": stats,
     }
     kept = {t: c for t, c in counts.items() if c > 0}
-    parts = write_inputs(con, work, kept, matching.idf_weights(kept, records), manifest, model)
+    parts = write_inputs(con, work, kept, name_tokens.idf_weights(kept, records), manifest, model)
     return manifest | {"parts": parts}
 
 
@@ -160,7 +160,7 @@ def _alias_batches(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[list[l
 def _count_tokens(con: duckdb.DuckDBPyConnection, workers: int, rows: int) -> Counter[str]:
     """Name-token document frequencies over every record, counted by batches in the workers."""
     counts: Counter[str] = Counter()
-    for part in map_batches(matching.token_counts, _alias_batches(con, rows), workers):
+    for part in map_batches(name_tokens.token_counts, _alias_batches(con, rows), workers):
         counts.update(part)
     return counts
 
@@ -175,8 +175,8 @@ def _token_counts(con: duckdb.DuckDBPyConnection) -> Counter[str]:
         "OR rid NOT IN (SELECT rid FROM std_organization)"
     ).fetchall()
     new = con.execute("SELECT aliases FROM std_organization WHERE rid IN (SELECT rid FROM run_changed)").fetchall()
-    counts.subtract(matching.token_counts(a or [] for (a,) in old))
-    counts.update(matching.token_counts(a or [] for (a,) in new))
+    counts.subtract(name_tokens.token_counts(a or [] for (a,) in old))
+    counts.update(name_tokens.token_counts(a or [] for (a,) in new))
     return counts
 
 

@@ -536,7 +536,7 @@ def test_token_counts_add_and_subtract() -> None:
     """Counts over two sets of records add up; removing a record's aliases takes its tokens away."""
     from collections import Counter
 
-    from mdm.matching import idf_weights, token_counts, token_weights
+    from mdm.name_tokens import idf_weights, token_counts, token_weights
 
     std = records()
     whole = token_counts(std["aliases"])

@@ -199,6 +199,7 @@ def test_ui_shows_the_dag_docs_and_assets(airflow: dict[str, Any], tmp_path: Pat
     if not chromium or not driver_path:
         pytest.skip("chromium / chromedriver not on PATH (tests/browser.sh installs them)")
     from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -239,8 +240,15 @@ def test_ui_shows_the_dag_docs_and_assets(airflow: dict[str, Any], tmp_path: Pat
         wait.until(lambda d: shows("MDM match-merge-publish") and shows("Safe to retry and clear."))
         driver.save_screenshot(str(tmp_path / "airflow-pipeline-docs.png"))
 
-        driver.get(api.base + "/assets")
-        wait.until(lambda d: shows("mdm_warehouse") and shows("mdm_source_crm"))
+        # The assets list is fetched by the page once: load it again if an asset registered after that.
+        for attempt in range(3):
+            driver.get(api.base + "/assets")
+            try:
+                wait.until(lambda d: shows("mdm_warehouse") and shows("mdm_source_crm"))
+                break
+            except TimeoutException:
+                if attempt == 2:
+                    raise
         driver.save_screenshot(str(tmp_path / "airflow-assets.png"))
     finally:
         driver.quit()

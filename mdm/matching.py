@@ -6,7 +6,7 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,6 @@ from recordlinkage.base import BaseCompareFeature
 from mdm.name_tokens import alias_tokens, token_evidence, token_weights
 from mdm.scoring import FellegiSunter, discretise
 from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS
-from mdm.text import has_cjk
 
 FEATURES = ("name", "name_tokens", "name_distinct", "qualifiers", "country", "city", "postal", "address")
 
@@ -102,13 +101,14 @@ def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.Data
     return pairs, stats
 
 
-def _best_alias_similarity(a: list[str], b: list[str]) -> float:
+def _best_alias_similarity(a: list[tuple[str, bool]], b: list[tuple[str, bool]]) -> float:
+    """Best rapidfuzz similarity of two aliases of the same script; each alias comes with whether it is CJK."""
     best = 0.0
-    for x in a:
-        for y in b:
-            if has_cjk(x) != has_cjk(y):
+    for x, cjk_x in a:
+        for y, cjk_y in b:
+            if cjk_x != cjk_y:
                 continue
-            s = fuzz.ratio(x, y) if has_cjk(x) else max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y))
+            s = fuzz.ratio(x, y) if cjk_x else max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y))
             best = max(best, s / 100.0)
     return best
 
@@ -131,7 +131,9 @@ def _qualifier_agreement(
 
 def _as_list(v: object) -> list[str] | None:
     """A list column value as a list (DuckDB and pandas hand lists back as arrays; NULL as NA)."""
-    if isinstance(v, (list, tuple, np.ndarray)):
+    if isinstance(v, np.ndarray):
+        return list(v.tolist())
+    if isinstance(v, (list, tuple)):
         return list(v)
     return None
 
@@ -176,6 +178,32 @@ class _TokenSimilarity(BaseCompareFeature):  # type: ignore[misc]  # recordlinka
         return pd.Series(out, index=s_left.index)
 
 
+def _name_features(
+    aliases: Mapping[object, Sequence[str]], ra: Iterable[object], rb: Iterable[object], idf: Mapping[str, float]
+) -> tuple[list[float], list[float], list[float]]:
+    """The name features of each pair (ra[i], rb[i]) of records with these aliases: name similarity
+    (:func:`_best_alias_similarity`), token overlap and distinct (:func:`token_evidence`). They depend on the
+    two lists of aliases only, which many records share (one entity in several sources): each list is prepared
+    once (scripts, tokens with weights) and each pair of lists compared once."""
+    top = max(idf.values(), default=1.0)
+    lists: dict[tuple[str, ...], int] = {}
+    code = {r: lists.setdefault(tuple(als), len(lists)) for r, als in aliases.items()}
+    toks = [[alias_tokens(al, idf) for al in als] for als in lists]
+    names = [[(al, t[0]) for al, t in zip(als, tk)] for als, tk in zip(lists, toks)]
+    done: dict[tuple[int, int], tuple[float, float, float]] = {}
+    name, overlap, distinct = [], [], []
+    for a, b in zip(ra, rb):
+        key = (code[a], code[b])
+        features = done.get(key)
+        if features is None:
+            i, j = key
+            features = done[key] = (_best_alias_similarity(names[i], names[j]), *token_evidence(toks[i], toks[j], top))
+        name.append(features[0])
+        overlap.append(features[1])
+        distinct.append(features[2])
+    return name, overlap, distinct
+
+
 def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None = None) -> pd.DataFrame:
     """Comparison vectors of candidate pairs: one column per feature, values in [0, 1] or NaN (unknown).
 
@@ -192,24 +220,19 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     cmp.exact("postal_norm", "postal_norm", label="postal", missing_value=np.nan)
     cmp.add(_TokenSimilarity("address_norm", "address_norm", label="address"))
     vec: pd.DataFrame = cmp.compute(idx, frame)
-    aliases = s["aliases"].to_dict()
     ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
-    vec["name"] = [_best_alias_similarity(aliases[a], aliases[b]) for a, b in zip(ra, rb)]
     idf = token_weights(std) if idf is None else idf
     involved = pd.unique(np.concatenate([ra, rb]))
-    toks = {r: [alias_tokens(al) for al in aliases[r]] for r in involved}
-    top = max(idf.values(), default=1.0)
-    evidence = [token_evidence(toks[a], toks[b], idf, top) for a, b in zip(ra, rb)]
-    vec["name_tokens"] = [e[0] for e in evidence]
-    vec["name_distinct"] = [e[1] for e in evidence]
-    sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]
+    sub = s.loc[involved, ["aliases", "name_cjk", "qualifiers", "qualifiers_en"]]
+    name, overlap, distinct = _name_features(dict(zip(sub.index, sub["aliases"])), ra, rb, idf)
+    vec["name"], vec["name_tokens"], vec["name_distinct"] = name, overlap, distinct
     quals = {
         r: (cjk, _as_list(q), _as_list(qe))
         for r, cjk, q, qe in zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])
     }
     vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
-    branch = s["branch_flag"]
-    vec["branch"] = (branch.loc[ra].to_numpy() == branch.loc[rb].to_numpy()).astype(float)
+    branch = s["branch_flag"].to_numpy()
+    vec["branch"] = (branch[s.index.get_indexer(pd.Index(ra))] == branch[s.index.get_indexer(pd.Index(rb))]).astype(float)
     vec = vec.reset_index(drop=True)
     vec.insert(0, "rid_b", rb)
     vec.insert(0, "rid_a", ra)

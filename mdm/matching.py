@@ -6,13 +6,14 @@ recordlinkage is kept behind this module: callers hand in the standardised frame
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import recordlinkage as rl
 from rapidfuzz import fuzz
+from recordlinkage.algorithms.string import jarowinkler_similarity
 from recordlinkage.base import BaseCompareFeature
 
 from mdm.name_tokens import alias_tokens, token_evidence, token_weights
@@ -144,7 +145,10 @@ def identifier_labels(keys: dict[str, dict[str, str]], pairs: pd.DataFrame) -> n
     -1 when the identifiers say nothing."""
     out = np.full(len(pairs), -1, dtype=np.int8)
     for i, (a, b) in enumerate(zip(pairs.rid_a.values, pairs.rid_b.values)):
-        ka, kb = keys.get(a, {}), keys.get(b, {})
+        ka = keys.get(a)
+        kb = keys.get(b) if ka else None
+        if not ka or not kb:
+            continue
         common = ka.keys() & kb.keys()
         if not common:
             continue
@@ -167,15 +171,37 @@ def label_pairs(std: pd.DataFrame, pairs: pd.DataFrame, steward: Sequence[bool |
     return labels
 
 
-class _TokenSimilarity(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage ships no type information
-    """rapidfuzz token-set similarity in [0, 1]; NaN when either side is unknown (not a disagreement)."""
+class _DistinctPairs(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage ships no type information
+    """A string similarity in [0, 1] computed once per distinct pair of values (cities and addresses repeat
+    across the pairs of a partition); NaN when either side is unknown (not a disagreement). ``similarity``
+    maps two equally long series of strings to their similarities."""
+
+    def __init__(self, left: str, right: str, similarity: Callable[[pd.Series, pd.Series], np.ndarray], label: str):
+        super().__init__(left, right, label=label)
+        self.similarity = similarity
 
     def _compute_vectorized(self, s_left: pd.Series, s_right: pd.Series) -> pd.Series:
-        out = np.full(len(s_left), np.nan)
+        seen: dict[tuple[str, str], int] = {}
+        code = np.full(len(s_left), -1, dtype=np.int64)
         for i, (a, b) in enumerate(zip(s_left.to_numpy(), s_right.to_numpy())):
             if isinstance(a, str) and isinstance(b, str) and a and b:
-                out[i] = fuzz.token_set_ratio(a, b) / 100.0
+                code[i] = seen.setdefault((a, b), len(seen))
+        out = np.full(len(s_left), np.nan)
+        if seen:
+            left, right = zip(*seen)
+            known = code >= 0
+            out[known] = np.asarray(self.similarity(pd.Series(left), pd.Series(right)), dtype=float)[code[known]]
         return pd.Series(out, index=s_left.index)
+
+
+def _token_set_similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """rapidfuzz token-set similarity in [0, 1]."""
+    return np.array([fuzz.token_set_ratio(a, b) / 100.0 for a, b in zip(left, right)], dtype=float)
+
+
+def _jaro_winkler_similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """recordlinkage's Jaro-Winkler similarity (``Compare.string(method="jarowinkler")``)."""
+    return np.asarray(jarowinkler_similarity(left, right), dtype=float)
 
 
 def _name_features(
@@ -216,9 +242,9 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     frame = frame.mask(frame.isna() | (frame == ""))
     cmp = rl.Compare()
     cmp.exact("country_iso", "country_iso", label="country", missing_value=np.nan)
-    cmp.string("city_norm", "city_norm", method="jarowinkler", label="city", missing_value=np.nan)
+    cmp.add(_DistinctPairs("city_norm", "city_norm", _jaro_winkler_similarity, label="city"))
     cmp.exact("postal_norm", "postal_norm", label="postal", missing_value=np.nan)
-    cmp.add(_TokenSimilarity("address_norm", "address_norm", label="address"))
+    cmp.add(_DistinctPairs("address_norm", "address_norm", _token_set_similarity, label="address"))
     vec: pd.DataFrame = cmp.compute(idx, frame)
     ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
     idf = token_weights(std) if idf is None else idf
@@ -232,7 +258,8 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     }
     vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
     branch = s["branch_flag"].to_numpy()
-    vec["branch"] = (branch[s.index.get_indexer(pd.Index(ra))] == branch[s.index.get_indexer(pd.Index(rb))]).astype(float)
+    same_branch = branch[s.index.get_indexer(pd.Index(ra))] == branch[s.index.get_indexer(pd.Index(rb))]
+    vec["branch"] = same_branch.astype(float)
     vec = vec.reset_index(drop=True)
     vec.insert(0, "rid_b", rb)
     vec.insert(0, "rid_a", ra)

@@ -99,21 +99,29 @@ def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.Data
     return pairs, stats
 
 
+_NO_KEY = object()
+
+
 def identifier_labels(keys: dict[str, dict[str, str]], pairs: pd.DataFrame) -> np.ndarray:
     """Labels that authoritative identifiers give a pair for free: 1 when the two records share a key
     value of some scheme, 0 when they hold different values of a scheme (two registered entities),
     -1 when the identifiers say nothing."""
-    out = np.full(len(pairs), -1, dtype=np.int8)
-    for i, (a, b) in enumerate(zip(pairs.rid_a.values, pairs.rid_b.values)):
+    labels: list[int] = []
+    for a, b in zip(pairs.rid_a.values, pairs.rid_b.values):
         ka = keys.get(a)
         kb = keys.get(b) if ka else None
-        if not ka or not kb:
-            continue
-        common = ka.keys() & kb.keys()
-        if not common:
-            continue
-        out[i] = 0 if any(ka[k] != kb[k] for k in common) else 1
-    return out
+        label = -1
+        if ka and kb:
+            for k, v in ka.items():  # the schemes both hold: any different value makes two entities
+                w = kb.get(k, _NO_KEY)
+                if w is _NO_KEY:
+                    continue
+                if v != w:
+                    label = 0
+                    break
+                label = 1
+        labels.append(label)
+    return np.array(labels, dtype=np.int8)
 
 
 def label_pairs(std: pd.DataFrame, pairs: pd.DataFrame, steward: Sequence[bool | None] | None = None) -> np.ndarray:

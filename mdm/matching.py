@@ -1,7 +1,8 @@
 """Candidate generation (recordlinkage indexing), comparison and scoring of organisation record pairs.
 
-recordlinkage is kept behind this module: callers hand in the standardised frame of
-:func:`mdm.standardise.standardise_records` and get plain pandas frames of pairs back.
+recordlinkage is kept behind this module (and :mod:`mdm.comparison`, whose ``compare`` and ``FEATURES`` are
+imported from here): callers hand in the standardised frame of :func:`mdm.standardise.standardise_records` and
+get plain pandas frames of pairs back.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import recordlinkage as rl
-from rapidfuzz import fuzz
-from recordlinkage.base import BaseCompareFeature
 
-from mdm.name_tokens import alias_tokens, token_evidence, token_weights
+from mdm.comparison import FEATURES, compare
+from mdm.name_tokens import token_weights
 from mdm.scoring import FellegiSunter, discretise
 from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS
-from mdm.text import has_cjk
-
-FEATURES = ("name", "name_tokens", "name_distinct", "qualifiers", "country", "city", "postal", "address")
 
 
 @dataclass(frozen=True)
@@ -102,52 +99,29 @@ def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.Data
     return pairs, stats
 
 
-def _best_alias_similarity(a: list[str], b: list[str]) -> float:
-    best = 0.0
-    for x in a:
-        for y in b:
-            if has_cjk(x) != has_cjk(y):
-                continue
-            s = fuzz.ratio(x, y) if has_cjk(x) else max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y))
-            best = max(best, s / 100.0)
-    return best
-
-
-def _qualifier_agreement(
-    a: tuple[bool, list[str] | None, list[str] | None], b: tuple[bool, list[str] | None, list[str] | None]
-) -> float:
-    """1.0 when the names carry the same qualifiers (region in brackets, Group/集团 ...), 0.0 when they
-    differ, NaN when no two names of the same script can be compared. Each side is
-    (name is Chinese, qualifiers of the name, qualifiers of the English name)."""
-    if a[0] == b[0]:
-        return float(a[1] == b[1])
-    # One Chinese, one Latin name: compare the Latin one with the other's English name, if any.
-    latin_a = a[2] if a[0] else a[1]
-    latin_b = b[2] if b[0] else b[1]
-    if latin_a is None or latin_b is None:
-        return float("nan")
-    return float(latin_a == latin_b)
-
-
-def _as_list(v: object) -> list[str] | None:
-    """A list column value as a list (DuckDB and pandas hand lists back as arrays; NULL as NA)."""
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return list(v)
-    return None
+_NO_KEY = object()
 
 
 def identifier_labels(keys: dict[str, dict[str, str]], pairs: pd.DataFrame) -> np.ndarray:
     """Labels that authoritative identifiers give a pair for free: 1 when the two records share a key
     value of some scheme, 0 when they hold different values of a scheme (two registered entities),
     -1 when the identifiers say nothing."""
-    out = np.full(len(pairs), -1, dtype=np.int8)
-    for i, (a, b) in enumerate(zip(pairs.rid_a.values, pairs.rid_b.values)):
-        ka, kb = keys.get(a, {}), keys.get(b, {})
-        common = ka.keys() & kb.keys()
-        if not common:
-            continue
-        out[i] = 0 if any(ka[k] != kb[k] for k in common) else 1
-    return out
+    labels: list[int] = []
+    for a, b in zip(pairs.rid_a.values, pairs.rid_b.values):
+        ka = keys.get(a)
+        kb = keys.get(b) if ka else None
+        label = -1
+        if ka and kb:
+            for k, v in ka.items():  # the schemes both hold: any different value makes two entities
+                w = kb.get(k, _NO_KEY)
+                if w is _NO_KEY:
+                    continue
+                if v != w:
+                    label = 0
+                    break
+                label = 1
+        labels.append(label)
+    return np.array(labels, dtype=np.int8)
 
 
 def label_pairs(std: pd.DataFrame, pairs: pd.DataFrame, steward: Sequence[bool | None] | None = None) -> np.ndarray:
@@ -163,57 +137,6 @@ def label_pairs(std: pd.DataFrame, pairs: pd.DataFrame, steward: Sequence[bool |
             if decided is not None and not pd.isna(decided):
                 labels[i] = int(bool(decided))
     return labels
-
-
-class _TokenSimilarity(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage ships no type information
-    """rapidfuzz token-set similarity in [0, 1]; NaN when either side is unknown (not a disagreement)."""
-
-    def _compute_vectorized(self, s_left: pd.Series, s_right: pd.Series) -> pd.Series:
-        out = np.full(len(s_left), np.nan)
-        for i, (a, b) in enumerate(zip(s_left.to_numpy(), s_right.to_numpy())):
-            if isinstance(a, str) and isinstance(b, str) and a and b:
-                out[i] = fuzz.token_set_ratio(a, b) / 100.0
-        return pd.Series(out, index=s_left.index)
-
-
-def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None = None) -> pd.DataFrame:
-    """Comparison vectors of candidate pairs: one column per feature, values in [0, 1] or NaN (unknown).
-
-    ``idf`` (token weights) defaults to :func:`token_weights` over ``std``."""
-    if pairs.empty:
-        return pd.DataFrame(columns=["rid_a", "rid_b", *FEATURES, "branch"])
-    s = std.set_index("rid")
-    idx = pd.MultiIndex.from_arrays([pairs.rid_a.values, pairs.rid_b.values])
-    frame = s[["country_iso", "city_norm", "postal_norm", "address_norm"]]
-    frame = frame.mask(frame.isna() | (frame == ""))
-    cmp = rl.Compare()
-    cmp.exact("country_iso", "country_iso", label="country", missing_value=np.nan)
-    cmp.string("city_norm", "city_norm", method="jarowinkler", label="city", missing_value=np.nan)
-    cmp.exact("postal_norm", "postal_norm", label="postal", missing_value=np.nan)
-    cmp.add(_TokenSimilarity("address_norm", "address_norm", label="address"))
-    vec: pd.DataFrame = cmp.compute(idx, frame)
-    aliases = s["aliases"].to_dict()
-    ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
-    vec["name"] = [_best_alias_similarity(aliases[a], aliases[b]) for a, b in zip(ra, rb)]
-    idf = token_weights(std) if idf is None else idf
-    involved = pd.unique(np.concatenate([ra, rb]))
-    toks = {r: [alias_tokens(al) for al in aliases[r]] for r in involved}
-    top = max(idf.values(), default=1.0)
-    evidence = [token_evidence(toks[a], toks[b], idf, top) for a, b in zip(ra, rb)]
-    vec["name_tokens"] = [e[0] for e in evidence]
-    vec["name_distinct"] = [e[1] for e in evidence]
-    sub = s.loc[involved, ["name_cjk", "qualifiers", "qualifiers_en"]]
-    quals = {
-        r: (cjk, _as_list(q), _as_list(qe))
-        for r, cjk, q, qe in zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])
-    }
-    vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
-    branch = s["branch_flag"]
-    vec["branch"] = (branch.loc[ra].to_numpy() == branch.loc[rb].to_numpy()).astype(float)
-    vec = vec.reset_index(drop=True)
-    vec.insert(0, "rid_b", rb)
-    vec.insert(0, "rid_a", ra)
-    return vec
 
 
 MIN_LABELS = 50

@@ -46,28 +46,35 @@ def token_weights(std: pd.DataFrame) -> dict[str, float]:
 _NUMBERISH = re.compile(r"[0-9]+|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})")
 
 
-def _token_similarity(t: str, u: str) -> float:
-    """Similarity of two Latin name tokens: rapidfuzz ratio, or 0.9 when one contracts the other."""
-    if abbreviates(t, u) or abbreviates(u, t):
+def _near_twin(t: str, u: str) -> float:
+    """Similarity of two Latin name tokens when they are near twins (at least 0.8), else 0.0: 0.9 when one
+    contracts the other, else rapidfuzz ratio. Cheap for the many tokens that are not twins: a contraction
+    shares the first letter, and rapidfuzz gives up early under its cut-off (set a little below 80, and the
+    ratio taken again without it above, so that the cut-off's own rounding never decides)."""
+    if t[0] == u[0] and (abbreviates(t, u) or abbreviates(u, t)):
         return 0.9
-    return fuzz.ratio(t, u) / 100.0
+    if not fuzz.ratio(t, u, score_cutoff=79.0):
+        return 0.0
+    s = fuzz.ratio(t, u) / 100.0
+    return s if s >= 0.8 else 0.0
 
 
-# An alias as the token evidence reads it: (in a CJK script, its tokens sorted, the same as a set). Tokens are
-# visited in sorted order, never in set order (which Python's string hashing changes from process to
-# process), so a pair gets the same evidence to the last bit in any process or partition.
-AliasTokens = tuple[bool, tuple[str, ...], frozenset[str]]
+# An alias as the token evidence reads it, prepared once per alias: (in a CJK script, its tokens sorted, the
+# same as a set, the IDF weight of each token, the sum of the weights, whether each token is a number or a
+# roman numeral). Tokens are visited in sorted order, never in set order (which Python's string hashing changes
+# from process to process), so a pair gets the same evidence to the last bit in any process or partition.
+AliasTokens = tuple[bool, tuple[str, ...], frozenset[str], tuple[float, ...], float, tuple[bool, ...]]
 
 
-def alias_tokens(alias: str) -> AliasTokens:
-    toks = set(tokens(alias))
-    return has_cjk(alias), tuple(sorted(toks)), frozenset(toks)
+def alias_tokens(alias: str, idf: Mapping[str, float]) -> AliasTokens:
+    toks = tuple(sorted(set(tokens(alias))))
+    weights = tuple(idf.get(t, 1.0) for t in toks)
+    numberish = tuple(_NUMBERISH.fullmatch(t) is not None for t in toks)
+    return has_cjk(alias), toks, frozenset(toks), weights, sum(weights), numberish
 
 
-def token_evidence(
-    a: list[AliasTokens], b: list[AliasTokens], idf: dict[str, float], top: float
-) -> tuple[float, float]:
-    """(overlap, distinct) of the best pair of aliases of the same script.
+def token_evidence(a: list[AliasTokens], b: list[AliasTokens], top: float) -> tuple[float, float]:
+    """(overlap, distinct) of the best pair of aliases of the same script (aliases of :func:`alias_tokens`).
 
     overlap: IDF-weighted overlap of the token sets; Latin tokens also meet their near twins (similarity
     >= 0.8, so 'asi apacific' still meets 'asia pacific') and their contractions (:func:`mdm.text.abbreviates`),
@@ -76,46 +83,50 @@ def token_evidence(
     1.0 when all tokens meet, near 0 when each side keeps a rare word of its own, and 0.0 when they carry
     different numbers; when only one side has words left over ("Acme Trading (Europe)"), between 0.5 and 1
     (1 - half the relative IDF of its rarest one). NaN when no two aliases share a script.
+    A Latin token meets the near twin of highest similarity among the other side's tokens not yet met (the
+    last in sorted order among equals); numbers and roman numerals meet only exactly.
     """
     best, distinct = 0.0, float("nan")
-    for cjk_a, ta, _ in a:
-        for cjk_b, tb, set_b in b:
-            if cjk_a != cjk_b or not ta or not tb:
+    for cjk_a, ta, _, wa, sum_a, num_a in a:
+        if not ta:
+            continue
+        for cjk_b, tb, set_b, wb, sum_b, num_b in b:
+            if cjk_a != cjk_b or not tb:
                 continue
             shared = 0.0
             matched_b: set[str] = set()
-            left_a: list[str] = []
-            for t in ta:
+            left_a: list[float] = []  # weights of the tokens of a left over
+            number_a = False  # whether one of them is numberish
+            for i, t in enumerate(ta):
                 if t in set_b:
-                    shared += idf.get(t, 1.0)
+                    shared += wa[i]
                     matched_b.add(t)
                     continue
-                if not cjk_a and not _NUMBERISH.fullmatch(t):
-                    cand = max(
-                        (
-                            (_token_similarity(t, u), u)
-                            for u in tb
-                            if u not in matched_b and not _NUMBERISH.fullmatch(u)
-                        ),
-                        default=(0.0, ""),
-                    )
-                    if cand[0] >= 0.8:
-                        shared += cand[0] * (idf.get(t, 1.0) + idf.get(cand[1], 1.0)) / 2
-                        matched_b.add(cand[1])
+                if not cjk_a and not num_a[i]:
+                    sim, twin = 0.0, -1
+                    for j, u in enumerate(tb):
+                        if num_b[j] or u in matched_b:
+                            continue
+                        s = _near_twin(t, u)
+                        if s and s >= sim:
+                            sim, twin = s, j
+                    if twin >= 0:
+                        shared += sim * (wa[i] + wb[twin]) / 2
+                        matched_b.add(tb[twin])
                         continue
-                left_a.append(t)
-            left_b = [u for u in tb if u not in matched_b]
-            union = sum(idf.get(t, 1.0) for t in ta) + sum(idf.get(t, 1.0) for t in tb) - shared
+                left_a.append(wa[i])
+                number_a = number_a or num_a[i]
+            left_b = [wb[j] for j, u in enumerate(tb) if u not in matched_b]
+            union = sum_a + sum_b - shared
             overlap = shared / union if union > 0 else 0.0
             if not left_a and not left_b:
                 d = 1.0
             elif not left_a or not left_b:  # one name adds words ("Acme (Europe)"): weaker, never "nothing left"
-                d = 1.0 - 0.5 * min(1.0, max(idf.get(t, 1.0) for t in left_a or left_b) / top)
-            elif any(_NUMBERISH.fullmatch(t) for t in left_a) and any(_NUMBERISH.fullmatch(u) for u in left_b):
+                d = 1.0 - 0.5 * min(1.0, max(left_a or left_b) / top)
+            elif number_a and any(num_b[j] for j, u in enumerate(tb) if u not in matched_b):
                 d = 0.0
             else:
-                rarest = min(max(idf.get(t, 1.0) for t in left_a), max(idf.get(u, 1.0) for u in left_b))
-                d = 1.0 - min(1.0, rarest / top)
+                d = 1.0 - min(1.0, min(max(left_a), max(left_b)) / top)
             if overlap > best or (overlap == best and not d <= distinct):
                 best, distinct = overlap, d
     return best, distinct

@@ -653,3 +653,23 @@ def test_a_contracted_word_meets_its_full_form_in_the_token_evidence() -> None:
     )
     vec = compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:2"]}))
     assert vec.loc[0, "name_distinct"] == 1.0 and vec.loc[0, "name_tokens"] > 0.8
+
+
+def test_identifier_labels_one_different_value_of_a_shared_scheme_makes_two_entities() -> None:
+    from mdm.matching import identifier_labels
+
+    keys = {
+        "a": {"LEI": LEI, "GB-COH": "08209948"},
+        "b": {"GB-COH": "08209949", "LEI": LEI},  # same LEI, another Companies House number
+        "c": {"LEI": LEI},
+        "d": {"USCC": USCC},
+        "e": {},
+    }
+    pairs = pd.DataFrame(
+        [("a", "b"), ("b", "a"), ("a", "c"), ("c", "b"), ("a", "d"), ("a", "e"), ("e", "a"), ("x", "a"), ("a", "x")],
+        columns=["rid_a", "rid_b"],
+    )
+    labels = identifier_labels(keys, pairs)
+    assert labels.dtype == np.int8
+    assert labels.tolist() == [0, 0, 1, 1, -1, -1, -1, -1, -1]
+    assert identifier_labels(keys, pairs.iloc[:0]).tolist() == []

@@ -184,28 +184,30 @@ def _publish_pairs(
     con: duckdb.DuckDBPyConnection, ctx: StageContext, work: Path, parts: int, incremental: bool
 ) -> dict[str, object]:
     """This run's scored pairs into new_match_pair (with the kept pairs of an incremental run) and the
-    token frequencies into new_match_token_frequency; returns the figures of the pairs."""
+    token frequencies into new_match_token_frequency; returns the figures of the pairs.
+
+    The scored pairs are read by DuckDB's own Parquet reader, straight from the partition files, in each
+    statement: not through a registered Arrow dataset (whose scan buffers sit outside DuckDB's memory limit and
+    stay with the transaction) nor copied to a temp table, so the pairs held in memory stay within the limit
+    (DuckDB spills the sort of new_match_pair) however many there are."""
     con.register("tmp_tokens", ds.dataset(str(work / "idf.parquet"), format="parquet"))
     try:
         run_sql(con, "staging/new_match_token_frequency")
     finally:
         con.unregister("tmp_tokens")
+    files: dict[str, object] = {"files": [str(partition_path(work, "scored", k)) for k in range(parts)]}
+    scored = "read_parquet($files)"  # the relation of this run's scored pairs (bound: the files)
     if parts == 0:  # no pair to compare: an empty table with the pair columns
         frame_table(
             con, "tmp_pairs", _empty_pairs(), "CREATE OR REPLACE TEMP TABLE tmp_scored AS SELECT * FROM tmp_pairs"
         )
-    else:
-        files = [str(partition_path(work, "scored", k)) for k in range(parts)]
-        con.register("tmp_pairs", ds.dataset(files, format="parquet"))
-        try:
-            con.execute("CREATE OR REPLACE TEMP TABLE tmp_scored AS SELECT * FROM tmp_pairs")
-        finally:
-            con.unregister("tmp_pairs")
+        scored, files = "tmp_scored", {}
     compared, det, match, non_match = con.execute(
         "SELECT count(*), count(*) FILTER (rule <> 'score'), count(*) FILTER (label = 1), "
-        "count(*) FILTER (label = 0) FROM tmp_scored"
+        f"count(*) FILTER (label = 0) FROM {scored}",
+        files,
     ).fetchall()[0]
-    bands = con.execute("SELECT band, count(*) FROM tmp_scored WHERE rule = 'score' GROUP BY band ORDER BY band")
+    bands = con.execute(f"SELECT band, count(*) FROM {scored} WHERE rule = 'score' GROUP BY band ORDER BY band", files)
     detail: dict[str, object] = {
         "compared_pairs": compared,
         "deterministic_pairs": det,
@@ -213,22 +215,22 @@ def _publish_pairs(
         "bands": dict(bands.fetchall()),
     }
     # The pairs scored in this run: the clustering of an incremental run starts from their records.
-    con.execute("CREATE OR REPLACE TABLE run_rescored AS SELECT rid_a, rid_b FROM tmp_scored")
-    run = {"run": ctx.run_id}
+    con.execute(f"CREATE OR REPLACE TABLE run_rescored AS SELECT rid_a, rid_b FROM {scored}", files)
+    run = files | {"run": ctx.run_id}
     if incremental:
         # In place (the run's private copy): the kept pairs stay, this run's pairs are added.
         run_sql(con, "staging/kept_pairs")
         run_sql(con, "staging/match_pair_kept")
         detail["reused_pairs"] = con.execute("SELECT count(*) FROM match_pair").fetchall()[0][0]
-        con.execute("INSERT INTO match_pair BY NAME SELECT *, $run AS run_id FROM tmp_scored", run)
+        con.execute(f"INSERT INTO match_pair BY NAME SELECT *, $run AS run_id FROM {scored}", run)
         con.execute("DROP TABLE IF EXISTS new_match_pair")
         con.execute("ALTER TABLE match_pair RENAME TO new_match_pair")
     else:
         con.execute(
-            "CREATE OR REPLACE TABLE new_match_pair AS SELECT *, $run AS run_id FROM tmp_scored ORDER BY rid_a, rid_b",
+            f"CREATE OR REPLACE TABLE new_match_pair AS SELECT *, $run AS run_id FROM {scored} ORDER BY rid_a, rid_b",
             run,
         )
-    con.execute("DROP TABLE tmp_scored")
+    con.execute("DROP TABLE IF EXISTS tmp_scored")
     return detail
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from mdm import survivorship
 from pipelines import quality
@@ -55,13 +56,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     workers = perf.worker_count() if len(batches) >= MIN_BATCHES_PER_WORKER * perf.worker_count() else 1
     for golden, lineage in map_batches(survive_batch, jobs(), workers):
         computed += golden.num_rows
-        con.register("survived_golden", golden)
-        con.register("survived_lineage", lineage)
-        try:
-            run_sql(con, "golden/tmp_append")
-        finally:
-            con.unregister("survived_golden")
-            con.unregister("survived_lineage")
+        _append(con, golden, lineage)
     if incremental and _fits_in_place(con):
         # Golden records of this run's clusters that nothing touched are carried over in place.
         run_sql(con, "golden/carry_over")
@@ -91,6 +86,16 @@ def _create_computed(con: duckdb.DuckDBPyConnection) -> None:
     finally:
         con.unregister("survived_golden")
         con.unregister("survived_lineage")
+
+
+def _append(con: duckdb.DuckDBPyConnection, golden: pa.Table, lineage: pa.Table) -> None:
+    """One batch's golden records and lineage appended to tmp_golden and tmp_lineage (same column order).
+
+    Through the relational API, not a registered view: a view dropped inside the stage's transaction stays in
+    the transaction (with the Arrow table it scans) until the transaction ends, so every batch's result
+    would stay in memory until the stage commits: memory growing with the data, beyond DuckDB's limit."""
+    con.from_arrow(golden).insert_into("tmp_golden")
+    con.from_arrow(lineage).insert_into("tmp_lineage")
 
 
 def _fits_in_place(con: duckdb.DuckDBPyConnection) -> bool:

@@ -3,5 +3,5 @@
 -- lifetime: temp
 -- stage: survive
 -- description: The lineage of the golden records survive computed in this run, appended batch by batch
---  (survived_lineage, the Arrow table of one batch).
+--  (each batch's Arrow table; created empty from survived_lineage, the batches' schema).
 CREATE OR REPLACE TEMP TABLE tmp_lineage AS SELECT * FROM survived_lineage LIMIT 0;

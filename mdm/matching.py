@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import recordlinkage as rl
 
-from mdm.comparison import FEATURES, compare
+from mdm.comparison import FEATURES as FEATURES
+from mdm.comparison import compare as compare
 from mdm.name_tokens import token_weights
 from mdm.scoring import FellegiSunter, discretise
 from mdm.standardise import ID_COLUMNS, IDENTITY_COLUMNS

@@ -92,6 +92,20 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]
         _execute(con, stmt, params)
 
 
+def run_sql_over(con: duckdb.DuckDBPyConnection, data: Any, alias: str, name: str) -> None:
+    """Execute every statement of ``sql/<name>.sql`` with ``data`` (an Arrow table) visible as ``alias``.
+
+    Through the relational API rather than ``con.register``: a view registered and dropped inside a
+    transaction stays in the transaction, with the table it scans, until the transaction ends, so a stage
+    writing batch after batch in its one transaction would keep every batch in memory. The statements take no
+    parameters (a relation's query cannot bind them)."""
+    rel = con.from_arrow(data)
+    for stmt in con.extract_statements(sql_text(name)):
+        if stmt.named_parameters:
+            raise ValueError(f"sql/{name}.sql: run_sql_over binds no parameters")
+        rel.query(alias, stmt.query)
+
+
 def query_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None):
     """Run the single query of ``sql/<name>.sql`` (values only as bound parameters); returns the cursor."""
     stmts = con.extract_statements(sql_text(name))

@@ -24,7 +24,7 @@ from mdm.standardise import STANDARDISE_VERSION
 from pipelines.parallel import map_batches
 from pipelines.stages.base import StageContext, StageResult
 from pipelines.stages.standardise_worker import standardise_batch
-from pipelines.warehouse import run_sql
+from pipelines.warehouse import run_sql, run_sql_over
 
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group
 BATCH = "std_batch"  # the name one standardised batch has while it is appended (sql/staging/std_*.sql)
@@ -61,16 +61,13 @@ def _write(con: duckdb.DuckDBPyConnection, tables: list[pa.Table], first: bool, 
     """Add standardised batches to std_organization in one statement; the first write makes the table, with
     the reused records in an incremental run (a full run reuses nothing: a first run has no
     organization_record to reuse from)."""
-    con.register(BATCH, pa.concat_tables(tables))
-    try:
-        if not first:
-            run_sql(con, "staging/std_append")
-        elif reuse:
-            run_sql(con, "staging/std_organization")
-        else:
-            con.execute(f"CREATE OR REPLACE TABLE std_organization AS SELECT * FROM {BATCH}")
-    finally:
-        con.unregister(BATCH)
+    batch = pa.concat_tables(tables)
+    if not first:
+        run_sql_over(con, batch, BATCH, "staging/std_append")
+    elif reuse:
+        run_sql_over(con, batch, BATCH, "staging/std_organization")
+    else:
+        con.from_arrow(batch).query(BATCH, f"CREATE OR REPLACE TABLE std_organization AS SELECT * FROM {BATCH}")
 
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:

@@ -69,3 +69,27 @@ def test_a_registered_view_would_keep_the_batches() -> None:
     del golden
     assert pa.total_allocated_bytes() - before >= size
     con.commit()
+
+
+def test_standardise_writes_release_their_batches_inside_the_transaction() -> None:
+    """The standardise stage appends its batches with pipelines.warehouse.run_sql_over (sql/staging/
+    std_append.sql, by column name): the same guarantee as survive's appends."""
+    from pipelines.stages import standardise
+
+    schema = pa.schema([("rid", pa.string()), ("name", pa.string()), ("aliases", pa.string())])
+    con = duckdb.connect()
+    con.begin()
+    before = pa.total_allocated_bytes()
+    one_batch = 0
+    for k in range(4):
+        batch = _batch(schema, k * ROWS)
+        one_batch = max(one_batch, batch.nbytes)
+        standardise._write(con, [batch.select(["name", "aliases", "rid"])] if k else [batch], k == 0, False)
+        del batch
+    assert one_batch > 1_000_000
+    assert pa.total_allocated_bytes() - before < one_batch // 10
+    got = con.execute(
+        "SELECT count(*), count(DISTINCT rid), count(*) FILTER (NOT starts_with(name, 'name-')) FROM std_organization"
+    )
+    assert got.fetchall()[0] == (4 * ROWS, 4 * ROWS, 0)  # appended by name, whatever the column order
+    con.commit()

@@ -22,6 +22,7 @@ temporary name and renamed, so a partition killed half way leaves nothing half w
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -98,24 +100,47 @@ def write_inputs(
     if model is not None:
         write_model(work, model)
     parts = int(con.execute("SELECT coalesce(max(part) + 1, 0) FROM match_todo").fetchall()[0][0])
+    # One pass over the pairs and one over the records (a scan per partition would cost partitions x
+    # records): each streamed in (part, rid) order and cut into the partitions' files.
+    pairs = con.sql("SELECT part, rid_a, rid_b, rule, steward FROM match_todo ORDER BY part, rid_a, rid_b")
+    _write_parts(pairs, work, "pairs", parts)
     cols = ", ".join(f"s.{c}" for c in matching.MATCH_COLUMNS)  # constants of mdm.matching, never input
-    for k in range(parts):
-        pairs = con.sql(
-            "SELECT rid_a, rid_b, rule, steward FROM match_todo WHERE part = $k ORDER BY rid_a, rid_b", params={"k": k}
-        ).to_arrow_table()
-        _write(pairs, partition_path(work, "pairs", k))
-        records = con.sql(
-            f"SELECT {cols} FROM std_organization s SEMI JOIN ("
-            "SELECT rid_a AS rid FROM match_todo WHERE part = $k UNION SELECT rid_b FROM match_todo WHERE part = $k"
-            ") USING (rid) ORDER BY s.rid",
-            params={"k": k},
-        ).to_arrow_table()
-        _write(records, partition_path(work, "records", k))
+    records = con.sql(
+        f"SELECT r.part, {cols} FROM std_organization s JOIN ("
+        "SELECT part, rid_a AS rid FROM match_todo UNION SELECT part, rid_b FROM match_todo"
+        ") r USING (rid) ORDER BY r.part, s.rid"
+    )
+    _write_parts(records, work, "records", parts)
     owner_only()
     tmp = work / (MANIFEST + ".part")
     tmp.write_text(json.dumps(manifest | {"parts": parts}), encoding="utf-8")
     os.replace(tmp, work / MANIFEST)
     return parts
+
+
+def _write_parts(rel: duckdb.DuckDBPyRelation, work: Path, kind: str, parts: int, rows: int = 65536) -> None:
+    """Write ``kind-<k>`` of every partition ``k`` < ``parts`` from ``rel``, whose first column is the
+    partition and whose rows come in partition order (the partition column is not written); a partition
+    with no row gets an empty file. Holds one partition at a time."""
+    reader = rel.to_arrow_reader(rows)
+    assert reader is not None  # a SELECT always has a result
+    schema = reader.schema.remove(0)
+    done, batches = 0, []  # the next partition to write, and the rows of partition ``done`` so far
+
+    def flush(upto: int) -> None:
+        nonlocal done, batches
+        while done < upto:
+            _write(pa.Table.from_batches(batches, schema=schema).combine_chunks(), partition_path(work, kind, done))
+            done, batches = done + 1, []
+
+    for batch in reader:
+        part = batch.column(0).to_numpy()
+        cuts = [0, *(np.flatnonzero(part[1:] != part[:-1]) + 1).tolist(), len(part)]
+        for start, end in itertools.pairwise(cuts):
+            if end > start:
+                flush(int(part[start]))
+                batches.append(pa.RecordBatch.from_arrays(batch.columns[1:], schema=schema).slice(start, end - start))
+    flush(parts)
 
 
 def settings_of(manifest: dict[str, Any]) -> matching.MatchSettings:

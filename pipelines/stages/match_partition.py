@@ -35,7 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mdm import matching
@@ -207,20 +207,37 @@ def run_partition_job(job: tuple[Path, int, Step]) -> int:
 
 def train(work: Path) -> FellegiSunter:
     """Train the model on the labelled pairs of every partition's vectors (on all pairs when either class
-    has fewer than :data:`mdm.matching.MIN_LABELS`), read in (rid_a, rid_b) order, so the model does not
-    depend on the partitioning; writes it to the work folder."""
+    has fewer than :data:`mdm.matching.MIN_LABELS`), so the model does not depend on the partitioning;
+    writes it to the work folder.
+
+    Read partition by partition, each pair kept as its feature levels only (int8: 8 bytes a pair). Training
+    on all pairs (EM) sums floating-point weights, so the pairs are put in (rid_a, rid_b) order first; from
+    labelled pairs the model is integer counts per level, the same in any order, so no pair id is read."""
     manifest = read_manifest(work)
     if manifest is None:
         raise FileNotFoundError(f"{work}: the match inputs are not complete (no {MANIFEST})")
-    files = [str(partition_path(work, "vectors", k)) for k in range(manifest["parts"])]
-    columns = ["rid_a", "rid_b", *matching.FEATURES, "label"]
-    frame = pd.DataFrame(columns=columns)
-    if files:
-        data = ds.dataset(files, format="parquet")
-        labels = data.to_table(columns=["label"]).column("label").to_numpy()
-        enough = min((labels == 1).sum(), (labels == 0).sum()) >= matching.MIN_LABELS
-        table = data.to_table(columns=columns, filter=(ds.field("label") >= 0) if enough else None)
-        frame = table.to_pandas().sort_values(["rid_a", "rid_b"], ignore_index=True)
-    model = FellegiSunter.untrained() if frame.empty else matching.train(frame, discretise(frame, matching.FEATURES))
+    files = [partition_path(work, "vectors", k) for k in range(manifest["parts"])]
+    labels = [pq.read_table(f, columns=["label"]).column("label").to_numpy() for f in files]
+    label = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int8)
+    enough = min((label == 1).sum(), (label == 0).sum()) >= matching.MIN_LABELS
+    levels, ids = [], []
+    for f, lab in zip(files, labels, strict=True):
+        keep = lab >= 0 if enough else np.ones(len(lab), dtype=bool)
+        table = pq.read_table(f, columns=[*matching.FEATURES] if enough else ["rid_a", "rid_b", *matching.FEATURES])
+        table = table.filter(pa.array(keep))
+        levels.append(discretise(table.select(list(matching.FEATURES)).to_pandas(), matching.FEATURES).astype(np.int8))
+        if not enough:
+            ids.append(table.select(["rid_a", "rid_b"]))
+    label = label[label >= 0] if enough else label
+    if not levels or not len(label):
+        model = FellegiSunter.untrained()
+    else:
+        level = np.concatenate(levels)
+        if not enough:
+            keys = pa.concat_tables(ids)
+            order = pc.sort_indices(keys, sort_keys=[("rid_a", "ascending"), ("rid_b", "ascending")]).to_numpy()
+            del keys
+            level, label = level[order], label[order]
+        model = matching.train(pd.DataFrame({"label": label}), level)
     write_model(work, model)
     return model

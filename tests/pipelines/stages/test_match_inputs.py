@@ -4,13 +4,26 @@ partition alone gives, in the same order, however the stream's batches fall acro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mdm import matching
-from pipelines.stages.match_partition import _write_parts, partition_path, read_manifest, write_inputs
+from mdm.scoring import discretise
+from pipelines.stages.match_partition import (
+    VECTOR_COLUMNS,
+    _write_parts,
+    partition_path,
+    read_manifest,
+    read_model,
+    train,
+    write_inputs,
+)
 
 
 def _todo(con: duckdb.DuckDBPyConnection) -> None:
@@ -71,3 +84,43 @@ def test_batches_that_cut_across_partitions(tmp_path: Path) -> None:
             .to_arrow_table()
             .to_pylist()
         )
+
+
+def _vectors(work: Path, parts: int, labelled: int, seed: int) -> pd.DataFrame:
+    """Random vectors in ``parts`` partitions, each in (rid_a, rid_b) order but interleaved across
+    partitions (as blocking keys cut them); ``labelled`` pairs of each class carry a label."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    frame = pd.DataFrame({"rid_a": [f"crm:{i:05d}" for i in rng.permutation(n)]})
+    frame["rid_b"] = [f"gleif:{i}" for i in rng.integers(0, 10**6, n)]
+    for f in matching.FEATURES:
+        frame[f] = np.where(rng.random(n) < 0.1, np.nan, rng.random(n))
+    frame["branch"] = 1.0
+    frame["rule"] = "score"
+    label = np.full(n, -1, dtype=np.int8)
+    label[:labelled], label[labelled : 2 * labelled] = 1, 0
+    frame["label"] = label
+    part = rng.integers(0, parts, n)
+    work.mkdir()
+    (work / "manifest.json").write_text(json.dumps({"parts": parts, "incremental": False}), encoding="utf-8")
+    for k in range(parts):
+        chunk = frame[part == k].sort_values(["rid_a", "rid_b"])[list(VECTOR_COLUMNS)]
+        pq.write_table(pa.Table.from_pandas(chunk, preserve_index=False), partition_path(work, "vectors", k))
+    return frame
+
+
+def test_train_reads_partitions_lean_and_gives_the_model_of_all_pairs_in_pair_order(tmp_path: Path) -> None:
+    for labelled, trained_on in ((400, "labelled_pairs"), (10, "unsupervised")):
+        frame = _vectors(tmp_path / trained_on, 7, labelled, seed=labelled)
+        model = train(tmp_path / trained_on)
+        assert model.trained_on == trained_on
+        # The model of the whole frame in (rid_a, rid_b) order, the labelled pairs only when there are enough.
+        whole = frame.sort_values(["rid_a", "rid_b"], ignore_index=True)
+        if trained_on == "labelled_pairs":
+            whole = whole[whole.label >= 0]
+        expected = matching.train(whole, discretise(whole, matching.FEATURES))
+        assert model.lam == expected.lam and model.iterations == expected.iterations
+        for f in matching.FEATURES:
+            assert model.m[f].tobytes() == expected.m[f].tobytes()
+            assert model.u[f].tobytes() == expected.u[f].tobytes()
+        assert read_model(tmp_path / trained_on).parameters().equals(expected.parameters())

@@ -104,13 +104,21 @@ def write_inputs(
     # records): each streamed in (part, rid) order and cut into the partitions' files.
     pairs = con.sql("SELECT part, rid_a, rid_b, rule, steward FROM match_todo ORDER BY part, rid_a, rid_b")
     _write_parts(pairs, work, "pairs", parts)
+    # The records in rid order, once; each partition's records are taken from them by position.
     cols = ", ".join(f"s.{c}" for c in matching.MATCH_COLUMNS)  # constants of mdm.matching, never input
-    records = con.sql(
-        f"SELECT r.part, {cols} FROM std_organization s JOIN ("
-        "SELECT part, rid_a AS rid FROM match_todo UNION SELECT part, rid_b FROM match_todo"
-        ") r USING (rid) ORDER BY r.part, s.rid"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE tmp_match_records AS SELECT row_number() OVER (ORDER BY s.rid) - 1 AS pos, "
+        f"{cols} FROM std_organization s SEMI JOIN (SELECT rid_a AS rid FROM match_todo UNION SELECT rid_b "
+        "FROM match_todo) USING (rid)"
     )
-    _write_parts(records, work, "records", parts)
+    table = con.sql(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM tmp_match_records ORDER BY pos").to_arrow_table()
+    positions = con.sql(
+        "SELECT r.part, s.pos FROM tmp_match_records s JOIN ("
+        "SELECT part, rid_a AS rid FROM match_todo UNION SELECT part, rid_b FROM match_todo"
+        ") r USING (rid) ORDER BY r.part, s.pos"
+    )
+    _write_parts(positions, work, "records", parts, taken=table)
+    con.execute("DROP TABLE tmp_match_records")
     owner_only()
     tmp = work / (MANIFEST + ".part")
     tmp.write_text(json.dumps(manifest | {"parts": parts}), encoding="utf-8")
@@ -118,10 +126,13 @@ def write_inputs(
     return parts
 
 
-def _write_parts(rel: duckdb.DuckDBPyRelation, work: Path, kind: str, parts: int, rows: int = 65536) -> None:
+def _write_parts(
+    rel: duckdb.DuckDBPyRelation, work: Path, kind: str, parts: int, rows: int = 65536, taken: pa.Table | None = None
+) -> None:
     """Write ``kind-<k>`` of every partition ``k`` < ``parts`` from ``rel``, whose first column is the
     partition and whose rows come in partition order (the partition column is not written); a partition
-    with no row gets an empty file. Holds one partition at a time."""
+    with no row gets an empty file. With ``taken``, ``rel``'s second column holds row positions in ``taken``
+    and a partition's file holds those rows of ``taken``. Holds one partition at a time."""
     reader = rel.to_arrow_reader(rows)
     assert reader is not None  # a SELECT always has a result
     schema = reader.schema.remove(0)
@@ -130,7 +141,10 @@ def _write_parts(rel: duckdb.DuckDBPyRelation, work: Path, kind: str, parts: int
     def flush(upto: int) -> None:
         nonlocal done, batches
         while done < upto:
-            _write(pa.Table.from_batches(batches, schema=schema).combine_chunks(), partition_path(work, kind, done))
+            table = pa.Table.from_batches(batches, schema=schema).combine_chunks()
+            if taken is not None:  # the rows of ``taken`` at the positions in ``rel``'s second column
+                table = taken.take(table.column(0)).combine_chunks()
+            _write(table, partition_path(work, kind, done))
             done, batches = done + 1, []
 
     for batch in reader:

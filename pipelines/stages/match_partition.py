@@ -22,6 +22,7 @@ temporary name and renamed, so a partition killed half way leaves nothing half w
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -31,9 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mdm import matching
@@ -98,24 +100,61 @@ def write_inputs(
     if model is not None:
         write_model(work, model)
     parts = int(con.execute("SELECT coalesce(max(part) + 1, 0) FROM match_todo").fetchall()[0][0])
+    # One pass over the pairs and one over the records (a scan per partition would cost partitions x
+    # records): each streamed in (part, rid) order and cut into the partitions' files.
+    pairs = con.sql("SELECT part, rid_a, rid_b, rule, steward FROM match_todo ORDER BY part, rid_a, rid_b")
+    _write_parts(pairs, work, "pairs", parts)
+    # The records in rid order, once; each partition's records are taken from them by position.
     cols = ", ".join(f"s.{c}" for c in matching.MATCH_COLUMNS)  # constants of mdm.matching, never input
-    for k in range(parts):
-        pairs = con.sql(
-            "SELECT rid_a, rid_b, rule, steward FROM match_todo WHERE part = $k ORDER BY rid_a, rid_b", params={"k": k}
-        ).to_arrow_table()
-        _write(pairs, partition_path(work, "pairs", k))
-        records = con.sql(
-            f"SELECT {cols} FROM std_organization s SEMI JOIN ("
-            "SELECT rid_a AS rid FROM match_todo WHERE part = $k UNION SELECT rid_b FROM match_todo WHERE part = $k"
-            ") USING (rid) ORDER BY s.rid",
-            params={"k": k},
-        ).to_arrow_table()
-        _write(records, partition_path(work, "records", k))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE tmp_match_records AS SELECT row_number() OVER (ORDER BY s.rid) - 1 AS pos, "
+        f"{cols} FROM std_organization s SEMI JOIN (SELECT rid_a AS rid FROM match_todo UNION SELECT rid_b "
+        "FROM match_todo) USING (rid)"
+    )
+    table = con.sql(f"SELECT {', '.join(matching.MATCH_COLUMNS)} FROM tmp_match_records ORDER BY pos").to_arrow_table()
+    positions = con.sql(
+        "SELECT r.part, s.pos FROM tmp_match_records s JOIN ("
+        "SELECT part, rid_a AS rid FROM match_todo UNION SELECT part, rid_b FROM match_todo"
+        ") r USING (rid) ORDER BY r.part, s.pos"
+    )
+    _write_parts(positions, work, "records", parts, taken=table)
+    con.execute("DROP TABLE tmp_match_records")
     owner_only()
     tmp = work / (MANIFEST + ".part")
     tmp.write_text(json.dumps(manifest | {"parts": parts}), encoding="utf-8")
     os.replace(tmp, work / MANIFEST)
     return parts
+
+
+def _write_parts(
+    rel: duckdb.DuckDBPyRelation, work: Path, kind: str, parts: int, rows: int = 65536, taken: pa.Table | None = None
+) -> None:
+    """Write ``kind-<k>`` of every partition ``k`` < ``parts`` from ``rel``, whose first column is the
+    partition and whose rows come in partition order (the partition column is not written); a partition
+    with no row gets an empty file. With ``taken``, ``rel``'s second column holds row positions in ``taken``
+    and a partition's file holds those rows of ``taken``. Holds one partition at a time."""
+    reader = rel.to_arrow_reader(rows)
+    assert reader is not None  # a SELECT always has a result
+    schema = reader.schema.remove(0)
+    done, batches = 0, []  # the next partition to write, and the rows of partition ``done`` so far
+
+    def flush(upto: int) -> None:
+        nonlocal done, batches
+        while done < upto:
+            table = pa.Table.from_batches(batches, schema=schema).combine_chunks()
+            if taken is not None:  # the rows of ``taken`` at the positions in ``rel``'s second column
+                table = taken.take(table.column(0)).combine_chunks()
+            _write(table, partition_path(work, kind, done))
+            done, batches = done + 1, []
+
+    for batch in reader:
+        part = batch.column(0).to_numpy()
+        cuts = [0, *(np.flatnonzero(part[1:] != part[:-1]) + 1).tolist(), len(part)]
+        for start, end in itertools.pairwise(cuts):
+            if end > start:
+                flush(int(part[start]))
+                batches.append(pa.RecordBatch.from_arrays(batch.columns[1:], schema=schema).slice(start, end - start))
+    flush(parts)
 
 
 def settings_of(manifest: dict[str, Any]) -> matching.MatchSettings:
@@ -182,20 +221,37 @@ def run_partition_job(job: tuple[Path, int, Step]) -> int:
 
 def train(work: Path) -> FellegiSunter:
     """Train the model on the labelled pairs of every partition's vectors (on all pairs when either class
-    has fewer than :data:`mdm.matching.MIN_LABELS`), read in (rid_a, rid_b) order, so the model does not
-    depend on the partitioning; writes it to the work folder."""
+    has fewer than :data:`mdm.matching.MIN_LABELS`), so the model does not depend on the partitioning;
+    writes it to the work folder.
+
+    Read partition by partition, each pair kept as its feature levels only (int8: 8 bytes a pair). Training
+    on all pairs (EM) sums floating-point weights, so the pairs are put in (rid_a, rid_b) order first; from
+    labelled pairs the model is integer counts per level, the same in any order, so no pair id is read."""
     manifest = read_manifest(work)
     if manifest is None:
         raise FileNotFoundError(f"{work}: the match inputs are not complete (no {MANIFEST})")
-    files = [str(partition_path(work, "vectors", k)) for k in range(manifest["parts"])]
-    columns = ["rid_a", "rid_b", *matching.FEATURES, "label"]
-    frame = pd.DataFrame(columns=columns)
-    if files:
-        data = ds.dataset(files, format="parquet")
-        labels = data.to_table(columns=["label"]).column("label").to_numpy()
-        enough = min((labels == 1).sum(), (labels == 0).sum()) >= matching.MIN_LABELS
-        table = data.to_table(columns=columns, filter=(ds.field("label") >= 0) if enough else None)
-        frame = table.to_pandas().sort_values(["rid_a", "rid_b"], ignore_index=True)
-    model = FellegiSunter.untrained() if frame.empty else matching.train(frame, discretise(frame, matching.FEATURES))
+    files = [partition_path(work, "vectors", k) for k in range(manifest["parts"])]
+    labels = [pq.read_table(f, columns=["label"]).column("label").to_numpy() for f in files]
+    label = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int8)
+    enough = min((label == 1).sum(), (label == 0).sum()) >= matching.MIN_LABELS
+    levels, ids = [], []
+    for f, lab in zip(files, labels, strict=True):
+        keep = lab >= 0 if enough else np.ones(len(lab), dtype=bool)
+        table = pq.read_table(f, columns=[*matching.FEATURES] if enough else ["rid_a", "rid_b", *matching.FEATURES])
+        table = table.filter(pa.array(keep))
+        levels.append(discretise(table.select(list(matching.FEATURES)).to_pandas(), matching.FEATURES).astype(np.int8))
+        if not enough:
+            ids.append(table.select(["rid_a", "rid_b"]))
+    label = label[label >= 0] if enough else label
+    if not levels or not len(label):
+        model = FellegiSunter.untrained()
+    else:
+        level = np.concatenate(levels)
+        if not enough:
+            keys = pa.concat_tables(ids)
+            order = pc.sort_indices(keys, sort_keys=[("rid_a", "ascending"), ("rid_b", "ascending")]).to_numpy()
+            del keys
+            level, label = level[order], label[order]
+        model = matching.train(pd.DataFrame({"label": label}), level)
     write_model(work, model)
     return model

@@ -21,13 +21,17 @@ WITH pairs AS (
     SELECT rid_a, rid_b, '~steward:' || rid_a FROM match_decided
 ),
 keyed AS (SELECT rid_a, rid_b, min(block_key) AS block_key FROM pairs GROUP BY ALL),
-todo AS (
+todo AS (  -- two branches, so that a full run does not look every pair up in run_changed and match_also
+    SELECT k.* FROM keyed k WHERE NOT $incremental
+    UNION ALL
     SELECT k.*
     FROM keyed k
-    WHERE NOT $incremental
-       OR rid_a IN (SELECT rid FROM run_changed)
-       OR rid_b IN (SELECT rid FROM run_changed)
-       OR EXISTS (SELECT 1 FROM match_also a WHERE a.rid_a = k.rid_a AND a.rid_b = k.rid_b)
+    WHERE $incremental
+      AND (
+        rid_a IN (SELECT rid FROM run_changed)
+        OR rid_b IN (SELECT rid FROM run_changed)
+        OR EXISTS (SELECT 1 FROM match_also a WHERE a.rid_a = k.rid_a AND a.rid_b = k.rid_b)
+      )
 )
 SELECT
     t.rid_a,

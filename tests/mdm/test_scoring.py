@@ -358,3 +358,21 @@ def test_qualifiers_of_a_chinese_and_a_latin_name_compare_the_english_name() -> 
 
 def test_abbreviated_designators_agree_with_their_full_form() -> None:
     assert qualifiers({"name": "Acme Holdings PLC"}, {"name": "ACME HLDGS P.L.C."}) == 1.0
+
+
+def test_explain_of_many_pairs_is_each_pairs_own_explanation() -> None:
+    """explain writes one text per distinct pattern of levels: every pair must still get the text of
+    its own levels (unknown -1 and every level of every feature)."""
+    rng = np.random.default_rng(3)
+    model = FellegiSunter.untrained()
+    feats = model.features
+    levels = np.stack([rng.integers(-1, len(LEVELS[f]) + 1, 5000) for f in feats], axis=1)
+    texts = model.explain(levels)
+    assert len(texts) == 5000 and len(set(texts)) > 1000
+    w = model.weights(levels)
+    for i in range(0, 5000, 7):
+        want: dict[str, object] = {"prior": round(model.prior_weight(), 4)}
+        for j, f in enumerate(feats):
+            if levels[i, j] >= 0:
+                want[f] = {"level": int(levels[i, j]), "weight": round(float(w[i, j]), 4)}
+        assert json.loads(texts[i]) == want

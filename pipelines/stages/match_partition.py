@@ -136,7 +136,8 @@ def _write_parts(
     reader = rel.to_arrow_reader(rows)
     assert reader is not None  # a SELECT always has a result
     schema = reader.schema.remove(0)
-    done, batches = 0, []  # the next partition to write, and the rows of partition ``done`` so far
+    done = 0  # the next partition to write
+    batches: list[pa.RecordBatch] = []  # the rows of partition ``done`` so far
 
     def flush(upto: int) -> None:
         nonlocal done, batches

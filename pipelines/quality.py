@@ -337,14 +337,18 @@ OUTPUTS = (
 )
 
 
-def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, incremental: bool = False) -> None:
+def validate_outputs(
+    con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, incremental: bool = False, job: DocsJob | None = None
+) -> None:
     """Validate the run's standardised records and golden records before they are published.
 
     An incremental run validates the rows it computed again (the others passed when they were made) with
     the suites, and the key's uniqueness over the whole table. The suites are evaluated in DuckDB over
     every row (:mod:`pipelines.suite_sql`); Great Expectations validates a bounded sample for the Data Docs
-    (in a worker process meanwhile, :mod:`pipelines.quality_docs`), written when this returns."""
-    job = quality_docs.start(docs, run_id)
+    (in a worker process meanwhile, :mod:`pipelines.quality_docs`), written when this returns. ``job``: that
+    worker, started by the caller earlier (``quality_docs.start(docs, run_id)``) so that it has imported GX
+    by the time the samples come; else it is started here."""
+    job = job or quality_docs.start(docs, run_id)
     try:
         _validate_outputs(con, run_id, job, incremental)
     except BaseException:

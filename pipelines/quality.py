@@ -21,11 +21,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines import quality_sql
+from pipelines import quality_docs, quality_sql
 from pipelines import staged_rows as staged
 from pipelines.config import Config
 from pipelines.errors import MdmError
-from pipelines.quality_docs import Sample, document
+from pipelines.quality_carry import carry_over
+from pipelines.quality_docs import DocsError, DocsJob, Sample
 from pipelines.scorecard import Scorecard, scorecard
 from pipelines.suite_files import Outcome, Suite, load_suites
 from pipelines.suite_sql import evaluate
@@ -44,6 +45,7 @@ class ValidationFailed(MdmError):
 class ValidationReport:
     quarantined: int = 0
     suites: dict[str, Any] = field(default_factory=dict)
+    docs: DocsJob | None = None  # the Data Docs still being rendered (``validate_sources(wait_docs=False)``)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ def validate_sources(
     reused: dict[str, str] | None = None,
     watermarks: dict[str, dict[str, str]] | None = None,
     changes: dict[str, dict[str, Any]] | None = None,
+    wait_docs: bool = True,
 ) -> ValidationReport:
     """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
 
@@ -115,8 +118,33 @@ def validate_sources(
 
     The suites are evaluated in DuckDB over every row (:mod:`pipelines.suite_sql`: GX's verdicts without
     holding a source in memory); Great Expectations itself validates a bounded sample of each source
-    for the Data Docs (:func:`pipelines.quality_docs.document`).
+    for the Data Docs, in a worker process while the stage goes on (:mod:`pipelines.quality_docs`). With
+    ``wait_docs`` the Data Docs are written when this returns; else the caller waits for ``report.docs``
+    (or cancels it). A validation failure waits for them before it is raised.
     """
+    job = quality_docs.start(docs, run_id)
+    try:
+        report = _validate_sources(con, config, run_id, job, fingerprints, reused, watermarks, changes)
+    except BaseException:
+        job.cancel()  # no-op after a validation failure, which waited
+        raise
+    if wait_docs:
+        job.wait()
+    else:
+        report.docs = job
+    return report
+
+
+def _validate_sources(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    run_id: str,
+    job: DocsJob,
+    fingerprints: dict[str, str | None] | None,
+    reused: dict[str, str] | None,
+    watermarks: dict[str, dict[str, str]] | None,
+    changes: dict[str, dict[str, Any]] | None,
+) -> ValidationReport:
     fingerprints = fingerprints or {}
     reused = reused or {}
     watermarks = watermarks or {}
@@ -130,11 +158,10 @@ def validate_sources(
     classes: list[pd.DataFrame] = []
     loads: list[tuple] = []
     results: list[tuple] = []
-    samples: list[Sample] = []
     for src in config.sources:
         suite, table = SUITES[src.format]
         if src.name in reused:
-            report.quarantined += _carry_over(
+            report.quarantined += carry_over(
                 con, src.name, reused[src.name], run_id, quarantine, metrics, classes, loads, results
             )
             report.suites[src.name] = {"suite": suite, "success": True, "reused_from": reused[src.name]}
@@ -168,7 +195,7 @@ def validate_sources(
             quarantine.append(staged.quarantined(con, rf, run_id, src.name, KEY_COLUMNS[table]))
         bad = set(outcome.failed_rows()) | carried_rows
         report.quarantined += len(bad)
-        samples.append(Sample(suite, src.name, staged.sample(con, bad), params, n_rows))
+        job.add(Sample(suite, src.name, staged.sample(con, bad), params, n_rows))
         if table == "organization" and n_rows > len(bad):
             staged.keep(con, bad)
             m = quality_sql.metrics(con, staged.KEPT)
@@ -203,9 +230,8 @@ def validate_sources(
         )
         report.suites[src.name] = {"suite": suite, "success": not batch_failures, "quarantined": len(bad)}
     staged.drop(con)
-    document(docs, run_id, samples)
     if failures:
-        raise ValidationFailed("validation failed; nothing was published:\n  " + "\n  ".join(failures))
+        _wait_then_fail(job, "validation failed; nothing was published:\n  " + "\n  ".join(failures))
     _store(
         con,
         "run_quarantine",
@@ -282,42 +308,6 @@ def _validate_changes(
     return outcome, carried, kept_bad
 
 
-def _carry_over(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    prev_run: str,
-    run_id: str,
-    quarantine: list[pd.DataFrame],
-    metrics: list[pd.DataFrame],
-    classes: list[pd.DataFrame],
-    loads: list[tuple],
-    results: list[tuple],
-) -> int:
-    """Copy a reused load's validation outcome under this run's id; returns its quarantined rows."""
-    params = {"r": prev_run, "s": source}
-    quarantined = 0
-    for target, table in ((quarantine, "quarantine"), (metrics, "quality_metrics"), (classes, "identifier_quality")):
-        # Table names are constants of this function.
-        frame = con.execute(f"SELECT * FROM {table} WHERE run_id = $r AND source = $s", params).df()
-        frame["run_id"] = run_id
-        target.append(frame)
-        if table == "quarantine":
-            quarantined = len(frame[["file", "line"]].drop_duplicates())
-    for row in con.execute(
-        'SELECT source, format, "table", rows, populated, fingerprint, watermarks FROM source_load '
-        "WHERE run_id = $r AND source = $s",
-        params,
-    ).fetchall():
-        loads.append((run_id, *row))
-    for row in con.execute(
-        "SELECT suite, batch, success, evaluated, failed_rows, detail FROM validation_result "
-        "WHERE run_id = $r AND batch = $s",
-        params,
-    ).fetchall():
-        results.append((run_id, *row))
-    return quarantined
-
-
 def _store(
     con: duckdb.DuckDBPyConnection, name: str, parts: list[pd.DataFrame], columns: list[str] | None, like: str
 ) -> None:
@@ -347,15 +337,29 @@ OUTPUTS = (
 )
 
 
-def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, incremental: bool = False) -> None:
+def validate_outputs(
+    con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, incremental: bool = False, job: DocsJob | None = None
+) -> None:
     """Validate the run's standardised records and golden records before they are published.
 
     An incremental run validates the rows it computed again (the others passed when they were made) with
     the suites, and the key's uniqueness over the whole table. The suites are evaluated in DuckDB over
-    every row (:mod:`pipelines.suite_sql`); Great Expectations validates a bounded sample for the Data Docs."""
+    every row (:mod:`pipelines.suite_sql`); Great Expectations validates a bounded sample for the Data Docs
+    (in a worker process meanwhile, :mod:`pipelines.quality_docs`), written when this returns. ``job``: that
+    worker, started by the caller earlier (``quality_docs.start(docs, run_id)``) so that it has imported GX
+    by the time the samples come; else it is started here."""
+    job = job or quality_docs.start(docs, run_id)
+    try:
+        _validate_outputs(con, run_id, job, incremental)
+    except BaseException:
+        job.cancel()  # no-op after a validation failure, which waited
+        raise
+    job.wait()
+
+
+def _validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, job: DocsJob, incremental: bool) -> None:
     suites = load_suites(SUITES_DIR)
     failures: list[str] = []
-    samples: list[Sample] = []
     for suite, table, key, recomputed in OUTPUTS:
         # List columns are not checked by the suites (and make GX's batch hashing slow): leave them out.
         lists = [
@@ -377,7 +381,7 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
         if len(outcome.row_failures):
             rf = outcome.row_failures.head(5)
             failures += [f"{suite}: rule {r.rule} failed on row {r.row} (value {r.value!r})" for r in rf.itertuples()]
-        samples.append(
+        job.add(
             Sample(
                 suite, suite, staged.sample(con, set(outcome.failed_rows())), params or {}, outcome.statistics["rows"]
             )
@@ -390,6 +394,15 @@ def validate_outputs(con: duckdb.DuckDBPyConnection, run_id: str, docs: Path, in
                     f"{suite}: {rows} rows, {distinct} distinct {key} values (expected at least one "
                     "row and unique keys)"
                 )
-    document(docs, run_id, samples)
     if failures:
-        raise ValidationFailed("output validation failed; nothing was published:\n  " + "\n  ".join(failures))
+        _wait_then_fail(job, "output validation failed; nothing was published:\n  " + "\n  ".join(failures))
+
+
+def _wait_then_fail(job: DocsJob, message: str) -> None:
+    """Raise :class:`ValidationFailed` once the Data Docs that show the failure are written (a failure to
+    write them is added to the message: the validation failure is what the run reports)."""
+    try:
+        job.wait()
+    except DocsError as e:
+        message += f"\n  (and its Data Docs could not be written: {str(e).splitlines()[0]})"
+    raise ValidationFailed(message)

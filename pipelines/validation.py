@@ -117,9 +117,15 @@ def _context(docs_dir: Path | None) -> Any:
 class Validator:
     """Validates pandas frames against the JSON suites; one ephemeral GX context per instance."""
 
-    def __init__(self, suites_dir: Path = SUITES_DIR, docs_dir: Path | None = None) -> None:
+    def __init__(
+        self, suites_dir: Path = SUITES_DIR, docs_dir: Path | None = None, render_each: bool = True
+    ) -> None:
+        """``render_each``: render each result's page (and the site's index) when it is stored; a caller
+        that always ends with :meth:`build_docs`, which renders the same pages and index again, passes
+        False and renders them once."""
         self.suites_dir = Path(suites_dir)
         self.docs_dir = Path(docs_dir) if docs_dir is not None else None
+        self.render_each = render_each
         self.suites: dict[str, Suite] = load_suites(self.suites_dir)
         if self.docs_dir is not None:
             self.docs_dir.mkdir(parents=True, exist_ok=True)
@@ -168,10 +174,12 @@ class Validator:
                 batch_def = asset.add_batch_definition_whole_dataframe("whole")
             vd = gx.ValidationDefinition(name=f"{suite}:{asset_name}", data=batch_def, suite=self._gx_suites[suite])
             vd = self._ctx.validation_definitions.add(vd)
-            # A checkpoint per validation definition: it stores the result and, with a docs folder,
-            # updates the Data Docs site as its action.
+            # A checkpoint per validation definition: it stores the result and, with a docs folder and
+            # render_each, updates the Data Docs site as its action.
             actions: list[ValidationAction] = (
-                [UpdateDataDocsAction(name="update_data_docs", site_names=[_SITE])] if self.docs_dir else []
+                [UpdateDataDocsAction(name="update_data_docs", site_names=[_SITE])]
+                if self.docs_dir and self.render_each
+                else []
             )
             checkpoint = gx.Checkpoint(
                 name=f"checkpoint:{suite}:{asset_name}",

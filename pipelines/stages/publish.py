@@ -30,7 +30,8 @@ GOLDEN_STEPS: tuple[str, ...] = ("history", "hierarchy", "financials")
 def history(con: duckdb.DuckDBPyConnection, run_id: str, at: str) -> None:
     """The golden records' history (sql/golden/history.sql): the changed versions closed, the new ones
     appended, or the table rebuilt with them when its columns changed."""
-    run_sql(con, "golden/history", {"run": run_id, "now": at})
+    keys = list(query_sql(con, "golden/history_keys").fetchall()[0][0])
+    run_sql(con, "golden/history", {"run": run_id, "now": at, "keys": keys})
     same = _columns(con, "_golden_new_version") == _columns(con, "golden_organization_history")
     run_sql(con, "golden/history_append" if same else "golden/history_rebuild")
 

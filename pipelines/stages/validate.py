@@ -2,7 +2,8 @@
 
 Row-level failures go to quarantine (and are not loaded), batch-level failures stop the run before
 anything is published. Then the staged records (one per natural key, ``sql/staging/stg_organization``)
-and the per-source quality metrics. Sources the plan reuses carry their earlier results over.
+and the per-source quality metrics. Sources the plan reuses carry their earlier results over. The Data
+Docs are rendered by a worker process meanwhile; the stage ends when they are written.
 """
 
 from __future__ import annotations
@@ -30,7 +31,21 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
         reused={s.name: s.base_load for s in plan.sources if s.mode == "reuse" and s.base_load},
         watermarks=ctx.observed.get("watermarks", {}),
         changes=ctx.observed.get("changes", {}),
+        wait_docs=False,
     )
+    job = report.docs
+    try:
+        result = _stage(con, ctx, report)
+    except BaseException:
+        if job is not None:
+            job.cancel()
+        raise
+    if job is not None:
+        job.wait()  # the Data Docs, rendered meanwhile by a worker process, are complete with the stage
+    return result
+
+
+def _stage(con: duckdb.DuckDBPyConnection, ctx: StageContext, report: quality.ValidationReport) -> StageResult:
     run_sql(con, "staging/stg_organization")
     rejects = query_sql(con, "staging/rejects").fetchall()
     if rejects:

@@ -1,23 +1,26 @@
 -- Slowly changing history (SCD type 2) of the golden records: golden_organization_history keeps one row
 -- per version of each golden record, valid from valid_from (inclusive) to valid_to (exclusive, NULL while
 -- current). Runs at publish, after golden/publish swapped in this run's golden_organization.
--- Parameters: $now = the publish start (UTC timestamp), $run = the run id.
+-- Parameters: $now = the publish start (UTC timestamp), $run = the run id, $keys = the columns of
+-- golden_organization but golden_id and run_id, sorted by name (golden/history_keys.sql).
 --
 -- The version hash covers every column of golden_organization except golden_id and run_id without naming
 -- them: the row as JSON, NULL-valued attributes dropped and keys sorted, so adding a column (empty until a
--- source fills it) or reordering columns does not open a new version of every record.
+-- source fills it) or reordering columns does not open a new version of every record. The hash is the md5
+-- of the JSON list [[key, value as text], ...] of the non-NULL attributes in key order, where the value as
+-- text is what `doc ->> key` gives; the values are extracted with one parse of each row's JSON (a list of
+-- paths, which must be a constant: hence $keys) instead of one parse per key.
 
 -- Only the golden records computed by this run ($run) can differ from their current version: an
 -- incremental run carries the others over unchanged, with the run id that computed them.
 CREATE OR REPLACE TEMP TABLE _golden_hash AS
 WITH j AS (
-    SELECT g.golden_id, to_json(g) AS doc
+    SELECT g.golden_id, json_extract_string(to_json(g), $keys) AS vals
     FROM (SELECT * EXCLUDE (run_id) FROM golden_organization WHERE run_id = $run) AS g
 )
 SELECT golden_id,
        md5(to_json(list_filter(
-           list_transform(list_sort(list_filter(json_keys(doc), lambda k: k <> 'golden_id')),
-                          lambda k: [k, doc ->> k]),
+           list_transform($keys, lambda k, i: [k, vals[i]]),
            lambda kv: kv[2] IS NOT NULL))::VARCHAR) AS row_hash
 FROM j;
 

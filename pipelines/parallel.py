@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain, islice
 from multiprocessing import get_context
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkServerContext
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -31,7 +31,8 @@ PRELOAD = [
 ]
 
 
-def _context() -> BaseContext:
+def context() -> ForkServerContext:
+    """The forkserver context every worker process of a run comes from (heavy modules preloaded)."""
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
@@ -47,7 +48,7 @@ def map_batches(fn: Callable[[T], R], batches: Iterable[T], workers: int) -> Ite
     if workers <= 1 or len(head) <= 1:
         yield from map(fn, chain(head, it))
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context()) as pool:
         pending: list[Future[R]] = []
         try:
             for batch in chain(head, it):

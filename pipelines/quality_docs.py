@@ -98,9 +98,9 @@ class DocsJob:
         self._proc: Any = None
         if multiprocessing.current_process().daemon:  # a daemonic process may not have children
             return
-        from pipelines.parallel import _context
+        from pipelines.parallel import context
 
-        ctx = _context()
+        ctx = context()
         self._requests, self._replies = ctx.Queue(), ctx.Queue()
         self._proc = ctx.Process(
             target=_serve,

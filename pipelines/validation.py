@@ -117,9 +117,7 @@ def _context(docs_dir: Path | None) -> Any:
 class Validator:
     """Validates pandas frames against the JSON suites; one ephemeral GX context per instance."""
 
-    def __init__(
-        self, suites_dir: Path = SUITES_DIR, docs_dir: Path | None = None, render_each: bool = True
-    ) -> None:
+    def __init__(self, suites_dir: Path = SUITES_DIR, docs_dir: Path | None = None, render_each: bool = True) -> None:
         """``render_each``: render each result's page (and the site's index) when it is stored; a caller
         that always ends with :meth:`build_docs`, which renders the same pages and index again, passes
         False and renders them once."""

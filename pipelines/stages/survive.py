@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mdm import survivorship
-from pipelines import quality
+from pipelines import quality, quality_docs
 from pipelines.parallel import map_batches
 from pipelines.plan import has_table
 from pipelines.stages.base import StageContext, StageResult, steward_overrides
@@ -30,6 +30,16 @@ MIN_BATCHES_PER_WORKER = 3
 
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
+    # The Data Docs worker starts now, so it has imported GX by the time the output samples come.
+    docs_job = quality_docs.start(ctx.dir / "docs", ctx.run_id)
+    try:
+        return _run(con, ctx, docs_job)
+    except BaseException:
+        docs_job.cancel()
+        raise
+
+
+def _run(con: duckdb.DuckDBPyConnection, ctx: StageContext, docs_job: quality_docs.DocsJob) -> StageResult:
     sv = ctx.config.survivorship
     spec = survivorship.spec_from_config(sv.rules) if sv.rules else survivorship.DEFAULT_SPEC
     prio = {s.name: ctx.config.priority(s.name) for s in ctx.config.sources}
@@ -67,7 +77,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "golden/survive_cleanup")
     run_sql(con, "golden/new_organization_record")
     n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]
-    quality.validate_outputs(con, ctx.run_id, ctx.dir / "docs", incremental=incremental)
+    quality.validate_outputs(con, ctx.run_id, ctx.dir / "docs", incremental=incremental, job=docs_job)
     return StageResult(
         "survive",
         n_records,

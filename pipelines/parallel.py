@@ -10,8 +10,10 @@ either way, which is what makes partitioned execution testable (tests/pipelines/
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from itertools import chain, islice
 from multiprocessing import get_context
 from multiprocessing.context import ForkServerContext
@@ -38,6 +40,33 @@ def context() -> ForkServerContext:
     return ctx
 
 
+@contextmanager
+def starting_workers() -> Iterator[None]:
+    """Around starting a worker process: the worker does not run this process's ``__main__`` again.
+
+    multiprocessing has a new process import the parent's main script or module (as ``__mp_main__``) so that
+    functions defined there can be unpickled. Our workers run only functions of the run's modules, which the
+    forkserver preloads, and the parent's main may be a program that must not be imported twice: in an Airflow
+    task it is Airflow's own command line, which sets Airflow up on import and fails in a worker. So the main
+    module's file and spec are hidden while the process starts."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    missing = object()
+    saved = {k: main.__dict__.get(k, missing) for k in ("__file__", "__spec__")}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is missing:
+                main.__dict__.pop(k, None)
+            else:
+                main.__dict__[k] = v
+
+
 def map_batches(fn: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[R]:
     """``fn`` over ``batches`` in ``workers`` processes, results in input order. At most ``2 * workers``
     batches are in flight at once, so memory stays bounded by the batch size, not by the input. The
@@ -52,7 +81,8 @@ def map_batches(fn: Callable[[T], R], batches: Iterable[T], workers: int) -> Ite
         pending: list[Future[R]] = []
         try:
             for batch in chain(head, it):
-                pending.append(pool.submit(fn, batch))
+                with starting_workers():  # a worker may be started by this submit
+                    pending.append(pool.submit(fn, batch))
                 if len(pending) >= 2 * workers:
                     yield pending.pop(0).result()
             while pending:

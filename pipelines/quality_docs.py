@@ -98,7 +98,7 @@ class DocsJob:
         self._proc: Any = None
         if multiprocessing.current_process().daemon:  # a daemonic process may not have children
             return
-        from pipelines.parallel import context
+        from pipelines.parallel import context, starting_workers
 
         ctx = context()
         self._requests, self._replies = ctx.Queue(), ctx.Queue()
@@ -108,7 +108,8 @@ class DocsJob:
             name="mdm-data-docs",
             daemon=True,  # never outlives the run's process
         )
-        self._proc.start()
+        with starting_workers():
+            self._proc.start()
 
     @property
     def in_worker(self) -> bool:

@@ -108,6 +108,7 @@ def validate_sources(
     watermarks: dict[str, dict[str, str]] | None = None,
     changes: dict[str, dict[str, Any]] | None = None,
     wait_docs: bool = True,
+    records: int | None = None,
 ) -> ValidationReport:
     """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
 
@@ -120,9 +121,10 @@ def validate_sources(
     holding a source in memory); Great Expectations itself validates a bounded sample of each source
     for the Data Docs, in a worker process while the stage goes on (:mod:`pipelines.quality_docs`). With
     ``wait_docs`` the Data Docs are written when this returns; else the caller waits for ``report.docs``
-    (or cancels it). A validation failure waits for them before it is raised.
+    (or cancels it). A validation failure waits for them before it is raised. ``records``: the number of
+    landed records, which decides whether a worker is worth starting (:func:`pipelines.quality_docs.start`).
     """
-    job = quality_docs.start(docs, run_id)
+    job = quality_docs.start(docs, run_id, records)
     try:
         report = _validate_sources(con, config, run_id, job, fingerprints, reused, watermarks, changes)
     except BaseException:

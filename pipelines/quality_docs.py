@@ -90,13 +90,13 @@ class DocsJob:
     """The Data Docs of one stage, rendered as the samples come: :meth:`add` each, then :meth:`wait` (or
     :meth:`cancel` when the stage fails for another reason)."""
 
-    def __init__(self, docs: Path, run_id: str) -> None:
+    def __init__(self, docs: Path, run_id: str, in_worker: bool = True) -> None:
         import multiprocessing
 
         self.docs, self.run_id = Path(docs), run_id
         self._samples: list[Sample] = []  # in this process, when no worker could be started
         self._proc: Any = None
-        if multiprocessing.current_process().daemon:  # a daemonic process may not have children
+        if not in_worker or multiprocessing.current_process().daemon:  # a daemonic process may not have children
             return
         from pipelines.parallel import context, starting_workers
 
@@ -171,6 +171,12 @@ def _stop(proc: Any) -> None:
     proc.join()
 
 
-def start(docs: Path, run_id: str) -> DocsJob:
-    """Start rendering the Data Docs of a stage of run ``run_id`` into ``docs`` (see :class:`DocsJob`)."""
-    return DocsJob(docs, run_id)
+# Below this many records a stage is over before a worker would have imported GX: starting the worker (and
+# in an Airflow task the forkserver it comes from) would cost more than rendering in the stage's process.
+WORKER_MIN_RECORDS = 50_000
+
+
+def start(docs: Path, run_id: str, records: int | None = None) -> DocsJob:
+    """Start rendering the Data Docs of a stage of run ``run_id`` into ``docs`` (see :class:`DocsJob`): in a
+    worker process, unless the stage handles fewer than :data:`WORKER_MIN_RECORDS` ``records``."""
+    return DocsJob(docs, run_id, in_worker=records is None or records >= WORKER_MIN_RECORDS)

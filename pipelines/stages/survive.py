@@ -31,7 +31,7 @@ MIN_BATCHES_PER_WORKER = 3
 
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     # The Data Docs worker starts now, so it has imported GX by the time the output samples come.
-    docs_job = quality_docs.start(ctx.dir / "docs", ctx.run_id)
+    docs_job = quality_docs.start(ctx.dir / "docs", ctx.run_id, ctx.observed.get("records"))
     try:
         return _run(con, ctx, docs_job)
     except BaseException:

@@ -32,6 +32,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
         watermarks=ctx.observed.get("watermarks", {}),
         changes=ctx.observed.get("changes", {}),
         wait_docs=False,
+        records=con.execute("SELECT count(*) FROM raw_organization").fetchall()[0][0],
     )
     job = report.docs
     try:

@@ -36,6 +36,15 @@ def history(con: duckdb.DuckDBPyConnection, run_id: str, at: str) -> None:
     run_sql(con, "golden/history_append" if same else "golden/history_rebuild")
 
 
+def golden_steps(con: duckdb.DuckDBPyConnection, run_id: str, at: str) -> None:
+    """The derived golden tables (:data:`GOLDEN_STEPS`), in order, once the run's tables are swapped in."""
+    for step in GOLDEN_STEPS:
+        if step == "history":
+            history(con, run_id, at)
+        else:
+            run_sql(con, f"golden/{step}", {"run": run_id, "now": at})
+
+
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     started = now()
     plan = ctx.plan
@@ -43,11 +52,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "golden/registry", {"seq0": seq0, "run": ctx.run_id})
     run_sql(con, "golden/append_run")
     run_sql(con, "golden/publish")
-    for step in GOLDEN_STEPS:
-        if step == "history":
-            history(con, ctx.run_id, started)
-        else:
-            run_sql(con, f"golden/{step}", {"run": ctx.run_id, "now": started})
+    golden_steps(con, ctx.run_id, started)
     run_sql(con, "marts/views")
     run_sql(con, "marts/analyst_views")  # the masked views of the analyst schema
     build_marts(con, ctx.config, ctx.run_id)

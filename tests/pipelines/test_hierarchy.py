@@ -18,6 +18,7 @@ from lxml import etree
 from mdm.schema import TABLES
 from pipelines import runner
 from pipelines.sample import generate
+from pipelines.stages import publish
 from pipelines.warehouse import run_sql
 from tests.conftest import read_frame as read
 
@@ -189,8 +190,7 @@ def test_a_cycle_of_direct_parents_ends() -> None:
             "relationship_type, relationship_status) VALUES ('rr', $c, 'LEI', $p, 'LEI', $t, 'ACTIVE')",
             {"c": leis[child], "p": leis[parent], "t": DIRECT},
         )
-    for step in ("history", "hierarchy", "financials"):
-        run_sql(con, f"golden/{step}", {"run": "r1", "now": "2024-01-01 00:00:00"})
+    publish.golden_steps(con, "r1", "2024-01-01 00:00:00")
     run_sql(con, "marts/views")
     group = con.execute("SELECT * FROM v_organization_group ORDER BY golden_id").df().set_index("golden_id")
     assert list(group.index) == ["GA", "GB", "GC", "GD"]

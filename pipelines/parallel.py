@@ -10,6 +10,7 @@ either way, which is what makes partitioned execution testable (tests/pipelines/
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +39,21 @@ def context() -> ForkServerContext:
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a block that makes a great many small objects in no
+    reference cycle (rows fetched from a database, a partition's comparisons): its passes over them (and over
+    every other object of the process) cost more than the work itself. Reference counting frees them as
+    before; only objects in cycles wait for the next collection. Never hold it across a ``yield``."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager

@@ -70,7 +70,6 @@ from pipelines.adapters.sql_values import (
     _LANDS_IN,
     _NAMES_COLUMNS,
     _bad_number,
-    _collector_paused,
     _each,
     _names_json,
     _number,
@@ -86,6 +85,7 @@ from pipelines.adapters.sql_values import (
 )
 from pipelines.adapters.sql_watermark import _highest, make_token, read_token
 from pipelines.errors import SourceError
+from pipelines.parallel import collector_paused
 from pipelines.sql_guard import QueryRefused, check_query
 
 # How each configured query maps to a canonical table: the CRM contract (a keys-only batch of a changes read
@@ -290,7 +290,7 @@ class _Reader:
         line = 1
         try:
             while True:
-                with _collector_paused():
+                with collector_paused():
                     try:
                         part = result.fetchmany(size)
                     except SQLAlchemyError as e:
@@ -341,7 +341,7 @@ class _Reader:
             raise self.fail(q, "failed reading the keys of all rows", e, src) from None
         try:
             while True:
-                with _collector_paused():
+                with collector_paused():
                     try:
                         part = result.fetchmany(self.ctx.chunk_size)
                     except SQLAlchemyError as e:

@@ -9,12 +9,10 @@ through numpy); the column types are those of the CRM contract (:mod:`pipelines.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Any, Final
@@ -152,21 +150,6 @@ def _texts(values: Sequence[Any]) -> list[Any] | Sequence[Any]:
 def _objects(values: Sequence[Any]) -> np.ndarray:
     """Converted values (str/None/JSON scalars) as a 1-d object array."""
     return np.fromiter(values, dtype=object, count=len(values))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a batch is fetched and converted (never across a
-    ``yield``). The hundreds of thousands of row objects of a batch would otherwise trigger repeated
-    full collections over every object of the process, which took longer than the conversion itself;
-    only objects in reference cycles wait a little longer to be freed."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _bad_number(col: str, v: Any) -> str:

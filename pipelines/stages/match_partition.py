@@ -21,12 +21,9 @@ temporary name and renamed, so a partition killed half way leaves nothing half w
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +38,7 @@ import pyarrow.parquet as pq
 from mdm import matching
 from mdm.scoring import FellegiSunter, discretise
 from pipelines.fileperms import owner_only
+from pipelines.parallel import collector_paused
 
 Step = Literal["compare", "decide"]
 MANIFEST = "manifest.json"
@@ -168,24 +166,10 @@ def _idf(path: Path, mtime: float) -> dict[str, float]:
     return dict(zip(t.column("token").to_pylist(), t.column("weight").to_pylist(), strict=True))
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Python's cyclic garbage collector paused: comparing a partition creates a few million small objects
-    (tuples, lists, floats) and none of them in a reference cycle; the collector's passes over them and over
-    the partition's records took about 15 % of the comparison. Reference counting frees them as before."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def run_partition(work: Path, part: int, step: Step) -> int:
     """Compare (``compare``) or decide (``decide``) partition ``part`` of ``work``; an incremental run's
     ``compare`` decides in the same pass with the run's model. Returns the number of pairs."""
-    with _no_gc():
+    with collector_paused():  # a partition's comparisons: millions of small objects, no cycles
         return _run_partition(work, part, step)
 
 

@@ -251,7 +251,8 @@ def _merge_table(
         same = con.execute("SELECT count(*) FROM cdc_same").fetchall()[0][0]
     else:
         con.execute(
-            f"CREATE TEMP TABLE cdc_replaced AS SELECT {using} FROM read_parquet($keys) LIMIT 0", {"keys": keys}
+            f"CREATE TEMP TABLE cdc_replaced AS SELECT {using} FROM read_parquet($keys, hive_partitioning = false) LIMIT 0",
+            {"keys": keys},
         )
         same = 0
     # The parts of the last landing with a row whose key is gone from the source or read again with other data.
@@ -259,7 +260,7 @@ def _merge_table(
         r[0]
         for r in con.execute(
             "SELECT DISTINCT o.filename FROM read_parquet($old, hive_partitioning = false, filename = true) o "
-            f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet($keys) k WHERE {_match('k', key)}) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet($keys, hive_partitioning = false) k WHERE {_match('k', key)}) "
             f"OR EXISTS (SELECT 1 FROM cdc_replaced r WHERE {_match('r', key)})",
             {"old": old, "keys": keys},
         ).fetchall()
@@ -278,7 +279,7 @@ def _merge_table(
             table,
             "SELECT o.* EXCLUDE (file_row_number) "
             "FROM read_parquet($part, hive_partitioning = false, file_row_number = true) o "
-            f"SEMI JOIN read_parquet($keys) k USING ({using}) ANTI JOIN cdc_replaced r USING ({using}) "
+            f"SEMI JOIN read_parquet($keys, hive_partitioning = false) k USING ({using}) ANTI JOIN cdc_replaced r USING ({using}) "
             "ORDER BY o.file_row_number",
             {"part": part, "keys": keys},
             out,

@@ -38,6 +38,7 @@ Issue = tuple[Any, ...]
 # Where a changes-only read of a database source lands the keys of all its rows (removed after the merge).
 KEYS_DIR = "_keys"
 LANDED = "_landed.json"  # written last into raw/<source>/: the source's landing is complete
+PROVENANCE = ("src_file", "src_line")  # where a row was read: not part of its data
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,14 @@ def land_source(job: LandingJob, progress: Progress | None = None) -> dict[str, 
                 "changed_rows": landed["rows"],
                 "files": list(files["organization"]),
             }
-            landed["rows"] = _merge_changes(job.since, landing, folder, files)
+            merged = _merge_changes(job.since, landing, folder, files)
+            landed["rows"] = merged["rows"]
+            # Only the rows read again that differ from the last landing are new: validate checks those.
+            landed["changes"] |= {
+                "files": merged["files"],
+                "unchanged_rows": merged["unchanged"],
+                "linked_parts": merged["linked"],
+            }
     landed["issues"] = [list(i[1:]) for i in issues]  # the run id is added when loaded
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (LANDED + ".tmp")
@@ -165,41 +173,169 @@ def _extract_source(
     return n_org
 
 
-def _merge_changes(since: dict[str, str], base: Path, target: Path, files: dict[str, list[str]]) -> int:
-    """Complete a changes-only read of a database source into a whole landing: for each table read
-    by changes, the rows of the last landing (``base``) whose key is still in the source and was not
-    read again are kept beside the changed rows. Returns the organisation rows of the landing."""
+def _merge_changes(since: dict[str, str], base: Path, target: Path, files: dict[str, list[str]]) -> dict[str, Any]:
+    """Complete a changes-only read of a database source into a whole landing, table by table (see
+    :func:`_merge_table`). Returns the organisation rows of the landing (``rows``), the organisation parts
+    holding rows read again that differ from the last landing (``files``, for validation), the rows read
+    again unchanged (``unchanged``) and the parts carried over by hard link (``linked``)."""
     from pipelines.adapters.sql import QUERIES
 
     # Rows read again replace the ones with the same natural key (constants of the adapter, never config).
     tables = {q.table: q.natural_key for q in QUERIES if q.key in since}
+    changed = {t: [f for f in files[t] if Path(f).is_relative_to(target)] for t in TABLES}
+    unchanged = linked = 0
     con = duckdb.connect()
     try:
         for table in sorted(tables):
-            old = sorted(str(p) for p in (base / table).glob("*.parquet"))
-            keys = sorted(str(p) for p in (target / KEYS_DIR / table).glob("*.parquet"))
-            if not old or not keys:
-                continue  # nothing to keep: no earlier rows, or no rows left in the source
-            changed = [f for f in files[table] if Path(f).is_relative_to(target)]
-            using = ", ".join(tables[table])
-            # The landing folders are named load=<run>: not a Hive partition column.
-            sql = (
-                "SELECT o.* FROM read_parquet($old, hive_partitioning = false) o "
-                f"SEMI JOIN read_parquet($keys) k USING ({using}) "
-                + (f"ANTI JOIN read_parquet($changed) c USING ({using}) " if changed else "")
-                + "ORDER BY o.src_file, o.src_line"
-            )
-            params = {"old": old, "keys": keys} | ({"changed": changed} if changed else {})
-            kept = con.sql(sql, params=params).to_arrow_table()
-            if kept.num_rows:
-                out = target / table / "kept-00000.parquet"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(kept.cast(arrow_schema(table)), out, compression="zstd")
-                files[table].insert(0, str(out))
+            same, links = _merge_table(con, table, tables[table], base, target, files, changed[table])
+            unchanged += same
+            linked += links
     finally:
         con.close()
     shutil.rmtree(target / KEYS_DIR, ignore_errors=True)
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in files["organization"] if Path(f).is_relative_to(target))
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files["organization"] if Path(f).is_relative_to(target))
+    return {"rows": rows, "files": changed["organization"], "unchanged": unchanged, "linked": linked}
+
+
+def _merge_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: tuple[str, ...],
+    base: Path,
+    target: Path,
+    files: dict[str, list[str]],
+    changed: list[str],
+) -> tuple[int, int]:
+    """One table of :func:`_merge_changes`: the rows of the last landing (``base``) whose key is still in
+    the source and was not read again with other data are kept beside the rows read again that differ.
+
+    The changes query includes its watermark (rows committed at the same time must not be missed), so rows
+    are read again that did not change: a row read again whose data columns (all but the provenance
+    ``src_file``/``src_line``) equal those of the one kept row of its key is dropped, and the kept row stays
+    as it was. A part of the last landing none of whose rows is removed or replaced is carried over by hard
+    link; the others are written again without those rows, in their order. ``changed`` (the parts read
+    again) is updated in place. Returns the rows read again unchanged and the parts linked."""
+    old = sorted(str(p) for p in (base / table).glob("*.parquet"))
+    keys = sorted(str(p) for p in (target / KEYS_DIR / table).glob("*.parquet"))
+    if not old or not keys:
+        return 0, 0  # nothing to keep: no earlier rows, or no rows left in the source
+    # Column names are constants of mdm.schema and the adapter's contract; paths are bound parameters.
+    using = ", ".join(_q(k) for k in key)
+    data = [c for c in TABLES[table] if c not in PROVENANCE]
+    same_sql = " AND ".join(f"c.{_q(c)} IS NOT DISTINCT FROM o.{_q(c)}" for c in data)
+    con.execute("DROP TABLE IF EXISTS cdc_changed")
+    con.execute("DROP TABLE IF EXISTS cdc_replaced")
+    if changed:
+        # The rows read again, with their part and position, and whether they equal the one old row of their key.
+        con.execute(
+            "CREATE TEMP TABLE cdc_changed AS SELECT c.*, count(*) OVER (PARTITION BY "
+            + using
+            + ") AS cdc_n FROM read_parquet($changed, hive_partitioning = false, filename = true, file_row_number = true) c",
+            {"changed": changed},
+        )
+        con.execute(
+            "CREATE TEMP TABLE cdc_old AS SELECT o.*, count(*) OVER (PARTITION BY "
+            + using
+            + ") AS cdc_n FROM read_parquet($old, hive_partitioning = false) o "
+            + f"SEMI JOIN cdc_changed c USING ({using})",
+            {"old": old},
+        )
+        con.execute(
+            "CREATE TEMP TABLE cdc_same AS SELECT c.filename, c.file_row_number FROM cdc_changed c "
+            f"JOIN cdc_old o USING ({using}) WHERE c.cdc_n = 1 AND o.cdc_n = 1 AND {same_sql}"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE cdc_replaced AS SELECT DISTINCT {using} FROM cdc_changed c "
+            "ANTI JOIN cdc_same s USING (filename, file_row_number)"
+        )
+        same = con.execute("SELECT count(*) FROM cdc_same").fetchall()[0][0]
+    else:
+        con.execute(
+            f"CREATE TEMP TABLE cdc_replaced AS SELECT {using} FROM read_parquet($keys, hive_partitioning = false) LIMIT 0",
+            {"keys": keys},
+        )
+        same = 0
+    # The parts of the last landing with a row whose key is gone from the source or read again with other data.
+    touched = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT o.filename FROM read_parquet($old, hive_partitioning = false, filename = true) o "
+            f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet($keys, hive_partitioning = false) k WHERE {_match('k', key)}) "
+            f"OR EXISTS (SELECT 1 FROM cdc_replaced r WHERE {_match('r', key)})",
+            {"old": old, "keys": keys},
+        ).fetchall()
+    }
+    out_dir = target / table
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kept: list[str] = []
+    linked = 0
+    for i, part in enumerate(old):
+        out = out_dir / f"kept-{i:05d}.parquet"  # named before the parts read again, in the old order
+        if part not in touched:
+            _link(Path(part), out)
+            linked += 1
+        elif not _write(
+            con,
+            table,
+            "SELECT o.* EXCLUDE (file_row_number) "
+            "FROM read_parquet($part, hive_partitioning = false, file_row_number = true) o "
+            f"SEMI JOIN read_parquet($keys, hive_partitioning = false) k USING ({using}) ANTI JOIN cdc_replaced r USING ({using}) "
+            "ORDER BY o.file_row_number",
+            {"part": part, "keys": keys},
+            out,
+        ):
+            continue
+        kept.append(str(out))
+    if same:
+        # The parts read again lose their unchanged rows (a part left without rows is removed).
+        for part in list(changed):
+            rest = out_dir / (Path(part).stem + ".rest.parquet")
+            if _write(
+                con,
+                table,
+                "SELECT c.* EXCLUDE (file_row_number) "
+                "FROM read_parquet($part, hive_partitioning = false, file_row_number = true) c "
+                "WHERE c.file_row_number NOT IN (SELECT file_row_number FROM cdc_same WHERE filename = $part) "
+                "ORDER BY c.file_row_number",
+                {"part": part},
+                rest,
+            ):
+                rest.replace(part)
+            else:
+                Path(part).unlink()
+                changed.remove(part)
+                files[table].remove(part)
+    for name in ("cdc_changed", "cdc_old", "cdc_same", "cdc_replaced"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    files[table][:0] = kept
+    return same, linked
+
+
+def _q(name: str) -> str:
+    """A quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _match(alias: str, key: tuple[str, ...]) -> str:
+    """``<alias>.k = o.k AND ...`` over the key columns."""
+    return " AND ".join(f"{alias}.{_q(k)} = o.{_q(k)}" for k in key)
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict[str, Any], out: Path) -> bool:
+    """Write the rows of ``sql`` as a part of ``table`` at ``out``; False (nothing written) when there are none."""
+    rows = con.sql(sql, params=params).to_arrow_table()
+    if not rows.num_rows:
+        return False
+    pq.write_table(rows.cast(arrow_schema(table)), out, compression="zstd")
+    return True
+
+
+def _link(part: Path, dest: Path) -> None:
+    """Hard-link a Parquet part of an earlier landing (a copy where the file system has no hard links)."""
+    try:
+        os.link(part, dest)
+    except OSError:
+        shutil.copy2(part, dest)
 
 
 def _link_landing(landing: Path, target: Path, files: dict[str, list[str]]) -> int:
@@ -209,10 +345,7 @@ def _link_landing(landing: Path, target: Path, files: dict[str, list[str]]) -> i
         table = part.parent.name
         dest = target / table / part.name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(part, dest)
-        except OSError:
-            shutil.copy2(part, dest)
+        _link(part, dest)
         files[table].append(str(dest))
         if table == "organization":
             n_org += pq.ParquetFile(dest).metadata.num_rows

@@ -48,13 +48,14 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 
-from pipelines.adapters.base import Batch, ExtractContext, conform_strings
+from pipelines.adapters.base import Batch, ExtractContext
 from pipelines.adapters.crm_contract import TABLES, CrmTable
 from pipelines.adapters.sql_session import read_only_connect_args, sqlite_read_only
 
@@ -76,6 +77,7 @@ from pipelines.adapters.sql_values import (
     _objects,
     column_texts,
     extra_json,
+    key_texts,
 )
 from pipelines.adapters.sql_values import (
     _MONTH_COLUMNS as _MONTH_COLUMNS,
@@ -91,6 +93,7 @@ from pipelines.sql_guard import QueryRefused, check_query
 # How each configured query maps to a canonical table: the CRM contract (a keys-only batch of a changes read
 # holds the natural key).
 QUERIES: Final = TABLES
+KEYS_PER_CHUNK: Final = 4  # a keys-only batch holds this many times the source's chunk_size rows
 
 
 def _first_line(e: BaseException, url: URL) -> str:
@@ -329,32 +332,28 @@ class _Reader:
 
     def keys(self, conn: Connection, q: CrmTable, sql: str, names: list[str], src: str) -> Iterator[Batch]:
         """Stream the natural key of every row ``sql`` returns now, as keys-only Batches of strings
-        exactly as the loaded rows hold them (converted, then conformed)."""
+        exactly as the loaded rows hold them (converted, then conformed; see :func:`key_texts`), in
+        batches of ``KEYS_PER_CHUNK`` times the source's ``chunk_size`` (a key is a small part of a row)."""
         by_name = {n.strip().lower(): n for n in names}
         quote = conn.dialect.identifier_preparer.quote
         select = ", ".join(f"cdc_q.{quote(by_name[k])}" for k in q.natural_key)
+        size = self.ctx.chunk_size * KEYS_PER_CHUNK
         try:
-            result = conn.execution_options(yield_per=self.ctx.chunk_size).execute(
-                text(f"SELECT {select} FROM (\n{sql}\n) AS cdc_q")
-            )
+            result = conn.execution_options(yield_per=size).execute(text(f"SELECT {select} FROM (\n{sql}\n) AS cdc_q"))
         except SQLAlchemyError as e:
             raise self.fail(q, "failed reading the keys of all rows", e, src) from None
         try:
             while True:
                 with collector_paused():
                     try:
-                        part = result.fetchmany(self.ctx.chunk_size)
+                        part = result.fetchmany(size)
                     except SQLAlchemyError as e:
                         raise self.fail(q, "failed reading the keys of all rows", e, src) from None
                     if not part:
                         break
-                    frame = pd.DataFrame(
-                        {
-                            k: conform_strings(pd.Series(_objects(column_texts(k, values)), dtype="object"))
-                            for k, values in zip(q.natural_key, zip(*part))
-                        }
-                    )
-                yield Batch(q.table, frame, keys_only=True)
+                    keys = pa.table({k: key_texts(k, values) for k, values in zip(q.natural_key, zip(*part))})
+                    del part
+                yield Batch(q.table, keys.to_pandas(types_mapper=pd.ArrowDtype), keys_only=True)
         finally:
             result.close()
 

@@ -18,7 +18,11 @@ from functools import partial
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from pipelines.adapters.base import conform_strings
 from pipelines.adapters.crm_contract import TABLES, columns_of_type
 
 # Columns holding a calendar date (a timestamp from the database is cut to its date) or a timestamp, by type
@@ -196,3 +200,45 @@ def extra_json(columns: list[tuple[str, Sequence[Any]]], n: int) -> list[str | N
         kept = {name: value for name, v, value in zip(names, r, c) if v is not None}
         out.append(json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None)
     return out
+
+
+# The characters ``str.strip`` removes (``str.isspace``), as an RE2 class: text starting or ending with one of
+# them, or empty, is changed by the raw layer's conform; other text is not.
+_PY_SPACE: Final = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_SPACE_CLASS: Final = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _PY_SPACE) + "]"
+_EDGE_SPACE: Final = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$"
+# Text a month column keeps as it is (:func:`_month` of ``YYYY-MM`` is itself).
+_PLAIN_MONTH: Final = "^[0-9]{4}-[0-9]{2}$"
+
+
+def key_texts(col: str, values: Sequence[Any]) -> pa.Array:
+    """A natural-key column of a result as the landed rows hold it (converted by :func:`column_texts`, then
+    conformed like every raw string: stripped, empty text as NULL), as an Arrow string array.
+
+    A column of text (and NULLs) goes to Arrow in one step when no value can be changed by the conversion:
+    none empty, none starting or ending with whitespace, and in a month column all ``YYYY-MM``; otherwise
+    (and for dates, timestamps and other types) the values take the same path as the loaded rows."""
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        arr = None
+    if arr is not None and arr.type == pa.null():
+        return pa.nulls(len(values), pa.string())
+    if (
+        arr is not None
+        and arr.type == pa.string()
+        and col not in _DATE_COLUMNS
+        and col not in _TIMESTAMP_COLUMNS
+        and col not in _NAMES_COLUMNS
+    ):
+        suspect = pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, _EDGE_SPACE))
+        if col in _MONTH_COLUMNS:
+            suspect = pc.or_(suspect, pc.invert(pc.match_substring_regex(arr, _PLAIN_MONTH)))
+        if not pc.any(suspect).as_py():
+            return arr
+    texts = conform_strings(pd.Series(_objects(column_texts(col, values)), dtype="object"))
+    return pa.array(texts.tolist(), type=pa.string())

@@ -160,14 +160,20 @@ base AS (
     LEFT JOIN latest AS l USING (golden_id)
     LEFT JOIN review AS rv USING (golden_id)
     LEFT JOIN invalid AS iv USING (golden_id)
+),
+-- The groups' size and balance by a grouping joined back, not a window over the wide rows.
+group_sum AS (
+    SELECT group_id, count(*) AS group_size, sum(total_balance) AS group_total_balance
+    FROM base
+    GROUP BY group_id
 )
 SELECT b.golden_id, b.legal_name, b.name_en, b.country, b.region, b.city, b.lei, b.uscc, b.gb_company_number,
        b.cik, b.entity_status, b.sources, b.record_count, b.industry_code, b.industry_scheme, b.isic_section,
        b.isic_section_name, b.group_id,
        top.legal_name AS group_name,
        b.group_id = b.golden_id AS is_group_top,
-       count(*) OVER (PARTITION BY b.group_id) AS group_size,
-       sum(b.total_balance) OVER (PARTITION BY b.group_id) AS group_total_balance,
+       gs.group_size,
+       gs.group_total_balance,
        b.revenue, b.revenue_yoy, b.net_income, b.net_income_yoy, b.assets, b.assets_yoy, b.equity,
        b.figures_currency, b.figures_period_end, b.revenue_reporting,
        b.account_count, b.open_account_count, b.products, b.product_count, b.balance_month,
@@ -188,5 +194,6 @@ SELECT b.golden_id, b.legal_name, b.name_en, b.country, b.region, b.city, b.lei,
                 THEN 'inactive_with_accounts' END
        ], lambda x: x IS NOT NULL) AS dq_flags
 FROM base AS b
+JOIN group_sum AS gs ON gs.group_id IS NOT DISTINCT FROM b.group_id
 LEFT JOIN golden_organization AS top ON top.golden_id = b.group_id
 ORDER BY b.golden_id;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -323,3 +324,23 @@ def test_customer_month_counts_distinct_accounts_and_products_over_sources() -> 
         assert g[2:5] == pytest.approx(w[2:5]) and g[5:] == w[5:]
     # G1 in January: A1 (two sources) once, A2, A3; products loan, deposit, fx (A2 has none); A3 unconverted.
     assert got[1][6:] == (3, 3, 1)
+
+
+def test_isic_section_is_the_longest_mapped_prefix_of_the_code(published: tuple[Path, Path]) -> None:
+    """customer_360.isic_section recounted in Python: the section of the longest code_prefix of the scheme that
+    the code's digits start with (NULL when none does)."""
+    _, db = published
+    mapping: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+    for scheme, prefix, section, name in q(db, "SELECT scheme, code_prefix, isic_section, section_name FROM industry_isic"):
+        mapping[scheme][prefix] = (section, name)
+    rows = q(db, "SELECT industry_code, industry_scheme, isic_section, isic_section_name FROM customer_360 "
+                 "WHERE industry_code IS NOT NULL")
+    mapped = 0
+    for code, scheme, section, name in rows:
+        m = re.match(r"^\s*[A-Ta-t]?([0-9]{2,5})", code)
+        digits = m.group(1) if m else ""
+        hits = [p for p in mapping.get(scheme, {}) if digits.startswith(p)]
+        want = mapping[scheme][max(hits, key=len)] if hits else (None, None)
+        assert (section, name) == want, code
+        mapped += bool(hits)
+    assert mapped > 0.5 * len(rows) > 0

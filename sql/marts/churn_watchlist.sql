@@ -49,10 +49,7 @@ agg AS (
            sum(txn_count) FILTER (WHERE NOT recent) AS prior_txn,
            sum(txn_count) FILTER (WHERE recent) AS recent_txn,
            any_value(products) FILTER (WHERE i = $window_months) AS products_before,
-           any_value(products) FILTER (WHERE i = 0) AS products_now,
-           list(month ORDER BY month) AS trend_months,
-           list(round(total_balance, 2) ORDER BY month) AS balance_trend,
-           list(txn_count ORDER BY month) AS transaction_trend
+           any_value(products) FILTER (WHERE i = 0) AS products_now
     FROM grid
     GROUP BY golden_id
 ),
@@ -87,6 +84,16 @@ watch AS (
     FROM listed AS l
     JOIN customer_360 AS c USING (golden_id)
     WHERE len(l.reasons) > 0
+),
+-- The monthly trend lists for the watchlisted customers only (lists are the dearest aggregates).
+trend AS (
+    SELECT w.golden_id,
+           list(cal.month ORDER BY cal.month) AS trend_months,
+           list(round(coalesce(m.total_balance, 0), 2) ORDER BY cal.month) AS balance_trend,
+           list(coalesce(m.txn_count, 0) ORDER BY cal.month) AS transaction_trend
+    FROM watch AS w CROSS JOIN cal
+    LEFT JOIN customer_month AS m ON m.golden_id = w.golden_id AND m.month = cal.month
+    GROUP BY w.golden_id
 )
 SELECT w.golden_id, w.legal_name, w.group_id, w.group_name, w.reasons,
        concat_ws('; ',
@@ -101,9 +108,10 @@ SELECT w.golden_id, w.legal_name, w.group_id, w.group_name, w.reasons,
                 THEN format('{} account(s) closed: {}', len(w.closed_accounts), array_to_string(w.closed_accounts, ', ')) END
        ) AS reason,
        w.balance_change, w.transaction_change, w.products_before, w.products_now, w.closed_accounts,
-       w.trend_months, w.balance_trend, w.transaction_trend, w.total_balance, w.group_total_balance, w.group_size,
+       tr.trend_months, tr.balance_trend, tr.transaction_trend, w.total_balance, w.group_total_balance, w.group_size,
        count(*) OVER (PARTITION BY w.group_id) AS group_watchlisted,
        t.tier, w.relationship_manager, w.branch, $reporting_currency AS reporting_currency
 FROM watch AS w
+JOIN trend AS tr USING (golden_id)
 LEFT JOIN customer_tier AS t USING (golden_id)
 ORDER BY w.group_total_balance DESC, w.golden_id;

@@ -74,10 +74,21 @@ industry AS (
     WHERE g.industry_code IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY g.golden_id ORDER BY l.source) = 1
 ),
+-- Every leading part of the digits (left(digits, 0 .. length)) joined on equality with the mapping's prefixes:
+-- the same matches as starts_with(digits, code_prefix), without comparing each code with every prefix.
+prefix AS (
+    SELECT golden_id, scheme, left(digits, unnest(range(0, coalesce(length(digits), 0) + 1))) AS prefix
+    FROM industry
+),
+mapped AS (
+    SELECT p.golden_id, m.code_prefix, m.isic_section, m.section_name
+    FROM prefix AS p
+    JOIN industry_isic AS m ON m.scheme = p.scheme AND m.code_prefix = p.prefix
+),
 section AS (
     SELECT i.golden_id, i.scheme, m.isic_section, m.section_name
     FROM industry AS i
-    LEFT JOIN industry_isic AS m ON m.scheme = i.scheme AND starts_with(i.digits, m.code_prefix)
+    LEFT JOIN mapped AS m USING (golden_id)
     QUALIFY row_number() OVER (PARTITION BY i.golden_id ORDER BY length(m.code_prefix) DESC NULLS LAST) = 1
 ),
 acc AS (
@@ -160,14 +171,22 @@ base AS (
     LEFT JOIN latest AS l USING (golden_id)
     LEFT JOIN review AS rv USING (golden_id)
     LEFT JOIN invalid AS iv USING (golden_id)
+),
+-- The groups' size, balance and top's name by a grouping joined back, not a window over the wide rows.
+group_sum AS (
+    SELECT s.group_id, s.group_size, s.group_total_balance, top.legal_name AS group_name
+    FROM (SELECT group_id, count(*) AS group_size, sum(total_balance) AS group_total_balance
+          FROM base
+          GROUP BY group_id) AS s
+    LEFT JOIN golden_organization AS top ON top.golden_id = s.group_id
 )
 SELECT b.golden_id, b.legal_name, b.name_en, b.country, b.region, b.city, b.lei, b.uscc, b.gb_company_number,
        b.cik, b.entity_status, b.sources, b.record_count, b.industry_code, b.industry_scheme, b.isic_section,
        b.isic_section_name, b.group_id,
-       top.legal_name AS group_name,
+       gs.group_name,
        b.group_id = b.golden_id AS is_group_top,
-       count(*) OVER (PARTITION BY b.group_id) AS group_size,
-       sum(b.total_balance) OVER (PARTITION BY b.group_id) AS group_total_balance,
+       gs.group_size,
+       gs.group_total_balance,
        b.revenue, b.revenue_yoy, b.net_income, b.net_income_yoy, b.assets, b.assets_yoy, b.equity,
        b.figures_currency, b.figures_period_end, b.revenue_reporting,
        b.account_count, b.open_account_count, b.products, b.product_count, b.balance_month,
@@ -188,5 +207,5 @@ SELECT b.golden_id, b.legal_name, b.name_en, b.country, b.region, b.city, b.lei,
                 THEN 'inactive_with_accounts' END
        ], lambda x: x IS NOT NULL) AS dq_flags
 FROM base AS b
-LEFT JOIN golden_organization AS top ON top.golden_id = b.group_id
+JOIN group_sum AS gs ON gs.group_id IS NOT DISTINCT FROM b.group_id
 ORDER BY b.golden_id;

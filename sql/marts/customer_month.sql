@@ -12,22 +12,35 @@
 -- column products: Distinct products of the accounts with a balance in the month.
 -- column unconverted_accounts: Accounts with a balance whose currency has no rate in fx_rate (left out of the amounts).
 CREATE OR REPLACE TABLE customer_month AS
+-- The accounts' golden record, account id and product as dense integers (ranked in the order of the
+-- strings) before the join with every balance row: the grouping and its three distinct counts then hash
+-- and compare integers instead of strings, and the result is sorted by the golden record's rank.
 WITH acc AS (
-    SELECT a.source, a.account_id, a.product, upper(a.currency) AS currency, x.golden_id
+    SELECT a.source, a.account_id, x.golden_id, fx.rate,
+           dense_rank() OVER (ORDER BY x.golden_id) AS g,
+           dense_rank() OVER (ORDER BY a.account_id) AS a,
+           CASE WHEN a.product IS NOT NULL THEN dense_rank() OVER (ORDER BY a.product) END AS p
     FROM account AS a
     JOIN xref AS x ON x.source = a.source AND x.source_id = a.source_id
+    LEFT JOIN fx_rate AS fx ON fx.currency = upper(a.currency)
+),
+golden AS (SELECT DISTINCT g, golden_id FROM acc),
+monthly AS (
+    SELECT acc.g, b.month,
+           coalesce(sum(b.balance * acc.rate) FILTER (WHERE b.balance > 0), 0)  AS deposit_balance,
+           coalesce(sum(-b.balance * acc.rate) FILTER (WHERE b.balance < 0), 0) AS loan_balance,
+           coalesce(sum(abs(b.balance) * acc.rate), 0)                          AS total_balance,
+           coalesce(sum(b.txn_count), 0)                                        AS txn_count,
+           count(DISTINCT acc.a)                                                AS accounts,
+           count(DISTINCT acc.p)                                                AS products,
+           count(DISTINCT acc.a) FILTER (WHERE acc.rate IS NULL)                AS unconverted_accounts
+    FROM balance AS b
+    JOIN acc ON acc.source = b.source AND acc.account_id = b.account_id
+    WHERE b.month IS NOT NULL
+    GROUP BY acc.g, b.month
 )
-SELECT acc.golden_id, b.month,
-       coalesce(sum(b.balance * fx.rate) FILTER (WHERE b.balance > 0), 0)      AS deposit_balance,
-       coalesce(sum(-b.balance * fx.rate) FILTER (WHERE b.balance < 0), 0)     AS loan_balance,
-       coalesce(sum(abs(b.balance) * fx.rate), 0)                              AS total_balance,
-       coalesce(sum(b.txn_count), 0)                                           AS txn_count,
-       count(DISTINCT acc.account_id)                                          AS accounts,
-       count(DISTINCT acc.product)                                             AS products,
-       count(DISTINCT acc.account_id) FILTER (WHERE fx.rate IS NULL)           AS unconverted_accounts
-FROM balance AS b
-JOIN acc ON acc.source = b.source AND acc.account_id = b.account_id
-LEFT JOIN fx_rate AS fx ON fx.currency = acc.currency
-WHERE b.month IS NOT NULL
-GROUP BY acc.golden_id, b.month
-ORDER BY acc.golden_id, b.month;
+SELECT golden.golden_id, m.month, m.deposit_balance, m.loan_balance, m.total_balance, m.txn_count, m.accounts,
+       m.products, m.unconverted_accounts
+FROM monthly AS m
+JOIN golden USING (g)
+ORDER BY m.g, m.month;

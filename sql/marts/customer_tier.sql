@@ -30,31 +30,46 @@ m AS (
     LEFT JOIN activity AS a USING (golden_id)
     WHERE c.account_count > 0
 ),
-checks AS (
-    SELECT m.golden_id, r.tier, r.tier_rank,
-           list_filter([
-               CASE WHEN m.total_balance < r.min_balance
-                    THEN format('balance {:,.0f} < {:,.0f} {}', m.total_balance, r.min_balance, $reporting_currency) END,
-               CASE WHEN m.product_count < r.min_products
-                    THEN format('products {} < {}', m.product_count, r.min_products) END,
-               CASE WHEN m.tenure_years < r.min_tenure_years
-                    THEN format('tenure {:.1f} < {:.1f} years', m.tenure_years, r.min_tenure_years) END,
-               CASE WHEN m.monthly_txn < r.min_monthly_txn
-                    THEN format('{:.1f} < {:.1f} transactions a month', m.monthly_txn, r.min_monthly_txn) END
-           ], lambda x: x IS NOT NULL) AS misses,
+-- Which tiers each customer meets, as booleans (a minimum compared with NULL is not missed); the texts of the
+-- minimums are formatted only for the chosen tier and the next better one.
+fits AS (
+    SELECT m.golden_id, r.tier_rank,
+           NOT (coalesce(m.total_balance < r.min_balance, false) OR coalesce(m.product_count < r.min_products, false)
+                OR coalesce(m.tenure_years < r.min_tenure_years, false)
+                OR coalesce(m.monthly_txn < r.min_monthly_txn, false)) AS fits
+    FROM m CROSS JOIN tier_rule AS r
+),
+best AS (
+    SELECT golden_id, min(tier_rank) AS tier_rank FROM fits WHERE fits GROUP BY golden_id
+),
+ranked AS (
+    SELECT m.*, b.tier_rank AS chosen_rank,
+           coalesce(b.tier_rank, (SELECT count(*) + 1 FROM tier_rule)) - 1 AS next_rank
+    FROM m LEFT JOIN best AS b USING (golden_id)
+),
+chosen AS (
+    SELECT k.golden_id, r.tier, r.tier_rank,
            list_filter([
                CASE WHEN r.min_balance > 0 THEN format('balance >= {:,.0f} {}', r.min_balance, $reporting_currency) END,
                CASE WHEN r.min_products > 0 THEN format('products >= {}', r.min_products) END,
                CASE WHEN r.min_tenure_years > 0 THEN format('tenure >= {:.1f} years', r.min_tenure_years) END,
                CASE WHEN r.min_monthly_txn > 0 THEN format('>= {:.1f} transactions a month', r.min_monthly_txn) END
            ], lambda x: x IS NOT NULL) AS meets
-    FROM m CROSS JOIN tier_rule AS r
+    FROM ranked AS k JOIN tier_rule AS r ON r.tier_rank = k.chosen_rank
 ),
-chosen AS (
-    SELECT golden_id, tier, tier_rank, meets
-    FROM checks
-    WHERE len(misses) = 0
-    QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY tier_rank) = 1
+next_tier AS (
+    SELECT k.golden_id, r.tier,
+           list_filter([
+               CASE WHEN k.total_balance < r.min_balance
+                    THEN format('balance {:,.0f} < {:,.0f} {}', k.total_balance, r.min_balance, $reporting_currency) END,
+               CASE WHEN k.product_count < r.min_products
+                    THEN format('products {} < {}', k.product_count, r.min_products) END,
+               CASE WHEN k.tenure_years < r.min_tenure_years
+                    THEN format('tenure {:.1f} < {:.1f} years', k.tenure_years, r.min_tenure_years) END,
+               CASE WHEN k.monthly_txn < r.min_monthly_txn
+                    THEN format('{:.1f} < {:.1f} transactions a month', k.monthly_txn, r.min_monthly_txn) END
+           ], lambda x: x IS NOT NULL) AS misses
+    FROM ranked AS k JOIN tier_rule AS r ON r.tier_rank = k.next_rank
 )
 SELECT m.golden_id, m.legal_name, m.group_id, m.total_balance, m.product_count, m.tenure_years, m.monthly_txn,
        coalesce(c.tier, $default_tier) AS tier,
@@ -63,11 +78,10 @@ SELECT m.golden_id, m.legal_name, m.group_id, m.total_balance, m.product_count, 
            CASE WHEN c.tier IS NOT NULL
                 THEN c.tier || ': ' || CASE WHEN len(c.meets) = 0 THEN 'no minimum' ELSE array_to_string(c.meets, ', ') END
                 ELSE $default_tier || ': meets no configured tier' END,
-           (SELECT 'not ' || n.tier || ': ' || array_to_string(n.misses, ', ')
-            FROM checks AS n
-            WHERE n.golden_id = m.golden_id AND n.tier_rank = coalesce(c.tier_rank, (SELECT count(*) + 1 FROM tier_rule)) - 1)
+           'not ' || n.tier || ': ' || array_to_string(n.misses, ', ')
        ) AS reason,
        $reporting_currency AS reporting_currency
 FROM m
 LEFT JOIN chosen AS c USING (golden_id)
+LEFT JOIN next_tier AS n USING (golden_id)
 ORDER BY m.golden_id;

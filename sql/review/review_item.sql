@@ -114,27 +114,45 @@ weak_items AS (
 ),
 -- Values of the conflict attributes per record: standardised forms where they exist (case, punctuation,
 -- legal form and script variants do not count as disagreement), names compared within one script.
+-- Only clusters with records of two sources can disagree (a conflict needs two sources): the others are left
+-- out before the values are compared.
+multi_source AS (
+    SELECT golden_id FROM organization_record GROUP BY golden_id HAVING min(source) <> max(source)
+),
+multi_record AS (
+    SELECT r.* FROM organization_record AS r SEMI JOIN multi_source AS m ON m.golden_id IS NOT DISTINCT FROM r.golden_id
+),
 attr_values AS (
     SELECT golden_id, source, 'legal_name' AS attribute, name_cjk::VARCHAR AS part, name_core AS cmp, name AS shown
-    FROM organization_record WHERE coalesce(name_core, '') <> ''
+    FROM multi_record WHERE coalesce(name_core, '') <> ''
     UNION ALL
-    SELECT golden_id, source, 'address', '', address_norm, address FROM organization_record
+    SELECT golden_id, source, 'address', '', address_norm, address FROM multi_record
     WHERE coalesce(address_norm, '') <> ''
     UNION ALL
-    SELECT golden_id, source, 'lei', '', upper(trim(lei)), lei FROM organization_record WHERE coalesce(trim(lei), '') <> ''
+    SELECT golden_id, source, 'lei', '', upper(trim(lei)), lei FROM multi_record WHERE coalesce(trim(lei), '') <> ''
     UNION ALL
-    SELECT golden_id, source, 'uscc', '', upper(trim(uscc)), uscc FROM organization_record
+    SELECT golden_id, source, 'uscc', '', upper(trim(uscc)), uscc FROM multi_record
     WHERE coalesce(trim(uscc), '') <> ''
     UNION ALL
-    SELECT golden_id, source, 'ein', '', regexp_replace(ein, '[^0-9]', '', 'g'), ein FROM organization_record
+    SELECT golden_id, source, 'ein', '', regexp_replace(ein, '[^0-9]', '', 'g'), ein FROM multi_record
     WHERE coalesce(trim(ein), '') <> ''
 ),
-conflict_groups AS (
-    SELECT golden_id, attribute, count(DISTINCT cmp) AS n_values,
-           to_json(list_sort(list(DISTINCT {source: source, value: shown})))::VARCHAR AS detail
+-- The groups holding two values from two sources, found with min <> max (no distinct aggregate over every
+-- record); the distinct values and the detail are computed for those few groups only.
+conflict_keys AS (
+    SELECT golden_id, attribute, part
     FROM attr_values
     GROUP BY golden_id, attribute, part
-    HAVING count(DISTINCT cmp) > 1 AND count(DISTINCT source) > 1
+    HAVING min(cmp) <> max(cmp) AND min(source) <> max(source)
+),
+conflict_groups AS (
+    SELECT v.golden_id, v.attribute, count(DISTINCT v.cmp) AS n_values,
+           to_json(list_sort(list(DISTINCT {source: v.source, value: v.shown})))::VARCHAR AS detail
+    FROM attr_values AS v
+    SEMI JOIN conflict_keys AS k
+      ON k.golden_id IS NOT DISTINCT FROM v.golden_id AND k.attribute = v.attribute
+     AND k.part IS NOT DISTINCT FROM v.part
+    GROUP BY v.golden_id, v.attribute, v.part
 ),
 conflict_items AS (
     SELECT 'conflict' AS kind, golden_id || '|' || attribute AS subject, golden_id, NULL::VARCHAR AS other_golden_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -17,6 +18,7 @@ from pipelines.config import MartsConfig
 from pipelines.marts import DEFAULT_FX_RATES, MART_FILES, MartError, load_fx_rates, mart_docs
 from pipelines.sample import generate
 from pipelines.schema_doc import catalogue, undocumented
+from pipelines.warehouse import run_sql
 from tests.conftest import sample_config
 
 ENTITIES, SEED = 700, 11
@@ -247,3 +249,98 @@ def test_comment_literals_are_quoted() -> None:
     name = sql_identifier('we"ird')
     con.execute(f"COMMENT ON TABLE {name} IS {sql_literal(text)}")
     assert con.execute("SELECT comment FROM duckdb_tables()").fetchone()[0] == text
+
+
+def _month_recount(accounts: list[tuple], xref: list[tuple], balances: list[tuple], rates: dict[str, float]) -> list:
+    """customer_month recounted in Python: per golden record and month the converted amounts, transactions,
+    distinct account ids and products (NULL products not counted), and the account ids without a rate."""
+    golden = {(s, sid): g for s, sid, g in xref}
+    cells: dict[tuple[str, str], dict] = {}
+    for source, account_id, month, bal, txn in balances:
+        if month is None:
+            continue
+        for a_source, a_id, sid, product, currency in accounts:
+            if (a_source, a_id) != (source, account_id) or (a_source, sid) not in golden:
+                continue
+            c = cells.setdefault(
+                (golden[(a_source, sid)], month),
+                {"dep": 0.0, "loan": 0.0, "tot": 0.0, "txn": 0, "acc": set(), "prod": set(), "unconv": set()},
+            )
+            rate = rates.get(currency.upper())
+            if rate is None:
+                c["unconv"].add(account_id)
+            else:
+                c["dep"] += bal * rate if bal > 0 else 0.0
+                c["loan"] += -bal * rate if bal < 0 else 0.0
+                c["tot"] += abs(bal) * rate
+            c["txn"] += txn or 0
+            c["acc"].add(account_id)
+            if product is not None:
+                c["prod"].add(product)
+    return [
+        (g, m, c["dep"], c["loan"], c["tot"], c["txn"], len(c["acc"]), len(c["prod"]), len(c["unconv"]))
+        for (g, m), c in sorted(cells.items())
+    ]
+
+
+def test_customer_month_counts_distinct_accounts_and_products_over_sources() -> None:
+    """One account id in two sources of one golden record counts once, with both its products; a NULL product
+    is not a product; an account without a rate is counted as unconverted and left out of the amounts; rows
+    are ordered by golden id and month."""
+    accounts = [  # source, account_id, source_id, product, currency
+        ("crm", "A1", "C1", "loan", "usd"),
+        ("core", "A1", "K1", "deposit", "EUR"),  # same account id, other source, same golden record G1
+        ("crm", "A2", "C1", None, "EUR"),
+        ("crm", "A3", "C1", "fx", "XXX"),  # no rate
+        ("crm", "A4", "C2", "deposit", "GBP"),
+        ("crm", "A5", "C9", "deposit", "EUR"),  # customer not in xref
+    ]
+    xref = [("crm", "C1", "G1"), ("core", "K1", "G1"), ("crm", "C2", "G0")]
+    balances = [  # source, account_id, month, balance, txn_count
+        ("crm", "A1", "2026-01", -100.0, 3),
+        ("core", "A1", "2026-01", 40.0, None),
+        ("crm", "A2", "2026-01", 10.0, 1),
+        ("crm", "A3", "2026-01", 999.0, 7),
+        ("crm", "A1", "2026-02", 5.0, 1),
+        ("crm", "A4", "2026-02", 20.0, 2),
+        ("crm", "A4", None, 20.0, 2),
+        ("crm", "A5", "2026-02", 1.0, 1),
+    ]
+    rates = {"EUR": 1.0, "USD": 0.9, "GBP": 1.2}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE account (source VARCHAR, account_id VARCHAR, source_id VARCHAR, product VARCHAR, currency VARCHAR)")
+    con.executemany("INSERT INTO account VALUES (?, ?, ?, ?, ?)", accounts)
+    con.execute("CREATE TABLE xref (source VARCHAR, source_id VARCHAR, golden_id VARCHAR)")
+    con.executemany("INSERT INTO xref VALUES (?, ?, ?)", xref)
+    con.execute("CREATE TABLE balance (source VARCHAR, account_id VARCHAR, month VARCHAR, balance DOUBLE, txn_count BIGINT)")
+    con.executemany("INSERT INTO balance VALUES (?, ?, ?, ?, ?)", balances)
+    con.execute("CREATE TABLE fx_rate (currency VARCHAR, rate DOUBLE)")
+    con.executemany("INSERT INTO fx_rate VALUES (?, ?)", list(rates.items()))
+    run_sql(con, "marts/customer_month")
+    got = con.execute("SELECT * FROM customer_month").fetchall()
+    want = _month_recount(accounts, xref, balances, rates)
+    assert [r[:2] for r in got] == [r[:2] for r in want] == [("G0", "2026-02"), ("G1", "2026-01"), ("G1", "2026-02")]
+    for g, w in zip(got, want):
+        assert g[2:5] == pytest.approx(w[2:5]) and g[5:] == w[5:]
+    # G1 in January: A1 (two sources) once, A2, A3; products loan, deposit, fx (A2 has none); A3 unconverted.
+    assert got[1][6:] == (3, 3, 1)
+
+
+def test_isic_section_is_the_longest_mapped_prefix_of_the_code(published: tuple[Path, Path]) -> None:
+    """customer_360.isic_section recounted in Python: the section of the longest code_prefix of the scheme that
+    the code's digits start with (NULL when none does)."""
+    _, db = published
+    mapping: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+    for scheme, prefix, section, name in q(db, "SELECT scheme, code_prefix, isic_section, section_name FROM industry_isic"):
+        mapping[scheme][prefix] = (section, name)
+    rows = q(db, "SELECT industry_code, industry_scheme, isic_section, isic_section_name FROM customer_360 "
+                 "WHERE industry_code IS NOT NULL")
+    mapped = 0
+    for code, scheme, section, name in rows:
+        m = re.match(r"^\s*[A-Ta-t]?([0-9]{2,5})", code)
+        digits = m.group(1) if m else ""
+        hits = [p for p in mapping.get(scheme, {}) if digits.startswith(p)]
+        want = mapping[scheme][max(hits, key=len)] if hits else (None, None)
+        assert (section, name) == want, code
+        mapped += bool(hits)
+    assert mapped > 0.5 * len(rows) > 0

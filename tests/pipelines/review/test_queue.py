@@ -3,6 +3,8 @@ clusters, survivorship conflicts, the order by business impact, and decided item
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 import pytest
@@ -150,3 +152,40 @@ def test_undone_decision_brings_its_item_back(con, tmp_path):
     queue.build(con, config(tmp_path), live(*ds))
     subjects = {s for (s,) in con.execute("SELECT subject FROM review_item").fetchall()}
     assert "crm:C4|crm:C5" in subjects
+
+
+def test_conflicts_need_two_sources_and_count_the_distinct_values(tmp_path):
+    """Records of one source disagreeing are no conflict; three sources with three addresses are one conflict
+    of three values (uncertainty 2/3) whose detail lists each source's value once; names without a script
+    flag (NULL name_cjk) are compared among themselves."""
+    extra = [
+        rec("crm:C7", "sql", "G7", "Harbour Mills Ltd", None, "1 Quay"),
+        rec("crm:C8", "sql", "G7", "Harbour Mills Ltd", None, "2 Quay"),  # same source: no conflict
+        rec("crm:C9", "sql", "G8", "Kestrel Foods Ltd", None, "1 Mill Lane"),
+        rec("core:K9", "sql", "G8", "Kestrel Foods Ltd", None, "2 Mill Lane"),
+        rec("core:K10", "sql", "G8", "Kestrel Foods Ltd", None, "1 Mill Lane"),
+        rec("gleif:" + LEI_B, "gleif_lei_xml", "G8", "Kestrel Foods Ltd", LEI_B, "3 Mill Lane"),
+        rec("crm:C11", "sql", "G9", "Osprey Tools Ltd"),
+        rec("core:K11", "sql", "G9", "Osprey Instruments Ltd"),
+    ]
+    for r in extra[-2:]:
+        r["name_cjk"] = None
+    c = duckdb.connect()
+    c.register("r", pd.DataFrame(extra, columns=list(REC_COLUMNS)))
+    c.execute("CREATE TABLE organization_record AS SELECT * FROM r")
+    c.execute("CREATE TABLE xref AS SELECT source, source_id, golden_id, rid FROM r")
+    c.execute("CREATE TABLE match_pair (rid_a VARCHAR, rid_b VARCHAR, rule VARCHAR, band VARCHAR, score DOUBLE)")
+    c.execute("CREATE TABLE account (source VARCHAR, account_id VARCHAR, source_id VARCHAR)")
+    c.execute("CREATE TABLE balance (source VARCHAR, account_id VARCHAR, month VARCHAR, balance DOUBLE)")
+    queue.build(c, config(tmp_path), live())
+    got = c.execute("SELECT subject, uncertainty, detail FROM review_item WHERE kind = 'conflict' ORDER BY subject").fetchall()
+    c.close()
+    assert [s for s, _, _ in got] == ["G8|address", "G9|legal_name"]
+    _, uncertainty, detail = got[0]
+    assert uncertainty == pytest.approx(2 / 3)
+    assert json.loads(detail) == [
+        {"source": "core", "value": "1 Mill Lane"},
+        {"source": "core", "value": "2 Mill Lane"},
+        {"source": "crm", "value": "1 Mill Lane"},
+        {"source": "gleif", "value": "3 Mill Lane"},
+    ]

@@ -71,7 +71,8 @@ def test_every_export_holds_its_table_and_unchanged_ones_are_carried_over(
     con.execute("UPDATE balance SET amount = amount + 1 WHERE golden_id = '42'")
     changed = exports.record_state(con, "r2")
     assert changed == {"golden_organization": False, "balance": True, "v_golden_organization": True, "empty_one": False}
-    out2, carried2 = exports.export(con, wh, "r2", "r1")
+    exports.export(con, wh, "r2", "r1")
+    out2, carried2 = exports.export(con, wh, "r2", "r1")  # a retried publish writes the same again
     assert sorted(carried2) == ["empty_one", "golden_organization"]
     for table in TABLES:
         _same_content(con, table, out2 / f"{table}.parquet")

@@ -31,6 +31,7 @@ from mdm import matching, survivorship
 from mdm.schema import arrow_schema
 from mdm.standardise import STANDARDISE_VERSION
 from pipelines.config import Config, SourceConfig
+from pipelines.file_digest import DigestCache
 from pipelines.suites import SUITES, SUITES_DIR
 from pipelines.warehouse import Warehouse
 
@@ -109,11 +110,14 @@ def now() -> str:
 # -- fingerprints: what each reusable result depends on besides the data ------------------------------
 
 
-def source_fingerprint(src: SourceConfig, suites_dir: Path | None = None) -> str:
+def source_fingerprint(
+    src: SourceConfig, suites_dir: Path | None = None, digests: DigestCache | None = None
+) -> str:
     """A digest of everything a source's landing and its validation depend on besides the data of a
-    database: format, encoding, the adapters' code and the format's GX suite; for a file source its
-    bytes (every file of a folder), for a database source its URL (password hidden), queries and change
-    columns."""
+    database: format, encoding, the adapters' code and the format's GX suite; for a file source the
+    SHA-256 of its bytes (every file of a folder), for a database source its URL (password hidden), queries
+    and change columns. ``digests``: where a file's digest may be taken from when its stat is unchanged
+    since it was last read (:mod:`pipelines.file_digest`); without it every file is read."""
     h = hashlib.sha256()
     h.update(json.dumps({"format": src.format, "encoding": src.encoding}, sort_keys=True).encode())
     code = sorted(ADAPTERS_DIR.glob("*.py"))
@@ -127,11 +131,10 @@ def source_fingerprint(src: SourceConfig, suites_dir: Path | None = None) -> str
         h.update(json.dumps({"url": url, "queries": src.queries, "changes": src.changes}, sort_keys=True).encode())
         return h.hexdigest()
     paths = sorted(p for p in src.path.rglob("*") if p.is_file()) if src.path.is_dir() else [src.path]
+    digests = digests if digests is not None else DigestCache(None)
     for p in paths:
-        h.update(str(p.relative_to(src.path) if src.path.is_dir() else p.name).encode())
-        with open(p, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        name = str(p.relative_to(src.path) if src.path.is_dir() else p.name)
+        h.update(json.dumps([name, digests.digest(p)]).encode())
     return h.hexdigest()
 
 
@@ -207,8 +210,10 @@ class Published:
         return all(t in self.tables for t in tables)
 
 
-def _source_plan(src: SourceConfig, wh: Warehouse, pub: Published, incremental: bool) -> SourcePlan:
-    fp = source_fingerprint(src)
+def _source_plan(
+    src: SourceConfig, wh: Warehouse, pub: Published, incremental: bool, digests: DigestCache
+) -> SourcePlan:
+    fp = source_fingerprint(src, digests=digests)
     base = dict(name=src.name, format=src.format, fingerprint=fp)
     if not incremental:
         return SourcePlan(mode="read", reason="full run: read everything", **base)
@@ -247,7 +252,11 @@ def make_plan(
     pub = Published(wh)
     incremental = config.incremental and not full
     off = "full run requested" if full else "incremental runs are off in the config"
-    sources = [_source_plan(s, wh, pub, incremental) for s in config.sources]
+    # A full run reads every byte of every file source; an incremental one trusts a file's remembered digest
+    # when its stat (device, inode, size, mtime, ctime) is unchanged (pipelines.file_digest says why).
+    digests = DigestCache(wh.root if wh.root.is_dir() else None, trust=incremental)
+    sources = [_source_plan(s, wh, pub, incremental, digests) for s in config.sources]
+    digests.save()
 
     if not incremental:
         std = StepPlan(incremental=False, reason=off)

@@ -1,0 +1,114 @@
+"""The Parquet exports: each written file holds exactly its table's rows and column types, unchanged tables are
+carried over by hard link, and the fingerprint that decides it sees every change of content but not a change
+of row order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import exports
+from pipelines.warehouse import Warehouse
+
+TABLES = ("golden_organization", "balance", "v_golden_organization", "empty_one")
+
+
+@pytest.fixture
+def con(monkeypatch: pytest.MonkeyPatch) -> duckdb.DuckDBPyConnection:
+    """A database with a few exported tables of varied types (NULLs, decimals, dates, lists, structs) and a
+    view over them; PARQUET_TABLES narrowed to them."""
+    monkeypatch.setattr(exports, "PARQUET_TABLES", TABLES)
+    c = duckdb.connect()
+    c.execute(
+        "CREATE TABLE golden_organization AS SELECT range::VARCHAR AS golden_id, 'Acme ' || range AS legal_name, "
+        "CASE WHEN range % 7 = 0 THEN NULL ELSE DATE '2020-01-01' + range::INTEGER END AS founded, "
+        "[range, range + 1] AS ids, {'lei': 'LEI' || range, 'n': range % 3} AS extra FROM range(30000)"
+    )
+    c.execute(
+        "CREATE TABLE balance AS SELECT (range % 5000)::VARCHAR AS golden_id, (range * 1.25)::DECIMAL(18, 2) "
+        "AS amount, range::DOUBLE / 3 AS ratio, range % 2 = 0 AS flag FROM range(50000)"
+    )
+    c.execute(
+        "CREATE VIEW v_golden_organization AS SELECT g.golden_id, g.legal_name, sum(b.amount) AS total "
+        "FROM golden_organization AS g LEFT JOIN balance AS b USING (golden_id) GROUP BY ALL"
+    )
+    c.execute("CREATE TABLE empty_one (a INTEGER, b VARCHAR)")
+    return c
+
+
+def _state(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("SELECT table_name, fingerprint, changed, row_count FROM export_state").fetchall()
+
+
+def _same_content(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    p = {"p": str(path)}
+    described = con.execute("SELECT column_name, column_type FROM (DESCRIBE FROM read_parquet($p))", p).fetchall()
+    expected = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE FROM {table})").fetchall()  # constant
+    assert described == expected, table
+    diff = con.execute(
+        f"SELECT count(*) FROM ((FROM {table} EXCEPT ALL FROM read_parquet($p)) "  # constants
+        f"UNION ALL (FROM read_parquet($p) EXCEPT ALL FROM {table}))",
+        p,
+    ).fetchall()[0][0]
+    n_file = con.execute("SELECT count(*) FROM read_parquet($p)", p).fetchall()[0][0]
+    n_table = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]  # constant
+    assert (diff, n_file) == (0, n_table), table
+
+
+def test_every_export_holds_its_table_and_unchanged_ones_are_carried_over(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    exports.record_state(con, "r1")
+    out1, carried1 = exports.export(con, wh, "r1", None)
+    assert carried1 == []
+    for table in TABLES:
+        _same_content(con, table, out1 / f"{table}.parquet")
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] is True
+
+    con.execute("UPDATE balance SET amount = amount + 1 WHERE golden_id = '42'")
+    changed = exports.record_state(con, "r2")
+    assert changed == {"golden_organization": False, "balance": True, "v_golden_organization": True, "empty_one": False}
+    exports.export(con, wh, "r2", "r1")
+    out2, carried2 = exports.export(con, wh, "r2", "r1")  # a retried publish writes the same again
+    assert sorted(carried2) == ["empty_one", "golden_organization"]
+    for table in TABLES:
+        _same_content(con, table, out2 / f"{table}.parquet")
+        same_file = (out2 / f"{table}.parquet").stat().st_ino == (out1 / f"{table}.parquet").stat().st_ino
+        assert same_file == (table in carried2), table
+
+
+def test_the_fingerprint_sees_every_change_of_content_but_not_of_row_order(con: duckdb.DuckDBPyConnection) -> None:
+    def fingerprint() -> str:
+        exports.record_state(con, "r")
+        return dict((t, fp) for t, fp, _, _ in _state(con))["balance"]
+
+    before = fingerprint()
+    assert fingerprint() == before
+    con.execute("CREATE OR REPLACE TABLE balance AS FROM balance ORDER BY random()")  # same rows, other order
+    assert fingerprint() == before
+    # the flags of two rows swapped (range 8: true, range 9: false): every column holds the same values
+    con.execute("UPDATE balance SET flag = NOT flag WHERE amount IN (10.00, 11.25)")
+    assert con.execute("SELECT count(*) FILTER (flag) FROM balance").fetchall()[0][0] == 25000
+    swapped = fingerprint()
+    assert swapped != before
+    con.execute("UPDATE balance SET ratio = ratio + 1e-9 WHERE amount = 10.00")  # one value, slightly
+    assert fingerprint() not in {before, swapped}
+    con.execute("CREATE OR REPLACE TABLE balance AS FROM balance")
+    last = fingerprint()
+    con.execute("ALTER TABLE balance RENAME COLUMN flag TO flag2")  # a column renamed, same values
+    assert fingerprint() != last
+    con.execute("ALTER TABLE balance RENAME COLUMN flag2 TO flag")
+    assert fingerprint() == last
+    con.execute("ALTER TABLE balance ALTER ratio TYPE FLOAT")  # a type changed
+    assert fingerprint() != last
+
+
+def test_a_failed_write_fails_the_export(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    exports.record_state(con, "r1")
+    con.execute("DROP VIEW v_golden_organization")
+    with pytest.raises(duckdb.Error):
+        exports.export(con, Warehouse(tmp_path / "wh"), "r1", None)
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] is True

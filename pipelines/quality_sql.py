@@ -29,11 +29,38 @@ def _present(v: object) -> bool:
     return isinstance(v, str) and v.strip() != ""
 
 
+# A blank text as Python's str.strip() sees it: nothing but the characters str.isspace() is true for (RE2).
+_BLANK = "[" + "".join(f"\\x{{{i:x}}}" for i in range(0x110000) if chr(i).isspace()) + "]*"
+
+
+def _present_sql(column: str, typ: str) -> str:
+    """An SQL condition true where :func:`_present` is (only text values can be; the pattern is bound as $blank)."""
+    if typ != "VARCHAR":
+        return "false"
+    return f"({_q(column)} IS NOT NULL AND NOT regexp_full_match({_q(column)}, $blank))"
+
+
+def _params(source: str, condition: str) -> dict[str, str]:
+    return {"s": source, "blank": _BLANK} if "$blank" in condition else {"s": source}
+
+
+def _counts(con: duckdb.DuckDBPyConnection, relation: str, source: str, column: str, typ: str) -> tuple[int, int]:
+    """(rows with a present value, distinct present values) of ``column`` among the source's rows."""
+    present = _present_sql(column, typ)
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE {present}), count(DISTINCT {_q(column)}) FILTER (WHERE {present}) "
+        f"FROM {_q(relation)} WHERE source = $s",
+        _params(source, present),
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
 def _groups(con: duckdb.DuckDBPyConnection, relation: str, source: str, columns: list[str], where: str = "true"):
     """Stream (values..., rows) of the distinct combinations of ``columns`` among the source's rows."""
     cols = ", ".join(map(_q, columns))
     cur = con.execute(
-        f"SELECT {cols}, count(*) FROM {_q(relation)} WHERE source = $s AND {where} GROUP BY ALL", {"s": source}
+        f"SELECT {cols}, count(*) FROM {_q(relation)} WHERE source = $s AND {where} GROUP BY ALL",
+        _params(source, where),
     )
     while part := cur.fetchmany(_FETCH):
         yield from part
@@ -45,25 +72,27 @@ def _sources(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, i
 
 def metrics(con: duckdb.DuckDBPyConnection, relation: str) -> pd.DataFrame:
     """:func:`mdm.quality.metrics` of the rows of ``relation``."""
-    columns = set(con.table(relation).columns)
+    rel = con.table(relation)
+    types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
     out: list[dict[str, Any]] = []
     for source, n in _sources(con, relation):
         for attr, rule in dq.RULES.items():
-            if attr not in columns:
+            if attr not in types:
                 continue
-            context = [c for c in dq.RULE_CONTEXT.get(attr, ()) if c in columns]
-            n_present = distinct = passed = judged = 0
-            for value, rows in _groups(con, relation, source, [attr]):
-                if _present(value):
-                    n_present += rows
-                    distinct += 1
-                    if rule is not None and not context:
-                        verdict = rule(value, {})
-                        if verdict is not None:
-                            judged += rows
-                            passed += rows if verdict else 0
+            context = [c for c in dq.RULE_CONTEXT.get(attr, ()) if c in types]
+            # Presence and distinct values are counted in SQL; only the present values a rule judges (or
+            # their combinations with the rule's context) come to Python, once each.
+            n_present, distinct = _counts(con, relation, source, attr, types[attr])
+            passed = judged = 0
+            present = _present_sql(attr, types[attr])
+            if rule is not None and not context and n_present:
+                for value, rows in _groups(con, relation, source, [attr], present):
+                    verdict = rule(value, {})
+                    if verdict is not None:
+                        judged += rows
+                        passed += rows if verdict else 0
             if rule is not None and context and n_present:
-                for value, *ctx, rows in _groups(con, relation, source, [attr, *context], f"{_q(attr)} IS NOT NULL"):
+                for value, *ctx, rows in _groups(con, relation, source, [attr, *context], present):
                     if _present(value):
                         verdict = rule(value, dict(zip(context, ctx)))
                         if verdict is not None:

@@ -91,11 +91,12 @@ class _Relation:
         self.rows = int(con.execute(f"SELECT count(*) FROM {self.name}").fetchall()[0][0])
         self._bad_tables = 0
 
-    def bad_values(self, column: str, predicate: Callable[[Any], bool]) -> str:
+    def bad_values(self, column: str, predicate: Callable[[Any], bool], scope: str = "") -> str:
         """An SQL condition true for the rows whose non-null value fails ``predicate`` (judged once per
-        distinct value, in Python); the failing values go to a registered Arrow table."""
+        distinct value, in Python); the failing values go to a registered Arrow table. ``scope`` (`` AND
+        <condition>``): judge only the values of the rows the condition is later restricted to."""
         col = _q(column)
-        cur = self.con.execute(f"SELECT DISTINCT {col} FROM {self.name} WHERE {col} IS NOT NULL")
+        cur = self.con.execute(f"SELECT DISTINCT {col} FROM {self.name} WHERE {col} IS NOT NULL{scope}")
         bad: list[Any] = []
         while part := cur.fetchmany(_FETCH):
             bad += [v for (v,) in part if not predicate(v)]
@@ -115,8 +116,10 @@ class _Relation:
             self.con.unregister(f"tmp_bad_values_{i}")
 
 
-def _unexpected(rel: _Relation, kind: str, kwargs: Mapping[str, Any]) -> tuple[str, str]:
-    """(condition of an unexpected row, condition of a row the expectation looks at) for a map expectation."""
+def _unexpected(rel: _Relation, kind: str, kwargs: Mapping[str, Any], scope: str = "") -> tuple[str, str]:
+    """(condition of an unexpected row, condition of a row the expectation looks at) for a map expectation.
+    ``scope``: the condition the caller restricts the rows to (`` AND <condition>``, or nothing); only
+    the values of those rows are judged in Python (a change-captured load's rows read again)."""
     if kind == "expect_column_values_to_not_be_null":
         return f"{_q(kwargs['column'])} IS NULL", "true"
     if kind == "expect_compound_columns_to_be_unique":
@@ -132,7 +135,7 @@ def _unexpected(rel: _Relation, kind: str, kwargs: Mapping[str, Any]) -> tuple[s
         return dup, considered
     predicate = _predicate(kind, kwargs)
     assert predicate is not None
-    return rel.bad_values(kwargs["column"], predicate), considered
+    return rel.bad_values(kwargs["column"], predicate, scope), considered
 
 
 def _needed(kind: str, kwargs: Mapping[str, Any]) -> list[str]:
@@ -220,9 +223,10 @@ def evaluate(
                     None if ok else {"observed": observed, "detail": describe_observed(observed, shown, mismatched)}
                 )
             else:
-                bad, considered = _unexpected(rel, kind, kwargs)
-                if meta.get("level") == "row":
-                    scope = f" AND {_q(checked)}" if checked else ""
+                row_level = meta.get("level") == "row"
+                scope = f" AND {_q(checked)}" if checked and row_level else ""
+                bad, considered = _unexpected(rel, kind, kwargs, scope)
+                if row_level:
                     value = f"{_q(kwargs['column'])} AS value" if "column" in kwargs else "NULL AS value"
                     rows = con.execute(
                         f"SELECT {ROW} AS row, {value} FROM {rel.name} WHERE ({bad}){scope} ORDER BY {ROW}"

@@ -1,9 +1,10 @@
 """Validate: Great Expectations over every source's landed rows, then the staged records.
 
 Row-level failures go to quarantine (and are not loaded), batch-level failures stop the run before
-anything is published. Then the staged records (one per natural key, ``sql/staging/stg_organization``)
-and the per-source quality metrics. Sources the plan reuses carry their earlier results over. The Data
-Docs are rendered by a worker process meanwhile; the stage ends when they are written.
+anything is published. Then the staged records (one per natural key, ``sql/staging/stg_organization``:
+the landed rows less those rejected, renamed, not copied) and the per-source quality metrics. Sources
+the plan reuses carry their earlier results over. The Data Docs are rendered by a worker process
+meanwhile; the stage ends when they are written.
 """
 
 from __future__ import annotations
@@ -47,11 +48,13 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, ctx: StageContext, report: quality.ValidationReport) -> StageResult:
-    run_sql(con, "staging/stg_organization")
+    rows_in = con.execute("SELECT count(*) FROM raw_organization").fetchall()[0][0] + report.quarantined
+    run_sql(con, "staging/stg_duplicate")
     rejects = query_sql(con, "staging/rejects").fetchall()
     if rejects:
         con.executemany("INSERT INTO run_issue VALUES (?, ?, ?, ?, ?, ?, ?)", [(ctx.run_id, *r) for r in rejects])
-    rows_in = con.execute("SELECT count(*) FROM raw_organization").fetchall()[0][0] + report.quarantined
+    run_sql(con, "staging/stg_organization")  # raw_organization, less the rows rejected, becomes stg_organization
+    con.execute("DROP TABLE tmp_stg_duplicate")
     rows_out = con.execute("SELECT count(*) FROM stg_organization").fetchall()[0][0]
     per_source = dict(con.execute("SELECT source, count(*) FROM stg_organization GROUP BY 1").fetchall())
     warnings = con.execute("SELECT count(*) FROM run_issue").fetchall()[0][0]

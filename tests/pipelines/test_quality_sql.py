@@ -97,6 +97,26 @@ def _records() -> pd.DataFrame:
             "opened_on": "2019-12-31",
             "updated_at": "2024-01-01T00:00:00",
         },
+        # Blank as Python's str.strip() sees it (Unicode spaces, separators), or not (a zero-width space):
+        # presence is counted in SQL and must agree.
+        {
+            "source": "crm",
+            "source_format": "sql",
+            "source_id": "C2",
+            "name": "\u3000",
+            "city": "\x1c\t",
+            "address": "\u00a0\u2028",
+            "postal_code": "\u200b",
+        },
+        {
+            "source": "crm",
+            "source_format": "sql",
+            "source_id": "C3",
+            "name": "\u200b",
+            "city": " Leeds ",
+            "address": " ",
+            "country": "\u3000",
+        },
     ]
     f = pd.DataFrame(rows)
     for c in ORGANIZATION:

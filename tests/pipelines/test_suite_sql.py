@@ -156,3 +156,24 @@ def test_every_suite_expectation_has_an_sql_evaluation(validator: Validator) -> 
 def test_unknown_parameters_are_refused(validator: Validator) -> None:
     with pytest.raises(SuiteError, match="no parameters"):
         _sql_outcome("sql", org_frame(3), {"min_row": 1}, validator)
+
+
+def test_row_rules_of_checked_rows_judge_only_their_values(validator: Validator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change-captured load: the values Python judges for the row rules are those of the rows read again,
+    not every distinct value of the landing (the verdicts of the others were thrown away)."""
+    import pipelines.suite_sql as suite_sql
+
+    judged: list[Any] = []
+    make = suite_sql._predicate
+
+    def counting(kind: str, kwargs: Any) -> Callable[[Any], bool] | None:
+        p = make(kind, kwargs)
+        return None if p is None else (lambda v: judged.append(v) or p(v))
+
+    monkeypatch.setattr(suite_sql, "_predicate", counting)
+    frame = _edit(org_frame(10), _bad_rows).assign(_checked=[i >= 6 for i in range(10)])
+    out = _sql_outcome("gleif_lei_xml", frame, None, validator, checked="_checked", level="row")
+    assert out.failed_rows() == [7, 8]
+    checked_values = {v for c in frame.columns for v in frame.loc[frame["_checked"], c] if v is not None}
+    assert judged and set(judged) <= checked_values
+    assert len(judged) < len({v for c in frame.columns for v in frame[c] if v is not None and isinstance(v, str)})

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from mdm.schema import TABLES
 from mdm.standardise import LIST_COLUMNS, STANDARD_COLUMNS, standardise_records
 from pipelines import runner
 from pipelines.config import PerformanceConfig, load_config
@@ -49,7 +50,13 @@ def run_stage(staged: tuple[Path, Path], tmp: Path, workers: int, batch_rows: in
         con.commit()
         std = con.execute("SELECT * FROM std_organization ORDER BY rid").df()
         staged_rows = con.execute("SELECT * FROM stg_organization ORDER BY source, source_id").df()
-        hashes = dict(con.execute("SELECT rid, content_hash FROM stg_hashed").fetchall())
+        # The content hash as the stage has always made it: md5 of the JSON of every attribute but the lineage.
+        content = ", ".join(f"{c} := {c}" for c in TABLES["organization"] if c not in ("src_file", "src_line"))
+        hashes = dict(
+            con.execute(
+                f"SELECT source || ':' || source_id, md5(to_json(struct_pack({content}))) FROM stg_organization"
+            ).fetchall()
+        )
     finally:
         con.close()
     return std, {"result": result, "staged": staged_rows, "hashes": hashes}

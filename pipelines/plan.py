@@ -110,9 +110,7 @@ def now() -> str:
 # -- fingerprints: what each reusable result depends on besides the data ------------------------------
 
 
-def source_fingerprint(
-    src: SourceConfig, suites_dir: Path | None = None, digests: DigestCache | None = None
-) -> str:
+def source_fingerprint(src: SourceConfig, suites_dir: Path | None = None, digests: DigestCache | None = None) -> str:
     """A digest of everything a source's landing and its validation depend on besides the data of a
     database: format, encoding, the adapters' code and the format's GX suite; for a file source the
     SHA-256 of its bytes (every file of a folder), for a database source its URL (password hidden), queries

@@ -308,11 +308,15 @@ def test_customer_month_counts_distinct_accounts_and_products_over_sources() -> 
     ]
     rates = {"EUR": 1.0, "USD": 0.9, "GBP": 1.2}
     con = duckdb.connect()
-    con.execute("CREATE TABLE account (source VARCHAR, account_id VARCHAR, source_id VARCHAR, product VARCHAR, currency VARCHAR)")
+    con.execute(
+        "CREATE TABLE account (source VARCHAR, account_id VARCHAR, source_id VARCHAR, product VARCHAR, currency VARCHAR)"
+    )
     con.executemany("INSERT INTO account VALUES (?, ?, ?, ?, ?)", accounts)
     con.execute("CREATE TABLE xref (source VARCHAR, source_id VARCHAR, golden_id VARCHAR)")
     con.executemany("INSERT INTO xref VALUES (?, ?, ?)", xref)
-    con.execute("CREATE TABLE balance (source VARCHAR, account_id VARCHAR, month VARCHAR, balance DOUBLE, txn_count BIGINT)")
+    con.execute(
+        "CREATE TABLE balance (source VARCHAR, account_id VARCHAR, month VARCHAR, balance DOUBLE, txn_count BIGINT)"
+    )
     con.executemany("INSERT INTO balance VALUES (?, ?, ?, ?, ?)", balances)
     con.execute("CREATE TABLE fx_rate (currency VARCHAR, rate DOUBLE)")
     con.executemany("INSERT INTO fx_rate VALUES (?, ?)", list(rates.items()))
@@ -331,10 +335,15 @@ def test_isic_section_is_the_longest_mapped_prefix_of_the_code(published: tuple[
     the code's digits start with (NULL when none does)."""
     _, db = published
     mapping: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
-    for scheme, prefix, section, name in q(db, "SELECT scheme, code_prefix, isic_section, section_name FROM industry_isic"):
+    for scheme, prefix, section, name in q(
+        db, "SELECT scheme, code_prefix, isic_section, section_name FROM industry_isic"
+    ):
         mapping[scheme][prefix] = (section, name)
-    rows = q(db, "SELECT industry_code, industry_scheme, isic_section, isic_section_name FROM customer_360 "
-                 "WHERE industry_code IS NOT NULL")
+    rows = q(
+        db,
+        "SELECT industry_code, industry_scheme, isic_section, isic_section_name FROM customer_360 "
+        "WHERE industry_code IS NOT NULL",
+    )
     mapped = 0
     for code, scheme, section, name in rows:
         m = re.match(r"^\s*[A-Ta-t]?([0-9]{2,5})", code)

@@ -158,7 +158,9 @@ def test_unknown_parameters_are_refused(validator: Validator) -> None:
         _sql_outcome("sql", org_frame(3), {"min_row": 1}, validator)
 
 
-def test_row_rules_of_checked_rows_judge_only_their_values(validator: Validator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_row_rules_of_checked_rows_judge_only_their_values(
+    validator: Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A change-captured load: the values Python judges for the row rules are those of the rows read again,
     not every distinct value of the landing (the verdicts of the others were thrown away)."""
     import pipelines.suite_sql as suite_sql

@@ -178,7 +178,9 @@ def test_conflicts_need_two_sources_and_count_the_distinct_values(tmp_path):
     c.execute("CREATE TABLE account (source VARCHAR, account_id VARCHAR, source_id VARCHAR)")
     c.execute("CREATE TABLE balance (source VARCHAR, account_id VARCHAR, month VARCHAR, balance DOUBLE)")
     queue.build(c, config(tmp_path), live())
-    got = c.execute("SELECT subject, uncertainty, detail FROM review_item WHERE kind = 'conflict' ORDER BY subject").fetchall()
+    got = c.execute(
+        "SELECT subject, uncertainty, detail FROM review_item WHERE kind = 'conflict' ORDER BY subject"
+    ).fetchall()
     c.close()
     assert [s for s, _, _ in got] == ["G8|address", "G9|legal_name"]
     _, uncertainty, detail = got[0]

@@ -188,6 +188,7 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
                     "staging/reuse_published",
                     "golden/new_golden_copied",
                     "golden/survive_input_affected",
+                    "golden/affected_changed",
                     "golden/history_rebuild",
                 )
             ), rel

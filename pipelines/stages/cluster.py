@@ -10,7 +10,9 @@ and the merge order act only inside a component (argued in mdm.clustering.compon
 After an incremental match (the observation ``match_incremental``) only the records whose clusters may
 have changed (sql/staging/cluster_scope*.sql: new or changed records, the ends of newly scored pairs,
 and everything linked to them or sharing a golden record with them) are clustered again, partitioned the
-same way; the others keep their clusters and ids.
+same way; the others keep their clusters and ids. The scope grows from the records each step added only,
+and only the golden ids the scope held, and the registered ids its new clusters could be given, are read
+from the registry: the cost follows the change, not the number of records.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from mdm.standardise import IDENTITY_COLUMNS, identity_keys
 from pipelines.parallel import map_batches
 from pipelines.plan import has_table
 from pipelines.stages.base import StageContext, StageResult, frame_table, steward_decisions
-from pipelines.warehouse import run_sql, sql_text
+from pipelines.warehouse import query_sql, run_sql, sql_text
 
 XREF_COLUMNS = ("source", "source_id", "golden_id", "rid", "match_rule", "id_origin", "cluster_key", "run_id")
 # Column names are constants of mdm.standardise.
@@ -73,15 +75,17 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     incremental = bool(ctx.observed.get("match_incremental")) and has_table(con, "xref")
     con.register("decision_links", must[["rid_a", "rid_b"]])
     try:
-        if incremental:
-            run_sql(con, "staging/cluster_scope")
-            while con.execute(sql_text("staging/cluster_scope_grow")).fetchall()[0][0]:
-                pass
         run_sql(con, "staging/cluster_link")
     finally:
         con.unregister("decision_links")
     if incremental:
+        run_sql(con, "staging/cluster_gone")
+        run_sql(con, "staging/cluster_scope")
+        step = 0
+        while query_sql(con, "staging/cluster_scope_grow", {"step": step}).fetchall()[0][0]:
+            step += 1
         run_sql(con, "staging/cluster_link_scope")
+        run_sql(con, "staging/run_reclustered")  # for survive (golden/affected_changed.sql)
     perf = ctx.config.performance
     batch_of = clustering.pack(clustering.components(_links(con)), perf.batch_rows)
     n_batches = max(batch_of.values(), default=-1) + 1
@@ -106,8 +110,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     clusters = pd.concat([*parts, single], ignore_index=True)
     del parts, single
     n_clustered = len(clusters)
-    previous, minted, taken = _previous_ids(con, scoped=incremental)
-    assigned, redirects = golden_ids.assign(clusters, previous, minted, taken)
+    previous = _previous_ids(con, scoped=incremental)
+    assigned, redirects = _assign(con, clusters, previous, scoped=incremental)
     del clusters, previous
     _write_xref(con, assigned[["rid", "golden_id", "match_rule", "id_origin", "cluster_key"]], ctx.run_id, incremental)
     new_ids = int((assigned.drop_duplicates("golden_id")["id_origin"] == "new").sum())
@@ -191,18 +195,57 @@ def _write_xref(con: duckdb.DuckDBPyConnection, assigned: pd.DataFrame, run_id: 
         con.unregister("xref_df")
 
 
-def _previous_ids(
-    con: duckdb.DuckDBPyConnection, scoped: bool = False
-) -> tuple[dict[str, str], dict[str, int], set[str]]:
-    """(rid -> golden id of the last published run, golden id -> minted order, every id issued).
-    ``scoped``: only the records of cluster_scope and those that left the sources."""
-    previous: dict[str, str] = {}
-    if has_table(con, "xref"):
-        where = (
-            "WHERE rid IN (SELECT rid FROM cluster_scope) OR rid NOT IN (SELECT rid FROM std_organization)"
-            if scoped
-            else ""
+def _previous_ids(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> dict[str, str]:
+    """rid -> golden id of the last published run. ``scoped``: only the records of cluster_scope and those
+    that left the sources (cluster_gone)."""
+    if not has_table(con, "xref"):
+        return {}
+    where = "WHERE rid IN (SELECT rid FROM cluster_scope) OR rid IN (SELECT rid FROM cluster_gone)" if scoped else ""
+    return dict(con.execute(f"SELECT rid, golden_id FROM xref {where}").fetchall())
+
+
+def _assign(
+    con: duckdb.DuckDBPyConnection, clusters: pd.DataFrame, previous: dict[str, str], scoped: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`mdm.golden_ids.assign` with the registry (golden id -> minted order, every id issued).
+
+    ``scoped`` (an incremental run): the registry holds every id ever issued, but assign reads the minted
+    order of the previous ids only, and asks of the issued ids only whether the id it mints for a new
+    cluster is among them. So it gets the minted order of the previous ids and, of the issued ids, those it
+    could mint (for each cluster key, the ids :func:`mdm.golden_ids.mint` tries in turn, up to the first one
+    not issued); the result is the same as with the whole registry unless an id it minted was issued after
+    all (two keys minting one id), checked, and then it is assigned again with the whole registry."""
+    if scoped:
+        ids = sorted(set(previous.values()))
+        minted = dict(
+            con.execute(
+                "SELECT golden_id, minted_seq FROM golden_id_registry WHERE golden_id IN (SELECT unnest($ids))",
+                {"ids": ids},
+            ).fetchall()
         )
-        previous = dict(con.execute(f"SELECT rid, golden_id FROM xref {where}").fetchall())
+        assigned, redirects = golden_ids.assign(clusters, previous, minted, _issued(con, clusters["cluster_key"]))
+        new = sorted(set(assigned.loc[assigned["id_origin"] == "new", "golden_id"]))
+        if not _registered(con, new):
+            return assigned, redirects
     reg = con.execute("SELECT golden_id, minted_seq FROM golden_id_registry").fetchall()
-    return previous, {g: s for g, s in reg}, {g for g, _ in reg}
+    return golden_ids.assign(clusters, previous, {g: s for g, s in reg}, {g for g, _ in reg})
+
+
+def _registered(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
+    """Those of ``ids`` the registry holds."""
+    rows = con.execute(
+        "SELECT golden_id FROM golden_id_registry WHERE golden_id IN (SELECT unnest($ids))", {"ids": ids}
+    ).fetchall()
+    return {g for (g,) in rows}
+
+
+def _issued(con: duckdb.DuckDBPyConnection, keys: pd.Series) -> set[str]:
+    """The issued ids :func:`mdm.golden_ids.mint` would try for these cluster keys before one that is free."""
+    issued: set[str] = set()
+    todo = sorted(set(keys))
+    while todo:
+        tried = {golden_ids.mint(k, issued): k for k in todo}  # each key's next id not yet found issued
+        hits = _registered(con, sorted(tried))
+        issued |= hits
+        todo = sorted({tried[g] for g in hits})
+    return issued

@@ -9,9 +9,11 @@ each partition; an incremental run decides in the same pass with the last run's 
 
 The plan says whether the last model and its pairs may be reused (same thresholds, features, steward
 decisions); they are reused when at most ``plan.max_changed_share`` of the records changed (observed by
-standardise). An incremental match compares only the pairs that touch a new or changed record (every
-record takes part in blocking and identifier links), and the token frequencies of the name weights are
-updated from the last run's (match_token_frequency).
+standardise). An incremental match compares only the pairs that touch a new or changed record, and costs
+about that: blocking pairs only the records that need candidates (the places of the cores in sorted order
+are still ranked over every record), identifier links are made for the groups the change touched, the
+token frequencies are the last run's (match_token_frequency) updated by the change, and only the weights of
+the tokens of the records compared go to the partitions.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from mdm import matching, name_tokens
@@ -32,15 +37,17 @@ from mdm.standardise import ID_COLUMNS
 from pipelines.parallel import map_batches
 from pipelines.stages.base import StageContext, StageResult, frame_table, steward_decisions
 from pipelines.stages.match_partition import (
+    FREQUENCY,
     Step,
     partition_path,
     read_manifest,
     read_model,
     run_partition_job,
     train,
+    write_frequencies,
     write_inputs,
 )
-from pipelines.warehouse import run_sql
+from pipelines.warehouse import run_sql, sql_text
 
 WORK = "match"  # the work folder of the partitions, in the staging folder
 
@@ -84,11 +91,13 @@ def prepare(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> dict[str, Any]
     shutil.rmtree(work, ignore_errors=True)  # inputs are written whole, from the staging database
     work.mkdir(parents=True)
     stats = _block(con, settings, incremental, steward_decisions(ctx))
-    counts = _token_counts(con) if incremental else _count_tokens(con, perf.worker_count(), perf.batch_rows)
     run_sql(con, "staging/match_todo", {"batch": perf.batch_rows, "incremental": incremental})
     model = None
     if incremental:
         model = FellegiSunter.from_parameters(con.execute("SELECT * EXCLUDE (run_id) FROM match_model").df())
+        counts = _compared_token_counts(con, work)
+    else:
+        counts = _count_tokens(con, perf.worker_count(), perf.batch_rows)
     manifest = {
         "run_id": ctx.run_id,
         "incremental": incremental,
@@ -112,14 +121,19 @@ def compute(work: Path, parts: int, step: Step, workers: int, incremental: bool)
 def _block(
     con: duckdb.DuckDBPyConnection, settings: matching.MatchSettings, incremental: bool, decisions: pd.DataFrame
 ) -> dict[str, int]:
-    """Blocking keys, candidate pairs, identifier links and steward pairs as temp tables; blocking stats."""
+    """Blocking keys, candidate pairs, identifier links and steward pairs as temp tables; blocking stats.
+
+    An incremental run makes the identifier links of the groups the change touched and the pairs that do
+    not link two records scored before (match_also) first, then the candidates of the records that need
+    them (sql/staging/*_changed.sql): the pairs of match_todo are the same, with the same blocking keys."""
     run_sql(con, "staging/match_alias")
-    run_sql(con, "staging/match_candidate", {"max_block": settings.max_block_size})
-    run_sql(con, "staging/match_identifier_link", {"id_columns": list(ID_COLUMNS)})
     if incremental:
-        run_sql(con, "staging/kept_pairs")
+        run_sql(con, "staging/match_identifier_link_changed", {"id_columns": list(ID_COLUMNS)})
         run_sql(con, "staging/match_also")
+        run_sql(con, "staging/match_candidate_changed", {"max_block": settings.max_block_size})
     else:
+        run_sql(con, "staging/match_candidate", {"max_block": settings.max_block_size})
+        run_sql(con, "staging/match_identifier_link", {"id_columns": list(ID_COLUMNS)})
         con.execute("CREATE OR REPLACE TEMP TABLE match_also (rid_a VARCHAR, rid_b VARCHAR)")
     # The steward's latest decision per pair, between records of this run, ordered rid_a < rid_b.
     known = decisions[["rid_a", "rid_b", "is_match"]].copy()
@@ -145,7 +159,7 @@ def _block(
     return {
         "aliases": int(aliases),
         "skipped_common_keys": int(common),
-        "candidate_pairs": int(candidates),
+        "candidate_pairs": int(candidates),  # an incremental run's: those of the records that need candidates
         "steward_decisions": int(decided),
     }
 
@@ -165,19 +179,46 @@ def _count_tokens(con: duckdb.DuckDBPyConnection, workers: int, rows: int) -> Co
     return counts
 
 
-def _token_counts(con: duckdb.DuckDBPyConnection) -> Counter[str]:
-    """The last run's name-token document frequencies, minus the tokens of the records that changed or
-    left since (their last standardised aliases), plus those of the new or changed records: equal to
-    counting over all records again."""
-    counts: Counter[str] = Counter(dict(con.execute("SELECT token, records FROM match_token_frequency").fetchall()))
+def _token_delta(con: duckdb.DuckDBPyConnection) -> Counter[str]:
+    """Per name token, the records holding it now minus before, over the records that are new, changed or
+    gone (their last standardised aliases, organization_record): added to the last run's document
+    frequencies, it gives the count over all records again."""
     old = con.execute(
         "SELECT aliases FROM organization_record WHERE rid IN (SELECT rid FROM run_changed) "
         "OR rid NOT IN (SELECT rid FROM std_organization)"
     ).fetchall()
     new = con.execute("SELECT aliases FROM std_organization WHERE rid IN (SELECT rid FROM run_changed)").fetchall()
-    counts.subtract(name_tokens.token_counts(a or [] for (a,) in old))
-    counts.update(name_tokens.token_counts(a or [] for (a,) in new))
-    return counts
+    delta = name_tokens.token_counts(a or [] for (a,) in new)
+    delta.subtract(name_tokens.token_counts(a or [] for (a,) in old))
+    return delta
+
+
+def _compared_token_counts(con: duckdb.DuckDBPyConnection, work: Path) -> dict[str, int]:
+    """An incremental run's token frequencies: all of them (the last run's updated by :func:`_token_delta`)
+    into the work folder for new_match_token_frequency; returned, those of the tokens of the records to
+    compare (match_todo) and of one rarest token, whose weight is the top that weights are measured against
+    (mdm.comparison): their weights are all that comparing the pairs reads. Counted in DuckDB and Arrow: no
+    Python loop over every token."""
+    delta = _token_delta(con)
+    con.register(
+        "tmp_token_delta",
+        pa.table({"token": pa.array(list(delta), pa.string()), "delta": pa.array(list(delta.values()), pa.int64())}),
+    )
+    try:
+        counts = con.sql(sql_text("staging/match_token_counts")).to_arrow_table()  # no parameter
+    finally:
+        con.unregister("tmp_token_delta")
+    write_frequencies(work, counts)
+    aliases = con.execute(
+        "SELECT aliases FROM std_organization "
+        "WHERE rid IN (SELECT rid_a FROM match_todo UNION SELECT rid_b FROM match_todo)"
+    ).fetchall()
+    needed = pa.array(sorted(name_tokens.token_counts(a or [] for (a,) in aliases)), type=pa.string())
+    keep = pc.is_in(counts.column("token"), value_set=needed).to_numpy(zero_copy_only=False)
+    if counts.num_rows:  # the first (in token order) of the tokens held by the fewest records
+        keep[int(np.argmin(counts.column("records").to_numpy()))] = True
+    taken = counts.filter(pa.array(keep))
+    return dict(zip(taken.column("token").to_pylist(), taken.column("records").to_pylist(), strict=True))
 
 
 def _publish_pairs(
@@ -190,7 +231,8 @@ def _publish_pairs(
     statement: not through a registered Arrow dataset (whose scan buffers sit outside DuckDB's memory limit and
     stay with the transaction) nor copied to a temp table, so the pairs held in memory stay within the limit
     (DuckDB spills the sort of new_match_pair) however many there are."""
-    con.register("tmp_tokens", ds.dataset(str(work / "idf.parquet"), format="parquet"))
+    tokens = work / (FREQUENCY if incremental else "idf.parquet")  # an incremental run's idf: compared tokens only
+    con.register("tmp_tokens", ds.dataset(str(tokens), format="parquet"))
     try:
         run_sql(con, "staging/new_match_token_frequency")
     finally:
@@ -219,7 +261,6 @@ def _publish_pairs(
     run = files | {"run": ctx.run_id}
     if incremental:
         # In place (the run's private copy): the kept pairs stay, this run's pairs are added.
-        run_sql(con, "staging/kept_pairs")
         run_sql(con, "staging/match_pair_kept")
         detail["reused_pairs"] = con.execute("SELECT count(*) FROM match_pair").fetchall()[0][0]
         con.execute(f"INSERT INTO match_pair BY NAME SELECT *, $run AS run_id FROM {scored}", run)

@@ -5,7 +5,10 @@ database and no state of the run:
 
 - ``manifest.json``: the run, whether it is incremental, the number of partitions, the match settings and
   the blocking figures (written last by :func:`write_inputs`: its presence means the inputs are complete);
-- ``idf.parquet``: the name-token document frequencies and weights;
+- ``idf.parquet``: the name-token document frequencies and weights (an incremental run's: of the tokens of
+  the records it compares, and of a rarest token);
+- ``frequency.parquet`` (incremental runs): the document frequencies of every token, for
+  new_match_token_frequency;
 - ``pairs-<k>.parquet`` / ``records-<k>.parquet``: partition ``k``'s pairs (rid_a, rid_b, rule, steward) and
   the standardised records they need;
 - ``model.parquet``: the model that decides the pairs (the last run's in an incremental run, written with
@@ -42,6 +45,7 @@ from pipelines.parallel import collector_paused
 
 Step = Literal["compare", "decide"]
 MANIFEST = "manifest.json"
+FREQUENCY = "frequency.parquet"
 VECTOR_COLUMNS = ("rid_a", "rid_b", "rule", *matching.FEATURES, "branch", "label")
 
 
@@ -77,6 +81,11 @@ def read_manifest(work: Path) -> dict[str, Any] | None:
         return dict(json.loads((work / MANIFEST).read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
+
+
+def write_frequencies(work: Path, counts: pa.Table) -> None:
+    """Every name token's document frequency (token, records), for new_match_token_frequency."""
+    _write(counts, work / FREQUENCY)
 
 
 def write_inputs(

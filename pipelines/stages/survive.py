@@ -6,7 +6,7 @@ ids holding about ``performance.batch_rows`` records), spread over ``performance
 exactly the result of one pass over every record, while memory stays bounded by the batch size.
 
 When the plan's survive step is incremental only the golden records whose clusters changed
-(sql/golden/affected.sql) are computed again; the others are carried over from the published tables.
+(sql/golden/affected.sql; affected_changed.sql after an incremental clustering) are computed again; the others are carried over from the published tables.
 The standardised and golden records are then checked by their GX suites before anything is published.
 """
 
@@ -48,7 +48,8 @@ def _run(con: duckdb.DuckDBPyConnection, ctx: StageContext, docs_job: quality_do
     perf = ctx.config.performance
     params = {"columns": INPUT_COLUMNS, "batch_rows": perf.batch_rows}
     if incremental:
-        run_sql(con, "golden/affected")
+        # After an incremental clustering, only the records it clustered again or that left are looked at.
+        run_sql(con, "golden/affected_changed" if has_table(con, "run_reclustered") else "golden/affected")
         run_sql(con, "golden/survive_input_affected", params)
     else:
         run_sql(con, "golden/survive_input", params)

@@ -8,7 +8,8 @@
 --  reversed cores next to each other (so a typo at either end still meets its twin). Cores held by more
 --  than $max_block aliases are too common to discriminate and take no part (counted by the stage).
 --  Parameter: $max_block (matching.max_block_size). A core is reversed by code point (as Python's
---  core[::-1]; DuckDB's reverse() keeps grapheme clusters together, which would differ for combining marks).
+--  core[::-1]; DuckDB's reverse() keeps grapheme clusters together, which would differ for combining marks,
+--  so it reverses only cores of printable ASCII, where every code point is a grapheme cluster of its own).
 -- column rid_a: The smaller record id of the pair.
 -- column rid_b: The larger record id of the pair.
 -- column block_key: The smallest blocking key (alias core) that made the pair: partitions are ranges of it.
@@ -21,8 +22,12 @@ WITH usable AS (
 core_rank AS (
     SELECT core, row_number() OVER (ORDER BY core) AS r FROM (SELECT DISTINCT core FROM usable)
 ),
-reversed AS (
-    SELECT core, array_to_string(list_reverse(string_split(core, '')), '') AS rev FROM core_rank
+reversed AS MATERIALIZED (
+    SELECT core, CASE
+        WHEN regexp_full_match(core, '[ -~]*') THEN reverse(core)  -- printable ASCII: a grapheme per code point
+        ELSE array_to_string(list_reverse(string_split(core, '')), '')
+    END AS rev
+    FROM core_rank
 ),
 rev_rank AS (
     SELECT rev, row_number() OVER (ORDER BY rev) AS r FROM (SELECT DISTINCT rev FROM reversed)

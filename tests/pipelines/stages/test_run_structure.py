@@ -182,10 +182,13 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
                 for p in (
                     "staging/std_reused_none",
                     "staging/cluster_scope_grow",
+                    "staging/match_candidate_changed",
+                    "staging/match_identifier_link_changed",
                     "staging/run_stage",
                     "staging/reuse_published",
                     "golden/new_golden_copied",
                     "golden/survive_input_affected",
+                    "golden/affected_changed",
                     "golden/history_rebuild",
                 )
             ), rel

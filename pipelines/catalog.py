@@ -100,7 +100,6 @@ _DECLARED: tuple[Relation, ...] = (
     _r("std_organization", "standardise", "run", "staging/std_organization"),
     _r("run_changed", "standardise", "run", "staging/run_changed"),
     # -- match -----------------------------------------------------------------------------------------
-    _r("kept_pairs", "match", "temp", "staging/kept_pairs", kind="view"),
     _r("match_decided", "match", "temp", description="The steward's latest decision per pair of this run's records."),
     _r("tmp_scored", "match", "temp", description="This run's scored pairs, read back from the partitions."),
     _r("run_rescored", "match", "run"),

@@ -164,15 +164,6 @@ class Warehouse:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def export_parquet(self, con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
-        """Write the golden tables as Parquet into a new, not yet visible snapshot folder."""
-        out = self.root / "snapshots" / run_id / "parquet"
-        out.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for table in PARQUET_TABLES:
-            # Table names are constants of this module; the path goes through the Python API, never into SQL.
-            con.table(table).write_parquet(str(out / f"{table}.parquet"), compression="zstd")
-        return out
-
     def seed_docs(self, docs: Path) -> None:
         """Start a run's Data Docs from the published site: the validation results and rendered pages of the
         last KEEP_DOCS_RUNS runs, and everything that belongs to no run (index, suite pages, assets). The

@@ -44,6 +44,20 @@ def land_source(ctx: StageContext, name: str) -> dict[str, Any]:
     return landing.land_source(job(ctx, name), ctx.progress)
 
 
+def land_ahead(ctx: StageContext) -> None:
+    """Land every source of a run before its extract stage, as the stage would (``mdm run`` does it while
+    the published database is copied). Best effort: a source that fails to land is left for the stage,
+    which lands it again and raises its error, naming source, file and line, as a failure of the run."""
+    raw_root = ctx.dir / "raw"
+    _land_pending(ctx, raw_root)
+    for src in ctx.config.sources:
+        if not (raw_root / src.name / LANDED).is_file():
+            try:
+                land_source(ctx, src.name)
+            except Exception as e:  # raised again by the stage
+                log.debug("landing %s ahead of the extract stage failed (%s); the stage lands it again", src.name, e)
+
+
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     """Land every source not landed yet (by :func:`land_source` tasks), then load all landings."""
     raw_root = ctx.dir / "raw"

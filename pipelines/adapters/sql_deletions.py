@@ -75,20 +75,28 @@ def _integer(backend: str, col: str) -> str:
 def count_statement(
     backend: str, body: str, columns: Sequence[str], key: Sequence[str], quote: Callable[[str], str]
 ) -> TextClause:
-    """The count of distinct keys of query ``body`` (``columns``: its result's names of the ``key`` columns,
-    quoted by ``quote``), with, per key column, how many distinct keys hold plain text or NULL and how many an
-    integer or NULL there. Only for a backend in :data:`COUNTED`."""
+    """One row: the count of distinct keys of query ``body`` (``columns``: its result's names of the ``key``
+    columns, quoted by ``quote``), then per key column its distinct values, how many of them are plain text or
+    NULL and how many an integer or NULL. Plainness is checked over each column's distinct values (a few
+    months, not every account and month). Only for a backend in :data:`COUNTED`."""
     assert backend in COUNTED
-    inner = ", ".join(f"cdc_q.{quote(c)} AS cdc_k{i}" for i, c in enumerate(columns))
-    sums = []
-    for i, name in enumerate(key):
-        col = f"cdc_d.cdc_k{i}"
-        sums.append(
-            f"sum(CASE WHEN {col} IS NULL OR ({_plain_text(backend, col, name in _MONTH_COLUMNS)}) THEN 1 ELSE 0 END)"
+    source = f"(\n{body}\n) AS cdc_q"
+    parts = []
+    for i, (col, name) in enumerate(zip(columns, key)):
+        text_ok = _plain_text(backend, "cdc_v.v", name in _MONTH_COLUMNS)
+        parts.append(
+            f"(SELECT count(*) AS m, sum(CASE WHEN cdc_v.v IS NULL OR ({text_ok}) THEN 1 ELSE 0 END) AS t, "
+            f"sum(CASE WHEN cdc_v.v IS NULL OR ({_integer(backend, 'cdc_v.v')}) THEN 1 ELSE 0 END) AS i "
+            f"FROM (SELECT DISTINCT cdc_q.{quote(col)} AS v FROM {source}) AS cdc_v) AS cdc_c{i}"
         )
-        sums.append(f"sum(CASE WHEN {col} IS NULL OR ({_integer(backend, col)}) THEN 1 ELSE 0 END)")
-    sql = f"SELECT count(*), {', '.join(sums)} FROM (SELECT DISTINCT {inner} FROM (\n{body}\n) AS cdc_q) AS cdc_d"
-    return text(sql).bindparams(cdc_ws=_PY_SPACE)
+    cols = ", ".join(f"cdc_c{i}.m, cdc_c{i}.t, cdc_c{i}.i" for i in range(len(key)))
+    if len(key) == 1:
+        return text(f"SELECT cdc_c0.m, {cols} FROM {parts[0]}").bindparams(cdc_ws=_PY_SPACE)
+    inner = ", ".join(f"cdc_q.{quote(c)}" for c in columns)
+    keys = f"(SELECT count(*) AS n FROM (SELECT DISTINCT {inner} FROM {source}) AS cdc_d) AS cdc_n"
+    return text(f"SELECT cdc_n.n, {cols} FROM {keys} CROSS JOIN {' CROSS JOIN '.join(parts)}").bindparams(
+        cdc_ws=_PY_SPACE
+    )
 
 
 def distinct_keys(row: Sequence[Any], key: Sequence[str]) -> int | None:
@@ -96,9 +104,8 @@ def distinct_keys(row: Sequence[Any], key: Sequence[str]) -> int | None:
     value that is not plain (then the count says nothing about deletions). A column is plain when all its
     values are plain text (or NULL), or, outside a month column, all integers (or NULL): text and integers
     mixed could be ``'1'`` and ``1``."""
-    n = int(row[0])
     for i, name in enumerate(key):
-        as_text, as_int = (n if v is None else int(v) for v in row[1 + 2 * i : 3 + 2 * i])  # NULL: no rows
-        if as_text != n and (as_int != n or name in _MONTH_COLUMNS):
+        m, as_text, as_int = (0 if v is None else int(v) for v in row[1 + 3 * i : 4 + 3 * i])  # NULL: no rows
+        if as_text != m and (as_int != m or name in _MONTH_COLUMNS):
             return None
-    return n
+    return int(row[0])

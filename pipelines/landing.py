@@ -2,8 +2,9 @@
 
 How a source lands is its plan's (:class:`pipelines.plan.SourcePlan`): ``read`` parses it, ``reuse``
 hard-links the landing of its last load (same fingerprint) with that load's warnings, and ``changes``
-reads only the rows of a database updated since the last load's watermarks plus the keys of all rows,
-then completes the landing from the last one. Adapters stream their source in batches of the source's
+reads only the rows of a database updated since the last load's watermarks plus, unless a count of distinct
+keys shows that nothing was deleted (:mod:`pipelines.adapters.sql_deletions`), the keys of all rows, then
+completes the landing from the last one. Adapters stream their source in batches of the source's
 ``chunk_size`` rows and every batch is written as its own Parquet part, so memory is bounded by a batch
 whatever the size of the source. No database is touched, so sources can land in parallel; this module
 imports only what landing needs, so a worker process starts quickly.
@@ -17,6 +18,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,8 @@ Progress = Callable[[str, int, int | None], None]  # (message, done, total)
 Issue = tuple[Any, ...]
 # Where a changes-only read of a database source lands the keys of all its rows (removed after the merge).
 KEYS_DIR = "_keys"
+# Written into _keys/<table>/ when the adapter found, by a count, that no key of the table was deleted.
+NO_DELETIONS = "_no_deletions"
 LANDED = "_landed.json"  # written last into raw/<source>/: the source's landing is complete
 PROVENANCE = ("src_file", "src_line")  # where a row was read: not part of its data
 
@@ -74,6 +78,8 @@ def land_source(job: LandingJob, progress: Progress | None = None) -> dict[str, 
         landed["reused_issues"] = True
     else:
         ectx = ExtractContext(src, WarningLog(), since=dict(job.since), cipher=cipher_for(job.config))
+        if job.mode == "changes":
+            ectx.key_count = partial(_key_count, landing, folder, files)
         landed["rows"] = _extract_source(ectx, job.run_id, progress, raw_root, files, issues)
         landed["watermarks"] = dict(ectx.watermarks)
         if job.mode == "changes":
@@ -91,6 +97,7 @@ def land_source(job: LandingJob, progress: Progress | None = None) -> dict[str, 
                 "files": merged["files"],
                 "unchanged_rows": merged["unchanged"],
                 "linked_parts": merged["linked"],
+                "counted_tables": merged["counted"],
             }
     landed["issues"] = [list(i[1:]) for i in issues]  # the run id is added when loaded
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,6 +135,9 @@ def _extract_source(
             if batch.keys_only:  # the keys of every row of a changes-only read (see _merge_changes)
                 out = raw_root / src.name / KEYS_DIR / batch.table / f"part-{part:05d}.parquet"
                 out.parent.mkdir(parents=True, exist_ok=True)
+                if batch.no_deletions:  # no key was deleted: no keys follow
+                    (out.parent / NO_DELETIONS).touch()
+                    continue
                 keys = pa.schema([(c, pa.string()) for c in batch.frame.columns])  # natural keys are text
                 pq.write_table(pa.Table.from_pandas(batch.frame, schema=keys, preserve_index=False), out)
                 part += 1
@@ -184,6 +194,7 @@ def _merge_changes(since: dict[str, str], base: Path, target: Path, files: dict[
     tables = {q.table: q.natural_key for q in QUERIES if q.key in since}
     changed = {t: [f for f in files[t] if Path(f).is_relative_to(target)] for t in TABLES}
     unchanged = linked = 0
+    counted = sorted(t for t in tables if (target / KEYS_DIR / t / NO_DELETIONS).exists())
     con = duckdb.connect()
     try:
         for table in sorted(tables):
@@ -194,7 +205,33 @@ def _merge_changes(since: dict[str, str], base: Path, target: Path, files: dict[
         con.close()
     shutil.rmtree(target / KEYS_DIR, ignore_errors=True)
     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files["organization"] if Path(f).is_relative_to(target))
-    return {"rows": rows, "files": changed["organization"], "unchanged": unchanged, "linked": linked}
+    return {
+        "rows": rows,
+        "files": changed["organization"],
+        "unchanged": unchanged,
+        "linked": linked,
+        "counted": counted,
+    }
+
+
+def _key_count(base: Path, target: Path, files: dict[str, list[str]], table: str) -> int:
+    """:attr:`ExtractContext.key_count` of a changes-only read: the distinct natural keys of ``table`` over
+    the last landing (``base``) and the parts of this read landed so far under ``target`` (|K_O u K_C|).
+    NULLs count as one value in a key column, as in the database's ``SELECT DISTINCT``."""
+    from pipelines.adapters.sql import QUERIES
+
+    key = next(q.natural_key for q in QUERIES if q.table == table)
+    parts = sorted(str(p) for p in (base / table).glob("*.parquet"))
+    parts += [f for f in files[table] if Path(f).is_relative_to(target)]
+    if not parts:
+        return 0
+    cols = ", ".join(_q(k) for k in key)  # constants of the adapter's contract; paths are bound
+    con = duckdb.connect()
+    try:
+        sql = f"SELECT count(*) FROM (SELECT DISTINCT {cols} FROM read_parquet($parts, hive_partitioning = false))"
+        return int(con.execute(sql, {"parts": parts}).fetchall()[0][0])
+    finally:
+        con.close()
 
 
 def _merge_table(
@@ -214,10 +251,16 @@ def _merge_table(
     ``src_file``/``src_line``) equal those of the one kept row of its key is dropped, and the kept row stays
     as it was. A part of the last landing none of whose rows is removed or replaced is carried over by hard
     link; the others are written again without those rows, in their order. ``changed`` (the parts read
-    again) is updated in place. Returns the rows read again unchanged and the parts linked."""
+    again) is updated in place. Returns the rows read again unchanged and the parts linked.
+
+    When the adapter found by a count that no key was deleted (``_keys/<table>/_no_deletions``), the keys
+    of the source are those of the last landing and of the rows read again, and no keys were read: an old
+    row is kept unless its key was read again with other data or holds a NULL, exactly the rows the
+    semi-join with all keys keeps (a NULL never equals a key read)."""
     old = sorted(str(p) for p in (base / table).glob("*.parquet"))
     keys = sorted(str(p) for p in (target / KEYS_DIR / table).glob("*.parquet"))
-    if not old or not keys:
+    counted = (target / KEYS_DIR / table / NO_DELETIONS).exists()
+    if not old or not (keys or counted):
         return 0, 0  # nothing to keep: no earlier rows, or no rows left in the source
     # Column names are constants of mdm.schema and the adapter's contract; paths are bound parameters.
     using = ", ".join(_q(k) for k in key)
@@ -251,18 +294,27 @@ def _merge_table(
         same = con.execute("SELECT count(*) FROM cdc_same").fetchall()[0][0]
     else:
         con.execute(
-            f"CREATE TEMP TABLE cdc_replaced AS SELECT {using} FROM read_parquet($keys, hive_partitioning = false) LIMIT 0",
-            {"keys": keys},
+            f"CREATE TEMP TABLE cdc_replaced AS SELECT {using} FROM read_parquet($old, hive_partitioning = false) LIMIT 0",
+            {"old": old},
         )
         same = 0
+    keys_param: dict[str, Any] = {}
+    if counted:  # every key of the last landing is still in the source (see the docstring)
+        gone = " OR ".join(f"o.{_q(k)} IS NULL" for k in key)
+        still = "WHERE " + " AND ".join(f"o.{_q(k)} IS NOT NULL" for k in key)
+        in_source = ""
+    else:
+        gone = f"NOT EXISTS (SELECT 1 FROM read_parquet($keys, hive_partitioning = false) k WHERE {_match('k', key)})"
+        still = ""
+        in_source = f"SEMI JOIN read_parquet($keys, hive_partitioning = false) k USING ({using}) "
+        keys_param = {"keys": keys}
     # The parts of the last landing with a row whose key is gone from the source or read again with other data.
     touched = {
         r[0]
         for r in con.execute(
             "SELECT DISTINCT o.filename FROM read_parquet($old, hive_partitioning = false, filename = true) o "
-            f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet($keys, hive_partitioning = false) k WHERE {_match('k', key)}) "
-            f"OR EXISTS (SELECT 1 FROM cdc_replaced r WHERE {_match('r', key)})",
-            {"old": old, "keys": keys},
+            f"WHERE {gone} OR EXISTS (SELECT 1 FROM cdc_replaced r WHERE {_match('r', key)})",
+            {"old": old} | keys_param,
         ).fetchall()
     }
     out_dir = target / table
@@ -279,9 +331,9 @@ def _merge_table(
             table,
             "SELECT o.* EXCLUDE (file_row_number) "
             "FROM read_parquet($part, hive_partitioning = false, file_row_number = true) o "
-            f"SEMI JOIN read_parquet($keys, hive_partitioning = false) k USING ({using}) ANTI JOIN cdc_replaced r USING ({using}) "
+            f"{in_source}ANTI JOIN cdc_replaced r USING ({using}) {still} "
             "ORDER BY o.file_row_number",
-            {"part": part, "keys": keys},
+            {"part": part} | keys_param,
             out,
         ):
             continue

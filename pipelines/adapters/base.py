@@ -35,6 +35,10 @@ class Batch:
     # table (no other columns, already conformed strings): the loader drops earlier rows whose key is
     # missing from them. Such batches are not rows to load.
     keys_only: bool = False
+    # With keys_only and an empty frame: the marker of a changes-only read saying that no natural key of the
+    # table was deleted since the last landing (the source's count of distinct keys equals the landing's,
+    # see pipelines.adapters.sql); no keys follow, and the loader keeps every earlier row not read again.
+    no_deletions: bool = False
 
 
 @dataclass
@@ -50,6 +54,10 @@ class ExtractContext:
     # Encrypts the sensitive columns (mdm.classification) in `conform`, so clear values never reach a
     # landing; given by the runner (pipelines.crypto.cipher_for). None (adapter tests only): values stay clear.
     cipher: FieldCipher | None = None
+    # Given by the loader for a changes-only read: table -> the number of distinct natural keys over the last
+    # landing and the rows of this read yielded so far (|K_O u K_C|), which lets the adapter see that nothing
+    # was deleted without reading every key. None: the adapter reads the keys of all rows.
+    key_count: Callable[[str], int] | None = None
 
     @property
     def name(self) -> str:

@@ -33,8 +33,12 @@ row's last update time) records in ``ctx.watermarks`` a token of the largest val
 read (NULLs ignored; none when there is no value). Given such a token in ``ctx.since``, the query is
 instead run as ``SELECT * FROM (<query>) AS cdc_q WHERE cdc_q.<column> >= :cdc_since`` with the
 watermark bound as a parameter; those rows come as normal batches whose ``src_file`` ends in
-``?changed_since=<watermark>``, followed by ``keys_only`` batches holding the natural key of every
-row the query returns now (so the loader can see deletions). See :func:`make_token`.
+``?changed_since=<watermark>``. Then, so that the loader can see deletions: when the loader gives its
+count of distinct keys (``ctx.key_count``) and the database's count of the query's distinct keys equals
+it, one empty ``keys_only`` batch marked ``no_deletions`` (nothing was deleted; exact on SQLite and
+PostgreSQL, whose statements of one connection share a snapshot, see :mod:`pipelines.adapters.sql_deletions`);
+otherwise ``keys_only`` batches holding the natural key of every row the query returns now. See
+:func:`make_token`.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ from sqlalchemy.sql.elements import TextClause
 
 from pipelines.adapters.base import Batch, ExtractContext
 from pipelines.adapters.crm_contract import TABLES, CrmTable
-from pipelines.adapters.sql_session import read_only_connect_args, sqlite_read_only
+from pipelines.adapters.sql_deletions import COUNTED, count_statement, distinct_keys
+from pipelines.adapters.sql_session import begin_snapshot, read_only_connect_args, sqlite_read_only
 
 # The CRM contract's column-type sets, as the adapter reads them (re-exported: tests compare them with the contract).
 from pipelines.adapters.sql_values import (
@@ -124,6 +129,7 @@ class _Reader:
         except ArgumentError as e:
             raise ctx.error(f"not an SQLAlchemy URL: {e}") from None
         self.shown = self.url.render_as_string(hide_password=True)
+        self.snapshot = False  # the statements of the current connection see one snapshot
 
     def fail(self, q: CrmTable, what: str, e: BaseException, src: str | None = None) -> SourceError:
         line = _first_line(e, self.url)
@@ -166,17 +172,17 @@ class _Reader:
         return engine
 
     def connect(self, engine: Engine, q: CrmTable) -> Connection:
-        """A connection for one query, in a read-only transaction where the database has them."""
+        """A connection for one query, in a read-only transaction where the database has them, whose
+        statements share one snapshot where :func:`begin_snapshot` can (``self.snapshot``)."""
         try:
             conn = engine.connect()
         except SQLAlchemyError as e:
             raise self.fail(q, "cannot connect", e) from None
-        if self.url.get_backend_name() == "postgresql":
-            try:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            except SQLAlchemyError as e:
-                conn.close()
-                raise self.fail(q, "cannot start a read-only transaction", e) from None
+        try:
+            self.snapshot = begin_snapshot(conn, self.url.get_backend_name())
+        except SQLAlchemyError as e:
+            conn.close()
+            raise self.fail(q, "cannot start a read-only transaction", e) from None
         return conn
 
     def columns(
@@ -357,9 +363,33 @@ class _Reader:
         finally:
             result.close()
 
+    def nothing_deleted(self, conn: Connection, q: CrmTable, body: str, names: list[str], src: str) -> bool:
+        """True when the count of distinct keys shows that no key of ``q`` was deleted since the last landing
+        (see :mod:`pipelines.adapters.sql_deletions`): only with the loader's count, in one snapshot, on a
+        database whose key values can be checked, and when they are all plain. The loader's count is taken
+        here, after every changed row was yielded (a generator resumes only when its batch was landed)."""
+        backend = self.url.get_backend_name()
+        if self.ctx.key_count is None or not self.snapshot or backend not in COUNTED:
+            return False
+        by_name = {n.strip().lower(): n for n in names}
+        stmt = count_statement(
+            backend,
+            body,
+            [by_name[k] for k in q.natural_key],
+            q.natural_key,
+            conn.dialect.identifier_preparer.quote,
+        )
+        try:
+            row = conn.execute(stmt).one()
+        except SQLAlchemyError as e:
+            raise self.fail(q, "failed counting the keys of all rows", e, src) from None
+        n = distinct_keys(row, q.natural_key)
+        return n is not None and n == self.ctx.key_count(q.table)
+
     def read(self, conn: Connection, q: CrmTable, sql: str, change: str | None) -> Iterator[Batch]:
-        """One query: a full read, or with a watermark in ``ctx.since`` the rows changed since it and
-        the keys of all rows. Sets ``ctx.watermarks`` for a query with a change column."""
+        """One query: a full read, or with a watermark in ``ctx.since`` the rows changed since it and either
+        a marker that no key was deleted or the keys of all rows. Sets ``ctx.watermarks`` for a query with a
+        change column."""
         src = f"{self.shown}#{q.key}"
         token = self.ctx.since.get(q.key) if change is not None else None
         if token is None:
@@ -379,7 +409,10 @@ class _Reader:
         )
         changed_src = f"{src}?changed_since={shown}"
         done = yield from self.run(conn, q, stmt, changed_src, f"failed reading the rows changed since {shown}", change)
-        yield from self.keys(conn, q, body, done.names, src)
+        if self.nothing_deleted(conn, q, body, done.names, src):
+            yield Batch(q.table, pd.DataFrame(), keys_only=True, no_deletions=True)
+        else:
+            yield from self.keys(conn, q, body, done.names, src)
         self.ctx.watermarks[q.key] = token if done.highest is None else self.token(q, change, done.highest, changed_src)
 
 

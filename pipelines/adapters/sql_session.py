@@ -4,8 +4,9 @@ The query guard (:mod:`pipelines.sql_guard`) refuses anything but a single SELEC
 these settings are the second line, enforced by the database itself:
 
 * PostgreSQL (psycopg 3 or psycopg2): every transaction of the session read-only
-  (``default_transaction_read_only=on``; the adapter also starts each one with ``SET TRANSACTION READ
-  ONLY``) and ``statement_timeout`` from the source's ``timeout``;
+  (``default_transaction_read_only=on``; the adapter also starts each one with ``SET TRANSACTION ISOLATION
+  LEVEL REPEATABLE READ, READ ONLY``, see :func:`begin_snapshot`) and ``statement_timeout`` from the source's
+  ``timeout``;
 * SQLite: ``PRAGMA query_only = ON`` and a progress handler that interrupts a query running longer
   than the timeout.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 
 
 def read_only_connect_args(url: URL, timeout: float) -> dict[str, Any]:
@@ -43,3 +44,27 @@ def sqlite_read_only(dbapi_conn: Any, _record: Any, timeout: float) -> None:
     if set_handler is not None:
         deadline = time.monotonic() + timeout
         set_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+
+
+def begin_snapshot(conn: Connection, backend: str) -> bool:
+    """Start the read-only transaction of a connection so that all its statements see one snapshot of the
+    database; True when they do (the adapter then may count keys instead of reading them, see
+    :mod:`pipelines.adapters.sql_deletions`). SQLAlchemy errors propagate.
+
+    * PostgreSQL: ``SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`` as the transaction's first
+      statement: its snapshot is taken at the first query and kept to the end (a read-only transaction never
+      fails to serialize).
+    * SQLite: the pysqlite driver begins a transaction only before a data-changing statement, so each SELECT
+      would run in its own read transaction; an explicit ``BEGIN`` (allowed under ``PRAGMA query_only``, it
+      writes nothing) makes them share one, ended by the rollback when the connection closes. Its shared lock
+      lasts from the first query to the end of the read (in rollback-journal mode a writer waits to commit
+      meanwhile, as it does during any single long query; in WAL mode it does not wait).
+    * Other databases: ``False``, nothing is run.
+    """
+    if backend == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return True
+    if backend == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+        return bool(getattr(conn.connection.dbapi_connection, "in_transaction", False))
+    return False

@@ -8,12 +8,19 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
+from pipelines.adapters.sql import _Reader
 from pipelines.config import Config
 from pipelines.landing import LANDED, LandingJob, land_source
 
@@ -172,3 +179,242 @@ def test_a_changed_row_replaces_every_old_row_of_its_key(crm: tuple[Config, Path
     assert len(c3) == 2 and all("?changed_since=" in r["src_file"] for r in c3)
     assert second["changes"]["unchanged_rows"] == 1 + 3 + 9  # C2, accounts, balances
     assert os.path.exists(config.warehouse / "raw" / "crm" / "load=r2" / LANDED)
+
+
+# --- deletions seen by a count of distinct keys (pipelines.adapters.sql_deletions) ---------------------------
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement sent to a database through SQLAlchemy while the test runs."""
+    seen: list[str] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", spy)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", spy)
+
+
+def _keys_scans(seen: list[str]) -> list[str]:
+    """The statements reading the keys of all rows (the count statement reads only ``count(*)``...)."""
+    return [s for s in seen if s.startswith("SELECT cdc_q.")]
+
+
+def _land_by_keys(config: Config, tmp: Path, run_id: str, base: str, since: dict) -> dict:
+    """:func:`_land` as before the count: the adapter always reads the keys of all rows."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_Reader, "nothing_deleted", lambda *a, **k: False)
+        return _land(config, tmp, run_id, base, since)
+
+
+def _same_landing(config: Config, a: str, b: str) -> None:
+    """Two landings of one source state hold the same rows in the same parts, in the same order (the extract
+    stage reads them sorted by name; the numbers of the parts read again differ, the keys took some)."""
+    for table in ("organization", "account", "balance"):
+        folder_a, folder_b = (config.warehouse / "raw" / "crm" / f"load={r}" / table for r in (a, b))
+        parts_a, parts_b = (sorted(f.glob("*.parquet")) for f in (folder_a, folder_b))
+        assert [p.name.split("-")[0] for p in parts_a] == [p.name.split("-")[0] for p in parts_b]
+        assert [pq.read_table(p).to_pylist() for p in parts_a] == [pq.read_table(p).to_pylist() for p in parts_b]
+        assert _rows(config, a, table) == _rows(config, b, table)
+    la, lb = (json.loads((config.warehouse / "raw" / "crm" / f"load={r}" / LANDED).read_text()) for r in (a, b))
+    for key in ("unchanged_rows", "linked_parts", "changed_rows"):
+        assert la["changes"][key] == lb["changes"][key]
+    assert la["rows"] == lb["rows"] and la["watermarks"] == lb["watermarks"]
+
+
+def _sql(db: Path, *statements: tuple[str, tuple]) -> None:
+    con = sqlite3.connect(db)
+    for stmt, params in statements:
+        con.execute(stmt, params)
+    con.commit()
+    con.close()
+
+
+def _plain_months(db: Path) -> None:
+    """Balances by ``YYYY-MM`` month (a day in a month column lands as its month: such keys are not
+    counted), all but those of A3 last changed before the watermark."""
+    _sql(
+        db,
+        (
+            "UPDATE balances SET month = substr(month, 1, 7), "
+            "updated_at = CASE WHEN account_id = 'A3' THEN updated_at ELSE '2024-01-01 00:00:00' END",
+            (),
+        ),
+    )
+
+
+def test_nothing_deleted_reads_no_keys(crm: tuple[Config, Path], tmp_path: Path, statements: list[str]) -> None:
+    config, db = crm
+    _plain_months(db)
+    first = _land(config, tmp_path, "r1")
+    _sql(
+        db,
+        ("UPDATE customers SET name = 'Beta Holding GmbH', updated_at = ? WHERE source_id = 'C2'", (LATER,)),
+        ("INSERT INTO balances VALUES ('A1', '2024-04', 1.5, 1, ?)", (LATER,)),
+    )
+    statements.clear()
+    second = _land(config, tmp_path, "r2", "r1", first["watermarks"])
+    assert second["changes"]["counted_tables"] == ["account", "balance", "organization"]
+    assert _keys_scans(statements) == []
+    assert sum("count(*)" in s for s in statements) == 3
+    reference = _land_by_keys(config, tmp_path, "r2k", "r1", first["watermarks"])
+    assert reference["changes"]["counted_tables"] == [] and len(_keys_scans(statements)) == 3
+    _same_landing(config, "r2", "r2k")
+    assert len(_rows(config, "r2", "balance")) == 10
+    assert _inodes(config, "r2", "account") == _inodes(config, "r1", "account")
+
+
+def test_a_deletion_falls_back_to_the_keys(crm: tuple[Config, Path], tmp_path: Path, statements: list[str]) -> None:
+    config, db = crm
+    _plain_months(db)
+    first = _land(config, tmp_path, "r1")
+    _sql(db, ("DELETE FROM customers WHERE source_id = 'C1'", ()))
+    statements.clear()
+    second = _land(config, tmp_path, "r2", "r1", first["watermarks"])
+    assert second["changes"]["counted_tables"] == ["account", "balance"]
+    assert len(_keys_scans(statements)) == 1
+    assert [r["source_id"] for r in _rows(config, "r2", "organization")] == ["C2", "C3"]
+    _land_by_keys(config, tmp_path, "r2k", "r1", first["watermarks"])
+    _same_landing(config, "r2", "r2k")
+
+
+def test_a_key_deleted_and_another_inserted(crm: tuple[Config, Path], tmp_path: Path) -> None:
+    """As many rows as before, but one key is gone: the distinct keys of the landing and of the rows read
+    again (10) differ from the source's (9); a count of rows would see 9 rows in both and keep the deleted one."""
+    config, db = crm
+    _plain_months(db)
+    first = _land(config, tmp_path, "r1")
+    _sql(
+        db,
+        ("DELETE FROM balances WHERE account_id = 'A1' AND month = '2024-01'", ()),
+        ("INSERT INTO balances VALUES ('A2', '2024-04', 7.0, 2, ?)", (LATER,)),
+    )
+    second = _land(config, tmp_path, "r2", "r1", first["watermarks"])
+    assert second["changes"]["counted_tables"] == ["account", "organization"]
+    keys = [(r["account_id"], r["month"]) for r in _rows(config, "r2", "balance")]
+    assert len(keys) == 9 and ("A1", "2024-01") not in keys and ("A2", "2024-04") in keys
+    _land_by_keys(config, tmp_path, "r2k", "r1", first["watermarks"])
+    _same_landing(config, "r2", "r2k")
+
+
+@pytest.mark.parametrize("deleted", [None, "C1"])
+def test_duplicate_keys_in_the_source(crm: tuple[Config, Path], tmp_path: Path, deleted: str | None) -> None:
+    """Keys, not rows, are counted: with C3 twice, deleting C1 leaves as many rows in the source (3) as the
+    landing has distinct keys (C1, C2, C3), and must still be seen."""
+    config, db = crm
+    _sql(db, ("INSERT INTO customers VALUES ('C3', 'Gamma SA', 'Paris', NULL, '2024-01-01 00:00:00')", ()))
+    first = _land(config, tmp_path, "r1")
+    if deleted:
+        _sql(db, ("DELETE FROM customers WHERE source_id = ?", (deleted,)))
+    second = _land(config, tmp_path, "r2", "r1", first["watermarks"])
+    assert ("organization" in second["changes"]["counted_tables"]) == (deleted is None)
+    ids = sorted(r["source_id"] for r in _rows(config, "r2", "organization"))
+    # C3 read again (at the watermark) replaces both old rows of its key, as ever.
+    assert ids == (["C2", "C3"] if deleted else ["C1", "C2", "C3"])
+    _land_by_keys(config, tmp_path, "r2k", "r1", first["watermarks"])
+    _same_landing(config, "r2", "r2k")
+
+
+def test_keys_the_count_cannot_tell_apart_fall_back(crm: tuple[Config, Path], tmp_path: Path) -> None:
+    """'C1 ' lands as 'C1': with C2 deleted and 'C1 ' inserted the database counts three keys (C1, 'C1 ', C3),
+    the landing three (C1, C2, C3), yet C2 is gone. Keys that are not plain text are never counted."""
+    config, db = crm
+    first = _land(config, tmp_path, "r1")
+    _sql(
+        db,
+        ("DELETE FROM customers WHERE source_id IN ('C2', 'C3')", ()),
+        ("INSERT INTO customers VALUES ('C1 ', 'Alpha Ltd', 'London', NULL, ?)", (LATER,)),
+        ("INSERT INTO customers VALUES ('C3', 'Gamma SA', NULL, NULL, ?)", (LATER,)),
+    )
+    second = _land(config, tmp_path, "r2", "r1", first["watermarks"])
+    assert "organization" not in second["changes"]["counted_tables"]
+    assert sorted(r["source_id"] for r in _rows(config, "r2", "organization")) == ["C1", "C3"]
+    _land_by_keys(config, tmp_path, "r2k", "r1", first["watermarks"])
+    _same_landing(config, "r2", "r2k")
+
+
+_ACCOUNTS = st.sampled_from(["A1", "A2", "A3", "A4"])
+# 2024-01-15 lands as 2024-01: a key the count cannot tell from A?/2024-01.
+_MONTHS = st.sampled_from(["2024-01", "2024-02", "2024-04", "2024-01-15"])
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("delete"), _ACCOUNTS, _MONTHS),
+        st.tuples(st.just("insert"), _ACCOUNTS, _MONTHS),
+        st.tuples(st.just("update"), _ACCOUNTS, _MONTHS),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_OPS, nulls=st.booleans())
+def test_counted_landing_equals_the_keys_landing(
+    tmp_path_factory: pytest.TempPathFactory, ops: list, nulls: bool
+) -> None:
+    """Any delta (deletions, inserts, updates, duplicate keys, NULL keys) lands as the keys scan lands it."""
+    tmp = tmp_path_factory.mktemp("cdc")
+    db = tmp / "crm.sqlite"
+    _crm(db)
+    _plain_months(db)
+    if nulls:
+        _sql(db, ("INSERT INTO balances VALUES ('A9', NULL, 1.0, 1, ?)", (STAMP,)))
+    config = Config.model_validate(
+        {
+            "warehouse": str(tmp / "wh"),
+            "sources": [
+                {
+                    "name": "crm",
+                    "format": "sql",
+                    "url": f"sqlite:///{db}",
+                    "chunk_size": 3,
+                    "queries": {
+                        "customers": "SELECT source_id, name FROM customers",
+                        "balances": "SELECT account_id, month, balance, txn_count, updated_at FROM balances",
+                    },
+                    "changes": {"balances": "updated_at"},
+                }
+            ],
+        }
+    )
+    (tmp / "wh").mkdir(mode=0o700)
+    first = _land(config, tmp, "r1")
+    for i, (op, account, month) in enumerate(ops):
+        where = ("DELETE FROM balances WHERE account_id = ? AND month = ?", (account, month))
+        change = f"2024-07-0{i + 1} 00:00:00"
+        _sql(
+            db,
+            *{
+                "delete": [where],
+                "insert": [("INSERT INTO balances VALUES (?, ?, ?, ?, ?)", (account, month, float(i), i, change))],
+                "update": [
+                    (
+                        "UPDATE balances SET balance = -1, updated_at = ? WHERE account_id = ? AND month = ?",
+                        (change, account, month),
+                    )
+                ],
+            }[op],
+        )
+    second = _land(config, tmp, "r2", "r1", first["watermarks"])
+    _land_by_keys(config, tmp, "r2k", "r1", first["watermarks"])
+    for table in ("balance",):
+        assert _rows(config, "r2", table) == _rows(config, "r2k", table)
+    # Nothing deleted and every key plain: counted (a NULL key is plain).
+    if all(op != "delete" and len(m) == 7 for op, _, m in ops):
+        assert second["changes"]["counted_tables"] == ["balance"]
+    # The landing is the source as it is now: the rows read again, and the others of keys not read again
+    # (a NULL key is never kept, it equals no key).
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT account_id, month, balance, updated_at FROM balances").fetchall()
+    source = [(a, m and m[:7], b, c >= _watermark(first)) for a, m, b, c in rows]
+    con.close()
+    again = {(a, m) for a, m, _, read in source if read}
+    now = sorted((a, m, b) for a, m, b, read in source if read or (m is not None and (a, m) not in again))
+    assert sorted((r["account_id"], r["month"], r["balance"]) for r in _rows(config, "r2", "balance")) == now
+
+
+def _watermark(landed: dict) -> str:
+    return json.loads(landed["watermarks"]["balances"])["value"]

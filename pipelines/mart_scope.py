@@ -51,7 +51,10 @@ def global_inputs(
     marts' bound parameters (the run id is left out: no mart row carries it)."""
     out = {"sql": sql_digest(), "params": _digest({k: v for k, v in params.items() if k != "run"})}
     for name in sorted(references):
-        out[name] = _digest(references[name].to_pylist())
+        table = references[name]
+        # fx_rate.file (where the rates were read) is in the fx_rate table only, which is rebuilt whole
+        kept = [c for c in table.column_names if c != "file"]
+        out[name] = _digest(table.select(kept).to_pylist())
     out.update(dict(query_sql(con, "publish/mart_state_inputs").fetchall()))
     return out
 

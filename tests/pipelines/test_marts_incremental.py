@@ -303,3 +303,55 @@ def test_a_reloaded_balance_source_rebuilds_every_mart(tmp_path: Path, base: tup
 
     month, _ = _build(tmp_path, base, change, monkeypatch, reloaded=False)
     assert month is None
+
+
+def test_an_incremental_run_publishes_the_marts_of_a_full_rebuild(
+    tmp_path: Path, base: tuple[Path, Path], monkeypatch
+) -> None:
+    """End to end: CRM customers renamed and moved to another city (bench change_crm), an incremental run
+    with run_reloaded present (the accounts and balances were not loaded again), then the published marts
+    against a full rebuild from the published database."""
+    import pipelines.stages.publish as publish
+    from pipelines.bench.run import change_crm
+
+    cfg_path, _ = base
+    root = tmp_path / "run"
+    shutil.copytree(cfg_path.parent / "sample", root / "sample")
+    shutil.copytree(cfg_path.parent / "wh", root / "wh", symlinks=True)  # the published warehouse folder
+    cfg = sample_config(root / "sample", root / "wh", root / "mdm.yaml")
+    assert change_crm(root / "sample", 0.05) > 10
+    seen: dict[str, Any] = {}
+    real_build, real_choose = publish.build_marts, mart_scope.choose_scope
+
+    def choose(con: duckdb.DuckDBPyConnection, run_id: str, inputs: dict[str, str]) -> str | None:
+        seen["month"] = real_choose(con, run_id, inputs)
+        seen["scope"] = con.execute("SELECT count(*) FROM _mart_scope").fetchall()[0][0]
+        return seen["month"]
+
+    def build(con: duckdb.DuckDBPyConnection, config: Any, run_id: str) -> list[str]:
+        con.execute("CREATE TEMP TABLE run_reloaded (table_name VARCHAR, source VARCHAR)")
+        try:
+            return real_build(con, config, run_id)
+        finally:
+            con.execute("DROP TABLE run_reloaded")
+
+    monkeypatch.setattr(mart_scope, "choose_scope", choose)
+    monkeypatch.setattr(publish, "build_marts", build)
+    runner.run(cfg)
+    assert seen["month"] is not None and 0 < seen["scope"] < 200
+    monkeypatch.setattr(mart_scope, "choose_scope", real_choose)
+    inc, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    shutil.copy((root / "wh" / "mdm.duckdb").resolve(), inc)
+    shutil.copy(inc, full)
+    con = duckdb.connect(str(full))
+    try:
+        con.execute("DELETE FROM mart_state")
+        build_marts(con, load_config(cfg, check_files=False), RUN)
+    finally:
+        con.close()
+    a, b = duckdb.connect(str(inc), read_only=True), duckdb.connect(str(full), read_only=True)
+    try:
+        _assert_same(a, b)
+    finally:
+        a.close()
+        b.close()

@@ -65,8 +65,8 @@ def _existing(con: duckdb.DuckDBPyConnection, names: list[str]) -> set[str]:
 
 def choose_scope(con: duckdb.DuckDBPyConnection, run_id: str, inputs: Mapping[str, str]) -> str | None:
     """Fill ``_mart_scope`` and return the last build's latest customer_month month for an incremental build
-    (the caller rebuilds in full if customer_month's changes, see :func:`month_changed`); return None (scope
-    empty, the per-golden marts dropped) for a full one. Needs ``_mart_group``; runs before any mart changes."""
+    (the caller rebuilds in full if customer_month's changes, see :func:`mart_month`); return None (scope
+    dropped, the per-golden marts dropped) for a full one. Needs ``_mart_group``; runs before any mart changes."""
     run_sql(con, "publish/mart_state")
     last = dict(query_sql(con, "publish/mart_state_read").fetchall())
     existing = _existing(con, [*SCOPED_MARTS, "run_reloaded"])

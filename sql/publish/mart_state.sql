@@ -3,7 +3,8 @@
 -- stage: publish
 -- description: The global inputs the published marts were built from, one row each (pipelines.marts): a
 --  digest of the mart SQL, of the reference tables (fx_rate, industry mapping, tier rules) and of the mart
---  parameters, the source formats, financial_concept and the latest balance month. An incremental publish
+--  parameters, the source formats, financial_concept, the latest balance month and customer_month's latest
+--  month. An incremental publish
 --  recomputes only the affected golden records' mart rows when every value equals this run's, else it
 --  rebuilds every mart.
 -- column input: Name of the input.

@@ -114,7 +114,8 @@ accounts AS (
     GROUP BY acc.golden_id
 ),
 latest AS (
-    SELECT m.* FROM customer_month AS m, ref WHERE m.month = ref.month AND (NOT scoped OR m.golden_id IN (SELECT golden_id FROM _mart_scope))
+    SELECT m.* FROM customer_month AS m, ref
+    WHERE m.month = ref.month AND (NOT scoped OR m.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 -- The group of every golden record (v_organization_group), computed once at publish (sql/publish/mart_group.sql).
 grp AS (
@@ -128,7 +129,8 @@ review AS (
     WHERE (NOT scoped OR r.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 invalid AS (
-    SELECT DISTINCT golden_id FROM organization_record WHERE len(invalid_ids) > 0 AND (NOT scoped OR golden_id IN (SELECT golden_id FROM _mart_scope))
+    SELECT DISTINCT golden_id FROM organization_record
+    WHERE len(invalid_ids) > 0 AND (NOT scoped OR golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 yoy AS (
     SELECT golden_id,

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines import mart_scope
 from pipelines.config import Config, MartsConfig
 from pipelines.errors import MdmError
 from pipelines.warehouse import SQL_DIR, run_sql
@@ -201,8 +202,12 @@ def mart_params(marts: MartsConfig, run_id: str) -> dict[str, Any]:
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> list[str]:
-    """Rebuild every mart on ``con`` (inside the publish transaction, after ``marts/views``); returns the
-    relations built, in order. Bad reference input raises :class:`MartError` before any mart changes."""
+    """Build the marts on ``con`` (inside the publish transaction, after ``marts/views``); returns the
+    relations built, in order. Bad reference input raises :class:`MartError` before any mart changes.
+
+    An incremental publish whose global mart inputs are unchanged (pipelines.mart_scope) recomputes the
+    per-golden-record marts only for the affected golden ids (sql/publish/mart_scope.sql): each mart file
+    deletes their rows and inserts the ones its query gives for them. Every other build is a full one."""
     marts = config.marts
     fx = load_fx_rates(marts.fx_rates or DEFAULT_FX_RATES, marts.reporting_currency)
     industry, sections = load_industry_map()
@@ -216,16 +221,30 @@ def build_marts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> 
         con.register(name, table)
     try:
         params = mart_params(marts, run_id)
-        by_file = {d.file: d.name for d in mart_docs().values()}
-        built = []
-        for name in MART_FILES:
-            if name == FIRST_READER:  # views several marts read, computed once (temp tables)
-                for cached in CACHED_VIEWS:
-                    run_sql(con, f"publish/{cached}")
-            run_sql(con, f"marts/{name}", params)
-            built.append(by_file.get(name, name))
+        state = mart_scope.global_inputs(con, inputs, params)
+        run_sql(con, "publish/mart_group")  # before the marts change: the scope compares with the last run's
+        last_month = mart_scope.choose_scope(con, run_id, state)
+        built = _run_files(con, params, scoped=last_month is not None)
+        if last_month is not None and mart_scope.mart_month(con) != last_month:
+            # customer_tier's and churn_watchlist's reference month moved: every row depends on it.
+            run_sql(con, "publish/mart_full")
+            built = _run_files(con, params, scoped=False)
+        mart_scope.record_state(con, state, run_id)
         run_sql(con, "publish/mart_cache_drop")  # (after a failure the stage's transaction drops them)
     finally:
         for name in inputs:
             con.unregister(name)
+    return built
+
+
+def _run_files(con: duckdb.DuckDBPyConnection, params: dict[str, Any], scoped: bool) -> list[str]:
+    """Run the mart files in :data:`MART_FILES` order (the per-golden ones over ``_mart_scope`` when scoped)."""
+    by_file = {d.file: d.name for d in mart_docs().values()}
+    built = []
+    for name in MART_FILES:
+        if name == FIRST_READER:  # views several marts read, computed once (temp tables)
+            for cached in CACHED_VIEWS:
+                run_sql(con, f"publish/{cached}", {"scoped": scoped})
+        run_sql(con, f"marts/{name}", params)
+        built.append(by_file.get(name, name))
     return built

@@ -24,16 +24,18 @@
 -- column relationship_manager: Relationship manager of the customer.
 -- column branch: Bank branch holding the customer.
 -- column reporting_currency: Currency of the amounts.
-CREATE OR REPLACE TABLE churn_watchlist AS
+CREATE TEMP TABLE IF NOT EXISTS _mart_scope (golden_id VARCHAR);
+-- The mart's rows, of every golden record (scoped = false) or of those in _mart_scope only (pipelines.marts).
+CREATE OR REPLACE TEMP MACRO _mart_churn_watchlist(scoped, p_window_months, p_balance_drop, p_transaction_drop, p_reporting_currency) AS TABLE
 WITH ref AS (
     SELECT CAST(max(month) || '-01' AS DATE) AS month_start FROM customer_month
 ),
 cal AS (
-    SELECT strftime(ref.month_start - to_months(i), '%Y-%m') AS month, i < $window_months AS recent, i
-    FROM ref, range(0, 2 * $window_months) AS t(i)
+    SELECT strftime(ref.month_start - to_months(i), '%Y-%m') AS month, i < p_window_months AS recent, i
+    FROM ref, range(0, 2 * p_window_months) AS t(i)
 ),
 cust AS (
-    SELECT golden_id FROM customer_360 WHERE account_count > 0
+    SELECT golden_id FROM customer_360 WHERE account_count > 0 AND (NOT scoped OR golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 grid AS (
     SELECT c.golden_id, cal.month, cal.recent, cal.i,
@@ -48,7 +50,7 @@ agg AS (
            avg(total_balance) FILTER (WHERE recent) AS recent_balance,
            sum(txn_count) FILTER (WHERE NOT recent) AS prior_txn,
            sum(txn_count) FILTER (WHERE recent) AS recent_txn,
-           any_value(products) FILTER (WHERE i = $window_months) AS products_before,
+           any_value(products) FILTER (WHERE i = p_window_months) AS products_before,
            any_value(products) FILTER (WHERE i = 0) AS products_now
     FROM grid
     GROUP BY golden_id
@@ -57,8 +59,9 @@ closed AS (
     SELECT x.golden_id, list(a.account_id ORDER BY a.account_id) AS closed_accounts
     FROM account AS a
     JOIN xref AS x ON x.source = a.source AND x.source_id = a.source_id, ref
-    WHERE TRY_CAST(a.closed_on AS DATE) >= ref.month_start - to_months($window_months - 1)
+    WHERE TRY_CAST(a.closed_on AS DATE) >= ref.month_start - to_months(p_window_months - 1)
       AND TRY_CAST(a.closed_on AS DATE) <= last_day(ref.month_start)
+      AND (NOT scoped OR x.golden_id IN (SELECT golden_id FROM _mart_scope))
     GROUP BY x.golden_id
 ),
 scored AS (
@@ -71,8 +74,8 @@ scored AS (
 listed AS (
     SELECT *,
            list_filter([
-               CASE WHEN balance_change <= -$balance_drop THEN 'balance_decline' END,
-               CASE WHEN transaction_change <= -$transaction_drop THEN 'transaction_decline' END,
+               CASE WHEN balance_change <= -p_balance_drop THEN 'balance_decline' END,
+               CASE WHEN transaction_change <= -p_transaction_drop THEN 'transaction_decline' END,
                CASE WHEN products_now < products_before THEN 'product_decline' END,
                CASE WHEN len(closed_accounts) > 0 THEN 'account_closed' END
            ], lambda x: x IS NOT NULL) AS reasons
@@ -99,7 +102,7 @@ SELECT w.golden_id, w.legal_name, w.group_id, w.group_name, w.reasons,
        concat_ws('; ',
            CASE WHEN list_contains(w.reasons, 'balance_decline')
                 THEN format('average balance {:+.0f}% ({:,.0f} -> {:,.0f} {})', 100 * w.balance_change,
-                            w.prior_balance, w.recent_balance, $reporting_currency) END,
+                            w.prior_balance, w.recent_balance, p_reporting_currency) END,
            CASE WHEN list_contains(w.reasons, 'transaction_decline')
                 THEN format('transactions {:+.0f}% ({} -> {})', 100 * w.transaction_change, w.prior_txn, w.recent_txn) END,
            CASE WHEN list_contains(w.reasons, 'product_decline')
@@ -110,8 +113,13 @@ SELECT w.golden_id, w.legal_name, w.group_id, w.group_name, w.reasons,
        w.balance_change, w.transaction_change, w.products_before, w.products_now, w.closed_accounts,
        tr.trend_months, tr.balance_trend, tr.transaction_trend, w.total_balance, w.group_total_balance, w.group_size,
        count(*) OVER (PARTITION BY w.group_id) AS group_watchlisted,
-       t.tier, w.relationship_manager, w.branch, $reporting_currency AS reporting_currency
+       t.tier, w.relationship_manager, w.branch, p_reporting_currency AS reporting_currency
 FROM watch AS w
 JOIN trend AS tr USING (golden_id)
 LEFT JOIN customer_tier AS t USING (golden_id)
 ORDER BY w.group_total_balance DESC, w.golden_id;
+-- A full build (pipelines.marts dropped the table, _mart_scope is empty): the whole mart. An incremental
+-- one (the last run's mart is there): the rows of the golden ids in _mart_scope recomputed.
+CREATE TABLE IF NOT EXISTS churn_watchlist AS FROM _mart_churn_watchlist(false, $window_months, $balance_drop, $transaction_drop, $reporting_currency);
+DELETE FROM churn_watchlist WHERE golden_id IN (SELECT golden_id FROM _mart_scope);
+INSERT INTO churn_watchlist BY NAME FROM _mart_churn_watchlist(true, $window_months, $balance_drop, $transaction_drop, $reporting_currency);

@@ -49,7 +49,9 @@
 -- column customer_since: Date the relationship opened: the golden customer_since, else the first account's opening date.
 -- column tenure_years: Years from customer_since to the end of balance_month.
 -- column dq_flags: Data-quality flags (a list): no_lei, no_register (no register source in the cluster), invalid_identifier (a record holds an invalid identifier), pending_review (a pair of its records is in the review band), unconverted_currency (an account currency without a rate), inactive_with_accounts (entity not ACTIVE but open accounts).
-CREATE OR REPLACE TABLE customer_360 AS
+CREATE TEMP TABLE IF NOT EXISTS _mart_scope (golden_id VARCHAR);
+-- The mart's rows, of every golden record (scoped = false) or of those in _mart_scope only (pipelines.marts).
+CREATE OR REPLACE TEMP MACRO _mart_customer_360(scoped, p_reporting_currency) AS TABLE
 WITH ref AS (
     SELECT max(month) AS month,
            last_day(CAST(max(month) || '-01' AS DATE)) AS month_end
@@ -71,7 +73,7 @@ industry AS (
     FROM golden_organization AS g
     LEFT JOIN golden_attribute_lineage AS l ON l.golden_id = g.golden_id AND l.attribute = 'industry_code'
     LEFT JOIN formats AS f ON f.source = l.source
-    WHERE g.industry_code IS NOT NULL
+    WHERE g.industry_code IS NOT NULL AND (NOT scoped OR g.golden_id IN (SELECT golden_id FROM _mart_scope))
     QUALIFY row_number() OVER (PARTITION BY g.golden_id ORDER BY l.source) = 1
 ),
 -- Every leading part of the digits (left(digits, 0 .. length)) joined on equality with the mapping's prefixes:
@@ -96,6 +98,7 @@ acc AS (
            TRY_CAST(a.closed_on AS DATE) AS closed_on, upper(a.currency) AS currency
     FROM account AS a
     JOIN xref AS x ON x.source = a.source AND x.source_id = a.source_id
+    WHERE (NOT scoped OR x.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 accounts AS (
     SELECT acc.golden_id,
@@ -111,21 +114,23 @@ accounts AS (
     GROUP BY acc.golden_id
 ),
 latest AS (
-    SELECT m.* FROM customer_month AS m, ref WHERE m.month = ref.month
+    SELECT m.* FROM customer_month AS m, ref
+    WHERE m.month = ref.month AND (NOT scoped OR m.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
+-- The group of every golden record (v_organization_group), computed once at publish (sql/publish/mart_group.sql).
 grp AS (
-    SELECT g.golden_id, coalesce(o.group_id, g.golden_id) AS group_id
-    FROM golden_organization AS g
-    LEFT JOIN v_organization_group AS o USING (golden_id)
+    SELECT golden_id, group_id FROM _mart_group WHERE (NOT scoped OR golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 review AS (
     SELECT DISTINCT r.golden_id
     FROM (SELECT rid_a AS rid FROM match_pair WHERE band = 'review'
           UNION SELECT rid_b FROM match_pair WHERE band = 'review') AS p
     JOIN organization_record AS r USING (rid)
+    WHERE (NOT scoped OR r.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 invalid AS (
-    SELECT DISTINCT golden_id FROM organization_record WHERE len(invalid_ids) > 0
+    SELECT DISTINCT golden_id FROM organization_record
+    WHERE len(invalid_ids) > 0 AND (NOT scoped OR golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 yoy AS (
     SELECT golden_id,
@@ -153,7 +158,7 @@ base AS (
            coalesce(l.deposit_balance, 0) AS deposit_balance,
            coalesce(l.loan_balance, 0) AS loan_balance,
            coalesce(l.total_balance, 0) AS total_balance,
-           $reporting_currency AS reporting_currency,
+           p_reporting_currency AS reporting_currency,
            g.branch, g.relationship_manager, g.customer_status,
            coalesce(TRY_CAST(g.customer_since AS DATE), a.first_opened) AS customer_since,
            ref.month_end,
@@ -171,6 +176,7 @@ base AS (
     LEFT JOIN latest AS l USING (golden_id)
     LEFT JOIN review AS rv USING (golden_id)
     LEFT JOIN invalid AS iv USING (golden_id)
+    WHERE (NOT scoped OR g.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 -- The groups' size, balance and top's name by a grouping joined back, not a window over the wide rows.
 group_sum AS (
@@ -209,3 +215,8 @@ SELECT b.golden_id, b.legal_name, b.name_en, b.country, b.region, b.city, b.lei,
 FROM base AS b
 JOIN group_sum AS gs ON gs.group_id IS NOT DISTINCT FROM b.group_id
 ORDER BY b.golden_id;
+-- A full build (pipelines.marts dropped the table, _mart_scope is empty): the whole mart. An incremental
+-- one (the last run's mart is there): the rows of the golden ids in _mart_scope recomputed.
+CREATE TABLE IF NOT EXISTS customer_360 AS FROM _mart_customer_360(false, $reporting_currency);
+DELETE FROM customer_360 WHERE golden_id IN (SELECT golden_id FROM _mart_scope);
+INSERT INTO customer_360 BY NAME FROM _mart_customer_360(true, $reporting_currency);

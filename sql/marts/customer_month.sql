@@ -11,7 +11,9 @@
 -- column accounts: Accounts with a balance in the month.
 -- column products: Distinct products of the accounts with a balance in the month.
 -- column unconverted_accounts: Accounts with a balance whose currency has no rate in fx_rate (left out of the amounts).
-CREATE OR REPLACE TABLE customer_month AS
+CREATE TEMP TABLE IF NOT EXISTS _mart_scope (golden_id VARCHAR);
+-- The mart's rows, of every golden record (scoped = false) or of those in _mart_scope only (pipelines.marts).
+CREATE OR REPLACE TEMP MACRO _mart_customer_month(scoped) AS TABLE
 -- The accounts' golden record, account id and product as dense integers (ranked in the order of the
 -- strings) before the join with every balance row: the grouping and its three distinct counts then hash
 -- and compare integers instead of strings, and the result is sorted by the golden record's rank.
@@ -23,6 +25,7 @@ WITH acc AS (
     FROM account AS a
     JOIN xref AS x ON x.source = a.source AND x.source_id = a.source_id
     LEFT JOIN fx_rate AS fx ON fx.currency = upper(a.currency)
+    WHERE (NOT scoped OR x.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 golden AS (SELECT DISTINCT g, golden_id FROM acc),
 monthly AS (
@@ -44,3 +47,8 @@ SELECT golden.golden_id, m.month, m.deposit_balance, m.loan_balance, m.total_bal
 FROM monthly AS m
 JOIN golden USING (g)
 ORDER BY m.g, m.month;
+-- A full build (pipelines.marts dropped the table, _mart_scope is empty): the whole mart. An incremental
+-- one (the last run's mart is there): the rows of the golden ids in _mart_scope recomputed.
+CREATE TABLE IF NOT EXISTS customer_month AS FROM _mart_customer_month(false);
+DELETE FROM customer_month WHERE golden_id IN (SELECT golden_id FROM _mart_scope);
+INSERT INTO customer_month BY NAME FROM _mart_customer_month(true);

@@ -31,7 +31,9 @@
 -- column risk_score: 35 negative_equity + 25 loss + 20 revenue_fall + 10 high_leverage + 10 leverage_rising.
 -- column risk_band: low (< 25), medium (25-49), high (>= 50).
 -- column reporting_currency: Currency of assets_reporting.
-CREATE OR REPLACE TABLE financial_risk AS
+CREATE TEMP TABLE IF NOT EXISTS _mart_scope (golden_id VARCHAR);
+-- The mart's rows, of every golden record (scoped = false) or of those in _mart_scope only (pipelines.marts).
+CREATE OR REPLACE TEMP MACRO _mart_financial_risk(scoped, p_revenue_fall, p_high_leverage, p_reporting_currency) AS TABLE
 WITH yoy AS (
     SELECT golden_id,
            any_value(change) FILTER (WHERE measure = 'revenue') AS revenue_change,
@@ -66,13 +68,14 @@ r AS (
     LEFT JOIN customer_360 AS c USING (golden_id)
     LEFT JOIN yoy AS y USING (golden_id)
     LEFT JOIN fx_rate AS fx ON fx.currency = f.currency
+    WHERE (NOT scoped OR f.golden_id IN (SELECT golden_id FROM _mart_scope))
 ),
 flagged AS (
     SELECT *,
            coalesce(equity < 0, FALSE) AS negative_equity,
            coalesce(net_income < 0, FALSE) AS loss,
-           coalesce(revenue_change <= -$revenue_fall, FALSE) AS revenue_fall,
-           coalesce(leverage > $high_leverage, FALSE) AS high_leverage,
+           coalesce(revenue_change <= -p_revenue_fall, FALSE) AS revenue_fall,
+           coalesce(leverage > p_high_leverage, FALSE) AS high_leverage,
            coalesce(leverage_change >= 0.10, FALSE) AS leverage_rising
     FROM r
 )
@@ -87,6 +90,11 @@ SELECT *,
             WHEN 35 * negative_equity::INTEGER + 25 * loss::INTEGER + 20 * revenue_fall::INTEGER
                  + 10 * high_leverage::INTEGER + 10 * leverage_rising::INTEGER >= 25 THEN 'medium'
             ELSE 'low' END AS risk_band,
-       $reporting_currency AS reporting_currency
+       p_reporting_currency AS reporting_currency
 FROM flagged
 ORDER BY golden_id;
+-- A full build (pipelines.marts dropped the table, _mart_scope is empty): the whole mart. An incremental
+-- one (the last run's mart is there): the rows of the golden ids in _mart_scope recomputed.
+CREATE TABLE IF NOT EXISTS financial_risk AS FROM _mart_financial_risk(false, $revenue_fall, $high_leverage, $reporting_currency);
+DELETE FROM financial_risk WHERE golden_id IN (SELECT golden_id FROM _mart_scope);
+INSERT INTO financial_risk BY NAME FROM _mart_financial_risk(true, $revenue_fall, $high_leverage, $reporting_currency);

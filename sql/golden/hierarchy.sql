@@ -10,14 +10,10 @@
 CREATE OR REPLACE TABLE golden_hierarchy AS
 WITH lei_golden AS (
     -- Records sharing a valid LEI match deterministically, so an LEI names one golden record; min() only
-    -- makes the choice deterministic should a steward have split them. Only the LEIs a relationship names
-    -- are grouped (the others join nothing below).
+    -- makes the choice deterministic should a steward have split them.
     SELECT id_LEI AS lei, min(golden_id) AS golden_id
     FROM organization_record
     WHERE id_LEI IS NOT NULL AND golden_id IS NOT NULL
-      AND id_LEI IN (SELECT upper(trim(child_id)) FROM relationship
-                     UNION
-                     SELECT upper(trim(parent_id)) FROM relationship)
     GROUP BY id_LEI
 ),
 rel AS (

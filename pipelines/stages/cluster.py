@@ -172,7 +172,9 @@ def _batches(
 
 
 def _write_xref(con: duckdb.DuckDBPyConnection, assigned: pd.DataFrame, run_id: str, incremental: bool) -> None:
-    """new_xref from the clustered records (source and source_id joined in DuckDB)."""
+    """new_xref from the clustered records (source and source_id joined in DuckDB). An incremental run makes
+    it in place from the published xref (sql/staging/new_xref.sql): the records outside the scope are not
+    copied, and survive finds their former golden ids in run_reclustered."""
     con.register("assigned_df", assigned)
     try:
         xref = con.sql(

@@ -128,6 +128,7 @@ def _block(
     them (sql/staging/*_changed.sql): the pairs of match_todo are the same, with the same blocking keys."""
     run_sql(con, "staging/match_alias")
     if incremental:
+        run_sql(con, "staging/match_gone")  # the records that left, found once
         run_sql(con, "staging/match_identifier_link_changed", {"id_columns": list(ID_COLUMNS)})
         run_sql(con, "staging/match_also")
         run_sql(con, "staging/match_candidate_changed", {"max_block": settings.max_block_size})
@@ -184,8 +185,8 @@ def _token_delta(con: duckdb.DuckDBPyConnection) -> Counter[str]:
     gone (their last standardised aliases, organization_record): added to the last run's document
     frequencies, it gives the count over all records again."""
     old = con.execute(
-        "SELECT aliases FROM organization_record WHERE rid IN (SELECT rid FROM run_changed) "
-        "OR rid NOT IN (SELECT rid FROM std_organization)"
+        "SELECT aliases FROM organization_record "
+        "WHERE rid IN (SELECT rid FROM run_changed UNION ALL SELECT rid FROM match_gone)"
     ).fetchall()
     new = con.execute("SELECT aliases FROM std_organization WHERE rid IN (SELECT rid FROM run_changed)").fetchall()
     delta = name_tokens.token_counts(a or [] for (a,) in new)
@@ -261,6 +262,7 @@ def _publish_pairs(
     run = files | {"run": ctx.run_id}
     if incremental:
         # In place (the run's private copy): the kept pairs stay, this run's pairs are added.
+        run_sql(con, "staging/match_gone")  # no-op when prepare made it on this connection
         run_sql(con, "staging/match_pair_kept")
         detail["reused_pairs"] = con.execute("SELECT count(*) FROM match_pair").fetchall()[0][0]
         con.execute(f"INSERT INTO match_pair BY NAME SELECT *, $run AS run_id FROM {scored}", run)

@@ -32,6 +32,10 @@ def history(con: duckdb.DuckDBPyConnection, run_id: str, at: str) -> None:
     appended, or the table rebuilt with them when its columns changed."""
     keys = list(query_sql(con, "golden/history_keys").fetchall()[0][0])
     run_sql(con, "golden/history", {"run": run_id, "now": at, "keys": keys})
+    # After an incremental clustering the golden ids that are gone are among those of its records (exact:
+    # sql/golden/history_close_reclustered.sql); else every current version is looked up.
+    close = "golden/history_close_reclustered" if _columns(con, "run_reclustered") else "golden/history_close"
+    run_sql(con, close, {"now": at})
     same = _columns(con, "_golden_new_version") == _columns(con, "golden_organization_history")
     run_sql(con, "golden/history_append" if same else "golden/history_rebuild")
 

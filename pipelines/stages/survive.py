@@ -69,7 +69,11 @@ def _run(con: duckdb.DuckDBPyConnection, ctx: StageContext, docs_job: quality_do
         computed += golden.num_rows
         _append(con, golden, lineage)
     if incremental and _fits_in_place(con):
-        # Golden records of this run's clusters that nothing touched are carried over in place.
+        # Golden records of this run's clusters that nothing touched are carried over in place; the ids
+        # replaced or gone are found among the records clustered again when the clustering was incremental.
+        scoped = "_reclustered" if has_table(con, "run_reclustered") else ""
+        run_sql(con, f"golden/golden_drop{scoped}")
+        run_sql(con, f"golden/record_moved{scoped}")
         run_sql(con, "golden/carry_over")
     elif incremental:  # the computed tables gained columns: carried-over rows are copied instead
         run_sql(con, "golden/new_golden_copied")

@@ -1,6 +1,8 @@
 -- Financial facts on the golden records: every fact of the run's financial_fact (SEC FSDS num.txt) whose
 -- filer (source, source_id = CIK) is in the cross-reference, with the golden id of that filer and the
 -- headline measure its tag reports. Runs at publish after golden/publish. Parameter: $run = the run id.
+-- (Only the cross-reference rows of the sources that deliver facts are joined: the join's hash table holds
+-- the filers, not every record.)
 
 -- Which tags report which headline measure. kind: 'flow' (a duration: prefer the annual figure, qtrs = 4)
 -- or 'balance' (a point in time, qtrs = 0). preference: among the tags of one measure, the smaller wins
@@ -37,6 +39,7 @@ SELECT x.golden_id,
        f.qtrs,
        CAST($run AS VARCHAR) AS run_id
 FROM financial_fact AS f
-JOIN xref AS x ON x.source = f.source AND x.source_id = f.source_id
+JOIN (SELECT source, source_id, golden_id FROM xref WHERE source IN (SELECT DISTINCT source FROM financial_fact)) AS x
+    ON x.source = f.source AND x.source_id = f.source_id
 LEFT JOIN financial_concept AS c ON c.concept = f.concept
 ORDER BY x.golden_id, f.concept, period_end, f.qtrs, f.filing;

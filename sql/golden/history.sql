@@ -35,16 +35,16 @@ JOIN _golden_hash AS h USING (golden_id);
 CREATE TABLE IF NOT EXISTS golden_organization_history AS
 SELECT * FROM _golden_new_version LIMIT 0;
 
-DELETE FROM _golden_new_version AS n
-WHERE EXISTS (SELECT 1 FROM golden_organization_history AS cur
-              WHERE cur.valid_to IS NULL AND cur.golden_id = n.golden_id AND cur.row_hash = n.row_hash);
+-- (A golden record has one row here: the ids whose current version has the same hash, found by joining
+-- the few new versions with the history, are dropped.)
+DELETE FROM _golden_new_version
+WHERE golden_id IN (
+    SELECT cur.golden_id
+    FROM golden_organization_history AS cur
+    JOIN _golden_new_version AS n ON cur.golden_id = n.golden_id AND cur.row_hash = n.row_hash
+    WHERE cur.valid_to IS NULL
+);
 
--- Close the current versions that changed or whose golden id is gone (retired, merged away, source dropped).
-UPDATE golden_organization_history AS cur
-SET valid_to = CAST($now AS TIMESTAMP)
-WHERE cur.valid_to IS NULL
-  AND (cur.golden_id NOT IN (SELECT golden_id FROM golden_organization)
-       OR EXISTS (SELECT 1 FROM _golden_hash AS h WHERE h.golden_id = cur.golden_id AND h.row_hash <> cur.row_hash));
-
--- Then golden/history_append.sql appends the new versions when their columns are the history's (names,
--- types and order), else golden/history_rebuild.sql rebuilds the table with them.
+-- Then golden/history_close.sql (or history_close_reclustered.sql) closes the current versions that changed
+-- or whose golden id is gone, and golden/history_append.sql appends the new versions when their columns
+-- are the history's (names, types and order), else golden/history_rebuild.sql rebuilds the table with them.

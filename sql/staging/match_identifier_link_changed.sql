@@ -3,6 +3,8 @@
 -- run (organization_record). Every other group has the same records as in the last run, none of them
 -- changed, so its links are the last run's, kept with its pairs; a pair of two records is linked only by
 -- groups holding both, so a pair touching a changed record has all its groups here, with the same rule.
+-- The groups touched are found from the few changed and gone records (match_gone) first; every record's
+-- identifiers are read once, to find the members of those groups.
 -- Parameter: $id_columns.
 CREATE OR REPLACE TEMP TABLE match_identifier_link AS
 WITH ids AS (
@@ -18,14 +20,22 @@ old_ids AS (
     FROM (
         UNPIVOT (
             SELECT rid, COLUMNS('^id_') FROM organization_record
-            WHERE rid IN (SELECT rid FROM run_changed) OR rid NOT IN (SELECT rid FROM std_organization)
+            WHERE rid IN (SELECT rid FROM run_changed UNION ALL SELECT rid FROM match_gone)
         )
         ON COLUMNS('^id_') INTO NAME col VALUE val
     )
     WHERE list_contains($id_columns, col)
 ),
+new_ids AS (
+    SELECT col, val
+    FROM (
+        UNPIVOT (SELECT rid, COLUMNS('^id_') FROM std_organization WHERE rid IN (SELECT rid FROM run_changed))
+        ON COLUMNS('^id_') INTO NAME col VALUE val
+    )
+    WHERE list_contains($id_columns, col)
+),
 touched AS (
-    SELECT col, val FROM ids WHERE rid IN (SELECT rid FROM run_changed)
+    SELECT col, val FROM new_ids
     UNION
     SELECT col, val FROM old_ids
 ),

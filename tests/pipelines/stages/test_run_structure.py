@@ -189,6 +189,8 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
                     "golden/new_golden_copied",
                     "golden/survive_input_affected",
                     "golden/affected_changed",
+                    "golden/golden_drop_reclustered",
+                    "golden/record_moved_reclustered",
                     "golden/history_rebuild",
                 )
             ), rel

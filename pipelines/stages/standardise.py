@@ -16,6 +16,7 @@ and appended to ``std_organization`` as Arrow, batch after batch.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -82,17 +83,45 @@ def _write(con: duckdb.DuckDBPyConnection, tables: list[pa.Table], first: bool, 
         con.from_arrow(batch).query(BATCH, f"CREATE OR REPLACE TABLE std_organization AS SELECT * FROM {BATCH}")
 
 
+def _carry(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
+    """std_carried: the staged records whose landed row is, unchanged, the one their published record was
+    made from (sql/staging/std_carried.sql says why that is exact): the records of sources whose landing is
+    the last load's (mode reuse) or completes it (mode changes), but for the keys read again or repeated
+    (std_unsure). Sources read again (mode read) have none: their records are compared."""
+    changes = ctx.observed.get("changes", {})
+    carried: list[str] = []
+    files: list[str] = []
+    for sp in ctx.plan.sources:
+        read_again = changes.get(sp.name, {}).get("files")
+        if sp.mode == "reuse":
+            carried.append(sp.name)
+        elif sp.mode == "changes" and read_again is not None and all(Path(f).is_file() for f in read_again):
+            # (a change-captured landing that does not say which rows it read again is compared whole)
+            carried.append(sp.name)
+            files += read_again
+    run_sql(con, "staging/std_unsure")
+    if files:
+        run_sql(con, "staging/std_unsure_changed", {"files": files})
+    run_sql(con, "staging/std_carried", {"carried": carried, "version": STANDARDISE_VERSION})
+
+
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     reuse = ctx.plan.standardise.incremental
     rid = "s.source || ':' || s.source_id"
     if reuse:
-        # Whether each staged record may keep its published form: same content as the record published
-        # under its rid (whose content_hash is the hash of that content), made by this version. Comparing
-        # the attributes gives the verdict comparing content hashes gave, without hashing every record.
+        _carry(con, ctx)
+        # Whether each staged record may keep its published form: the records of std_carried may (their
+        # landed row is the one the published record was made from, see sql/staging/std_carried.sql); the
+        # others when their content equals the record published under their rid (whose content_hash is the
+        # hash of that content), made by this version. Comparing the attributes gives the verdict comparing
+        # content hashes gave, without hashing every record.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT s.rowid AS pos, {rid} AS rid, s.src_file, "
-            f"s.src_line, coalesce(o.std_version = $version AND {_content('s')} = {_content('o')}, false) "
-            f"AS reusable FROM stg_organization AS s LEFT JOIN organization_record AS o ON o.rid = {rid}",
+            "s.src_line, true AS reusable FROM stg_organization AS s SEMI JOIN std_carried AS c ON c.pos = s.rowid "
+            f"UNION ALL SELECT s.rowid AS pos, {rid} AS rid, s.src_file, s.src_line, "
+            f"coalesce(o.std_version = $version AND {_content('s')} = {_content('o')}, false) AS reusable "
+            "FROM stg_organization AS s ANTI JOIN std_carried AS c ON c.pos = s.rowid "
+            f"LEFT JOIN organization_record AS o ON o.rid = {rid}",
             {"version": STANDARDISE_VERSION},
         )
         run_sql(con, "staging/reuse_standardised", {"version": STANDARDISE_VERSION})

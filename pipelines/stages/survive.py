@@ -76,7 +76,7 @@ def _run(con: duckdb.DuckDBPyConnection, ctx: StageContext, docs_job: quality_do
     else:
         run_sql(con, "golden/new_golden_full")
     run_sql(con, "golden/survive_cleanup")
-    run_sql(con, "golden/new_organization_record")
+    run_sql(con, "golden/new_organization_record_in_place" if incremental else "golden/new_organization_record")
     n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]
     quality.validate_outputs(con, ctx.run_id, ctx.dir / "docs", incremental=incremental, job=docs_job)
     return StageResult(
@@ -110,15 +110,13 @@ def _append(con: duckdb.DuckDBPyConnection, golden: pa.Table, lineage: pa.Table)
 
 
 def _fits_in_place(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether this run's computed golden rows and standardised records have no column the published
-    tables lack (then golden/carry_over.sql can update those tables in place)."""
+    """Whether this run's computed golden rows have no column the published golden tables lack (then
+    golden/carry_over.sql can update those tables in place)."""
 
     def columns(relation: str) -> set[str]:
         return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}  # constants
 
     return (
-        has_table(con, "organization_record")
-        and columns("tmp_golden") <= columns("golden_organization")
+        columns("tmp_golden") <= columns("golden_organization")
         and columns("tmp_lineage") <= columns("golden_attribute_lineage")
-        and columns("std_organization") <= columns("organization_record")
     )

@@ -1,8 +1,9 @@
 -- Incremental runs: this run's golden tables made in place from the published ones (the run works on
 -- its own copy of the database). Golden records and lineage of the affected golden ids (affected.sql)
--- and of ids no record holds any more are replaced by the ones computed now (tmp_golden, tmp_lineage);
--- a standardised record is replaced when it changed in any way (content, version, lineage, golden id).
--- The tables are then renamed new_* for golden/publish.sql to swap in, like a full run's.
+-- and of ids no record holds any more are replaced by the ones computed now (tmp_golden, tmp_lineage).
+-- The tables are then renamed new_* for golden/publish.sql to swap in, like a full run's. (The standardised
+-- records are std_organization itself, made in place by the standardise stage:
+-- new_organization_record_in_place.sql.)
 DELETE FROM golden_organization
 WHERE golden_id NOT IN (SELECT golden_id FROM new_xref) OR golden_id IN (SELECT golden_id FROM affected);
 INSERT INTO golden_organization BY NAME SELECT * FROM tmp_golden;
@@ -12,16 +13,3 @@ DELETE FROM golden_attribute_lineage
 WHERE golden_id NOT IN (SELECT golden_id FROM new_xref) OR golden_id IN (SELECT golden_id FROM affected);
 INSERT INTO golden_attribute_lineage BY NAME SELECT * FROM tmp_lineage;
 ALTER TABLE golden_attribute_lineage RENAME TO new_golden_attribute_lineage;
-
-DELETE FROM organization_record AS o
-WHERE NOT EXISTS (
-    SELECT 1 FROM std_organization AS s JOIN new_xref AS x USING (rid)
-    WHERE s.rid = o.rid AND x.golden_id = o.golden_id AND s.content_hash = o.content_hash
-      AND s.std_version = o.std_version
-      AND s.src_file IS NOT DISTINCT FROM o.src_file AND s.src_line IS NOT DISTINCT FROM o.src_line);
-CREATE OR REPLACE TEMP TABLE _record_missing AS
-SELECT rid FROM std_organization ANTI JOIN organization_record USING (rid);
-INSERT INTO organization_record BY NAME
-SELECT s.*, x.golden_id FROM _record_missing AS m JOIN std_organization AS s USING (rid) JOIN new_xref AS x USING (rid);
-DROP TABLE _record_missing;
-ALTER TABLE organization_record RENAME TO new_organization_record;

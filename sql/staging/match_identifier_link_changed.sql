@@ -17,8 +17,7 @@ old_ids AS (
     SELECT col, val
     FROM (
         UNPIVOT (
-            SELECT rid, COLUMNS('^id_') FROM organization_record
-            WHERE rid IN (SELECT rid FROM run_changed) OR rid NOT IN (SELECT rid FROM std_organization)
+            SELECT rid, COLUMNS('^id_') FROM std_replaced
         )
         ON COLUMNS('^id_') INTO NAME col VALUE val
     )

@@ -112,7 +112,6 @@ _DECLARED: tuple[Relation, ...] = (
     _r("new_redirect", "cluster", "run", "staging/new_redirect"),
     # -- survive ---------------------------------------------------------------------------------------
     _r("affected", "survive", "temp", "golden/affected"),
-    _r("_record_missing", "survive", "temp", "golden/carry_over"),
     _r("new_golden_organization", "survive", "run", "golden/new_golden_full", writers=("publish",)),
     _r("new_golden_attribute_lineage", "survive", "run", "golden/new_golden_full", writers=("publish",)),
     _r("new_organization_record", "survive", "run", "golden/new_organization_record", writers=("publish",)),

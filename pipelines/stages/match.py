@@ -35,6 +35,7 @@ from mdm import matching, name_tokens
 from mdm.scoring import FellegiSunter
 from mdm.standardise import ID_COLUMNS
 from pipelines.parallel import map_batches
+from pipelines.plan import has_table
 from pipelines.stages.base import StageContext, StageResult, frame_table, steward_decisions
 from pipelines.stages.match_partition import (
     FREQUENCY,
@@ -83,7 +84,12 @@ def prepare(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> dict[str, Any]
     incremental run); returns the manifest (pipelines.stages.match_partition)."""
     records = ctx.observed["records"]
     changed_n = ctx.observed["changed_records"]
-    incremental = ctx.plan.match.incremental and changed_n <= ctx.plan.max_changed_share * max(records, 1)
+    # The last run's records of the changed and removed ids (std_replaced) come from an incremental standardise.
+    incremental = (
+        ctx.plan.match.incremental
+        and changed_n <= ctx.plan.max_changed_share * max(records, 1)
+        and has_table(con, "std_replaced")
+    )
     ctx.observe("match_incremental", incremental)
     settings = ctx.config.matching.settings()
     perf = ctx.config.performance
@@ -182,12 +188,9 @@ def _count_tokens(con: duckdb.DuckDBPyConnection, workers: int, rows: int) -> Co
 
 def _token_delta(con: duckdb.DuckDBPyConnection) -> Counter[str]:
     """Per name token, the records holding it now minus before, over the records that are new, changed or
-    gone (their last standardised aliases, organization_record): added to the last run's document
+    gone (their last standardised aliases, std_replaced): added to the last run's document
     frequencies, it gives the count over all records again."""
-    old = con.execute(
-        "SELECT aliases FROM organization_record "
-        "WHERE rid IN (SELECT rid FROM run_changed UNION ALL SELECT rid FROM match_gone)"
-    ).fetchall()
+    old = con.execute("SELECT aliases FROM std_replaced").fetchall()
     new = con.execute("SELECT aliases FROM std_organization WHERE rid IN (SELECT rid FROM run_changed)").fetchall()
     delta = name_tokens.token_counts(a or [] for (a,) in new)
     delta.subtract(name_tokens.token_counts(a or [] for (a,) in old))

@@ -5,7 +5,11 @@ its lineage) equals the one it had in the last published run, and whose standard
 the same STANDARDISE_VERSION, keeps that form (and content hash); only new or changed records are
 standardised again, and only their content is hashed.
 The records standardised now are listed in ``run_changed`` and counted as the observation
-``changed_records``.
+``changed_records``. An incremental run makes ``std_organization`` from the published ``organization_record``
+in place (sql/staging/std_organization_in_place.sql: the run works on its own copy of the published database),
+so it costs what the change costs, not what all records cost; what the match stage reads of the last run's
+changed or removed records is kept in ``std_replaced``, and survive makes new_organization_record from
+std_organization in place too (sql/golden/new_organization_record_in_place.sql).
 
 Memory is bounded by the batch size, not by the data: the records to standardise are read from DuckDB in
 batches of ``performance.batch_rows`` (ranges of the staged table's row ids, which DuckDB reads without
@@ -72,11 +76,13 @@ def _batches(con: duckdb.DuckDBPyConnection, bounds: list[tuple[int, int]]) -> I
 
 def _write(con: duckdb.DuckDBPyConnection, tables: list[pa.Table], first: bool, reuse: bool) -> None:
     """Add standardised batches to std_organization in one statement; the first write makes the table, with
-    the reused records in an incremental run (a full run reuses nothing: a first run has no
-    organization_record to reuse from)."""
+    the reused records in an incremental run: organization_record itself when its columns allow, else a copy
+    (a full run reuses nothing: a first run has no organization_record to reuse from)."""
     batch = pa.concat_tables(tables)
     if not first:
         run_sql_over(con, batch, BATCH, "staging/std_append")
+    elif reuse and _fits_in_place(con, batch):
+        run_sql_over(con, batch, BATCH, "staging/std_organization_in_place")
     elif reuse:
         run_sql_over(con, batch, BATCH, "staging/std_organization")
     else:
@@ -105,6 +111,15 @@ def _carry(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
     run_sql(con, "staging/std_carried", {"carried": carried, "version": STANDARDISE_VERSION})
 
 
+def _fits_in_place(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> bool:
+    """Whether organization_record without its golden id has the columns of a standardised batch (names and
+    types, in order): then std_organization is made from it in place; otherwise (a new standardised column,
+    a changed type) by copying the reused records into the batch's columns."""
+    published = con.sql("SELECT * EXCLUDE (golden_id) FROM organization_record LIMIT 0")
+    now = con.from_arrow(batch.slice(0, 0))
+    return list(zip(published.columns, map(str, published.types))) == list(zip(now.columns, map(str, now.types)))
+
+
 def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     reuse = ctx.plan.standardise.incremental
     rid = "s.source || ':' || s.source_id"
@@ -125,6 +140,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
             {"version": STANDARDISE_VERSION},
         )
         run_sql(con, "staging/reuse_standardised", {"version": STANDARDISE_VERSION})
+        run_sql(con, "staging/std_replaced")
     else:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE stg_hashed AS SELECT s.rowid AS pos, {rid} AS rid, s.src_file, "

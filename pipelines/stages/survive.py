@@ -73,14 +73,13 @@ def _run(con: duckdb.DuckDBPyConnection, ctx: StageContext, docs_job: quality_do
         # replaced or gone are found among the records clustered again when the clustering was incremental.
         scoped = "_reclustered" if has_table(con, "run_reclustered") else ""
         run_sql(con, f"golden/golden_drop{scoped}")
-        run_sql(con, f"golden/record_moved{scoped}")
         run_sql(con, "golden/carry_over")
     elif incremental:  # the computed tables gained columns: carried-over rows are copied instead
         run_sql(con, "golden/new_golden_copied")
     else:
         run_sql(con, "golden/new_golden_full")
     run_sql(con, "golden/survive_cleanup")
-    run_sql(con, "golden/new_organization_record")
+    run_sql(con, "golden/new_organization_record_in_place" if incremental else "golden/new_organization_record")
     n_golden = con.execute("SELECT count(*) FROM new_golden_organization").fetchall()[0][0]
     quality.validate_outputs(con, ctx.run_id, ctx.dir / "docs", incremental=incremental, job=docs_job)
     return StageResult(
@@ -114,15 +113,13 @@ def _append(con: duckdb.DuckDBPyConnection, golden: pa.Table, lineage: pa.Table)
 
 
 def _fits_in_place(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether this run's computed golden rows and standardised records have no column the published
-    tables lack (then golden/carry_over.sql can update those tables in place)."""
+    """Whether this run's computed golden rows have no column the published golden tables lack (then
+    golden/carry_over.sql can update those tables in place)."""
 
     def columns(relation: str) -> set[str]:
         return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}  # constants
 
     return (
-        has_table(con, "organization_record")
-        and columns("tmp_golden") <= columns("golden_organization")
+        columns("tmp_golden") <= columns("golden_organization")
         and columns("tmp_lineage") <= columns("golden_attribute_lineage")
-        and columns("std_organization") <= columns("organization_record")
     )

@@ -19,8 +19,7 @@ old_ids AS (
     SELECT col, val
     FROM (
         UNPIVOT (
-            SELECT rid, COLUMNS('^id_') FROM organization_record
-            WHERE rid IN (SELECT rid FROM run_changed UNION ALL SELECT rid FROM match_gone)
+            SELECT rid, COLUMNS('^id_') FROM std_replaced
         )
         ON COLUMNS('^id_') INTO NAME col VALUE val
     )

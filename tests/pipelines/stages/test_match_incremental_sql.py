@@ -86,6 +86,12 @@ def test_identifier_links_of_the_touched_groups_give_the_pairs_to_compare(std: p
     con = _con(now, changed)
     con.register("old_df", arrow_with_lists(old))
     con.execute("CREATE TABLE organization_record AS SELECT * FROM old_df")
+    # What an incremental standardise keeps of the last run's changed and removed records (std_replaced.sql).
+    con.execute(
+        "CREATE TABLE std_replaced AS SELECT rid, aliases, COLUMNS('^id_') FROM organization_record "
+        "WHERE rid IN (SELECT unnest($c::VARCHAR[])) OR rid NOT IN (SELECT rid FROM std_organization)",
+        {"c": changed},
+    )
     old_con = duckdb.connect()
     old_con.register("std_df", arrow_with_lists(old))
     old_con.execute("CREATE TABLE std_organization AS SELECT * FROM std_df")

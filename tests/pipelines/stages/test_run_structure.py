@@ -181,6 +181,8 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
                 rel.startswith(p)
                 for p in (
                     "staging/std_reused_none",
+                    "staging/std_organization_in_place",
+                    "golden/new_organization_record_in_place",
                     "staging/cluster_scope_grow",
                     "staging/match_candidate_changed",
                     "staging/match_identifier_link_changed",
@@ -190,7 +192,6 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
                     "golden/survive_input_affected",
                     "golden/affected_changed",
                     "golden/golden_drop_reclustered",
-                    "golden/record_moved_reclustered",
                     "golden/history_rebuild",
                 )
             ), rel

@@ -119,7 +119,6 @@ def _fits_in_place(con: duckdb.DuckDBPyConnection) -> bool:
     def columns(relation: str) -> set[str]:
         return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}  # constants
 
-    return (
-        columns("tmp_golden") <= columns("golden_organization")
-        and columns("tmp_lineage") <= columns("golden_attribute_lineage")
+    return columns("tmp_golden") <= columns("golden_organization") and columns("tmp_lineage") <= columns(
+        "golden_attribute_lineage"
     )

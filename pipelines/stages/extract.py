@@ -7,18 +7,23 @@ of all rows, then completes the landing from the last one. Each source lands by 
 (:mod:`pipelines.landing`) into ``raw/<source>/`` of the staging folder (wiped first, so a retried
 landing starts clean) without touching a database, so sources land in parallel: the sources no
 Airflow task landed land side by side in worker processes when the inputs are large. The stage then
-loads every landing into the staging database.
+loads the landings into the raw_* tables of the staging database: all of them in a full run; in an
+incremental run, raw_account, raw_balance and raw_financial_fact are the published tables with only the
+sources whose landing of them changed loaded again (:func:`_kept_sources` says when and why that is
+exact). ``run_reloaded`` lists the (table, source) pairs loaded from a landing (or removed) in this run.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from mdm.schema import TABLES
 from pipelines import landing
@@ -31,6 +36,11 @@ log = logging.getLogger(__name__)
 
 # Below this many bytes of file input, sources land one after the other in the stage's process.
 PARALLEL_MIN_BYTES = 64 << 20
+# Tables an incremental run builds from the published table of the same name, loading again only the sources
+# whose landing of it changed (:func:`_kept_sources`). Not organization: validate and standardise need its
+# rows as landed. Not relationship: validate deletes its quarantined rows, and what is quarantined can
+# change with data other than the source's own landing.
+KEPT_TABLES = ("financial_fact", "account", "balance")
 
 
 def job(ctx: StageContext, name: str) -> LandingJob:
@@ -63,7 +73,9 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     raw_root = ctx.dir / "raw"
     counts: dict[str, int] = {}
     issues: list[Issue] = []
-    files: dict[str, list[str]] = {t: [] for t in TABLES}
+    # table -> source -> its Parquet parts, sources in config order, parts in name order (the kept rows of
+    # a change-captured load come first)
+    parts: dict[str, dict[str, list[str]]] = {t: {} for t in TABLES}
     watermarks: dict[str, dict[str, str]] = {}
     changes: dict[str, dict[str, Any]] = {}
     _land_pending(ctx, raw_root)
@@ -79,16 +91,19 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
             watermarks[src.name] = landed["watermarks"]
         if landed["changes"]:
             changes[src.name] = landed["changes"]
-        for table in TABLES:  # parts in name order: the kept rows of a change-captured load come first
-            files[table] += sorted(str(p) for p in (raw_root / src.name / table).glob("*.parquet"))
+        for table in TABLES:
+            parts[table][src.name] = sorted(str(p) for p in (raw_root / src.name / table).glob("*.parquet"))
     ctx.observe("watermarks", watermarks)
     ctx.observe("changes", changes)
-    for table, cols in TABLES.items():
-        # Column names and types are constants of mdm.schema; file paths are bound parameters.
-        schema_sql = ", ".join(f"{c} {_duck_type(t)}" for c, t in cols.items())
-        con.execute(f"CREATE OR REPLACE TABLE raw_{table} ({schema_sql})")
-        if files[table]:
-            con.execute(f"INSERT INTO raw_{table} SELECT * FROM read_parquet($files)", {"files": files[table]})
+    run_sql(con, "staging/run_reloaded")
+    kept: dict[str, list[str]] = {}
+    for table in TABLES:
+        keep = _kept_sources(con, ctx, table, parts[table]) if table in KEPT_TABLES else []
+        if keep:
+            _load_changed(con, table, keep, parts[table])
+            kept[table] = keep
+        else:
+            _load_all(con, table, parts[table])
     run_sql(con, "staging/run_issue")
     if issues:
         con.executemany("INSERT INTO run_issue VALUES (?, ?, ?, ?, ?, ?, ?)", issues)
@@ -102,9 +117,113 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
             "organization_rows_read": counts,
             "warnings": len(issues),
             "reused_loads": reused,
+            "raw_kept": kept,
             "changes": {name: {k: v for k, v in c.items() if k != "files"} for name, c in changes.items()},
         },
     )
+
+
+def _load_all(con: duckdb.DuckDBPyConnection, table: str, parts: dict[str, list[str]]) -> None:
+    """``raw_<table>`` made anew from the landing of every source. Every source with rows in it, or in the
+    published table of that name (whose rows this replaces), is listed in ``run_reloaded``."""
+    # Column names and types are constants of mdm.schema; file paths and values are bound parameters.
+    schema_sql = ", ".join(f"{c} {_duck_type(t)}" for c, t in TABLES[table].items())
+    con.execute(f"CREATE OR REPLACE TABLE raw_{table} ({schema_sql})")
+    files = [f for source_files in parts.values() for f in source_files]
+    if files:
+        con.execute(f"INSERT INTO raw_{table} SELECT * FROM read_parquet($files)", {"files": files})
+    sources = {r[0] for r in con.execute(f"SELECT DISTINCT source FROM raw_{table}").fetchall()}
+    if _published_columns(con, table).get("source") is not None:
+        sources |= {r[0] for r in con.execute(f"SELECT DISTINCT source FROM main.{table}").fetchall()}
+    _reloaded(con, table, sources)
+
+
+def _load_changed(con: duckdb.DuckDBPyConnection, table: str, keep: list[str], parts: dict[str, list[str]]) -> None:
+    """``raw_<table>`` made from the published table of that name (renamed: nothing reads it before publish,
+    which renames ``raw_<table>`` back): the rows of the sources in ``keep`` stay, those of every other
+    source are replaced by its landing. Exact when :func:`_kept_sources` holds (see there)."""
+    con.execute(f"DROP TABLE IF EXISTS raw_{table}")
+    con.execute(f"ALTER TABLE main.{table} RENAME TO raw_{table}")
+    gone = "source IS NULL OR NOT list_contains($keep, source)"
+    removed = {
+        r[0] for r in con.execute(f"SELECT DISTINCT source FROM raw_{table} WHERE {gone}", {"keep": keep}).fetchall()
+    }
+    con.execute(f"DELETE FROM raw_{table} WHERE {gone}", {"keep": keep})
+    loaded = {s for s, files in parts.items() if s not in keep and files}
+    files = [f for s, source_files in parts.items() if s in loaded for f in source_files]
+    if files:
+        con.execute(f"INSERT INTO raw_{table} SELECT * FROM read_parquet($files)", {"files": files})
+    _reloaded(con, table, removed | loaded)
+
+
+def _reloaded(con: duckdb.DuckDBPyConnection, table: str, sources: set[str | None]) -> None:
+    rows = [(table, s) for s in sorted(sources, key=lambda s: (s is None, s or ""))]
+    if rows:
+        con.executemany("INSERT INTO run_reloaded VALUES (?, ?)", rows)
+
+
+def _kept_sources(
+    con: duckdb.DuckDBPyConnection, ctx: StageContext, table: str, parts: dict[str, list[str]]
+) -> list[str]:
+    """The sources whose rows of ``table`` an incremental run keeps from the published table of that name
+    instead of loading its landing again; empty: load every landing (:func:`_load_all`).
+
+    Why it is exact: the published table is the ``raw_<table>`` of the published run (the base run of the
+    plan), which publish renamed unchanged (validate deletes quarantined rows from raw_organization and
+    raw_relationship only, which are never kept). A source is kept when
+    (1) the published run loaded it: its plan's base load is the plan's base run (not after an apply run,
+        which loads nothing; not for a source added, re-added or read in full), so its rows in the published
+        table are that load's landing of ``table``, moved unchanged to ``raw/<source>/load=<run>/``;
+    (2) this run's landing of ``table`` is that very landing: the same files (device and inode: hard links,
+        for a reused file source or the parts a change-captured read carried over), no part read again,
+        rewritten or dropped (a part written anew, or copied where hard links fail, is another file);
+    (3) its published rows are as many as that landing's (a cheap check that nothing else changed them).
+    And the published table must have the columns and types of mdm.schema (else a schema change: full load).
+    A source not kept is reloaded: all its rows (and those of sources no longer configured) are deleted
+    and its landing inserted, so the table equals the landings of every configured source, as a full load."""
+    plan = ctx.plan
+    if plan.mode != "run" or plan.full or plan.base_run is None:
+        return []
+    want = {c: _duck_type(t) for c, t in TABLES[table].items()}
+    have = _published_columns(con, table)
+    if list(have.items()) != list(want.items()):
+        return []
+    published = dict(
+        con.execute(f"SELECT source, count(*) FROM main.{table} WHERE source IS NOT NULL GROUP BY source").fetchall()
+    )
+    keep = []
+    for sp in plan.sources:
+        if sp.mode not in ("reuse", "changes") or sp.base_load != plan.base_run:
+            continue
+        base = ctx.wh.root / "raw" / sp.name / f"load={sp.base_load}" / table
+        files = parts.get(sp.name, [])
+        ids = _file_ids(Path(f) for f in files)
+        if ids is None or ids != _file_ids(base.glob("*.parquet")):
+            continue
+        if published.get(sp.name, 0) != sum(pq.ParquetFile(f).metadata.num_rows for f in files):
+            continue
+        keep.append(sp.name)
+    return keep
+
+
+def _file_ids(paths: Iterable[Path]) -> list[tuple[int, int]] | None:
+    """(device, inode) of each file, sorted; None when one cannot be read."""
+    try:
+        return sorted((st.st_dev, st.st_ino) for st in (p.stat() for p in paths))
+    except OSError:
+        return None
+
+
+def _published_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column -> type of the base table ``main.<table>``, in order; empty when there is none."""
+    rows = con.execute(
+        "SELECT c.column_name, c.data_type FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+        "WHERE c.table_schema = 'main' AND c.table_name = $t AND t.table_type = 'BASE TABLE' "
+        "ORDER BY c.ordinal_position",
+        {"t": table},
+    ).fetchall()
+    return dict(rows)
 
 
 def _land_pending(ctx: StageContext, raw_root: Path) -> None:

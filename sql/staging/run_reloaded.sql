@@ -1,0 +1,11 @@
+-- name: run_reloaded
+-- kind: table
+-- stage: extract
+-- lifetime: run
+-- description: The (table, source) pairs whose raw_* rows this run loaded from the source's landing, or whose
+--  published rows it removed: in a full run every pair with rows (landed or published); in an incremental run
+--  every organization and relationship pair with rows, and only those account, balance and financial_fact
+--  pairs whose landing changed. A pair not listed has exactly the rows of the last published run's table.
+-- column table_name: Canonical table (mdm.schema.TABLES): organization, relationship, financial_fact, account, balance.
+-- column source: Config name of the source.
+CREATE OR REPLACE TABLE run_reloaded (table_name VARCHAR, source VARCHAR);

@@ -21,6 +21,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
 
         raise RunError("nothing to apply decisions to: the warehouse has no published run yet")
     run_sql(con, "staging/reuse_published")
+    # Empty: the raw tables are the published ones renamed, so no (table, source) pair was loaded again.
+    run_sql(con, "staging/run_reloaded")
     records = con.execute("SELECT count(*) FROM std_organization").fetchall()[0][0]
     pairs = con.execute("SELECT count(*) FROM new_match_pair WHERE band = 'match'").fetchall()[0][0]
     ctx.observe("records", records)

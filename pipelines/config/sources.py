@@ -52,7 +52,8 @@ class SourceConfig(StrictModel):
     queries: dict[str, str] | None = None
     # Change-data capture for `sql` sources: query key -> the column holding each row's last update time.
     # An incremental run then reads only the rows updated at or after the previous load's latest value,
-    # plus the keys of all rows (to see deletions), and keeps the other rows from the previous landing.
+    # plus a count of the distinct keys (and the keys of all rows when the count shows a deletion), and keeps
+    # the other rows from the previous landing.
     changes: dict[str, str] | None = None
     encoding: str = "utf-8"
     # Rows per batch handed from the adapter to the loader; bounds memory.

@@ -2,8 +2,9 @@
 
 How each source is loaded is the plan's (:class:`pipelines.plan.SourcePlan`): ``read`` parses it,
 ``reuse`` hard-links the landing of its last load (same fingerprint) with that load's warnings, and
-``changes`` reads only the rows of a database updated since the last load's watermarks plus the keys
-of all rows, then completes the landing from the last one. Each source lands by :func:`land_source`
+``changes`` reads only the rows of a database updated since the last load's watermarks plus a count of
+the distinct keys (the keys of all rows only when the count shows a deletion), then completes the landing
+from the last one. ``mdm run`` lands the sources while the published database is copied (:func:`land_ahead`). Each source lands by :func:`land_source`
 (:mod:`pipelines.landing`) into ``raw/<source>/`` of the staging folder (wiped first, so a retried
 landing starts clean) without touching a database, so sources land in parallel: the sources no
 Airflow task landed land side by side in worker processes when the inputs are large. The stage then

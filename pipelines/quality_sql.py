@@ -115,15 +115,41 @@ def tally(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, Tally]:
             f"SELECT {sql} FROM {_q(relation)} WHERE source = $s", _params(source, " ".join(conds))
         ).fetchall()[0]
         t: Tally = {"rows": int(n), "present": {}, "judged": {}, "passed": {}, "nonnull": {}, "classes": {}}
-        for a, k in zip(attrs, row[: len(attrs)]):
-            t["present"][a] = int(k)
-            judged, passed = _judge(con, relation, source, a, types) if k else (0, 0)
-            t["judged"][a], t["passed"][a] = judged, passed
+        both = {a for a in classified if a in dq.CLASSIFIED and a in attrs and not dq.RULE_CONTEXT.get(a)}
         for a, k in zip(classified, row[len(attrs) :]):
             t["nonnull"][a] = int(k)
-            t["classes"][a] = dict(_classes(con, relation, source, a, types)) if n else {}
+            if a in both:  # judged and classified in one pass: each value's check digits computed once
+                t["judged"][a], t["passed"][a], classes = _judge_and_classify(con, relation, source, a)
+            else:
+                classes = _classes(con, relation, source, a, types)
+            t["classes"][a] = dict(classes)
+        for a, k in zip(attrs, row[: len(attrs)]):
+            t["present"][a] = int(k)
+            if a not in both:
+                t["judged"][a], t["passed"][a] = _judge(con, relation, source, a, types) if k else (0, 0)
         out[source] = t
     return out
+
+
+def _judge_and_classify(
+    con: duckdb.DuckDBPyConnection, relation: str, source: str, attr: str
+) -> tuple[int, int, Counter]:
+    """(rows judged, rows passed, rows per class) of a classified identifier whose rule reads no context: the
+    rule and the class of each distinct value one after the other (python-stdnum's check digits are
+    remembered by mdm.quality for the second call)."""
+    rule, classify = dq.RULES[attr], dq.CLASSIFIED[attr]
+    assert rule is not None
+    judged = passed = 0
+    classes: Counter[str] = Counter()
+    for value, rows in _groups(con, relation, source, [attr]):
+        present = _present(value)
+        if present:
+            verdict = rule(value, {})
+            if verdict is not None:
+                judged += rows
+                passed += rows if verdict else 0
+        classes[classify(value if present else None)] += rows
+    return judged, passed, classes
 
 
 def _classes(con: duckdb.DuckDBPyConnection, relation: str, source: str, attr: str, types: dict[str, str]) -> Counter:

@@ -14,7 +14,7 @@ import pytest
 
 from mdm import quality as dq
 from pipelines import quality_sql, runner
-from pipelines.quality_carry import TALLY_FILE
+from pipelines.quality_carry import TALLY_FILE, read_tally, write_tally
 from pipelines.sample import generate
 from tests.conftest import query_warehouse, sample_config
 
@@ -147,3 +147,16 @@ def test_combine_adds_and_takes_away_counts() -> None:
         "classes": {"lei": {"lei": 3, "missing": 0}},
     }
     assert quality_sql.combine(quality_sql.combine(a, b, -1), b) == a
+
+
+def test_a_tally_is_read_only_under_its_key(tmp_path: Path) -> None:
+    """Another version, rules' code or column set (another key), another source or a damaged file: no tally,
+    so the metrics are counted over every row."""
+    tally = {"rows": 3, "present": {"name": 3}}
+    write_tally(tmp_path, "crm", "k1", tally)
+    assert read_tally(tmp_path, "crm", "k1") == tally
+    assert read_tally(tmp_path, "crm", "k2") is None
+    assert read_tally(tmp_path, "gleif", "k1") is None
+    (tmp_path / TALLY_FILE).write_text("{not json", encoding="utf-8")
+    assert read_tally(tmp_path, "crm", "k1") is None
+    assert read_tally(tmp_path / "missing", "crm", "k1") is None

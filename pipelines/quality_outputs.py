@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from pipelines import staged_rows as staged
 from pipelines.quality_docs import DocsJob, Sample
@@ -21,7 +20,6 @@ from pipelines.suite_sql import evaluate, read_columns
 from pipelines.suites import SUITES_DIR
 
 _KEYS = "tmp_validate_keys"
-_PICKED = "tmp_validate_picked"
 
 # Output tables checked before publishing: (suite, staging table, its key, the rows an incremental run
 # computed again). Names are constants, never input.
@@ -100,21 +98,13 @@ def check_outputs(con: duckdb.DuckDBPyConnection, run_id: str, job: DocsJob, inc
     return failures
 
 
-def _sample(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], bad: set[int]) -> pd.DataFrame:
-    """:func:`pipelines.staged_rows.sample` of the checked rows: their whole rows (but list columns) read for
-    the sampled positions only. The sampled rows are looked for between their first and last place in the
-    table only (a range of row ids the table scan skips the rest of by its row groups' bounds)."""
+def _sample(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], bad: set[int]):
+    """:func:`pipelines.staged_rows.sample` of the checked rows: their whole rows (but list columns) read
+    for the sampled positions only."""
     bads = staged.bad_table(con, bad)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_PICKED} AS SELECT _src, _row FROM {_KEYS} WHERE _row < {staged.SAMPLE_ROWS} "
-        f"OR _row IN (SELECT _row FROM {bads} ORDER BY _row LIMIT {staged.SAMPLE_ROWS})"
-    )
-    lo, hi = con.execute(f"SELECT min(_src), max(_src) FROM {_PICKED}").fetchall()[0]
     picked = ", ".join(f't."{c}"' for c in columns)
     frame = con.execute(
-        f"SELECT {picked} FROM {table} t JOIN {_PICKED} k ON t.rowid = k._src "
-        "WHERE t.rowid BETWEEN $lo AND $hi ORDER BY k._row",
-        {"lo": lo, "hi": hi},
+        f"SELECT {picked} FROM {table} t JOIN {_KEYS} k ON t.rowid = k._src WHERE k._row < {staged.SAMPLE_ROWS} "
+        f"OR k._row IN (SELECT _row FROM {bads} ORDER BY _row LIMIT {staged.SAMPLE_ROWS}) ORDER BY k._row"
     ).df()
-    con.execute(f"DROP TABLE {_PICKED}")
     return frame.astype(object).mask(frame.isna(), None)

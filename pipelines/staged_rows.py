@@ -75,7 +75,7 @@ def quarantined(
     )
 
 
-def bad_table(con: duckdb.DuckDBPyConnection, bad: set[int]) -> str:
+def _bad_table(con: duckdb.DuckDBPyConnection, bad: set[int]) -> str:
     con.execute("CREATE OR REPLACE TEMP TABLE tmp_validate_bad (_row BIGINT)")
     if bad:
         con.executemany("INSERT INTO tmp_validate_bad VALUES (?)", [(int(r),) for r in sorted(bad)])
@@ -84,20 +84,20 @@ def bad_table(con: duckdb.DuckDBPyConnection, bad: set[int]) -> str:
 
 def keep(con: duckdb.DuckDBPyConnection, bad: set[int]) -> None:
     """The staged rows but the ``bad`` positions, as view ``tmp_validate_kept`` (without the internal columns)."""
-    bads = bad_table(con, bad)
+    bad_table = _bad_table(con, bad)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {KEPT} AS SELECT * EXCLUDE (_row, _checked) FROM {STAGED} "
-        f"WHERE _row NOT IN (SELECT _row FROM {bads})"
+        f"WHERE _row NOT IN (SELECT _row FROM {bad_table})"
     )
 
 
 def sample(con: duckdb.DuckDBPyConnection, bad: set[int]) -> pd.DataFrame:
     """A bounded sample of the staged rows for Great Expectations: the first rows in order and the failed
     ones (at most ``SAMPLE_ROWS`` of each), as pandas holds them for GX (NULL as None)."""
-    bads = bad_table(con, bad)
+    bad_table = _bad_table(con, bad)
     frame = con.execute(
         f"SELECT * EXCLUDE (_row, _checked) FROM {STAGED} WHERE _row < {SAMPLE_ROWS} "
-        f"OR _row IN (SELECT _row FROM {bads} ORDER BY _row LIMIT {SAMPLE_ROWS}) ORDER BY _row"
+        f"OR _row IN (SELECT _row FROM {bad_table} ORDER BY _row LIMIT {SAMPLE_ROWS}) ORDER BY _row"
     ).df()
     return frame.astype(object).mask(frame.isna(), None)
 

@@ -85,12 +85,9 @@ SUPPORTED = frozenset(
 class _Relation:
     """One evaluated relation: its columns, row count and the helpers the expectations share."""
 
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, name: str, checked: str | None, columns: list[str] | None = None
-    ) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, checked: str | None) -> None:
         self.con, self.name, self.checked = con, _q(name), checked
-        held = [c for c in con.table(name).columns if c not in INTERNAL and c != checked]
-        self.columns = held if columns is None else list(columns)
+        self.columns = [c for c in con.table(name).columns if c not in INTERNAL and c != checked]
         self.rows = int(con.execute(f"SELECT count(*) FROM {self.name}").fetchall()[0][0])
         self._bad_tables = 0
 
@@ -147,11 +144,6 @@ def _needed(kind: str, kwargs: Mapping[str, Any]) -> list[str]:
     return [str(c) for c in kwargs.get("column_list", [])]
 
 
-def read_columns(suite: Suite) -> set[str]:
-    """The columns whose values the expectations of ``suite`` read."""
-    return {c for exp in suite.spec["expectations"] for c in _needed(exp["type"], exp.get("kwargs", {}))}
-
-
 def _columns_check(rel: _Relation, kwargs: Mapping[str, Any]) -> tuple[bool, Any, Any]:
     """GX's verdict on the column set (case-insensitive names): (success, observed, mismatched)."""
     observed = sorted(rel.columns)
@@ -189,16 +181,13 @@ def evaluate(
     params: Mapping[str, Any] | None = None,
     level: str | None = None,
     checked: str | None = None,
-    columns: list[str] | None = None,
 ) -> Outcome:
     """Evaluate ``suite`` (only its expectations of ``level`` when given) over the DuckDB relation
-    ``relation`` (a table or view with a ``_row`` position column), as GX would over the same rows.
-    ``columns``: the columns of the data when the relation holds only those the suite reads (see
-    :func:`read_columns`); the column-set expectations judge these names."""
+    ``relation`` (a table or view with a ``_row`` position column), as GX would over the same rows."""
     if level is not None and level not in LEVELS:
         raise SuiteError(f"unknown level {level!r}; levels are {', '.join(sorted(LEVELS))}")
     values = suite.values(params)
-    rel = _Relation(con, relation, checked, columns)
+    rel = _Relation(con, relation, checked)
     row_parts: list[pd.DataFrame] = []
     batch_failures: list[dict[str, Any]] = []
     evaluated = succeeded = 0

@@ -25,10 +25,11 @@ from pipelines import quality_docs, quality_sql
 from pipelines import staged_rows as staged
 from pipelines.config import Config
 from pipelines.errors import MdmError
-from pipelines.quality_carry import carry_over
+from pipelines.quality_carry import carry_over, carry_tally, changed_tally, metrics_key, read_tally, write_tally
+from pipelines.quality_changes import validate_changes
 from pipelines.quality_docs import DocsError, DocsJob, Sample
 from pipelines.scorecard import Scorecard, scorecard
-from pipelines.suite_files import Outcome, Suite, load_suites
+from pipelines.suite_files import load_suites
 from pipelines.suite_sql import evaluate
 from pipelines.suites import SUITES, SUITES_DIR
 
@@ -109,6 +110,8 @@ def validate_sources(
     changes: dict[str, dict[str, Any]] | None = None,
     wait_docs: bool = True,
     records: int | None = None,
+    landings: Path | None = None,
+    published: Path | None = None,
 ) -> ValidationReport:
     """Validate every source's landed rows (tables raw_*), quarantine bad rows, record metrics.
 
@@ -123,10 +126,14 @@ def validate_sources(
     ``wait_docs`` the Data Docs are written when this returns; else the caller waits for ``report.docs``
     (or cancels it). A validation failure waits for them before it is raised. ``records``: the number of
     landed records, which decides whether a worker is worth starting (:func:`pipelines.quality_docs.start`).
+    ``landings``: the run's landing folders (``raw/``), where each source's tally is kept for the next run;
+    ``published``: the warehouse's (``<warehouse>/raw``), where the last loads' tallies are.
     """
     job = quality_docs.start(docs, run_id, records)
     try:
-        report = _validate_sources(con, config, run_id, job, fingerprints, reused, watermarks, changes)
+        report = _validate_sources(
+            con, config, run_id, job, fingerprints, reused, watermarks, changes, landings, published
+        )
     except BaseException:
         job.cancel()  # no-op after a validation failure, which waited
         raise
@@ -146,6 +153,8 @@ def _validate_sources(
     reused: dict[str, str] | None,
     watermarks: dict[str, dict[str, str]] | None,
     changes: dict[str, dict[str, Any]] | None,
+    landings: Path | None = None,
+    published: Path | None = None,
 ) -> ValidationReport:
     fingerprints = fingerprints or {}
     reused = reused or {}
@@ -167,6 +176,8 @@ def _validate_sources(
                 con, src.name, reused[src.name], run_id, quarantine, metrics, classes, loads, results
             )
             report.suites[src.name] = {"suite": suite, "success": True, "reused_from": reused[src.name]}
+            if landings is not None and published is not None:
+                carry_tally(published / src.name / f"load={reused[src.name]}", landings / src.name)
             continue
         cdc = changes.get(src.name) if table == "organization" else None
         staged.stage_rows(con, table, src.name, cdc["files"] if cdc is not None else None)
@@ -176,7 +187,7 @@ def _validate_sources(
         if cdc is not None:
             # A change-captured load: the rows kept from the base load passed the row rules then (their
             # quarantine is carried over); the rows read again are checked now; the batch as a whole.
-            outcome, carried, carried_rows = _validate_changes(con, suites[suite], src.name, run_id, params, cdc)
+            outcome, carried, carried_rows = validate_changes(con, suites[suite], src.name, run_id, params, cdc)
             quarantine.append(carried)
         else:
             outcome = evaluate(con, suites[suite], staged.STAGED, batch=src.name, run_id=run_id, params=params)
@@ -200,10 +211,9 @@ def _validate_sources(
         job.add(Sample(suite, src.name, staged.sample(con, bad), params, n_rows))
         if table == "organization" and n_rows > len(bad):
             staged.keep(con, bad)
-            m = quality_sql.metrics(con, staged.KEPT)
+            m, c = _metrics(con, src.name, cdc, landings, published)
             m.insert(0, "run_id", run_id)
             metrics.append(m)
-            c = quality_sql.identifier_classes(con, staged.KEPT)
             c.insert(0, "run_id", run_id)
             classes.append(c)
         marks = watermarks.get(src.name)
@@ -261,53 +271,28 @@ def _validate_sources(
     return report
 
 
-def _validate_changes(
+def _metrics(
     con: duckdb.DuckDBPyConnection,
-    suite: Suite,
     source: str,
-    run_id: str,
-    params: dict[str, Any],
-    cdc: dict[str, Any],
-) -> tuple[Outcome, pd.DataFrame, set[int]]:
-    """Validate a change-captured load (the staged rows: the whole landing, ordered by file and line):
-    the suite's row rules over the rows read again (``cdc['files']``, this run's parts, marked
-    ``_checked``), its batch rules over the whole landing. The base load's quarantine entries of the
-    rows kept from it are carried over. Returns an outcome whose row failures are positions in the
-    landing, the carried quarantine entries and the positions of their rows."""
-    rel = staged.STAGED
-    batch = evaluate(con, suite, rel, batch=source, run_id=run_id, params=params, level="batch")
-    n_checked = con.execute(f"SELECT count(*) FILTER (WHERE _checked) FROM {rel}").fetchall()[0][0]
-    failures = batch.row_failures
-    evaluated = batch.statistics["evaluated_expectations"]
-    if n_checked:
-        checked = evaluate(con, suite, rel, batch=source, run_id=run_id, params=params, level="row", checked="_checked")
-        failures = checked.row_failures
-        evaluated += checked.statistics["evaluated_expectations"]
-    # Rows read again replace their old selves, whose old quarantine entries do not apply.
-    base = {"base": cdc["base_load"], "s": source}
-    carried = con.execute(
-        f"SELECT q.* REPLACE ($run AS run_id) FROM quarantine q WHERE q.run_id = $base AND q.source = $s "
-        f"AND EXISTS (SELECT 1 FROM {rel} l WHERE l.src_file = q.file AND l.src_line = q.line AND NOT l._checked)",
-        {"run": run_id, **base},
-    ).df()
-    kept_bad = {
-        int(r[0])
-        for r in con.execute(
-            f"SELECT l._row FROM {rel} l WHERE NOT l._checked AND EXISTS (SELECT 1 FROM quarantine q "
-            "WHERE q.run_id = $base AND q.source = $s AND q.file = l.src_file AND q.line = l.src_line)",
-            base,
-        ).fetchall()
-    }
-    outcome = Outcome(
-        suite=suite.name,
-        batch=source,
-        run_id=run_id,
-        success=batch.success,
-        row_failures=failures.reset_index(drop=True),
-        batch_failures=batch.batch_failures,
-        statistics={"evaluated_expectations": evaluated, "rows_checked": n_checked, "rows": batch.statistics["rows"]},
-    )
-    return outcome, carried, kept_bad
+    cdc: dict[str, Any] | None,
+    landings: Path | None,
+    published: Path | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Quality metrics and identifier classes of the source's kept rows (``staged.KEPT``). A change-captured
+    load updates its base load's tally by the rows that left and came (exact, see
+    :func:`pipelines.quality_carry.changed_tally`) when that tally is there under the same key; else (a first
+    or full read, other code or columns) every kept row is counted. The tally is kept with the landing."""
+    key = metrics_key(con, staged.KEPT)
+    tally = None
+    if cdc is not None and published is not None:
+        base = published / source / f"load={cdc['base_load']}"
+        base_tally = read_tally(base, source, key)
+        if base_tally is not None:
+            tally = changed_tally(con, source, base, cdc["base_load"], base_tally)
+    tallies = {source: tally} if tally is not None else quality_sql.tally(con, staged.KEPT)
+    if source in tallies:
+        write_tally(landings / source if landings is not None else None, source, key, tallies[source])
+    return quality_sql.finish_metrics(con, staged.KEPT, tallies), quality_sql.finish_classes(tallies)
 
 
 def _store(

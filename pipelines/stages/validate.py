@@ -34,6 +34,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
         changes=ctx.observed.get("changes", {}),
         wait_docs=False,
         records=con.execute("SELECT count(*) FROM raw_organization").fetchall()[0][0],
+        landings=ctx.dir / "raw",
+        published=ctx.wh.root / "raw",
     )
     job = report.docs
     try:

@@ -3,7 +3,9 @@ the tables whose content changed.
 
 :func:`record_state` runs inside the publish transaction, after the last table is built: it fingerprints
 every exported table (sql/publish/fingerprint.sql: columns, types and every row) and records in
-``export_state`` whether the fingerprint differs from the last published run's. :func:`export` then, at the
+``export_state`` whether the fingerprint differs from the last published run's. The tables an incremental
+extract kept whole from the last published run (:data:`KEPT`, not named by ``run_reloaded``) keep their
+fingerprint without being read. :func:`export` then, at the
 switch, writes the changed tables and carries the others over from the last run's snapshot with a hard link
 (a copy where links are not possible): the same bytes, so the same content. The snapshot is still made
 whole before ``current`` switches to it, so the publish stays atomic.
@@ -27,10 +29,14 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.plan import has_table
 from pipelines.warehouse import PARQUET_TABLES, Warehouse, query_sql, run_sql
 
 # Tables written side by side at the switch (each one also uses DuckDB's threads where it can).
 EXPORT_WRITERS = 2
+# Exported tables an incremental extract may keep whole from the last published run (pipelines.stages.extract,
+# listed by run_reloaded when it does not): their fingerprint is carried over instead of computed again.
+KEPT = ("account", "balance", "financial_fact")
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> None:
@@ -41,10 +47,18 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> None:
 def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]:
     """Fingerprint every exported table and record this run's export state; returns table -> changed."""
     run_sql(con, "publish/export_state")
-    previous = {name: fp for name, fp, _, _ in query_sql(con, "publish/export_state_read").fetchall()}
+    state = query_sql(con, "publish/export_state_read").fetchall()
+    previous = {name: fp for name, fp, _, _ in state}
+    counts = {name: n for name, _, _, n in state}
+    kept = set()
+    if has_table(con, "run_reloaded"):  # made by extract (or reuse) in this run: see sql/publish/export_kept.sql
+        kept = {r[0] for r in query_sql(con, "publish/export_kept", {"tables": list(KEPT)}).fetchall()}
     changed: dict[str, bool] = {}
     for table in PARQUET_TABLES:
-        rows, fingerprint = query_sql(con, "publish/fingerprint", {"table": table}).fetchall()[0]
+        if table in kept:  # the published table itself, renamed to raw_<table> and back: the same content
+            rows, fingerprint = counts[table], previous[table]
+        else:
+            rows, fingerprint = query_sql(con, "publish/fingerprint", {"table": table}).fetchall()[0]
         changed[table] = previous.get(table) != fingerprint
         run_sql(
             con,

@@ -112,3 +112,30 @@ def test_a_failed_write_fails_the_export(con: duckdb.DuckDBPyConnection, tmp_pat
     with pytest.raises(duckdb.Error):
         exports.export(con, Warehouse(tmp_path / "wh"), "r1", None)
     assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] is True
+
+
+def test_a_table_extract_kept_keeps_its_fingerprint_unread_and_any_other_is_fingerprinted(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    exports.record_state(con, "r1")
+    first = {t: fp for t, fp, _, _ in _state(con)}
+    # The balance is replaced by a table the fingerprint would tell apart; only an unread table keeps its print.
+    con.execute("CREATE OR REPLACE TABLE balance AS SELECT * REPLACE (amount + 1 AS amount) FROM balance")
+
+    con.execute("CREATE TABLE run_reloaded (table_name VARCHAR, source VARCHAR)")  # extract kept every table
+    con.execute("INSERT INTO run_reloaded VALUES ('golden_organization', 'crm'), ('empty_one', 'crm')")
+    changed = exports.record_state(con, "r2")
+    state = {t: (fp, n) for t, fp, _, n in _state(con)}
+    assert changed["balance"] is False and state["balance"] == (first["balance"], 50000)
+    assert changed["v_golden_organization"] is True  # a view over it is still fingerprinted (and sees the change)
+
+    for listed in ("balance", "raw_balance"):  # named by run_reloaded: loaded again, so fingerprinted
+        con.execute("DELETE FROM run_reloaded")
+        con.execute("INSERT INTO run_reloaded VALUES ($t, 'crm')", {"t": listed})
+        con.execute("DELETE FROM export_state")
+        exports.record_state(con, "r1")  # the state of a run that published the first balance
+        con.execute("UPDATE export_state SET fingerprint = $f WHERE table_name = 'balance'", {"f": first["balance"]})
+        assert exports.record_state(con, "r3")["balance"] is True
+    con.execute("DROP TABLE run_reloaded")  # no run_reloaded (a database from before it): fingerprinted
+    con.execute("UPDATE export_state SET fingerprint = $f WHERE table_name = 'balance'", {"f": first["balance"]})
+    assert exports.record_state(con, "r4")["balance"] is True

@@ -255,7 +255,10 @@ def test_raw_landings_carry_lineage(sample: Path, published: tuple[Path, runner.
     for name, tables in expected_tables.items():
         load = wh / "raw" / name / f"load={summary.run_id}"
         assert load.is_dir(), load
-        assert {p.name for p in load.iterdir()} == tables
+        assert {p.name for p in load.iterdir() if p.is_dir()} == tables
+        # The quality tally of the organisation rows (pipelines.quality_changes) is kept with their landing.
+        assert (load / "_quality.json").is_file() == ("organization" in tables), name
+        assert {p.name for p in load.iterdir() if not p.is_dir()} <= {"_quality.json"}
         src = cfg.source(name)
         for table in tables:
             parts = sorted((load / table).glob("part-*.parquet"))

@@ -189,6 +189,7 @@ def test_every_sql_file_that_builds_a_relation_is_declared() -> None:
                     "staging/run_stage",
                     "staging/reuse_published",
                     "golden/new_golden_copied",
+                    "golden/carry_over",
                     "golden/survive_input_affected",
                     "golden/affected_changed",
                     "golden/golden_drop_reclustered",

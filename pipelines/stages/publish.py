@@ -60,7 +60,7 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "marts/views")
     run_sql(con, "marts/analyst_views")  # the masked views of the analyst schema
     build_marts(con, ctx.config, ctx.run_id)
-    review_queue.build(con, ctx.config)  # steward_decision_live and review_item
+    review_queue.build(con, ctx.config, run_id=ctx.run_id)  # steward_decision_live, review_item
     exports.record_state(con, ctx.run_id)  # which Parquet exports finish must write again
     apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction
     run_sql(

@@ -7,7 +7,8 @@
 --   held in its cluster only by scored links below the strong level); a survivorship conflict (the sources
 --   of one cluster disagree on the legal name, the registered address or an identifier). Items answered by
 --   a live steward decision (steward_decision_live) are left out; an item a later run resolves is simply
---   not produced again.
+--   not produced again. An incremental run recomputes only the items of the golden records it changed
+--   (pipelines.review.queue; the rows of the other golden records are kept).
 -- column item_id: Stable id: R + 16 hex digits of md5('<kind>|<subject>') (mdm.decisions.item_id).
 -- column kind: pair | weak_cluster | conflict.
 -- column subject: pair: 'rid_a|rid_b'; weak_cluster: the golden id; conflict: 'golden_id|attribute'.
@@ -22,7 +23,15 @@
 -- column accounts: Accounts of the customers concerned (both clusters for a pair).
 -- column balance: Sum of the latest monthly balance of those accounts (amounts in their own currencies).
 -- column detail: JSON: pair and weak cluster the records' names; conflict the disagreeing values per source.
-CREATE OR REPLACE TABLE review_item AS
+-- An incremental build (pipelines.review.queue) fills both from sql/review/review_scope.sql first; a full one
+-- leaves them empty.
+CREATE TEMP TABLE IF NOT EXISTS _review_scope (golden_id VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS _review_kept (golden_id VARCHAR);
+-- The queue's items before ranking: of every golden record (scoped = false), or only those that involve a
+-- golden id of _review_scope (scoped = true: a pair with either end in it; a weak cluster or a conflict of one
+-- in it). Every input of an item is one of its golden records' (records, names, identifiers, the pairs and
+-- links of their records, accounts and balances) or global (the decisions, the parameters).
+CREATE OR REPLACE TEMP MACRO _review_items(scoped, p_register_formats, p_strong) AS TABLE
 WITH decided AS (
     SELECT item_id AS id FROM steward_decision_live WHERE item_id IS NOT NULL
     UNION
@@ -41,19 +50,7 @@ rec_keys AS (
     SELECT golden_id, 'CIK', id_CIK::VARCHAR FROM organization_record WHERE id_CIK IS NOT NULL
     UNION ALL
     SELECT golden_id, 'KEY:' || source, source_id FROM organization_record
-    WHERE list_contains($register_formats, source_format)
-),
-cluster_keys AS (SELECT DISTINCT golden_id, scheme, value FROM rec_keys WHERE value <> ''),
-latest_balance AS (
-    SELECT source, account_id, balance FROM balance
-    QUALIFY row_number() OVER (PARTITION BY source, account_id ORDER BY month DESC) = 1
-),
-impact AS (
-    SELECT x.golden_id, count(DISTINCT a.account_id) AS accounts, coalesce(sum(b.balance), 0) AS balance
-    FROM xref AS x
-    JOIN account AS a ON a.source = x.source AND a.source_id = x.source_id
-    LEFT JOIN latest_balance AS b ON b.source = a.source AND b.account_id = a.account_id
-    GROUP BY x.golden_id
+    WHERE list_contains(p_register_formats, source_format)
 ),
 names AS (SELECT rid, golden_id, name FROM organization_record),
 review_pairs AS (
@@ -62,6 +59,14 @@ review_pairs AS (
     JOIN xref AS xa ON xa.rid = p.rid_a
     JOIN xref AS xb ON xb.rid = p.rid_b
     WHERE p.band = 'review' AND p.rule = 'score' AND xa.golden_id <> xb.golden_id
+      AND (NOT scoped OR xa.golden_id IN (SELECT golden_id FROM _review_scope)
+           OR xb.golden_id IN (SELECT golden_id FROM _review_scope))
+),
+-- The keys of the clusters at either end of a review pair (only those are compared).
+cluster_keys AS (
+    SELECT DISTINCT golden_id, scheme, value FROM rec_keys
+    WHERE value <> ''
+      AND golden_id IN (SELECT golden_id FROM review_pairs UNION SELECT other_golden_id FROM review_pairs)
 ),
 -- Review pairs whose clusters hold different values of one scheme: they can never merge. (Joined from
 -- the pairs outwards: a join of the key table with itself would be quadratic in a register's keys.)
@@ -91,7 +96,7 @@ links AS (
 inside AS (
     SELECT xa.golden_id, l.rid_a, l.rid_b, l.strength
     FROM links AS l JOIN xref AS xa ON xa.rid = l.rid_a JOIN xref AS xb ON xb.rid = l.rid_b
-    WHERE xa.golden_id = xb.golden_id
+    WHERE xa.golden_id = xb.golden_id AND (NOT scoped OR xa.golden_id IN (SELECT golden_id FROM _review_scope))
 ),
 held AS (  -- each member's best link inside its cluster, and the member at its other end
     SELECT golden_id, rid, other, strength FROM (
@@ -105,11 +110,11 @@ weak_items AS (
            h.rid AS rid_a, h.other AS rid_b, NULL::VARCHAR AS attribute, h.strength AS score,
            to_json({a: na.name, b: nb.name, weak_members: w.weak_members})::VARCHAR AS detail
     FROM held AS h
-    JOIN (SELECT golden_id, count(*) AS weak_members FROM held WHERE strength < $strong GROUP BY golden_id) AS w
+    JOIN (SELECT golden_id, count(*) AS weak_members FROM held WHERE strength < p_strong GROUP BY golden_id) AS w
       USING (golden_id)
     LEFT JOIN names AS na ON na.rid = h.rid
     LEFT JOIN names AS nb ON nb.rid = h.other
-    WHERE h.strength < $strong
+    WHERE h.strength < p_strong
     QUALIFY row_number() OVER (PARTITION BY h.golden_id ORDER BY h.strength, h.rid) = 1
 ),
 -- Values of the conflict attributes per record: standardised forms where they exist (case, punctuation,
@@ -117,7 +122,9 @@ weak_items AS (
 -- Only clusters with records of two sources can disagree (a conflict needs two sources): the others are left
 -- out before the values are compared.
 multi_source AS (
-    SELECT golden_id FROM organization_record GROUP BY golden_id HAVING min(source) <> max(source)
+    SELECT golden_id FROM organization_record
+    WHERE NOT scoped OR golden_id IN (SELECT golden_id FROM _review_scope)
+    GROUP BY golden_id HAVING min(source) <> max(source)
 ),
 multi_record AS (
     SELECT r.* FROM organization_record AS r SEMI JOIN multi_source AS m ON m.golden_id IS NOT DISTINCT FROM r.golden_id
@@ -168,6 +175,25 @@ items AS (
     UNION ALL BY NAME
     SELECT * FROM conflict_items
 ),
+-- The business impact of the golden records the items name: their accounts and the latest balance of each.
+item_golden AS (SELECT golden_id FROM items UNION SELECT other_golden_id FROM items),
+impact_account AS (
+    SELECT x.golden_id, a.source, a.account_id
+    FROM xref AS x
+    JOIN account AS a ON a.source = x.source AND a.source_id = x.source_id
+    WHERE x.golden_id IN (SELECT golden_id FROM item_golden)
+),
+latest_balance AS (
+    SELECT b.source, b.account_id, b.balance FROM balance AS b
+    SEMI JOIN impact_account AS i ON i.source = b.source AND i.account_id = b.account_id
+    QUALIFY row_number() OVER (PARTITION BY b.source, b.account_id ORDER BY b.month DESC) = 1
+),
+impact AS (
+    SELECT i.golden_id, count(DISTINCT i.account_id) AS accounts, coalesce(sum(b.balance), 0) AS balance
+    FROM impact_account AS i
+    LEFT JOIN latest_balance AS b ON b.source = i.source AND b.account_id = i.account_id
+    GROUP BY i.golden_id
+),
 scored AS (
     SELECT 'R' || md5(i.kind || '|' || i.subject)[1:16] AS item_id, i.*,
            coalesce(ia.accounts, 0) + coalesce(ib.accounts, 0) AS accounts,
@@ -176,9 +202,30 @@ scored AS (
     LEFT JOIN impact AS ia ON ia.golden_id = i.golden_id
     LEFT JOIN impact AS ib ON ib.golden_id = i.other_golden_id
 )
+SELECT item_id, kind, subject, golden_id, other_golden_id, rid_a, rid_b, attribute, score, uncertainty, accounts,
+       balance, detail
+FROM scored
+WHERE item_id NOT IN (SELECT id FROM decided);
+-- The items computed by this run: every item on a full build, the scope's on an incremental one.
+CREATE OR REPLACE TEMP TABLE _review_new AS FROM _review_items($scoped, $register_formats, $strong);
+CREATE TABLE IF NOT EXISTS review_item AS SELECT *, 0::BIGINT AS priority FROM _review_new LIMIT 0;
+-- The queue, ranked: customers with accounts first, then by balance, then by uncertainty. An incremental build
+-- keeps the last run's items whose golden records this run carried over unchanged (_review_kept): every input
+-- of such an item is as it was (pipelines.review.queue checks the global ones).
+CREATE OR REPLACE TABLE review_item AS
+WITH items AS (
+    SELECT * EXCLUDE (priority) FROM review_item
+    WHERE golden_id IN (SELECT golden_id FROM _review_kept)
+      AND (other_golden_id IS NULL OR other_golden_id IN (SELECT golden_id FROM _review_kept))
+    UNION ALL BY NAME
+    FROM _review_new
+)
 SELECT item_id, kind, subject,
        row_number() OVER (ORDER BY accounts > 0 DESC, balance DESC, uncertainty DESC, item_id)::BIGINT AS priority,
        golden_id, other_golden_id, rid_a, rid_b, attribute, score, uncertainty, accounts, balance, detail
-FROM scored
-WHERE item_id NOT IN (SELECT id FROM decided)
+FROM items
 ORDER BY priority;
+DROP TABLE _review_new;
+DROP TABLE _review_kept;
+DROP TABLE _review_scope;
+DROP MACRO TABLE _review_items;

@@ -306,14 +306,16 @@ def test_a_reloaded_balance_source_rebuilds_every_mart(tmp_path: Path, base: tup
     assert month is None
 
 
-def test_an_incremental_run_publishes_the_marts_of_a_full_rebuild(
+def test_an_incremental_run_publishes_the_marts_and_queue_of_a_full_rebuild(
     tmp_path: Path, base: tuple[Path, Path], monkeypatch
 ) -> None:
     """End to end: CRM customers renamed and moved to another city (bench change_crm), an incremental run
-    with run_reloaded present (the accounts and balances were not loaded again), then the published marts
+    with run_reloaded naming no table (the accounts and balances were not loaded again; the copy of the
+    warehouse has new inodes, so extract would load them again), then the published marts and review queue
     against a full rebuild from the published database."""
     import pipelines.stages.publish as publish
     from pipelines.bench.run import change_crm
+    from pipelines.review import queue
 
     cfg_path, _ = base
     root = tmp_path / "run"
@@ -322,37 +324,57 @@ def test_an_incremental_run_publishes_the_marts_of_a_full_rebuild(
     cfg = sample_config(root / "sample", root / "wh", root / "mdm.yaml")
     assert change_crm(root / "sample", 0.05) > 10
     seen: dict[str, Any] = {}
-    real_build, real_choose = publish.build_marts, mart_scope.choose_scope
+    real_build, real_queue = publish.build_marts, queue.build
+    real_choose, real_scoped = mart_scope.choose_scope, queue.scoped
 
     def choose(con: duckdb.DuckDBPyConnection, run_id: str, inputs: dict[str, str]) -> str | None:
         seen["month"] = real_choose(con, run_id, inputs)
         seen["scope"] = 0 if seen["month"] is None else con.execute("SELECT count(*) FROM _mart_scope").fetchall()[0][0]
         return seen["month"]
 
-    def build(con: duckdb.DuckDBPyConnection, config: Any, run_id: str) -> list[str]:
-        con.execute("CREATE TEMP TABLE run_reloaded (table_name VARCHAR, source VARCHAR)")
-        try:
-            return real_build(con, config, run_id)
-        finally:
-            con.execute("DROP TABLE run_reloaded")
+    def scoped(con: duckdb.DuckDBPyConnection, run_id: str, state: dict[str, str]) -> bool:
+        seen["queue"] = real_scoped(con, run_id, state)
+        if seen["queue"]:
+            seen["queue_scope"], seen["queue_kept"] = con.execute(
+                "SELECT (SELECT count(*) FROM _review_scope), (SELECT count(*) FROM _review_kept)"
+            ).fetchall()[0]
+        return seen["queue"]
+
+    def unchanged(real: Callable[..., Any]) -> Callable[..., Any]:
+        def build(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> Any:
+            con.execute("CREATE TEMP TABLE run_reloaded (table_name VARCHAR, source VARCHAR)")
+            try:
+                return real(con, *args, **kwargs)
+            finally:
+                con.execute("DROP TABLE run_reloaded")
+
+        return build
 
     monkeypatch.setattr(mart_scope, "choose_scope", choose)
-    monkeypatch.setattr(publish, "build_marts", build)
+    monkeypatch.setattr(queue, "scoped", scoped)
+    monkeypatch.setattr(publish, "build_marts", unchanged(real_build))
+    monkeypatch.setattr(queue, "build", unchanged(real_queue))
     runner.run(cfg)
     assert seen["month"] is not None and 0 < seen["scope"] < 200
+    assert seen["queue"] and 0 < seen["queue_scope"] < 200 < seen["queue_kept"]
     monkeypatch.setattr(mart_scope, "choose_scope", real_choose)
+    monkeypatch.setattr(queue, "build", real_queue)
     inc, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
     shutil.copy((root / "wh" / "mdm.duckdb").resolve(), inc)
     shutil.copy(inc, full)
+    config = load_config(cfg, check_files=False)
     con = duckdb.connect(str(full))
     try:
         con.execute("DELETE FROM mart_state")
-        build_marts(con, load_config(cfg, check_files=False), RUN)
+        build_marts(con, config, RUN)
+        queue.build(con, config)  # no run id: the whole queue
     finally:
         con.close()
     a, b = duckdb.connect(str(inc), read_only=True), duckdb.connect(str(full), read_only=True)
     try:
         _assert_same(a, b)
+        got, want = _rows(a, "review_item"), _rows(b, "review_item")
+        assert sum(want.values()) > 0 and got == want
     finally:
         a.close()
         b.close()

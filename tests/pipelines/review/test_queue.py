@@ -191,3 +191,77 @@ def test_conflicts_need_two_sources_and_count_the_distinct_values(tmp_path):
         {"source": "crm", "value": "1 Mill Lane"},
         {"source": "gleif", "value": "3 Mill Lane"},
     ]
+
+
+# -- incremental builds (pipelines.review.queue.scoped) ---------------------------------------------------------
+
+
+def _publish_first(con: duckdb.DuckDBPyConnection, tmp_path) -> None:
+    """The last run's state: golden records with their run id and a queue built (in full) with review_state."""
+    con.execute("CREATE TABLE golden_organization_run AS SELECT DISTINCT golden_id, 'R1' AS run_id FROM xref")
+    con.execute("DROP TABLE golden_organization")
+    con.execute("ALTER TABLE golden_organization_run RENAME TO golden_organization")
+    queue.build(con, config(tmp_path), live(), run_id="R1")
+    # What an incremental run leaves for publish: clustering was incremental, no account or balance reloaded.
+    con.execute("CREATE TABLE run_reclustered (rid VARCHAR, golden_id VARCHAR)")
+    con.execute("CREATE TABLE run_reloaded (table_name VARCHAR, source VARCHAR)")
+
+
+def _second_run(con: duckdb.DuckDBPyConnection) -> None:
+    """crm:C2 joins G1 (G3 is gone: its pair with G1 is no review item any more), crm:C5 is renamed (G5 is
+    recomputed: the pair C4|C5 of the unchanged G4 shows the new name), G1 recomputed."""
+    con.execute("UPDATE xref SET golden_id = 'G1' WHERE rid = 'crm:C2'")
+    con.execute("UPDATE organization_record SET golden_id = 'G1' WHERE rid = 'crm:C2'")
+    con.execute("UPDATE organization_record SET name = 'Bluefin Marine Ltd' WHERE rid = 'crm:C5'")
+    con.execute("DELETE FROM golden_organization WHERE golden_id = 'G3'")
+    con.execute("UPDATE golden_organization SET run_id = 'R2' WHERE golden_id IN ('G1', 'G5')")
+
+
+def _queue(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("SELECT * FROM review_item ORDER BY priority").fetchall()
+
+
+def _spy(monkeypatch) -> tuple[list[bool], list[set[str]]]:
+    """Records each decision of queue.scoped and, after an incremental one, its scope."""
+    seen: list[bool] = []
+    scopes: list[set[str]] = []
+    real = queue.scoped
+
+    def spy(con, *args):
+        seen.append(real(con, *args))
+        if seen[-1]:
+            scopes.append({g for (g,) in con.execute("SELECT golden_id FROM _review_scope").fetchall()})
+        return seen[-1]
+
+    monkeypatch.setattr(queue, "scoped", spy)
+    return seen, scopes
+
+
+def test_an_incremental_build_gives_the_full_builds_queue(con, tmp_path, monkeypatch):
+    _publish_first(con, tmp_path)
+    before = {r[2]: r for r in _queue(con)}
+    _second_run(con)
+    seen, scopes = _spy(monkeypatch)
+    queue.build(con, config(tmp_path), live(), run_id="R2")
+    incremental = _queue(con)
+    assert seen == [True] and scopes[-1] == {"G1", "G5"}
+    queue.build(con, config(tmp_path), live())  # no run id: a full build
+    assert incremental == _queue(con)
+    subjects = {r[2]: r for r in incremental}
+    assert "crm:C2|gleif:" + LEI_A not in subjects and "crm:C2|gleif:" + LEI_A in before
+    assert json.loads(subjects["crm:C4|crm:C5"][-1])["b"] == "Bluefin Marine Ltd"
+    assert subjects["G4"] == (*before["G4"][:3], subjects["G4"][3], *before["G4"][4:])  # kept (priority aside)
+
+
+def test_changed_decisions_or_reloaded_balances_rebuild_the_whole_queue(con, tmp_path, monkeypatch):
+    _publish_first(con, tmp_path)
+    _second_run(con)
+    seen, _ = _spy(monkeypatch)
+    decided = live(dm.Decision("D1", 1, "no_match", "r", "u", "t", rid_a="crm:C4", rid_b="crm:C5"))
+    queue.build(con, config(tmp_path), decided, run_id="R2")
+    assert "crm:C4|crm:C5" not in {r[2] for r in _queue(con)}
+    con.execute("INSERT INTO run_reloaded VALUES ('balance', 'crm')")
+    queue.build(con, config(tmp_path), decided, run_id="R3")
+    con.execute("DELETE FROM run_reloaded")
+    queue.build(con, config(tmp_path), decided, run_id="R4")
+    assert seen == [False, False, True]

@@ -5,7 +5,9 @@ the tables whose content changed.
 every exported table (sql/publish/fingerprint.sql: columns, types and every row) and records in
 ``export_state`` whether the fingerprint differs from the last published run's. The tables an incremental
 extract kept whole from the last published run (:data:`KEPT`, not named by ``run_reloaded``) keep their
-fingerprint without being read. :func:`export` then, at the
+fingerprint without being read. A table with a ``run_id`` column that holds a row of this run changed (no
+earlier run wrote that id: sql/publish/export_by_run.sql) and is not fingerprinted either: it records
+``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed. :func:`export` then, at the
 switch, writes the changed tables and carries the others over from the last run's snapshot with a hard link
 (a copy where links are not possible): the same bytes, so the same content. The snapshot is still made
 whole before ``current`` switches to it, so the publish stays atomic.
@@ -57,6 +59,8 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
     for table in PARQUET_TABLES:
         if table in kept:  # the published table itself, renamed to raw_<table> and back: the same content
             rows, fingerprint = counts[table], previous[table]
+        elif (stamped := _stamped_by(con, table, run_id)) is not None:
+            rows, fingerprint = stamped, f"run:{run_id}"
         else:
             rows, fingerprint = query_sql(con, "publish/fingerprint", {"table": table}).fetchall()[0]
         changed[table] = previous.get(table) != fingerprint
@@ -66,6 +70,15 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
             {"table": table, "rows": rows, "fingerprint": fingerprint, "changed": changed[table], "run": run_id},
         )
     return changed
+
+
+def _stamped_by(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int | None:
+    """The row count of ``table`` if it has a ``run_id`` column and a row of run ``run_id``, else None."""
+    names = [c.split(" ", 1)[0] for c in query_sql(con, "publish/columns_of", {"table": table}).fetchall()[0][0] or []]
+    if "run_id" not in names:
+        return None
+    rows, by_run = query_sql(con, "publish/export_by_run", {"table": table, "run": run_id}).fetchall()[0]
+    return int(rows) if by_run else None
 
 
 def export(con: duckdb.DuckDBPyConnection, wh: Warehouse, run_id: str, base_run: str | None) -> tuple[Path, list[str]]:

@@ -139,3 +139,36 @@ def test_a_table_extract_kept_keeps_its_fingerprint_unread_and_any_other_is_fing
     con.execute("DROP TABLE run_reloaded")  # no run_reloaded (a database from before it): fingerprinted
     con.execute("UPDATE export_state SET fingerprint = $f WHERE table_name = 'balance'", {"f": first["balance"]})
     assert exports.record_state(con, "r4")["balance"] is True
+
+
+def test_a_table_holding_rows_of_this_run_is_changed_without_a_fingerprint(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """golden_organization gets a run_id column: rows of run r2 mark it changed (state 'run:r2', not read for
+    a fingerprint); in r3, with no row of r3, it is fingerprinted again and, against 'run:r2', changed once;
+    in r4 unchanged, it is carried over. Its export always holds its rows."""
+    wh = Warehouse(tmp_path / "wh")
+    con.execute("ALTER TABLE golden_organization ADD COLUMN run_id VARCHAR DEFAULT 'r1'")
+    exports.record_state(con, "r1")
+    exports.export(con, wh, "r1", None)
+    con.execute("UPDATE golden_organization SET legal_name = 'Acme plc', run_id = 'r2' WHERE golden_id = '7'")
+    read: list[str] = []
+    real = exports.query_sql
+
+    def spy(c: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
+        if name == "publish/fingerprint":
+            read.append(str((params or {})["table"]))
+        return real(c, name, params)
+
+    monkeypatch.setattr(exports, "query_sql", spy)
+    changed = exports.record_state(con, "r2")
+    monkeypatch.setattr(exports, "query_sql", real)
+    state = {t: (fp, n) for t, fp, _, n in _state(con)}
+    assert changed["golden_organization"] is True and state["golden_organization"] == ("run:r2", 30000)
+    assert "golden_organization" not in read and "balance" in read
+    out2, carried2 = exports.export(con, wh, "r2", "r1")
+    assert "golden_organization" not in carried2
+    _same_content(con, "golden_organization", out2 / "golden_organization.parquet")
+    assert exports.record_state(con, "r3")["golden_organization"] is True  # fingerprinted: 'run:r2' differs
+    exports.export(con, wh, "r3", "r2")
+    assert exports.record_state(con, "r4")["golden_organization"] is False

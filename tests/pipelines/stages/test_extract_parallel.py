@@ -58,3 +58,27 @@ def test_parallel_landing_gives_the_serial_landing(
     assert calls == [2]  # the sources did land in two worker processes
     assert sum(len(v) for v in serial.values()) > 1000
     assert parallel == serial
+
+
+def test_reused_landings_start_no_worker(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second run over unchanged files reuses their landings (hard links): with one source left to read
+    (the CRM, change-captured) it lands in the run's own process, without starting workers."""
+    cfg = sample_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml", performance={"workers": 2})
+    runner.run(cfg)
+    calls: list[int] = []
+    real = extract.map_batches
+
+    def counting(fn: Any, batches: Any, workers: int) -> Any:
+        calls.append(workers)
+        return real(fn, batches, workers)
+
+    monkeypatch.setattr(extract, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(extract, "map_batches", counting)
+    run_id = runner.start_run(cfg)
+    plan = runner.read_plan(tmp_path / "wh" / ".runs" / run_id)
+    modes = sorted(s.mode for s in plan.sources)
+    assert modes.count("reuse") == len(modes) - 1 and "changes" in modes
+    assert runner.run_stage(cfg, run_id, "extract")["status"] == "success"
+    assert calls == []
+    landed = {p.parent.name for p in (tmp_path / "wh" / ".runs" / run_id / "raw").glob(f"*/{extract.LANDED}")}
+    assert landed == {s.name for s in plan.sources}

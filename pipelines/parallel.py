@@ -41,6 +41,20 @@ def context() -> ForkServerContext:
     return ctx
 
 
+def warm_up() -> None:
+    """Start the forkserver now (it returns at once): it imports :data:`PRELOAD` on its own core while the
+    caller goes on, so the first worker a run starts (the Data Docs, a landing) does not wait about 5 s
+    for those imports. Nothing is started in a daemonic process (it may not have worker children)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if multiprocessing.current_process().daemon:
+        return
+    context()  # sets the preload
+    with starting_workers():
+        forkserver.ensure_running()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused for a block that makes a great many small objects in no

@@ -33,6 +33,7 @@ from pipelines import audit, catalog
 from pipelines.config import Config, load_config
 from pipelines.errors import MdmError
 from pipelines.fileperms import owner_only
+from pipelines.parallel import warm_up
 from pipelines.plan import PLAN_FILE, RunPlan, make_plan, now, read_plan, write_plan
 from pipelines.run_records import WORK_DB, completed, discard, public_result, sweep_abandoned
 from pipelines.stages import APPLY_STAGES, STAGES, stage_function
@@ -349,6 +350,8 @@ def _run_all(
     on_stage: Callable[[dict[str, Any]], None] | None,
     full: bool,
 ) -> RunSummary:
+    owner_only()  # before the forkserver starts: its workers inherit the umask
+    warm_up()  # the workers' forkserver imports its modules while the run starts
     # An mdm run lands its sources while the published database is copied (nothing else needs the database).
     run_id = start_run(cfg, full=full, mode=mode, meanwhile=_land_ahead(cfg, progress) if mode == "run" else None)
     results = []

@@ -41,10 +41,8 @@ def _extracted(sample: Path, root: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
-def test_parallel_landing_gives_the_serial_landing(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    serial = _extracted(sample, tmp_path / "serial")
+def _count_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Landing in workers at any input size; returns the worker counts of the landings started in workers."""
     calls: list[int] = []
     real = extract.map_batches
 
@@ -54,6 +52,14 @@ def test_parallel_landing_gives_the_serial_landing(
 
     monkeypatch.setattr(extract, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(extract, "map_batches", counting)
+    return calls
+
+
+def test_parallel_landing_gives_the_serial_landing(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _extracted(sample, tmp_path / "serial")
+    calls = _count_workers(monkeypatch)
     parallel = _extracted(sample, tmp_path / "parallel")
     assert calls == [2]  # the sources did land in two worker processes
     assert sum(len(v) for v in serial.values()) > 1000
@@ -65,15 +71,7 @@ def test_reused_landings_start_no_worker(sample: Path, tmp_path: Path, monkeypat
     (the CRM, change-captured) it lands in the run's own process, without starting workers."""
     cfg = sample_config(sample, tmp_path / "wh", tmp_path / "mdm.yaml", performance={"workers": 2})
     runner.run(cfg)
-    calls: list[int] = []
-    real = extract.map_batches
-
-    def counting(fn: Any, batches: Any, workers: int) -> Any:
-        calls.append(workers)
-        return real(fn, batches, workers)
-
-    monkeypatch.setattr(extract, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(extract, "map_batches", counting)
+    calls = _count_workers(monkeypatch)
     run_id = runner.start_run(cfg)
     plan = runner.read_plan(tmp_path / "wh" / ".runs" / run_id)
     modes = sorted(s.mode for s in plan.sources)

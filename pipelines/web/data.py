@@ -204,7 +204,7 @@ def cluster_pairs(con: duckdb.DuckDBPyConnection, gid: str) -> list[dict[str, An
         con,
         "SELECT p.rid_a, p.rid_b, p.rule, p.score, p.band FROM match_pair p "
         "JOIN xref a ON a.rid = p.rid_a JOIN xref b ON b.rid = p.rid_b "
-        "WHERE a.golden_id = $g OR b.golden_id = $g ORDER BY p.score DESC LIMIT 200",
+        "WHERE a.golden_id = $g OR b.golden_id = $g ORDER BY p.score DESC, p.rid_a, p.rid_b, p.rule LIMIT 200",
         {"g": gid},
     )
 
@@ -214,7 +214,7 @@ def lineage(con: duckdb.DuckDBPyConnection, gid: str) -> list[dict[str, Any]]:
         con,
         "SELECT l.attribute, l.value, l.source, l.source_id, l.rid, l.rule, l.candidates, "
         "r.src_file, r.src_line FROM golden_attribute_lineage l LEFT JOIN organization_record r "
-        "USING (rid) WHERE l.golden_id = $g ORDER BY l.attribute",
+        "USING (rid) WHERE l.golden_id = $g ORDER BY l.attribute, l.rid, l.value",
         {"g": gid},
     )
 
@@ -236,7 +236,8 @@ def hierarchy(con: duckdb.DuckDBPyConnection, gid: str) -> dict[str, Any]:
         "p.legal_name AS parent_name, h.relationship_type, h.relationship_status FROM golden_hierarchy h "
         "LEFT JOIN golden_organization c ON c.golden_id = h.child_golden_id "
         "LEFT JOIN golden_organization p ON p.golden_id = h.parent_golden_id "
-        "WHERE h.child_golden_id = $g OR h.parent_golden_id = $g LIMIT 200",
+        "WHERE h.child_golden_id = $g OR h.parent_golden_id = $g "
+        "ORDER BY h.relationship_type, h.parent_golden_id, h.child_golden_id, h.parent_id, h.child_id LIMIT 200",
         {"g": gid},
     )
     return {

@@ -7,9 +7,9 @@ every exported table (sql/publish/fingerprint.sql: columns, types and every row)
 extract kept whole from the last published run (:data:`KEPT`, not named by ``run_reloaded``) keep their
 fingerprint without being read. A table with a ``run_id`` column that holds a row of this run changed (no
 earlier run wrote that id: sql/publish/export_by_run.sql) and is not fingerprinted either: it records
-``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed. :func:`export` then, at the
-switch, writes the changed tables and carries the others over from the last run's snapshot with a hard link
-(a copy where links are not possible): the same bytes, so the same content. The snapshot is still made
+``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed.
+:func:`export` then, at the switch, writes the changed tables and carries the others over from the last
+run's snapshot with a hard link (a copy where links are not possible): the same bytes, so the same content. The snapshot is still made
 whole before ``current`` switches to it, so the publish stays atomic.
 
 How the changed tables are written (measured at 100k and 1M entities, see docs/benchmarks.md): with

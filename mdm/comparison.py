@@ -17,9 +17,8 @@ from rapidfuzz import fuzz
 from recordlinkage.algorithms.string import jarowinkler_similarity
 from recordlinkage.base import BaseCompareFeature
 
+from mdm.features import FEATURES as FEATURES
 from mdm.name_tokens import alias_tokens, token_evidence, token_weights
-
-FEATURES = ("name", "name_tokens", "name_distinct", "qualifiers", "country", "city", "postal", "address")
 
 
 def _best_alias_similarity(a: list[tuple[str, bool]], b: list[tuple[str, bool]]) -> float:

@@ -27,7 +27,8 @@ from typing import Any, Literal
 import duckdb
 from pydantic import BaseModel, ConfigDict
 
-from mdm import matching, survivorship
+from mdm import survivorship
+from mdm.features import FEATURES
 from mdm.schema import arrow_schema
 from mdm.standardise import STANDARDISE_VERSION
 from pipelines.config import Config, SourceConfig
@@ -145,7 +146,7 @@ def match_fingerprint(config: Config, decisions: str) -> str:
             "match": m.match_threshold,
             "review": m.review_threshold,
             "block": m.max_block_size,
-            "features": list(matching.FEATURES),
+            "features": list(FEATURES),
             "std": STANDARDISE_VERSION,
             "decisions": decisions,
         },

@@ -36,7 +36,7 @@ from pipelines.fileperms import owner_only
 from pipelines.parallel import warm_up
 from pipelines.plan import PLAN_FILE, RunPlan, make_plan, now, read_plan, write_plan
 from pipelines.run_records import WORK_DB, completed, discard, public_result, sweep_abandoned
-from pipelines.stages import APPLY_STAGES, STAGES, stage_function
+from pipelines.stages import APPLY_STAGES, STAGES, import_ahead, stage_function
 from pipelines.stages.base import Progress, RunError, StageContext, StageResult, snapshot_decisions
 from pipelines.warehouse import Warehouse, run_sql
 
@@ -352,6 +352,7 @@ def _run_all(
 ) -> RunSummary:
     owner_only()  # before the forkserver starts: its workers inherit the umask
     warm_up()  # the workers' forkserver imports its modules while the run starts
+    import_ahead(APPLY_STAGES if mode == "apply" else STAGES)  # and so does a thread of this process
     # An mdm run lands its sources while the published database is copied (nothing else needs the database).
     run_id = start_run(cfg, full=full, mode=mode, meanwhile=_land_ahead(cfg, progress) if mode == "run" else None)
     results = []

@@ -44,6 +44,7 @@ otherwise ``keys_only`` batches holding the natural key of every row the query r
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
@@ -379,12 +380,16 @@ class _Reader:
             q.natural_key,
             conn.dialect.identifier_preparer.quote,
         )
-        try:
-            row = conn.execute(stmt).one()
-        except SQLAlchemyError as e:
-            raise self.fail(q, "failed counting the keys of all rows", e, src) from None
-        n = distinct_keys(row, q.natural_key)
-        return n is not None and n == self.ctx.key_count(q.table)
+        key_count = self.ctx.key_count
+        # The loader counts over its Parquet (DuckDB) while the database counts: both release the GIL.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdm-key-count") as pool:
+            ours = pool.submit(key_count, q.table)
+            try:
+                row = conn.execute(stmt).one()
+            except SQLAlchemyError as e:
+                raise self.fail(q, "failed counting the keys of all rows", e, src) from None
+            n = distinct_keys(row, q.natural_key)
+            return n is not None and n == ours.result()
 
     def read(self, conn: Connection, q: CrmTable, sql: str, change: str | None) -> Iterator[Batch]:
         """One query: a full read, or with a watermark in ``ctx.since`` the rows changed since it and either

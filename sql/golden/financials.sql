@@ -25,7 +25,12 @@ SELECT * FROM (VALUES
     ('LiabilitiesAndStockholdersEquity',                                       'liabilities_and_equity', 'balance', 1)
 ) AS t(concept, measure, kind, preference);
 
+-- run_id: the run that wrote the row. A row equal in every other column to a row of the last published table
+-- keeps that row's run id (compared by a hash of all its columns), so a run that changes no fact stamps no row
+-- and its export is carried over (pipelines.exports). The first run carries from an empty table.
+CREATE TABLE IF NOT EXISTS golden_financial_fact (golden_id VARCHAR, run_id VARCHAR);
 CREATE OR REPLACE TABLE golden_financial_fact AS
+WITH fresh AS (
 SELECT x.golden_id,
        try_cast(f.period_end AS DATE) AS period_end,
        f.concept,
@@ -36,10 +41,17 @@ SELECT x.golden_id,
        f.source_id,
        f.filing,
        f.form,
-       f.qtrs,
-       CAST($run AS VARCHAR) AS run_id
+       f.qtrs
 FROM financial_fact AS f
 JOIN (SELECT source, source_id, golden_id FROM xref WHERE source IN (SELECT DISTINCT source FROM financial_fact)) AS x
     ON x.source = f.source AND x.source_id = f.source_id
 LEFT JOIN financial_concept AS c ON c.concept = f.concept
-ORDER BY x.golden_id, f.concept, period_end, f.qtrs, f.filing;
+),
+hashed AS (SELECT *, hash(*COLUMNS(*)) AS _row FROM fresh),
+published AS (
+    SELECT hash(*COLUMNS(* EXCLUDE (run_id))) AS _row, min(run_id) AS run_id FROM golden_financial_fact GROUP BY _row
+)
+SELECT h.* EXCLUDE (_row), coalesce(p.run_id, CAST($run AS VARCHAR)) AS run_id
+FROM hashed AS h
+LEFT JOIN published AS p USING (_row)
+ORDER BY h.golden_id, h.concept, h.period_end, h.qtrs, h.filing;

@@ -157,7 +157,17 @@ def test_generated_ultimate_parents_and_groups_resolve(sample_db: Path) -> None:
 # --- hand-made cycle ------------------------------------------------------------------------------------
 
 
-def test_a_cycle_of_direct_parents_ends() -> None:
+LEIS = {
+    "A": "5493000000000000000A",
+    "B": "5493000000000000000B",
+    "C": "5493000000000000000C",
+    "D": "5493000000000000000D",
+}
+
+
+def _four_records() -> duckdb.DuckDBPyConnection:
+    """Golden records GA..GD, one GLEIF record each (its LEI in LEIS), and empty relationship and financial_fact
+    tables of the landing's columns."""
     con = duckdb.connect()
     for table in ("relationship", "financial_fact"):
         cols = ", ".join(
@@ -165,30 +175,29 @@ def test_a_cycle_of_direct_parents_ends() -> None:
             for c, t in TABLES[table].items()
         )
         con.execute(f"CREATE TABLE {table} ({cols})")
-    leis = {
-        "A": "5493000000000000000A",
-        "B": "5493000000000000000B",
-        "C": "5493000000000000000C",
-        "D": "5493000000000000000D",
-    }
     con.execute(
         "CREATE TABLE golden_organization AS SELECT 'G' || k AS golden_id, 'Org ' || k AS legal_name, "
         "'r1' AS run_id FROM (VALUES ('A'), ('B'), ('C'), ('D')) AS t(k)"
     )
     con.execute(
         "CREATE TABLE organization_record AS SELECT 'gleif' AS source, lei AS source_id, lei AS id_LEI, "
-        "golden_id FROM (VALUES " + ", ".join(f"('{v}', 'G{k}')" for k, v in leis.items()) + ") AS t(lei, golden_id)"
+        "golden_id FROM (VALUES " + ", ".join(f"('{v}', 'G{k}')" for k, v in LEIS.items()) + ") AS t(lei, golden_id)"
     )
     con.execute(
         "CREATE TABLE xref AS SELECT source, source_id, golden_id, 'id:LEI' AS match_rule, 'r1' AS run_id "
         "FROM organization_record"
     )
+    return con
+
+
+def test_a_cycle_of_direct_parents_ends() -> None:
+    con = _four_records()
     # A -> B -> C -> A is a cycle; D hangs below A.
     for child, parent in (("A", "B"), ("B", "C"), ("C", "A"), ("D", "A")):
         con.execute(
             "INSERT INTO relationship (source, child_id, child_id_type, parent_id, parent_id_type, "
             "relationship_type, relationship_status) VALUES ('rr', $c, 'LEI', $p, 'LEI', $t, 'ACTIVE')",
-            {"c": leis[child], "p": leis[parent], "t": DIRECT},
+            {"c": LEIS[child], "p": LEIS[parent], "t": DIRECT},
         )
     publish.golden_steps(con, "r1", "2024-01-01 00:00:00")
     run_sql(con, "marts/views")
@@ -199,3 +208,41 @@ def test_a_cycle_of_direct_parents_ends() -> None:
     assert group.loc["GA", "ultimate_parent_golden_id"] == "GC" and group.loc["GA", "depth"] == 2
     assert group.loc["GD", "ultimate_parent_golden_id"] == "GC" and group.loc["GD", "depth"] == 3
     assert (group["depth"] <= 3).all()
+
+
+def test_a_row_that_did_not_change_keeps_the_run_id_that_wrote_it() -> None:
+    """golden_hierarchy and golden_financial_fact: a run that changes nothing stamps no row (so its exports are
+    carried over); a run that changes one link and one fact stamps exactly those, the rest keep their run."""
+    con = _four_records()
+    for child, parent in (("A", "B"), ("B", "C"), ("D", "A")):
+        con.execute(
+            "INSERT INTO relationship (source, child_id, child_id_type, parent_id, parent_id_type, "
+            "relationship_type, relationship_status) VALUES ('rr', $c, 'LEI', $p, 'LEI', $t, 'ACTIVE')",
+            {"c": LEIS[child], "p": LEIS[parent], "t": DIRECT},
+        )
+    for cik, value in (("A", 10.0), ("A", 11.0), ("B", 20.0)):  # the filers are the GLEIF records (by LEI)
+        con.execute(
+            "INSERT INTO financial_fact (source, source_id, concept, value, unit, period_end, qtrs, filing, form) "
+            "VALUES ('gleif', $id, 'Assets', $v, 'USD', '2024-12-31', 0, 'f-' || $v, '10-K')",
+            {"id": LEIS[cik], "v": value},
+        )
+
+    def stamps(table: str) -> dict[str, int]:
+        return dict(con.execute(f"SELECT run_id, count(*) FROM {table} GROUP BY ALL").fetchall())  # constant
+
+    def content(table: str) -> list[tuple]:
+        return con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} ORDER BY ALL").fetchall()  # constant
+
+    publish.golden_steps(con, "r1", "2024-01-01 00:00:00")  # the first run: no published table to carry from
+    assert stamps("golden_hierarchy") == {"r1": 3} and stamps("golden_financial_fact") == {"r1": 3}
+    first = {t: content(t) for t in ("golden_hierarchy", "golden_financial_fact")}
+    publish.golden_steps(con, "r2", "2024-01-02 00:00:00")
+    assert stamps("golden_hierarchy") == {"r1": 3} and stamps("golden_financial_fact") == {"r1": 3}
+    assert {t: content(t) for t in first} == first
+
+    con.execute("UPDATE relationship SET relationship_status = 'INACTIVE' WHERE child_id = $c", {"c": LEIS["D"]})
+    con.execute("UPDATE financial_fact SET value = 21.0 WHERE value = 20.0")
+    publish.golden_steps(con, "r3", "2024-01-03 00:00:00")
+    assert stamps("golden_hierarchy") == {"r1": 2, "r3": 1} and stamps("golden_financial_fact") == {"r1": 2, "r3": 1}
+    assert con.execute("SELECT child_golden_id FROM golden_hierarchy WHERE run_id = 'r3'").fetchall() == [("GD",)]
+    assert con.execute("SELECT value FROM golden_financial_fact WHERE run_id = 'r3'").fetchall() == [(21.0,)]

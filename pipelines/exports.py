@@ -7,7 +7,11 @@ every exported table (sql/publish/fingerprint.sql: columns, types and every row)
 extract kept whole from the last published run (:data:`KEPT`, not named by ``run_reloaded``) keep their
 fingerprint without being read. A table with a ``run_id`` column that holds a row of this run changed (no
 earlier run wrote that id: sql/publish/export_by_run.sql) and is not fingerprinted either: it records
-``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed.
+``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed. A view
+that reads (directly or through other views) an exported table found changed before it is taken as changed
+the same way, without computing it: it is written again, at worst needlessly (a view may not use the
+columns that changed), never carried over stale. Its ``row_count`` is then the count of the COPY that
+writes it, recorded at the switch (:func:`export` records that count for every table it writes).
 :func:`export` then, at the switch, writes the changed tables and carries the others over from the last
 run's snapshot with a hard link (a copy where links are not possible): the same bytes, so the same content. The snapshot is still made
 whole before ``current`` switches to it, so the publish stays atomic.
@@ -30,6 +34,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from pipelines.plan import has_table
 from pipelines.warehouse import PARQUET_TABLES, Warehouse, query_sql, run_sql
@@ -41,9 +48,14 @@ EXPORT_WRITERS = 2
 KEPT = ("account", "balance", "financial_fact")
 
 
-def write_table(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> None:
-    """Write one exported table or view (a name of pipelines.warehouse.PARQUET_TABLES) to ``dest``."""
-    run_sql(con, "publish/export_write", {"table": table, "path": str(dest)})
+# export_state.row_count of a view marked changed at publish without being read, until export counts it.
+UNCOUNTED = -1
+
+
+def write_table(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> int:
+    """Write one exported table or view (a name of pipelines.warehouse.PARQUET_TABLES) to ``dest``; returns
+    the rows written."""
+    return int(query_sql(con, "publish/export_write", {"table": table, "path": str(dest)}).fetchall()[0][0])
 
 
 def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]:
@@ -61,6 +73,8 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
             rows, fingerprint = counts[table], previous[table]
         elif (stamped := _stamped_by(con, table, run_id)) is not None:
             rows, fingerprint = stamped, f"run:{run_id}"
+        elif any(changed.get(t) for t in _view_inputs(con, table)):
+            rows, fingerprint = UNCOUNTED, f"run:{run_id}"  # counted when written (export)
         else:
             rows, fingerprint = query_sql(con, "publish/fingerprint", {"table": table}).fetchall()[0]
         changed[table] = previous.get(table) != fingerprint
@@ -70,6 +84,31 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
             {"table": table, "rows": rows, "fingerprint": fingerprint, "changed": changed[table], "run": run_id},
         )
     return changed
+
+
+def _view_inputs(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    """The tables view ``name`` reads, directly or through other views (empty for a table, or for a view whose
+    SQL does not parse: then nothing is inferred and the view is fingerprinted)."""
+    inputs: set[str] = set()
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        view = todo.pop()
+        seen.add(view)
+        row = query_sql(con, "publish/view_sql", {"view": view}).fetchone()
+        if row is None:  # a table
+            if view != name:
+                inputs.add(view)
+            continue
+        try:
+            tree = sqlglot.parse_one(row[0], dialect="duckdb")
+        except SqlglotError:
+            return set()
+        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+        for t in tree.find_all(exp.Table):
+            if t.name and t.name not in ctes and t.name not in seen and (not t.db or t.db == "main"):
+                todo.append(t.name)
+    return inputs
 
 
 def _stamped_by(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int | None:
@@ -112,18 +151,21 @@ def export(con: duckdb.DuckDBPyConnection, wh: Warehouse, run_id: str, base_run:
     for cursor in opened:
         cursors.put(cursor)
 
-    def write(table: str) -> None:
+    def write(table: str) -> int:
         cursor = cursors.get()
         try:
-            write_table(cursor, table, out / f"{table}.parquet")
+            return write_table(cursor, table, out / f"{table}.parquet")
         finally:
             cursors.put(cursor)
 
     try:
         with ThreadPoolExecutor(max_workers=max(len(opened), 1)) as pool:
-            list(pool.map(write, written))  # re-raises the first failure
+            counted = list(pool.map(write, written))  # re-raises the first failure
     finally:
         for cursor in opened:
             cursor.close()
         con.execute("RESET preserve_insertion_order")
+    for table, n in zip(written, counted):  # views marked changed unread are counted here (record_state)
+        if rows.get(table) != n:
+            run_sql(con, "publish/export_rows", {"table": table, "rows": n})
     return out, carried

@@ -7,11 +7,13 @@ every exported table (sql/publish/fingerprint.sql: columns, types and every row)
 extract kept whole from the last published run (:data:`KEPT`, not named by ``run_reloaded``) keep their
 fingerprint without being read. A table with a ``run_id`` column that holds a row of this run changed (no
 earlier run wrote that id: sql/publish/export_by_run.sql) and is not fingerprinted either: it records
-``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed. A view
-that reads (directly or through other views) an exported table found changed before it is taken as changed
-the same way, without computing it: it is written again, at worst needlessly (a view may not use the
-columns that changed), never carried over stale. Its ``row_count`` is then the count of the COPY that
-writes it, recorded at the switch (:func:`export` records that count for every table it writes).
+``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed.
+A view is never computed for a fingerprint when what it reads is known (its SQL names tables, found through
+other views with sqlglot): when a table it reads changed, it is taken as changed the same way, and written
+again (at worst needlessly: a view may not use the columns that changed), never carried over stale; else its
+fingerprint is derived from its SQL and its tables' fingerprints, so it is unchanged exactly when they are.
+The ``row_count`` of a view written again is the count of the COPY that writes it, recorded at the switch
+(:func:`export` records that count for every table it writes).
 :func:`export` then, at the switch, writes the changed tables and carries the others over from the last
 run's snapshot with a hard link (a copy where links are not possible): the same bytes, so the same content. The snapshot is still made
 whole before ``current`` switches to it, so the publish stays atomic.
@@ -27,10 +29,13 @@ column types, is what ``write_parquet`` wrote; only the bytes of the file differ
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import queue
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -68,15 +73,20 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
     if has_table(con, "run_reloaded"):  # made by extract (or reuse) in this run: see sql/publish/export_kept.sql
         kept = {r[0] for r in query_sql(con, "publish/export_kept", {"tables": list(KEPT)}).fetchall()}
     changed: dict[str, bool] = {}
+    prints: dict[str, str] = {}
     for table in PARQUET_TABLES:
+        reads = _view_reads(con, table)
         if table in kept:  # the published table itself, renamed to raw_<table> and back: the same content
             rows, fingerprint = counts[table], previous[table]
+        elif reads is not None and any(changed.get(t) for t in reads.tables):
+            rows, fingerprint = UNCOUNTED, f"run:{run_id}"  # counted when written (export)
+        elif reads is not None and (derived := _derived_print(con, reads, prints)) is not None:
+            rows, fingerprint = (counts[table] if previous.get(table) == derived else UNCOUNTED), derived
         elif (stamped := _stamped_by(con, table, run_id)) is not None:
             rows, fingerprint = stamped, f"run:{run_id}"
-        elif any(changed.get(t) for t in _view_inputs(con, table)):
-            rows, fingerprint = UNCOUNTED, f"run:{run_id}"  # counted when written (export)
         else:
             rows, fingerprint = query_sql(con, "publish/fingerprint", {"table": table}).fetchall()[0]
+        prints[table] = fingerprint
         changed[table] = previous.get(table) != fingerprint
         run_sql(
             con,
@@ -86,29 +96,62 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
     return changed
 
 
-def _view_inputs(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
-    """The tables view ``name`` reads, directly or through other views (empty for a table, or for a view whose
-    SQL does not parse: then nothing is inferred and the view is fingerprinted)."""
-    inputs: set[str] = set()
+@dataclass(frozen=True)
+class ViewReads:
+    """What a view's rows are a function of: the tables it reads, directly or through other views, and the SQL
+    of every view on the way (its own first)."""
+
+    tables: frozenset[str]
+    sql: tuple[str, ...]
+
+
+def _view_reads(con: duckdb.DuckDBPyConnection, name: str) -> ViewReads | None:
+    """What view ``name`` reads; None for a table, and for a view whose SQL does not parse or that reads another
+    schema (then nothing is inferred: the view is fingerprinted by its rows)."""
+    tables: set[str] = set()
+    sql: list[str] = []
     seen: set[str] = set()
     todo = [name]
     while todo:
-        view = todo.pop()
+        view = todo.pop(0)
         seen.add(view)
         row = query_sql(con, "publish/view_sql", {"view": view}).fetchone()
-        if row is None:  # a table
-            if view != name:
-                inputs.add(view)
+        if row is None:
+            if view == name:
+                return None  # a table
+            tables.add(view)
             continue
+        sql.append(row[0])
         try:
             tree = sqlglot.parse_one(row[0], dialect="duckdb")
         except SqlglotError:
-            return set()
+            return None
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
         for t in tree.find_all(exp.Table):
-            if t.name and t.name not in ctes and t.name not in seen and (not t.db or t.db == "main"):
-                todo.append(t.name)
-    return inputs
+            if not t.name or t.name in ctes or t.name in seen or t.name in todo:
+                continue
+            if t.db and t.db != "main":
+                return None
+            todo.append(t.name)
+    return ViewReads(frozenset(tables), tuple(sql))
+
+
+def _derived_print(con: duckdb.DuckDBPyConnection, reads: ViewReads, prints: dict[str, str]) -> str | None:
+    """A view's fingerprint derived from what it reads, without computing it: its SQL and the fingerprints of
+    its tables (an exported one as recorded before it in this run; any other, such as financial_concept,
+    fingerprinted here). Equal prints mean the same SQL over the same rows, so the same rows: the exported
+    views read no clock, setting or random value. None when a table it names is not one (a table function)
+    or is exported but not recorded yet: then the view is fingerprinted by its rows."""
+    parts = []
+    for table in sorted(reads.tables):
+        if table in prints:
+            parts.append((table, prints[table]))
+        elif table in PARQUET_TABLES or not query_sql(con, "publish/columns_of", {"table": table}).fetchall()[0][0]:
+            return None
+        else:
+            parts.append((table, query_sql(con, "publish/fingerprint", {"table": table}).fetchall()[0][1]))
+    digest = hashlib.md5(json.dumps([list(reads.sql), parts]).encode(), usedforsecurity=False).hexdigest()
+    return f"view:{digest}"
 
 
 def _stamped_by(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int | None:

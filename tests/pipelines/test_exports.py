@@ -174,47 +174,67 @@ def test_a_table_holding_rows_of_this_run_is_changed_without_a_fingerprint(
     assert exports.record_state(con, "r4")["golden_organization"] is False
 
 
-def test_a_view_over_a_changed_table_is_written_again_without_being_computed_for_a_fingerprint(
+def test_a_view_is_never_computed_for_a_fingerprint(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """v_golden_organization reads golden_organization and balance; v_top reads it (a view over a view). When
-    balance changes, both views are marked changed unread; their row counts are those the COPY wrote. When
-    nothing they read changed, they are fingerprinted and carried over."""
+    """v_golden_organization reads golden_organization and balance; v_top reads it (a view over a view) and a
+    reference table that is not exported. When balance changes, both views are marked changed unread, and their
+    row counts are those the COPY wrote. When nothing they read changed, their fingerprints are derived from
+    their SQL and their tables' (the reference table is fingerprinted, the exported ones are already): equal
+    to the last run's, so the files are carried over. A change of the reference table changes v_top only."""
     tables = (*TABLES, "v_top")
     monkeypatch.setattr(exports, "PARQUET_TABLES", tables)
-    con.execute("CREATE VIEW v_top AS WITH big AS (FROM v_golden_organization WHERE total > 1000) SELECT * FROM big")
+    con.execute("CREATE TABLE ref AS SELECT 1000 AS floor")
+    con.execute(
+        "CREATE VIEW v_top AS WITH big AS (FROM v_golden_organization WHERE total > (SELECT floor FROM ref)) "
+        "SELECT * FROM big"
+    )
+    reads = exports._view_reads(con, "v_top")
+    assert reads is not None and reads.tables == {"golden_organization", "balance", "ref"} and len(reads.sql) == 2
+    assert exports._view_reads(con, "balance") is None
     wh = Warehouse(tmp_path / "wh")
-    exports.record_state(con, "r1")
-    exports.export(con, wh, "r1", None)
-    assert exports._view_inputs(con, "v_top") == {"golden_organization", "balance"}
-    assert exports._view_inputs(con, "balance") == set()
-
     read: list[str] = []
     real = exports.query_sql
 
     def spy(c: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
-        if name == "publish/fingerprint":
+        if name in ("publish/fingerprint", "publish/export_by_run"):
             read.append(str((params or {})["table"]))
         return real(c, name, params)
 
     monkeypatch.setattr(exports, "query_sql", spy)
+
+    def state() -> dict[str, tuple[str, int]]:
+        return {t: (fp, n) for t, fp, _, n in _state(con)}
+
+    def views_counted(out: Path) -> None:
+        for view in ("v_top", "v_golden_organization"):
+            _same_content(con, view, out / f"{view}.parquet")
+            assert state()[view][1] == con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0] > 0  # constant
+
+    exports.record_state(con, "r1")
+    assert read == ["golden_organization", "balance", "empty_one"]  # no view read: every table is new
+    views_counted(exports.export(con, wh, "r1", None)[0])
+
+    read.clear()
     con.execute("UPDATE balance SET amount = amount + 1 WHERE golden_id = '42'")
     changed = exports.record_state(con, "r2")
     assert changed["v_golden_organization"] and changed["v_top"] and not changed["golden_organization"]
-    assert read == ["golden_organization", "balance", "empty_one"]  # the views were not read
-    state = {t: (fp, n) for t, fp, _, n in _state(con)}
-    assert state["v_top"] == ("run:r2", exports.UNCOUNTED)
+    assert read == ["golden_organization", "balance", "empty_one"]
+    assert state()["v_top"] == ("run:r2", exports.UNCOUNTED)
     out2, carried2 = exports.export(con, wh, "r2", "r1")
     assert "v_top" not in carried2 and "v_golden_organization" not in carried2
-    state = {t: (fp, n) for t, fp, _, n in _state(con)}
-    for view in ("v_top", "v_golden_organization"):
-        _same_content(con, view, out2 / f"{view}.parquet")
-        assert state[view][1] == con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0] > 0  # constant
+    views_counted(out2)
 
+    changed = exports.record_state(con, "r3")  # nothing changed: derived prints, which 'run:r2' is not
+    assert changed["v_top"] and state()["v_top"][0].startswith("view:")
+    views_counted(exports.export(con, wh, "r3", "r2")[0])
     read.clear()
-    changed = exports.record_state(con, "r3")  # nothing changed: views fingerprinted (and, against run:r2, changed)
-    assert set(read) == set(tables) and changed["v_top"] is True
-    exports.export(con, wh, "r3", "r2")
-    changed = exports.record_state(con, "r4")
-    assert not any(changed.values())
+    assert not any(exports.record_state(con, "r4").values())
+    assert "v_top" not in read and "v_golden_organization" not in read
     assert sorted(exports.export(con, wh, "r4", "r3")[1]) == sorted(tables)
+    views_counted(wh.root / "snapshots" / "r4" / "parquet")
+
+    con.execute("UPDATE ref SET floor = 2000")  # not exported: its change reaches v_top through the derived print
+    changed = exports.record_state(con, "r5")
+    assert [t for t, c in changed.items() if c] == ["v_top"]
+    views_counted(exports.export(con, wh, "r5", "r4")[0])

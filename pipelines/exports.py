@@ -9,9 +9,9 @@ fingerprint without being read. A table with a ``run_id`` column that holds a ro
 earlier run wrote that id: sql/publish/export_by_run.sql) and is not fingerprinted either: it records
 ``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed.
 A view is never computed for a fingerprint when what it reads is known (its SQL names tables, found through
-other views with sqlglot): when a table it reads changed, it is taken as changed the same way, and written
-again (at worst needlessly: a view may not use the columns that changed), never carried over stale; else its
-fingerprint is derived from its SQL and its tables' fingerprints, so it is unchanged exactly when they are.
+other views with sqlglot): its fingerprint is derived from its SQL and its tables' fingerprints, so it is
+unchanged exactly when they are; when a table it reads changed, it is written again (at worst needlessly: a
+view may not use the columns that changed), never carried over stale.
 The ``row_count`` of a view written again is the count of the COPY that writes it, recorded at the switch
 (:func:`export` records that count for every table it writes).
 :func:`export` then, at the switch, writes the changed tables and carries the others over from the last
@@ -78,8 +78,8 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
         reads = _view_reads(con, table)
         if table in kept:  # the published table itself, renamed to raw_<table> and back: the same content
             rows, fingerprint = counts[table], previous[table]
-        elif reads is not None and any(changed.get(t) for t in reads.tables):
-            rows, fingerprint = UNCOUNTED, f"run:{run_id}"  # counted when written (export)
+        elif reads is not None and any(changed.get(t) for t in reads.tables):  # counted when written (export)
+            rows, fingerprint = UNCOUNTED, _derived_print(con, reads, prints) or f"run:{run_id}"
         elif reads is not None and (derived := _derived_print(con, reads, prints)) is not None:
             rows, fingerprint = (counts[table] if previous.get(table) == derived else UNCOUNTED), derived
         elif (stamped := _stamped_by(con, table, run_id)) is not None:

@@ -10,6 +10,7 @@ DEMO_ENTITIES ?= 2000
 # make test runs the suite in this many processes (pytest-xdist), a test file per process at a time: the tests
 # that wait (the Airflow scheduler, the browser) overlap with the ones that compute. 16 min against 27 on 2 cores.
 TEST_WORKERS ?= 2
+PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 BENCH_ARGS ?= --entities 100000 --seed 7 --out bench-out --report docs/benchmarks.md --airflow 2000
 
 .PHONY: install demo lint test test-fast lock bench clean airflow
@@ -39,10 +40,10 @@ lint: install
 test: install lint
 	bash tests/pg.sh start
 	bash tests/browser.sh
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not airflow and not postgres and not browser" $(PYTEST_ARGS)
+	$(PYTEST) -m "not airflow and not postgres and not browser" $(PYTEST_ARGS)
 
 # A local Airflow 3 on 127.0.0.1 with the project's DAGs and the demo config (docs/airflow.md).
 AIRFLOW_PORT ?= 8080

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
+from pypinyin.core import Pinyin
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -41,5 +42,17 @@ def latin(text: str) -> str:
     if not needs_transliteration(text):
         return text
     if _HAN.search(text) and not _KANA.search(text) and not _HANGUL.search(text):
-        return "".join(lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: anyascii(s)))
+        return "".join(_word_pinyin(word) for word in _SEGMENTER.seg(text))
     return anyascii(text)
+
+
+# pypinyin cuts a text into words (runs of Han and of other characters, the Han runs by its phrase dictionary)
+# and reads each word on its own; a word's reading depends on the word alone (no tone sandhi), so it is read
+# once per process: company names repeat their words (科技, 贸易, 深圳), and reading one is most of the cost.
+# A one-word list is read as that word, which is what lazy_pinyin does with each word of a text it cut itself.
+_SEGMENTER = Pinyin()
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_pinyin(word: str) -> str:
+    return "".join(lazy_pinyin([word], style=Style.NORMAL, errors=anyascii))

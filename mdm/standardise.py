@@ -172,11 +172,6 @@ def tokens(core: str) -> list[str]:
     return core.split()
 
 
-# The checks record_identifiers runs per value, cached: one entity's identifiers recur in several sources.
-_valid_lei = lru_cache(maxsize=1 << 16)(ids.valid_lei)
-_valid_uscc = lru_cache(maxsize=1 << 16)(ids.valid_uscc)
-
-
 def _json_names(other_names: str | None) -> list[str]:
     import json
 
@@ -199,12 +194,12 @@ def record_identifiers(row: Mapping[str, Any]) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     fmt = row.get("source_format")
-    if v := _valid_lei(row.get("lei")):
+    if v := ids.valid_lei(row.get("lei")):
         out["LEI"] = v
-    uscc = _valid_uscc(row.get("uscc"))
+    uscc = ids.valid_uscc(row.get("uscc"))
     reg = row.get("registration_number")
     if not uscc and reg:
-        uscc = _valid_uscc(reg)
+        uscc = ids.valid_uscc(reg)
     if uscc:
         out["USCC"] = uscc
     elif legacy := ids.legacy_cn_registration(row.get("uscc")):
@@ -351,6 +346,10 @@ def standardise_columns(columns: Mapping[str, Sequence[Any]]) -> dict[str, list[
     names, names_en = col("name"), col("name_en")
     out: dict[str, list[Any]] = {"rid": [f"{s}:{i}" for s, i in zip(col("source"), col("source_id"))]}
     split = [split_legal_form(x) for x in names]
+    # The branch marks and qualifiers of the names right after their legal forms: all three start from the
+    # name's normalised text, which the normalisation cache still holds before the aliases and addresses pass.
+    branch = [is_branch(x) for x in names]
+    qualifiers = [name_qualifiers(x) for x in names]
     out["name_core"] = [s[0] for s in split]
     out["legal_form_norm"] = [s[1] for s in split]
     out["aliases"] = _per_distinct(_aliases, names, names_en, col("other_names"))
@@ -360,9 +359,9 @@ def standardise_columns(columns: Mapping[str, Sequence[Any]]) -> dict[str, list[
     out["city_norm"] = _per_distinct(normalise_text, col("city"))
     out["postal_norm"] = _per_distinct(_postal, col("postal_code"), country_iso)
     out["address_norm"] = _per_distinct(_address_norm, col("address"), country_iso, col("postal_code"))
-    out["branch_flag"] = [is_branch(x) for x in names]
+    out["branch_flag"] = branch
     out["name_cjk"] = _per_distinct(has_cjk, names)
-    out["qualifiers"] = [name_qualifiers(x) for x in names]
+    out["qualifiers"] = qualifiers
     out["qualifiers_en"] = [_qualifiers_en(x) for x in names_en]
     rows = [dict(zip(IDENTIFIER_INPUTS, r)) for r in zip(*(col(c) for c in IDENTIFIER_INPUTS))]
     idents = [record_identifiers(r) for r in rows]

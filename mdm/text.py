@@ -4,7 +4,9 @@ normalisation every comparison starts from (NFKC, traditional -> simplified, cas
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from functools import cache
 
 import opencc
 
@@ -25,11 +27,16 @@ def has_cjk(text: str | None) -> bool:
     return bool(text) and bool(CJK_RE.search(text or ""))
 
 
+@cache
+def _combining_marks() -> dict[int, None]:
+    """A str.translate table that drops every character of a non-zero combining class (built on first use:
+    a scan of all code points, about 0.1 s)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
+
+
 def _strip_accents(text: str) -> str:
     # NFC at the end recomposes what NFKD split but did not drop (Hangul syllables stay syllables).
-    return unicodedata.normalize(
-        "NFC", "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    )
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text).translate(_combining_marks()))
 
 
 def normalise_text(text: str | None) -> str:

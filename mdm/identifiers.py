@@ -13,6 +13,7 @@ lengths, non-strings) takes the general path. Both give the same result for ever
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from stdnum import lei as _lei
 from stdnum import numdb as _numdb
@@ -45,6 +46,9 @@ _DE_SECTION_CANONICAL = re.compile(r"(HRA|HRB|GnR|PR|VR|GsR) ?([0-9]{1,6})")
 _EIN_PREFIXES = frozenset(p for p in (f"{i:02d}" for i in range(100)) if _numdb.get("us/ein").info(p + "0000000")[0][1])
 
 
+# The checks are cached per value (one process holds a run's batch): an entity's identifiers recur in several
+# sources, and standardisation and the quality rules check the same values.
+@lru_cache(maxsize=1 << 17)
 def valid_lei(value: str | None) -> str | None:
     """The compact LEI when it passes the ISO 17442 check, else None."""
     if not value:
@@ -57,6 +61,7 @@ def valid_lei(value: str | None) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1 << 17)
 def valid_uscc(value: str | None) -> str | None:
     """The compact USCC when it passes the GB 32100-2015 check character, else None."""
     if not value:
@@ -122,8 +127,8 @@ def classify_cn_code(value: str | None) -> str:
     if not value or not value.strip():
         return "missing"
     if type(value) is str:
-        if _USCC_CANONICAL.fullmatch(value):
-            return "uscc" if value[17] == _uscc.calc_check_digit(value) else "uscc_bad_check"
+        if _USCC_CANONICAL.fullmatch(value):  # valid_uscc returns it as it is when its check character is right
+            return "uscc" if valid_uscc(value) else "uscc_bad_check"
         if _LEGACY_CN_CANONICAL.fullmatch(value):
             return "legacy_registration"
     v = _uscc.compact(value)

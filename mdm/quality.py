@@ -28,7 +28,6 @@ Rule = Callable[[str, Mapping[str, Any]], bool | None]
 # python-stdnum's LEI and USCC checks cost tens of microseconds a value, and the same value is checked by
 # several rules (source_id, lei, uscc, registration_number) and again by `identifier_classes`: recent
 # verdicts are remembered (bounded, the checks are pure).
-_valid_lei = lru_cache(maxsize=1 << 17)(ids.valid_lei)
 _classify_cn_code = lru_cache(maxsize=1 << 17)(ids.classify_cn_code)
 
 
@@ -92,7 +91,7 @@ def register_class(v: str | None, row: Mapping[str, Any]) -> str:
 def _source_id(v: str, row: Mapping[str, Any]) -> bool | None:
     fmt = row.get("source_format")
     if fmt == "gleif_lei_xml":
-        return _valid_lei(v) is not None
+        return ids.valid_lei(v) is not None
     if fmt == "cn_registry_csv":
         return _classify_cn_code(v) in ("uscc", "legacy_registration")
     if fmt == "companies_house_csv":
@@ -107,7 +106,7 @@ _CONTROL = re.compile(r"[\x00-\x1f]")  # control characters have no place in a n
 RULES: dict[str, Rule | None] = {
     "source_id": _source_id,
     "name": lambda v, r: len(v.strip()) >= 2 and not _CONTROL.search(v),
-    "lei": lambda v, r: _valid_lei(v) is not None,
+    "lei": lambda v, r: ids.valid_lei(v) is not None,
     "uscc": lambda v, r: _classify_cn_code(v) in ("uscc", "legacy_registration"),
     "registration_number": _registration_number,
     "cik": lambda v, r: ids.valid_cik(v) is not None,
@@ -125,7 +124,7 @@ RULES: dict[str, Rule | None] = {
 # Identifier attributes whose values are also classified (reported by `mdm quality`).
 CLASSIFIED: dict[str, Callable[[str | None], str]] = {
     "uscc": _classify_cn_code,
-    "lei": lambda v: "missing" if not v else ("lei" if _valid_lei(v) else "lei_bad_check"),
+    "lei": lambda v: "missing" if not v else ("lei" if ids.valid_lei(v) else "lei_bad_check"),
 }
 
 

@@ -27,7 +27,8 @@ Rule = Callable[[str, Mapping[str, Any]], bool | None]
 
 # python-stdnum's LEI and USCC checks cost tens of microseconds a value, and the same value is checked by
 # several rules (source_id, lei, uscc, registration_number) and again by `identifier_classes`: recent
-# verdicts are remembered (bounded, the checks are pure).
+# verdicts are remembered (bounded, the checks are pure): the LEI and USCC checks by mdm.identifiers itself,
+# the classes of Chinese codes here.
 _classify_cn_code = lru_cache(maxsize=1 << 17)(ids.classify_cn_code)
 
 

@@ -7,7 +7,12 @@ every exported table (sql/publish/fingerprint.sql: columns, types and every row)
 extract kept whole from the last published run (:data:`KEPT`, not named by ``run_reloaded``) keep their
 fingerprint without being read. A table with a ``run_id`` column that holds a row of this run changed (no
 earlier run wrote that id: sql/publish/export_by_run.sql) and is not fingerprinted either: it records
-``run:<run id>`` instead, which no fingerprint equals, so the next run compares its own as changed.
+``run:<run id>`` instead, which no fingerprint equals. A later run that finds such a token computes the
+table's fingerprint and, to tell whether it still holds the rows of that run, the fingerprint of the file the
+last published snapshot holds for it (written by that run, or carried over since: the same rows); when they
+are equal the table keeps the token and its export is carried over. So golden_financial_fact and
+golden_hierarchy, which keep the run id of unchanged rows, are written by a run that changed a row of them
+(such as the first run), and not again by the next one.
 A view is never computed for a fingerprint when what it reads is known (its SQL names tables, found through
 other views with sqlglot): its fingerprint is derived from its SQL and its tables' fingerprints, so it is
 unchanged exactly when they are; when a table it reads changed, it is written again (at worst needlessly: a
@@ -63,8 +68,9 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> int:
     return int(query_sql(con, "publish/export_write", {"table": table, "path": str(dest)}).fetchall()[0][0])
 
 
-def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]:
-    """Fingerprint every exported table and record this run's export state; returns table -> changed."""
+def record_state(con: duckdb.DuckDBPyConnection, run_id: str, base: Path | None = None) -> dict[str, bool]:
+    """Fingerprint every exported table and record this run's export state; returns table -> changed.
+    ``base`` is the export folder of the last published snapshot (None when there is none)."""
     run_sql(con, "publish/export_state")
     state = query_sql(con, "publish/export_state_read").fetchall()
     previous = {name: fp for name, fp, _, _ in state}
@@ -86,6 +92,13 @@ def record_state(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, bool]
             rows, fingerprint = stamped, f"run:{run_id}"
         else:
             rows, fingerprint = query_sql(con, "publish/fingerprint", {"table": table}).fetchall()[0]
+            last = previous.get(table) or ""
+            if (
+                last.startswith("run:")
+                and base is not None
+                and _export_print(con, base / f"{table}.parquet") == fingerprint
+            ):
+                fingerprint = last  # the rows that run published: its file is carried over
         prints[table] = fingerprint
         changed[table] = previous.get(table) != fingerprint
         run_sql(
@@ -154,6 +167,16 @@ def _derived_print(con: duckdb.DuckDBPyConnection, reads: ViewReads, prints: dic
     return f"view:{digest}"
 
 
+def _export_print(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
+    """The fingerprint of the content of export file ``path`` (as sql/publish/fingerprint.sql computes a
+    table's), None when there is no such file."""
+    if not path.is_file():
+        return None
+    described = query_sql(con, "publish/export_columns", {"path": str(path)}).fetchall()
+    columns = ",".join(f"{name} {kind}" for name, kind, *_ in described)
+    return str(query_sql(con, "publish/fingerprint_export", {"path": str(path), "columns": columns}).fetchall()[0][1])
+
+
 def _stamped_by(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int | None:
     """The row count of ``table`` if it has a ``run_id`` column and a row of run ``run_id``, else None."""
     names = [c.split(" ", 1)[0] for c in query_sql(con, "publish/columns_of", {"table": table}).fetchall()[0][0] or []]
@@ -163,16 +186,21 @@ def _stamped_by(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int 
     return int(rows) if by_run else None
 
 
+def export_dir(wh: Warehouse, run_id: str) -> Path:
+    """The folder of run ``run_id``'s exports in its snapshot."""
+    return wh.root / "snapshots" / run_id / "parquet"
+
+
 def export(con: duckdb.DuckDBPyConnection, wh: Warehouse, run_id: str, base_run: str | None) -> tuple[Path, list[str]]:
     """Write the run's exports into its (not yet visible) snapshot folder; returns the folder and the tables
     carried over from ``base_run``'s snapshot. Safe to run again (a retried publish)."""
-    out = wh.root / "snapshots" / run_id / "parquet"
+    out = export_dir(wh, run_id)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     state: dict[str, bool] = {}
     rows: dict[str, int] = {}
     for name, _, changed, row_count in query_sql(con, "publish/export_state_read").fetchall():
         state[name], rows[name] = changed, row_count
-    base = wh.root / "snapshots" / base_run / "parquet" if base_run else None
+    base = export_dir(wh, base_run) if base_run else None
     carried, written = [], []
     for table in PARQUET_TABLES:
         dest = out / f"{table}.parquet"

@@ -61,7 +61,8 @@ def run(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> StageResult:
     run_sql(con, "marts/analyst_views")  # the masked views of the analyst schema
     build_marts(con, ctx.config, ctx.run_id)
     review_queue.build(con, ctx.config, run_id=ctx.run_id)  # steward_decision_live, review_item
-    exports.record_state(con, ctx.run_id)  # which Parquet exports finish must write again
+    base = exports.export_dir(ctx.wh, plan.base_run) if plan.base_run else None
+    exports.record_state(con, ctx.run_id, base)  # which Parquet exports finish must write again
     apply_comments(con)  # after every CREATE OR REPLACE (which drops comments), inside the transaction
     run_sql(
         con,

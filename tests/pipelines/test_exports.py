@@ -146,8 +146,10 @@ def test_a_table_holding_rows_of_this_run_is_changed_without_a_fingerprint(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """golden_organization gets a run_id column: rows of run r2 mark it changed (state 'run:r2', not read for
-    a fingerprint); in r3, with no row of r3, it is fingerprinted again and, against 'run:r2', changed once;
-    in r4 unchanged, it is carried over. Its export always holds its rows."""
+    a fingerprint). In r3, with no row of r3, it is fingerprinted and compared with the file r2 published: the
+    same rows, so it keeps 'run:r2' and its file is carried over, in r4 too. A row deleted in r5 (no row
+    stamped) changes it. Without the last snapshot's file to compare with, a 'run:' state is changed once.
+    Its export always holds its rows."""
     wh = Warehouse(tmp_path / "wh")
     con.execute("ALTER TABLE golden_organization ADD COLUMN run_id VARCHAR DEFAULT 'r1'")
     exports.record_state(con, "r1")
@@ -170,9 +172,29 @@ def test_a_table_holding_rows_of_this_run_is_changed_without_a_fingerprint(
     out2, carried2 = exports.export(con, wh, "r2", "r1")
     assert "golden_organization" not in carried2
     _same_content(con, "golden_organization", out2 / "golden_organization.parquet")
-    assert exports.record_state(con, "r3")["golden_organization"] is True  # fingerprinted: 'run:r2' differs
-    exports.export(con, wh, "r3", "r2")
-    assert exports.record_state(con, "r4")["golden_organization"] is False
+    for run, base in (("r3", "r2"), ("r4", "r3")):
+        assert exports.record_state(con, run, exports.export_dir(wh, base))["golden_organization"] is False
+        assert {t: (fp, n) for t, fp, _, n in _state(con)}["golden_organization"] == ("run:r2", 30000)
+        out, carried = exports.export(con, wh, run, base)
+        assert "golden_organization" in carried
+        linked = (out / "golden_organization.parquet").stat().st_ino
+        assert linked == (out2 / "golden_organization.parquet").stat().st_ino
+    con.execute("DELETE FROM golden_organization WHERE golden_id = '8'")  # rows of earlier runs only
+    assert exports.record_state(con, "r5", exports.export_dir(wh, "r4"))["golden_organization"] is True
+    fingerprint, rows = {t: (fp, n) for t, fp, _, n in _state(con)}["golden_organization"]
+    assert rows == 29999 and not fingerprint.startswith("run:")
+    out5, carried5 = exports.export(con, wh, "r5", "r4")
+    assert "golden_organization" not in carried5
+    _same_content(con, "golden_organization", out5 / "golden_organization.parquet")
+    assert exports.record_state(con, "r6", exports.export_dir(wh, "r5"))["golden_organization"] is False
+
+    con.execute("UPDATE golden_organization SET run_id = 'r7' WHERE golden_id = '9'")
+    exports.record_state(con, "r7", exports.export_dir(wh, "r6"))
+    exports.export(con, wh, "r7", "r6")
+    (exports.export_dir(wh, "r7") / "golden_organization.parquet").unlink()  # no file to compare with
+    assert exports.record_state(con, "r8", exports.export_dir(wh, "r7"))["golden_organization"] is True
+    con.execute("UPDATE export_state SET fingerprint = 'run:r7' WHERE table_name = 'golden_organization'")
+    assert exports.record_state(con, "r8", None)["golden_organization"] is True  # no snapshot: changed
 
 
 def test_a_view_is_never_computed_for_a_fingerprint(
@@ -233,18 +255,20 @@ def test_a_view_is_never_computed_for_a_fingerprint(
     views_counted(wh.root / "snapshots" / "r3" / "parquet")
 
     # A table stamped with the run (golden_organization gets a run_id column): the views take 'run:r4' in their
-    # print, and in r5, fingerprinted again, the table and so the views are written once more.
+    # print. In r5 the table, fingerprinted and compared with the file r4 published, keeps 'run:r4', so the
+    # views' prints are the same and nothing is written again.
     con.execute("ALTER TABLE golden_organization ADD COLUMN run_id VARCHAR DEFAULT 'r4'")
     assert exports.record_state(con, "r4")["v_top"] is True
     exports.export(con, wh, "r4", "r3")
-    changed = exports.record_state(con, "r5")
-    assert changed["golden_organization"] and changed["v_top"]
-    exports.export(con, wh, "r5", "r4")
-    assert not any(exports.record_state(con, "r6").values())
+    read.clear()
+    assert not any(exports.record_state(con, "r5", exports.export_dir(wh, "r4")).values())
+    assert "v_top" not in read and "v_golden_organization" not in read
+    assert sorted(exports.export(con, wh, "r5", "r4")[1]) == sorted(tables)
+    assert not any(exports.record_state(con, "r6", exports.export_dir(wh, "r5")).values())
     exports.export(con, wh, "r6", "r5")
     views_counted(wh.root / "snapshots" / "r6" / "parquet")
 
     con.execute("UPDATE ref SET floor = 2000")  # not exported: its change reaches v_top through the derived print
-    changed = exports.record_state(con, "r7")
+    changed = exports.record_state(con, "r7", exports.export_dir(wh, "r6"))
     assert [t for t, c in changed.items() if c] == ["v_top"]
     views_counted(exports.export(con, wh, "r7", "r6")[0])

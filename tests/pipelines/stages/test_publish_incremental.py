@@ -100,6 +100,37 @@ def test_every_export_holds_its_table_and_unchanged_ones_are_carried_over(runs) 
         assert same == (table in carried), table
 
 
+def test_a_table_is_written_again_exactly_when_its_rows_changed(runs) -> None:
+    """Each exported table (not a view: a view over a changed table is written again even when the columns it
+    reads did not change) is carried over when it holds the rows of the last snapshot's file, written again
+    when not, by a comparison of every row. golden_financial_fact and golden_hierarchy, stamped by the full run
+    (a run id in every row) and unchanged by the incremental one, are carried over."""
+    cfg, full, _ = runs
+    wh = load_config(cfg).warehouse
+    before = wh / "snapshots" / full.run_id / "parquet"
+    con = _db(cfg)
+    try:
+        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        state = dict(con.execute("SELECT table_name, changed FROM export_state").fetchall())
+        same = {}
+        for table in sorted(set(PARQUET_TABLES) - views):
+            same[table] = con.execute(
+                f"SELECT count(*) = 0 FROM ((FROM {table} EXCEPT ALL FROM read_parquet($p)) "  # constants
+                f"UNION ALL (FROM read_parquet($p) EXCEPT ALL FROM {table}))",
+                {"p": str(before / f"{table}.parquet")},
+            ).fetchall()[0][0]
+        stamped = con.execute(
+            "SELECT (SELECT bool_and(run_id = $full) FROM golden_financial_fact), "
+            "(SELECT bool_and(run_id = $full) FROM golden_hierarchy)",
+            {"full": full.run_id},
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert {t: not state[t] for t in same} == same
+    assert stamped == (True, True) and same["golden_financial_fact"] and same["golden_hierarchy"]
+    assert not same["organization_record"]
+
+
 def test_every_documented_comment_is_in_place_after_an_incremental_publish(runs) -> None:
     cfg, _, _ = runs
     con = _db(cfg)

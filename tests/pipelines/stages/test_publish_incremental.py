@@ -48,6 +48,17 @@ def _db(cfg: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(load_config(cfg).warehouse / "mdm.duckdb"), read_only=True)
 
 
+def _rows_differing(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
+    """Rows of ``table`` not in the Parquet file ``path`` and rows of the file not in the table (as multisets)."""
+    return int(
+        con.execute(
+            f"SELECT count(*) FROM ((FROM {table} EXCEPT ALL FROM read_parquet($p)) "  # constants
+            f"UNION ALL (FROM read_parquet($p) EXCEPT ALL FROM {table}))",
+            {"p": str(path)},
+        ).fetchall()[0][0]
+    )
+
+
 def _stage(summary: runner.RunSummary, name: str) -> dict:
     return next(s for s in summary.stages if s.stage == name).detail
 
@@ -82,13 +93,7 @@ def test_every_export_holds_its_table_and_unchanged_ones_are_carried_over(runs) 
     con = _db(cfg)
     try:
         for table in PARQUET_TABLES:
-            path = str(now / f"{table}.parquet")
-            diff = con.execute(
-                f"SELECT count(*) FROM ((FROM {table} EXCEPT ALL FROM read_parquet($p)) "  # constants
-                f"UNION ALL (FROM read_parquet($p) EXCEPT ALL FROM {table}))",
-                {"p": path},
-            ).fetchall()[0][0]
-            assert diff == 0, table
+            assert _rows_differing(con, table, now / f"{table}.parquet") == 0, table
         state = dict(con.execute("SELECT table_name, changed FROM export_state").fetchall())
     finally:
         con.close()
@@ -114,11 +119,7 @@ def test_a_table_is_written_again_exactly_when_its_rows_changed(runs) -> None:
         state = dict(con.execute("SELECT table_name, changed FROM export_state").fetchall())
         same = {}
         for table in sorted(set(PARQUET_TABLES) - views):
-            same[table] = con.execute(
-                f"SELECT count(*) = 0 FROM ((FROM {table} EXCEPT ALL FROM read_parquet($p)) "  # constants
-                f"UNION ALL (FROM read_parquet($p) EXCEPT ALL FROM {table}))",
-                {"p": str(before / f"{table}.parquet")},
-            ).fetchall()[0][0]
+            same[table] = _rows_differing(con, table, before / f"{table}.parquet") == 0
         stamped = con.execute(
             "SELECT (SELECT bool_and(run_id = $full) FROM golden_financial_fact), "
             "(SELECT bool_and(run_id = $full) FROM golden_hierarchy)",

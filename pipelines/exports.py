@@ -169,12 +169,16 @@ def _derived_print(con: duckdb.DuckDBPyConnection, reads: ViewReads, prints: dic
 
 def _export_print(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
     """The fingerprint of the content of export file ``path`` (as sql/publish/fingerprint.sql computes a
-    table's), None when there is no such file."""
+    table's), None when there is no such file or it cannot be read (then the table is written again)."""
     if not path.is_file():
         return None
-    described = query_sql(con, "publish/export_columns", {"path": str(path)}).fetchall()
-    columns = ",".join(f"{name} {kind}" for name, kind, *_ in described)
-    return str(query_sql(con, "publish/fingerprint_export", {"path": str(path), "columns": columns}).fetchall()[0][1])
+    try:
+        described = query_sql(con, "publish/export_columns", {"path": str(path)}).fetchall()
+        columns = ",".join(f"{name} {kind}" for name, kind, *_ in described)
+        row = query_sql(con, "publish/fingerprint_export", {"path": str(path), "columns": columns}).fetchall()
+    except duckdb.Error:  # a damaged file of the last snapshot: not this run's failure
+        return None
+    return str(row[0][1])
 
 
 def _stamped_by(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int | None:

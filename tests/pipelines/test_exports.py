@@ -191,7 +191,14 @@ def test_a_table_holding_rows_of_this_run_is_changed_without_a_fingerprint(
     con.execute("UPDATE golden_organization SET run_id = 'r7' WHERE golden_id = '9'")
     exports.record_state(con, "r7", exports.export_dir(wh, "r6"))
     exports.export(con, wh, "r7", "r6")
-    (exports.export_dir(wh, "r7") / "golden_organization.parquet").unlink()  # no file to compare with
+    damaged = exports.export_dir(wh, "r7") / "golden_organization.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:1000])  # a damaged file: written again, the run goes on
+    assert exports.record_state(con, "r8", exports.export_dir(wh, "r7"))["golden_organization"] is True
+    _, carried8 = exports.export(con, wh, "r8", "r7")
+    assert "golden_organization" not in carried8
+    _same_content(con, "golden_organization", exports.export_dir(wh, "r8") / "golden_organization.parquet")
+    con.execute("UPDATE export_state SET fingerprint = 'run:r7' WHERE table_name = 'golden_organization'")
+    damaged.unlink()  # no file to compare with
     assert exports.record_state(con, "r8", exports.export_dir(wh, "r7"))["golden_organization"] is True
     con.execute("UPDATE export_state SET fingerprint = 'run:r7' WHERE table_name = 'golden_organization'")
     assert exports.record_state(con, "r8", None)["golden_organization"] is True  # no snapshot: changed

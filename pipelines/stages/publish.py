@@ -16,6 +16,7 @@ import duckdb
 
 from pipelines import catalog, exports
 from pipelines.comments import apply_comments
+from pipelines.mart_scope import sql_digest
 from pipelines.marts import build_marts
 from pipelines.plan import now
 from pipelines.review import queue as review_queue
@@ -40,11 +41,23 @@ def history(con: duckdb.DuckDBPyConnection, run_id: str, at: str) -> None:
     run_sql(con, "golden/history_append" if same else "golden/history_rebuild")
 
 
+def financials_unchanged(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when golden/financials.sql would rebuild golden_financial_fact and financial_concept exactly as
+    they are (sql/golden/financials_unchanged.sql says when): the run keeps them. A run that changes no
+    financial fact and no filer's golden record saves the rebuild (3 s for 2.2M facts at 1M entities)."""
+    needed = ("financial_fact", "golden_financial_fact", "financial_concept", "xref", "run_reloaded", "mart_state")
+    if not all(_columns(con, t) for t in needed):
+        return False
+    return bool(query_sql(con, "golden/financials_unchanged", {"sql": sql_digest()}).fetchall()[0][0])
+
+
 def golden_steps(con: duckdb.DuckDBPyConnection, run_id: str, at: str) -> None:
     """The derived golden tables (:data:`GOLDEN_STEPS`), in order, once the run's tables are swapped in."""
     for step in GOLDEN_STEPS:
         if step == "history":
             history(con, run_id, at)
+        elif step == "financials" and financials_unchanged(con):
+            continue
         else:
             run_sql(con, f"golden/{step}", {"run": run_id, "now": at})
 

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -78,11 +79,17 @@ def land_source(job: LandingJob, progress: Progress | None = None) -> dict[str, 
         landed["reused_issues"] = True
     else:
         ectx = ExtractContext(src, WarningLog(), since=dict(job.since), cipher=cipher_for(job.config))
-        if job.mode == "changes":
+        merger = _Merger(job.since, landing, folder, files) if job.mode == "changes" else None
+        if merger is not None:
             ectx.key_count = partial(_key_count, landing, folder, files)
-        landed["rows"] = _extract_source(ectx, job.run_id, progress, raw_root, files, issues)
+        try:
+            landed["rows"] = _extract_source(ectx, job.run_id, progress, raw_root, files, issues, merger)
+        except BaseException:
+            if merger is not None:
+                merger.abandon()  # no merge writes into the folder once the landing failed
+            raise
         landed["watermarks"] = dict(ectx.watermarks)
-        if job.mode == "changes":
+        if merger is not None:
             # The organisation rows read again (validate checks the row rules on them only).
             landed["changes"] = {
                 "base_load": job.base_load,
@@ -90,7 +97,7 @@ def land_source(job: LandingJob, progress: Progress | None = None) -> dict[str, 
                 "changed_rows": landed["rows"],
                 "files": list(files["organization"]),
             }
-            merged = _merge_changes(job.since, landing, folder, files)
+            merged = merger.finish()
             landed["rows"] = merged["rows"]
             # Only the rows read again that differ from the last landing are new: validate checks those.
             landed["changes"] |= {
@@ -125,23 +132,37 @@ def _extract_source(
     raw_root: Path,
     files: dict[str, list[str]],
     issues: list[Issue],
+    merger: _Merger | None = None,
 ) -> int:
+    """Land the adapter's batches of one source; returns its organisation rows. A changes-only read's table is
+    handed to ``merger`` as soon as its keys are complete (the adapter yields a query's changed rows, then its
+    marker or its keys): the marker, or the first batch of another table after its keys."""
     src = ectx.source
     adapter = get_adapter(src.format)
     n_org = 0
     part = 0
+    keys_of: str | None = None  # the table whose keys are arriving
     try:
         for batch in adapter(ectx):
-            if batch.keys_only:  # the keys of every row of a changes-only read (see _merge_changes)
+            if keys_of is not None and batch.table != keys_of:
+                assert merger is not None
+                merger.table_done(keys_of)
+                keys_of = None
+            if batch.keys_only:  # the keys of every row of a changes-only read (see _merge_table)
                 out = raw_root / src.name / KEYS_DIR / batch.table / f"part-{part:05d}.parquet"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 if batch.no_deletions:  # no key was deleted: no keys follow
                     (out.parent / NO_DELETIONS).touch()
+                    if merger is not None:
+                        merger.table_done(batch.table)
                     continue
                 keys = pa.schema([(c, pa.string()) for c in batch.frame.columns])  # natural keys are text
                 pq.write_table(pa.Table.from_pandas(batch.frame, schema=keys, preserve_index=False), out)
                 part += 1
+                keys_of = batch.table if merger is not None else None
                 continue
+            if merger is not None and merger.merging(batch.table):
+                raise RuntimeError(f"rows of {batch.table} after its keys (adapter {src.format})")
             frame = conform(batch.table, batch.frame, ectx)
             if frame.empty:
                 continue
@@ -165,6 +186,8 @@ def _extract_source(
         raise SourceError(
             f"cannot read: {type(e).__name__}: {e}", source=src.name, file=str(src.path or src.url)
         ) from e
+    if keys_of is not None and merger is not None:
+        merger.table_done(keys_of)
     for w in ectx.warnings.items:
         issues.append((run_id, w.source, w.file, w.line, w.key, w.code, w.message))
     hidden = ectx.warnings.total - len(ectx.warnings.items)
@@ -183,35 +206,70 @@ def _extract_source(
     return n_org
 
 
-def _merge_changes(since: dict[str, str], base: Path, target: Path, files: dict[str, list[str]]) -> dict[str, Any]:
-    """Complete a changes-only read of a database source into a whole landing, table by table (see
-    :func:`_merge_table`). Returns the organisation rows of the landing (``rows``), the organisation parts
-    holding rows read again that differ from the last landing (``files``, for validation), the rows read
-    again unchanged (``unchanged``) and the parts carried over by hard link (``linked``)."""
-    from pipelines.adapters.sql import QUERIES
+class _Merger:
+    """Completes a changes-only read of a database source into a whole landing, table by table (see
+    :func:`_merge_table`). A table is merged as soon as its rows and keys are landed (:meth:`table_done`), in
+    a background thread (DuckDB and the Parquet writer release the GIL), while the adapter reads and counts
+    the next query: the customers' merge overlaps the balances' count."""
 
-    # Rows read again replace the ones with the same natural key (constants of the adapter, never config).
-    tables = {q.table: q.natural_key for q in QUERIES if q.key in since}
-    changed = {t: [f for f in files[t] if Path(f).is_relative_to(target)] for t in TABLES}
-    unchanged = linked = 0
-    counted = sorted(t for t in tables if (target / KEYS_DIR / t / NO_DELETIONS).exists())
-    con = duckdb.connect()
-    try:
-        for table in sorted(tables):
-            same, links = _merge_table(con, table, tables[table], base, target, files, changed[table])
-            unchanged += same
-            linked += links
-    finally:
-        con.close()
-    shutil.rmtree(target / KEYS_DIR, ignore_errors=True)
-    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files["organization"] if Path(f).is_relative_to(target))
-    return {
-        "rows": rows,
-        "files": changed["organization"],
-        "unchanged": unchanged,
-        "linked": linked,
-        "counted": counted,
-    }
+    def __init__(self, since: dict[str, str], base: Path, target: Path, files: dict[str, list[str]]) -> None:
+        from pipelines.adapters.sql import QUERIES
+
+        # Rows read again replace the ones with the same natural key (constants of the adapter, never config).
+        self.tables = {q.table: q.natural_key for q in QUERIES if q.key in since}
+        self.base, self.target, self.files = base, target, files
+        self.changed: dict[str, list[str]] = {}
+        self.jobs: dict[str, Future[tuple[int, int]]] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdm-merge")
+
+    def merging(self, table: str) -> bool:
+        return table in self.jobs
+
+    def table_done(self, table: str) -> None:
+        """Every row and key of ``table`` is landed: merge it (once)."""
+        if table not in self.tables or table in self.jobs:
+            return
+        self.changed[table] = [f for f in self.files[table] if Path(f).is_relative_to(self.target)]
+        self.jobs[table] = self.pool.submit(self._merge, table)
+
+    def _merge(self, table: str) -> tuple[int, int]:
+        con = duckdb.connect()
+        try:
+            return _merge_table(con, table, self.tables[table], self.base, self.target, self.files, self.changed[table])
+        finally:
+            con.close()
+
+    def abandon(self) -> None:
+        """Wait for a merge under way and start no other (the landing failed)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def finish(self) -> dict[str, Any]:
+        """Merge the tables not merged yet and wait for all. Returns the organisation rows of the landing
+        (``rows``), the organisation parts holding rows read again that differ from the last landing
+        (``files``, for validation), the rows read again unchanged (``unchanged``), the parts carried over by
+        hard link (``linked``) and the tables whose deletions a count ruled out (``counted``)."""
+        counted = sorted(t for t in self.tables if (self.target / KEYS_DIR / t / NO_DELETIONS).exists())
+        try:
+            for table in sorted(self.tables):
+                self.table_done(table)
+            merged = [self.jobs[t].result() for t in sorted(self.jobs)]  # the first failure is raised
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.target / KEYS_DIR, ignore_errors=True)
+        target = self.target
+        rows = sum(
+            pq.ParquetFile(f).metadata.num_rows for f in self.files["organization"] if Path(f).is_relative_to(target)
+        )
+        org = self.changed.get("organization")
+        return {
+            "rows": rows,
+            "files": org
+            if org is not None
+            else [f for f in self.files["organization"] if Path(f).is_relative_to(target)],
+            "unchanged": sum(same for same, _ in merged),
+            "linked": sum(links for _, links in merged),
+            "counted": counted,
+        }
 
 
 def _key_count(base: Path, target: Path, files: dict[str, list[str]], table: str) -> int:
@@ -243,7 +301,7 @@ def _merge_table(
     files: dict[str, list[str]],
     changed: list[str],
 ) -> tuple[int, int]:
-    """One table of :func:`_merge_changes`: the rows of the last landing (``base``) whose key is still in
+    """One table of a changes-only read (:class:`_Merger`): the rows of the last landing (``base``) whose key is still in
     the source and was not read again with other data are kept beside the rows read again that differ.
 
     The changes query includes its watermark (rows committed at the same time must not be missed), so rows

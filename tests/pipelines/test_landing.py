@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from pipelines import landing
 from pipelines.adapters.sql import _Reader
 from pipelines.config import Config
 from pipelines.landing import LANDED, LandingJob, land_source
@@ -418,3 +420,55 @@ def test_counted_landing_equals_the_keys_landing(
 
 def _watermark(landed: dict) -> str:
     return json.loads(landed["watermarks"]["balances"])["value"]
+
+
+def test_a_table_is_merged_while_the_next_queries_are_read(
+    crm: tuple[Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The customers' landing is completed (merged with the last one) as soon as their count is in, while the
+    balances are still being read and counted; the landing is the one a merge after the read gives."""
+    config, db = crm
+    _plain_months(db)
+    first = _land(config, tmp_path, "r1")
+    _sql(db, ("UPDATE customers SET name = 'Beta Holding GmbH', updated_at = ? WHERE source_id = 'C2'", (LATER,)))
+    merged = {t: threading.Event() for t in ("organization", "account", "balance")}
+    seen_when_counting: dict[str, bool] = {}
+    real_merge, real_count = landing._merge_table, landing._key_count
+
+    def merge(con: Any, table: str, *args: Any) -> tuple[int, int]:
+        try:
+            return real_merge(con, table, *args)
+        finally:
+            merged[table].set()
+
+    def key_count(base: Path, target: Path, files: dict, table: str) -> int:
+        if table == "balance":  # a merge after the read never comes: the wait ends after 20 s
+            seen_when_counting["organization"] = merged["organization"].wait(timeout=20)
+        return real_count(base, target, files, table)
+
+    monkeypatch.setattr(landing, "_merge_table", merge)
+    monkeypatch.setattr(landing, "_key_count", key_count)
+    second = _land(config, tmp_path, "r2", "r1", first["watermarks"])
+    assert seen_when_counting == {"organization": True}
+    assert second["changes"]["counted_tables"] == ["account", "balance", "organization"]
+    monkeypatch.undo()
+    _land_by_keys(config, tmp_path, "r2k", "r1", first["watermarks"])
+    _same_landing(config, "r2", "r2k")
+
+
+def test_a_failed_merge_fails_the_landing(
+    crm: tuple[Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, _db = crm
+    first = _land(config, tmp_path, "r1")
+    real_merge = landing._merge_table
+
+    def merge(con: Any, table: str, *args: Any) -> tuple[int, int]:
+        if table == "organization":
+            raise OSError("disk full")
+        return real_merge(con, table, *args)
+
+    monkeypatch.setattr(landing, "_merge_table", merge)
+    with pytest.raises(OSError, match="disk full"):
+        _land(config, tmp_path, "r2", "r1", first["watermarks"])
+    assert not (tmp_path / "staging-r2" / "raw" / "crm" / LANDED).exists()

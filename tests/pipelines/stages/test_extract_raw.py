@@ -33,6 +33,16 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def change_one_sec_fact(sample: Path) -> None:
+    """Add 1 to the value of the first fact of a generated sample's SEC num.txt."""
+    num = sample / "financials" / "num.txt"
+    lines = num.read_text(encoding="utf-8").splitlines(keepends=True)
+    cols = lines[1].split("\t")
+    cols[8] = str(float(cols[8]) + 1)
+    lines[1] = "\t".join(cols)
+    num.write_text("".join(lines), encoding="utf-8")
+
+
 def _config(sample: Path, wh: Path, dest: Path, second_crm: bool = True) -> Path:
     """The sample's config with a second, small CRM database (``crm_b``) beside ``crm``."""
     cfg = sample_config(sample, wh, dest, incremental=True)
@@ -193,12 +203,7 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out["balances_changed"] = len(months)
     step("balances", crash_extract=True)  # the renamed published tables come back with the rollback
     # 3. A file source changed: one SEC fact's value (the SEC's financial facts are read again).
-    num = sample / "financials" / "num.txt"
-    lines = num.read_text(encoding="utf-8").splitlines(keepends=True)
-    cols = lines[1].split("\t")
-    cols[8] = str(float(cols[8]) + 1)
-    lines[1] = "\t".join(cols)
-    num.write_text("".join(lines), encoding="utf-8")
+    change_one_sec_fact(sample)
     step("sec")
     # 4. After an apply run (steward decisions applied, no source loaded): the published tables are the
     # last load's, but the plan's base loads are not the published run: every landing is loaded again.

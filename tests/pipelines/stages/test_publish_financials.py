@@ -17,6 +17,7 @@ from pipelines import runner
 from pipelines.sample import generate
 from pipelines.stages import publish
 from pipelines.warehouse import run_sql
+from tests.pipelines.stages.test_extract_raw import change_one_sec_fact
 
 
 @pytest.fixture(scope="module")
@@ -127,12 +128,7 @@ def test_a_customer_change_keeps_the_financial_facts(tmp_path: Path, monkeypatch
     crm.close()
     runner.run(cfg)
     assert _published_rows(db) == first and sum(first.values()) > 0
-    num = sample / "financials" / "num.txt"
-    lines = num.read_text(encoding="utf-8").splitlines(keepends=True)
-    cols = lines[1].split("\t")
-    cols[8] = str(float(cols[8]) + 1)
-    lines[1] = "\t".join(cols)
-    num.write_text("".join(lines), encoding="utf-8")
+    change_one_sec_fact(sample)
     runner.run(cfg)
     assert said == [False, True, False]  # the first run had nothing to keep; the third read the facts again
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from pipelines import landing
+from pipelines import landing_merge
 from pipelines.adapters.sql import _Reader
 from pipelines.config import Config
 from pipelines.landing import LANDED, LandingJob, land_source
@@ -433,7 +433,7 @@ def test_a_table_is_merged_while_the_next_queries_are_read(
     _sql(db, ("UPDATE customers SET name = 'Beta Holding GmbH', updated_at = ? WHERE source_id = 'C2'", (LATER,)))
     merged = {t: threading.Event() for t in ("organization", "account", "balance")}
     seen_when_counting: dict[str, bool] = {}
-    real_merge, real_count = landing._merge_table, landing._key_count
+    real_merge, real_count = landing_merge.merge_table, landing_merge.key_count
 
     def merge(con: Any, table: str, *args: Any) -> tuple[int, int]:
         try:
@@ -446,8 +446,8 @@ def test_a_table_is_merged_while_the_next_queries_are_read(
             seen_when_counting["organization"] = merged["organization"].wait(timeout=20)
         return real_count(base, target, files, table)
 
-    monkeypatch.setattr(landing, "_merge_table", merge)
-    monkeypatch.setattr(landing, "_key_count", key_count)
+    monkeypatch.setattr(landing_merge, "merge_table", merge)
+    monkeypatch.setattr(landing_merge, "key_count", key_count)
     second = _land(config, tmp_path, "r2", "r1", first["watermarks"])
     assert seen_when_counting == {"organization": True}
     assert second["changes"]["counted_tables"] == ["account", "balance", "organization"]
@@ -461,14 +461,14 @@ def test_a_failed_merge_fails_the_landing(
 ) -> None:
     config, _db = crm
     first = _land(config, tmp_path, "r1")
-    real_merge = landing._merge_table
+    real_merge = landing_merge.merge_table
 
     def merge(con: Any, table: str, *args: Any) -> tuple[int, int]:
         if table == "organization":
             raise OSError("disk full")
         return real_merge(con, table, *args)
 
-    monkeypatch.setattr(landing, "_merge_table", merge)
+    monkeypatch.setattr(landing_merge, "merge_table", merge)
     with pytest.raises(OSError, match="disk full"):
         _land(config, tmp_path, "r2", "r1", first["watermarks"])
     assert not (tmp_path / "staging-r2" / "raw" / "crm" / LANDED).exists()

@@ -18,7 +18,7 @@ import yaml
 
 from mdm.schema import TABLES
 from pipelines import runner
-from pipelines.landing import PROVENANCE
+from pipelines.landing_merge import PROVENANCE
 from pipelines.sample import generate
 from pipelines.stages import STAGES, stage_function
 from pipelines.warehouse import sql_text

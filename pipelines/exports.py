@@ -49,7 +49,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from pipelines.plan import has_table
-from pipelines.warehouse import PARQUET_TABLES, Warehouse, query_sql, run_sql
+from pipelines.warehouse import PARQUET_TABLES, Warehouse, query_sql, run_sql, unordered
 
 # Tables written side by side at the switch (each one also uses DuckDB's threads where it can).
 EXPORT_WRITERS = 2
@@ -220,7 +220,6 @@ def export(con: duckdb.DuckDBPyConnection, wh: Warehouse, run_id: str, base_run:
             written.append(table)
     # The rows of an export are a set (see above): DuckDB may write them in any order, without buffering.
     written.sort(key=lambda t: -rows.get(t, 0))  # the largest first, so the writers end together
-    con.execute("SET preserve_insertion_order = false")
     cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
     opened = [con.cursor() for _ in range(min(EXPORT_WRITERS, len(written)))]
     for cursor in opened:
@@ -234,12 +233,11 @@ def export(con: duckdb.DuckDBPyConnection, wh: Warehouse, run_id: str, base_run:
             cursors.put(cursor)
 
     try:
-        with ThreadPoolExecutor(max_workers=max(len(opened), 1)) as pool:
+        with unordered(con), ThreadPoolExecutor(max_workers=max(len(opened), 1)) as pool:
             counted = list(pool.map(write, written))  # re-raises the first failure
     finally:
         for cursor in opened:
             cursor.close()
-        con.execute("RESET preserve_insertion_order")
     for table, n in zip(written, counted):  # views marked changed unread are counted here (record_state)
         if rows.get(table) != n:
             run_sql(con, "publish/export_rows", {"table": table, "rows": n})

@@ -114,6 +114,19 @@ def query_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, An
     return _execute(con, stmts[0], params)
 
 
+@contextmanager
+def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Statements run inside may write their rows in any order (DuckDB's ``preserve_insertion_order`` off): an
+    insert or a COPY then writes from every thread without buffering to keep the order of its input. Only for
+    rows that are a set, whose readers order what they read. The setting is global to the database, so it
+    is put back on after."""
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("RESET preserve_insertion_order")
+
+
 class Warehouse:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.warehouse import KEEP_DOCS_RUNS, Warehouse
+import duckdb
+import pytest
+
+from pipelines.warehouse import KEEP_DOCS_RUNS, Warehouse, unordered
 
 
 def test_seed_docs_keeps_the_results_of_the_latest_runs(tmp_path: Path) -> None:
@@ -41,3 +44,23 @@ def test_seed_docs_without_published_docs_does_nothing(tmp_path: Path) -> None:
     docs = tmp_path / "run-docs"
     Warehouse(tmp_path / "wh").seed_docs(docs)
     assert not docs.exists()
+
+
+def _ordered(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])
+
+
+def test_unordered_writes_unordered_and_puts_the_order_back(tmp_path: Path) -> None:
+    """Inside, inserts may reorder (the setting is global: every cursor sees it); after, even after a failed
+    statement, the database keeps insertion order again, as DuckDB's default."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    cursor = con.cursor()
+    assert _ordered(con)
+    with unordered(con):
+        assert not _ordered(con) and not _ordered(cursor)
+        con.execute("CREATE TABLE t AS SELECT range AS i FROM range(1000)")
+    assert _ordered(con) and _ordered(cursor)
+    with pytest.raises(duckdb.CatalogException), unordered(con):
+        con.execute("INSERT INTO missing SELECT 1")
+    assert _ordered(con)
+    assert con.execute("SELECT count(*), sum(i) FROM t").fetchall() == [(1000, sum(range(1000)))]

@@ -142,9 +142,8 @@ def _extract_source(
                 assert merger is not None
                 merger.table_done(keys_of)
                 keys_of = None
-            if (
-                batch.keys_only
-            ):  # the keys of every row of a changes-only read (see :func:`pipelines.landing_merge.merge_table`)
+            # The keys of every row of a changes-only read (see :func:`pipelines.landing_merge.merge_table`).
+            if batch.keys_only:
                 out = raw_root / src.name / KEYS_DIR / batch.table / f"part-{part:05d}.parquet"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 if batch.no_deletions:  # no key was deleted: no keys follow

@@ -8,7 +8,8 @@ values are the same to the last bit as comparing each pair on its own (tests/mdm
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,24 +19,25 @@ from recordlinkage.algorithms.string import jarowinkler_similarity
 from recordlinkage.base import BaseCompareFeature
 
 from mdm.features import FEATURES as FEATURES
-from mdm.name_tokens import alias_tokens, token_evidence, token_weights
+from mdm.name_tokens import alias_token_lists, token_evidence, token_weights
 
 
-def _best_alias_similarity(a: list[tuple[str, bool]], b: list[tuple[str, bool]]) -> float:
-    """Best rapidfuzz similarity of two aliases of the same script; each alias comes with whether it is CJK."""
+def _best_alias_similarity(a: tuple[list[str], list[str]], b: tuple[list[str], list[str]]) -> float:
+    """Best rapidfuzz similarity of two aliases of the same script; each side is (its CJK aliases, its others)."""
     best = 0.0
-    for x, cjk_x in a:
-        for y, cjk_y in b:
-            if cjk_x != cjk_y:
-                continue
-            s = fuzz.ratio(x, y) if cjk_x else max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y))
-            best = max(best, s / 100.0)
+    for x in a[0]:
+        for y in b[0]:
+            best = max(best, fuzz.ratio(x, y) / 100.0)
+    for x in a[1]:
+        for y in b[1]:
+            best = max(best, max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y)) / 100.0)
     return best
 
 
-def _qualifier_agreement(
-    a: tuple[bool, list[str] | None, list[str] | None], b: tuple[bool, list[str] | None, list[str] | None]
-) -> float:
+_Qualifiers = tuple[bool, tuple[str, ...] | None, tuple[str, ...] | None]
+
+
+def _qualifier_agreement(a: _Qualifiers, b: _Qualifiers) -> float:
     """1.0 when the names carry the same qualifiers (region in brackets, Group/集团 ...), 0.0 when they
     differ, NaN when no two names of the same script can be compared. Each side is
     (name is Chinese, qualifiers of the name, qualifiers of the English name)."""
@@ -49,12 +51,12 @@ def _qualifier_agreement(
     return float(latin_a == latin_b)
 
 
-def _as_list(v: object) -> list[str] | None:
-    """A list column value as a list (DuckDB and pandas hand lists back as arrays; NULL as NA)."""
+def _as_tuple(v: object) -> tuple[str, ...] | None:
+    """A list column value as a tuple (DuckDB and pandas hand lists back as arrays; NULL as NA)."""
     if isinstance(v, np.ndarray):
-        return list(v.tolist())
+        return tuple(v.tolist())
     if isinstance(v, (list, tuple)):
-        return list(v)
+        return tuple(v)
     return None
 
 
@@ -91,30 +93,45 @@ def _jaro_winkler_similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
     return np.asarray(jarowinkler_similarity(left, right), dtype=float)
 
 
+_V = TypeVar("_V", bound=Hashable)
+
+
+def _distinct_pairs(code_a: np.ndarray, code_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct pairs of codes (``code_a[i]``, ``code_b[i]``) as two arrays, and for each i the position of
+    its pair among them."""
+    width = int(max(code_a.max(initial=0), code_b.max(initial=0))) + 1
+    keys, inverse = np.unique(code_a.astype(np.int64) * width + code_b, return_inverse=True)
+    return keys // width, keys % width, inverse.reshape(-1)
+
+
+def _codes(values: Iterable[_V]) -> tuple[list[_V], np.ndarray]:
+    """The distinct ``values`` (hashable) and the number of each value among them."""
+    distinct: dict[_V, int] = {}
+    code = np.fromiter((distinct.setdefault(v, len(distinct)) for v in values), dtype=np.int64)
+    return list(distinct), code
+
+
 def _name_features(
-    aliases: Mapping[object, Sequence[str]], ra: Iterable[object], rb: Iterable[object], idf: Mapping[str, float]
-) -> tuple[list[float], list[float], list[float]]:
-    """The name features of each pair (ra[i], rb[i]) of records with these aliases: name similarity
-    (:func:`_best_alias_similarity`), token overlap and distinct (:func:`token_evidence`). They depend on the
-    two lists of aliases only, which many records share (one entity in several sources): each list is prepared
-    once (scripts, tokens with weights) and each pair of lists compared once."""
+    aliases: Iterable[Sequence[str]], pa: np.ndarray, pb: np.ndarray, idf: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The name features of each pair (pa[i], pb[i]) of records (positions in ``aliases``, each record's list of
+    aliases): name similarity (:func:`_best_alias_similarity`), token overlap and distinct
+    (:func:`token_evidence`). They depend on the two lists of aliases only, which many records share (one entity
+    in several sources): each list is prepared once (scripts, tokens with weights) and each pair of lists
+    compared once."""
     top = max(idf.values(), default=1.0)
-    lists: dict[tuple[str, ...], int] = {}
-    code = {r: lists.setdefault(tuple(als), len(lists)) for r, als in aliases.items()}
-    toks = [[alias_tokens(al, idf) for al in als] for als in lists]
-    names = [[(al, t[0]) for al, t in zip(als, tk)] for als, tk in zip(lists, toks)]
-    done: dict[tuple[int, int], tuple[float, float, float]] = {}
-    name, overlap, distinct = [], [], []
-    for a, b in zip(ra, rb):
-        key = (code[a], code[b])
-        features = done.get(key)
-        if features is None:
-            i, j = key
-            features = done[key] = (_best_alias_similarity(names[i], names[j]), *token_evidence(toks[i], toks[j], top))
-        name.append(features[0])
-        overlap.append(features[1])
-        distinct.append(features[2])
-    return name, overlap, distinct
+    lists, code = _codes(tuple(als) for als in aliases)
+    toks = alias_token_lists(lists, idf)
+    names = [
+        ([al for al, t in zip(als, tk) if t[0]], [al for al, t in zip(als, tk) if not t[0]])
+        for als, tk in zip(lists, toks)
+    ]
+    first, second, inverse = _distinct_pairs(code[pa], code[pb])
+    features = np.empty((len(first), 3))
+    for k, (i, j) in enumerate(zip(first.tolist(), second.tolist())):
+        features[k] = (_best_alias_similarity(names[i], names[j]), *token_evidence(toks[i], toks[j], top))
+    out = features[inverse]
+    return out[:, 0], out[:, 1], out[:, 2]
 
 
 def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None = None) -> pd.DataFrame:
@@ -135,18 +152,21 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     vec: pd.DataFrame = cmp.compute(idx, frame)
     ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
     idf = token_weights(std) if idf is None else idf
-    involved = pd.unique(np.concatenate([ra, rb]))
-    sub = s.loc[involved, ["aliases", "name_cjk", "qualifiers", "qualifiers_en"]]
-    name, overlap, distinct = _name_features(dict(zip(sub.index, sub["aliases"])), ra, rb, idf)
+    # The records the pairs involve, and the position of each pair's two records among them.
+    both, involved = pd.factorize(np.concatenate([ra, rb]))
+    pa, pb = both[: len(ra)], both[len(ra) :]
+    sub = s.loc[involved, ["aliases", "name_cjk", "qualifiers", "qualifiers_en", "branch_flag"]]
+    name, overlap, distinct = _name_features(sub["aliases"], pa, pb, idf)
     vec["name"], vec["name_tokens"], vec["name_distinct"] = name, overlap, distinct
-    quals = {
-        r: (cjk, _as_list(q), _as_list(qe))
-        for r, cjk, q, qe in zip(sub.index, sub["name_cjk"], sub["qualifiers"], sub["qualifiers_en"])
-    }
-    vec["qualifiers"] = [_qualifier_agreement(quals[a], quals[b]) for a, b in zip(ra, rb)]
-    branch = s["branch_flag"].to_numpy()
-    same_branch = branch[s.index.get_indexer(pd.Index(ra))] == branch[s.index.get_indexer(pd.Index(rb))]
-    vec["branch"] = same_branch.astype(float)
+    quals, code = _codes(
+        (cjk, _as_tuple(q), _as_tuple(qe))
+        for cjk, q, qe in sub[["name_cjk", "qualifiers", "qualifiers_en"]].itertuples(index=False)
+    )
+    first, second, inverse = _distinct_pairs(code[pa], code[pb])
+    agreement = [_qualifier_agreement(quals[i], quals[j]) for i, j in zip(first.tolist(), second.tolist())]
+    vec["qualifiers"] = np.asarray(agreement, dtype=float)[inverse]
+    branch = sub["branch_flag"].to_numpy()
+    vec["branch"] = (branch[pa] == branch[pb]).astype(float)
     vec = vec.reset_index(drop=True)
     vec.insert(0, "rid_b", rb)
     vec.insert(0, "rid_a", ra)

@@ -68,9 +68,25 @@ AliasTokens = tuple[bool, tuple[str, ...], frozenset[str], tuple[float, ...], fl
 
 def alias_tokens(alias: str, idf: Mapping[str, float]) -> AliasTokens:
     toks = tuple(sorted(set(tokens(alias))))
-    weights = tuple(idf.get(t, 1.0) for t in toks)
-    numberish = tuple(_NUMBERISH.fullmatch(t) is not None for t in toks)
+    weights = tuple([idf.get(t, 1.0) for t in toks])
+    numberish = tuple([_NUMBERISH.fullmatch(t) is not None for t in toks])
     return has_cjk(alias), toks, frozenset(toks), weights, sum(weights), numberish
+
+
+def alias_token_lists(lists: Iterable[Iterable[str]], idf: Mapping[str, float]) -> list[list[AliasTokens]]:
+    """:func:`alias_tokens` of every alias of every list, each distinct alias prepared once (one name is an
+    alias of the records of several sources)."""
+    done: dict[str, AliasTokens] = {}
+    out = []
+    for als in lists:
+        row = []
+        for al in als:
+            prepared = done.get(al)
+            if prepared is None:
+                prepared = done[al] = alias_tokens(al, idf)
+            row.append(prepared)
+        out.append(row)
+    return out
 
 
 def token_evidence(a: list[AliasTokens], b: list[AliasTokens], top: float) -> tuple[float, float]:

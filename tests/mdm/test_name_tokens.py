@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from mdm.matching import MatchSettings, candidate_pairs, compare
-from mdm.name_tokens import _near_twin, alias_tokens, token_evidence, token_weights
+from mdm.name_tokens import _near_twin, alias_token_lists, alias_tokens, token_evidence, token_weights
 from mdm.schema import ORGANIZATION
 from mdm.standardise import standardise_records, tokens
 from mdm.text import abbreviates, has_cjk
@@ -224,6 +224,14 @@ def test_alias_tokens_carry_weights_and_numbers_once_per_alias() -> None:
     assert weights == (1.0, 3.0, 1.0, 1.5) and total == 6.5
     assert numberish == (True, False, True, False)
     assert alias_tokens("苹果上海", {})[:2] == (True, ("上海", "果上", "苹果"))
+
+
+def test_alias_token_lists_prepare_each_distinct_alias_once() -> None:
+    idf = {"acme": 3.0, "trading": 1.5}
+    lists = [("acme trading", "苹果上海"), ("acme trading",), ()]
+    got = alias_token_lists(lists, idf)
+    assert got == [[alias_tokens(al, idf) for al in als] for als in lists]
+    assert got[0][0] is got[1][0]  # the alias of two records prepared once
 
 
 def test_token_evidence_picks_the_last_of_equally_similar_twins() -> None:

@@ -70,16 +70,18 @@ class _DistinctPairs(BaseCompareFeature):  # type: ignore[misc]  # recordlinkage
         self.similarity = similarity
 
     def _compute_vectorized(self, s_left: pd.Series, s_right: pd.Series) -> pd.Series:
-        seen: dict[tuple[str, str], int] = {}
-        code = np.full(len(s_left), -1, dtype=np.int64)
-        for i, (a, b) in enumerate(zip(s_left.to_numpy(), s_right.to_numpy())):
-            if isinstance(a, str) and isinstance(b, str) and a and b:
-                code[i] = seen.setdefault((a, b), len(seen))
+        code_a, values_a = pd.factorize(s_left.to_numpy(dtype=object))  # a missing value is -1
+        code_b, values_b = pd.factorize(s_right.to_numpy(dtype=object))
+        text_a = np.array([isinstance(v, str) and v != "" for v in values_a] + [False])  # [-1]: missing
+        text_b = np.array([isinstance(v, str) and v != "" for v in values_b] + [False])
+        known = text_a[code_a] & text_b[code_b]
         out = np.full(len(s_left), np.nan)
-        if seen:
-            left, right = zip(*seen)
-            known = code >= 0
-            out[known] = np.asarray(self.similarity(pd.Series(left), pd.Series(right)), dtype=float)[code[known]]
+        if known.any():
+            first, second, inverse = _distinct_pairs(code_a[known], code_b[known])
+            similarity = self.similarity(
+                pd.Series(values_a[first], dtype=object), pd.Series(values_b[second], dtype=object)
+            )
+            out[known] = np.asarray(similarity, dtype=float)[inverse]
         return pd.Series(out, index=s_left.index)
 
 
@@ -120,7 +122,7 @@ def _name_features(
     in several sources): each list is prepared once (scripts, tokens with weights) and each pair of lists
     compared once."""
     top = max(idf.values(), default=1.0)
-    lists, code = _codes(tuple(als) for als in aliases)
+    lists, code = _codes(_as_tuple(als) or () for als in aliases)
     toks = alias_token_lists(lists, idf)
     names = [
         ([al for al, t in zip(als, tk) if t[0]], [al for al, t in zip(als, tk) if not t[0]])

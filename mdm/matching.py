@@ -100,43 +100,79 @@ def candidate_pairs(std: pd.DataFrame, settings: MatchSettings) -> tuple[pd.Data
     return pairs, stats
 
 
-_NO_KEY = object()
-
-
 def identifier_labels(keys: dict[str, dict[str, str]], pairs: pd.DataFrame) -> np.ndarray:
     """Labels that authoritative identifiers give a pair for free: 1 when the two records share a key
     value of some scheme, 0 when they hold different values of a scheme (two registered entities),
-    -1 when the identifiers say nothing."""
-    labels: list[int] = []
-    for a, b in zip(pairs.rid_a.values, pairs.rid_b.values):
-        ka = keys.get(a)
-        kb = keys.get(b) if ka else None
-        label = -1
-        if ka and kb:
-            for k, v in ka.items():  # the schemes both hold: any different value makes two entities
-                w = kb.get(k, _NO_KEY)
-                if w is _NO_KEY:
-                    continue
-                if v != w:
-                    label = 0
-                    break
-                label = 1
-        labels.append(label)
-    return np.array(labels, dtype=np.int8)
+    -1 when the identifiers say nothing. ``keys``: rid -> {scheme: value} (mdm.standardise.identity_keys)."""
+    rids = pd.Index(list(keys), dtype=object)
+    table = pd.DataFrame(
+        [(pos, scheme, value) for pos, rid in enumerate(rids) for scheme, value in keys[rid].items()],
+        columns=["pos", "scheme", "value"],
+    )
+    return _key_labels(table, *_positions(rids, pairs), len(rids))
+
+
+def _positions(rids: pd.Index, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The position in ``rids`` (unique) of each pair's two records; -1 for a record not in it."""
+    return (
+        rids.get_indexer(pd.Index(pairs["rid_a"].to_numpy(dtype=object))),
+        rids.get_indexer(pd.Index(pairs["rid_b"].to_numpy(dtype=object))),
+    )
+
+
+def _key_labels(table: pd.DataFrame, pa: np.ndarray, pb: np.ndarray, records: int) -> np.ndarray:
+    """:func:`identifier_labels` of the pairs of records (pa[i], pb[i]) (positions < ``records``; -1: a record
+    without keys) from the records' keys as rows (``pos``, ``scheme``, ``value``; at most one row per record
+    and scheme), for all pairs at once: each key of a pair's first record is looked up among the keys of its
+    second."""
+    n = len(pa)
+    labels = np.full(n, -1, dtype=np.int8)
+    if not n or table.empty:
+        return labels
+    scheme, schemes = pd.factorize(table["scheme"].to_numpy(dtype=object))
+    value = pd.factorize(table["value"].to_numpy(dtype=object))[0]  # equal values, equal codes
+    width = len(schemes)
+    pos = table["pos"].to_numpy(dtype=np.int64)
+    key = pos * width + scheme  # the record and scheme of each key, sorted to be looked up
+    order = np.argsort(key, kind="stable")
+    key, scheme, value = key[order], scheme[order], value[order]
+    count = np.bincount(pos, minlength=records)
+    start = np.cumsum(count) - count  # each record's first key in ``key``
+    pair = np.flatnonzero((pa >= 0) & (pb >= 0))
+    per_pair = count[pa[pair]]
+    pair = np.repeat(pair, per_pair)  # one row per pair and key of its first record
+    row = start[pa[pair]] + np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    wanted = pb[pair].astype(np.int64) * width + scheme[row]  # that scheme among the second record's keys
+    at = np.minimum(np.searchsorted(key, wanted), len(key) - 1)
+    shared = key[at] == wanted
+    differs = shared & (value[at] != value[row])
+    labels[np.bincount(pair[shared], minlength=n) > 0] = 1
+    labels[np.bincount(pair[differs], minlength=n) > 0] = 0  # one different value of a shared scheme
+    return labels
 
 
 def label_pairs(std: pd.DataFrame, pairs: pd.DataFrame, steward: Sequence[bool | None] | None = None) -> np.ndarray:
     """The training label of each pair (rid_a, rid_b) of records in ``std``: the steward's decision where
     there is one (``steward``, aligned with ``pairs``: True match, False no-match, None none), else what
     the records' identifiers say (:func:`identifier_labels`: 1, 0 or -1)."""
-    from mdm.standardise import identity_keys
+    from mdm.standardise import identity_key_table
 
-    involved = set(pairs.rid_a) | set(pairs.rid_b)
-    labels = identifier_labels(identity_keys(std[std["rid"].isin(involved)]), pairs)
+    rids = pd.Index(std["rid"].to_numpy(dtype=object))
+    if not rids.is_unique:  # a rid given twice: its last record, as in a dict
+        std = std.drop_duplicates("rid", keep="last")
+        rids = pd.Index(std["rid"].to_numpy(dtype=object))
+    pa, pb = _positions(rids, pairs)
+    used = np.unique(np.concatenate([pa, pb]))
+    used = used[used >= 0]
+    if len(used) == len(rids):
+        table = identity_key_table(std)
+    else:  # only the keys of the records the pairs involve
+        table = identity_key_table(std.iloc[used])
+        table["pos"] = used[table["pos"].to_numpy()]
+    labels = _key_labels(table, pa, pb, len(rids))
     if steward is not None:
-        for i, decided in enumerate(steward):
-            if decided is not None and not pd.isna(decided):
-                labels[i] = int(bool(decided))
+        known = [i for i, d in enumerate(steward) if d is not None and not pd.isna(d)]
+        labels[known] = [int(bool(steward[i])) for i in known]
     return labels
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mdm import address as _address
@@ -249,20 +250,53 @@ REGISTER_FORMATS = frozenset({"gleif_lei_xml", "cn_registry_csv", "companies_hou
 IDENTITY_COLUMNS = ("rid", "source", "source_format", "source_id", *ID_COLUMNS)
 
 
+def identity_key_table(std: pd.DataFrame) -> pd.DataFrame:
+    """The authoritative keys of each standardised record as rows (``pos``: the record's row position in
+    ``std``, ``scheme``, ``value``), each record's in the order :func:`identity_keys` gives them: its valid
+    identifiers (NATIONAL split into its own scheme and value), then ``KEY:<source>`` holding a register's own
+    key. A later key of a scheme replaces an earlier one in its place, as assigning it in a dict does.
+
+    Built column by column, not record by record."""
+    frames = []
+    for rank, (scheme, col) in enumerate(zip(ID_SCHEMES, ID_COLUMNS, strict=True)):
+        values = std[col].to_numpy(dtype=object)
+        given = np.flatnonzero(pd.notna(values))
+        pos = given[[isinstance(v, str) and v != "" for v in values[given]]]
+        held: Any = values[pos]
+        schemes: Any = scheme
+        if scheme == "NATIONAL":  # "<scheme>:<value>"
+            split = [v.rpartition(":") for v in held]
+            schemes = [s for s, _, _ in split]
+            held = [v for _, _, v in split]
+        frames.append(pd.DataFrame({"pos": pos, "rank": rank, "scheme": schemes, "value": held}))
+    register = np.flatnonzero(std["source_format"].isin(REGISTER_FORMATS).to_numpy())
+    frames.append(
+        pd.DataFrame(
+            {
+                "pos": register,
+                "rank": len(ID_SCHEMES),
+                "scheme": ["KEY:" + s for s in std["source"].to_numpy(dtype=object)[register]],
+                "value": std["source_id"].to_numpy(dtype=object)[register],
+            }
+        )
+    )
+    keys = pd.concat(frames, ignore_index=True)
+    if keys.duplicated(["pos", "scheme"]).any():  # a NATIONAL or KEY: scheme that names one given before it
+        first = keys.groupby(["pos", "scheme"], sort=False)["rank"].transform("min")
+        keys = keys.assign(rank=first).drop_duplicates(["pos", "scheme"], keep="last")
+    keys = keys.sort_values(["pos", "rank"], kind="stable", ignore_index=True)
+    return keys[["pos", "scheme", "value"]]
+
+
 def identity_keys(std: pd.DataFrame) -> dict[str, dict[str, str]]:
-    """rid -> {scheme: value} of the authoritative keys of each standardised record: its valid
-    identifiers, plus ``KEY:<source>`` for a register's own key (two keys of one register are two
+    """rid -> {scheme: value} of the authoritative keys of each standardised record (:func:`identity_key_table`):
+    its valid identifiers, plus ``KEY:<source>`` for a register's own key (two keys of one register are two
     legal entities). Equal values of a scheme mean the same entity; different values, different ones."""
-    out: dict[str, dict[str, str]] = {}
-    for row in std[list(IDENTITY_COLUMNS)].itertuples(index=False):
-        keys = {s: v for s, v in zip(ID_SCHEMES, row[4:]) if isinstance(v, str) and v}
-        if national := keys.pop("NATIONAL", None):
-            scheme, _, value = national.rpartition(":")
-            keys[scheme] = value
-        if row[2] in REGISTER_FORMATS:
-            keys["KEY:" + row[1]] = row[3]
-        out[row[0]] = keys
-    return out
+    table = identity_key_table(std)
+    keys: list[dict[str, str]] = [{} for _ in range(len(std))]
+    for pos, scheme, value in zip(table["pos"].tolist(), table["scheme"].tolist(), table["value"].tolist()):
+        keys[pos][scheme] = value
+    return dict(zip(std["rid"].tolist(), keys))
 
 
 # The attributes record_identifiers and invalid_identifiers read (their checks included): the rows handed to

@@ -142,22 +142,24 @@ def compare(std: pd.DataFrame, pairs: pd.DataFrame, idf: dict[str, float] | None
     ``idf`` (token weights) defaults to :func:`token_weights` over ``std``."""
     if pairs.empty:
         return pd.DataFrame(columns=["rid_a", "rid_b", *FEATURES, "branch"])
-    s = std.set_index("rid")
-    idx = pd.MultiIndex.from_arrays([pairs.rid_a.values, pairs.rid_b.values])
-    frame = s[["country_iso", "city_norm", "postal_norm", "address_norm"]]
+    ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
+    idf = token_weights(std) if idf is None else idf
+    # The records the pairs involve, numbered 0..n-1, and the number of each pair's two records: recordlinkage
+    # looks the pairs up by these numbers (a RangeIndex) rather than by their rids.
+    both, involved = pd.factorize(np.concatenate([ra, rb]))
+    pa, pb = both[: len(ra)], both[len(ra) :]
+    rows = pd.Index(std["rid"]).get_indexer(involved)
+    if (rows < 0).any():
+        raise KeyError(f"pairs name records not in std: {list(involved[rows < 0][:5])}")
+    sub = std.take(rows).reset_index(drop=True)
+    frame = sub[["country_iso", "city_norm", "postal_norm", "address_norm"]]
     frame = frame.mask(frame.isna() | (frame == ""))
     cmp = rl.Compare()
     cmp.exact("country_iso", "country_iso", label="country", missing_value=np.nan)
     cmp.add(_DistinctPairs("city_norm", "city_norm", _jaro_winkler_similarity, label="city"))
     cmp.exact("postal_norm", "postal_norm", label="postal", missing_value=np.nan)
     cmp.add(_DistinctPairs("address_norm", "address_norm", _token_set_similarity, label="address"))
-    vec: pd.DataFrame = cmp.compute(idx, frame)
-    ra, rb = pairs.rid_a.to_numpy(), pairs.rid_b.to_numpy()
-    idf = token_weights(std) if idf is None else idf
-    # The records the pairs involve, and the position of each pair's two records among them.
-    both, involved = pd.factorize(np.concatenate([ra, rb]))
-    pa, pb = both[: len(ra)], both[len(ra) :]
-    sub = s.loc[involved, ["aliases", "name_cjk", "qualifiers", "qualifiers_en", "branch_flag"]]
+    vec: pd.DataFrame = cmp.compute(pd.MultiIndex.from_arrays([pa, pb]), frame)
     name, overlap, distinct = _name_features(sub["aliases"], pa, pb, idf)
     vec["name"], vec["name_tokens"], vec["name_distinct"] = name, overlap, distinct
     quals, code = _codes(

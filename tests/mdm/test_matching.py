@@ -673,3 +673,18 @@ def test_identifier_labels_one_different_value_of_a_shared_scheme_makes_two_enti
     assert labels.dtype == np.int8
     assert labels.tolist() == [0, 0, 1, 1, -1, -1, -1, -1, -1]
     assert identifier_labels(keys, pairs.iloc[:0]).tolist() == []
+
+
+def test_compare_looks_records_up_by_rid_whatever_the_order_of_std() -> None:
+    std = std_frame(
+        {"source_id": "1", "name": "Acme Trading Ltd", **LONDON},
+        {"source_id": "2", "name": "Acme Trading Limited", **LONDON},
+        {"source_id": "3", "name": "Baltic Amber GmbH", "country": "DE", "city": "Berlin"},
+    )
+    pairs = pd.DataFrame({"rid_a": ["s:1", "s:2", "s:1"], "rid_b": ["s:2", "s:3", "s:3"]})
+    vec = compare(std, pairs)
+    shuffled = compare(std.iloc[::-1].reset_index(drop=True), pairs)
+    pd.testing.assert_frame_equal(vec, shuffled, check_exact=True)
+    assert vec["country"].tolist() == [1.0, 0.0, 0.0] and vec.loc[0, "name"] > vec.loc[1, "name"]
+    with pytest.raises(KeyError, match="s:9"):
+        compare(std, pd.DataFrame({"rid_a": ["s:1"], "rid_b": ["s:9"]}))

@@ -27,9 +27,13 @@ def _best_alias_similarity(a: tuple[list[str], list[str]], b: tuple[list[str], l
     best = 0.0
     for x in a[0]:
         for y in b[0]:
+            if x == y:  # the most similar there is
+                return 1.0
             best = max(best, fuzz.ratio(x, y) / 100.0)
     for x in a[1]:
         for y in b[1]:
+            if x == y:
+                return 1.0
             best = max(best, max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y)) / 100.0)
     return best
 

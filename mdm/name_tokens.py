@@ -109,6 +109,8 @@ def token_evidence(a: list[AliasTokens], b: list[AliasTokens], top: float) -> tu
         for cjk_b, tb, set_b, wb, sum_b, num_b in b:
             if cjk_a != cjk_b or not tb:
                 continue
+            if tb == ta and sum_a > 0:  # the same tokens: overlap 1, nothing left over; no other pair does better
+                return 1.0, 1.0
             shared = 0.0
             matched_b: set[str] = set()
             left_a: list[float] = []  # weights of the tokens of a left over

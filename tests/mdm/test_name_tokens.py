@@ -244,3 +244,33 @@ def test_token_evidence_picks_the_last_of_equally_similar_twins() -> None:
     assert token_evidence(a, b, 8.0) == ref_token_evidence(
         [ref_alias_tokens("banks")], [ref_alias_tokens("banko banka")], idf, 8.0
     )
+
+
+def test_aliases_with_the_same_tokens_or_text_decide_the_pair_wherever_they_stand_in_the_lists() -> None:
+    # The first aliases differ; the later ones agree (the same text, or the same tokens in another order), which
+    # ends the search for the best pair of aliases early: the features must be those of the full search.
+    rows = [
+        ("Baltic Amber Trading", ["Amber Holdings", "Nordic Amber Trading"]),
+        ("Zeta Logistics", ["Nordic Amber Trading", "Trading Nordic Amber"]),
+        ("Trading Amber Nordic", ["Baltic Amber Trading AB"]),
+        ("苹果贸易", ["Apple Trading", "苹果(上海)贸易"]),
+        ("Apple Trading", ["苹果贸易"]),
+    ]
+    std = standardise_records(
+        pd.DataFrame(
+            [
+                {c: None for c in ORGANIZATION}
+                | {"source": "s", "source_format": "sql", "source_id": f"{i}", "name": name, "country": "SE"}
+                | {"other_names": json.dumps([{"name": n} for n in others])}
+                for i, (name, others) in enumerate(rows)
+            ],
+            dtype=object,
+        )
+    )
+    assert max(len(a) for a in std["aliases"]) >= 3
+    rids = list(std["rid"])
+    pairs = pd.DataFrame([(a, b) for a in rids for b in rids if a != b], columns=["rid_a", "rid_b"])
+    _assert_same_as_reference(std, pairs)
+    vec = compare(std, pairs, token_weights(std)).set_index(["rid_a", "rid_b"])
+    assert vec.loc[("s:0", "s:1"), ["name", "name_tokens", "name_distinct"]].tolist() == [1.0, 1.0, 1.0]
+    assert vec.loc[("s:1", "s:2"), ["name_tokens", "name_distinct"]].tolist() == [1.0, 1.0]  # the same tokens

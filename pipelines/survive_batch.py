@@ -65,9 +65,12 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def survive_batch(job: tuple[pd.DataFrame, Rules]) -> tuple[pa.Table, pa.Table]:
-    """Golden records and lineage of one batch of whole clusters (records with their golden_id)."""
-    records, rules = job
+def survive_batch(job: tuple[pa.Table | pd.DataFrame, Rules]) -> tuple[pa.Table, pa.Table]:
+    """Golden records and lineage of one batch of whole clusters (records with their golden_id). The stage hands
+    the records over as an Arrow table, which costs far less to send to a worker process than a pandas frame of
+    Python strings: the frame is made here."""
+    batch, rules = job
+    records = batch.to_pandas() if isinstance(batch, pa.Table) else batch
     golden, lineage = survivorship.survive(records, rules.priority, rules.spec, rules.overrides)
     golden["run_id"] = rules.run_id
     lineage["run_id"] = rules.run_id

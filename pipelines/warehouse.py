@@ -23,11 +23,14 @@ import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from pipelines.sqlrow import one_row
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DB_NAME = "mdm.duckdb"
@@ -77,13 +80,18 @@ def sql_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _execute(con: duckdb.DuckDBPyConnection, stmt: Any, params: Mapping[str, Any] | None) -> duckdb.DuckDBPyConnection:
-    """Execute one parsed statement with the parameters it names (DuckDB rejects unused named parameters)."""
+def _bound(stmt: Any, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The parameters one parsed statement names (DuckDB rejects unused named parameters)."""
     names = stmt.named_parameters
     missing = names - set(params or {})
     if missing:
         raise KeyError(f"SQL statement needs parameters {sorted(missing)}")
-    return con.execute(stmt.query, {k: params[k] for k in names} if names else None)  # type: ignore[index]
+    return {k: params[k] for k in names} if names else None  # type: ignore[index]
+
+
+def _execute(con: duckdb.DuckDBPyConnection, stmt: Any, params: Mapping[str, Any] | None) -> duckdb.DuckDBPyConnection:
+    """Execute one parsed statement with the parameters it names."""
+    return con.execute(stmt.query, _bound(stmt, params))
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> None:
@@ -106,12 +114,24 @@ def run_sql_over(con: duckdb.DuckDBPyConnection, data: Any, alias: str, name: st
         rel.query(alias, stmt.query)
 
 
-def query_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None):
-    """Run the single query of ``sql/<name>.sql`` (values only as bound parameters); returns the cursor."""
+def _single(con: duckdb.DuckDBPyConnection, name: str) -> Any:
+    """The one statement of ``sql/<name>.sql``."""
     stmts = con.extract_statements(sql_text(name))
     if len(stmts) != 1:
         raise ValueError(f"sql/{name}.sql must hold exactly one statement, it has {len(stmts)}")
-    return _execute(con, stmts[0], params)
+    return stmts[0]
+
+
+def query_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None):
+    """Run the single query of ``sql/<name>.sql`` (values only as bound parameters); returns the cursor."""
+    return _execute(con, _single(con, name), params)
+
+
+def arrow_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+    """The result of the single query of ``sql/<name>.sql`` (values only as bound parameters) as an Arrow table:
+    no Python object per value, so it is cheap to hand to another process (which makes its own pandas frame)."""
+    stmt = _single(con, name)
+    return con.sql(stmt.query, params=_bound(stmt, params)).to_arrow_table()
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from mdm import clustering, golden_ids
 from mdm.standardise import IDENTITY_COLUMNS, identity_keys
@@ -46,21 +47,22 @@ _BATCH_PAIRS = (
 
 
 class Batch(NamedTuple):
-    """Everything clustering needs for some whole components: their records' identity columns, their pairs,
-    and the steward's must- and cannot-links between two of their records."""
+    """Everything clustering needs for some whole components: their records' identity columns, their pairs
+    (Arrow tables, cheap to send to a worker process, which makes its own pandas frames), and the steward's
+    must- and cannot-links between two of their records."""
 
-    records: pd.DataFrame
-    pairs: pd.DataFrame
+    records: pa.Table
+    pairs: pa.Table
     must: list[tuple[str, str]]
     cannot: list[tuple[str, str]]
 
 
 def cluster_batch(batch: Batch) -> tuple[pd.DataFrame, int]:
     """Cluster one batch (run in a worker process): (rid, cluster_key, match_rule), refused merges."""
-    pairs = batch.pairs
+    records, pairs = batch.records.to_pandas(), batch.pairs.to_pandas()
     return clustering.cluster(
-        batch.records["rid"].tolist(),
-        identity_keys(batch.records),
+        records["rid"].tolist(),
+        identity_keys(records),
         pairs[pairs["rule"] != "score"],
         pairs[pairs["rule"] == "score"],
         must_link=batch.must,
@@ -164,8 +166,8 @@ def _batches(
                 into.setdefault(k, []).append((a, b))
     for k in range(n_batches):
         yield Batch(
-            con.execute(_BATCH_RECORDS, {"batch": k}).df(),
-            con.execute(_BATCH_PAIRS, {"batch": k}).df(),
+            con.sql(_BATCH_RECORDS, params={"batch": k}).to_arrow_table(),
+            con.sql(_BATCH_PAIRS, params={"batch": k}).to_arrow_table(),
             musts.get(k, []),
             cannots.get(k, []),
         )

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from mdm import survivorship
@@ -24,7 +23,7 @@ from pipelines.parallel import map_batches
 from pipelines.plan import has_table
 from pipelines.stages.base import StageContext, StageResult, steward_overrides
 from pipelines.survive_batch import GOLDEN_SCHEMA, INPUT_COLUMNS, LINEAGE_SCHEMA, Rules, survive_batch
-from pipelines.warehouse import query_sql, run_sql
+from pipelines.warehouse import arrow_sql, query_sql, run_sql
 
 MIN_BATCHES_PER_WORKER = 3
 
@@ -57,9 +56,9 @@ def _run(con: duckdb.DuckDBPyConnection, ctx: StageContext, docs_job: quality_do
     n_records = sum(n for _, n in batches)
     _create_computed(con)
 
-    def jobs() -> Iterator[tuple[pd.DataFrame, Rules]]:
+    def jobs() -> Iterator[tuple[pa.Table, Rules]]:
         for batch, _ in batches:
-            yield query_sql(con, "golden/survive_batch", {"batch": batch}).df(), rules
+            yield arrow_sql(con, "golden/survive_batch", {"batch": batch}), rules
 
     computed = 0
     # A worker process costs seconds to start (it imports pandas and the run's modules): worth it only when

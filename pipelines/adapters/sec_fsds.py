@@ -118,10 +118,10 @@ class _DataSet:
                 yield f
 
 
-def _rows(
+def _fields(
     ctx: ExtractContext, ds: _DataSet, member: str, required: tuple[str, ...]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Stream one tab-separated member as (line number, {column: value}) after checking its header.
+) -> Iterator[tuple[list[str], int, list[str]]]:
+    """Stream one tab-separated member as (header, line number, fields) after checking its header.
 
     Lines are decoded one at a time so that bad bytes are reported at their exact line; rows with the
     wrong number of fields are skipped with a warning.
@@ -162,11 +162,19 @@ def _rows(
                         code="bad_row",
                     )
                     continue
-                yield line_no, dict(zip(header, fields))
+                yield header, line_no, fields
             if header is None:
                 raise ctx.error("empty file: no header row", file=label, line=1)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
         raise ctx.error(f"cannot read: {e}", file=label, line=line_no or None) from None
+
+
+def _rows(
+    ctx: ExtractContext, ds: _DataSet, member: str, required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Stream one tab-separated member as (line number, {column: value}) (see :func:`_fields`)."""
+    for header, line_no, fields in _fields(ctx, ds, member, required):
+        yield line_no, dict(zip(header, fields))
 
 
 def _iso(yyyymmdd: str) -> str | None:
@@ -283,10 +291,17 @@ def _organization(f: _Filing, n_filings: int, label: str) -> dict[str, Any]:
 def _facts(ctx: ExtractContext, ds: _DataSet, member: str, filings: dict[str, _Filing]) -> Iterator[dict[str, Any]]:
     """The kept facts of num.txt as financial_fact rows."""
     label = ds.label(member)
-    for line, r in _rows(ctx, ds, member, NUM_REQUIRED):
-        tag = r["tag"]
-        if tag not in CONCEPTS or r["coreg"] or r.get("segments", ""):
+    at: tuple[int, int, int | None] | None = None  # positions of tag, coreg and segments (if any) in the header
+    for header, line, fields in _fields(ctx, ds, member, NUM_REQUIRED):
+        if at is None:  # the last column of a name, as in the row's dict
+            where = {h: i for i, h in enumerate(header)}
+            at = (where["tag"], where["coreg"], where.get("segments"))
+        tag_at, coreg_at, segments_at = at
+        # Most numbers are of other tags: they are skipped before a row is made of them.
+        if fields[tag_at] not in CONCEPTS or fields[coreg_at] or (segments_at is not None and fields[segments_at]):
             continue
+        r = dict(zip(header, fields))
+        tag = r["tag"]
         filing = filings.get(r["adsh"])
         if filing is None:
             ctx.warn(

@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.warehouse import KEEP_DOCS_RUNS, Warehouse, unordered
+import pipelines.warehouse as warehouse
+from pipelines.warehouse import KEEP_DOCS_RUNS, Warehouse, arrow_sql, query_sql, unordered
 
 
 def test_seed_docs_keeps_the_results_of_the_latest_runs(tmp_path: Path) -> None:
@@ -64,3 +65,21 @@ def test_unordered_writes_unordered_and_puts_the_order_back(tmp_path: Path) -> N
         con.execute("INSERT INTO missing SELECT 1")
     assert _ordered(con)
     assert con.execute("SELECT count(*), sum(i) FROM t").fetchall() == [(1000, sum(range(1000)))]
+
+
+def test_arrow_sql_runs_a_files_one_query_with_bound_values_into_arrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "names.sql").write_text("SELECT id, name FROM t WHERE name <> $skip ORDER BY id;\n")
+    (tmp_path / "q" / "two.sql").write_text("SELECT 1; SELECT 2;\n")
+    monkeypatch.setattr(warehouse, "SQL_DIR", tmp_path)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, 'Acme'), (2, 'O''Brien & Co'), (3, NULL)) v(id, name)")
+    table = arrow_sql(con, "q/names", {"skip": "Acme", "unused": 1})
+    assert table.to_pydict() == {"id": [2], "name": ["O'Brien & Co"]}  # the value bound, NULL <> x is unknown
+    assert table.to_pandas().equals(query_sql(con, "q/names", {"skip": "Acme"}).df())
+    with pytest.raises(KeyError, match="skip"):
+        arrow_sql(con, "q/names")
+    with pytest.raises(ValueError, match="exactly one statement"):
+        arrow_sql(con, "q/two")
